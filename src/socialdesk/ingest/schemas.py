@@ -1,0 +1,83 @@
+"""socialdesk's normalized inbound event: what every connector turns a platform payload into.
+
+This is also the line format of socialdesk JSONL replay files (one JSON object a line)::
+
+    {"channel": "x", "external_id": "1850000000000000001", "direction": "inbound",
+     "visibility": "public", "text": "@AcmeCare my router died again",
+     "created_at": "2026-11-23T09:15:00Z", "reply_to": null,
+     "author": {"id": "2244994945", "handle": "@dana", "name": "Dana", "followers": 5120,
+                "verified": false},
+     "metrics": {"likes": 3, "reposts": 1, "replies": 0, "quotes": 0}}
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+CHANNELS = ("x", "facebook", "instagram", "email", "webhook")
+Channel = Literal["x", "facebook", "instagram", "email", "webhook"]
+
+
+class Party(BaseModel):
+    """The author or recipient of a message, as the platform knows them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=320, description="Platform user id or address")
+    handle: str = Field(default="", max_length=320)
+    name: str = Field(default="", max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+    followers: int = Field(default=0, ge=0)
+    verified: bool = False
+    is_brand: bool = Field(default=False, description="One of the workspace's own accounts")
+
+
+class Metrics(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    likes: int = Field(default=0, ge=0)
+    reposts: int = Field(default=0, ge=0)
+    replies: int = Field(default=0, ge=0)
+    quotes: int = Field(default=0, ge=0)
+
+
+class InboundEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    external_id: str = Field(min_length=1, max_length=400)
+    direction: Literal["inbound", "outbound"] = "inbound"
+    visibility: Literal["public", "private"] = "public"
+    author: Party
+    recipient: Party | None = Field(
+        default=None, description="The other party of a private message (DM, email)"
+    )
+    account: str | None = Field(
+        default=None, description="External id of the brand's channel account it arrived on"
+    )
+    text: str = Field(default="", max_length=100_000)
+    created_at: AwareDatetime
+    reply_to: str | None = Field(default=None, max_length=400)
+    references: list[str] = Field(
+        default_factory=list, description="Earlier messages of the chain (email References)"
+    )
+    thread_ref: str | None = Field(
+        default=None,
+        max_length=400,
+        description="Explicit link to a thread key, given by a connector that knows it",
+    )
+    subject: str = Field(default="", max_length=998)
+    metrics: Metrics = Field(default_factory=Metrics)
+    is_repost: bool = Field(default=False, description="A repost/retweet, not a new message")
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("created_at")
+    @classmethod
+    def _reject_far_future(cls, value: datetime) -> datetime:
+        if value.year > 2200:
+            raise ValueError("created_at is implausibly far in the future")
+        return value

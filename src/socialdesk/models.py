@@ -1,0 +1,25 @@
+"""Every table of the product, imported in one place so the metadata is complete."""
+
+from socialdesk.channels.models import ChannelAccount
+from socialdesk.conversations.models import Conversation, Message, Thread
+from socialdesk.core.db import Base
+from socialdesk.core.models import Workspace
+from socialdesk.customers.models import Customer, Identity
+from socialdesk.ingest.models import RawEvent
+from socialdesk.routing.models import Task, Team, TeamMember, User
+
+__all__ = [
+    "Base",
+    "ChannelAccount",
+    "Conversation",
+    "Customer",
+    "Identity",
+    "Message",
+    "RawEvent",
+    "Task",
+    "Team",
+    "TeamMember",
+    "Thread",
+    "User",
+    "Workspace",
+]
