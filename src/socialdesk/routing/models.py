@@ -83,6 +83,8 @@ class Task(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=TaskStatus.OPEN)
     channel: Mapped[str] = mapped_column(String(32))
+    # Which department's list the task belongs to: care, marketing, sales (TeamKind).
+    queue: Mapped[str] = mapped_column(String(16), default=TeamKind.CARE)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), default=None)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     # Filled by the priority policy (business value and service level).

@@ -287,6 +287,7 @@ def upgrade() -> None:
         ),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("queue", sa.String(length=16), nullable=False),
         sa.Column("team_id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=True),
         sa.Column(
             "assignee_id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=True

@@ -1,0 +1,33 @@
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.core.models import Workspace
+
+
+def test_datetimes_come_back_timezone_aware_utc(session_factory: sessionmaker[Session]) -> None:
+    paris = timezone(timedelta(hours=1))
+    with session_factory() as s:
+        s.add(Workspace(slug="w", name="W", created_at=datetime(2026, 1, 1, 13, 0, tzinfo=paris)))
+        s.commit()
+    with session_factory() as s:
+        stored = s.scalars(select(Workspace)).one().created_at
+    assert stored == datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    assert stored.utcoffset() == timedelta(0)
+
+
+def test_naive_datetimes_are_refused(session_factory: sessionmaker[Session]) -> None:
+    with session_factory() as s:
+        s.add(Workspace(slug="w", name="W", created_at=datetime(2026, 1, 1)))
+        with pytest.raises(StatementError, match="naive datetime"):
+            s.commit()
+
+
+def test_workspace_slugs_are_unique(session_factory: sessionmaker[Session]) -> None:
+    with session_factory() as s:
+        s.add_all([Workspace(slug="w", name="A"), Workspace(slug="w", name="B")])
+        with pytest.raises(IntegrityError):
+            s.commit()
