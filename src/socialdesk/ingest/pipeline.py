@@ -205,7 +205,7 @@ class Pipeline:
                     try:
                         self._merge(result, self._process_committed(workspace_id, [item]))
                     except Exception as exc:
-                        self._record_failures([(item[0], f"{type(exc).__name__}: {exc}")], result)
+                        self._record_failures([(item[0], _reason(exc))], result)
         return result
 
     def _process_committed(
@@ -735,7 +735,11 @@ class _BatchProcessor:
                 changed.add(conv_id)
                 touched.add(conv_id)
         new = [cid for cid, task in tasks.items() if task["id"] is None]
-        new_ids = repo.insert_returning_ids(self.session, repo.TASKS, [tasks[c] for c in new])
+        new_ids = repo.insert_returning_ids(
+            self.session,
+            repo.TASKS,
+            [{k: v for k, v in tasks[c].items() if k != "id"} for c in new],
+        )
         for conv_id, task_id in zip(new, new_ids, strict=True):
             tasks[conv_id]["id"] = task_id
         repo.update_tasks(
@@ -762,6 +766,12 @@ class _BatchProcessor:
         for source, target in self.merges:
             if source.id is not None and target.id is not None and source.id != target.id:
                 merge_conversations(self.session, _id(source.id), _id(target.id))
+
+
+def _reason(exc: Exception) -> str:
+    """A short reason for an admin: the database's own message, not the whole statement."""
+    detail = getattr(exc, "orig", None) or exc
+    return f"{type(detail).__name__}: {str(detail).splitlines()[0][:500]}"
 
 
 def _parents(event: InboundEvent) -> list[str]:
