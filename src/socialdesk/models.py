@@ -7,6 +7,7 @@ from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.models import RawEvent
 from socialdesk.routing.models import Task, Team, TeamMember, User
+from socialdesk.triage.models import TriageLabelRow, TriageModelRow, TriageResultRow
 
 __all__ = [
     "Base",
@@ -20,6 +21,9 @@ __all__ = [
     "Team",
     "TeamMember",
     "Thread",
+    "TriageLabelRow",
+    "TriageModelRow",
+    "TriageResultRow",
     "User",
     "Workspace",
 ]
