@@ -99,12 +99,17 @@ def earlier_inbound_times(
 # Models ------------------------------------------------------------------------------------
 
 
-def active_models(session: Session, workspace_id: int, tier: str) -> list[tuple[int, str]]:
-    """(id, task) of the active models of a tier, without their weights."""
+def active_models(session: Session, workspace_id: int, tier: str) -> list[tuple[Any, ...]]:
+    """(id, task, created_at, size) of the active models of a tier, without their weights."""
     return [
-        (int(i), str(t))
-        for i, t in session.execute(
-            select(TriageModelRow.id, TriageModelRow.task).where(
+        (int(i), str(t), c, int(n or 0))
+        for i, t, c, n in session.execute(
+            select(
+                TriageModelRow.id,
+                TriageModelRow.task,
+                TriageModelRow.created_at,
+                func.length(TriageModelRow.blob),
+            ).where(
                 TriageModelRow.workspace_id == workspace_id,
                 TriageModelRow.tier == tier,
                 TriageModelRow.active.is_(True),

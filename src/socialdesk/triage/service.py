@@ -59,7 +59,7 @@ def model_set(session: Session, workspace_id: int, tier: str = FAST) -> ModelSet
     if cached is not None and cached[0] == key:
         return cached[1]
     models = ModelSet(taxonomy=taxonomy_from_settings(settings))
-    for model_id, task in active:
+    for model_id, task, _, _ in active:
         row = repo.model_by_id(session, workspace_id, model_id)
         if row is None:
             continue
