@@ -107,7 +107,7 @@ def seed_kind_model() -> LinearModel:
     """The day-one kind model, trained on socialdesk's own seed examples."""
     seeds = seed_examples()
     analysed = analyse([s.text for s in seeds])
-    model = fit_linear("kind", analysed.features, [s.kind for s in seeds], c=2.0, balanced=True)
+    model = fit_linear("kind", analysed.features, [s.kind for s in seeds], c=0.5, balanced=True)
     model.meta["version"] = SEED_VERSION
     return model
 
