@@ -43,6 +43,7 @@ class ModelSet:
     taxonomy: Taxonomy = field(default_factory=lambda: DEFAULT_TAXONOMIES["general"])
     trained: dict[str, LinearModel] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    tier: str = "fast"  # "embedding" adds MiniLM sentence embeddings (socialdesk[ml])
 
     def version_of(self, task: str) -> str:
         return self.versions.get(task, SEED_VERSION if task in self.trained else "rules")
@@ -102,14 +103,28 @@ _SIGNAL_ORDER = (
 )
 
 
-@lru_cache(maxsize=1)
-def seed_kind_model() -> LinearModel:
+@lru_cache(maxsize=2)
+def seed_kind_model(with_embeddings: bool = False) -> LinearModel:
     """The day-one kind model, trained on socialdesk's own seed examples."""
     seeds = seed_examples()
-    analysed = analyse([s.text for s in seeds])
-    model = fit_linear("kind", analysed.features, [s.kind for s in seeds], c=0.5, balanced=True)
+    texts = [s.text for s in seeds]
+    analysed = analyse(texts)
+    model = fit_linear(
+        "kind",
+        analysed.features,
+        [s.kind for s in seeds],
+        c=0.5,
+        balanced=True,
+        embeddings=_embed(texts) if with_embeddings else None,
+    )
     model.meta["version"] = SEED_VERSION
     return model
+
+
+def _embed(texts: Sequence[str]) -> np.ndarray:
+    from socialdesk.triage.embedding import encode
+
+    return encode(list(texts))
 
 
 def triage_batch(
@@ -123,9 +138,10 @@ def triage_batch(
         return []
     contexts = contexts or [MessageContext()] * len(texts)
     analysed = analyse(texts)
-    kind_probs, kind_classes = _kind_probabilities(analysed, models)
+    embeddings = _embed([p.body for p in analysed.prepared]) if models.tier != "fast" else None
+    kind_probs, kind_classes = _kind_probabilities(analysed, models, embeddings)
     predictions = {
-        task: (model.scores(analysed.features), model.classes)
+        task: (model.scores(analysed.features, embeddings), model.classes)
         for task, model in models.trained.items()
         if task != "kind"
     }
@@ -135,12 +151,14 @@ def triage_batch(
     ]
 
 
-def _kind_probabilities(analysed: Analysed, models: ModelSet) -> tuple[np.ndarray, tuple[str, ...]]:
+def _kind_probabilities(
+    analysed: Analysed, models: ModelSet, embeddings: np.ndarray | None
+) -> tuple[np.ndarray, tuple[str, ...]]:
     trained = models.trained.get("kind")
     if trained is not None:
-        return trained.scores(analysed.features), trained.classes
-    seed = seed_kind_model()
-    probs = seed.scores(analysed.features)
+        return trained.scores(analysed.features, embeddings), trained.classes
+    seed = seed_kind_model(embeddings is not None)
+    probs = seed.scores(analysed.features, embeddings)
     # Rules add evidence in log-odds to the seed model's guess.
     logits = np.log(np.clip(probs, 1e-6, 1.0))
     for i, p in enumerate(analysed.prepared):
@@ -274,6 +292,7 @@ def _one(
         signals=signals,
         explanation=explanation,
         model_versions=versions,
+        tier=models.tier,
     )
 
 
