@@ -303,13 +303,18 @@ class _BatchProcessor:
         self, items: list[tuple[int, InboundEvent]], result: ProcessResult
     ) -> list[tuple[int, InboundEvent]]:
         by_channel: dict[str, set[str]] = {}
+        wanted: dict[str, set[str]] = {}
         for _, event in items:
             by_channel.setdefault(event.channel, set()).add(event.external_id)
+            refs = wanted.setdefault(event.channel, set())
+            refs.add(event.external_id)
+            if event.reply_to:
+                refs.add(event.reply_to)
+            refs.update(event.references)
         self.known: dict[str, dict[str, Any]] = {}
         done: set[tuple[str, str]] = set()
         for channel, ids in by_channel.items():
-            parents = {p for _, e in items if e.channel == channel for p in _parents(e)}
-            known = repo.messages_by_external_id(self.session, self.ws, channel, ids | parents)
+            known = repo.messages_by_external_id(self.session, self.ws, channel, wanted[channel])
             self.known[channel] = dict(known)
             done.update((channel, ext) for ext in ids if ext in known)
         kept = [(raw, e) for raw, e in items if (e.channel, e.external_id) not in done]
@@ -433,14 +438,11 @@ class _BatchProcessor:
         thread_of: dict[str, dict[str, str]] = {
             ch: {ext: row.key for ext, row in rows.items()} for ch, rows in self.known.items()
         }
-        provisional = {
-            ch: {
-                e.external_id: thread_key(e, thread_of.get(ch, {}))
-                for _, e in items
-                if e.channel == ch
-            }
-            for ch in {e.channel for _, e in items}
-        }
+        provisional: dict[str, dict[str, str]] = {}
+        for _, e in items:
+            provisional.setdefault(e.channel, {})[e.external_id] = thread_key(
+                e, thread_of.get(e.channel, {})
+            )
         found_threads = {
             channel: repo.threads_by_key(
                 self.session, self.ws, channel, set(keys.values()) | set(keys)
@@ -774,12 +776,6 @@ def _reason(exc: Exception) -> str:
     """A short reason for an admin: the database's own message, not the whole statement."""
     detail = getattr(exc, "orig", None) or exc
     return f"{type(detail).__name__}: {str(detail).splitlines()[0][:500]}"
-
-
-def _parents(event: InboundEvent) -> list[str]:
-    from socialdesk.ingest.threading import parent_ids
-
-    return parent_ids(event)
 
 
 def _parties(event: InboundEvent) -> list[Party]:
