@@ -170,6 +170,39 @@ def demo(
     run_demo(host=host, port=port, rate_per_minute=rate, backlog_hours=backlog_hours, seed=seed)
 
 
+@app.command()
+def worker(
+    max_seconds: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: run until killed)")
+    ] = None,
+    sweep_every: Annotated[
+        float, typer.Option(help="Seconds between sweeps for stored, unannounced events")
+    ] = 30.0,
+) -> None:
+    """Process stored events from the Redis Streams of scale mode (run any number of these)."""
+    from socialdesk.core.bus import RedisStreamsBus
+    from socialdesk.ingest.dispatch import Worker
+    from socialdesk.ingest.wiring import build_pipeline
+
+    settings = get_settings()
+    if not settings.redis_url:
+        typer.echo(
+            "error: a worker needs SOCIALDESK_REDIS_URL (and SOCIALDESK_MODE=scale)", err=True
+        )
+        raise typer.Exit(2)
+    bus = RedisStreamsBus(settings.redis_url)
+    with _database(settings) as session_factory:
+        runner = Worker(build_pipeline(settings, session_factory), bus, sweep_every=sweep_every)
+        console.print(f"worker consuming {settings.redis_url} (Ctrl+C stops)")
+        try:
+            runner.run(max_seconds=max_seconds)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            bus.close()
+    typer.echo(f"handled {runner.handled} stream entries")
+
+
 @bench_app.command("ingest")
 def bench_ingest(
     messages: Annotated[int, typer.Option(min=1, help="How many generated messages")] = 100_000,
