@@ -40,6 +40,8 @@ DEFAULT_VERDICT = TriageVerdict(needs_response=True, route_to="care")
 class AcceptResult:
     accepted: list[int] = field(default_factory=list)
     duplicates: int = 0
+    # "channel\x00external_id" -> raw event id, for the events stored by this call.
+    ids_by_key: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -145,7 +147,9 @@ class Pipeline:
             )
         inserted = repo.insert_raw_events_ignoring_duplicates(session, workspace_id, rows)
         accepted = [inserted[k] for k in seen_in_order(events) if k in inserted]
-        return AcceptResult(accepted=accepted, duplicates=len(events) - len(accepted))
+        return AcceptResult(
+            accepted=accepted, duplicates=len(events) - len(accepted), ids_by_key=inserted
+        )
 
     # -- process --------------------------------------------------------------------------
 
@@ -182,13 +186,42 @@ class Pipeline:
     def ingest(
         self, workspace_id: int, events: Sequence[InboundEvent], source: str = ""
     ) -> tuple[AcceptResult, ProcessResult]:
-        """Accept, then process what was new: the embedded mode's whole path for a batch."""
-        accepted = self.accept(workspace_id, events, source)
+        """Accept, then process what was new: the embedded mode's whole path.
+
+        Each batch is stored and processed in one transaction. Should processing fail, that
+        transaction is rolled back and the batch takes the long way: stored on its own, then
+        processed event by event, so a bad event is marked failed and nothing is lost.
+        """
+        accepted_total = AcceptResult()
+        processed_total = ProcessResult()
+        for start in range(0, len(events), self.batch_size):
+            batch = events[start : start + self.batch_size]
+            accepted, processed = self._ingest_batch(workspace_id, batch, source)
+            accepted_total.accepted.extend(accepted.accepted)
+            accepted_total.duplicates += accepted.duplicates
+            accepted_total.ids_by_key.update(accepted.ids_by_key)
+            self._merge(processed_total, processed)
+        return accepted_total, processed_total
+
+    def _ingest_batch(
+        self, workspace_id: int, events: Sequence[InboundEvent], source: str
+    ) -> tuple[AcceptResult, ProcessResult]:
         by_key = {f"{e.channel}\x00{e.external_id}": e for e in events}
-        with self.session_factory() as session:
-            keyed = _raw_keys(session, accepted.accepted)
-        items = [(raw_id, by_key[key]) for raw_id, key in keyed]
-        return accepted, self.process_events(workspace_id, items)
+        try:
+            with unit_of_work(self.session_factory) as session:
+                accepted = self.accept_in(session, workspace_id, events, source)
+                items = [(raw_id, by_key[key]) for key, raw_id in accepted.ids_by_key.items()]
+                processed = self.process_in(session, workspace_id, items)
+        except Exception:
+            log.exception(
+                "batch of %d events failed; storing, then processing one by one", len(events)
+            )
+            accepted = self.accept(workspace_id, events, source)
+            items = [(raw_id, by_key[key]) for key, raw_id in accepted.ids_by_key.items()]
+            return accepted, self.process_events(workspace_id, items)
+        for hook in self.hooks.after_commit:
+            hook(workspace_id, processed.tasks_changed)
+        return accepted, processed
 
     def process_events(
         self, workspace_id: int, items: Sequence[tuple[int, InboundEvent]]
@@ -251,19 +284,6 @@ def seen_in_order(events: Iterable[InboundEvent]) -> list[str]:
             seen.add(key)
             keys.append(key)
     return keys
-
-
-def _raw_keys(session: Session, raw_ids: list[int]) -> list[tuple[int, str]]:
-    from sqlalchemy import select
-
-    out: dict[int, str] = {}
-    for chunk in repo._chunks(raw_ids):
-        stmt = select(repo.RAW.c.id, repo.RAW.c.channel, repo.RAW.c.external_id).where(
-            repo.RAW.c.id.in_(chunk)
-        )
-        for row in session.execute(stmt):
-            out[row.id] = f"{row.channel}\x00{row.external_id}"
-    return [(raw_id, out[raw_id]) for raw_id in raw_ids if raw_id in out]
 
 
 class _BatchProcessor:
