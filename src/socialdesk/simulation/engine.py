@@ -64,6 +64,7 @@ class RunOutcome:
     done: list[float | None]
     abandoned: list[bool]
     absorbed: list[bool]
+    assigned: list[int | None]  # the agent who answered each item
     agents: list[Agent]
     queue: list[tuple[float, int]] = field(default_factory=list)
     end: float = 0.0
@@ -85,6 +86,7 @@ class _Run:
             done=[None] * n,
             abandoned=[False] * n,
             absorbed=[False] * n,
+            assigned=[None] * n,
             agents=self.agents,
         )
         self.open: dict[str, int] = {}  # conversation -> its open item
@@ -168,6 +170,7 @@ class _Run:
         agent.busy += 1
         agent.last_start = self.env.now
         self.outcome.started[item.index] = self.env.now
+        self.outcome.assigned[item.index] = agent.id
         self.env.process(self.work(agent, item))
 
     def refill(self, agent: Agent) -> None:
