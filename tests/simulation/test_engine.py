@@ -123,9 +123,7 @@ def generated() -> ItemSource:
 
 
 @pytest.mark.parametrize("policy", ["fifo", "round_robin", "value"])
-def test_no_agent_ever_works_more_items_than_its_slots(
-    generated: ItemSource, policy: str
-) -> None:
+def test_no_agent_ever_works_more_items_than_its_slots(generated: ItemSource, policy: str) -> None:
     outcome = simulate(generated, policy, TeamConfig(agents=4, slots=2))
     spans: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for item in generated.items:

@@ -40,8 +40,10 @@ def test_published_call_centre_example(agents: int, published: float) -> None:
 def test_the_published_example_needs_14_agents_for_80_percent_in_20_seconds() -> None:
     per_second = 100 / 1800
     assert agents_needed(per_second, 180.0, 20.0, 0.8) == 14
-    assert service_level(13, per_second, 180.0, 20.0) < 0.8 <= service_level(
-        14, per_second, 180.0, 20.0
+    assert (
+        service_level(13, per_second, 180.0, 20.0)
+        < 0.8
+        <= service_level(14, per_second, 180.0, 20.0)
     )
 
 
