@@ -31,7 +31,7 @@ def test_fixed_and_uniform() -> None:
     rng = random.Random(1)
     assert Distribution("fixed", mean=3.0).sample(rng) == 3.0
     values = [Distribution("uniform", low=2.0, high=4.0).sample(rng) for _ in range(1000)]
-    assert 2.0 <= min(values) and max(values) <= 4.0
+    assert min(values) >= 2.0 and max(values) <= 4.0
 
 
 def test_most_specific_setting_wins() -> None:
