@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from bisect import bisect
 from dataclasses import dataclass, field
 
 from socialdesk.ingest.schemas import Party
@@ -123,7 +124,7 @@ class Population:
         else:
             followers = int(rng.lognormvariate(4.6, 1.7))
             verified = followers > 50_000 and rng.random() < 0.5
-            tier = rng.choices(TIERS, cum_weights=_TIER_CUM)[0]
+            tier = TIERS[bisect(_TIER_CUM, rng.random() * _TIER_CUM[-1], 0, len(TIERS) - 1)]
         language = "en"
         if rng.random() < self._foreign_share:
             language = rng.choice(LANGUAGES[1:])

@@ -23,7 +23,8 @@ import itertools
 import math
 import random
 import re
-from collections.abc import Iterator, Mapping
+from bisect import bisect
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -347,8 +348,8 @@ class _Generator:
     def original(self, at: float) -> InboundEvent:
         rng = self.rng
         customer = self.population.pick()
-        kind = rng.choices(self.kinds, cum_weights=self.kind_cum)[0]
-        channel = rng.choices(self.channels, cum_weights=self.channel_cum)[0]
+        kind = _pick(rng, self.kinds, self.kind_cum)
+        channel = _pick(rng, self.channels, self.channel_cum)
         if kind == "spam" and channel == "email":
             channel = "x"
         private = rng.random() < self.p.private_share.get(channel, 0.0)
@@ -638,6 +639,11 @@ _SPACES = re.compile(r"\s{2,}")
 def _tidy(text: str) -> str:
     """Clean up after an empty {handle}: double spaces, a space before a comma."""
     return _SPACES.sub(" ", text).replace(" ,", ",").strip().lstrip(",. ")
+
+
+def _pick(rng: random.Random, population: Sequence[str], cum_weights: Sequence[float]) -> str:
+    """random.choices(k=1) without its per-call checks; the same draw for the same seed."""
+    return population[bisect(cum_weights, rng.random() * cum_weights[-1], 0, len(population) - 1)]
 
 
 class _Slots(dict[str, str]):
