@@ -6,12 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from socialdesk.core.models import Workspace
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.ingest.schemas import InboundEvent
-from socialdesk.web.deps import current_workspace, db_session
+from socialdesk.web.deps import current_workspace
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
@@ -26,12 +25,11 @@ def post_events(
     request: Request,
     background: BackgroundTasks,
     events: Annotated[list[InboundEvent], Body(max_length=1000)],
-    session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
 ) -> AcceptedOut:
     """Store events in socialdesk's normalized format; duplicates are recognised and ignored."""
     pipeline: Pipeline = request.app.state.pipeline
-    result = pipeline.accept_in(session, workspace.id, events, source="api")
-    # Processing starts after this request's transaction has committed.
+    # Stored and committed before the answer; processed after it (store first, process second).
+    result = pipeline.accept(workspace.id, events, source="api")
     background.add_task(pipeline.process_pending, workspace.id, result.accepted)
     return AcceptedOut(accepted=len(result.accepted), duplicates=result.duplicates)
