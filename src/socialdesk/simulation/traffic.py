@@ -143,7 +143,7 @@ class BrandProfile:
     """The brand's local time, in which the daily pattern is expressed."""
     bursts_per_day: float = 1.0
     burst_size: int | None = None
-    """Messages in one burst; by default 1.5 hours of average traffic (at least 40)."""
+    """Messages in one burst; by default 1.5 hours of average traffic (40 to 5,000)."""
     burst_minutes: float = 12.0
     followup_rate: float = 0.25
     dm_after_post_rate: float = 0.15
@@ -302,7 +302,7 @@ class _Generator:
         """Plan the bursts of the day beginning at day_start (seconds from start)."""
         p = self.p
         bursts = int(p.bursts_per_day) + (self.rng.random() < p.bursts_per_day % 1)
-        size = p.burst_size or max(40, round(1.5 * self.rate_per_hour))
+        size = p.burst_size or min(5_000, max(40, round(1.5 * self.rate_per_hour)))
         for _ in range(bursts):
             hour = self.rng.choices(range(24), cum_weights=self.hour_cum)[0]
             offset_hours = (hour - p.utc_offset_hours - self._hour_at(day_start)) % 24
