@@ -57,6 +57,7 @@ def task_view(row: Any) -> TaskView:
         topic=row.topic,
         customer_tier=row.customer_tier,
         last_agent_id=row.last_agent_id,
+        avoid_agent_id=row.avoid_agent_id,
     )
 
 

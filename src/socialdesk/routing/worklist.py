@@ -40,6 +40,7 @@ class BucketKey:
     language: str | None
     topic: str | None
     tier: str | None
+    avoid: int | None = None  # rare: tasks taken back on breach wait in a bucket of their own
 
     def representative(self) -> TaskView:
         """A task with exactly this bucket's requirements, to test agents against."""
@@ -52,6 +53,7 @@ class BucketKey:
             language=self.language,
             topic=self.topic,
             customer_tier=self.tier,
+            avoid_agent_id=self.avoid,
         )
 
 
@@ -63,6 +65,7 @@ def bucket_key(task: TaskView, widen: Widening) -> BucketKey:
         language=None if widen.language else task.language,
         topic=None if widen.skills else task.topic,
         tier=None if widen.skills else task.customer_tier,
+        avoid=task.avoid_agent_id,
     )
 
 
