@@ -21,4 +21,6 @@ class WorkspacePolicy(Base):
     value: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
     sla: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
     routing: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
+    # The workspace's opening hours; a team's own (Team.settings["business_hours"]) win.
+    business_hours: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -391,3 +391,41 @@ def effective_priority(
 ) -> float:
     """The priority items are ordered by: their stored priority plus time pressure."""
     return priority + time_pressure(elapsed_fraction(waiting_since, due, now), pressure_weight)
+
+
+def business_hours_to_dict(hours: BusinessHours) -> dict[str, Any]:
+    return {
+        "timezone": hours.timezone,
+        "weekly": None
+        if hours.weekly is None
+        else {
+            str(day): [start.strftime("%H:%M"), end.strftime("%H:%M")]
+            for day, (start, end) in sorted(hours.weekly.items())
+        },
+        "holidays": sorted(d.isoformat() for d in hours.holidays),
+    }
+
+
+def business_hours_from_dict(data: Mapping[str, Any]) -> BusinessHours:
+    """Parse ``{"timezone": "Europe/Paris", "weekly": {"0": ["09:00", "17:00"], ...},
+    "holidays": ["2026-12-25"]}``; an empty dict means around the clock in UTC."""
+    unknown = set(data) - {"timezone", "weekly", "holidays"}
+    if unknown:
+        raise ValueError(f"unknown business hours settings: {', '.join(sorted(unknown))}")
+    weekly_raw = data.get("weekly")
+    weekly: dict[int, tuple[time, time]] | None = None
+    if weekly_raw is not None:
+        weekly = {}
+        for day, span in dict(weekly_raw).items():
+            try:
+                start, end = (time.fromisoformat(str(v)) for v in span)
+                weekly[int(day)] = (start, end)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    f'weekday {day}: give opening hours as ["HH:MM", "HH:MM"]'
+                ) from exc
+    try:
+        holidays = frozenset(date.fromisoformat(str(d)) for d in data.get("holidays", ()))
+    except ValueError as exc:
+        raise ValueError("holidays must be dates like 2026-12-25") from exc
+    return BusinessHours(str(data.get("timezone", "UTC")), weekly, holidays)

@@ -92,6 +92,7 @@ class TaskView:
     topic: str | None = None
     customer_tier: str | None = None
     last_agent_id: int | None = None  # who last handled this customer (stickiness)
+    avoid_agent_id: int | None = None  # who let it breach: hand it to someone else
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,8 @@ def is_eligible(
     agent: AgentView, task: TaskView, widen: Widening = Widening(), *, need_free_slot: bool = True
 ) -> bool:
     if agent.presence != Presence.ONLINE or not _in_scope(agent, task):
+        return False
+    if agent.id == task.avoid_agent_id:
         return False
     if need_free_slot and agent.free_slots(task.channel) <= 0:
         return False
