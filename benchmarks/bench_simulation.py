@@ -24,6 +24,7 @@ from typing import Any
 
 from socialdesk.priority.scoring import ValuePolicy
 from socialdesk.priority.sla import SlaPolicy
+from socialdesk.routing.selection import RoutingPolicy
 from socialdesk.simulation.engine import TeamConfig, simulate
 from socialdesk.simulation.handling import HandlingTimes
 from socialdesk.simulation.items import build_items
@@ -69,7 +70,14 @@ def bench_day(rate: float, agents: int, bursts: float, seed: int) -> dict[str, A
     seconds: dict[str, float] = {}
     for name in ("fifo", "round_robin", "value"):
         t = time.perf_counter()
-        outcome = simulate(source, name, TeamConfig(agents=agents))
+        sla = SlaPolicy()
+        outcome = simulate(
+            source,
+            name,
+            TeamConfig(agents=agents),
+            RoutingPolicy(pressure_weight=sla.pressure_weight),
+            breach_boost=sla.breach_boost,
+        )
         seconds[name] = round(time.perf_counter() - t, 3)
         policies[name] = summarize(source, outcome)
     return {

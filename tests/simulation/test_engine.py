@@ -9,6 +9,7 @@ import pytest
 
 from socialdesk.priority.scoring import ValuePolicy
 from socialdesk.priority.sla import SlaPolicy
+from socialdesk.routing.selection import RoutingPolicy
 from socialdesk.simulation.engine import RunOutcome, TeamConfig, simulate
 from socialdesk.simulation.handling import HandlingTimes
 from socialdesk.simulation.items import ItemSource, build_items
@@ -167,3 +168,16 @@ def test_bad_team_settings_are_refused() -> None:
     source = items([message(0, 0)], fixed_handling(1))
     with pytest.raises(ValueError, match="unknown policy 'lottery'"):
         simulate(source, "lottery", TeamConfig())
+
+
+def test_a_breach_raises_the_waiting_items_priority_as_the_sla_monitor_does() -> None:
+    # Time pressure off, so only the breach boost can lift the humble question (due after
+    # 30 minutes on X) above a fresh VIP complaint when the agent frees up at minute 40.
+    events = [message(0, 0), message(1, 1), vip_complaint(2, 35)]
+    source = items(events, fixed_handling(40, complaint=10))
+    no_pressure = RoutingPolicy(pressure_weight=0.0)
+    team = TeamConfig(agents=1)
+    boosted = simulate(source, "value", team, no_pressure, breach_boost=1000.0)
+    plain = simulate(source, "value", team, no_pressure, breach_boost=0.0)
+    assert frt_minutes(source, boosted)[1] == 79.0  # answered first, at 40 + 40
+    assert frt_minutes(source, plain)[1] == 89.0  # after the complaint: 40 + 10 + 40

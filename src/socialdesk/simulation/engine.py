@@ -72,14 +72,21 @@ class RunOutcome:
 
 class _Run:
     def __init__(
-        self, source: ItemSource, policy_name: str, team: TeamConfig, routing: RoutingPolicy
+        self,
+        source: ItemSource,
+        policy_name: str,
+        team: TeamConfig,
+        routing: RoutingPolicy,
+        breach_boost: float,
     ) -> None:
         n = len(source.items)
         self.source = source
         self.team = team
         self.env = simpy.Environment()
         self.agents = [Agent(id=i + 1, slots=team.slots) for i in range(team.headcount)]
-        self.policy: Policy = make_policy(policy_name, self.agents, source.start, routing)
+        self.policy: Policy = make_policy(
+            policy_name, self.agents, source.start, routing, breach_boost
+        )
         self.outcome = RunOutcome(
             policy=policy_name,
             started=[None] * n,
@@ -146,6 +153,13 @@ class _Run:
             self.close(item)
             self.check_finished()
 
+    def breach(self, item: SimItem, policy: ValueFirst) -> Generator[simpy.Event, Any, None]:
+        """Wake at the due time, as the production SLA monitor does, and raise priority."""
+        due = (item.due_at - self.source.start).total_seconds()
+        if due > self.env.now:
+            yield self.env.timeout(due - self.env.now)
+        policy.breached(item)
+
     def sampler(self) -> Generator[simpy.Event, Any, None]:
         step = self.team.sample_minutes * 60.0
         while True:
@@ -163,8 +177,11 @@ class _Run:
         agent = self.policy.arrive(item, free, self.env.now)
         if agent is not None:
             self.start(agent, item)
-        elif self.team.patience_hours is not None:
-            self.env.process(self.patience(item, self.team.patience_hours * 3600.0))
+        else:
+            if self.team.patience_hours is not None:
+                self.env.process(self.patience(item, self.team.patience_hours * 3600.0))
+            if isinstance(self.policy, ValueFirst):
+                self.env.process(self.breach(item, self.policy))
 
     def start(self, agent: Agent, item: SimItem) -> None:
         agent.busy += 1
@@ -209,6 +226,12 @@ def simulate(
     policy: str,
     team: TeamConfig,
     routing: RoutingPolicy | None = None,
+    *,
+    breach_boost: float = 0.0,
 ) -> RunOutcome:
-    """Run one policy over the items of ``source`` with the given team."""
-    return _Run(source, policy, team, routing or RoutingPolicy()).run()
+    """Run one policy over the items of ``source`` with the given team.
+
+    ``breach_boost`` (the SLA policy's) is added to a waiting item's priority at its due
+    time under the ``value`` policy, as the SLA monitor does in production.
+    """
+    return _Run(source, policy, team, routing or RoutingPolicy(), breach_boost).run()

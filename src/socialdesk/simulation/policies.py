@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Protocol
@@ -163,9 +163,10 @@ class ValueFirst:
 
     name = "value"
 
-    def __init__(self, start: datetime, routing: RoutingPolicy) -> None:
+    def __init__(self, start: datetime, routing: RoutingPolicy, breach_boost: float) -> None:
         self._start = start
         self._routing = routing
+        self._breach_boost = breach_boost
         self._state = _ValueState()
         self.last_agent: dict[str, int] = {}  # customer -> agent who last handled them
 
@@ -227,6 +228,14 @@ class ValueFirst:
         self._state.items.pop(item.index, None)
         return self._state.tasks.pop(item.index, None) is not None
 
+    def breached(self, item: SimItem) -> None:
+        """The SLA monitor's move on a breach: the waiting task's priority jumps."""
+        task = self._state.tasks.get(item.index)
+        if task is not None:
+            self._state.tasks[item.index] = replace(
+                task, priority=task.priority + self._breach_boost
+            )
+
     def off_shift(self, agent: Agent, on_shift: Sequence[Agent]) -> None:
         return None
 
@@ -238,12 +247,16 @@ class ValueFirst:
 
 
 def make_policy(
-    name: str, agents: Sequence[Agent], start: datetime, routing: RoutingPolicy
+    name: str,
+    agents: Sequence[Agent],
+    start: datetime,
+    routing: RoutingPolicy,
+    breach_boost: float = 0.0,
 ) -> Policy:
     if name == "fifo":
         return Fifo()
     if name == "round_robin":
         return RoundRobin(agents)
     if name == "value":
-        return ValueFirst(start, routing)
+        return ValueFirst(start, routing, breach_boost)
     raise ValueError(f"unknown policy {name!r}; choose from {', '.join(POLICIES)}")

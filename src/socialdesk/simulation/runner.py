@@ -58,7 +58,13 @@ def run_scenario(
     outcomes: dict[str, RunOutcome] = {}
     policies: dict[str, Any] = {}
     for name in scenario.policies:
-        outcomes[name] = simulate(source, name, scenario.team, scenario.routing)
+        outcomes[name] = simulate(
+            source,
+            name,
+            scenario.team,
+            scenario.routing,
+            breach_boost=scenario.sla_policy.breach_boost,
+        )
         policies[name] = summarize(source, outcomes[name])
         if on_policy_done is not None:
             on_policy_done(name)
