@@ -6,7 +6,15 @@ from socialdesk.core.db import Base
 from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.models import RawEvent
-from socialdesk.routing.models import Task, Team, TeamMember, User
+from socialdesk.priority.models import WorkspacePolicy
+from socialdesk.routing.models import (
+    RoutingNotification,
+    Task,
+    TaskAssignment,
+    Team,
+    TeamMember,
+    User,
+)
 
 __all__ = [
     "Base",
@@ -16,10 +24,13 @@ __all__ = [
     "Identity",
     "Message",
     "RawEvent",
+    "RoutingNotification",
     "Task",
+    "TaskAssignment",
     "Team",
     "TeamMember",
     "Thread",
     "User",
     "Workspace",
+    "WorkspacePolicy",
 ]
