@@ -19,6 +19,7 @@ from socialdesk.core.errors import InvalidInput
 from socialdesk.core.migrate import upgrade
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.simulation.cli import simulate
+from socialdesk.triage.cli import app as triage_app
 
 app = typer.Typer(
     name="socialdesk",
@@ -31,6 +32,7 @@ bench_app = typer.Typer(help="Benchmarks with a JSON report.", no_args_is_help=T
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 app.command("simulate")(simulate)
+app.add_typer(triage_app, name="triage")
 
 console = Console(stderr=True, soft_wrap=True)
 

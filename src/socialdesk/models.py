@@ -15,6 +15,7 @@ from socialdesk.routing.models import (
     TeamMember,
     User,
 )
+from socialdesk.triage.models import TriageLabelRow, TriageModelRow, TriageResultRow
 
 __all__ = [
     "Base",
@@ -30,6 +31,9 @@ __all__ = [
     "Team",
     "TeamMember",
     "Thread",
+    "TriageLabelRow",
+    "TriageModelRow",
+    "TriageResultRow",
     "User",
     "Workspace",
     "WorkspacePolicy",

@@ -10,10 +10,11 @@ from socialdesk.core.clock import Clock, utcnow
 from socialdesk.ingest.dispatch import ProcessingDispatcher
 from socialdesk.ingest.hooks import PipelineHooks
 from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.triage.hook import FastTriageHook
 
 
 def default_hooks(settings: Settings, session_factory: sessionmaker[Session]) -> PipelineHooks:
-    return PipelineHooks()
+    return PipelineHooks(triage=FastTriageHook())
 
 
 def build_pipeline(
