@@ -24,7 +24,7 @@ from socialdesk.channels.models import (
 )
 from socialdesk.conversations.models import Conversation, Direction, Message, Thread
 from socialdesk.core.models import Workspace
-from socialdesk.customers.models import Identity
+from socialdesk.customers.models import Customer, Identity
 from socialdesk.routing.models import Task
 
 # -- workspaces and accounts -------------------------------------------------------------
@@ -358,3 +358,43 @@ def kb_link_counts(
         )
     ).one()
     return int(sent), int(used)
+
+
+def get_customer(session: Session, workspace_id: int, customer_id: int | None) -> Customer | None:
+    if customer_id is None:
+        return None
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.workspace_id != workspace_id:
+        return None
+    return customer
+
+
+def inbound_in_thread_since(session: Session, thread_id: int, since: datetime) -> bool:
+    found = session.scalar(
+        select(Message.id).where(
+            Message.thread_id == thread_id,
+            Message.direction == Direction.INBOUND,
+            Message.created_at >= since,
+        )
+    )
+    return found is not None
+
+
+def tasks_by_id(session: Session, task_ids: Sequence[int]) -> Sequence[Task]:
+    if not task_ids:
+        return []
+    return session.scalars(select(Task).where(Task.id.in_(list(task_ids)))).all()
+
+
+def open_shifts_of_conversations(
+    session: Session, conversation_ids: Sequence[int]
+) -> Sequence[ChannelShift]:
+    if not conversation_ids:
+        return []
+    return session.scalars(
+        select(ChannelShift).where(
+            ChannelShift.conversation_id.in_(list(conversation_ids)),
+            ChannelShift.completed_at.is_(None),
+            ChannelShift.thread_id.is_not(None),
+        )
+    ).all()
