@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from socialdesk.channels.base import Connector
+from socialdesk.channels.meta import FacebookConnector, InstagramConnector
 from socialdesk.channels.x import XConnector
 
 
 def default_connectors() -> dict[str, Connector]:
-    return {"x": XConnector()}
+    return {
+        "x": XConnector(),
+        "facebook": FacebookConnector(),
+        "instagram": InstagramConnector(),
+    }

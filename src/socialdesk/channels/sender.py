@@ -221,7 +221,10 @@ class OutboxSender:
                     item.error_reason = f"gave up after {item.attempts} attempts: {error.reason}"
             else:
                 item.status = OutboxStatus.PENDING
-                item.next_attempt_at = next_attempt(now, item.attempts, error.retry_at)
+                retry_at = error.retry_at
+                if error.retry_after is not None:
+                    retry_at = now + error.retry_after
+                item.next_attempt_at = next_attempt(now, item.attempts, retry_at)
         log.warning(
             "outbox item %d: %s (%s)", item_id, "failed" if final else "will retry", error.code
         )
