@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from socialdesk.channels.base import Connector
+from socialdesk.channels.generic import GenericWebhookConnector
+from socialdesk.channels.mail import EmailConnector
 from socialdesk.channels.meta import FacebookConnector, InstagramConnector
 from socialdesk.channels.x import XConnector
 
@@ -12,4 +14,6 @@ def default_connectors() -> dict[str, Connector]:
         "x": XConnector(),
         "facebook": FacebookConnector(),
         "instagram": InstagramConnector(),
+        "email": EmailConnector(),
+        "webhook": GenericWebhookConnector(),
     }
