@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.conversations.models import ConversationStatus, Direction
+from socialdesk.core.bulk import JsonText
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.customers.identity import contact_email, normalize_handle, normalize_phone
@@ -137,12 +138,12 @@ class Pipeline:
                     "channel": event.channel,
                     "external_id": event.external_id,
                     "source": source,
-                    "payload": event.model_dump(mode="json", exclude_defaults=True),
+                    "payload": JsonText(event.model_dump_json(exclude_defaults=True)),
                     "status": RawEventStatus.PENDING,
                     "received_at": now,
                 }
             )
-        inserted = repo.insert_raw_events_ignoring_duplicates(session, rows)
+        inserted = repo.insert_raw_events_ignoring_duplicates(session, workspace_id, rows)
         accepted = [inserted[k] for k in seen_in_order(events) if k in inserted]
         return AcceptResult(accepted=accepted, duplicates=len(events) - len(accepted))
 
@@ -333,10 +334,10 @@ class _BatchProcessor:
             ):
                 influence.append(
                     {
-                        "b_id": row.id,
-                        "b_followers": party.followers or row.followers,
-                        "b_verified": party.verified,
-                        "b_at": self.now,
+                        "id": row.id,
+                        "followers": party.followers or row.followers,
+                        "verified": party.verified,
+                        "updated_at": self.now,
                     }
                 )
         repo.update_identity_influence(self.session, influence)
@@ -601,15 +602,16 @@ class _BatchProcessor:
             self.session,
             [
                 {
-                    "b_id": c.id,
-                    "b_status": c.status,
-                    "b_customer_id": c.customer_id,
-                    "b_message_count": c.message_count,
-                    "b_last_message_at": c.last_message_at,
-                    "b_last_inbound_at": c.last_inbound_at,
-                    "b_last_outbound_at": c.last_outbound_at,
-                    "b_resolved_at": c.resolved_at,
-                    "b_updated_at": self.now,
+                    "id": c.id,
+                    "status": c.status,
+                    "customer_id": c.customer_id,
+                    "message_count": c.message_count,
+                    "first_message_at": c.first_message_at,
+                    "last_message_at": c.last_message_at,
+                    "last_inbound_at": c.last_inbound_at,
+                    "last_outbound_at": c.last_outbound_at,
+                    "resolved_at": c.resolved_at,
+                    "updated_at": self.now,
                 }
                 for c in convs
                 if c.dirty
@@ -746,13 +748,13 @@ class _BatchProcessor:
             self.session,
             [
                 {
-                    "b_id": tasks[c]["id"],
-                    "b_status": tasks[c]["status"],
-                    "b_queue": tasks[c]["queue"],
-                    "b_waiting_since": tasks[c]["waiting_since"],
-                    "b_first_response_at": tasks[c]["first_response_at"],
-                    "b_reopen_count": tasks[c]["reopen_count"],
-                    "b_updated_at": self.now,
+                    "id": tasks[c]["id"],
+                    "status": tasks[c]["status"],
+                    "queue": tasks[c]["queue"],
+                    "waiting_since": tasks[c]["waiting_since"],
+                    "first_response_at": tasks[c]["first_response_at"],
+                    "reopen_count": tasks[c]["reopen_count"],
+                    "updated_at": self.now,
                 }
                 for c in touched
                 if c not in new
