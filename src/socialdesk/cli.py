@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.cli import channels_app
 from socialdesk.config import Settings, get_settings
 from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
 from socialdesk.core.errors import InvalidInput
@@ -33,6 +34,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 app.command("simulate")(simulate)
 app.add_typer(triage_app, name="triage")
+app.add_typer(channels_app, name="channels")
 
 console = Console(stderr=True, soft_wrap=True)
 

@@ -1,6 +1,13 @@
 """Every table of the product, imported in one place so the metadata is complete."""
 
-from socialdesk.channels.models import ChannelAccount
+from socialdesk.channels.models import (
+    CallbackRequest,
+    ChannelAccount,
+    ChannelShift,
+    DeadLetter,
+    KbLink,
+    OutboxItem,
+)
 from socialdesk.conversations.models import Conversation, Message, Thread
 from socialdesk.core.db import Base
 from socialdesk.core.models import Workspace
@@ -19,11 +26,16 @@ from socialdesk.triage.models import TriageLabelRow, TriageModelRow, TriageResul
 
 __all__ = [
     "Base",
+    "CallbackRequest",
     "ChannelAccount",
+    "ChannelShift",
     "Conversation",
     "Customer",
+    "DeadLetter",
     "Identity",
+    "KbLink",
     "Message",
+    "OutboxItem",
     "RawEvent",
     "RoutingNotification",
     "Task",

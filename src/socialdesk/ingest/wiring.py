@@ -14,7 +14,11 @@ from socialdesk.triage.hook import FastTriageHook
 
 
 def default_hooks(settings: Settings, session_factory: sessionmaker[Session]) -> PipelineHooks:
-    return PipelineHooks(triage=FastTriageHook())
+    from socialdesk.conversations.shift import complete_shifts
+
+    hooks = PipelineHooks(triage=FastTriageHook())
+    hooks.on_tasks_changed.append(complete_shifts)
+    return hooks
 
 
 def build_pipeline(

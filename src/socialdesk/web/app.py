@@ -53,6 +53,7 @@ def create_app(
 
 
 def _add_routes(app: FastAPI) -> None:
+    from socialdesk.channels.api import router as channels
     from socialdesk.conversations.api import router as conversations
     from socialdesk.customers.api import router as customers
     from socialdesk.ingest.api import router as ingest
@@ -66,6 +67,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(conversations)
     app.include_router(customers)
     app.include_router(ingest)
+    app.include_router(channels)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
