@@ -1,25 +1,36 @@
 """Every table of the product, imported in one place so the metadata is complete."""
 
 from socialdesk.channels.models import ChannelAccount
+from socialdesk.conversations.action_models import CaseEvent, Note, Notification, Snooze
 from socialdesk.conversations.models import Conversation, Message, Thread
 from socialdesk.core.db import Base
 from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.models import RawEvent
+from socialdesk.knowledge.models import CannedReply, KbArticle
 from socialdesk.routing.models import Task, Team, TeamMember, User
+from socialdesk.web.models import LoginAttempt, WebSession
 
 __all__ = [
     "Base",
+    "CannedReply",
+    "CaseEvent",
     "ChannelAccount",
     "Conversation",
     "Customer",
     "Identity",
+    "KbArticle",
+    "LoginAttempt",
     "Message",
+    "Note",
+    "Notification",
     "RawEvent",
+    "Snooze",
     "Task",
     "Team",
     "TeamMember",
     "Thread",
     "User",
+    "WebSession",
     "Workspace",
 ]
