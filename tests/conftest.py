@@ -143,3 +143,16 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+@pytest.fixture
+def cli_env(engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """Point the `socialdesk` command (and get_settings) at the suite's database."""
+    from socialdesk.config import get_settings
+
+    monkeypatch.setenv("SOCIALDESK_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("SOCIALDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SOCIALDESK_CONFIG_FILE", str(tmp_path / "absent.toml"))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()

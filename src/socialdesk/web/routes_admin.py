@@ -13,7 +13,7 @@ from socialdesk.knowledge import service as knowledge
 from socialdesk.routing.models import Role, TeamKind
 from socialdesk.web import admin_repository as repo
 from socialdesk.web import admin_service, auth, integrations
-from socialdesk.web.deps import AdminViewer, DbSession, SupervisorViewer
+from socialdesk.web.guard import AdminViewer, DbSession, SupervisorViewer
 from socialdesk.web.templating import render
 
 router = APIRouter(prefix="/admin", tags=["admin"], include_in_schema=False)

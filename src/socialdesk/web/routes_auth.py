@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from socialdesk.web import auth
-from socialdesk.web.deps import (
+from socialdesk.web.guard import (
     PRELOGIN_COOKIE,
     SESSION_COOKIE,
     AgentViewer,

@@ -17,7 +17,7 @@ from socialdesk.core.errors import InvalidInput
 from socialdesk.knowledge import repository as knowledge_repo
 from socialdesk.knowledge import service as knowledge
 from socialdesk.web import console_repository, console_views, integrations, live
-from socialdesk.web.deps import AgentViewer, DbSession, Viewer, get_clock
+from socialdesk.web.guard import AgentViewer, DbSession, Viewer, get_clock
 from socialdesk.web.templating import render
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)

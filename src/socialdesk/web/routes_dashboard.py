@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from socialdesk.analytics import charts
 from socialdesk.analytics.service import Dashboard, build_dashboard
 from socialdesk.web import integrations
-from socialdesk.web.deps import DbSession, SupervisorViewer, Viewer, get_clock
+from socialdesk.web.guard import DbSession, SupervisorViewer, Viewer, get_clock
 from socialdesk.web.templating import render
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)

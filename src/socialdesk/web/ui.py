@@ -16,7 +16,7 @@ from socialdesk.core.errors import (
     SocialdeskError,
 )
 from socialdesk.web import live, routes_admin, routes_auth, routes_console, routes_dashboard
-from socialdesk.web.deps import NotSignedIn
+from socialdesk.web.guard import NotSignedIn
 from socialdesk.web.templating import STATIC_DIR, render
 
 # Scripts and styles only from our own origin; no inline script can run, so even a missed

@@ -199,8 +199,16 @@ def upgrade() -> None:
         sa.Column("last_inbound_at", socialdesk.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_outbound_at", socialdesk.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("resolved_at", socialdesk.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "merged_into_id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=True
+        ),
         sa.Column("created_at", socialdesk.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", socialdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["merged_into_id"],
+            ["conversations.id"],
+            name=op.f("fk_conversations_merged_into_id_conversations"),
+        ),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_conversations_customer_id_customers")
         ),

@@ -1,0 +1,201 @@
+"""The `socialdesk` command."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.config import Settings, get_settings
+from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
+from socialdesk.core.errors import InvalidInput
+from socialdesk.core.migrate import upgrade
+from socialdesk.core.workspaces import ensure_workspace
+
+app = typer.Typer(
+    name="socialdesk",
+    help="Social customer care: listen, triage, prioritise, route and answer.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks with a JSON report.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(bench_app, name="bench")
+
+console = Console(stderr=True, soft_wrap=True)
+
+WorkspaceOption = Annotated[
+    str | None,
+    typer.Option("--workspace", "-w", help="Workspace (brand) slug; created if missing."),
+]
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """An up-to-date database for one command, closed when the command ends."""
+    engine = make_engine(settings.effective_database_url)
+    try:
+        upgrade(engine)
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+def _workspace_id(
+    settings: Settings, session_factory: sessionmaker[Session], slug: str | None
+) -> int:
+    try:
+        with unit_of_work(session_factory) as session:
+            return ensure_workspace(session, slug or settings.default_workspace).id
+    except InvalidInput as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema (embedded SQLite unless SOCIALDESK_DATABASE_URL)."""
+    settings = get_settings()
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    engine.dispose()
+    console.print(f"schema up to date: {engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def ingest(
+    files: Annotated[
+        list[Path], typer.Argument(help="JSONL (socialdesk format) or twcs CSV files")
+    ],
+    workspace: WorkspaceOption = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="jsonl or twcs; by default from the suffix")
+    ] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Where rejected records go (JSONL); default FILE.rejects.jsonl"),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=50_000)] = 2000,
+) -> None:
+    """Import replay files: every record is stored once, threaded and turned into work.
+
+    A malformed record is reported with its file, line and reason, written to the rejects
+    file and skipped; the rest is imported. Exits non-zero only if nothing could be read.
+    """
+    from socialdesk.ingest.importer import import_files
+    from socialdesk.ingest.wiring import build_pipeline
+
+    settings = get_settings()
+    with _database(settings) as session_factory, _progress() as progress:
+        workspace_id = _workspace_id(settings, session_factory, workspace)
+        pipeline = build_pipeline(settings, session_factory)
+        summary = import_files(
+            pipeline,
+            workspace_id,
+            files,
+            fmt=fmt,
+            rejects_path=rejects,
+            batch_size=batch_size,
+            progress=progress,
+            on_reject=lambda r: console.print(
+                f"[yellow]rejected[/yellow] {r.file}:{r.line}: {r.reason}",
+                markup=True,
+                highlight=False,
+            ),
+        )
+    for problem in summary.unreadable:
+        typer.echo(f"error: {problem}", err=True)
+    typer.echo(
+        f"read {summary.read}, accepted {summary.accepted}, duplicates {summary.duplicates}, "
+        f"rejected {summary.rejected}, failed {summary.failed}"
+        + (f" (rejects in {summary.rejects_path})" if summary.rejected else "")
+    )
+    if summary.read == 0:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
+    """Run the web app and API."""
+    import uvicorn
+
+    from socialdesk.web.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    rate: Annotated[
+        float, typer.Option(help="Generated messages per minute", min=1, max=6000)
+    ] = 30.0,
+    backlog_hours: Annotated[
+        float, typer.Option(help="Hours of traffic generated before the start", min=0, max=72)
+    ] = 6.0,
+    seed: Annotated[int, typer.Option(help="Seed of the traffic generator")] = 7,
+) -> None:
+    """Start the web app on an embedded SQLite, with generated traffic flowing live."""
+    from socialdesk.demo import run_demo
+
+    run_demo(host=host, port=port, rate_per_minute=rate, backlog_hours=backlog_hours, seed=seed)
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    messages: Annotated[int, typer.Option(min=1, help="How many generated messages")] = 100_000,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the report here")] = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 2000,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Database to measure; default a fresh embedded SQLite file"),
+    ] = None,
+) -> None:
+    """Messages/second and peak memory for accept + process + persist."""
+    from socialdesk.ingest.bench import run_ingest_benchmark
+
+    with _progress() as progress:
+        report = run_ingest_benchmark(
+            messages=messages,
+            batch_size=batch_size,
+            database_url=database_url,
+            progress=progress,
+        )
+    text = json.dumps(report, indent=2)
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(text + "\n", encoding="utf-8")
+    typer.echo(text)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,103 @@
+"""Read API for conversations and messages, scoped to the caller's workspace."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from socialdesk.conversations import repository as repo
+from socialdesk.conversations.schemas import (
+    ConversationDetail,
+    ConversationOut,
+    MessageOut,
+    ThreadOut,
+)
+from socialdesk.core.errors import NotFound
+from socialdesk.core.models import Workspace
+from socialdesk.core.pagination import Page
+from socialdesk.ingest.schemas import Channel
+from socialdesk.web.guard import current_workspace, db_session
+
+router = APIRouter(prefix="/api/v1", tags=["conversations"])
+
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.get("/conversations", response_model=Page[ConversationOut])
+def list_conversations(
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+    status: Literal["open", "pending", "resolved"] | None = None,
+    channel: Channel | None = None,
+    customer_id: int | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[ConversationOut]:
+    rows, total = repo.list_conversations(
+        session,
+        workspace.id,
+        status=status,
+        channel=channel,
+        customer_id=customer_id,
+        limit=limit,
+        offset=offset,
+    )
+    return Page(
+        items=[ConversationOut.model_validate(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/conversations/{conversation_id}", response_model=ConversationDetail)
+def get_conversation(
+    conversation_id: int,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+) -> ConversationDetail:
+    conversation = repo.get_conversation(session, workspace.id, conversation_id)
+    if conversation is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    threads = [ThreadOut.model_validate(t) for t in repo.threads_of(session, conversation_id)]
+    return ConversationDetail(
+        **ConversationOut.model_validate(conversation).model_dump(), threads=threads
+    )
+
+
+@router.get("/conversations/{conversation_id}/messages", response_model=Page[MessageOut])
+def conversation_messages(
+    conversation_id: int,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[MessageOut]:
+    if repo.get_conversation(session, workspace.id, conversation_id) is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    rows, total = repo.list_messages(
+        session, workspace.id, conversation_id=conversation_id, limit=limit, offset=offset
+    )
+    return Page(
+        items=[MessageOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/messages", response_model=Page[MessageOut])
+def list_messages(
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+    channel: Channel | None = None,
+    direction: Literal["inbound", "outbound"] | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[MessageOut]:
+    rows, total = repo.list_messages(
+        session, workspace.id, channel=channel, direction=direction, limit=limit, offset=offset
+    )
+    return Page(
+        items=[MessageOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )

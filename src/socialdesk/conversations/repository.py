@@ -1,0 +1,154 @@
+"""SQL for conversations, threads and messages (reads for the API, merges of cases)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from socialdesk.conversations.models import Conversation, ConversationStatus, Message, Thread
+from socialdesk.core.clock import utcnow
+from socialdesk.routing.models import Task, TaskStatus
+
+
+def get_conversation(
+    session: Session, workspace_id: int, conversation_id: int
+) -> Conversation | None:
+    return session.scalars(
+        select(Conversation).where(
+            Conversation.workspace_id == workspace_id, Conversation.id == conversation_id
+        )
+    ).one_or_none()
+
+
+def list_conversations(
+    session: Session,
+    workspace_id: int,
+    *,
+    status: str | None = None,
+    channel: str | None = None,
+    customer_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Conversation], int]:
+    stmt = select(Conversation).where(
+        Conversation.workspace_id == workspace_id, Conversation.merged_into_id.is_(None)
+    )
+    if status:
+        stmt = stmt.where(Conversation.status == status)
+    if channel:
+        stmt = stmt.where(Conversation.channel == channel)
+    if customer_id is not None:
+        stmt = stmt.where(Conversation.customer_id == customer_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def list_messages(
+    session: Session,
+    workspace_id: int,
+    *,
+    conversation_id: int | None = None,
+    channel: str | None = None,
+    direction: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Message], int]:
+    stmt = select(Message).where(Message.workspace_id == workspace_id)
+    if conversation_id is not None:
+        stmt = stmt.where(Message.conversation_id == conversation_id)
+    if channel:
+        stmt = stmt.where(Message.channel == channel)
+    if direction:
+        stmt = stmt.where(Message.direction == direction)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    order = (
+        (Message.created_at, Message.id)
+        if conversation_id is not None
+        else (Message.created_at.desc(), Message.id.desc())
+    )
+    rows = session.scalars(stmt.order_by(*order).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def threads_of(session: Session, conversation_id: int) -> Sequence[Thread]:
+    return session.scalars(
+        select(Thread).where(Thread.conversation_id == conversation_id).order_by(Thread.id)
+    ).all()
+
+
+def merge_conversations(session: Session, source_id: int, target_id: int) -> None:
+    """Fold case ``source_id`` into ``target_id``: its threads, messages and open work move.
+
+    The source stays as a resolved shell pointing at the target, so that anything that
+    referred to it can still follow the link.
+    """
+    session.execute(
+        update(Thread).where(Thread.conversation_id == source_id).values(conversation_id=target_id)
+    )
+    session.execute(
+        update(Message)
+        .where(Message.conversation_id == source_id)
+        .values(conversation_id=target_id)
+    )
+    source_task = session.scalars(select(Task).where(Task.conversation_id == source_id)).first()
+    target_task = session.scalars(select(Task).where(Task.conversation_id == target_id)).first()
+    if source_task is not None:
+        if target_task is None:
+            source_task.conversation_id = target_id
+        else:
+            if source_task.status in TaskStatus.ACTIVE:
+                if target_task.status not in TaskStatus.ACTIVE:
+                    target_task.status = TaskStatus.OPEN
+                    target_task.waiting_since = source_task.waiting_since
+                else:
+                    target_task.waiting_since = min(
+                        target_task.waiting_since, source_task.waiting_since
+                    )
+            source_task.status = TaskStatus.DONE
+            source_task.assignee_id = None
+    session.flush()
+    recount_conversation(session, target_id)
+    source = session.get(Conversation, source_id)
+    if source is not None:
+        source.merged_into_id = target_id
+        source.status = ConversationStatus.RESOLVED
+        source.message_count = 0
+        source.resolved_at = utcnow()
+    session.flush()
+
+
+def recount_conversation(session: Session, conversation_id: int) -> None:
+    stats = session.execute(
+        select(
+            func.count(Message.id),
+            func.min(Message.created_at),
+            func.max(Message.created_at),
+        ).where(Message.conversation_id == conversation_id)
+    ).one()
+    last_in = session.scalar(
+        select(func.max(Message.created_at)).where(
+            Message.conversation_id == conversation_id, Message.direction == "inbound"
+        )
+    )
+    last_out = session.scalar(
+        select(func.max(Message.created_at)).where(
+            Message.conversation_id == conversation_id, Message.direction == "outbound"
+        )
+    )
+    conv = session.get(Conversation, conversation_id)
+    if conv is None:
+        return
+    count, first, last = stats
+    conv.message_count = int(count)
+    if first is not None:
+        conv.first_message_at = first
+        conv.last_message_at = last
+    conv.last_inbound_at = last_in
+    conv.last_outbound_at = last_out

@@ -1,0 +1,53 @@
+"""SQL for customers and their identities."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from socialdesk.customers.models import Customer, Identity
+
+
+def get_customer(session: Session, workspace_id: int, customer_id: int) -> Customer | None:
+    return session.scalars(
+        select(Customer).where(Customer.workspace_id == workspace_id, Customer.id == customer_id)
+    ).one_or_none()
+
+
+def identities_of(session: Session, customer_id: int) -> Sequence[Identity]:
+    return session.scalars(
+        select(Identity).where(Identity.customer_id == customer_id).order_by(Identity.id)
+    ).all()
+
+
+def list_customers(
+    session: Session,
+    workspace_id: int,
+    *,
+    query: str | None = None,
+    tier: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Customer], int]:
+    stmt = select(Customer).where(
+        Customer.workspace_id == workspace_id, Customer.merged_into_id.is_(None)
+    )
+    if tier:
+        stmt = stmt.where(Customer.tier == tier)
+    if query:
+        like = f"%{query.strip().lstrip('@').casefold()}%"
+        handles = select(Identity.customer_id).where(
+            Identity.workspace_id == workspace_id, Identity.handle.like(like)
+        )
+        stmt = stmt.where(
+            or_(
+                func.lower(Customer.display_name).like(like),
+                func.lower(Customer.email).like(like),
+                Customer.id.in_(handles),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(Customer.id).limit(limit).offset(offset)).all()
+    return list(rows), total

@@ -1,0 +1,35 @@
+"""Push normalized events into socialdesk over HTTP: stored at once, processed after."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request
+from pydantic import BaseModel
+
+from socialdesk.core.models import Workspace
+from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.ingest.schemas import InboundEvent
+from socialdesk.web.guard import current_workspace
+
+router = APIRouter(prefix="/api/v1", tags=["ingest"])
+
+
+class AcceptedOut(BaseModel):
+    accepted: int
+    duplicates: int
+
+
+@router.post("/events", status_code=202, response_model=AcceptedOut)
+def post_events(
+    request: Request,
+    background: BackgroundTasks,
+    events: Annotated[list[InboundEvent], Body(max_length=1000)],
+    workspace: Workspace = Depends(current_workspace),
+) -> AcceptedOut:
+    """Store events in socialdesk's normalized format; duplicates are recognised and ignored."""
+    pipeline: Pipeline = request.app.state.pipeline
+    # Stored and committed before the answer; processed after it (store first, process second).
+    result = pipeline.accept(workspace.id, events, source="api")
+    background.add_task(pipeline.process_pending, workspace.id, result.accepted)
+    return AcceptedOut(accepted=len(result.accepted), duplicates=result.duplicates)

@@ -1,0 +1,84 @@
+"""The ingest benchmark: accept + process + persist of generated traffic, timed per batch."""
+
+from __future__ import annotations
+
+import itertools
+import platform
+import resource
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.progress import Progress
+
+from socialdesk.config import Settings
+from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
+from socialdesk.core.migrate import upgrade
+from socialdesk.core.workspaces import ensure_workspace
+from socialdesk.ingest.wiring import build_pipeline
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_ingest_benchmark(
+    *,
+    messages: int,
+    batch_size: int = 2000,
+    database_url: str | None = None,
+    seed: int = 11,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    from socialdesk.simulation.traffic import BrandProfile, generate
+
+    with tempfile.TemporaryDirectory(prefix="socialdesk-bench-") as scratch:
+        url = database_url or f"sqlite:///{Path(scratch) / 'bench.sqlite3'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        session_factory = make_session_factory(engine)
+        with unit_of_work(session_factory) as session:
+            workspace_id = ensure_workspace(session, "bench").id
+        pipeline = build_pipeline(Settings(database_url=url), session_factory)
+        events = generate(
+            BrandProfile(), datetime(2026, 1, 5, tzinfo=UTC), None, 20_000.0, seed, limit=messages
+        )
+        task = progress.add_task("ingest", total=messages) if progress else None
+        busy = 0.0
+        accepted = processed = 0
+        batch_seconds: list[float] = []
+        while True:
+            batch = list(itertools.islice(events, batch_size))
+            if not batch:
+                break
+            started = time.perf_counter()
+            accept, process = pipeline.ingest(workspace_id, batch, source="bench")
+            elapsed = time.perf_counter() - started
+            busy += elapsed
+            batch_seconds.append(elapsed)
+            accepted += len(accept.accepted)
+            processed += process.processed
+            if progress is not None and task is not None:
+                progress.advance(task, len(batch))
+        engine.dispose()
+    batch_seconds.sort()
+    return {
+        "benchmark": "ingest",
+        "database": "sqlite (embedded)" if database_url is None else engine.url.get_backend_name(),
+        "messages": messages,
+        "accepted": accepted,
+        "processed": processed,
+        "batch_size": batch_size,
+        "seconds": round(busy, 3),
+        "messages_per_second": round(processed / busy, 1) if busy else None,
+        "batch_p50_ms": round(batch_seconds[len(batch_seconds) // 2] * 1000, 2),
+        "batch_max_ms": round(batch_seconds[-1] * 1000, 2),
+        "peak_memory_mb": round(_peak_rss_mb(), 1),
+        "targets": {"messages_per_second": 10_000, "peak_memory_mb": 500},
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }

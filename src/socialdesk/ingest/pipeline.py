@@ -1,0 +1,803 @@
+"""Store first, process second (DESIGN.md rule 5).
+
+``accept`` stores raw events once, keyed by (workspace, channel, external id), and does
+nothing else, so that a webhook can answer at once. ``process`` turns stored events into
+messages: it threads them into conversations, resolves their authors to customers across
+channels, hands inbound messages to triage, and opens or reopens the conversations' tasks.
+Processing works on batches with a handful of bulk statements per batch; processing an event
+that was already processed changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.conversations.models import ConversationStatus, Direction
+from socialdesk.core.clock import Clock, as_utc, utcnow
+from socialdesk.core.db import unit_of_work
+from socialdesk.customers.identity import contact_email, normalize_handle, normalize_phone
+from socialdesk.ingest import repository as repo
+from socialdesk.ingest.hooks import PipelineHooks, ProcessedMessage, TriageVerdict
+from socialdesk.ingest.models import RawEventStatus
+from socialdesk.ingest.schemas import InboundEvent, Party
+from socialdesk.ingest.threading import starts_new_case, thread_key
+from socialdesk.routing.models import TaskStatus
+
+log = logging.getLogger(__name__)
+
+DEFAULT_VERDICT = TriageVerdict(needs_response=True, route_to="care")
+
+
+@dataclass
+class AcceptResult:
+    accepted: list[int] = field(default_factory=list)
+    duplicates: int = 0
+
+
+@dataclass
+class ProcessResult:
+    processed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    tasks_changed: list[int] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Conv:
+    """A conversation as the batch sees it, new or loaded, written back in bulk."""
+
+    id: int | None
+    customer_id: int | None
+    channel: str
+    status: str
+    message_count: int
+    first_message_at: datetime
+    last_message_at: datetime
+    last_inbound_at: datetime | None
+    last_outbound_at: datetime | None
+    resolved_at: datetime | None
+    subject: str = ""
+    dirty: bool = False
+
+
+@dataclass
+class _Thread:
+    id: int | None
+    key: str
+    channel: str
+    visibility: str
+    conv: _Conv
+
+
+@dataclass
+class _Msg:
+    raw_id: int
+    event: InboundEvent
+    direction: str
+    author_identity_id: int
+    customer_id: int | None
+    thread: _Thread
+    id: int | None = None
+
+
+@dataclass
+class _Party:
+    identity_id: int
+    customer_id: int | None
+    is_brand: bool
+
+
+class Pipeline:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        hooks: PipelineHooks | None = None,
+        *,
+        clock: Clock = utcnow,
+        case_join_window: timedelta = timedelta(hours=72),
+        batch_size: int = 2000,
+    ) -> None:
+        self.session_factory = session_factory
+        self.hooks = hooks or PipelineHooks()
+        self.clock = clock
+        self.case_join_window = case_join_window
+        self.batch_size = batch_size
+
+    # -- accept ---------------------------------------------------------------------------
+
+    def accept(
+        self, workspace_id: int, events: Sequence[InboundEvent], source: str = ""
+    ) -> AcceptResult:
+        """Store events that are new; return the raw ids of those stored (in input order)."""
+        with unit_of_work(self.session_factory) as session:
+            return self.accept_in(session, workspace_id, events, source)
+
+    def accept_in(
+        self, session: Session, workspace_id: int, events: Sequence[InboundEvent], source: str
+    ) -> AcceptResult:
+        now = self.clock()
+        rows: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for event in events:
+            key = f"{event.channel}\x00{event.external_id}"
+            if key in seen:
+                continue
+            seen.add(key)
+            rows.append(
+                {
+                    "workspace_id": workspace_id,
+                    "channel": event.channel,
+                    "external_id": event.external_id,
+                    "source": source,
+                    "payload": event.model_dump(mode="json", exclude_defaults=True),
+                    "status": RawEventStatus.PENDING,
+                    "received_at": now,
+                }
+            )
+        inserted = repo.insert_raw_events_ignoring_duplicates(session, rows)
+        accepted = [inserted[k] for k in seen_in_order(events) if k in inserted]
+        return AcceptResult(accepted=accepted, duplicates=len(events) - len(accepted))
+
+    # -- process --------------------------------------------------------------------------
+
+    def process_pending(
+        self, workspace_id: int, raw_ids: Sequence[int] | None = None
+    ) -> ProcessResult:
+        """Process stored events that are still pending (all of them, or those given)."""
+        total = ProcessResult()
+        remaining = list(raw_ids) if raw_ids is not None else None
+        while True:
+            if remaining is not None:
+                if not remaining:
+                    break
+                wanted, remaining = remaining[: self.batch_size], remaining[self.batch_size :]
+            else:
+                wanted = None
+            with self.session_factory() as session:
+                rows = repo.pending_raw_events(session, workspace_id, wanted, self.batch_size)
+            if not rows:
+                if remaining is None:
+                    break
+                continue
+            items: list[tuple[int, InboundEvent]] = []
+            bad: list[tuple[int, str]] = []
+            for row in rows:
+                try:
+                    items.append((row.id, InboundEvent.model_validate(row.payload)))
+                except ValidationError as exc:
+                    bad.append((row.id, f"invalid stored event: {exc.errors()[0]['msg']}"))
+            self._record_failures(bad, total)
+            self._merge(total, self.process_events(workspace_id, items))
+        return total
+
+    def ingest(
+        self, workspace_id: int, events: Sequence[InboundEvent], source: str = ""
+    ) -> tuple[AcceptResult, ProcessResult]:
+        """Accept, then process what was new: the embedded mode's whole path for a batch."""
+        accepted = self.accept(workspace_id, events, source)
+        by_key = {f"{e.channel}\x00{e.external_id}": e for e in events}
+        with self.session_factory() as session:
+            keyed = _raw_keys(session, accepted.accepted)
+        items = [(raw_id, by_key[key]) for raw_id, key in keyed]
+        return accepted, self.process_events(workspace_id, items)
+
+    def process_events(
+        self, workspace_id: int, items: Sequence[tuple[int, InboundEvent]]
+    ) -> ProcessResult:
+        """Process (raw id, event) pairs; a batch that fails is retried event by event, so one
+        bad event is marked failed with its reason and the others still go through."""
+        result = ProcessResult()
+        for start in range(0, len(items), self.batch_size):
+            batch = list(items[start : start + self.batch_size])
+            try:
+                self._merge(result, self._process_committed(workspace_id, batch))
+            except Exception:
+                log.exception("batch of %d events failed; retrying one by one", len(batch))
+                for item in batch:
+                    try:
+                        self._merge(result, self._process_committed(workspace_id, [item]))
+                    except Exception as exc:
+                        self._record_failures([(item[0], _reason(exc))], result)
+        return result
+
+    def _process_committed(
+        self, workspace_id: int, items: list[tuple[int, InboundEvent]]
+    ) -> ProcessResult:
+        with unit_of_work(self.session_factory) as session:
+            result = self.process_in(session, workspace_id, items)
+        for hook in self.hooks.after_commit:
+            hook(workspace_id, result.tasks_changed)
+        return result
+
+    def _record_failures(self, failures: list[tuple[int, str]], result: ProcessResult) -> None:
+        if not failures:
+            return
+        with unit_of_work(self.session_factory) as session:
+            for raw_id, reason in failures:
+                repo.mark_raw_events(session, [raw_id], RawEventStatus.FAILED, self.clock(), reason)
+        result.failed += len(failures)
+        result.errors.extend(failures)
+
+    @staticmethod
+    def _merge(total: ProcessResult, part: ProcessResult) -> None:
+        total.processed += part.processed
+        total.skipped += part.skipped
+        total.failed += part.failed
+        total.tasks_changed.extend(part.tasks_changed)
+        total.errors.extend(part.errors)
+
+    def process_in(
+        self, session: Session, workspace_id: int, items: list[tuple[int, InboundEvent]]
+    ) -> ProcessResult:
+        """Process one batch inside the caller's transaction (it flushes, the caller commits)."""
+        return _BatchProcessor(self, session, workspace_id).run(items)
+
+
+def seen_in_order(events: Iterable[InboundEvent]) -> list[str]:
+    keys: list[str] = []
+    seen: set[str] = set()
+    for event in events:
+        key = f"{event.channel}\x00{event.external_id}"
+        if key not in seen:
+            seen.add(key)
+            keys.append(key)
+    return keys
+
+
+def _raw_keys(session: Session, raw_ids: list[int]) -> list[tuple[int, str]]:
+    from sqlalchemy import select
+
+    out: dict[int, str] = {}
+    for chunk in repo._chunks(raw_ids):
+        stmt = select(repo.RAW.c.id, repo.RAW.c.channel, repo.RAW.c.external_id).where(
+            repo.RAW.c.id.in_(chunk)
+        )
+        for row in session.execute(stmt):
+            out[row.id] = f"{row.channel}\x00{row.external_id}"
+    return [(raw_id, out[raw_id]) for raw_id in raw_ids if raw_id in out]
+
+
+class _BatchProcessor:
+    """The state of processing one batch; every lookup is one bulk query per batch."""
+
+    def __init__(self, pipeline: Pipeline, session: Session, workspace_id: int) -> None:
+        self.p = pipeline
+        self.session = session
+        self.ws = workspace_id
+        self.now = pipeline.clock()
+        self.convs: dict[int, _Conv] = {}
+
+    def run(self, items: list[tuple[int, InboundEvent]]) -> ProcessResult:
+        result = ProcessResult()
+        if not items:
+            return result
+        items = sorted(items, key=lambda item: as_utc(item[1].created_at))
+        items = self._drop_already_processed(items, result)
+        parties = self._resolve_parties([event for _, event in items])
+        messages = self._thread(items, parties)
+        self._write_conversations_and_threads(messages)
+        self._write_messages(messages)
+        verdicts = self._triage(messages)
+        result.tasks_changed = self._open_tasks(messages, verdicts)
+        self._apply_merges()
+        for hook in self.p.hooks.on_tasks_changed:
+            hook(self.session, self.ws, result.tasks_changed)
+        repo.mark_raw_events(
+            self.session, [m.raw_id for m in messages], RawEventStatus.PROCESSED, self.now
+        )
+        result.processed = len(messages)
+        return result
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _drop_already_processed(
+        self, items: list[tuple[int, InboundEvent]], result: ProcessResult
+    ) -> list[tuple[int, InboundEvent]]:
+        by_channel: dict[str, set[str]] = {}
+        for _, event in items:
+            by_channel.setdefault(event.channel, set()).add(event.external_id)
+        self.known: dict[str, dict[str, Any]] = {}
+        done: set[tuple[str, str]] = set()
+        for channel, ids in by_channel.items():
+            parents = {p for _, e in items if e.channel == channel for p in _parents(e)}
+            known = repo.messages_by_external_id(self.session, self.ws, channel, ids | parents)
+            self.known[channel] = dict(known)
+            done.update((channel, ext) for ext in ids if ext in known)
+        kept = [(raw, e) for raw, e in items if (e.channel, e.external_id) not in done]
+        already = [raw for raw, e in items if (e.channel, e.external_id) in done]
+        repo.mark_raw_events(self.session, already, RawEventStatus.PROCESSED, self.now)
+        result.skipped = len(already)
+        return kept
+
+    def _resolve_parties(self, events: list[InboundEvent]) -> dict[tuple[str, str], _Party]:
+        wanted: dict[tuple[str, str], Party] = {}
+        for event in events:
+            for party in _parties(event):
+                wanted[(event.channel, party.id)] = party  # the latest profile wins
+        existing = repo.identities_by_external_id(self.session, self.ws, set(wanted))
+        resolved: dict[tuple[str, str], _Party] = {}
+        influence: list[dict[str, Any]] = []
+        for key, row in existing.items():
+            resolved[key] = _Party(row.id, row.customer_id, row.is_brand)
+            party = wanted[key]
+            if (party.followers and party.followers != row.followers) or (
+                party.verified != row.verified
+            ):
+                influence.append(
+                    {
+                        "b_id": row.id,
+                        "b_followers": party.followers or row.followers,
+                        "b_verified": party.verified,
+                        "b_at": self.now,
+                    }
+                )
+        repo.update_identity_influence(self.session, influence)
+
+        missing = {key: party for key, party in wanted.items() if key not in existing}
+        if not missing:
+            return resolved
+        emails = {e for (ch, _), p in missing.items() if (e := contact_email(p, ch))}
+        phones = {n for p in missing.values() if (n := normalize_phone(p.phone))}
+        handles = {h for p in missing.values() if (h := normalize_handle(p.handle))}
+        by_email, by_phone = repo.customers_by_contact(self.session, self.ws, emails, phones)
+        by_handle = repo.customers_by_handle(self.session, self.ws, handles)
+
+        # Customers to create, deduplicated inside the batch by the same keys.
+        new_customers: list[dict[str, Any]] = []
+        customer_slot: dict[tuple[str, str], int | str] = {}
+        batch_keys: dict[str, int] = {}
+        for (channel, pid), party in missing.items():
+            if party.is_brand:
+                continue
+            email = contact_email(party, channel)
+            phone = normalize_phone(party.phone)
+            handle = normalize_handle(party.handle)
+            match_keys = [
+                k
+                for k in (
+                    f"e:{email}" if email else None,
+                    f"p:{phone}" if phone else None,
+                    f"h:{handle}" if handle else None,
+                )
+                if k
+            ]
+            found = (
+                (email and by_email.get(email))
+                or (phone and by_phone.get(phone))
+                or (handle and by_handle.get(handle))
+            )
+            if found:
+                customer_slot[(channel, pid)] = found
+                continue
+            slot = next((batch_keys[k] for k in match_keys if k in batch_keys), None)
+            if slot is None:
+                slot = len(new_customers)
+                new_customers.append(
+                    {
+                        "workspace_id": self.ws,
+                        "display_name": (party.name or party.handle or party.id)[:200],
+                        "email": email,
+                        "phone": phone,
+                        "crm_fields": {},
+                        "created_at": self.now,
+                        "updated_at": self.now,
+                    }
+                )
+            for k in match_keys:
+                batch_keys.setdefault(k, slot)
+            customer_slot[(channel, pid)] = f"new:{slot}"
+        customer_ids = repo.insert_returning_ids(self.session, repo.CUSTOMERS, new_customers)
+
+        def customer_of(key: tuple[str, str]) -> int | None:
+            slot = customer_slot.get(key)
+            if isinstance(slot, str):
+                return customer_ids[int(slot[4:])]
+            return slot
+
+        keys = list(missing)
+        identity_rows: list[dict[str, Any]] = [
+            {
+                "workspace_id": self.ws,
+                "customer_id": customer_of(key),
+                "channel": key[0],
+                "external_id": key[1],
+                "handle": normalize_handle(missing[key].handle),
+                "display_name": missing[key].name[:200],
+                "followers": missing[key].followers,
+                "verified": missing[key].verified,
+                "is_brand": missing[key].is_brand,
+                "profile": {},
+                "created_at": self.now,
+                "updated_at": self.now,
+            }
+            for key in keys
+        ]
+        ids = repo.insert_returning_ids(self.session, repo.IDENTITIES, identity_rows)
+        for key, identity_id, new_row in zip(keys, ids, identity_rows, strict=True):
+            resolved[key] = _Party(identity_id, new_row["customer_id"], new_row["is_brand"])
+        return resolved
+
+    def _thread(
+        self, items: list[tuple[int, InboundEvent]], parties: dict[tuple[str, str], _Party]
+    ) -> list[_Msg]:
+        # Thread keys known on each channel: stored messages, then this batch's as it goes.
+        thread_of: dict[str, dict[str, str]] = {
+            ch: {ext: row.key for ext, row in rows.items()} for ch, rows in self.known.items()
+        }
+        provisional = {
+            ch: {
+                e.external_id: thread_key(e, thread_of.get(ch, {}))
+                for _, e in items
+                if e.channel == ch
+            }
+            for ch in {e.channel for _, e in items}
+        }
+        found_threads = {
+            channel: repo.threads_by_key(
+                self.session, self.ws, channel, set(keys.values()) | set(keys)
+            )
+            for channel, keys in provisional.items()
+        }
+        customers = {
+            party.customer_id for party in parties.values() if party.customer_id is not None
+        }
+        open_cases = repo.open_conversations_of_customers(self.session, self.ws, customers)
+        self._load_convs(
+            {row.conversation_id for rows in found_threads.values() for row in rows.values()}
+            | {row.id for row in open_cases.values()}
+        )
+        self.threads: dict[tuple[str, str], _Thread] = {
+            (channel, key): _Thread(row.id, key, channel, "", self.convs[row.conversation_id])
+            for channel, rows in found_threads.items()
+            for key, row in rows.items()
+        }
+        self.open_case_of: dict[int, _Conv] = {
+            cid: self.convs[row.id] for cid, row in open_cases.items()
+        }
+        self.merges: list[tuple[_Conv, _Conv]] = []
+
+        messages: list[_Msg] = []
+        for raw_id, event in items:
+            author = parties[(event.channel, event.author.id)]
+            outbound = event.direction == Direction.OUTBOUND or author.is_brand
+            customer_id = author.customer_id
+            if outbound:
+                customer_id = None
+                if event.recipient is not None:
+                    customer_id = parties[(event.channel, event.recipient.id)].customer_id
+            known = thread_of.setdefault(event.channel, {})
+            key = thread_key(event, known)
+            thread = self.threads.get((event.channel, key))
+            if thread is None:
+                thread = _Thread(
+                    None,
+                    key,
+                    event.channel,
+                    event.visibility,
+                    self._case_for(event, customer_id),
+                )
+                self.threads[(event.channel, key)] = thread
+            # A reply that arrived before this message started a thread named after it.
+            orphan = self.threads.get((event.channel, event.external_id))
+            if orphan is not None and orphan is not thread and orphan.conv is not thread.conv:
+                self.merges.append((orphan.conv, thread.conv))
+            known[event.external_id] = key
+            conv = thread.conv
+            if conv.customer_id is None and customer_id is not None:
+                conv.customer_id = customer_id
+                conv.dirty = True
+            self._count(conv, event, outbound)
+            if conv.customer_id is not None:
+                self.open_case_of[conv.customer_id] = conv
+            messages.append(
+                _Msg(
+                    raw_id,
+                    event,
+                    Direction.OUTBOUND if outbound else Direction.INBOUND,
+                    author.identity_id,
+                    customer_id,
+                    thread,
+                )
+            )
+        return messages
+
+    def _load_convs(self, ids: set[int]) -> None:
+        missing = ids - set(self.convs)
+        for row in repo.conversations_by_id(self.session, missing).values():
+            self.convs[row.id] = _Conv(
+                row.id,
+                row.customer_id,
+                row.channel,
+                row.status,
+                row.message_count,
+                row.first_message_at,
+                row.last_message_at,
+                row.last_inbound_at,
+                row.last_outbound_at,
+                row.resolved_at,
+                row.subject,
+            )
+
+    def _case_for(self, event: InboundEvent, customer_id: int | None) -> _Conv:
+        if not starts_new_case(event) and customer_id is not None:
+            case = self.open_case_of.get(customer_id)
+            if (
+                case is not None
+                and as_utc(case.last_message_at)
+                >= as_utc(event.created_at) - self.p.case_join_window
+            ):
+                return case
+        created = as_utc(event.created_at)
+        return _Conv(
+            None,
+            customer_id,
+            event.channel,
+            ConversationStatus.OPEN,
+            0,
+            created,
+            created,
+            None,
+            None,
+            None,
+            (event.subject or event.text)[:200],
+            dirty=True,
+        )
+
+    @staticmethod
+    def _count(conv: _Conv, event: InboundEvent, outbound: bool) -> None:
+        at = as_utc(event.created_at)
+        conv.dirty = True
+        conv.message_count += 1
+        conv.first_message_at = min(as_utc(conv.first_message_at), at)
+        latest = at >= as_utc(conv.last_message_at)
+        conv.last_message_at = max(as_utc(conv.last_message_at), at)
+        if outbound:
+            conv.last_outbound_at = max(filter(None, (conv.last_outbound_at, at)))
+            if latest and conv.status == ConversationStatus.OPEN:
+                conv.status = ConversationStatus.PENDING
+        else:
+            conv.last_inbound_at = max(filter(None, (conv.last_inbound_at, at)))
+            if latest and not event.is_repost:
+                conv.status = ConversationStatus.OPEN
+                conv.resolved_at = None
+
+    def _write_conversations_and_threads(self, messages: list[_Msg]) -> None:
+        convs = _unique(m.thread.conv for m in messages)
+        new = [c for c in convs if c.id is None]
+        ids = repo.insert_returning_ids(
+            self.session,
+            repo.CONVERSATIONS,
+            [
+                {
+                    "workspace_id": self.ws,
+                    "customer_id": c.customer_id,
+                    "status": c.status,
+                    "channel": c.channel,
+                    "subject": c.subject,
+                    "message_count": c.message_count,
+                    "first_message_at": c.first_message_at,
+                    "last_message_at": c.last_message_at,
+                    "last_inbound_at": c.last_inbound_at,
+                    "last_outbound_at": c.last_outbound_at,
+                    "resolved_at": c.resolved_at,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                }
+                for c in new
+            ],
+        )
+        for conv, conv_id in zip(new, ids, strict=True):
+            conv.id = conv_id
+            conv.dirty = False
+        repo.update_conversations(
+            self.session,
+            [
+                {
+                    "b_id": c.id,
+                    "b_status": c.status,
+                    "b_customer_id": c.customer_id,
+                    "b_message_count": c.message_count,
+                    "b_last_message_at": c.last_message_at,
+                    "b_last_inbound_at": c.last_inbound_at,
+                    "b_last_outbound_at": c.last_outbound_at,
+                    "b_resolved_at": c.resolved_at,
+                    "b_updated_at": self.now,
+                }
+                for c in convs
+                if c.dirty
+            ],
+        )
+        threads = [t for t in _unique(m.thread for m in messages) if t.id is None]
+        thread_ids = repo.insert_returning_ids(
+            self.session,
+            repo.THREADS,
+            [
+                {
+                    "workspace_id": self.ws,
+                    "conversation_id": t.conv.id,
+                    "channel": t.channel,
+                    "key": t.key,
+                    "visibility": t.visibility,
+                    "created_at": self.now,
+                }
+                for t in threads
+            ],
+        )
+        for thread, thread_id in zip(threads, thread_ids, strict=True):
+            thread.id = thread_id
+
+    def _write_messages(self, messages: list[_Msg]) -> None:
+        rows = [
+            {
+                "workspace_id": self.ws,
+                "conversation_id": m.thread.conv.id,
+                "thread_id": m.thread.id,
+                "raw_event_id": m.raw_id,
+                "channel": m.event.channel,
+                "direction": m.direction,
+                "visibility": m.event.visibility,
+                "author_identity_id": m.author_identity_id,
+                "external_id": m.event.external_id,
+                "reply_to_external_id": m.event.reply_to,
+                "text": m.event.text,
+                "metrics": m.event.metrics.model_dump(),
+                "created_at": as_utc(m.event.created_at),
+                "received_at": self.now,
+            }
+            for m in messages
+        ]
+        for message, message_id in zip(
+            messages, repo.insert_returning_ids(self.session, repo.MESSAGES, rows), strict=True
+        ):
+            message.id = message_id
+
+    def _triage(self, messages: list[_Msg]) -> dict[int, TriageVerdict]:
+        inbound = [
+            m for m in messages if m.direction == Direction.INBOUND and not m.event.is_repost
+        ]
+        if self.p.hooks.triage is None or not inbound:
+            return {}
+        views = [
+            ProcessedMessage(
+                message_id=_id(m.id),
+                conversation_id=_id(m.thread.conv.id),
+                customer_id=m.customer_id,
+                channel=m.event.channel,
+                visibility=m.event.visibility,
+                text=m.event.text,
+                created_at=as_utc(m.event.created_at),
+                author_followers=m.event.author.followers,
+                author_verified=m.event.author.verified,
+            )
+            for m in inbound
+        ]
+        return dict(self.p.hooks.triage(self.session, self.ws, views))
+
+    def _open_tasks(self, messages: list[_Msg], verdicts: dict[int, TriageVerdict]) -> list[int]:
+        conv_ids = {_id(m.thread.conv.id) for m in messages}
+        existing = repo.tasks_of_conversations(self.session, conv_ids)
+        tasks: dict[int, dict[str, Any]] = {
+            cid: dict(row._mapping) for cid, row in existing.items()
+        }
+        changed: set[int] = set()  # conversation ids whose task opened or reopened
+        touched: set[int] = set()
+        for m in messages:
+            conv_id = _id(m.thread.conv.id)
+            at = as_utc(m.event.created_at)
+            task = tasks.get(conv_id)
+            if m.direction == Direction.OUTBOUND:
+                if (
+                    task is not None
+                    and task["status"] in TaskStatus.ACTIVE
+                    and as_utc(task["waiting_since"]) <= at
+                ):
+                    task["status"] = TaskStatus.PENDING
+                    if task["first_response_at"] is None:
+                        task["first_response_at"] = at
+                    touched.add(conv_id)
+                continue
+            if m.event.is_repost:
+                continue
+            verdict = verdicts.get(_id(m.id), DEFAULT_VERDICT)
+            if not verdict.needs_response or verdict.route_to == "none":
+                continue
+            if task is None:
+                tasks[conv_id] = {
+                    "id": None,
+                    "workspace_id": self.ws,
+                    "conversation_id": conv_id,
+                    "status": TaskStatus.OPEN,
+                    "channel": m.event.channel,
+                    "queue": verdict.route_to,
+                    "priority": 0.0,
+                    "value_score": 0.0,
+                    "value_breakdown": {},
+                    "waiting_since": at,
+                    "first_response_at": None,
+                    "reopen_count": 0,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                }
+                changed.add(conv_id)
+            elif task["status"] not in TaskStatus.ACTIVE:
+                task["status"] = TaskStatus.OPEN
+                task["queue"] = verdict.route_to
+                task["waiting_since"] = at
+                task["reopen_count"] += 1
+                changed.add(conv_id)
+                touched.add(conv_id)
+        new = [cid for cid, task in tasks.items() if task["id"] is None]
+        new_ids = repo.insert_returning_ids(
+            self.session,
+            repo.TASKS,
+            [{k: v for k, v in tasks[c].items() if k != "id"} for c in new],
+        )
+        for conv_id, task_id in zip(new, new_ids, strict=True):
+            tasks[conv_id]["id"] = task_id
+        repo.update_tasks(
+            self.session,
+            [
+                {
+                    "b_id": tasks[c]["id"],
+                    "b_status": tasks[c]["status"],
+                    "b_queue": tasks[c]["queue"],
+                    "b_waiting_since": tasks[c]["waiting_since"],
+                    "b_first_response_at": tasks[c]["first_response_at"],
+                    "b_reopen_count": tasks[c]["reopen_count"],
+                    "b_updated_at": self.now,
+                }
+                for c in touched
+                if c not in new
+            ],
+        )
+        return sorted(tasks[c]["id"] for c in changed if tasks[c]["status"] in TaskStatus.ACTIVE)
+
+    def _apply_merges(self) -> None:
+        from socialdesk.conversations.repository import merge_conversations
+
+        for source, target in self.merges:
+            if source.id is not None and target.id is not None and source.id != target.id:
+                merge_conversations(self.session, _id(source.id), _id(target.id))
+
+
+def _reason(exc: Exception) -> str:
+    """A short reason for an admin: the database's own message, not the whole statement."""
+    detail = getattr(exc, "orig", None) or exc
+    return f"{type(detail).__name__}: {str(detail).splitlines()[0][:500]}"
+
+
+def _parents(event: InboundEvent) -> list[str]:
+    from socialdesk.ingest.threading import parent_ids
+
+    return parent_ids(event)
+
+
+def _parties(event: InboundEvent) -> list[Party]:
+    return [event.author] + ([event.recipient] if event.recipient is not None else [])
+
+
+T = TypeVar("T")
+
+
+def _unique(values: Iterable[T]) -> list[T]:
+    seen: set[int] = set()
+    out: list[T] = []
+    for value in values:
+        if id(value) not in seen:
+            seen.add(id(value))
+            out.append(value)
+    return out
+
+
+def _id(value: int | None) -> int:
+    if value is None:
+        raise RuntimeError("row used before it was written")
+    return value

@@ -1,0 +1,274 @@
+"""All SQL of the ingestion pipeline, in bulk statements so a batch costs a handful of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from socialdesk.conversations.models import Conversation, Message, Thread
+from socialdesk.customers.models import Customer, Identity
+from socialdesk.ingest.models import RawEvent, RawEventStatus
+from socialdesk.routing.models import Task
+
+RAW: Table = RawEvent.__table__  # type: ignore[assignment]
+MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+THREADS: Table = Thread.__table__  # type: ignore[assignment]
+CONVERSATIONS: Table = Conversation.__table__  # type: ignore[assignment]
+IDENTITIES: Table = Identity.__table__  # type: ignore[assignment]
+CUSTOMERS: Table = Customer.__table__  # type: ignore[assignment]
+TASKS: Table = Task.__table__  # type: ignore[assignment]
+
+# Keep IN lists below SQLite's bound-parameter limit.
+# Rows of bulk reads: attribute access by column name.
+DbRow = Any
+
+CHUNK = 900
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def insert_returning_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows in one executemany and return their new ids, in the rows' order."""
+    if not rows:
+        return []
+    result = session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+    )
+    return [row[0] for row in result]
+
+
+def insert_raw_events_ignoring_duplicates(
+    session: Session, rows: list[dict[str, Any]]
+) -> dict[str, int]:
+    """Store raw events; those already stored (same workspace, channel, external id) are skipped.
+
+    Returns ``"channel\\x00external_id" -> id`` for the rows actually inserted.
+    """
+    if not rows:
+        return {}
+    dialect = session.get_bind().dialect.name
+    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted: dict[str, int] = {}
+    for chunk in _chunks(rows):
+        stmt = (
+            insert_fn(RAW)
+            .values(list(chunk))
+            .on_conflict_do_nothing(index_elements=["workspace_id", "channel", "external_id"])
+            .returning(RAW.c.id, RAW.c.channel, RAW.c.external_id)
+        )
+        for row in session.execute(stmt):
+            inserted[f"{row.channel}\x00{row.external_id}"] = row.id
+    return inserted
+
+
+def pending_raw_events(
+    session: Session, workspace_id: int, ids: Sequence[int] | None, limit: int
+) -> list[DbRow]:
+    stmt = select(RAW.c.id, RAW.c.payload).where(
+        RAW.c.workspace_id == workspace_id, RAW.c.status == RawEventStatus.PENDING
+    )
+    if ids is not None:
+        stmt = stmt.where(RAW.c.id.in_(ids))
+    return list(session.execute(stmt.order_by(RAW.c.id).limit(limit)))
+
+
+def mark_raw_events(
+    session: Session, ids: Sequence[int], status: str, at: datetime, error: str | None = None
+) -> None:
+    if not ids:
+        return
+    for chunk in _chunks(ids):
+        session.execute(
+            update(RAW)
+            .where(RAW.c.id.in_(chunk))
+            .values(status=status, processed_at=at, error=error)
+        )
+
+
+def identities_by_external_id(
+    session: Session, workspace_id: int, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], DbRow]:
+    found: dict[tuple[str, str], DbRow] = {}
+    for chunk in _chunks(sorted(keys)):
+        stmt = select(IDENTITIES).where(
+            IDENTITIES.c.workspace_id == workspace_id,
+            tuple_(IDENTITIES.c.channel, IDENTITIES.c.external_id).in_(list(chunk)),
+        )
+        for row in session.execute(stmt):
+            found[(row.channel, row.external_id)] = row
+    return found
+
+
+def customers_by_handle(session: Session, workspace_id: int, handles: set[str]) -> dict[str, int]:
+    """Customer ids of identities with these (normalized) handles on any channel."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(handles)):
+        stmt = select(IDENTITIES.c.handle, IDENTITIES.c.customer_id).where(
+            IDENTITIES.c.workspace_id == workspace_id,
+            IDENTITIES.c.handle.in_(chunk),
+            IDENTITIES.c.customer_id.is_not(None),
+        )
+        for row in session.execute(stmt):
+            found.setdefault(row.handle, row.customer_id)
+    return found
+
+
+def customers_by_contact(
+    session: Session, workspace_id: int, emails: set[str], phones: set[str]
+) -> tuple[dict[str, int], dict[str, int]]:
+    by_email: dict[str, int] = {}
+    by_phone: dict[str, int] = {}
+    live = and_(CUSTOMERS.c.workspace_id == workspace_id, CUSTOMERS.c.merged_into_id.is_(None))
+    for chunk in _chunks(sorted(emails)):
+        stmt = select(CUSTOMERS.c.email, CUSTOMERS.c.id).where(live, CUSTOMERS.c.email.in_(chunk))
+        for row in session.execute(stmt):
+            by_email.setdefault(row.email, row.id)
+    for chunk in _chunks(sorted(phones)):
+        stmt = select(CUSTOMERS.c.phone, CUSTOMERS.c.id).where(live, CUSTOMERS.c.phone.in_(chunk))
+        for row in session.execute(stmt):
+            by_phone.setdefault(row.phone, row.id)
+    return by_email, by_phone
+
+
+def update_identity_influence(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(
+            update(IDENTITIES)
+            .where(IDENTITIES.c.id == bindparam("b_id"))
+            .values(
+                followers=bindparam("b_followers"),
+                verified=bindparam("b_verified"),
+                updated_at=bindparam("b_at"),
+            ),
+            rows,
+        )
+
+
+def messages_by_external_id(
+    session: Session, workspace_id: int, channel: str, external_ids: set[str]
+) -> dict[str, DbRow]:
+    """Known messages with their thread key and conversation."""
+    found: dict[str, DbRow] = {}
+    for chunk in _chunks(sorted(external_ids)):
+        stmt = (
+            select(
+                MESSAGES.c.external_id,
+                MESSAGES.c.thread_id,
+                MESSAGES.c.conversation_id,
+                THREADS.c.key,
+            )
+            .join(THREADS, THREADS.c.id == MESSAGES.c.thread_id)
+            .where(
+                MESSAGES.c.workspace_id == workspace_id,
+                MESSAGES.c.channel == channel,
+                MESSAGES.c.external_id.in_(chunk),
+            )
+        )
+        for row in session.execute(stmt):
+            found[row.external_id] = row
+    return found
+
+
+def threads_by_key(
+    session: Session, workspace_id: int, channel: str, keys: set[str]
+) -> dict[str, DbRow]:
+    found: dict[str, DbRow] = {}
+    for chunk in _chunks(sorted(keys)):
+        stmt = select(THREADS.c.id, THREADS.c.key, THREADS.c.conversation_id).where(
+            THREADS.c.workspace_id == workspace_id,
+            THREADS.c.channel == channel,
+            THREADS.c.key.in_(chunk),
+        )
+        for row in session.execute(stmt):
+            found[row.key] = row
+    return found
+
+
+def open_conversations_of_customers(
+    session: Session, workspace_id: int, customer_ids: set[int]
+) -> dict[int, DbRow]:
+    """Each customer's most recent unresolved case."""
+    found: dict[int, DbRow] = {}
+    for chunk in _chunks(sorted(customer_ids)):
+        stmt = (
+            select(CONVERSATIONS.c.id, CONVERSATIONS.c.customer_id, CONVERSATIONS.c.last_message_at)
+            .where(
+                CONVERSATIONS.c.workspace_id == workspace_id,
+                CONVERSATIONS.c.customer_id.in_(chunk),
+                CONVERSATIONS.c.status != "resolved",
+            )
+            .order_by(CONVERSATIONS.c.last_message_at)
+        )
+        for row in session.execute(stmt):
+            found[row.customer_id] = row  # ordered: the latest wins
+    return found
+
+
+def conversations_by_id(session: Session, ids: set[int]) -> dict[int, DbRow]:
+    found: dict[int, DbRow] = {}
+    for chunk in _chunks(sorted(ids)):
+        for row in session.execute(select(CONVERSATIONS).where(CONVERSATIONS.c.id.in_(chunk))):
+            found[row.id] = row
+    return found
+
+
+def update_conversations(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(
+            update(CONVERSATIONS)
+            .where(CONVERSATIONS.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                customer_id=bindparam("b_customer_id"),
+                message_count=bindparam("b_message_count"),
+                last_message_at=bindparam("b_last_message_at"),
+                last_inbound_at=bindparam("b_last_inbound_at"),
+                last_outbound_at=bindparam("b_last_outbound_at"),
+                resolved_at=bindparam("b_resolved_at"),
+                updated_at=bindparam("b_updated_at"),
+            ),
+            rows,
+        )
+
+
+def tasks_of_conversations(session: Session, conversation_ids: set[int]) -> dict[int, DbRow]:
+    found: dict[int, DbRow] = {}
+    for chunk in _chunks(sorted(conversation_ids)):
+        for row in session.execute(select(TASKS).where(TASKS.c.conversation_id.in_(chunk))):
+            found[row.conversation_id] = row
+    return found
+
+
+def update_tasks(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(
+            update(TASKS)
+            .where(TASKS.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                queue=bindparam("b_queue"),
+                waiting_since=bindparam("b_waiting_since"),
+                first_response_at=bindparam("b_first_response_at"),
+                reopen_count=bindparam("b_reopen_count"),
+                updated_at=bindparam("b_updated_at"),
+            ),
+            rows,
+        )
+
+
+def move_thread(session: Session, thread_id: int, to_thread_id: int, to_conversation: int) -> None:
+    """Fold one thread into another (a late-arriving parent joined two halves of a chain)."""
+    session.execute(
+        update(MESSAGES)
+        .where(MESSAGES.c.thread_id == thread_id)
+        .values(thread_id=to_thread_id, conversation_id=to_conversation)
+    )
+    session.execute(THREADS.delete().where(THREADS.c.id == thread_id))

@@ -1,0 +1,82 @@
+"""The FastAPI application factory: API, health, and (as they land) the web console."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, text
+
+import socialdesk
+from socialdesk.config import Settings, get_settings
+from socialdesk.core.db import make_engine, make_session_factory
+from socialdesk.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from socialdesk.core.migrate import upgrade
+from socialdesk.ingest.wiring import build_pipeline
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    migrate: bool = True,
+) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.effective_database_url)
+    if migrate:
+        upgrade(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        for stop in app.state.on_shutdown:
+            stop()
+
+    app = FastAPI(
+        title="socialdesk",
+        version=socialdesk.__version__,
+        description="Social customer care: listen, triage, prioritise, route, answer.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.pipeline = build_pipeline(settings, app.state.session_factory)
+    app.state.on_shutdown = []
+
+    _add_error_handlers(app)
+    _add_routes(app)
+    return app
+
+
+def _add_routes(app: FastAPI) -> None:
+    from socialdesk.conversations.api import router as conversations
+    from socialdesk.customers.api import router as customers
+    from socialdesk.ingest.api import router as ingest
+
+    @app.get("/health", tags=["health"])
+    def health(request: Request) -> dict[str, str]:
+        with request.app.state.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": socialdesk.__version__}
+
+    app.include_router(conversations)
+    app.include_router(customers)
+    app.include_router(ingest)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    statuses: dict[type[Exception], int] = {
+        NotFound: 404,
+        InvalidInput: 400,
+        Conflict: 409,
+        PermissionDenied: 403,
+    }
+    for error, status in statuses.items():
+
+        def handler(_request: Request, exc: Exception, status: int = status) -> JSONResponse:
+            return JSONResponse({"detail": str(exc)}, status_code=status)
+
+        app.add_exception_handler(error, handler)

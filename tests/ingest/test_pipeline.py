@@ -1,0 +1,279 @@
+"""Store first, process second: threading, identities and tasks."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.conversations.models import Conversation, Message
+from socialdesk.core.models import Workspace
+from socialdesk.customers.models import Customer, Identity
+from socialdesk.ingest.models import RawEvent
+from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.routing.models import Task
+from tests.ingest.factories import event
+
+
+def conversation_of(session: Session, external_id: str) -> int:
+    return session.scalars(
+        select(Message.conversation_id).where(Message.external_id == external_id)
+    ).one()
+
+
+def count(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_accepting_the_same_event_twice_stores_it_once(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    pipeline = Pipeline(session_factory)
+    first = pipeline.accept(workspace.id, [event("1"), event("1"), event("2")])
+    second = pipeline.accept(workspace.id, [event("1")])
+    assert len(first.accepted) == 2 and first.duplicates == 1
+    assert second.accepted == [] and second.duplicates == 1
+    with session_factory() as s:
+        assert count(s, RawEvent) == 2
+        assert count(s, Message) == 0  # accepting does no processing
+
+
+def test_processing_turns_pending_events_into_messages_once(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    pipeline = Pipeline(session_factory)
+    pipeline.accept(workspace.id, [event("1"), event("2", reply_to="1", minutes=1)])
+    assert pipeline.process_pending(workspace.id).processed == 2
+    assert pipeline.process_pending(workspace.id).processed == 0
+    with session_factory() as s:
+        raw_ids = list(s.scalars(select(RawEvent.id)))
+        s.execute(RawEvent.__table__.update().values(status="pending"))
+        s.commit()
+    again = pipeline.process_pending(workspace.id, raw_ids)
+    assert again.processed == 0 and again.skipped == 2
+    with session_factory() as s:
+        assert count(s, Message) == 2
+        assert count(s, Conversation) == 1
+        assert count(s, Task) == 1
+
+
+def test_a_reply_chain_is_one_conversation_and_brand_replies_keep_their_times(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    Pipeline(session_factory).ingest(
+        workspace.id,
+        [
+            event("1", "cust", text="my bill is wrong"),
+            event("2", "AcmeCare", minutes=7, reply_to="1", outbound=True),
+            event("3", "cust", minutes=9, reply_to="2"),
+            event("9", "other", minutes=2, text="unrelated"),
+        ],
+    )
+    with session_factory() as s:
+        chain = {conversation_of(s, x) for x in ("1", "2", "3")}
+        assert len(chain) == 1
+        assert conversation_of(s, "9") not in chain
+        task = s.scalars(select(Task).where(Task.conversation_id == chain.pop())).one()
+        assert task.first_response_at is not None
+        assert (task.first_response_at - task.created_at).total_seconds() != 0
+        assert task.status == "open"  # the customer wrote again after our answer
+        assert task.reopen_count == 1
+
+
+def test_replies_arriving_before_their_post_join_it(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    pipeline = Pipeline(session_factory)
+    pipeline.ingest(workspace.id, [event("3", "cust", minutes=9, reply_to="2")])
+    pipeline.ingest(workspace.id, [event("2", "AcmeCare", minutes=7, reply_to="1", outbound=True)])
+    pipeline.ingest(workspace.id, [event("1", "cust")])
+    with session_factory() as s:
+        assert len({conversation_of(s, x) for x in ("1", "2", "3")}) == 1
+
+
+def test_a_late_parent_that_links_two_halves_of_a_chain_merges_them(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    pipeline = Pipeline(session_factory)
+    pipeline.ingest(workspace.id, [event("1", "cust"), event("3", "cust", minutes=9, reply_to="2")])
+    with session_factory() as s:
+        assert conversation_of(s, "1") != conversation_of(s, "3")
+    pipeline.ingest(workspace.id, [event("2", "AcmeCare", minutes=7, reply_to="1", outbound=True)])
+    with session_factory() as s:
+        merged = conversation_of(s, "1")
+        assert conversation_of(s, "3") == merged == conversation_of(s, "2")
+        case = s.get(Conversation, merged)
+        assert case is not None and case.message_count == 3
+        live = s.scalars(select(Conversation).where(Conversation.merged_into_id.is_(None))).all()
+        assert [c.id for c in live] == [merged]
+
+
+def test_direct_messages_between_the_same_two_parties_share_a_thread(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    Pipeline(session_factory).ingest(
+        workspace.id,
+        [
+            event("d1", "cust", private=True, recipient="brand"),
+            event("d2", "brand", minutes=3, private=True, recipient="cust", outbound=True),
+            event("d3", "cust", minutes=5, private=True, recipient="brand"),
+        ],
+    )
+    with session_factory() as s:
+        assert len({conversation_of(s, x) for x in ("d1", "d2", "d3")}) == 1
+
+
+def test_the_dm_that_follows_a_public_post_joins_the_same_case(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    Pipeline(session_factory).ingest(
+        workspace.id,
+        [
+            event("p1", "cust", text="@acme outage again"),
+            event("d1", "cust", minutes=20, private=True, recipient="brand"),
+        ],
+    )
+    with session_factory() as s:
+        assert conversation_of(s, "p1") == conversation_of(s, "d1")
+        assert count(s, Task) == 1
+
+
+def test_a_new_public_post_opens_its_own_case(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    Pipeline(session_factory).ingest(
+        workspace.id, [event("p1", "cust"), event("p2", "cust", minutes=30)]
+    )
+    with session_factory() as s:
+        assert conversation_of(s, "p1") != conversation_of(s, "p2")
+
+
+def test_email_chains_thread_by_references(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    Pipeline(session_factory).ingest(
+        workspace.id,
+        [
+            event("<a@x>", "dana@example.com", channel="email", private=True),
+            event(
+                "<c@x>",
+                "dana@example.com",
+                channel="email",
+                private=True,
+                minutes=60,
+                reply_to="<b@x>",
+                references=["<a@x>", "<b@x>"],
+            ),
+        ],
+    )
+    with session_factory() as s:
+        assert conversation_of(s, "<a@x>") == conversation_of(s, "<c@x>")
+        customer = s.scalars(select(Customer)).one()
+        assert customer.email == "dana@example.com"
+
+
+def test_an_explicit_thread_link_wins(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    Pipeline(session_factory).ingest(
+        workspace.id,
+        [
+            event("a", "u1", channel="webhook", thread_ref="ticket-7"),
+            event("b", "u1", channel="webhook", minutes=5, thread_ref="ticket-7"),
+        ],
+    )
+    with session_factory() as s:
+        assert conversation_of(s, "a") == conversation_of(s, "b")
+
+
+def test_the_same_handle_on_two_channels_is_one_customer(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    Pipeline(session_factory).ingest(
+        workspace.id,
+        [
+            event("x1", "111", handle="@Dana"),
+            event("i1", "999", channel="instagram", handle="dana", minutes=1),
+            event("f1", "555", channel="facebook", handle="someone-else", minutes=2),
+        ],
+    )
+    with session_factory() as s:
+        customers = {i.external_id: i.customer_id for i in s.scalars(select(Identity))}
+        assert customers["111"] == customers["999"] != customers["555"]
+
+
+def test_a_known_email_links_a_new_handle_to_its_customer(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    pipeline = Pipeline(session_factory)
+    pipeline.ingest(
+        workspace.id, [event("<m1>", "Dana@Example.com", channel="email", private=True)]
+    )
+    pipeline.ingest(
+        workspace.id,
+        [event("f1", "fb-42", channel="facebook", author_fields={"email": "dana@example.com"})],
+    )
+    with session_factory() as s:
+        assert count(s, Customer) == 1
+
+
+def test_influence_is_kept_current(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    pipeline = Pipeline(session_factory)
+    pipeline.ingest(workspace.id, [event("1", "u1", author_fields={"followers": 10})])
+    pipeline.ingest(
+        workspace.id,
+        [event("2", "u1", minutes=5, author_fields={"followers": 250_000, "verified": True})],
+    )
+    with session_factory() as s:
+        identity = s.scalars(select(Identity)).one()
+        assert (identity.followers, identity.verified) == (250_000, True)
+
+
+def test_reposts_and_brand_posts_open_no_work(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    Pipeline(session_factory).ingest(
+        workspace.id,
+        [event("r1", "fan", is_repost=True), event("b1", "AcmeCare", outbound=True)],
+    )
+    with session_factory() as s:
+        assert count(s, Message) == 2
+        assert count(s, Task) == 0
+
+
+def test_text_is_kept_exactly(session_factory: sessionmaker[Session], workspace: Workspace) -> None:
+    texts = {
+        "emoji": "😡😡 my 📦 never came 👎🏽 #fail",
+        "rtl": "השירות שלכם לא עובד \u200f مرحبا",
+        "combining": "Cafe\u0301 e\u0308 n\u0303",
+        "long": "a" * 10_000,
+    }
+    Pipeline(session_factory).ingest(
+        workspace.id, [event(key, key, text=value) for key, value in texts.items()]
+    )
+    with session_factory() as s:
+        stored = {m.external_id: m.text for m in s.scalars(select(Message))}
+    assert stored == texts
+
+
+def test_a_bad_event_in_a_batch_fails_alone(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    pipeline = Pipeline(session_factory)
+    good = event("ok", "u1")
+    accepted = pipeline.accept(workspace.id, [good, event("broken", "u2")])
+    with session_factory() as s:
+        # Corrupt one stored event so that it cannot be read back.
+        s.execute(
+            RawEvent.__table__.update()
+            .where(RawEvent.external_id == "broken")
+            .values(payload={"channel": "carrier-pigeon"})
+        )
+        s.commit()
+    result = pipeline.process_pending(workspace.id, accepted.accepted)
+    assert (result.processed, result.failed) == (1, 1)
+    with session_factory() as s:
+        failed = s.scalars(select(RawEvent).where(RawEvent.status == "failed")).one()
+        assert failed.external_id == "broken" and "invalid stored event" in (failed.error or "")
+        assert count(s, Message) == 1
