@@ -18,7 +18,7 @@ from socialdesk.core.errors import NotFound
 from socialdesk.core.models import Workspace
 from socialdesk.core.pagination import Page
 from socialdesk.ingest.schemas import Channel
-from socialdesk.web.guard import current_workspace, db_session
+from socialdesk.web.deps import current_workspace, db_session
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 

@@ -13,7 +13,7 @@ from socialdesk.core.pagination import Page
 from socialdesk.customers import repository as repo
 from socialdesk.customers.schemas import CustomerDetail, CustomerOut, IdentityOut, MergeRequest
 from socialdesk.customers.service import merge_customers
-from socialdesk.web.guard import current_workspace, db_session
+from socialdesk.web.deps import current_workspace, db_session
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from socialdesk.core.models import Workspace
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.ingest.schemas import InboundEvent
-from socialdesk.web.guard import current_workspace
+from socialdesk.web.deps import current_workspace
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
