@@ -47,7 +47,9 @@ def add_user(
     factory: sessionmaker[Session], workspace: Workspace, email: str, role: str, name: str = ""
 ) -> User:
     with factory() as s:
-        user = create_user(s, workspace.id, email, name or email.split("@")[0].title(), PASSWORD, role)
+        user = create_user(
+            s, workspace.id, email, name or email.split("@")[0].title(), PASSWORD, role
+        )
         s.commit()
         return user
 
@@ -58,7 +60,9 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-def sign_in(client: TestClient, email: str, password: str = PASSWORD, workspace: str = "acme") -> str:
+def sign_in(
+    client: TestClient, email: str, password: str = PASSWORD, workspace: str = "acme"
+) -> str:
     """Sign in through the form like a browser; returns the session's CSRF token."""
     form = client.get("/login")
     response = client.post(

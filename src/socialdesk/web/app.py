@@ -66,6 +66,10 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(customers)
     app.include_router(ingest)
 
+    from socialdesk.web.ui import install_ui
+
+    install_ui(app)
+
 
 def _add_error_handlers(app: FastAPI) -> None:
     statuses: dict[type[Exception], int] = {

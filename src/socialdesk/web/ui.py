@@ -31,12 +31,6 @@ UI_PREFIXES = ("/console", "/dashboard", "/admin", "/login", "/logout", "/static
 STATUS = {NotFound: 404, InvalidInput: 400, Conflict: 409, PermissionDenied: 403}
 
 
-def _wants_html(request: Request) -> bool:
-    return "text/html" in request.headers.get("accept", "") or request.url.path.startswith(
-        UI_PREFIXES
-    )
-
-
 def _status_of(exc: SocialdeskError) -> int:
     for kind, status in STATUS.items():
         if isinstance(exc, kind):
@@ -64,13 +58,19 @@ def install_ui(app: FastAPI) -> None:
     """Include the screens' routers, static assets, error pages and security headers."""
     if not hasattr(app.state, "live_hub"):
         app.state.live_hub = live.LiveHub()
+    pipeline = getattr(app.state, "pipeline", None)
+    if pipeline is not None:
+        # New work arriving through this process's pipeline wakes the screens at once.
+        pipeline.hooks.after_commit.append(app.state.live_hub.after_commit_hook)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(routes_auth.router)
     app.include_router(routes_console.router)
     app.include_router(routes_dashboard.router)
     app.include_router(routes_admin.router)
     app.add_exception_handler(NotSignedIn, _not_signed_in)
-    app.add_exception_handler(SocialdeskError, _product_error)
+    # Registered per class too, so these replace any JSON-only handlers for the same classes.
+    for error in (SocialdeskError, *STATUS):
+        app.add_exception_handler(error, _product_error)
 
     @app.get("/", include_in_schema=False)
     def _home() -> RedirectResponse:
