@@ -1,6 +1,13 @@
 """Every table of the product, imported in one place so the metadata is complete."""
 
-from socialdesk.channels.models import ChannelAccount
+from socialdesk.channels.models import (
+    CallbackRequest,
+    ChannelAccount,
+    ChannelShift,
+    DeadLetter,
+    KbLink,
+    OutboxItem,
+)
 from socialdesk.conversations.action_models import CaseEvent, Note, Notification, Snooze
 from socialdesk.conversations.models import Conversation, Message, Thread
 from socialdesk.core.db import Base
@@ -13,17 +20,22 @@ from socialdesk.web.models import LoginAttempt, WebSession
 
 __all__ = [
     "Base",
+    "CallbackRequest",
     "CannedReply",
     "CaseEvent",
     "ChannelAccount",
+    "ChannelShift",
     "Conversation",
     "Customer",
+    "DeadLetter",
     "Identity",
     "KbArticle",
+    "KbLink",
     "LoginAttempt",
     "Message",
     "Note",
     "Notification",
+    "OutboxItem",
     "RawEvent",
     "Snooze",
     "Task",

@@ -11,7 +11,11 @@ from socialdesk.ingest.pipeline import Pipeline
 
 
 def default_hooks(settings: Settings, session_factory: sessionmaker[Session]) -> PipelineHooks:
-    return PipelineHooks()
+    from socialdesk.conversations.shift import complete_shifts
+
+    hooks = PipelineHooks()
+    hooks.on_tasks_changed.append(complete_shifts)
+    return hooks
 
 
 def build_pipeline(

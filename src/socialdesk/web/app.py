@@ -52,6 +52,7 @@ def create_app(
 
 
 def _add_routes(app: FastAPI) -> None:
+    from socialdesk.channels.api import router as channels
     from socialdesk.conversations.api import router as conversations
     from socialdesk.customers.api import router as customers
     from socialdesk.ingest.api import router as ingest
@@ -65,6 +66,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(conversations)
     app.include_router(customers)
     app.include_router(ingest)
+    app.include_router(channels)
 
     from socialdesk.web.ui import install_ui
 
