@@ -15,7 +15,15 @@ from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.models import RawEvent
 from socialdesk.knowledge.models import CannedReply, KbArticle
-from socialdesk.routing.models import Task, Team, TeamMember, User
+from socialdesk.priority.models import WorkspacePolicy
+from socialdesk.routing.models import (
+    RoutingNotification,
+    Task,
+    TaskAssignment,
+    Team,
+    TeamMember,
+    User,
+)
 from socialdesk.web.models import LoginAttempt, WebSession
 
 __all__ = [
@@ -37,12 +45,15 @@ __all__ = [
     "Notification",
     "OutboxItem",
     "RawEvent",
+    "RoutingNotification",
     "Snooze",
     "Task",
+    "TaskAssignment",
     "Team",
     "TeamMember",
     "Thread",
     "User",
     "WebSession",
     "Workspace",
+    "WorkspacePolicy",
 ]
