@@ -16,6 +16,7 @@ from socialdesk.config import Settings
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
 from socialdesk.routing.models import User
+from socialdesk.routing.service import upsert_agent
 from socialdesk.web.auth import create_user
 from socialdesk.web.ui import install_ui
 
@@ -46,10 +47,11 @@ def app(engine: Engine, session_factory: sessionmaker[Session], clock: FrozenClo
 def add_user(
     factory: sessionmaker[Session], workspace: Workspace, email: str, role: str, name: str = ""
 ) -> User:
+    """A person who can sign in; routing gives them the Care team and its default capacity."""
     with factory() as s:
-        user = create_user(
-            s, workspace.id, email, name or email.split("@")[0].title(), PASSWORD, role
-        )
+        display = name or email.split("@")[0].title()
+        user = create_user(s, workspace.id, email, display, PASSWORD, role)
+        upsert_agent(s, workspace.id, email, display, role=role)
         s.commit()
         return user
 

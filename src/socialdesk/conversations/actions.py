@@ -59,6 +59,20 @@ def _event(
     )
 
 
+def record_event(
+    session: Session,
+    *,
+    workspace_id: int,
+    conversation_id: int | None,
+    actor: User | None,
+    kind: str,
+    clock: Clock = utcnow,
+    **data: object,
+) -> None:
+    """Append to a case's history (which is also the live screens' change feed)."""
+    _event(session, workspace_id, conversation_id, actor, kind, clock(), **data)
+
+
 def add_note(
     session: Session,
     *,

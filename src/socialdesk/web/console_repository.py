@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from socialdesk.conversations.action_models import CaseEvent, Note, Snooze
 from socialdesk.conversations.models import Conversation, Direction, Message
+from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.routing.models import Task, TaskStatus, Team, TeamKind, TeamMember, User
 
@@ -220,3 +222,43 @@ def change_marker(session: Session, workspace_id: int) -> tuple[object, ...]:
 
 def default_queue() -> str:
     return TeamKind.CARE
+
+
+def active_task_ids(session: Session, workspace_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(Task.id).where(
+                Task.workspace_id == workspace_id, Task.status.in_(TaskStatus.ACTIVE)
+            )
+        )
+    )
+
+
+def workspace(session: Session, workspace_id: int) -> Workspace | None:
+    return session.get(Workspace, workspace_id)
+
+
+def triage_rows(
+    session: Session, model: Any, workspace_id: int, message_ids: Sequence[int]
+) -> list[Any]:
+    """Rows of triage's result table (passed in: triage may not be installed)."""
+    return list(
+        session.scalars(
+            select(model)
+            .join(Message, Message.id == model.message_id)
+            .where(Message.workspace_id == workspace_id, model.message_id.in_(list(message_ids)))
+        )
+    )
+
+
+def recent_triage(
+    session: Session, model: Any, workspace_id: int, since: datetime, limit: int = 20_000
+) -> list[tuple[Any, datetime]]:
+    rows = session.execute(
+        select(model, Message.created_at)
+        .join(Message, Message.id == model.message_id)
+        .where(Message.workspace_id == workspace_id, Message.created_at >= since)
+        .order_by(Message.created_at.desc())
+        .limit(limit)
+    ).all()
+    return [(r[0], r[1]) for r in rows]

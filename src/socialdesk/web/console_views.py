@@ -110,6 +110,7 @@ def inbox(session: Session, viewer: User, *, scope: str, now: datetime) -> list[
             team_ids=[t.id for t in teams],
             queues=queues,
         )
+    warn = integrations.warning_fraction(session, ws)
     latest = repo.latest_inbound(session, ws, [c.id for _, c, _ in rows])
     triage = integrations.triage_for_messages(session, ws, [m.id for m, _ in latest.values()])
     people = repo.users(session, ws)
@@ -124,7 +125,7 @@ def inbox(session: Session, viewer: User, *, scope: str, now: datetime) -> list[
                 message=message,
                 author=author,
                 triage=None if message is None else triage.get(message.id),
-                sla=sla_state(task.waiting_since, task.due_at, now),
+                sla=sla_state(task.waiting_since, task.due_at, now, warn),
                 first_line=first_line(message.text if message else conv.subject),
                 assignee=people.get(task.assignee_id) if task.assignee_id else None,
             )
@@ -268,7 +269,14 @@ def conversation_view(
         last_inbound=last,
         last_triage=None if last is None else triage.get(last.id),
         breakdown=breakdown_rows(task.value_breakdown) if task else [],
-        sla="none" if task is None else sla_state(task.waiting_since, task.due_at, now),
+        sla="none"
+        if task is None
+        else sla_state(
+            task.waiting_since,
+            task.due_at,
+            now,
+            integrations.warning_fraction(session, workspace_id),
+        ),
         assignee=people.get(task.assignee_id) if task and task.assignee_id else None,
         colleagues=sorted((u for u in people.values() if u.is_active), key=lambda u: u.name),
         teams=repo.teams(session, workspace_id),

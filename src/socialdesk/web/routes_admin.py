@@ -13,7 +13,7 @@ from socialdesk.knowledge import service as knowledge
 from socialdesk.routing.models import Role, TeamKind
 from socialdesk.web import admin_repository as repo
 from socialdesk.web import admin_service, auth, integrations
-from socialdesk.web.guard import AdminViewer, DbSession, SupervisorViewer
+from socialdesk.web.guard import AdminViewer, DbSession, SupervisorViewer, get_clock
 from socialdesk.web.templating import render
 
 router = APIRouter(prefix="/admin", tags=["admin"], include_in_schema=False)
@@ -149,7 +149,7 @@ async def edit_agent(
 @router.post("/weights")
 async def save_weights(request: Request, viewer: SupervisorViewer, db: DbSession) -> Response:
     form = await request.form()
-    integrations.save_value_weights(db, viewer.workspace_id, form)
+    integrations.save_value_weights(db, viewer.workspace_id, form, get_clock(request))
     db.commit()
     request.app.state.live_hub.notify(viewer.workspace_id)
     return _back("weights")

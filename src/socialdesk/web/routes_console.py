@@ -6,7 +6,7 @@ live hub (side effects only after the commit).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query, Request
@@ -91,7 +91,8 @@ def _conversation_context(
         "canned": knowledge_repo.canned_replies(db, ws),
         "suggestions": suggestions,
         "channel": channel,
-        "limit": integrations.channel_limit(channel),
+        "limit": integrations.channel_limit(channel, "public"),
+        "limit_private": integrations.channel_limit(channel, "private"),
         "replies_available": integrations.replies_available(),
         "notifications": action_repository.unread_notifications(db, ws, viewer.user.id),
     }
@@ -275,6 +276,7 @@ def reply(
         text=text,
         visibility=visibility,
         kb_article_url=kb_url,
+        clock=get_clock(request),
     )
     db.commit()
     return _done(request, viewer, conversation_id)
@@ -289,7 +291,15 @@ def shift(
     action: Annotated[Literal["dm", "email", "callback"], Form()],
     reason: Annotated[str, Form(min_length=1, max_length=500)],
     detail: Annotated[str, Form(max_length=400)] = "",
+    message: Annotated[str, Form(max_length=10_000)] = "",
+    callback_at: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
+    when = None
+    if callback_at:
+        try:
+            when = datetime.fromisoformat(callback_at)
+        except ValueError:
+            raise InvalidInput("the callback time is not a date and time") from None
     integrations.channel_shift(
         db,
         workspace_id=viewer.workspace_id,
@@ -298,6 +308,8 @@ def shift(
         action=action,
         reason=reason,
         detail=detail,
+        message=message,
+        callback_at=when,
         clock=get_clock(request),
     )
     db.commit()
@@ -326,9 +338,23 @@ def relabel(
         topic=topic or None,
         sentiment=sentiment or None,
         verdict=verdict or None,
+        clock=get_clock(request),
     )
     db.commit()
     return _done(request, viewer, conversation_id)
+
+
+@router.post("/presence")
+def presence(
+    request: Request,
+    viewer: AgentViewer,
+    db: DbSession,
+    status: Annotated[Literal["online", "away", "offline"], Form()],
+) -> Response:
+    integrations.set_presence(db, viewer.workspace_id, viewer.user, status, get_clock(request))
+    db.commit()
+    _hub(request).notify(viewer.workspace_id)
+    return RedirectResponse("/console", 303)
 
 
 @router.get("/customers/{customer_id}")

@@ -89,15 +89,27 @@
   function setupComposer() {
     const area = $("#reply-text"), counter = $("#reply-counter");
     if (!area || !counter) return;
-    const limit = +counter.dataset.limit;
+    const visibility = $("#reply-visibility");
+    const limitNow = () => +(visibility && visibility.value === "private" ? counter.dataset.limitPrivate : counter.dataset.limitPublic) || +counter.dataset.limit;
+    const xWeighted = (text) => {
+      // X counts a link as 23 characters and wide characters (CJK, emoji) as 2.
+      const noUrls = text.replace(/https?:\/\/\S+/gi, "");
+      const urls = (text.match(/https?:\/\/\S+/gi) || []).length;
+      let n = urls * 23;
+      for (const ch of noUrls) { const c = ch.codePointAt(0); n += (c <= 4351 || (c >= 8192 && c <= 8205) || (c >= 8208 && c <= 8223) || (c >= 8242 && c <= 8247)) ? 1 : 2; }
+      return n;
+    };
     const update = () => {
-      const n = Array.from(area.value).length;
+      const limit = limitNow();
+      const isX = counter.dataset.channel === "x" && (!visibility || visibility.value === "public");
+      const n = isX ? xWeighted(area.value) : Array.from(area.value).length;
       counter.textContent = `${n} / ${limit}`;
       counter.classList.toggle("over", n > limit);
       const send = $("#send-reply");
       if (send && !send.hasAttribute("title")) send.disabled = n === 0 || n > limit;
     };
     area.addEventListener("input", update);
+    if (visibility) visibility.addEventListener("change", update);
     update();
     const canned = $("#canned");
     if (canned) {
@@ -168,6 +180,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    $$("select[data-autosubmit]").forEach((sel) => sel.addEventListener("change", () => sel.form.requestSubmit()));
     $$("[data-help]").forEach((b) => b.addEventListener("click", () => toggleHelp()));
     $$("[data-help-close]").forEach((b) => b.addEventListener("click", () => toggleHelp(false)));
     $$("[data-back]").forEach((a) => a.addEventListener("click", (e) => { if (history.length > 1) { e.preventDefault(); history.back(); } }));
