@@ -21,6 +21,7 @@ from socialdesk.core.migrate import upgrade
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.simulation.cli import simulate
 from socialdesk.triage.cli import app as triage_app
+from socialdesk.web.cli import users_app
 
 app = typer.Typer(
     name="socialdesk",
@@ -35,6 +36,7 @@ app.add_typer(bench_app, name="bench")
 app.command("simulate")(simulate)
 app.add_typer(triage_app, name="triage")
 app.add_typer(channels_app, name="channels")
+app.add_typer(users_app, name="users")
 
 console = Console(stderr=True, soft_wrap=True)
 

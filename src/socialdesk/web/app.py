@@ -69,6 +69,10 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(ingest)
     app.include_router(channels)
 
+    from socialdesk.web.ui import install_ui
+
+    install_ui(app)
+
 
 def _add_error_handlers(app: FastAPI) -> None:
     statuses: dict[type[Exception], int] = {
