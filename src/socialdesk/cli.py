@@ -169,7 +169,7 @@ def demo(
     ] = 30.0,
     backlog_hours: Annotated[
         float, typer.Option(help="Hours of traffic generated before the start", min=0, max=72)
-    ] = 6.0,
+    ] = 2.0,
     seed: Annotated[int, typer.Option(help="Seed of the traffic generator")] = 7,
 ) -> None:
     """Start the web app on an embedded SQLite, with generated traffic flowing live."""
