@@ -32,6 +32,8 @@ from socialdesk.triage.text import Prepared, prepare
 SEED_VERSION = "seed-1"
 URGENT_SIGNALS = ("churn_threat", "legal_threat", "safety", "outage", "vulnerable_customer")
 REPEAT_WINDOW_NOTE = "earlier contacts"
+# Cosine similarity from which a text is taken to be about a topic's description.
+TOPIC_SIMILARITY = 0.35
 # Below this, the seed model and rules have found nothing that sets one kind apart.
 UNSURE = 0.3
 
@@ -121,6 +123,11 @@ def seed_kind_model(with_embeddings: bool = False) -> LinearModel:
     return model
 
 
+@lru_cache(maxsize=16)
+def _topic_vectors(topics: tuple[tuple[str, str], ...]) -> tuple[tuple[str, ...], np.ndarray]:
+    return tuple(t for t, _ in topics), _embed([d for _, d in topics])
+
+
 def _embed(texts: Sequence[str]) -> np.ndarray:
     from socialdesk.triage.embedding import encode
 
@@ -145,6 +152,13 @@ def triage_batch(
         for task, model in models.trained.items()
         if task != "kind"
     }
+    if embeddings is not None and "topic" not in models.trained:
+        ids, vectors = _topic_vectors(
+            tuple(
+                (t.id, f"{t.id.replace('_', ' ')}: {t.description}") for t in models.taxonomy.topics
+            )
+        )
+        predictions["topic_similarity"] = (embeddings @ vectors.T, ids)
     return [
         _one(i, analysed, kind_probs[i], kind_classes, predictions, models, contexts[i])
         for i in range(len(texts))
@@ -314,6 +328,13 @@ def _topic(
         explanation.append(f"topic {topic} by the trained model ({row[best]:.2f})")
         return (None if topic == "none" else topic), float(row[best])
     matches = taxonomy.match(p.body, p.prefixes) if p.has_words else {}
+    if not matches and "topic_similarity" in predictions and p.has_words:
+        # The embedding tier reads the topic descriptions when no cue word was used.
+        row, ids = predictions["topic_similarity"][0][i], predictions["topic_similarity"][1]
+        best = int(row.argmax())
+        if row[best] >= TOPIC_SIMILARITY:
+            explanation.append(f"topic {ids[best]}: close to its description ({row[best]:.2f})")
+            return ids[best], float(row[best])
     if not matches:
         return None, 0.0
     order = {t: n for n, t in enumerate(taxonomy.ids)}
