@@ -6,6 +6,7 @@ Services flush; whoever owns the unit of work commits.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from threading import Lock
@@ -153,9 +154,15 @@ def earlier_contacts(
         {mid for mid, _, _ in dated},
     )
     history.extend((cid, at) for _, cid, at in dated if cid is not None)
+    times: dict[int, list[datetime]] = {}
+    for cid, at in history:
+        times.setdefault(cid, []).append(as_utc(at))
+    for series in times.values():
+        series.sort()
     counts: dict[int, int] = {}
     for mid, cid, at in dated:
-        counts[mid] = sum(1 for c, t in history if c == cid and at - window <= as_utc(t) < at)
+        series = times.get(cid, []) if cid is not None else []
+        counts[mid] = bisect_left(series, at) - bisect_left(series, at - window)
     return counts
 
 
