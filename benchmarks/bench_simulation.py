@@ -16,6 +16,7 @@ import argparse
 import json
 import platform
 import resource
+import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -103,6 +104,25 @@ def bench_day(rate: float, agents: int, bursts: float, seed: int) -> dict[str, A
     }
 
 
+def _spread(rate: float, agents: int, bursts: float, seeds: list[int]) -> dict[str, Any]:
+    """The value-vs-fifo cut of the top quartile's p90 for several traffic seeds."""
+    cuts: list[float] = []
+    rates: list[float] = []
+    for seed in seeds:
+        day = bench_day(rate, agents, bursts, seed)
+        cut = day["comparison"]["top_quartile_p90_cut"]
+        if cut is not None:
+            cuts.append(cut)
+        rates.append(day["figures"]["value"]["response_rate"])
+    return {
+        "top_quartile_p90_cut": cuts,
+        "min": min(cuts, default=None),
+        "median": statistics.median(cuts) if cuts else None,
+        "max": max(cuts, default=None),
+        "value_response_rates": rates,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
@@ -110,13 +130,22 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--seeds", default="1,2,3,4,5", help="Seeds for the spread of the headline figure."
+    )
     args = parser.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     report = {
         "benchmark": "simulation",
         "machine": {"python": platform.python_version(), "cpus": _cpus()},
         "generator": bench_generator(args.events, args.seed),
         "day_with_burst": bench_day(args.rate, args.agents, 1.0, args.seed),
         "day_without_burst": bench_day(args.rate, args.agents, 0.0, args.seed),
+        "spread_over_seeds": {
+            "seeds": seeds,
+            "with_burst": _spread(args.rate, args.agents, 1.0, seeds),
+            "without_burst": _spread(args.rate, args.agents, 0.0, seeds),
+        },
     }
     text = json.dumps(report, indent=2)
     if args.json:
