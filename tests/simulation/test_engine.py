@@ -181,3 +181,19 @@ def test_a_breach_raises_the_waiting_items_priority_as_the_sla_monitor_does() ->
     plain = simulate(source, "value", team, no_pressure, breach_boost=0.0)
     assert frt_minutes(source, boosted)[1] == 79.0  # answered first, at 40 + 40
     assert frt_minutes(source, plain)[1] == 89.0  # after the complaint: 40 + 10 + 40
+
+
+def test_round_robin_re_deals_the_queue_of_an_agent_who_goes_off_duty() -> None:
+    # From 10:00 only agent 1 is on duty; agent 2 finishes its complaint but leaves its
+    # queued question behind, which must go to agent 1 rather than wait forever.
+    staffing = (1,) * 9 + (2,) + (1,) * 14
+    events = [
+        message(0, 0, kind="complaint"),
+        message(1, 1, kind="complaint"),
+        message(2, 2),
+        message(3, 3),
+    ]
+    source = items(events, fixed_handling(5, complaint=60))
+    outcome = simulate(source, "round_robin", TeamConfig(staffing=staffing))
+    assert outcome.assigned == [1, 2, 1, 1]
+    assert frt_minutes(source, outcome) == [60.0, 60.0, 63.0, 67.0]
