@@ -122,9 +122,13 @@ def hourly_load(source: ItemSource) -> tuple[list[float], list[float]]:
         hour = item.created_at.hour
         counts[hour] += 1
         minutes[hour] += item.handling_minutes
-    span_hours = max(1.0, (source.end - source.start).total_seconds() / 3600.0)
-    days = max(1.0, span_hours / 24.0)
+    # How often each hour of day occurs in the traffic's span (a 36-hour run has some twice).
+    seen = [0] * 24
+    moment = source.start.replace(minute=0, second=0, microsecond=0)
+    while moment <= source.end:
+        seen[moment.hour] += 1
+        moment += timedelta(hours=1)
     overall = sum(minutes) / sum(counts) if sum(counts) else 0.0
-    rates = [c / days for c in counts]
+    rates = [c / max(1, n) for c, n in zip(counts, seen, strict=True)]
     handling = [minutes[h] / counts[h] if counts[h] else overall for h in range(24)]
     return rates, handling
