@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from socialdesk.core.clock import as_utc
-from socialdesk.priority.sla import effective_priority
+from socialdesk.priority.sla import effective_priority, effective_priority_ts
 
 
 class Presence:
@@ -227,7 +227,30 @@ def order_key(
     task: TaskView, now: datetime, policy: RoutingPolicy = RoutingPolicy()
 ) -> tuple[float, float, int]:
     """Smaller first: highest effective priority, then the longest waiting, then id."""
-    return (-task_priority(task, now, policy), as_utc(task.waiting_since).timestamp(), task.id)
+    return order_key_ts(
+        task.priority,
+        as_utc(task.waiting_since).timestamp(),
+        None if task.due_at is None else as_utc(task.due_at).timestamp(),
+        task.id,
+        as_utc(now).timestamp(),
+        policy.pressure_weight,
+    )
+
+
+def order_key_ts(
+    priority: float,
+    waiting_since: float,
+    due: float | None,
+    task_id: int,
+    now: float,
+    pressure_weight: float,
+) -> tuple[float, float, int]:
+    """``order_key`` on POSIX timestamps (what indexes over many tasks use)."""
+    return (
+        -effective_priority_ts(priority, waiting_since, due, now, pressure_weight),
+        waiting_since,
+        task_id,
+    )
 
 
 def order_tasks(
