@@ -110,6 +110,13 @@ def simulate(
         ),
     ] = None,
     slots: Annotated[int, typer.Option(help="Items an agent works at once.", min=1)] = 1,
+    classify: Annotated[
+        str,
+        typer.Option(
+            help="Where kinds and sentiment come from: 'truth' (the generator's ground truth), "
+            "'triage' (socialdesk's classifier), or 'auto' (truth where present, else triage)."
+        ),
+    ] = "auto",
     policies: Annotated[
         str, typer.Option(help="Policies to compare: fifo, round_robin, value.")
     ] = "fifo,round_robin,value",
@@ -166,6 +173,7 @@ def simulate(
             sla_policy=sla_policy,
             handling=handling_times,
             seed=seed,
+            classify=classify,
         )
         if not source.items:
             raise ValueError("no item in the traffic needs a response from care")

@@ -85,6 +85,7 @@ def run_scenario(
             "skipped_outbound": source.skipped_outbound,
             "skipped_no_response": source.skipped_no_response,
             "skipped_other_team": source.skipped_other_team,
+            "classified_by_triage": source.classified,
             "mean_handling_minutes": round(
                 sum(i.handling_minutes for i in source.items) / max(1, len(source.items)), 2
             ),
