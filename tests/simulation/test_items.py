@@ -3,13 +3,13 @@ or from socialdesk's triage."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from socialdesk.ingest.schemas import InboundEvent, Party
 from socialdesk.priority.scoring import ScoringInput, ValuePolicy, score_value
-from socialdesk.priority.sla import SlaPolicy
+from socialdesk.priority.sla import BusinessHours, SlaPolicy
 from socialdesk.simulation.handling import HandlingTimes
 from socialdesk.simulation.items import build_items
 from tests.simulation.factories import START, fixed_handling, items, message, vip_complaint
@@ -109,3 +109,17 @@ def test_ground_truth_is_used_as_is_in_truth_mode() -> None:
             seed=0,
             classify="guess",
         )
+
+
+def test_due_times_run_in_business_hours_when_given() -> None:
+    # Monday 16:50, office hours 09:00-17:00: 10 minutes today, 20 tomorrow morning.
+    office = BusinessHours.office()
+    source = build_items(
+        [message(0, 7 * 60 + 50)],
+        value_policy=ValuePolicy(),
+        sla_policy=SlaPolicy(),
+        handling=HandlingTimes(),
+        seed=0,
+        hours=office,
+    )
+    assert source.items[0].due_at == datetime(2026, 11, 24, 9, 20, tzinfo=UTC)

@@ -127,6 +127,7 @@ def test_erlang_staffing_staffs_each_hour(tmp_path: Path) -> None:
         (["--sector", "bakery"], "unknown sector 'bakery'"),
         (["--replay", "nowhere.csv"], "nowhere.csv"),
         (["--goal-share", "1.5"], "goal share"),
+        (["--business-hours", "missing.json"], "cannot read the business hours"),
     ],
 )
 def test_bad_options_end_with_a_clear_message(args: list[str], message: str) -> None:

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from socialdesk.ingest.replay import Read, read_file
 from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.priority.scoring import ValuePolicy
-from socialdesk.priority.sla import SlaPolicy
+from socialdesk.priority.sla import BusinessHours, SlaPolicy, business_hours_from_dict
 from socialdesk.simulation.engine import TeamConfig
 from socialdesk.simulation.erlang import staffing_by_hour
 from socialdesk.simulation.handling import HandlingTimes
@@ -124,6 +124,14 @@ def simulate(
         Path | None, typer.Option(help="Handling times per kind and channel (JSON).")
     ] = None,
     sla: Annotated[Path | None, typer.Option(help="Service-level policy (JSON).")] = None,
+    business_hours: Annotated[
+        Path | None,
+        typer.Option(
+            "--business-hours",
+            help='Business hours the SLA clock runs in (JSON: {"timezone": "Europe/London", '
+            '"weekly": {"0": ["09:00", "17:00"]}, "holidays": ["2026-12-25"]}).',
+        ),
+    ] = None,
     value_policy: Annotated[
         Path | None, typer.Option("--value-policy", help="Business-value weights (JSON).")
     ] = None,
@@ -156,6 +164,11 @@ def simulate(
             if value_policy
             else ValuePolicy()
         )
+        hours_open = (
+            business_hours_from_dict(_load_json(business_hours, "business hours"))
+            if business_hours
+            else BusinessHours()
+        )
         planned = parse_staffing(staffing) if staffing else None
         goal = ServiceGoal(minutes=goal_minutes, share=goal_share)
         if not 0 < goal_share < 1 or goal_minutes <= 0:
@@ -174,6 +187,7 @@ def simulate(
             handling=handling_times,
             seed=seed,
             classify=classify,
+            hours=hours_open,
         )
         if not source.items:
             raise ValueError("no item in the traffic needs a response from care")
