@@ -197,3 +197,13 @@ def test_round_robin_re_deals_the_queue_of_an_agent_who_goes_off_duty() -> None:
     outcome = simulate(source, "round_robin", TeamConfig(staffing=staffing))
     assert outcome.assigned == [1, 2, 1, 1]
     assert frt_minutes(source, outcome) == [60.0, 60.0, 63.0, 67.0]
+
+
+def test_round_robin_with_a_sweep_deals_new_items_only_when_the_sweep_comes() -> None:
+    source = items([message(0, 0), message(1, 1), message(2, 16)], fixed_handling(5))
+    team = TeamConfig(agents=2, sweep_minutes=15)
+    outcome = simulate(source, "round_robin", team)
+    assert frt_minutes(source, outcome) == [20.0, 19.0, 19.0]  # sweeps at 15 and 30
+    assert outcome.assigned == [1, 2, 1]
+    # Other policies do not sweep.
+    assert frt_minutes(source, simulate(source, "fifo", team)) == [5.0, 5.0, 5.0]

@@ -110,6 +110,14 @@ def simulate(
         ),
     ] = None,
     slots: Annotated[int, typer.Option(help="Items an agent works at once.", min=1)] = 1,
+    sweep: Annotated[
+        float,
+        typer.Option(
+            help="round_robin: minutes between assignment sweeps (the peers use 15; "
+            "0 deals each item as it arrives).",
+            min=0.0,
+        ),
+    ] = 0.0,
     classify: Annotated[
         str,
         typer.Option(
@@ -194,7 +202,12 @@ def simulate(
         if staffing and planned is None:
             planned = _erlang_staffing(source, goal, slots)
         team = TeamConfig(
-            agents=agents, slots=slots, staffing=planned, patience_hours=patience, drain_hours=drain
+            agents=agents,
+            slots=slots,
+            staffing=planned,
+            patience_hours=patience,
+            drain_hours=drain,
+            sweep_minutes=sweep,
         )
         scenario = Scenario(
             team=team, policies=names, value_policy=values, sla_policy=sla_policy, goal=goal

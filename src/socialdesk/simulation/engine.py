@@ -18,7 +18,7 @@ import simpy
 
 from socialdesk.routing.selection import RoutingPolicy
 from socialdesk.simulation.items import ItemSource, SimItem
-from socialdesk.simulation.policies import Agent, Policy, ValueFirst, make_policy
+from socialdesk.simulation.policies import Agent, Policy, RoundRobin, ValueFirst, make_policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,8 @@ class TeamConfig:
     drain_hours: float = 48.0
     """How long after the last arrival the team keeps working the backlog."""
     sample_minutes: float = 5.0
+    sweep_minutes: float = 0.0
+    """round_robin only: deal new items by a sweep this often (0: as they arrive)."""
 
     def __post_init__(self) -> None:
         if self.staffing is not None:
@@ -46,6 +48,8 @@ class TeamConfig:
             raise ValueError("slots must be >= 1")
         if self.patience_hours is not None and self.patience_hours <= 0:
             raise ValueError("patience must be positive")
+        if self.sweep_minutes < 0:
+            raise ValueError("the sweep interval must be >= 0")
         if self.drain_hours < 0 or self.sample_minutes <= 0:
             raise ValueError("drain must be >= 0 and the sample interval > 0")
 
@@ -85,7 +89,12 @@ class _Run:
         self.env = simpy.Environment()
         self.agents = [Agent(id=i + 1, slots=team.slots) for i in range(team.headcount)]
         self.policy: Policy = make_policy(
-            policy_name, self.agents, source.start, routing, breach_boost
+            policy_name,
+            self.agents,
+            source.start,
+            routing,
+            breach_boost,
+            team.sweep_minutes * 60.0,
         )
         self.outcome = RunOutcome(
             policy=policy_name,
@@ -160,6 +169,13 @@ class _Run:
             yield self.env.timeout(due - self.env.now)
         policy.breached(item)
 
+    def sweeps(self, policy: RoundRobin) -> Generator[simpy.Event, Any, None]:
+        while True:
+            yield self.env.timeout(policy.sweep_seconds)
+            policy.sweep()
+            for agent in self.agents:
+                self.refill(agent)
+
     def sampler(self) -> Generator[simpy.Event, Any, None]:
         step = self.team.sample_minutes * 60.0
         while True:
@@ -210,6 +226,8 @@ class _Run:
         env.process(self.shifts())
         env.process(self.sampler())
         env.process(self.arrivals())
+        if isinstance(self.policy, RoundRobin) and self.policy.sweep_seconds > 0:
+            env.process(self.sweeps(self.policy))
         last_arrival = self.source.items[-1].arrival if self.source.items else 0.0
         horizon = env.timeout(last_arrival + self.team.drain_hours * 3600.0 + 1.0)
         env.run(until=env.any_of([self.finished, horizon]))

@@ -104,13 +104,18 @@ class Fifo:
 
 
 class RoundRobin:
+    """Deals items to agents in turn. With ``sweep_seconds`` new items are only dealt by a
+    periodic sweep (the peers sweep every 15 minutes); without, as they arrive."""
+
     name = "round_robin"
 
-    def __init__(self, agents: Sequence[Agent]) -> None:
+    def __init__(self, agents: Sequence[Agent], sweep_seconds: float = 0.0) -> None:
         self._agents = list(agents)
         self._turn = 0
         self._queues: dict[int, dict[int, SimItem]] = {a.id: {} for a in agents}
+        self._pending: dict[int, SimItem] = {}
         self._count = 0
+        self.sweep_seconds = sweep_seconds
 
     def _next_agent(self) -> Agent:
         on_shift = [a for a in self._agents if a.on_shift] or self._agents
@@ -119,12 +124,22 @@ class RoundRobin:
         return agent
 
     def arrive(self, item: SimItem, free: Sequence[Agent], now: float) -> Agent | None:
+        self._count += 1
+        if self.sweep_seconds > 0:
+            self._pending[item.index] = item
+            return None
         agent = self._next_agent()
         if agent.free and not self._queues[agent.id]:
+            self._count -= 1
             return agent
         self._queues[agent.id][item.index] = item
-        self._count += 1
         return None
+
+    def sweep(self) -> None:
+        """Deal the items that arrived since the last sweep."""
+        pending, self._pending = self._pending, {}
+        for item in pending.values():
+            self._queues[self._next_agent().id][item.index] = item
 
     def next_for(self, agent: Agent, now: float) -> SimItem | None:
         queue = self._queues[agent.id]
@@ -134,7 +149,7 @@ class RoundRobin:
         return queue.pop(next(iter(queue)))
 
     def withdraw(self, item: SimItem) -> bool:
-        for queue in self._queues.values():
+        for queue in (self._pending, *self._queues.values()):
             if queue.pop(item.index, None) is not None:
                 self._count -= 1
                 return True
@@ -252,11 +267,12 @@ def make_policy(
     start: datetime,
     routing: RoutingPolicy,
     breach_boost: float = 0.0,
+    sweep_seconds: float = 0.0,
 ) -> Policy:
     if name == "fifo":
         return Fifo()
     if name == "round_robin":
-        return RoundRobin(agents)
+        return RoundRobin(agents, sweep_seconds)
     if name == "value":
         return ValueFirst(start, routing, breach_boost)
     raise ValueError(f"unknown policy {name!r}; choose from {', '.join(POLICIES)}")

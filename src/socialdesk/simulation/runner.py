@@ -95,6 +95,7 @@ def run_scenario(
             "slots": scenario.team.slots,
             "staffing": list(scenario.team.staffing) if scenario.team.staffing else None,
             "patience_hours": scenario.team.patience_hours,
+            "round_robin_sweep_minutes": scenario.team.sweep_minutes,
         },
         "policies": policies,
         "comparison": compare(policies),
