@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.priority.scoring import ValuePolicy
 from socialdesk.priority.sla import SlaPolicy
 from socialdesk.routing.selection import RoutingPolicy
@@ -207,3 +208,39 @@ def test_round_robin_with_a_sweep_deals_new_items_only_when_the_sweep_comes() ->
     assert outcome.assigned == [1, 2, 1]
     # Other policies do not sweep.
     assert frt_minutes(source, simulate(source, "fifo", team)) == [5.0, 5.0, 5.0]
+
+
+def test_team_languages_are_spread_over_the_agents() -> None:
+    team = TeamConfig(agents=4, languages={"es": 2, "fr": 1})
+    assert team.agent_languages() == [
+        frozenset({"en", "es"}),
+        frozenset({"en", "es"}),
+        frozenset({"en", "fr"}),
+        frozenset({"en"}),
+    ]
+    assert TeamConfig(agents=2).agent_languages() == [frozenset(), frozenset()]
+
+
+def spanish(n: int, minute: float) -> InboundEvent:
+    event = message(n, minute)
+    event.extra["sim"]["language"] = "es"
+    return event
+
+
+def test_value_hands_a_spanish_message_to_the_spanish_speaker() -> None:
+    source = items([spanish(0, 0)], fixed_handling(10))
+    team = TeamConfig(agents=2, languages={"de": 1, "es": 1})  # agent 2 speaks Spanish
+    value = simulate(source, "value", team)
+    assert value.assigned == [2]
+    assert frt_minutes(source, value) == [10.0]
+    fifo = simulate(source, "fifo", team)  # language-blind: the longest idle, agent 1
+    assert fifo.assigned == [1]
+    assert frt_minutes(source, fifo) == [15.0]  # answered in a foreign language: x1.5
+
+
+def test_with_no_speaker_the_item_overflows_to_anyone_after_a_while() -> None:
+    source = items([spanish(0, 0)], fixed_handling(10))
+    team = TeamConfig(agents=1, languages={"es": 0})  # nobody speaks Spanish
+    widening = RoutingPolicy(overflow_languages_after=timedelta(minutes=30))
+    outcome = simulate(source, "value", team, widening)
+    assert frt_minutes(source, outcome) == [30.0 + 15.0]

@@ -128,6 +128,7 @@ def test_erlang_staffing_staffs_each_hour(tmp_path: Path) -> None:
         (["--replay", "nowhere.csv"], "nowhere.csv"),
         (["--goal-share", "1.5"], "goal share"),
         (["--business-hours", "missing.json"], "cannot read the business hours"),
+        (["--languages", "es=2"], "languages must look like 'es:2,fr:1'"),
     ],
 )
 def test_bad_options_end_with_a_clear_message(args: list[str], message: str) -> None:

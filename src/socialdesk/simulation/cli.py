@@ -57,6 +57,22 @@ def parse_staffing(raw: str) -> tuple[int, ...] | None:
     return counts
 
 
+def parse_languages(raw: str) -> dict[str, int]:
+    """'es:2,fr:1' -> {'es': 2, 'fr': 1}."""
+    spoken: dict[str, int] = {}
+    for part in raw.split(","):
+        if not part.strip():
+            continue
+        language, _, count = part.partition(":")
+        try:
+            spoken[language.strip().lower()] = int(count)
+        except ValueError:
+            raise ValueError(
+                f"languages must look like 'es:2,fr:1', not {part.strip()!r}"
+            ) from None
+    return spoken
+
+
 def _replayed(path: Path) -> list[InboundEvent]:
     events: list[InboundEvent] = []
     rejected = 0
@@ -110,6 +126,28 @@ def simulate(
         ),
     ] = None,
     slots: Annotated[int, typer.Option(help="Items an agent works at once.", min=1)] = 1,
+    languages: Annotated[
+        str | None,
+        typer.Option(
+            help="Agents speaking other languages besides English, e.g. 'es:2,fr:1'. "
+            "Without it, languages are not modelled."
+        ),
+    ] = None,
+    foreign_factor: Annotated[
+        float,
+        typer.Option(
+            help="Handling time multiplier for an answer in a language the agent does not speak.",
+            min=1.0,
+        ),
+    ] = 1.5,
+    language_overflow: Annotated[
+        float,
+        typer.Option(
+            help="value: minutes after which any agent may take an item in a "
+            "language they do not speak.",
+            min=0.0,
+        ),
+    ] = 30.0,
     sweep: Annotated[
         float,
         typer.Option(
@@ -208,9 +246,16 @@ def simulate(
             patience_hours=patience,
             drain_hours=drain,
             sweep_minutes=sweep,
+            languages=parse_languages(languages) if languages else {},
+            foreign_factor=foreign_factor,
         )
         scenario = Scenario(
-            team=team, policies=names, value_policy=values, sla_policy=sla_policy, goal=goal
+            team=team,
+            policies=names,
+            value_policy=values,
+            sla_policy=sla_policy,
+            goal=goal,
+            language_overflow_minutes=language_overflow,
         )
     except (ValueError, TypeError) as exc:
         raise _fail(str(exc)) from exc

@@ -118,7 +118,7 @@ def triage_signals(events: list[InboundEvent]) -> list[Signals]:
             sentiment=r.sentiment_score,
             severity=min(1.0, r.severity / _TRIAGE_SEVERITY_MAX),
             urgency=1.0 if any(s in r.signals for s in _URGENT) else 0.0,
-            language=r.language,
+            language=None if r.language in ("", "und") else r.language,
             topic=r.topic,
         )
         for r in results

@@ -79,6 +79,9 @@ def summarize(source: ItemSource, outcome: RunOutcome) -> dict[str, Any]:
     by_channel: dict[str, list[SimItem]] = defaultdict(list)
     for item in tasks:
         by_channel[item.channel].append(item)
+    by_language: dict[str, list[SimItem]] = defaultdict(list)
+    for item in tasks:
+        by_language[item.language or "unknown"].append(item)
     edges = quartile_edges([i.value for i in source.items])
     by_quartile: dict[str, list[SimItem]] = {q: [] for q in QUARTILES}
     for item in tasks:
@@ -90,6 +93,7 @@ def summarize(source: ItemSource, outcome: RunOutcome) -> dict[str, Any]:
         "gave_up": sum(outcome.abandoned),
         "followups_joined": sum(outcome.absorbed),
         "by_channel": {c: _group(v, outcome, source) for c, v in sorted(by_channel.items())},
+        "by_language": {k: _group(v, outcome, source) for k, v in sorted(by_language.items())},
         "value_quartile_edges": [round(e, 3) for e in edges],
         "by_value_quartile": {q: _group(v, outcome, source) for q, v in by_quartile.items()},
     }

@@ -41,10 +41,14 @@ class Agent:
     busy_seconds: float = 0.0
     shift_seconds: float = 0.0
     handled: int = 0
+    languages: frozenset[str] = frozenset()  # empty: languages are not modelled
 
     @property
     def free(self) -> bool:
         return self.on_shift and self.busy < self.slots
+
+    def speaks(self, language: str | None) -> bool:
+        return not self.languages or language is None or language in self.languages
 
 
 class Policy(Protocol):
@@ -178,8 +182,15 @@ class ValueFirst:
 
     name = "value"
 
-    def __init__(self, start: datetime, routing: RoutingPolicy, breach_boost: float) -> None:
+    def __init__(
+        self,
+        start: datetime,
+        routing: RoutingPolicy,
+        breach_boost: float,
+        languages: bool = False,
+    ) -> None:
         self._start = start
+        self._languages = languages
         self._routing = routing
         self._breach_boost = breach_boost
         self._state = _ValueState()
@@ -196,6 +207,7 @@ class ValueFirst:
             id=agent.id,
             presence=Presence.ONLINE if agent.on_shift else Presence.OFFLINE,
             queues=frozenset({"care"}),
+            languages=agent.languages,
             capacity=capacity,
             load=load,
             idle_since=idle,
@@ -209,7 +221,7 @@ class ValueFirst:
             queue="care",
             priority=item.value,
             due_at=item.due_at,
-            language=None,  # the simulated team is multilingual generalists
+            language=item.language if self._languages else None,
             topic=item.topic,
             customer_tier=item.tier,
             last_agent_id=self.last_agent.get(item.customer),
@@ -243,6 +255,13 @@ class ValueFirst:
         self._state.items.pop(item.index, None)
         return self._state.tasks.pop(item.index, None) is not None
 
+    def widens_after(self) -> float | None:
+        """Seconds after which a waiting item's language requirement is dropped, if ever."""
+        after = self._routing.overflow_languages_after
+        if not self._languages or after is None:
+            return None
+        return after.total_seconds()
+
     def breached(self, item: SimItem) -> None:
         """The SLA monitor's move on a breach: the waiting task's priority jumps."""
         task = self._state.tasks.get(item.index)
@@ -274,5 +293,5 @@ def make_policy(
     if name == "round_robin":
         return RoundRobin(agents, sweep_seconds)
     if name == "value":
-        return ValueFirst(start, routing, breach_boost)
+        return ValueFirst(start, routing, breach_boost, any(a.languages for a in agents))
     raise ValueError(f"unknown policy {name!r}; choose from {', '.join(POLICIES)}")

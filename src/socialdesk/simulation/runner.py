@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from socialdesk.priority.scoring import ValuePolicy
@@ -32,6 +33,8 @@ class Scenario:
     value_policy: ValuePolicy = field(default_factory=ValuePolicy)
     sla_policy: SlaPolicy = field(default_factory=SlaPolicy)
     goal: ServiceGoal = field(default_factory=ServiceGoal)
+    language_overflow_minutes: float | None = 30.0
+    """After this wait, an item may go to an agent who does not speak its language."""
 
     def __post_init__(self) -> None:
         unknown = [p for p in self.policies if p not in POLICIES]
@@ -41,7 +44,11 @@ class Scenario:
     @property
     def routing(self) -> RoutingPolicy:
         # The SLA's time pressure must weigh the same in ordering as in the SLA policy.
-        return RoutingPolicy(pressure_weight=self.sla_policy.pressure_weight)
+        overflow = self.language_overflow_minutes
+        return RoutingPolicy(
+            pressure_weight=self.sla_policy.pressure_weight,
+            overflow_languages_after=None if overflow is None else timedelta(minutes=overflow),
+        )
 
 
 @dataclass(slots=True)
@@ -96,6 +103,8 @@ def run_scenario(
             "staffing": list(scenario.team.staffing) if scenario.team.staffing else None,
             "patience_hours": scenario.team.patience_hours,
             "round_robin_sweep_minutes": scenario.team.sweep_minutes,
+            "languages": dict(scenario.team.languages),
+            "foreign_factor": scenario.team.foreign_factor,
         },
         "policies": policies,
         "comparison": compare(policies),
