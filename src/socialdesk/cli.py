@@ -169,7 +169,7 @@ def demo(
     ] = 30.0,
     backlog_hours: Annotated[
         float, typer.Option(help="Hours of traffic generated before the start", min=0, max=72)
-    ] = 6.0,
+    ] = 2.0,
     seed: Annotated[int, typer.Option(help="Seed of the traffic generator")] = 7,
 ) -> None:
     """Start the web app on an embedded SQLite, with generated traffic flowing live."""
@@ -220,6 +220,13 @@ def bench_ingest(
         str | None,
         typer.Option(help="Database to measure; default a fresh embedded SQLite file"),
     ] = None,
+    stages: Annotated[
+        str,
+        typer.Option(
+            help="full: with triage, scoring and distribution; foundation: storing, "
+            "threading, identities and tasks only"
+        ),
+    ] = "full",
 ) -> None:
     """Messages/second and peak memory for accept + process + persist."""
     from socialdesk.ingest.bench import run_ingest_benchmark
@@ -229,6 +236,7 @@ def bench_ingest(
             messages=messages,
             batch_size=batch_size,
             database_url=database_url,
+            stages=stages,
             progress=progress,
         )
     text = json.dumps(report, indent=2)

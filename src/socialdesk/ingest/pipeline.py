@@ -126,9 +126,20 @@ class Pipeline:
             return self.accept_in(session, workspace_id, events, source)
 
     def accept_in(
-        self, session: Session, workspace_id: int, events: Sequence[InboundEvent], source: str
+        self,
+        session: Session,
+        workspace_id: int,
+        events: Sequence[InboundEvent],
+        source: str,
+        *,
+        processed_in_same_transaction: bool = False,
     ) -> AcceptResult:
+        """Store new events in the caller's transaction. When the caller processes them in
+        that same transaction, they are stored as processed: a failure rolls both back."""
         now = self.clock()
+        status = (
+            RawEventStatus.PROCESSED if processed_in_same_transaction else RawEventStatus.PENDING
+        )
         rows: list[dict[str, Any]] = []
         seen: set[str] = set()
         for event in events:
@@ -143,8 +154,9 @@ class Pipeline:
                     "external_id": event.external_id,
                     "source": source,
                     "payload": JsonText(event.model_dump_json(exclude_defaults=True)),
-                    "status": RawEventStatus.PENDING,
+                    "status": status,
                     "received_at": now,
+                    "processed_at": now if processed_in_same_transaction else None,
                 }
             )
         inserted = repo.insert_raw_events_ignoring_duplicates(session, workspace_id, rows)
@@ -211,9 +223,11 @@ class Pipeline:
         by_key = {f"{e.channel}\x00{e.external_id}": e for e in events}
         try:
             with gc_paused(), unit_of_work(self.session_factory) as session:
-                accepted = self.accept_in(session, workspace_id, events, source)
+                accepted = self.accept_in(
+                    session, workspace_id, events, source, processed_in_same_transaction=True
+                )
                 items = [(raw_id, by_key[key]) for key, raw_id in accepted.ids_by_key.items()]
-                processed = self.process_in(session, workspace_id, items)
+                processed = self.process_in(session, workspace_id, items, mark_processed=False)
         except Exception:
             log.exception(
                 "batch of %d events failed; storing, then processing one by one", len(events)
@@ -271,10 +285,15 @@ class Pipeline:
         total.errors.extend(part.errors)
 
     def process_in(
-        self, session: Session, workspace_id: int, items: list[tuple[int, InboundEvent]]
+        self,
+        session: Session,
+        workspace_id: int,
+        items: list[tuple[int, InboundEvent]],
+        *,
+        mark_processed: bool = True,
     ) -> ProcessResult:
         """Process one batch inside the caller's transaction (it flushes, the caller commits)."""
-        return _BatchProcessor(self, session, workspace_id).run(items)
+        return _BatchProcessor(self, session, workspace_id).run(items, mark_processed)
 
 
 @contextmanager
@@ -315,7 +334,7 @@ class _BatchProcessor:
         self.now = pipeline.clock()
         self.convs: dict[int, _Conv] = {}
 
-    def run(self, items: list[tuple[int, InboundEvent]]) -> ProcessResult:
+    def run(self, items: list[tuple[int, InboundEvent]], mark_processed: bool) -> ProcessResult:
         result = ProcessResult()
         if not items:
             return result
@@ -330,9 +349,10 @@ class _BatchProcessor:
         self._apply_merges()
         for hook in self.p.hooks.on_tasks_changed:
             hook(self.session, self.ws, result.tasks_changed)
-        repo.mark_raw_events(
-            self.session, [m.raw_id for m in messages], RawEventStatus.PROCESSED, self.now
-        )
+        if mark_processed:
+            repo.mark_raw_events(
+                self.session, [m.raw_id for m in messages], RawEventStatus.PROCESSED, self.now
+            )
         result.processed = len(messages)
         return result
 

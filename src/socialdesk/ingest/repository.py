@@ -251,13 +251,3 @@ def tasks_of_conversations(session: Session, conversation_ids: set[int]) -> dict
 def update_tasks(session: Session, rows: list[dict[str, Any]]) -> None:
     """Rows of id and the columns to set."""
     bulk_update(session, TASKS, rows)
-
-
-def move_thread(session: Session, thread_id: int, to_thread_id: int, to_conversation: int) -> None:
-    """Fold one thread into another (a late-arriving parent joined two halves of a chain)."""
-    session.execute(
-        update(MESSAGES)
-        .where(MESSAGES.c.thread_id == thread_id)
-        .values(thread_id=to_thread_id, conversation_id=to_conversation)
-    )
-    session.execute(THREADS.delete().where(THREADS.c.id == thread_id))
