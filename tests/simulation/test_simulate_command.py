@@ -40,6 +40,22 @@ def test_generated_traffic_gives_a_table_a_json_report_and_charts(tmp_path: Path
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
 
 
+def test_saved_traffic_replays_to_the_same_report(tmp_path: Path) -> None:
+    traffic = tmp_path / "traffic.jsonl"
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    result = runner.invoke(
+        app, [*SMALL, "--save-traffic", str(traffic), "--json", str(first), "--seed", "4"]
+    )
+    assert result.exit_code == 0, result.output
+    replay = ["simulate", "--replay", str(traffic), "--agents", "3", "--seed", "4"]
+    result = runner.invoke(app, [*replay, "--json", str(second)])
+    assert result.exit_code == 0, result.output
+    a = json.loads(first.read_text(encoding="utf-8"))
+    b = json.loads(second.read_text(encoding="utf-8"))
+    assert a["policies"] == b["policies"]
+    assert b["traffic"]["classified_by_triage"] == 0  # the ground truth travels in the file
+
+
 def test_replayed_jsonl_skips_bad_lines_and_says_where(tmp_path: Path) -> None:
     events = generate(BrandProfile(), datetime(2026, 11, 23, 10, tzinfo=UTC),
                       timedelta(hours=2), 40.0, seed=2)  # fmt: skip

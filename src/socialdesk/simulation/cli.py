@@ -194,6 +194,13 @@ def simulate(
         float, typer.Option(help="Erlang C goal: share answered within the time.")
     ] = 0.8,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the report here.")] = None,
+    save_traffic: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-traffic",
+            help="Also write the generated traffic as socialdesk JSONL (for ingest or replay).",
+        ),
+    ] = None,
     charts: Annotated[Path | None, typer.Option(help="Write PNG charts into this folder.")] = None,
 ) -> None:
     """Simulate a care team over a day or more of traffic and compare distribution policies.
@@ -226,6 +233,8 @@ def simulate(
             begin = begin.replace(tzinfo=UTC) if begin.tzinfo is None else begin
             profile = BrandProfile(sector=sector, bursts_per_day=bursts)
             events = list(generate(profile, begin, timedelta(hours=hours), rate, seed))
+            if save_traffic is not None:
+                _write_jsonl(events, save_traffic)
         source = build_items(
             events,
             value_policy=values,
@@ -277,6 +286,17 @@ def simulate(
     if charts is not None:
         for path in write_charts(result.report, result.outcomes, charts):
             console.print(f"chart written to {path}", markup=False, highlight=False)
+
+
+def _write_jsonl(events: list[InboundEvent], path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as handle:
+            for event in events:
+                handle.write(event.model_dump_json() + "\n")
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot write the traffic: {exc}") from exc
+    console.print(f"{len(events)} events written to {path}", markup=False, highlight=False)
 
 
 def _erlang_staffing(source: ItemSource, goal: ServiceGoal, slots: int) -> tuple[int, ...]:
