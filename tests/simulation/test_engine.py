@@ -244,3 +244,26 @@ def test_with_no_speaker_the_item_overflows_to_anyone_after_a_while() -> None:
     widening = RoutingPolicy(overflow_languages_after=timedelta(minutes=30))
     outcome = simulate(source, "value", team, widening)
     assert frt_minutes(source, outcome) == [30.0 + 15.0]
+
+
+def test_value_follows_the_workspaces_own_weights() -> None:
+    # A workspace that only cares about visibility: a public nobody beats a private VIP.
+    only_visibility = ValuePolicy().with_weights(
+        customer_value=0, influence=0, sentiment=0, kind=0, urgency=0, virality=0,
+        sales_opportunity=0, repeat_contact=0, visibility=50,
+    )  # fmt: skip
+    vip_dm = message(
+        1, 1, tier="platinum", followers=900_000, verified=True, visibility="private",
+        kind="complaint", sentiment="negative", severity=1.0,
+    )  # fmt: skip
+    events = [message(0, 0), vip_dm, message(2, 2)]
+    source = build_items(
+        events,
+        value_policy=only_visibility,
+        sla_policy=SlaPolicy(),
+        handling=fixed_handling(10),
+        seed=0,
+    )
+    assert [i.value for i in source.items] == [50.0, 0.0, 50.0]
+    outcome = simulate(source, "value", TeamConfig(agents=1))
+    assert frt_minutes(source, outcome) == [10.0, 29.0, 18.0]
