@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.conversations.models import ConversationStatus, Direction
@@ -36,6 +38,7 @@ from socialdesk.routing.models import TaskStatus
 log = logging.getLogger(__name__)
 
 DEFAULT_VERDICT = TriageVerdict(needs_response=True, route_to="care")
+RETRIES = 3
 
 
 @dataclass
@@ -252,11 +255,26 @@ class Pipeline:
             except Exception:
                 log.exception("batch of %d events failed; retrying one by one", len(batch))
                 for item in batch:
-                    try:
-                        self._merge(result, self._process_committed(workspace_id, [item]))
-                    except Exception as exc:
-                        self._record_failures([(item[0], _reason(exc))], result)
+                    self._process_alone(workspace_id, item, result)
         return result
+
+    def _process_alone(
+        self, workspace_id: int, item: tuple[int, InboundEvent], result: ProcessResult
+    ) -> None:
+        """One event on its own; a conflict with a concurrent writer (a lock, a row another
+        process created first) is retried, since the retry sees the other's work."""
+        for attempt in range(1, RETRIES + 1):
+            try:
+                self._merge(result, self._process_committed(workspace_id, [item]))
+                return
+            except (OperationalError, IntegrityError) as exc:
+                if attempt == RETRIES:
+                    self._record_failures([(item[0], _reason(exc))], result)
+                    return
+                time.sleep(0.05 * attempt)
+            except Exception as exc:
+                self._record_failures([(item[0], _reason(exc))], result)
+                return
 
     def _process_committed(
         self, workspace_id: int, items: list[tuple[int, InboundEvent]]
