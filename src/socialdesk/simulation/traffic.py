@@ -248,7 +248,6 @@ class _Origin:
     external_id: str
     root: str
     references: list[str]
-    depth: int
     burst: str | None
 
 
@@ -505,7 +504,6 @@ class _Generator:
             external_id=external_id,
             root=root_id,
             references=references,
-            depth=0 if parent is None else parent.depth + 1,
             burst=burst,
         )
         if _NEEDS_RESPONSE[kind] and kind != "marketing":
