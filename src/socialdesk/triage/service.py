@@ -111,7 +111,7 @@ def store_results(
             "kind_confidence": r.kind_confidence,
             "needs_response": r.needs_response,
             "route_to": r.route_to,
-            "sentiment": r.sentiment,
+            "sentiment_label": r.sentiment,
             "sentiment_score": r.sentiment_score,
             "sentiment_confidence": r.sentiment_confidence,
             "topic": r.topic,
@@ -217,7 +217,7 @@ def _apply_correction(result: Any, task: str, value: str) -> None:
         result.kind_confidence = 1.0
         result.route_to = KIND_ROUTES.get(value, "none")
     elif task == "sentiment":
-        result.sentiment = value
+        result.sentiment_label = value
         result.sentiment_confidence = 1.0
     elif task == "topic":
         result.topic = value
