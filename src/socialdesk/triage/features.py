@@ -42,7 +42,7 @@ DENSE_NAMES = (
 DENSE_FEATURES = len(DENSE_NAMES)
 
 CHAR_NGRAMS = (2, 3, 4)
-_TOKEN = re.compile(r"\b\w+\b|[?!]")
+_TOKEN = re.compile(r"\b\w+\b|\?")
 
 
 @lru_cache(maxsize=200_000)
