@@ -43,6 +43,8 @@ def test_a_new_task_goes_at_once_to_the_free_agent_who_fits_best(
             (other, generalist, "auto"),
         ]
         assert s.get(User, billing).last_assigned_at == T0  # type: ignore[union-attr]
+        assert s.get(Task, t).assigned_at == T0  # type: ignore[union-attr]
+        assert s.scalars(select(Task.id).where(Task.assigned_at >= T0)).all() != []
 
 
 def test_the_most_valuable_tasks_are_assigned_first_and_capacity_is_never_exceeded(

@@ -116,7 +116,9 @@ class Distributor:
         policy: RoutingPolicy | None = None,
         clock: Clock = utcnow,
         batch_size: int = 256,
-        rekey_every: timedelta = timedelta(seconds=5),
+        rekey_every: timedelta = timedelta(seconds=15),
+        sync_margin: timedelta = timedelta(seconds=1),
+        agents_refresh_every: timedelta = timedelta(seconds=10),
         on_assigned: AssignedCallback | None = None,
         policy_loader: Callable[[Session, int], RoutingPolicy] | None = None,
     ) -> None:
@@ -144,6 +146,9 @@ class Distributor:
         self._lock = threading.RLock()
         self._loaded = False
         self._synced_at: datetime | None = None
+        self._agents_at: datetime | None = None
+        self.sync_margin = sync_margin
+        self.agents_refresh_every = agents_refresh_every
         self.stats = DistributorStats()
 
     # -- keeping the views in step ----------------------------------------------------------
@@ -169,7 +174,7 @@ class Distributor:
             loads = self._loads_from_held()
             for record in repo.load_agents(session, self.workspace_id):
                 self._put_agent(agent_view(record, loads.get(record.id, {})))
-            self._synced_at = now
+            self._synced_at = self._agents_at = now
             self._loaded = True
 
     def _loads_from_held(self) -> dict[int, dict[str, int]]:
@@ -287,7 +292,7 @@ class Distributor:
     def _candidates(self, key: BucketKey, task: TaskView) -> list[AgentView]:
         """The best free agent of each eligible profile, plus the customer's last agent:
         ``choose_agent`` over these picks the same agent as over every agent."""
-        out = []
+        out: list[AgentView] = []
         for profile in self._profiles_for(key):
             if task.avoid_agent_id is not None and task.avoid_agent_id in self._members[profile]:
                 # Rare (taken back on breach): the profile's best may be the one to avoid.
@@ -326,12 +331,21 @@ class Distributor:
                 self.load()
                 return
             now = self.clock()
-            since = (self._synced_at or now) - timedelta(seconds=2)
+            # The margin covers writers whose clocks lag a little behind ours.
+            since = (self._synced_at or now) - self.sync_margin
             with self.session_factory() as session:
                 rows = repo.tasks_changed_since(session, self.workspace_id, since)
                 for row in rows:
                     self._apply_task_row(row, now)
-                self._refresh_agents(session, None)
+                # Presence changes are cheap to look for; skills and teams are re-read on a
+                # slower period (services also call on_agents right after changing them).
+                if self._agents_at is None or now - self._agents_at >= self.agents_refresh_every:
+                    self._refresh_agents(session, None)
+                    self._agents_at = now
+                else:
+                    changed = repo.presence_changed_since(session, self.workspace_id, since)
+                    if changed:
+                        self._refresh_agents(session, changed)
             self._synced_at = now
 
     def _refresh_agents(self, session: Session, agent_ids: Iterable[int] | None) -> None:
@@ -377,7 +391,7 @@ class Distributor:
                 # A freed slot shows as a task that changed: re-read the agents' tasks too.
                 now = self.clock()
                 for row in repo.tasks_changed_since(
-                    session, self.workspace_id, (self._synced_at or now) - timedelta(seconds=2)
+                    session, self.workspace_id, (self._synced_at or now) - self.sync_margin
                 ):
                     self._apply_task_row(row, now)
                 self._refresh_agents(session, agent_ids)

@@ -177,6 +177,16 @@ def tasks_changed_since(session: Session, workspace_id: int, since: datetime) ->
     ).all()
 
 
+def presence_changed_since(session: Session, workspace_id: int, since: datetime) -> list[int]:
+    return list(
+        session.scalars(
+            select(User.id).where(
+                User.workspace_id == workspace_id, User.presence_changed_at >= since
+            )
+        )
+    )
+
+
 def get_task(session: Session, workspace_id: int, task_id: int) -> Task | None:
     return session.scalars(
         select(Task).where(Task.workspace_id == workspace_id, Task.id == task_id)
@@ -336,6 +346,25 @@ _ASSIGN = (
 )
 
 
+_COMPILED: dict[str, tuple[str, tuple[str, ...] | None, Any, dict[str, Any]]] = {}
+
+
+def _compiled_assign(dialect: Any) -> tuple[str, tuple[str, ...] | None, Any, dict[str, Any]]:
+    """The assignment statement as driver SQL, its parameter order (positional styles)
+    and the bind conversion of its timestamp, once per dialect."""
+    found = _COMPILED.get(dialect.name)
+    if found is None:
+        compiled = _ASSIGN.compile(dialect=dialect)
+        order = (
+            tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        )
+        processor = Task.__table__.c.assigned_at.type.bind_processor(dialect)
+        constants = {k: v for k, v in compiled.params.items() if v is not None}
+        found = (str(compiled), order, processor or (lambda value: value), constants)
+        _COMPILED[dialect.name] = found
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     task_id: int
@@ -379,22 +408,27 @@ def assign_batch(
     free = claimable(session, workspace_id, (c.task_id for c in claims))
     done: list[Claim] = []
     connection = session.connection()
-    for claim in claims:
-        if claim.task_id not in free:
-            continue
-        result = connection.execute(
-            _ASSIGN,
-            {
+    sql, order, when, constants = _compiled_assign(connection.dialect)
+    # The statement is compiled once; each claim is one driver call on this transaction's
+    # connection (the per-statement overhead of the ORM would dominate at thousands/s).
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for claim in claims:
+            if claim.task_id not in free:
+                continue
+            values = constants | {
                 "b_task": claim.task_id,
                 "b_ws": workspace_id,
                 "b_user": claim.user_id,
                 "b_channel": claim.channel,
                 "b_capacity": claim.capacity,
-                "b_now": now,
-            },
-        )
-        if result.rowcount == 1:
-            done.append(claim)
+                "b_now": when(now),
+            }
+            cursor.execute(sql, values if order is None else tuple(values[k] for k in order))
+            if cursor.rowcount == 1:
+                done.append(claim)
+    finally:
+        cursor.close()
     if done:
         record_assignments(session, workspace_id, done, now)
     return done

@@ -78,11 +78,14 @@ class Bucket:
     keyed_at: datetime
     members: set[int] = field(default_factory=set)
     heap: list[_Entry] = field(default_factory=list)
+    # Each bucket rekeys on its own period (between 1/2 and 1 x rekey_every), so buckets
+    # created together do not all rekey in the same decision.
+    period: timedelta = timedelta(seconds=15)
 
 
 class WorkList:
     def __init__(
-        self, policy: RoutingPolicy, rekey_every: timedelta = timedelta(seconds=5)
+        self, policy: RoutingPolicy, rekey_every: timedelta = timedelta(seconds=15)
     ) -> None:
         self.policy = policy
         self.rekey_every = rekey_every
@@ -108,7 +111,8 @@ class WorkList:
         key = bucket_key(task, widen)
         bucket = self.buckets.get(key)
         if bucket is None:
-            bucket = self.buckets[key] = Bucket(key, as_utc(now))
+            spread = 0.5 + (hash(key) % 1000) / 2000
+            bucket = self.buckets[key] = Bucket(key, as_utc(now), period=self.rekey_every * spread)
         token = next(self._tokens)
         self.tasks[task.id] = task
         self._where[task.id] = key
@@ -177,7 +181,7 @@ class WorkList:
         bucket = self.buckets.get(key)
         if bucket is None:
             return None
-        if as_utc(now) - bucket.keyed_at >= self.rekey_every:
+        if as_utc(now) - bucket.keyed_at >= bucket.period:
             self._rekey(bucket, now)
         heap = bucket.heap
         while heap:
