@@ -358,7 +358,8 @@ def _compiled_assign(dialect: Any) -> tuple[str, tuple[str, ...] | None, Any, di
         order = (
             tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
         )
-        processor = Task.__table__.c.assigned_at.type.bind_processor(dialect)
+        # The same conversion SQLAlchemy applies (its string format on SQLite).
+        processor = Task.__table__.c.assigned_at.type._cached_bind_processor(dialect)
         constants = {k: v for k, v in compiled.params.items() if v is not None}
         found = (str(compiled), order, processor or (lambda value: value), constants)
         _COMPILED[dialect.name] = found
