@@ -225,8 +225,12 @@ def score_tasks(
     *,
     triage_lookup: TriageLookup = stored_triage,
     policies: Policies | None = None,
+    restart_clock: bool = True,
 ) -> None:
-    """Score opened or reopened tasks and start their response clock (flushes only)."""
+    """Score opened or reopened tasks and start their response clock (flushes only).
+
+    With ``restart_clock=False`` (new CRM data for a task already waiting) only the value
+    changes; the response clock and any breach boost are kept."""
     if not task_ids:
         return
     policies = policies or load_policies(session, workspace_id)
@@ -292,7 +296,40 @@ def score_tasks(
                 "b_now": now,
             }
         )
-    repo.write_scores(session, updates)
+    if restart_clock:
+        repo.write_scores(session, updates)
+        return
+    olds = {r.task_id: (float(r.old_priority or 0.0), float(r.old_value or 0.0)) for r in rows}
+    repo.write_rescores(
+        session,
+        [
+            {
+                "b_id": u["b_id"],
+                "b_priority": u["b_value"] + olds[u["b_id"]][0] - olds[u["b_id"]][1],
+                "b_value": u["b_value"],
+                "b_breakdown": u["b_breakdown"],
+                "b_tier": u["b_tier"],
+                "b_now": now,
+            }
+            for u in updates
+        ],
+    )
+
+
+def rescore_customers(
+    session: Session,
+    workspace_id: int,
+    customer_ids: Sequence[int],
+    now: datetime,
+    *,
+    triage_lookup: TriageLookup = stored_triage,
+) -> list[int]:
+    """Re-score the active tasks of customers whose CRM data changed; returns their ids."""
+    task_ids = repo.active_tasks_of_customers(session, workspace_id, customer_ids)
+    score_tasks(
+        session, workspace_id, task_ids, now, triage_lookup=triage_lookup, restart_clock=False
+    )
+    return task_ids
 
 
 class ScoringHook:
