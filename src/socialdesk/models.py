@@ -1,11 +1,20 @@
 """Every table of the product, imported in one place so the metadata is complete."""
 
-from socialdesk.channels.models import ChannelAccount
+from socialdesk.channels.models import (
+    CallbackRequest,
+    ChannelAccount,
+    ChannelShift,
+    DeadLetter,
+    KbLink,
+    OutboxItem,
+)
+from socialdesk.conversations.action_models import CaseEvent, Note, Notification, Snooze
 from socialdesk.conversations.models import Conversation, Message, Thread
 from socialdesk.core.db import Base
 from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.models import RawEvent
+from socialdesk.knowledge.models import CannedReply, KbArticle
 from socialdesk.priority.models import WorkspacePolicy
 from socialdesk.routing.models import (
     RoutingNotification,
@@ -15,22 +24,40 @@ from socialdesk.routing.models import (
     TeamMember,
     User,
 )
+from socialdesk.triage.models import TriageLabelRow, TriageModelRow, TriageResultRow
+from socialdesk.web.models import LoginAttempt, WebSession
 
 __all__ = [
     "Base",
+    "CallbackRequest",
+    "CannedReply",
+    "CaseEvent",
     "ChannelAccount",
+    "ChannelShift",
     "Conversation",
     "Customer",
+    "DeadLetter",
     "Identity",
+    "KbArticle",
+    "KbLink",
+    "LoginAttempt",
     "Message",
+    "Note",
+    "Notification",
+    "OutboxItem",
     "RawEvent",
     "RoutingNotification",
+    "Snooze",
     "Task",
     "TaskAssignment",
     "Team",
     "TeamMember",
     "Thread",
+    "TriageLabelRow",
+    "TriageModelRow",
+    "TriageResultRow",
     "User",
+    "WebSession",
     "Workspace",
     "WorkspacePolicy",
 ]

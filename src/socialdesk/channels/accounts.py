@@ -1,0 +1,73 @@
+"""Channel accounts of a workspace, with credentials that are only ever stored encrypted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from socialdesk.channels import repository
+from socialdesk.channels.credentials import Credentials, decrypt_credentials, encrypt_credentials
+from socialdesk.channels.models import ChannelAccount
+from socialdesk.core.errors import Conflict, InvalidInput
+from socialdesk.ingest.schemas import CHANNELS
+
+
+def create_account(
+    session: Session,
+    *,
+    workspace_id: int,
+    channel: str,
+    external_id: str,
+    secret_key: str,
+    handle: str = "",
+    name: str = "",
+    credentials: dict[str, Any] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> ChannelAccount:
+    if channel not in CHANNELS:
+        raise InvalidInput(f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}")
+    if not external_id.strip():
+        raise InvalidInput("the account's platform id is empty")
+    if repository.get_account_by_external_id(session, workspace_id, channel, external_id):
+        raise Conflict(f"a {channel} account {external_id!r} already exists in this workspace")
+    account = ChannelAccount(
+        workspace_id=workspace_id,
+        channel=channel,
+        external_id=external_id.strip(),
+        handle=handle,
+        name=name,
+        credentials_encrypted=encrypt_credentials(credentials or {}, secret_key),
+        settings=settings or {},
+        active=True,
+    )
+    session.add(account)
+    session.flush()
+    return account
+
+
+def set_credentials(account: ChannelAccount, credentials: dict[str, Any], secret_key: str) -> None:
+    account.credentials_encrypted = encrypt_credentials(credentials, secret_key)
+
+
+def credentials_of(account: ChannelAccount, secret_key: str) -> Credentials:
+    return Credentials(decrypt_credentials(account.credentials_encrypted, secret_key))
+
+
+def public_view(account: ChannelAccount) -> dict[str, Any]:
+    """What an API or the CLI may show of an account: never a credential, only their names."""
+    return {
+        "id": account.id,
+        "channel": account.channel,
+        "external_id": account.external_id,
+        "handle": account.handle,
+        "name": account.name,
+        "active": account.active,
+        "has_credentials": bool(account.credentials_encrypted),
+        "settings": {k: v for k, v in (account.settings or {}).items() if "secret" not in k},
+    }
+
+
+def list_accounts(session: Session, workspace_id: int) -> Sequence[ChannelAccount]:
+    return repository.list_accounts(session, workspace_id)

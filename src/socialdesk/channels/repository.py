@@ -1,0 +1,429 @@
+"""All SQL of the channels domain: accounts, outbox, dead letters, shifts, callbacks, links.
+
+Replies and channel shifts read the conversation tables through here too, so that the
+services stay free of queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from socialdesk.channels.models import (
+    CallbackRequest,
+    ChannelAccount,
+    ChannelShift,
+    DeadLetter,
+    DeadLetterStatus,
+    KbLink,
+    OutboxItem,
+    OutboxStatus,
+)
+from socialdesk.conversations.models import Conversation, Direction, Message, Thread
+from socialdesk.core.models import Workspace
+from socialdesk.customers.models import Customer, Identity
+from socialdesk.routing.models import Task
+
+# -- workspaces and accounts -------------------------------------------------------------
+
+
+def get_workspace(session: Session, workspace_id: int) -> Workspace | None:
+    return session.get(Workspace, workspace_id)
+
+
+def get_workspace_by_slug(session: Session, slug: str) -> Workspace | None:
+    return session.scalars(select(Workspace).where(Workspace.slug == slug)).first()
+
+
+def get_account(session: Session, workspace_id: int, account_id: int) -> ChannelAccount | None:
+    account = session.get(ChannelAccount, account_id)
+    if account is None or account.workspace_id != workspace_id:
+        return None
+    return account
+
+
+def get_account_by_external_id(
+    session: Session, workspace_id: int, channel: str, external_id: str
+) -> ChannelAccount | None:
+    return session.scalars(
+        select(ChannelAccount).where(
+            ChannelAccount.workspace_id == workspace_id,
+            ChannelAccount.channel == channel,
+            ChannelAccount.external_id == external_id,
+        )
+    ).first()
+
+
+def first_active_account(
+    session: Session, workspace_id: int, channel: str
+) -> ChannelAccount | None:
+    return session.scalars(
+        select(ChannelAccount)
+        .where(
+            ChannelAccount.workspace_id == workspace_id,
+            ChannelAccount.channel == channel,
+            ChannelAccount.active.is_(True),
+        )
+        .order_by(ChannelAccount.id)
+    ).first()
+
+
+def list_accounts(session: Session, workspace_id: int) -> Sequence[ChannelAccount]:
+    return session.scalars(
+        select(ChannelAccount)
+        .where(ChannelAccount.workspace_id == workspace_id)
+        .order_by(ChannelAccount.channel, ChannelAccount.id)
+    ).all()
+
+
+def active_accounts(session: Session, channel: str | None = None) -> Sequence[ChannelAccount]:
+    query = select(ChannelAccount).where(ChannelAccount.active.is_(True))
+    if channel is not None:
+        query = query.where(ChannelAccount.channel == channel)
+    return session.scalars(query.order_by(ChannelAccount.id)).all()
+
+
+def brand_external_ids(session: Session, workspace_id: int, channel: str) -> set[str]:
+    ids = session.scalars(
+        select(ChannelAccount.external_id).where(
+            ChannelAccount.workspace_id == workspace_id, ChannelAccount.channel == channel
+        )
+    ).all()
+    return set(ids)
+
+
+# -- conversations, messages, threads (read and updated by replies and shifts) ----------
+
+
+def get_conversation(
+    session: Session, workspace_id: int, conversation_id: int
+) -> Conversation | None:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None or conversation.workspace_id != workspace_id:
+        return None
+    return conversation
+
+
+def get_message(session: Session, workspace_id: int, message_id: int) -> Message | None:
+    message = session.get(Message, message_id)
+    if message is None or message.workspace_id != workspace_id:
+        return None
+    return message
+
+
+def get_thread(session: Session, thread_id: int) -> Thread | None:
+    return session.get(Thread, thread_id)
+
+
+def get_thread_by_key(session: Session, workspace_id: int, channel: str, key: str) -> Thread | None:
+    return session.scalars(
+        select(Thread).where(
+            Thread.workspace_id == workspace_id, Thread.channel == channel, Thread.key == key
+        )
+    ).first()
+
+
+def add_thread(session: Session, thread: Thread) -> Thread:
+    session.add(thread)
+    session.flush()
+    return thread
+
+
+def latest_inbound_message(
+    session: Session, workspace_id: int, conversation_id: int, channel: str | None = None
+) -> Message | None:
+    query = select(Message).where(
+        Message.workspace_id == workspace_id,
+        Message.conversation_id == conversation_id,
+        Message.direction == Direction.INBOUND,
+    )
+    if channel is not None:
+        query = query.where(Message.channel == channel)
+    return session.scalars(query.order_by(Message.created_at.desc(), Message.id.desc())).first()
+
+
+def messages_of_thread(session: Session, thread_id: int) -> Sequence[Message]:
+    return session.scalars(
+        select(Message).where(Message.thread_id == thread_id).order_by(Message.created_at)
+    ).all()
+
+
+def get_identity(session: Session, identity_id: int | None) -> Identity | None:
+    return None if identity_id is None else session.get(Identity, identity_id)
+
+
+def message_exists(session: Session, workspace_id: int, channel: str, external_id: str) -> bool:
+    found = session.scalar(
+        select(Message.id).where(
+            Message.workspace_id == workspace_id,
+            Message.channel == channel,
+            Message.external_id == external_id,
+        )
+    )
+    return found is not None
+
+
+def get_task_for_conversation(session: Session, conversation_id: int) -> Task | None:
+    return session.scalars(select(Task).where(Task.conversation_id == conversation_id)).first()
+
+
+def add_message(session: Session, message: Message) -> Message:
+    session.add(message)
+    session.flush()
+    return message
+
+
+def set_message_external_id(session: Session, message_id: int, external_id: str) -> None:
+    session.execute(update(Message).where(Message.id == message_id).values(external_id=external_id))
+
+
+# -- outbox -------------------------------------------------------------------------------
+
+
+def add_outbox_item(session: Session, item: OutboxItem) -> OutboxItem:
+    session.add(item)
+    session.flush()
+    return item
+
+
+def get_outbox_item(session: Session, item_id: int) -> OutboxItem | None:
+    return session.get(OutboxItem, item_id)
+
+
+def outbox_for_conversation(
+    session: Session, workspace_id: int, conversation_id: int
+) -> Sequence[OutboxItem]:
+    return session.scalars(
+        select(OutboxItem)
+        .where(
+            OutboxItem.workspace_id == workspace_id,
+            OutboxItem.conversation_id == conversation_id,
+        )
+        .order_by(OutboxItem.id)
+    ).all()
+
+
+def outbox_for_message(session: Session, message_id: int) -> OutboxItem | None:
+    return session.scalars(select(OutboxItem).where(OutboxItem.message_id == message_id)).first()
+
+
+def sent_outbox_external_ids(
+    session: Session, workspace_id: int, channel: str, external_ids: Sequence[str]
+) -> set[str]:
+    if not external_ids:
+        return set()
+    found = session.scalars(
+        select(OutboxItem.external_id).where(
+            OutboxItem.workspace_id == workspace_id,
+            OutboxItem.channel == channel,
+            OutboxItem.external_id.in_(list(external_ids)),
+        )
+    ).all()
+    return {value for value in found if value is not None}
+
+
+def claim_due_outbox_items(session: Session, now: datetime, limit: int) -> Sequence[OutboxItem]:
+    """Lock due items; SKIP LOCKED keeps concurrent senders from taking the same row."""
+    query = (
+        select(OutboxItem)
+        .where(
+            or_(
+                (OutboxItem.status == OutboxStatus.PENDING) & (OutboxItem.next_attempt_at <= now),
+                # A sender died while this item was in flight: its lease ran out.
+                (OutboxItem.status == OutboxStatus.SENDING) & (OutboxItem.lease_until <= now),
+            )
+        )
+        .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return session.scalars(query).all()
+
+
+def count_outbox(session: Session, status: str) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(OutboxItem).where(OutboxItem.status == status)
+        )
+        or 0
+    )
+
+
+# -- dead letters ---------------------------------------------------------------------------
+
+
+def add_dead_letter(session: Session, letter: DeadLetter) -> DeadLetter:
+    session.add(letter)
+    session.flush()
+    return letter
+
+
+def get_dead_letter(session: Session, workspace_id: int, letter_id: int) -> DeadLetter | None:
+    letter = session.get(DeadLetter, letter_id)
+    if letter is None or letter.workspace_id != workspace_id:
+        return None
+    return letter
+
+
+def list_dead_letters(
+    session: Session, workspace_id: int, status: str | None = DeadLetterStatus.NEW, limit: int = 100
+) -> Sequence[DeadLetter]:
+    query = select(DeadLetter).where(DeadLetter.workspace_id == workspace_id)
+    if status is not None:
+        query = query.where(DeadLetter.status == status)
+    return session.scalars(query.order_by(DeadLetter.id.desc()).limit(limit)).all()
+
+
+# -- shifts, callbacks, deflection links ----------------------------------------------------
+
+
+def add_shift(session: Session, shift: ChannelShift) -> ChannelShift:
+    session.add(shift)
+    session.flush()
+    return shift
+
+
+def shifts_for_conversation(
+    session: Session, workspace_id: int, conversation_id: int
+) -> Sequence[ChannelShift]:
+    return session.scalars(
+        select(ChannelShift)
+        .where(
+            ChannelShift.workspace_id == workspace_id,
+            ChannelShift.conversation_id == conversation_id,
+        )
+        .order_by(ChannelShift.id)
+    ).all()
+
+
+def open_shifts_for_thread(session: Session, thread_id: int) -> Sequence[ChannelShift]:
+    return session.scalars(
+        select(ChannelShift).where(
+            ChannelShift.thread_id == thread_id, ChannelShift.completed_at.is_(None)
+        )
+    ).all()
+
+
+def count_shifts(
+    session: Session, workspace_id: int, since: datetime, until: datetime
+) -> dict[tuple[str, str], int]:
+    rows = session.execute(
+        select(ChannelShift.kind, ChannelShift.reason, func.count())
+        .where(
+            ChannelShift.workspace_id == workspace_id,
+            ChannelShift.created_at >= since,
+            ChannelShift.created_at < until,
+        )
+        .group_by(ChannelShift.kind, ChannelShift.reason)
+    ).all()
+    return {(kind, reason): int(n) for kind, reason, n in rows}
+
+
+def add_callback(session: Session, callback: CallbackRequest) -> CallbackRequest:
+    session.add(callback)
+    session.flush()
+    return callback
+
+
+def open_callbacks(session: Session, workspace_id: int) -> Sequence[CallbackRequest]:
+    return session.scalars(
+        select(CallbackRequest)
+        .where(CallbackRequest.workspace_id == workspace_id, CallbackRequest.status == "open")
+        .order_by(CallbackRequest.window_start)
+    ).all()
+
+
+def add_kb_link(session: Session, link: KbLink) -> KbLink:
+    session.add(link)
+    session.flush()
+    return link
+
+
+def get_kb_link_by_token(session: Session, token: str) -> KbLink | None:
+    return session.scalars(select(KbLink).where(KbLink.token == token)).first()
+
+
+def kb_link_counts(
+    session: Session, workspace_id: int, since: datetime, until: datetime
+) -> tuple[int, int]:
+    sent, used = session.execute(
+        select(func.count(), func.count(KbLink.first_clicked_at)).where(
+            KbLink.workspace_id == workspace_id,
+            KbLink.created_at >= since,
+            KbLink.created_at < until,
+        )
+    ).one()
+    return int(sent), int(used)
+
+
+def get_customer(session: Session, workspace_id: int, customer_id: int | None) -> Customer | None:
+    if customer_id is None:
+        return None
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.workspace_id != workspace_id:
+        return None
+    return customer
+
+
+def inbound_in_thread_since(session: Session, thread_id: int, since: datetime) -> bool:
+    found = session.scalar(
+        select(Message.id).where(
+            Message.thread_id == thread_id,
+            Message.direction == Direction.INBOUND,
+            Message.created_at >= since,
+        )
+    )
+    return found is not None
+
+
+def tasks_by_id(session: Session, task_ids: Sequence[int]) -> Sequence[Task]:
+    if not task_ids:
+        return []
+    return session.scalars(select(Task).where(Task.id.in_(list(task_ids)))).all()
+
+
+def open_shifts_of_conversations(
+    session: Session, conversation_ids: Sequence[int]
+) -> Sequence[ChannelShift]:
+    if not conversation_ids:
+        return []
+    return session.scalars(
+        select(ChannelShift).where(
+            ChannelShift.conversation_id.in_(list(conversation_ids)),
+            ChannelShift.completed_at.is_(None),
+            ChannelShift.thread_id.is_not(None),
+        )
+    ).all()
+
+
+def take_outbox_item(
+    session: Session,
+    item: OutboxItem,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    outcome_unknown: bool,
+) -> bool:
+    """Compare-and-set the item to ``sending``: only one sender wins, on every backend."""
+    result = session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.id == item.id,
+            OutboxItem.status == item.status,
+            OutboxItem.attempts == item.attempts,
+        )
+        .values(
+            status=OutboxStatus.SENDING,
+            attempts=item.attempts + 1,
+            lease_until=lease_until,
+            last_attempt_at=now,
+            outcome_unknown=outcome_unknown,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)

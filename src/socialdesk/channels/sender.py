@@ -1,0 +1,238 @@
+"""The outbox sender: delivers committed outbox items, at most once each.
+
+Each item is claimed in a short transaction (status ``sending``, a lease, attempts + 1)
+before the platform is called, and the outcome is recorded in another. A sender that dies
+in between leaves the item ``sending`` with a lease that runs out; the next sender then
+treats the outcome as unknown and asks the platform whether the earlier attempt got
+through before sending again, so a crash never posts twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.channels import repository
+from socialdesk.channels.accounts import credentials_of
+from socialdesk.channels.backoff import MAX_ATTEMPTS, next_attempt
+from socialdesk.channels.base import (
+    AccountRef,
+    Connector,
+    DeliveryError,
+    OutboundRequest,
+    SendResult,
+)
+from socialdesk.channels.credentials import Credentials
+from socialdesk.channels.models import OutboxItem, OutboxStatus
+from socialdesk.core.clock import Clock, utcnow
+from socialdesk.core.db import unit_of_work
+from socialdesk.core.errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    recovered: int = 0  # found already posted by an earlier, interrupted attempt
+    sent_item_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    item_id: int
+    workspace_id: int
+    channel: str
+    attempts: int
+    check_first: bool
+    request: OutboundRequest
+    account: AccountRef | None
+    credentials: Credentials | None
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        connectors: Mapping[str, Connector],
+        *,
+        secret_key: str,
+        clock: Clock = utcnow,
+        after_send: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.connectors = connectors
+        self.secret_key = secret_key
+        self.clock = clock
+        # Called after commit with (workspace id, outbox item id) for live updates.
+        self.after_send = after_send
+
+    def run_once(self, limit: int = 50) -> SendReport:
+        report = SendReport()
+        for claim in self._claim(limit):
+            self._deliver(claim, report)
+        return report
+
+    def _claim(self, limit: int) -> list[_Claim]:
+        now = self.clock()
+        claims: list[_Claim] = []
+        failures: list[tuple[int, str, str]] = []
+        try:
+            with unit_of_work(self.session_factory) as session:
+                for item in repository.claim_due_outbox_items(session, now, limit):
+                    check_first = item.outcome_unknown or item.status == OutboxStatus.SENDING
+                    if not repository.take_outbox_item(
+                        session,
+                        item,
+                        now=now,
+                        lease_until=now + LEASE,
+                        outcome_unknown=check_first,
+                    ):
+                        continue  # another sender took it first
+                    try:
+                        account, credentials = self._account(session, item)
+                    except InvalidInput as exc:
+                        failures.append((item.id, "account", str(exc)))
+                        continue
+                    claims.append(
+                        _Claim(
+                            item_id=item.id,
+                            workspace_id=item.workspace_id,
+                            channel=item.channel,
+                            attempts=item.attempts + 1,
+                            check_first=check_first,
+                            request=OutboundRequest(
+                                action=item.action,
+                                text=item.text,
+                                target=dict(item.target),
+                                idempotency_key=item.idempotency_key,
+                                queued_at=item.created_at,
+                            ),
+                            account=account,
+                            credentials=credentials,
+                        )
+                    )
+        except OperationalError:
+            # SQLite: another sender is writing; its items are its own, try again later.
+            log.info("outbox busy; claiming again on the next round")
+            return []
+        for item_id, code, reason in failures:
+            self._record_failure(item_id, DeliveryError(reason, permanent=True, code=code))
+        return claims
+
+    def _account(self, session: Session, item: OutboxItem) -> tuple[AccountRef, Credentials]:
+        account = (
+            repository.get_account(session, item.workspace_id, item.channel_account_id)
+            if item.channel_account_id is not None
+            else None
+        )
+        if account is None or not account.active:
+            raise InvalidInput(f"no active {item.channel} account is connected to send this")
+        ref = AccountRef(
+            id=account.id,
+            workspace_id=account.workspace_id,
+            channel=account.channel,
+            external_id=account.external_id,
+            handle=account.handle,
+            settings=dict(account.settings or {}),
+        )
+        return ref, credentials_of(account, self.secret_key)
+
+    def _deliver(self, claim: _Claim, report: SendReport) -> None:
+        connector = self.connectors.get(claim.channel)
+        if connector is None or claim.account is None or claim.credentials is None:
+            self._record_failure(
+                claim.item_id,
+                DeliveryError(f"no connector for {claim.channel}", permanent=True, code="config"),
+            )
+            report.failed += 1
+            return
+        try:
+            if claim.check_first:
+                earlier = connector.find_sent(claim.request, claim.account, claim.credentials)
+                if earlier is not None:
+                    self._record_sent(claim, SendResult(external_id=earlier))
+                    report.recovered += 1
+                    report.sent_item_ids.append(claim.item_id)
+                    return
+            result = connector.send(claim.request, claim.account, claim.credentials)
+        except DeliveryError as error:
+            if self._record_failure(claim.item_id, error):
+                report.failed += 1
+            else:
+                report.retried += 1
+            return
+        except InvalidInput as exc:  # a credential is missing from the account
+            self._record_failure(
+                claim.item_id, DeliveryError(str(exc), permanent=True, code="credentials")
+            )
+            report.failed += 1
+            return
+        self._record_sent(claim, result)
+        report.sent += 1
+        report.sent_item_ids.append(claim.item_id)
+
+    def _record_sent(self, claim: _Claim, result: SendResult) -> None:
+        now = self.clock()
+        with unit_of_work(self.session_factory) as session:
+            item = repository.get_outbox_item(session, claim.item_id)
+            if item is None:
+                return
+            item.status = OutboxStatus.SENT
+            item.external_id = result.external_id
+            item.sent_at = now
+            item.lease_until = None
+            item.outcome_unknown = False
+            item.error_code = None
+            item.error_reason = None
+            item.updated_at = now
+            message_id = item.message_id
+            channel = item.channel
+        # The platform id on our message makes the webhook echo of this reply a duplicate.
+        try:
+            with unit_of_work(self.session_factory) as session:
+                if not repository.message_exists(
+                    session, claim.workspace_id, channel, result.external_id
+                ):
+                    repository.set_message_external_id(session, message_id, result.external_id)
+        except IntegrityError:
+            log.info("echo of outbox item %d arrived before it was recorded", claim.item_id)
+        if self.after_send is not None:
+            self.after_send(claim.workspace_id, claim.item_id)
+
+    def _record_failure(self, item_id: int, error: DeliveryError) -> bool:
+        """Record a failed attempt; True when it is final (shown on the conversation)."""
+        now = self.clock()
+        with unit_of_work(self.session_factory) as session:
+            item = repository.get_outbox_item(session, item_id)
+            if item is None:
+                return True
+            final = error.permanent or item.attempts >= MAX_ATTEMPTS
+            item.error_code = error.code
+            item.error_reason = error.reason[:2000]
+            item.lease_until = None
+            item.outcome_unknown = error.outcome_unknown
+            item.updated_at = now
+            if final:
+                item.status = OutboxStatus.FAILED
+                if not error.permanent:
+                    item.error_reason = f"gave up after {item.attempts} attempts: {error.reason}"
+            else:
+                item.status = OutboxStatus.PENDING
+                retry_at = error.retry_at
+                if error.retry_after is not None:
+                    retry_at = now + error.retry_after
+                item.next_attempt_at = next_attempt(now, item.attempts, retry_at)
+        log.warning(
+            "outbox item %d: %s (%s)", item_id, "failed" if final else "will retry", error.code
+        )
+        return final

@@ -1,0 +1,221 @@
+"""Webhook endpoints of every connector: verify, store, answer; process after answering.
+
+``/webhooks/{channel}/{account_id}`` names the channel account (our id) the platform was
+configured with. Unsigned requests get 401, wrongly signed ones 403, and nothing is stored;
+an authentic payload that cannot be understood gets 400 with the reason and is kept in the
+dead-letter table; bodies over the limit are refused before they are read in full.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from socialdesk.channels import repository
+from socialdesk.channels.accounts import credentials_of
+from socialdesk.channels.base import AccountRef, Connector, MalformedPayload, WebhookRejected
+from socialdesk.channels.intake import accept_events
+from socialdesk.channels.models import ChannelAccount, DeadLetter
+from socialdesk.channels.registry import default_connectors
+from socialdesk.channels.x import crc_response
+from socialdesk.core.db import unit_of_work
+from socialdesk.ingest.pipeline import Pipeline
+
+MAX_BODY_BYTES = 1_048_576
+DEAD_LETTER_MAX_CHARS = 1_048_576
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    status: int
+    body: dict[str, Any]
+    workspace_id: int | None = None
+    raw_ids: tuple[int, ...] = ()
+
+
+def account_ref(account: ChannelAccount) -> AccountRef:
+    return AccountRef(
+        id=account.id,
+        workspace_id=account.workspace_id,
+        channel=account.channel,
+        external_id=account.external_id,
+        handle=account.handle,
+        settings=dict(account.settings or {}),
+    )
+
+
+async def read_limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise HTTPException(413, f"payload larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:  # a lying or absent Content-Length
+            raise HTTPException(413, f"payload larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def handle_delivery(
+    session_factory: sessionmaker[Session],
+    pipeline: Pipeline,
+    connector: Connector,
+    *,
+    channel: str,
+    account_id: int,
+    body: bytes,
+    headers: Mapping[str, str],
+    secret_key: str,
+) -> WebhookOutcome:
+    """The whole synchronous part of a webhook POST; returns what to answer."""
+    with unit_of_work(session_factory) as session:
+        account = _active_account(session, channel, account_id)
+        if account is None:
+            return WebhookOutcome(404, {"detail": "unknown channel account"})
+        try:
+            connector.verify(body, headers, credentials_of(account, secret_key))
+        except WebhookRejected as exc:
+            return WebhookOutcome(exc.status, {"detail": exc.reason})
+        try:
+            events = connector.parse(body, account_ref(account))
+        except MalformedPayload as exc:
+            letter = repository.add_dead_letter(
+                session,
+                DeadLetter(
+                    workspace_id=account.workspace_id,
+                    channel=channel,
+                    channel_account_id=account.id,
+                    source=f"webhook:{channel}",
+                    content_type=headers.get("content-type", "")[:200],
+                    body=body.decode("utf-8", errors="replace")[:DEAD_LETTER_MAX_CHARS],
+                    reason=str(exc)[:2000],
+                ),
+            )
+            return WebhookOutcome(400, {"detail": str(exc), "dead_letter_id": letter.id})
+        result = accept_events(
+            session, pipeline, account.workspace_id, events, source=f"webhook:{channel}"
+        )
+        workspace_id = account.workspace_id
+    return WebhookOutcome(
+        200,
+        {
+            "accepted": len(result.accepted_raw_ids),
+            "duplicates": result.duplicates,
+            "ignored": result.echoes,
+        },
+        workspace_id,
+        tuple(result.accepted_raw_ids),
+    )
+
+
+def _active_account(session: Session, channel: str, account_id: int) -> ChannelAccount | None:
+    account = session.get(ChannelAccount, account_id)
+    if account is None or account.channel != channel or not account.active:
+        return None
+    return account
+
+
+def _state(request: Request) -> tuple[sessionmaker[Session], Pipeline, str]:
+    state = request.app.state
+    pipeline = getattr(state, "pipeline", None) or Pipeline(state.session_factory)
+    return state.session_factory, pipeline, state.settings.secret_key
+
+
+def _connector(request: Request, channel: str) -> Connector:
+    connectors = getattr(request.app.state, "connectors", None) or default_connectors()
+    found: Connector | None = connectors.get(channel)
+    if found is None:
+        raise HTTPException(404, f"no connector for {channel}")
+    return found
+
+
+def _process_later(pipeline: Pipeline, workspace_id: int, raw_ids: tuple[int, ...]) -> None:
+    pipeline.process_pending(workspace_id, list(raw_ids))
+
+
+def _credential(
+    session_factory: sessionmaker[Session],
+    channel: str,
+    account_id: int,
+    secret_key: str,
+    name: str,
+) -> str | None:
+    with session_factory() as session:
+        account = _active_account(session, channel, account_id)
+        if account is None:
+            return None
+        return credentials_of(account, secret_key).get(name)
+
+
+@router.get("/x/{account_id}")
+async def x_crc(request: Request, account_id: int, crc_token: str = "") -> Response:
+    """X's challenge-response check, at registration and periodically."""
+    session_factory, _, secret_key = _state(request)
+    if not crc_token or len(crc_token) > 1000:
+        return JSONResponse({"detail": "crc_token missing"}, status_code=400)
+    secret = await run_in_threadpool(
+        _credential, session_factory, "x", account_id, secret_key, "consumer_secret"
+    )
+    if not secret:
+        return JSONResponse({"detail": "unknown channel account"}, status_code=404)
+    return JSONResponse(crc_response(crc_token, secret))
+
+
+async def _meta_verify(request: Request, channel: str, account_id: int) -> Response:
+    """Meta's subscription handshake: echo hub.challenge when hub.verify_token matches."""
+    session_factory, _, secret_key = _state(request)
+    params = request.query_params
+    expected = await run_in_threadpool(
+        _credential, session_factory, channel, account_id, secret_key, "verify_token"
+    )
+    if not expected:
+        return JSONResponse({"detail": "unknown channel account"}, status_code=404)
+    if params.get("hub.mode") != "subscribe" or params.get("hub.verify_token") != expected:
+        return JSONResponse({"detail": "verify token does not match"}, status_code=403)
+    return PlainTextResponse(params.get("hub.challenge", "")[:1000])
+
+
+@router.get("/facebook/{account_id}")
+async def facebook_verify(request: Request, account_id: int) -> Response:
+    return await _meta_verify(request, "facebook", account_id)
+
+
+@router.get("/instagram/{account_id}")
+async def instagram_verify(request: Request, account_id: int) -> Response:
+    return await _meta_verify(request, "instagram", account_id)
+
+
+@router.post("/{channel}/{account_id}")
+async def receive(
+    request: Request, channel: str, account_id: int, background: BackgroundTasks
+) -> Response:
+    connector = _connector(request, channel)
+    body = await read_limited_body(request)
+    session_factory, pipeline, secret_key = _state(request)
+    outcome = await run_in_threadpool(
+        handle_delivery,
+        session_factory,
+        pipeline,
+        connector,
+        channel=channel,
+        account_id=account_id,
+        body=body,
+        headers=dict(request.headers),
+        secret_key=secret_key,
+    )
+    if outcome.raw_ids and outcome.workspace_id is not None:
+        background.add_task(_process_later, pipeline, outcome.workspace_id, outcome.raw_ids)
+    return Response(
+        json.dumps(outcome.body), status_code=outcome.status, media_type="application/json"
+    )

@@ -1,0 +1,401 @@
+"""X (Twitter) API v2: Account Activity webhooks, polling fallback, replies in thread, DMs.
+
+Webhooks: X sends ``GET ?crc_token=`` (answer ``{"response_token": "sha256=<base64 HMAC>"}``
+keyed with the app's consumer secret) and signs every POST with
+``x-twitter-webhooks-signature: sha256=<base64 HMAC-SHA256(consumer secret, body)>``.
+Events carry ``for_user_id`` plus ``tweet_create_events`` (v1.1 tweet objects) and
+``direct_message_events`` (``message_create`` objects, users in ``users``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from socialdesk.channels import http
+from socialdesk.channels.actions import Action
+from socialdesk.channels.base import (
+    AccountRef,
+    DeliveryError,
+    MalformedPayload,
+    OutboundRequest,
+    PollResult,
+    SendResult,
+    check_signature,
+    hmac_sha256,
+    lower_headers,
+)
+from socialdesk.channels.credentials import Credentials
+from socialdesk.ingest.schemas import InboundEvent
+
+API_BASE = "https://api.x.com"
+SIGNATURE_HEADER = "x-twitter-webhooks-signature"
+TWEET_FIELDS = (
+    "created_at,conversation_id,in_reply_to_user_id,referenced_tweets,public_metrics,author_id"
+)
+USER_FIELDS = "username,name,public_metrics,verified"
+
+
+def crc_response(crc_token: str, consumer_secret: str) -> dict[str, str]:
+    digest = hmac_sha256(consumer_secret, crc_token.encode())
+    return {"response_token": "sha256=" + base64.b64encode(digest).decode()}
+
+
+def signature(body: bytes, consumer_secret: str) -> str:
+    return "sha256=" + base64.b64encode(hmac_sha256(consumer_secret, body)).decode()
+
+
+class XConnector:
+    channel = "x"
+
+    # -- webhooks in ----------------------------------------------------------------------
+
+    def verify(self, body: bytes, headers: Mapping[str, str], credentials: Credentials) -> None:
+        secret = credentials.require("consumer_secret")
+        check_signature(lower_headers(headers).get(SIGNATURE_HEADER), signature(body, secret), "X")
+
+    def parse(self, body: bytes, account: AccountRef) -> list[InboundEvent]:
+        payload = _json_object(body)
+        if "for_user_id" not in payload:
+            raise MalformedPayload("not an Account Activity event: 'for_user_id' is missing")
+        brand = str(payload["for_user_id"])
+        events: list[InboundEvent] = []
+        try:
+            for tweet in _list(payload, "tweet_create_events"):
+                event = _v1_tweet_event(tweet, brand, account)
+                if event is not None:
+                    events.append(event)
+            users = payload.get("users") or {}
+            for dm in _list(payload, "direct_message_events"):
+                event = _dm_event(dm, users, brand, account)
+                if event is not None:
+                    events.append(event)
+        except (KeyError, TypeError, ValueError, ValidationError) as exc:
+            raise MalformedPayload(f"X event not understood: {_why(exc)}") from exc
+        return events
+
+    # -- polling fallback -----------------------------------------------------------------
+
+    def poll_mentions(
+        self, account: AccountRef, credentials: Credentials, since_id: str | None
+    ) -> PollResult:
+        params = {
+            "max_results": "100",
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": "author_id",
+            "user.fields": USER_FIELDS,
+        }
+        if since_id:
+            params["since_id"] = since_id
+        return self._poll(
+            account, credentials, f"/2/users/{account.external_id}/mentions", params, since_id
+        )
+
+    def poll_search(
+        self, account: AccountRef, credentials: Credentials, query: str, since_id: str | None
+    ) -> PollResult:
+        """Brand keywords and hashtags, for accounts without webhook access."""
+        params = {
+            "query": query,
+            "max_results": "100",
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": "author_id",
+            "user.fields": USER_FIELDS,
+        }
+        if since_id:
+            params["since_id"] = since_id
+        return self._poll(account, credentials, "/2/tweets/search/recent", params, since_id)
+
+    def _poll(
+        self,
+        account: AccountRef,
+        credentials: Credentials,
+        path: str,
+        params: dict[str, str],
+        since_id: str | None,
+    ) -> PollResult:
+        token = (
+            credentials.require("bearer_token")
+            if credentials.get("bearer_token")
+            else (credentials.require("access_token"))
+        )
+        with http.client(account.setting("api_base", API_BASE)) as c:
+            try:
+                response = c.get(path, params=params, headers=_auth(token))
+            except httpx.HTTPError as exc:
+                raise http.transport_error(exc) from exc
+        if response.status_code != 200:
+            raise _error(response)
+        body = response.json()
+        users = {u["id"]: u for u in (body.get("includes") or {}).get("users", [])}
+        events = []
+        for tweet in body.get("data") or []:
+            event = _v2_tweet_event(tweet, users, account)
+            if event is not None:
+                events.append(event)
+        newest = (body.get("meta") or {}).get("newest_id") or since_id
+        return PollResult(events=events, cursor=newest)
+
+    # -- outbound -------------------------------------------------------------------------
+
+    def send(
+        self, request: OutboundRequest, account: AccountRef, credentials: Credentials
+    ) -> SendResult:
+        token = credentials.require("access_token")
+        if request.action == Action.X_REPLY:
+            path = "/2/tweets"
+            body: dict[str, Any] = {
+                "text": request.text,
+                "reply": {"in_reply_to_tweet_id": str(request.target["in_reply_to_tweet_id"])},
+            }
+        elif request.action == Action.X_DM:
+            path = f"/2/dm_conversations/with/{request.target['recipient_id']}/messages"
+            body = {"text": request.text}
+        else:
+            raise DeliveryError(f"X cannot perform {request.action}", permanent=True, code="action")
+        with http.client(account.setting("api_base", API_BASE)) as c:
+            try:
+                response = c.post(path, json=body, headers=_auth(token))
+            except httpx.HTTPError as exc:
+                raise http.transport_error(exc) from exc
+        if response.status_code not in (200, 201):
+            raise _error(response)
+        data = response.json().get("data") or {}
+        external_id = data.get("id") or data.get("dm_event_id")
+        if not external_id:
+            raise DeliveryError("X answered without an id", permanent=False, outcome_unknown=True)
+        return SendResult(external_id=str(external_id))
+
+    def find_sent(
+        self, request: OutboundRequest, account: AccountRef, credentials: Credentials
+    ) -> str | None:
+        token = credentials.require("access_token")
+        with http.client(account.setting("api_base", API_BASE)) as c:
+            try:
+                if request.action == Action.X_REPLY:
+                    response = c.get(
+                        f"/2/users/{account.external_id}/tweets",
+                        params={
+                            "max_results": "20",
+                            "tweet.fields": "referenced_tweets,created_at",
+                        },
+                        headers=_auth(token),
+                    )
+                else:
+                    response = c.get(
+                        f"/2/dm_conversations/with/{request.target['recipient_id']}/dm_events",
+                        params={"dm_event.fields": "sender_id,text,created_at"},
+                        headers=_auth(token),
+                    )
+            except httpx.HTTPError as exc:
+                raise http.transport_error(exc) from exc
+        if response.status_code != 200:
+            raise _error(response)
+        for item in response.json().get("data") or []:
+            if item.get("text") != request.text:
+                continue
+            if request.action == Action.X_REPLY:
+                replied = {
+                    r.get("id")
+                    for r in item.get("referenced_tweets") or []
+                    if r.get("type") == "replied_to"
+                }
+                if str(request.target["in_reply_to_tweet_id"]) in replied:
+                    return str(item["id"])
+            elif str(item.get("sender_id")) == account.external_id:
+                return str(item["id"])
+        return None
+
+
+# -- normalization ------------------------------------------------------------------------
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedPayload(f"body is not JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise MalformedPayload("body is not a JSON object")
+    return payload
+
+
+def _list(payload: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
+    value = payload.get(name) or []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise MalformedPayload(f"{name!r} is not a list of objects")
+    return value
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    if isinstance(exc, KeyError):
+        return f"field {exc.args[0]!r} is missing"
+    return str(exc)
+
+
+def _v1_tweet_event(
+    tweet: Mapping[str, Any], brand: str, account: AccountRef
+) -> InboundEvent | None:
+    user = tweet["user"]
+    retweeted = tweet.get("retweeted_status")
+    if retweeted and str(retweeted["user"]["id_str"]) == brand:
+        return None  # a repost of our own post is reach, not work
+    text = (
+        (tweet.get("extended_tweet") or {}).get("full_text")
+        or tweet.get("full_text")
+        or tweet["text"]
+    )
+    author_id = str(user["id_str"])
+    return InboundEvent.model_validate(
+        {
+            "channel": "x",
+            "external_id": str(tweet["id_str"]),
+            "direction": "outbound" if author_id == brand else "inbound",
+            "visibility": "public",
+            "author": {
+                "id": author_id,
+                "handle": "@" + str(user.get("screen_name", "")),
+                "name": str(user.get("name", ""))[:200],
+                "followers": int(user.get("followers_count") or 0),
+                "verified": bool(user.get("verified")),
+                "is_brand": author_id == brand,
+            },
+            "account": account.external_id,
+            "text": text,
+            "created_at": _v1_time(tweet),
+            "reply_to": tweet.get("in_reply_to_status_id_str"),
+            "metrics": {
+                "likes": int(tweet.get("favorite_count") or 0),
+                "reposts": int(tweet.get("retweet_count") or 0),
+                "replies": int(tweet.get("reply_count") or 0),
+                "quotes": int(tweet.get("quote_count") or 0),
+            },
+            "is_repost": retweeted is not None,
+        }
+    )
+
+
+def _v1_time(tweet: Mapping[str, Any]) -> datetime:
+    if tweet.get("timestamp_ms"):
+        return datetime.fromtimestamp(int(tweet["timestamp_ms"]) / 1000, UTC)
+    return parsedate_to_datetime(str(tweet["created_at"])).astimezone(UTC)
+
+
+def _dm_event(
+    dm: Mapping[str, Any], users: Mapping[str, Any], brand: str, account: AccountRef
+) -> InboundEvent | None:
+    if dm.get("type") != "message_create":
+        return None
+    create = dm["message_create"]
+    sender = str(create["sender_id"])
+    recipient = str(create["target"]["recipient_id"])
+    profile = users.get(sender) or {}
+    return InboundEvent.model_validate(
+        {
+            "channel": "x",
+            "external_id": str(dm["id"]),
+            "direction": "outbound" if sender == brand else "inbound",
+            "visibility": "private",
+            "author": {
+                "id": sender,
+                "handle": "@" + str(profile.get("screen_name", "")) if profile else "",
+                "name": str(profile.get("name", ""))[:200],
+                "followers": int(profile.get("followers_count") or 0),
+                "verified": bool(profile.get("verified")),
+                "is_brand": sender == brand,
+            },
+            "recipient": {"id": recipient, "is_brand": recipient == brand},
+            "account": account.external_id,
+            "text": create["message_data"]["text"],
+            "created_at": datetime.fromtimestamp(int(dm["created_timestamp"]) / 1000, UTC),
+        }
+    )
+
+
+def _v2_tweet_event(
+    tweet: Mapping[str, Any], users: Mapping[str, Any], account: AccountRef
+) -> InboundEvent | None:
+    refs = {r.get("type"): str(r.get("id")) for r in tweet.get("referenced_tweets") or []}
+    author_id = str(tweet["author_id"])
+    if "retweeted" in refs and author_id != account.external_id:
+        return None  # polling sees the retweet itself; the original is what matters
+    user = users.get(author_id) or {}
+    metrics = tweet.get("public_metrics") or {}
+    brand = author_id == account.external_id
+    return InboundEvent.model_validate(
+        {
+            "channel": "x",
+            "external_id": str(tweet["id"]),
+            "direction": "outbound" if brand else "inbound",
+            "visibility": "public",
+            "author": {
+                "id": author_id,
+                "handle": "@" + str(user.get("username", "")) if user else "",
+                "name": str(user.get("name", ""))[:200],
+                "followers": int((user.get("public_metrics") or {}).get("followers_count") or 0),
+                "verified": bool(user.get("verified")),
+                "is_brand": brand,
+            },
+            "account": account.external_id,
+            "text": tweet["text"],
+            "created_at": tweet["created_at"],
+            "reply_to": refs.get("replied_to"),
+            "metrics": {
+                "likes": int(metrics.get("like_count") or 0),
+                "reposts": int(metrics.get("retweet_count") or 0),
+                "replies": int(metrics.get("reply_count") or 0),
+                "quotes": int(metrics.get("quote_count") or 0),
+            },
+        }
+    )
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _error(response: httpx.Response) -> DeliveryError:
+    reason = _reason(response)
+    status = response.status_code
+    if status == 429:
+        reset = response.headers.get("x-rate-limit-reset")
+        retry_at = datetime.fromtimestamp(int(reset), UTC) if reset and reset.isdigit() else None
+        return DeliveryError(
+            f"rate limited: {reason}", permanent=False, code="429", retry_at=retry_at
+        )
+    if status >= 500:
+        return DeliveryError(reason, permanent=False, code=str(status), outcome_unknown=True)
+    if status == 401:
+        return DeliveryError(
+            f"access token expired or revoked: {reason}", permanent=True, code="401"
+        )
+    return DeliveryError(reason, permanent=True, code=str(status))
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    if isinstance(body, dict):
+        if body.get("detail"):
+            return str(body["detail"])[:500]
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            return str(errors[0].get("message") or errors[0].get("detail"))[:500]
+        if body.get("title"):
+            return str(body["title"])[:500]
+    return f"HTTP {response.status_code}"

@@ -1,0 +1,139 @@
+"""A fake X API v2 speaking the documented request and response shapes."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.channels.fakeplatform import FakePlatform, Recorded, Reply
+
+UNAUTHORIZED = {
+    "title": "Unauthorized",
+    "type": "about:blank",
+    "status": 401,
+    "detail": "Unauthorized",
+}
+DELETED = {
+    "title": "Forbidden",
+    "type": "about:blank",
+    "status": 403,
+    "detail": "You attempted to reply to a Tweet that is deleted or not visible to you.",
+}
+TOO_MANY = {
+    "title": "Too Many Requests",
+    "detail": "Too Many Requests",
+    "type": "about:blank",
+    "status": 429,
+}
+
+
+@dataclass
+class FakeX(FakePlatform):
+    brand_id: str = "900"
+    access_token: str = "user-token"
+    deleted: set[str] = field(default_factory=set)
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    dms: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__()
+        self._ids = itertools.count(1_860_000_000_000_000_001)
+        self.route("POST", "/2/tweets", self._create_tweet)
+        self.route("POST", r"/2/dm_conversations/with/(\w+)/messages", self._send_dm)
+        self.route("GET", r"/2/users/(\w+)/tweets", self._user_tweets)
+        self.route("GET", r"/2/dm_conversations/with/(\w+)/dm_events", self._dm_events)
+        self.route("GET", r"/2/users/(\w+)/mentions", self._timeline)
+        self.route("GET", "/2/tweets/search/recent", self._timeline)
+
+    def _authorized(self, request: Recorded) -> bool:
+        return request.headers.get("authorization") == f"Bearer {self.access_token}"
+
+    def _create_tweet(self, request: Recorded, _: re.Match[str]) -> Reply:
+        if not self._authorized(request):
+            return Reply(401, UNAUTHORIZED)
+        body = request.json()
+        if not isinstance(body.get("text"), str):
+            return Reply(
+                400,
+                {
+                    "errors": [{"message": "$.text: is missing"}],
+                    "title": "Invalid Request",
+                    "detail": "One or more parameters to your request was invalid.",
+                    "type": "https://api.twitter.com/2/problems/invalid-request",
+                },
+            )
+        reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+        if reply_to in self.deleted:
+            return Reply(403, DELETED)
+        tweet_id = str(next(self._ids))
+        self.posts.append({"id": tweet_id, "text": body["text"], "reply_to": reply_to})
+        return Reply(
+            201,
+            {"data": {"id": tweet_id, "text": body["text"], "edit_history_tweet_ids": [tweet_id]}},
+        )
+
+    def _send_dm(self, request: Recorded, match: re.Match[str]) -> Reply:
+        if not self._authorized(request):
+            return Reply(401, UNAUTHORIZED)
+        event_id = str(next(self._ids))
+        participant = match.group(1)
+        self.dms.append(
+            {"id": event_id, "text": request.json()["text"], "participant": participant}
+        )
+        return Reply(
+            201,
+            {
+                "data": {
+                    "dm_conversation_id": f"{participant}-{self.brand_id}",
+                    "dm_event_id": event_id,
+                }
+            },
+        )
+
+    def _user_tweets(self, request: Recorded, _: re.Match[str]) -> Reply:
+        data = [
+            {
+                "id": p["id"],
+                "text": p["text"],
+                "referenced_tweets": [{"type": "replied_to", "id": p["reply_to"]}]
+                if p["reply_to"]
+                else [],
+            }
+            for p in reversed(self.posts)
+        ]
+        return Reply(200, {"data": data, "meta": {"result_count": len(data)}})
+
+    def _dm_events(self, request: Recorded, match: re.Match[str]) -> Reply:
+        data = [
+            {
+                "id": d["id"],
+                "text": d["text"],
+                "sender_id": self.brand_id,
+                "event_type": "MessageCreate",
+            }
+            for d in reversed(self.dms)
+            if d["participant"] == match.group(1)
+        ]
+        return Reply(200, {"data": data, "meta": {"result_count": len(data)}})
+
+    def _timeline(self, request: Recorded, _: re.Match[str]) -> Reply:
+        since = request.query.get("since_id")
+        tweets = [t for t in self.timeline if not since or int(t["id"]) > int(since)]
+        users: dict[str, Any] = {}
+        for tweet in tweets:
+            users[tweet["author_id"]] = {
+                "id": tweet["author_id"],
+                "name": "Dana",
+                "username": f"dana{tweet['author_id']}",
+                "public_metrics": {"followers_count": 120},
+                "verified": False,
+            }
+        body: dict[str, Any] = {"meta": {"result_count": len(tweets)}}
+        if tweets:
+            body["data"] = tweets
+            body["includes"] = {"users": list(users.values())}
+            body["meta"]["newest_id"] = max((t["id"] for t in tweets), key=int)
+        return Reply(200, body)

@@ -1,0 +1,98 @@
+"""Builders shared by the channel and conversation tests: a case opened by the real pipeline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.channels.accounts import create_account
+from socialdesk.channels.models import ChannelAccount
+from socialdesk.conversations.models import Message
+from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.ingest.schemas import InboundEvent
+from socialdesk.routing.models import User
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+SECRET = "test-secret-key"
+
+BRAND_IDS = {
+    "x": "900",
+    "facebook": "page-1",
+    "instagram": "ig-1",
+    "email": "care@acme.test",
+    "webhook": "reviews",
+}
+
+
+def add_account(
+    session_factory: sessionmaker[Session],
+    workspace_id: int,
+    channel: str,
+    *,
+    credentials: dict[str, Any] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> ChannelAccount:
+    with session_factory() as s:
+        account = create_account(
+            s,
+            workspace_id=workspace_id,
+            channel=channel,
+            external_id=BRAND_IDS[channel],
+            secret_key=SECRET,
+            handle=f"@acme-{channel}",
+            credentials=credentials or {},
+            settings=settings or {},
+        )
+        s.commit()
+        return account
+
+
+def add_agent(session_factory: sessionmaker[Session], workspace_id: int) -> int:
+    with session_factory() as s:
+        user = User(workspace_id=workspace_id, email="agent@acme.test", name="Ann Agent")
+        s.add(user)
+        s.commit()
+        return user.id
+
+
+def inbound(
+    external_id: str,
+    *,
+    channel: str = "x",
+    author: str = "42",
+    text: str = "my router is down again",
+    private: bool = False,
+    reply_to: str | None = None,
+    minutes: float = 0,
+    **fields: Any,
+) -> InboundEvent:
+    return InboundEvent.model_validate(
+        {
+            "channel": channel,
+            "external_id": external_id,
+            "visibility": "private" if private else "public",
+            "author": {"id": author, "handle": f"@cust{author}", "name": "Dana"}
+            | fields.pop("author_fields", {}),
+            "recipient": {"id": BRAND_IDS[channel]} if private else None,
+            "account": BRAND_IDS[channel],
+            "text": text,
+            "created_at": (T0 + timedelta(minutes=minutes)).isoformat(),
+            "reply_to": reply_to,
+            **fields,
+        }
+    )
+
+
+def ingest(
+    session_factory: sessionmaker[Session], workspace_id: int, *events: InboundEvent
+) -> None:
+    Pipeline(session_factory, clock=lambda: T0 + timedelta(minutes=1)).ingest(
+        workspace_id, list(events)
+    )
+
+
+def message_by_external_id(session: Session, external_id: str) -> Message:
+    return session.scalars(select(Message).where(Message.external_id == external_id)).one()
