@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -164,49 +163,44 @@ class TriageSignals:
 
 TriageLookup = Callable[[Session, int, Sequence[int]], Mapping[int, TriageSignals]]
 
-_TRIAGE_FIELDS = {
-    "kind": ("kind", "category", "label"),
-    "sentiment": ("sentiment", "sentiment_score", "compound"),
-    "severity": ("severity",),
-    "urgency": ("urgency", "urgency_score"),
-    "sales_opportunity": ("sales_opportunity", "sales_score"),
-    "language": ("language", "lang"),
-    "topic": ("topic",),
+# How urgent each triage signal makes an item (the strongest one counts).
+SIGNAL_URGENCY = {
+    "safety": 1.0,
+    "outage": 0.7,
+    "legal_threat": 0.7,
+    "churn_threat": 0.6,
+    "vulnerable_customer": 0.6,
+    "repeat_contact": 0.3,
+    "shouting": 0.2,
 }
 
 
 def stored_triage(
     session: Session, workspace_id: int, message_ids: Sequence[int]
 ) -> dict[int, TriageSignals]:
-    """Triage results per message id, if the triage domain is installed (else nothing).
+    """The triage results stored for these messages (none where triage did not run)."""
+    from socialdesk.triage.models import TriageResultRow
 
-    Reads ``socialdesk.triage.models.TriageResult`` (one row per message, keyed by
-    ``message_id``) and takes the columns it recognises by name; absent ones default.
-    """
-    try:
-        model = importlib.import_module("socialdesk.triage.models").TriageResult
-    except (ImportError, AttributeError):
+    if not message_ids:
         return {}
-    if not message_ids or not hasattr(model, "message_id"):
-        return {}
+    rows = session.scalars(
+        select(TriageResultRow).where(
+            TriageResultRow.workspace_id == workspace_id,
+            TriageResultRow.message_id.in_(list(message_ids)),
+        )
+    )
     out: dict[int, TriageSignals] = {}
-    for row in session.scalars(select(model).where(model.message_id.in_(list(message_ids)))):
-        values: dict[str, Any] = {}
-        for target, names in _TRIAGE_FIELDS.items():
-            for name in names:
-                value = getattr(row, name, None)
-                if value is not None:
-                    values[target] = value
-                    break
-        for number in ("severity", "urgency", "sales_opportunity"):
-            if number in values:
-                values[number] = float(values[number])
-        if "sentiment" in values:
-            values["sentiment"] = float(values["sentiment"])
-        for text in ("kind", "language", "topic"):
-            if text in values:
-                values[text] = str(values[text])
-        out[int(row.message_id)] = TriageSignals(**values)
+    for row in rows:
+        signals = row.signals or {}
+        urgency = max((SIGNAL_URGENCY.get(name, 0.0) for name in signals), default=0.0)
+        out[row.message_id] = TriageSignals(
+            kind=row.kind,
+            sentiment=float(row.sentiment_score),
+            severity=min(max(float(row.severity) / 4.0, 0.0), 1.0),
+            urgency=urgency,
+            language=row.language or None,
+            topic=row.topic,
+        )
     return out
 
 
