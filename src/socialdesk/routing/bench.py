@@ -147,7 +147,7 @@ def run_routing_benchmark(
     finish_per_round: int = 250,
     database_url: str | None = None,
     seed: int = 5,
-    batch_size: int = 256,
+    batch_size: int = 512,
     on_phase: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     rng = random.Random(seed)

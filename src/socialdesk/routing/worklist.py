@@ -173,8 +173,21 @@ class WorkList:
     def _rekey(self, bucket: Bucket, now: datetime) -> None:
         bucket.keyed_at = as_utc(now)
         at = bucket.keyed_at.timestamp()
-        bucket.heap = [(self._key(i, at), self._token[i], i) for i in bucket.members]
-        heapq.heapify(bucket.heap)
+        weight = self.policy.pressure_weight
+        num, token = self._num, self._token
+        heap: list[_Entry] = []
+        # order_key_ts written out: this loop runs over whole buckets, and the result is
+        # checked against order_key in the tests.
+        for i in bucket.members:
+            priority, since, due = num[i]
+            fraction = 0.0
+            if due is not None:
+                total, spent = due - since, max(at - since, 0.0)
+                fraction = 1.0 + spent / 60.0 if total <= 0 else spent / total
+            pressure = weight * fraction * fraction if fraction > 0 else 0.0
+            heap.append(((-(priority + pressure), since, i), token[i], i))
+        heapq.heapify(heap)
+        bucket.heap = heap
 
     def top(self, key: BucketKey, now: datetime) -> TaskView | None:
         """The first task of a bucket (by effective priority), or None if it is empty."""
