@@ -177,6 +177,17 @@ def tasks_changed_since(session: Session, workspace_id: int, since: datetime) ->
     ).all()
 
 
+def task_changes_since(session: Session, workspace_id: int, since: datetime) -> list[Any]:
+    """Who holds what among the tasks changed since ``since`` (no payload columns)."""
+    return list(
+        session.execute(
+            select(Task.id, Task.status, Task.assignee_id, Task.channel, Task.updated_at).where(
+                Task.workspace_id == workspace_id, Task.updated_at >= since
+            )
+        ).all()
+    )
+
+
 def presence_changed_since(session: Session, workspace_id: int, since: datetime) -> list[int]:
     return list(
         session.scalars(
