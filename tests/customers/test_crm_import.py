@@ -20,6 +20,7 @@ from socialdesk.customers.crm_import import apply_records, read_records
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.priority.service import rescore_customers
 from socialdesk.routing.models import Task
+from socialdesk.web.api_tokens import create_token
 from tests.routing.factories import task
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -182,6 +183,16 @@ def test_the_live_endpoint_applies_records_and_reports_by_index(
     dana = person(factory, workspace.id, "dana", email="dana@mail.test")
     app = create_app(Settings(default_workspace=workspace.slug), engine=engine, migrate=False)
     client = TestClient(app)
+    record = {"records": [{"email": "dana@mail.test", "tier": "gold"}]}
+    assert client.post("/api/v1/crm/customers", json=record).status_code == 401
+    for role in ("agent", "supervisor"):
+        with factory() as s:
+            token = create_token(s, workspace.id, f"CRM as {role}", role)
+            s.commit()
+        client.headers.update({"Authorization": f"Bearer {token.secret}"})
+        if role == "agent":
+            assert client.post("/api/v1/crm/customers", json=record).status_code == 403
+    assert customer(factory, dana).tier is None
     response = client.post(
         "/api/v1/crm/customers",
         json={

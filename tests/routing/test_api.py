@@ -14,12 +14,23 @@ from socialdesk.core.db import make_session_factory
 from socialdesk.core.models import Workspace
 from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.routing.models import Task
+from socialdesk.web.api_tokens import create_token
 from socialdesk.web.app import create_app
 from tests.routing.factories import agent, assignee, task, team
 
 
 def app_for(engine: Engine, workspace: Workspace) -> FastAPI:
     return create_app(Settings(default_workspace=workspace.slug), engine=engine, migrate=False)
+
+
+def client_for(engine: Engine, workspace: Workspace, role: str = "admin") -> TestClient:
+    """An integration of the workspace with an API token of ``role``."""
+    with make_session_factory(engine)() as s:
+        token = create_token(s, workspace.id, f"{role} integration", role)
+        s.commit()
+    client = TestClient(app_for(engine, workspace))
+    client.headers.update({"Authorization": f"Bearer {token.secret}"})
+    return client
 
 
 def complaint(external_id: str, author: str) -> InboundEvent:
@@ -58,7 +69,7 @@ def test_presence_through_the_api_triggers_distribution(
     factory = make_session_factory(engine)
     later = agent(factory, workspace.id, "Later", presence="offline")
     waiting = task(factory, workspace.id)
-    client = TestClient(app_for(engine, workspace))
+    client = client_for(engine, workspace)
     assert (
         client.put(f"/api/v1/agents/{later}/presence", json={"presence": "online"}).status_code
         == 204
@@ -73,7 +84,10 @@ def test_presence_through_the_api_triggers_distribution(
 def test_policies_are_read_and_replaced_and_bad_ones_refused(
     engine: Engine, workspace: Workspace
 ) -> None:
-    client = TestClient(app_for(engine, workspace))
+    client = client_for(engine, workspace)
+    assert (
+        client_for(engine, workspace, "agent").put("/api/v1/policies", json={}).status_code == 403
+    )
     defaults = client.get("/api/v1/policies").json()
     assert defaults["value"]["weights"]["customer_value"] == 20.0
     assert defaults["sla"]["rules"][0] == {
@@ -104,8 +118,10 @@ def test_agents_pick_transfer_and_release_through_the_api(
     with session_factory() as s:
         sales = team(s, workspace.id, "Sales", "sales")
         s.commit()
-    client = TestClient(app_for(engine, workspace))
+    client = client_for(engine, workspace)
     assert [i["task_id"] for i in client.get(f"/api/v1/agents/{a}/team-list").json()] == [t]
+    nameless = client.post(f"/api/v1/tasks/{t}/assign-to-me", json={})
+    assert nameless.status_code == 400  # an integration must name the acting agent
     assert client.post(f"/api/v1/tasks/{t}/assign-to-me", json={"user_id": a}).status_code == 204
     again = client.post(f"/api/v1/tasks/{t}/assign-to-me", json={"user_id": b})
     assert again.status_code == 409

@@ -12,7 +12,8 @@ from socialdesk.core.clock import utcnow
 from socialdesk.core.models import Workspace
 from socialdesk.customers.crm_import import CrmRecord, Problem, apply_records, parse_record
 from socialdesk.priority.service import rescore_customers
-from socialdesk.web.deps import current_workspace, db_session
+from socialdesk.routing.models import Role
+from socialdesk.web.deps import Principal, current_workspace, db_session, require_role
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 
@@ -49,6 +50,7 @@ def update_customers(
     request: Request,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
+    _: Principal = Depends(require_role(Role.SUPERVISOR)),
 ) -> CrmResult:
     """Apply CRM records (index = position in ``records``, from 0)."""
     now = utcnow()

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from socialdesk.core.models import Workspace
 from socialdesk.priority import service
-from socialdesk.web.deps import current_workspace, db_session
+from socialdesk.routing.models import Role
+from socialdesk.web.deps import Principal, current_workspace, db_session, require_role
 
 router = APIRouter(prefix="/api/v1", tags=["priority"])
 
@@ -37,6 +38,7 @@ def put_policies(
     request: Request,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
+    _: Principal = Depends(require_role(Role.ADMIN)),
 ) -> dict[str, Any]:
     policies = service.update_policies(
         session,

@@ -14,11 +14,19 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from socialdesk.core.clock import utcnow
-from socialdesk.core.errors import InvalidInput
+from socialdesk.core.errors import InvalidInput, PermissionDenied
 from socialdesk.core.models import Workspace
 from socialdesk.routing import repository as repo
 from socialdesk.routing import service
-from socialdesk.web.deps import current_workspace, db_session
+from socialdesk.routing.models import Role
+from socialdesk.web.deps import (
+    ROLE_RANK,
+    Principal,
+    current_principal,
+    current_workspace,
+    db_session,
+    require_role,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
 
@@ -49,7 +57,11 @@ class SkillsIn(BaseModel):
 
 
 class ActorIn(BaseModel):
-    user_id: int = Field(description="The agent acting (the console's signed-in user)")
+    user_id: int | None = Field(
+        default=None,
+        description="The agent acting: the signed-in user by default; an integration "
+        "(API token) must name one; only supervisors act for someone else.",
+    )
 
 
 class TransferIn(BaseModel):
@@ -78,6 +90,18 @@ class NotificationOut(BaseModel):
     kind: str
     detail: dict[str, Any]
     created_at: datetime
+
+
+def _actor(principal: Principal, user_id: int | None) -> int:
+    if principal.user_id is not None:
+        if user_id is None or user_id == principal.user_id:
+            return principal.user_id
+        if ROLE_RANK.get(principal.role, 0) < ROLE_RANK[Role.SUPERVISOR]:
+            raise PermissionDenied("only supervisors act for someone else")
+        return user_id
+    if user_id is None:
+        raise InvalidInput("name the acting agent (user_id)")
+    return user_id
 
 
 def _after(request: Request, notify: Callable[[Any], Any]) -> None:
@@ -116,7 +140,9 @@ def set_presence(
     request: Request,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
+    principal: Principal = Depends(current_principal),
 ) -> None:
+    _actor(principal, user_id)
     service.set_presence(session, workspace.id, user_id, body.presence, utcnow())
     session.commit()
     _after(request, lambda e: e.on_agents(workspace.id, [user_id]))
@@ -129,6 +155,7 @@ def set_skills(
     request: Request,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
+    _: Principal = Depends(require_role(Role.SUPERVISOR)),
 ) -> None:
     service.set_skills(
         session,
@@ -161,10 +188,12 @@ def assign_to_me(
     request: Request,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
+    principal: Principal = Depends(current_principal),
 ) -> None:
-    service.assign_to_me(session, workspace.id, task_id, body.user_id, utcnow())
+    actor = _actor(principal, body.user_id)
+    service.assign_to_me(session, workspace.id, task_id, actor, utcnow())
     session.commit()
-    _after(request, lambda e: e.on_agents(workspace.id, [body.user_id]))
+    _after(request, lambda e: e.on_agents(workspace.id, [actor]))
 
 
 @router.post("/tasks/{task_id}/release", status_code=204)
@@ -174,8 +203,9 @@ def release(
     request: Request,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
+    principal: Principal = Depends(current_principal),
 ) -> None:
-    service.release(session, workspace.id, task_id, body.user_id, utcnow())
+    service.release(session, workspace.id, task_id, _actor(principal, body.user_id), utcnow())
     session.commit()
     _after(request, lambda e: e.on_tasks(workspace.id, [task_id]))
 
