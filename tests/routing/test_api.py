@@ -137,6 +137,9 @@ def test_agents_pick_transfer_and_release_through_the_api(
             sales,
             None,
         )
+    assert client.post(f"/api/v1/tasks/{t}/wait-on-customer").status_code == 204
+    assert client.post(f"/api/v1/tasks/{t}/resume-clock").status_code == 204
+    assert client.post("/api/v1/tasks/999999/wait-on-customer").status_code == 404
     neither = client.post(f"/api/v1/tasks/{t}/transfer", json={})
     assert neither.status_code == 400
     assert client.get("/api/v1/routing/notifications").json() == []

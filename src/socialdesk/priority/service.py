@@ -335,3 +335,55 @@ class ScoringHook:
 
     def __call__(self, session: Session, workspace_id: int, task_ids: Sequence[int]) -> None:
         score_tasks(session, workspace_id, task_ids, self.clock(), triage_lookup=self.triage_lookup)
+
+
+# -- waiting on the customer -------------------------------------------------------------------
+
+
+def _task_for_sla(session: Session, workspace_id: int, task_id: int) -> Any:
+    from socialdesk.core.errors import NotFound
+    from socialdesk.routing.models import Task
+
+    task = session.get(Task, task_id)
+    if task is None or task.workspace_id != workspace_id:
+        raise NotFound(f"no task {task_id} in this workspace")
+    return task
+
+
+def pause_sla(session: Session, workspace_id: int, task_id: int, now: datetime) -> None:
+    """The item waits on the customer (details asked for): its response clock stops."""
+    task = _task_for_sla(session, workspace_id, task_id)
+    if task.sla_started_at is None or task.sla_paused_at is not None:
+        return
+    task.sla_paused_at = now
+    task.sla_state = "paused"
+    task.sla_next_check_at = None
+    task.updated_at = now
+    session.flush()
+
+
+def resume_sla(session: Session, workspace_id: int, task_id: int, now: datetime) -> None:
+    """The customer is back: the clock runs again, its due time moved by the pause."""
+    task = _task_for_sla(session, workspace_id, task_id)
+    if task.sla_paused_at is None or task.sla_started_at is None or not task.sla_target_seconds:
+        return
+    policies = load_policies(session, workspace_id)
+    hours = team_business_hours(session, workspace_id, policies.business_hours).get(
+        task.team_id, policies.business_hours
+    )
+    clock = SlaClock(
+        as_utc(task.sla_started_at),
+        timedelta(seconds=task.sla_target_seconds),
+        timedelta(seconds=task.sla_paused_seconds or 0.0),
+        as_utc(task.sla_paused_at),
+    ).resume(now, hours)
+    moments = next_transition(clock, hours, policies.sla.warning_fractions)
+    task.sla_paused_at = None
+    task.sla_paused_seconds = clock.paused_total.total_seconds()
+    task.due_at = moments[-1][1]
+    # The SLA timer looks again at once and sets the state from there.
+    task.sla_state = "ok" if task.breached_at is None else "breached"
+    task.sla_warning_level = 0 if task.breached_at is None else task.sla_warning_level
+    task.sla_next_check_at = now if task.breached_at is None else None
+    task.updated_at = now
+    session.flush()

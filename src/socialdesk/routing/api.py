@@ -237,3 +237,32 @@ def notifications(
 ) -> list[NotificationOut]:
     rows = repo.list_notifications(session, workspace.id, limit=limit)
     return [NotificationOut.model_validate(n, from_attributes=True) for n in rows]
+
+
+@router.post("/tasks/{task_id}/wait-on-customer", status_code=204)
+def wait_on_customer(
+    task_id: int,
+    request: Request,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+) -> None:
+    """Details were asked of the customer: the response clock stops until they answer."""
+    from socialdesk.priority.service import pause_sla
+
+    pause_sla(session, workspace.id, task_id, utcnow())
+    session.commit()
+
+
+@router.post("/tasks/{task_id}/resume-clock", status_code=204)
+def resume_clock(
+    task_id: int,
+    request: Request,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+) -> None:
+    """The customer answered: the response clock runs again, its due time moved."""
+    from socialdesk.priority.service import resume_sla
+
+    resume_sla(session, workspace.id, task_id, utcnow())
+    session.commit()
+    _after(request, lambda e: e.on_tasks(workspace.id, [task_id]))
