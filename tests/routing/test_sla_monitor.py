@@ -148,3 +148,20 @@ def test_waiting_on_the_customer_stops_the_clock_and_moves_the_due_time(
     assert engine.check_sla(workspace.id).warnings == 1
     clock.advance(timedelta(minutes=15))
     assert engine.check_sla(workspace.id).breaches == 1
+
+
+def test_an_answered_item_raises_no_warning_and_leaves_the_timer_list(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    from tests.routing.factories import finish
+
+    clock = FrozenClock(T0)
+    engine = RoutingEngine(session_factory, clock=clock)
+    t = timed_task(session_factory, workspace.id)
+    finish(session_factory, t)
+    clock.advance(timedelta(hours=1))
+    outcome = engine.check_sla(workspace.id)
+    assert (outcome.warnings, outcome.breaches) == (0, 0)
+    assert notes(session_factory) == []
+    with session_factory() as s:
+        assert s.scalar(select(Task.sla_next_check_at).where(Task.id == t)) is None

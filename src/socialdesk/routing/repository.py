@@ -19,6 +19,7 @@ from sqlalchemy import Row, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from socialdesk.conversations.models import Conversation
+from socialdesk.core.models import Workspace
 from socialdesk.routing.models import (
     RoutingNotification,
     Task,
@@ -532,21 +533,17 @@ def tasks_due_for_sla_check(
 ) -> Sequence[Row[Any]]:
     return session.execute(
         _task_rows()
-        .where(
-            Task.workspace_id == workspace_id,
-            Task.sla_next_check_at <= now,
-            Task.status.in_(TaskStatus.ACTIVE),
-        )
+        .where(Task.workspace_id == workspace_id, Task.sla_next_check_at <= now)
         .order_by(Task.sla_next_check_at)
         .limit(limit)
     ).all()
 
 
 def next_sla_check(session: Session, workspace_id: int) -> datetime | None:
+    # Answered or closed tasks have their check cleared by the monitor, so the index's
+    # first entry is the next moment due.
     value: datetime | None = session.scalar(
-        select(func.min(Task.sla_next_check_at)).where(
-            Task.workspace_id == workspace_id, Task.status.in_(TaskStatus.ACTIVE)
-        )
+        select(func.min(Task.sla_next_check_at)).where(Task.workspace_id == workspace_id)
     )
     return value
 
@@ -597,14 +594,8 @@ def list_notifications(
     ).all()
 
 
-def workspaces_with_active_tasks(session: Session) -> list[int]:
-    return list(
-        session.scalars(
-            select(Task.workspace_id)
-            .where(Task.status.in_(TaskStatus.ACTIVE))
-            .group_by(Task.workspace_id)
-        )
-    )
+def workspace_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(Workspace.id).order_by(Workspace.id)))
 
 
 def assignments_of(session: Session, task_id: int) -> Sequence[TaskAssignment]:
