@@ -31,6 +31,7 @@ def app(engine: Engine, session_factory: sessionmaker[Session], clock: FrozenClo
     app = create_app(settings, engine=engine, migrate=False)
     app.state.session_factory = session_factory
     app.state.pipeline = build_pipeline(settings, session_factory, clock=clock)
+    app.state.process_webhooks_inline = True
     return app
 
 
