@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -144,6 +144,7 @@ def ingest_backlog(
     rate_per_minute: float,
     seed: int,
     now: datetime,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Traffic of the last hours, so that the demo opens on a realistic workload."""
     from socialdesk.simulation.traffic import BrandProfile, generate
@@ -154,8 +155,10 @@ def ingest_backlog(
     events = list(
         generate(BrandProfile(), start, timedelta(hours=hours), rate_per_minute * 60, seed)
     )
-    for offset in range(0, len(events), 2000):
-        pipeline.ingest(workspace_id, events[offset : offset + 2000], source="demo")
+    for offset in range(0, len(events), 500):
+        pipeline.ingest(workspace_id, events[offset : offset + 500], source="demo")
+        if on_progress is not None:
+            on_progress(min(offset + 500, len(events)), len(events))
     return len(events)
 
 
@@ -167,6 +170,7 @@ def prepare_demo(
     backlog_hours: float,
     rate_per_minute: float,
     seed: int,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
     with unit_of_work(session_factory) as session:
         workspace = ensure_workspace(session, settings.default_workspace, "Acme Telecom (demo)")
@@ -179,6 +183,7 @@ def prepare_demo(
         rate_per_minute=rate_per_minute,
         seed=seed,
         now=utcnow(),
+        on_progress=on_progress,
     )
     return workspace_id
 
@@ -187,19 +192,23 @@ def run_demo(
     *, host: str, port: int, rate_per_minute: float, backlog_hours: float, seed: int
 ) -> None:
     import uvicorn
+    from rich.progress import Progress
 
     from socialdesk.web.app import create_app
 
     settings = get_settings()
     app = create_app(settings)
-    workspace_id = prepare_demo(
-        settings,
-        app.state.session_factory,
-        app.state.pipeline,
-        backlog_hours=backlog_hours,
-        rate_per_minute=rate_per_minute,
-        seed=seed,
-    )
+    with Progress() as progress:
+        bar = progress.add_task(f"backlog of the last {backlog_hours:g} hours", total=None)
+        workspace_id = prepare_demo(
+            settings,
+            app.state.session_factory,
+            app.state.pipeline,
+            backlog_hours=backlog_hours,
+            rate_per_minute=rate_per_minute,
+            seed=seed,
+            on_progress=lambda done, total: progress.update(bar, completed=done, total=total),
+        )
     traffic = LiveTraffic(
         app.state.pipeline, workspace_id, rate_per_minute=rate_per_minute, seed=seed
     )

@@ -8,30 +8,56 @@ from socialdesk.channels.models import (
     KbLink,
     OutboxItem,
 )
+from socialdesk.conversations.action_models import CaseEvent, Note, Notification, Snooze
 from socialdesk.conversations.models import Conversation, Message, Thread
 from socialdesk.core.db import Base
 from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.models import RawEvent
-from socialdesk.routing.models import Task, Team, TeamMember, User
+from socialdesk.knowledge.models import CannedReply, KbArticle
+from socialdesk.priority.models import WorkspacePolicy
+from socialdesk.routing.models import (
+    RoutingNotification,
+    Task,
+    TaskAssignment,
+    Team,
+    TeamMember,
+    User,
+)
+from socialdesk.triage.models import TriageLabelRow, TriageModelRow, TriageResultRow
+from socialdesk.web.models import LoginAttempt, WebSession
 
 __all__ = [
     "Base",
     "CallbackRequest",
+    "CannedReply",
+    "CaseEvent",
     "ChannelAccount",
     "ChannelShift",
     "Conversation",
     "Customer",
     "DeadLetter",
     "Identity",
+    "KbArticle",
     "KbLink",
+    "LoginAttempt",
     "Message",
+    "Note",
+    "Notification",
     "OutboxItem",
     "RawEvent",
+    "RoutingNotification",
+    "Snooze",
     "Task",
+    "TaskAssignment",
     "Team",
     "TeamMember",
     "Thread",
+    "TriageLabelRow",
+    "TriageModelRow",
+    "TriageResultRow",
     "User",
+    "WebSession",
     "Workspace",
+    "WorkspacePolicy",
 ]

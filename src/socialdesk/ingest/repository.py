@@ -76,23 +76,12 @@ def insert_raw_events_ignoring_duplicates(
     """
     if not rows:
         return {}
-    existing: set[tuple[str, str]] = set()
-    for channel in {row["channel"] for row in rows}:
-        ids = [row["external_id"] for row in rows if row["channel"] == channel]
-        for chunk in _chunks(ids):
-            stmt = select(RAW.c.external_id).where(
-                RAW.c.workspace_id == workspace_id,
-                RAW.c.channel == channel,
-                RAW.c.external_id.in_(chunk),
-            )
-            existing.update((channel, ext) for ext in session.scalars(stmt))
-    new = [row for row in rows if (row["channel"], row["external_id"]) not in existing]
-    if not new:
-        return {}
+    new = rows
     ids = allocate_ids(session, RAW, len(new))
     for row, row_id in zip(new, ids, strict=True):
         row["id"] = row_id
-    # A concurrent writer may have stored some of them since the read above: skip those.
+    # Events stored before (or by a concurrent writer) are skipped; the ids that landed tell
+    # which rows are new.
     bulk_insert(session, RAW, new, skip_conflicts_on=("workspace_id", "channel", "external_id"))
     stored = {
         row_id

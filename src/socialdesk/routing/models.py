@@ -48,6 +48,17 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.AGENT)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Routing (migration 0003): presence, skills and capacity of an agent.
+    presence: Mapped[str] = mapped_column(String(16), default="offline", server_default="offline")
+    presence_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Skills; an empty list means "any" (a generalist).
+    languages: Mapped[list[str]] = mapped_column(JsonData, default=list, server_default="[]")
+    topics: Mapped[list[str]] = mapped_column(JsonData, default=list, server_default="[]")
+    tiers: Mapped[list[str]] = mapped_column(JsonData, default=list, server_default="[]")
+    # Concurrent items per channel; a channel not listed is one the agent does not work.
+    capacity: Mapped[dict[str, int]] = mapped_column(JsonData, default=dict, server_default="{}")
+    # When the agent last got an item: ties go to whoever has been idle longest.
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class Team(Base):
@@ -76,6 +87,8 @@ class Task(Base):
     __table_args__ = (
         Index("ix_tasks_ws_status_priority", "workspace_id", "status", "priority"),
         Index("ix_tasks_assignee_status", "assignee_id", "status"),
+        Index("ix_tasks_ws_sla_next_check", "workspace_id", "sla_next_check_at"),
+        Index("ix_tasks_ws_updated", "workspace_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -98,3 +111,76 @@ class Task(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Routing (migration 0003): what selection matches on, copied from triage and the CRM.
+    kind: Mapped[str | None] = mapped_column(String(32), default=None)
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
+    topic: Mapped[str | None] = mapped_column(String(64), default=None)
+    customer_tier: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The agent who last handled this customer (stickiness); no foreign key on purpose:
+    # it is a hint, and a deleted user must not block anything.
+    last_agent_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    # Taken back on breach from this agent: the distributor hands it to someone else.
+    avoid_agent_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    # The running service-level clock (see socialdesk.priority.sla.SlaClock).
+    sla_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    sla_target_seconds: Mapped[float | None] = mapped_column(Float, default=None)
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    sla_paused_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    sla_state: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")
+    sla_warning_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the SLA timer must look at this task next (a warning or the breach).
+    sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    breach_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class AssignmentReason:
+    AUTO = "auto"  # the distributor
+    PICKED = "picked"  # the agent took it from the team's list
+    TRANSFER = "transfer"
+    ALL = (AUTO, PICKED, TRANSFER)
+
+
+class TaskAssignment(Base):
+    """Who held a task and when: the history behind stickiness and handling times."""
+
+    __tablename__ = "task_assignments"
+    __table_args__ = (
+        Index("ix_task_assignments_ws_customer", "workspace_id", "customer_id", "assigned_at"),
+        Index("ix_task_assignments_task", "task_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    customer_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    channel: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(16), default=AssignmentReason.AUTO)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    release_reason: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class NotificationKind:
+    SLA_WARNING = "sla_warning"
+    SLA_BREACH = "sla_breach"
+    REASSIGNED = "reassigned"
+    ALL = (SLA_WARNING, SLA_BREACH, REASSIGNED)
+
+
+class RoutingNotification(Base):
+    """A note for supervisors: a service level about to be missed or missed."""
+
+    __tablename__ = "routing_notifications"
+    __table_args__ = (Index("ix_routing_notifications_ws_created", "workspace_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), default=None)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

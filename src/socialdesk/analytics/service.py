@@ -1,0 +1,102 @@
+"""The supervisor dashboard: every figure of the screen gathered in one read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from socialdesk.analytics import metrics
+from socialdesk.analytics import repository as repo
+from socialdesk.core.clock import Clock, as_utc, utcnow
+
+WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    now: datetime
+    volume: metrics.HourlyVolume
+    queues: list[metrics.QueueState]
+    sla_by_channel: list[metrics.ServiceLevel]
+    sla_by_team: list[metrics.ServiceLevel]
+    first_response: metrics.Histogram
+    agents: list[metrics.AgentLoad]
+    resolved_24h: int
+    sentiment: list[metrics.TrendPoint] = field(default_factory=list)
+    topics: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def open_total(self) -> int:
+        return sum(q.depth for q in self.queues)
+
+    @property
+    def oldest_wait_seconds(self) -> float:
+        return max((q.oldest_wait_seconds for q in self.queues), default=0.0)
+
+
+def build_dashboard(
+    session: Session,
+    workspace_id: int,
+    *,
+    clock: Clock = utcnow,
+    presence: dict[int, str] | None = None,
+    capacity: dict[int, int] | None = None,
+    sentiment_rows: list[tuple[datetime, float]] | None = None,
+    topic_counts: list[tuple[str, int]] | None = None,
+) -> Dashboard:
+    """Presence, capacity, sentiment and topics come from routing and triage where installed."""
+    now = clock()
+    since = now - WINDOW
+    volume = metrics.hourly_volume(
+        repo.inbound_per_channel_hour(session, workspace_id, since), now=now
+    )
+    recent = repo.tasks_since(session, workspace_id, since)
+    teams = repo.team_names(session, workspace_id)
+    by_channel = metrics.service_levels(
+        (metrics.TaskFacts(ch, ws, due, fr) for ch, _t, ws, due, fr in recent), now=now
+    )
+    by_team = metrics.service_levels(
+        (
+            metrics.TaskFacts(teams.get(t, "no team") if t else "no team", ws, due, fr)
+            for _ch, t, ws, due, fr in recent
+        ),
+        now=now,
+    )
+    minutes = [
+        (as_utc(fr) - as_utc(ws)).total_seconds() / 60
+        for _ch, _t, ws, _due, fr in recent
+        if fr is not None
+    ]
+    queues = metrics.queue_states(
+        (
+            metrics.QueueFacts(q, ws, a is not None)
+            for q, ws, a in repo.open_tasks(session, workspace_id)
+        ),
+        now=now,
+    )
+    presence = presence or {}
+    capacity = capacity or {}
+    agents = [
+        metrics.AgentLoad(
+            user_id=u.id,
+            name=u.name,
+            presence=presence.get(u.id, "unknown"),
+            load=load,
+            capacity=capacity.get(u.id),
+        )
+        for u, load in repo.agents_with_load(session, workspace_id)
+    ]
+    return Dashboard(
+        now=now,
+        volume=volume,
+        queues=queues,
+        sla_by_channel=by_channel,
+        sla_by_team=by_team,
+        first_response=metrics.first_response_histogram(minutes),
+        agents=agents,
+        resolved_24h=repo.resolved_count_since(session, workspace_id, since),
+        sentiment=metrics.hourly_mean(sentiment_rows or [], now=now),
+        topics=topic_counts or [],
+    )

@@ -1,0 +1,125 @@
+"""All SQL of the priority domain: stored policies and what scoring reads about tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from socialdesk.conversations.models import Conversation, Direction, Message
+from socialdesk.customers.models import Customer, Identity
+from socialdesk.priority.models import WorkspacePolicy
+from socialdesk.routing.models import Task, Team
+
+
+def get_policy(session: Session, workspace_id: int) -> WorkspacePolicy | None:
+    return session.get(WorkspacePolicy, workspace_id)
+
+
+def get_or_create_policy(session: Session, workspace_id: int) -> WorkspacePolicy:
+    row = session.get(WorkspacePolicy, workspace_id)
+    if row is None:
+        row = WorkspacePolicy(
+            workspace_id=workspace_id, value={}, sla={}, routing={}, business_hours={}
+        )
+        session.add(row)
+        session.flush()
+    return row
+
+
+def team_settings(session: Session, workspace_id: int) -> dict[int, dict[str, Any]]:
+    rows = session.execute(select(Team.id, Team.settings).where(Team.workspace_id == workspace_id))
+    return {team_id: settings or {} for team_id, settings in rows}
+
+
+def scoring_rows(session: Session, workspace_id: int, task_ids: Sequence[int]) -> list[Any]:
+    """Per task: the task, its customer and the latest inbound message with its author."""
+    latest = (
+        select(Message.conversation_id, func.max(Message.id).label("message_id"))
+        .join(Task, Task.conversation_id == Message.conversation_id)
+        .where(Task.id.in_(list(task_ids)), Message.direction == Direction.INBOUND)
+        .group_by(Message.conversation_id)
+        .subquery()
+    )
+    query = (
+        select(
+            Task.id.label("task_id"),
+            Task.channel,
+            Task.team_id,
+            Task.waiting_since,
+            Task.first_response_at,
+            Task.kind.label("task_kind"),
+            Conversation.id.label("conversation_id"),
+            Conversation.customer_id,
+            Customer.tier,
+            Customer.lifetime_value,
+            Message.id.label("message_id"),
+            Message.visibility,
+            Message.created_at.label("message_created_at"),
+            Message.metrics,
+            Identity.followers,
+            Identity.verified,
+            Identity.profile,
+        )
+        .join(Conversation, Conversation.id == Task.conversation_id)
+        .outerjoin(Customer, Customer.id == Conversation.customer_id)
+        .outerjoin(latest, latest.c.conversation_id == Task.conversation_id)
+        .outerjoin(Message, Message.id == latest.c.message_id)
+        .outerjoin(Identity, Identity.id == Message.author_identity_id)
+        .where(Task.workspace_id == workspace_id, Task.id.in_(list(task_ids)))
+    )
+    return list(session.execute(query).all())
+
+
+def earlier_contacts(
+    session: Session, workspace_id: int, customer_ids: Sequence[int], since: datetime
+) -> dict[int, int]:
+    """Conversations each customer started since ``since`` (the current one included)."""
+    if not customer_ids:
+        return {}
+    rows = session.execute(
+        select(Conversation.customer_id, func.count())
+        .where(
+            Conversation.workspace_id == workspace_id,
+            Conversation.customer_id.in_(list(customer_ids)),
+            Conversation.first_message_at >= since,
+        )
+        .group_by(Conversation.customer_id)
+    )
+    return {int(c or 0): int(n) for c, n in rows}
+
+
+_SCORE_UPDATE = (
+    update(Task)
+    .where(Task.id == bindparam("b_id"))
+    .values(
+        priority=bindparam("b_priority"),
+        value_score=bindparam("b_value"),
+        value_breakdown=bindparam("b_breakdown"),
+        due_at=bindparam("b_due"),
+        kind=bindparam("b_kind"),
+        language=bindparam("b_language"),
+        topic=bindparam("b_topic"),
+        customer_tier=bindparam("b_tier"),
+        last_agent_id=bindparam("b_last_agent"),
+        avoid_agent_id=None,
+        sla_started_at=bindparam("b_sla_started"),
+        sla_target_seconds=bindparam("b_sla_target"),
+        sla_paused_at=None,
+        sla_paused_seconds=0.0,
+        sla_state="ok",
+        sla_warning_level=0,
+        sla_next_check_at=bindparam("b_next_check"),
+        breached_at=None,
+        updated_at=bindparam("b_now"),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
+def write_scores(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.connection().execute(_SCORE_UPDATE, rows)

@@ -1,0 +1,583 @@
+"""All routing SQL: agents, loads, tasks as routing sees them, and the assignment writes.
+
+Assignment is a compare-and-set: a task is taken only while it is still open, and only
+while the agent holds fewer items on its channel than its capacity, both checked by the
+database in the same statement. On PostgreSQL the agents of a batch are locked first
+(``FOR UPDATE``, in id order, so two distributors never deadlock) and the tasks are
+claimed with ``FOR UPDATE SKIP LOCKED``; on SQLite a write transaction is already
+exclusive. Either way no task gets two assignees and no agent goes over capacity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, bindparam, func, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from socialdesk.conversations.models import Conversation
+from socialdesk.routing.models import (
+    RoutingNotification,
+    Task,
+    TaskAssignment,
+    TaskStatus,
+    Team,
+    TeamMember,
+    User,
+)
+
+# Columns routing reads of a task; one query shape everywhere.
+TASK_COLUMNS = (
+    Task.id,
+    Task.workspace_id,
+    Task.status,
+    Task.channel,
+    Task.queue,
+    Task.team_id,
+    Task.assignee_id,
+    Task.priority,
+    Task.value_score,
+    Task.due_at,
+    Task.waiting_since,
+    Task.first_response_at,
+    Task.kind,
+    Task.language,
+    Task.topic,
+    Task.customer_tier,
+    Task.last_agent_id,
+    Task.avoid_agent_id,
+    Task.sla_started_at,
+    Task.sla_target_seconds,
+    Task.sla_paused_at,
+    Task.sla_paused_seconds,
+    Task.sla_state,
+    Task.sla_warning_level,
+    Task.sla_next_check_at,
+    Task.breach_count,
+    Task.updated_at,
+)
+
+
+def _task_rows() -> Any:
+    return select(*TASK_COLUMNS, Conversation.customer_id.label("customer_id")).join(
+        Conversation, Conversation.id == Task.conversation_id
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRecord:
+    id: int
+    presence: str
+    languages: tuple[str, ...]
+    topics: tuple[str, ...]
+    tiers: tuple[str, ...]
+    capacity: dict[str, int]
+    last_assigned_at: datetime | None
+    team_ids: tuple[int, ...]
+    queues: tuple[str, ...]
+
+
+def load_agents(
+    session: Session, workspace_id: int, user_ids: Iterable[int] | None = None
+) -> list[AgentRecord]:
+    """Active users of the workspace with their teams (routable or not: callers filter)."""
+    query = select(
+        User.id,
+        User.presence,
+        User.languages,
+        User.topics,
+        User.tiers,
+        User.capacity,
+        User.last_assigned_at,
+    ).where(User.workspace_id == workspace_id, User.is_active.is_(True))
+    ids = None if user_ids is None else list(user_ids)
+    if ids is not None:
+        query = query.where(User.id.in_(ids))
+    users = session.execute(query).all()
+    memberships = select(TeamMember.user_id, Team.id, Team.kind).join(
+        Team, Team.id == TeamMember.team_id
+    )
+    memberships = memberships.where(Team.workspace_id == workspace_id)
+    if ids is not None:
+        memberships = memberships.where(TeamMember.user_id.in_(ids))
+    teams: dict[int, list[tuple[int, str]]] = {}
+    for user_id, team_id, kind in session.execute(memberships):
+        teams.setdefault(user_id, []).append((team_id, kind))
+    return [
+        AgentRecord(
+            id=u.id,
+            presence=u.presence,
+            languages=tuple(u.languages or ()),
+            topics=tuple(u.topics or ()),
+            tiers=tuple(u.tiers or ()),
+            capacity={str(k): int(v) for k, v in (u.capacity or {}).items()},
+            last_assigned_at=u.last_assigned_at,
+            team_ids=tuple(sorted({t for t, _ in teams.get(u.id, [])})),
+            queues=tuple(sorted({k for _, k in teams.get(u.id, [])})),
+        )
+        for u in users
+    ]
+
+
+def agent_loads(
+    session: Session, workspace_id: int, user_ids: Iterable[int] | None = None
+) -> dict[int, dict[str, int]]:
+    """Items each agent holds now, per channel (only assigned items use a slot)."""
+    query = (
+        select(Task.assignee_id, Task.channel, func.count())
+        .where(
+            Task.workspace_id == workspace_id,
+            Task.status == TaskStatus.ASSIGNED,
+            Task.assignee_id.is_not(None),
+        )
+        .group_by(Task.assignee_id, Task.channel)
+    )
+    if user_ids is not None:
+        query = query.where(Task.assignee_id.in_(list(user_ids)))
+    loads: dict[int, dict[str, int]] = {}
+    for user_id, channel, count in session.execute(query):
+        loads.setdefault(int(user_id or 0), {})[channel] = int(count)
+    return loads
+
+
+def open_tasks(session: Session, workspace_id: int) -> Sequence[Row[Any]]:
+    return session.execute(
+        _task_rows().where(Task.workspace_id == workspace_id, Task.status == TaskStatus.OPEN)
+    ).all()
+
+
+def assigned_tasks(
+    session: Session, workspace_id: int, user_ids: Iterable[int] | None = None
+) -> Sequence[Row[Any]]:
+    query = select(Task.id, Task.assignee_id, Task.channel).where(
+        Task.workspace_id == workspace_id,
+        Task.status == TaskStatus.ASSIGNED,
+        Task.assignee_id.is_not(None),
+    )
+    if user_ids is not None:
+        query = query.where(Task.assignee_id.in_(list(user_ids)))
+    return list(session.execute(query).all())  # type: ignore[arg-type]
+
+
+def tasks_by_id(session: Session, workspace_id: int, task_ids: Iterable[int]) -> Sequence[Row[Any]]:
+    ids = list(task_ids)
+    if not ids:
+        return []
+    return session.execute(
+        _task_rows().where(Task.workspace_id == workspace_id, Task.id.in_(ids))
+    ).all()
+
+
+def tasks_changed_since(session: Session, workspace_id: int, since: datetime) -> Sequence[Row[Any]]:
+    return session.execute(
+        _task_rows().where(Task.workspace_id == workspace_id, Task.updated_at >= since)
+    ).all()
+
+
+def get_task(session: Session, workspace_id: int, task_id: int) -> Task | None:
+    return session.scalars(
+        select(Task).where(Task.workspace_id == workspace_id, Task.id == task_id)
+    ).one_or_none()
+
+
+def get_user(session: Session, workspace_id: int, user_id: int) -> User | None:
+    return session.scalars(
+        select(User).where(User.workspace_id == workspace_id, User.id == user_id)
+    ).one_or_none()
+
+
+def get_team(session: Session, workspace_id: int, team_id: int) -> Team | None:
+    return session.scalars(
+        select(Team).where(Team.workspace_id == workspace_id, Team.id == team_id)
+    ).one_or_none()
+
+
+def get_team_by_name(session: Session, workspace_id: int, name: str) -> Team | None:
+    return session.scalars(
+        select(Team).where(Team.workspace_id == workspace_id, Team.name == name)
+    ).one_or_none()
+
+
+def list_teams(session: Session, workspace_id: int) -> Sequence[Team]:
+    return session.scalars(
+        select(Team).where(Team.workspace_id == workspace_id).order_by(Team.name)
+    ).all()
+
+
+def list_users(session: Session, workspace_id: int) -> Sequence[User]:
+    return session.scalars(
+        select(User).where(User.workspace_id == workspace_id).order_by(User.id)
+    ).all()
+
+
+def team_ids_of(session: Session, workspace_id: int, user_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(TeamMember.team_id)
+            .join(Team, Team.id == TeamMember.team_id)
+            .where(Team.workspace_id == workspace_id, TeamMember.user_id == user_id)
+        )
+    )
+
+
+def is_member(session: Session, team_id: int, user_id: int) -> bool:
+    return (
+        session.scalars(
+            select(TeamMember.user_id).where(
+                TeamMember.team_id == team_id, TeamMember.user_id == user_id
+            )
+        ).first()
+        is not None
+    )
+
+
+def add_member(session: Session, team_id: int, user_id: int) -> None:
+    if not is_member(session, team_id, user_id):
+        session.add(TeamMember(team_id=team_id, user_id=user_id))
+        session.flush()
+
+
+def team_list(
+    session: Session, workspace_id: int, team_ids: Sequence[int], queues: Sequence[str], limit: int
+) -> Sequence[Task]:
+    """Open tasks of the given teams or queues, most valuable first (the team's list)."""
+    scope: list[Any] = [Task.queue.in_(list(queues)) & Task.team_id.is_(None)] if queues else []
+    if team_ids:
+        scope.append(Task.team_id.in_(list(team_ids)))
+    if not scope:
+        return []
+    return session.scalars(
+        select(Task)
+        .where(Task.workspace_id == workspace_id, Task.status == TaskStatus.OPEN, or_(*scope))
+        .order_by(Task.priority.desc(), Task.waiting_since, Task.id)
+        .limit(limit)
+    ).all()
+
+
+def set_presence(
+    session: Session, workspace_id: int, user_id: int, presence: str, now: datetime
+) -> bool:
+    result = session.execute(
+        update(User)
+        .where(User.workspace_id == workspace_id, User.id == user_id)
+        .values(presence=presence, presence_changed_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def customer_of_tasks(session: Session, task_ids: Sequence[int]) -> dict[int, int | None]:
+    if not task_ids:
+        return {}
+    rows = session.execute(
+        select(Task.id, Conversation.customer_id)
+        .join(Conversation, Conversation.id == Task.conversation_id)
+        .where(Task.id.in_(list(task_ids)))
+    )
+    return {task_id: customer_id for task_id, customer_id in rows}
+
+
+def last_agents_of_customers(
+    session: Session, workspace_id: int, customer_ids: Iterable[int]
+) -> dict[int, int]:
+    """The agent who most recently took an item of each customer."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return {}
+    latest = (
+        select(TaskAssignment.customer_id, func.max(TaskAssignment.id).label("last_id"))
+        .where(TaskAssignment.workspace_id == workspace_id, TaskAssignment.customer_id.in_(ids))
+        .group_by(TaskAssignment.customer_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(TaskAssignment.customer_id, TaskAssignment.user_id).join(
+            latest, TaskAssignment.id == latest.c.last_id
+        )
+    )
+    return {int(c or 0): int(u) for c, u in rows}
+
+
+# -- assignment writes (compare-and-set) ----------------------------------------------------
+
+_held = aliased(Task)
+
+
+def _held_count(user_param: str, channel_param: str) -> Any:
+    return (
+        select(func.count())
+        .select_from(_held)
+        .where(
+            _held.assignee_id == bindparam(user_param),
+            _held.status == TaskStatus.ASSIGNED,
+            _held.channel == bindparam(channel_param),
+        )
+        .scalar_subquery()
+    )
+
+
+_ASSIGN = (
+    update(Task)
+    .where(
+        Task.id == bindparam("b_task"),
+        Task.workspace_id == bindparam("b_ws"),
+        Task.status == TaskStatus.OPEN,
+        _held_count("b_user", "b_channel") < bindparam("b_capacity"),
+    )
+    .values(
+        status=TaskStatus.ASSIGNED,
+        assignee_id=bindparam("b_user"),
+        assigned_at=bindparam("b_now"),
+        updated_at=bindparam("b_now"),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    task_id: int
+    user_id: int
+    channel: str
+    capacity: int  # the agent's capacity on the channel, as the caller knows it
+    customer_id: int | None = None
+    reason: str = "auto"
+
+
+def lock_agents(session: Session, user_ids: Iterable[int]) -> None:
+    """PostgreSQL: serialise assignments to the same agents (ordered: no deadlocks)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    ids = sorted(set(user_ids))
+    if ids:
+        session.execute(select(User.id).where(User.id.in_(ids)).order_by(User.id).with_for_update())
+
+
+def claimable(session: Session, workspace_id: int, task_ids: Iterable[int]) -> set[int]:
+    """PostgreSQL: lock the still-open tasks nobody else is writing; others are skipped."""
+    ids = sorted(set(task_ids))
+    if session.get_bind().dialect.name != "postgresql":
+        return set(ids)
+    rows = session.scalars(
+        select(Task.id)
+        .where(Task.workspace_id == workspace_id, Task.id.in_(ids), Task.status == TaskStatus.OPEN)
+        .order_by(Task.id)
+        .with_for_update(skip_locked=True)
+    )
+    return set(rows)
+
+
+def assign_batch(
+    session: Session, workspace_id: int, claims: Sequence[Claim], now: datetime
+) -> list[Claim]:
+    """Apply claims in one transaction (the caller commits); returns those that took."""
+    if not claims:
+        return []
+    lock_agents(session, (c.user_id for c in claims))
+    free = claimable(session, workspace_id, (c.task_id for c in claims))
+    done: list[Claim] = []
+    connection = session.connection()
+    for claim in claims:
+        if claim.task_id not in free:
+            continue
+        result = connection.execute(
+            _ASSIGN,
+            {
+                "b_task": claim.task_id,
+                "b_ws": workspace_id,
+                "b_user": claim.user_id,
+                "b_channel": claim.channel,
+                "b_capacity": claim.capacity,
+                "b_now": now,
+            },
+        )
+        if result.rowcount == 1:
+            done.append(claim)
+    if done:
+        record_assignments(session, workspace_id, done, now)
+    return done
+
+
+def record_assignments(
+    session: Session, workspace_id: int, claims: Sequence[Claim], now: datetime
+) -> None:
+    connection = session.connection()
+    connection.execute(
+        insert(TaskAssignment),
+        [
+            {
+                "workspace_id": workspace_id,
+                "task_id": c.task_id,
+                "user_id": c.user_id,
+                "customer_id": c.customer_id,
+                "channel": c.channel,
+                "reason": c.reason,
+                "assigned_at": now,
+            }
+            for c in claims
+        ],
+    )
+    connection.execute(
+        update(User)
+        .where(User.id == bindparam("b_id"))
+        .values(last_assigned_at=bindparam("b_now"))
+        .execution_options(synchronize_session=False),
+        [{"b_id": uid, "b_now": now} for uid in sorted({c.user_id for c in claims})],
+    )
+
+
+def close_assignment(
+    session: Session, task_id: int, user_id: int, now: datetime, reason: str
+) -> None:
+    session.execute(
+        update(TaskAssignment)
+        .where(
+            TaskAssignment.task_id == task_id,
+            TaskAssignment.user_id == user_id,
+            TaskAssignment.released_at.is_(None),
+        )
+        .values(released_at=now, release_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def take_back(
+    session: Session, workspace_id: int, task_id: int, from_user: int, now: datetime, **values: Any
+) -> bool:
+    """Compare-and-set: put an assigned task back in the list if ``from_user`` still has it."""
+    result = session.execute(
+        update(Task)
+        .where(
+            Task.workspace_id == workspace_id,
+            Task.id == task_id,
+            Task.status == TaskStatus.ASSIGNED,
+            Task.assignee_id == from_user,
+        )
+        .values(status=TaskStatus.OPEN, assignee_id=None, updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def retarget_open(
+    session: Session, workspace_id: int, task_id: int, now: datetime, **values: Any
+) -> bool:
+    """Compare-and-set on an open task (a transfer to a team of a task nobody holds)."""
+    result = session.execute(
+        update(Task)
+        .where(
+            Task.workspace_id == workspace_id,
+            Task.id == task_id,
+            Task.status == TaskStatus.OPEN,
+        )
+        .values(updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# -- service levels ------------------------------------------------------------------------
+
+
+def tasks_due_for_sla_check(
+    session: Session, workspace_id: int, now: datetime, limit: int = 500
+) -> Sequence[Row[Any]]:
+    return session.execute(
+        _task_rows()
+        .where(
+            Task.workspace_id == workspace_id,
+            Task.sla_next_check_at <= now,
+            Task.status.in_(TaskStatus.ACTIVE),
+        )
+        .order_by(Task.sla_next_check_at)
+        .limit(limit)
+    ).all()
+
+
+def next_sla_check(session: Session, workspace_id: int) -> datetime | None:
+    value: datetime | None = session.scalar(
+        select(func.min(Task.sla_next_check_at)).where(
+            Task.workspace_id == workspace_id, Task.status.in_(TaskStatus.ACTIVE)
+        )
+    )
+    return value
+
+
+def update_task_fields(session: Session, workspace_id: int, task_id: int, **values: Any) -> None:
+    session.execute(
+        update(Task)
+        .where(Task.workspace_id == workspace_id, Task.id == task_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def add_notification(
+    session: Session,
+    workspace_id: int,
+    task_id: int,
+    kind: str,
+    detail: dict[str, Any],
+    now: datetime,
+    team_id: int | None = None,
+    user_id: int | None = None,
+) -> None:
+    session.add(
+        RoutingNotification(
+            workspace_id=workspace_id,
+            task_id=task_id,
+            kind=kind,
+            detail=detail,
+            created_at=now,
+            team_id=team_id,
+            user_id=user_id,
+        )
+    )
+    session.flush()
+
+
+def list_notifications(
+    session: Session, workspace_id: int, *, unacknowledged_only: bool = True, limit: int = 100
+) -> Sequence[RoutingNotification]:
+    query = select(RoutingNotification).where(RoutingNotification.workspace_id == workspace_id)
+    if unacknowledged_only:
+        query = query.where(RoutingNotification.acknowledged_at.is_(None))
+    return session.scalars(
+        query.order_by(RoutingNotification.created_at.desc(), RoutingNotification.id.desc()).limit(
+            limit
+        )
+    ).all()
+
+
+def workspaces_with_active_tasks(session: Session) -> list[int]:
+    return list(
+        session.scalars(
+            select(Task.workspace_id)
+            .where(Task.status.in_(TaskStatus.ACTIVE))
+            .group_by(Task.workspace_id)
+        )
+    )
+
+
+def assignments_of(session: Session, task_id: int) -> Sequence[TaskAssignment]:
+    return session.scalars(
+        select(TaskAssignment).where(TaskAssignment.task_id == task_id).order_by(TaskAssignment.id)
+    ).all()
+
+
+def over_capacity(session: Session, workspace_id: int) -> list[tuple[int, str, int, int]]:
+    """(agent, channel, held, capacity) wherever an agent holds more than its capacity."""
+    loads = agent_loads(session, workspace_id)
+    caps = {
+        u.id: {str(k): int(v) for k, v in (u.capacity or {}).items()}
+        for u in list_users(session, workspace_id)
+    }
+    out = []
+    for user_id, per_channel in loads.items():
+        for channel, held in per_channel.items():
+            capacity = caps.get(user_id, {}).get(channel, 0)
+            if held > capacity:
+                out.append((user_id, channel, held, capacity))
+    return out

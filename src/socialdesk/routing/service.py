@@ -1,0 +1,289 @@
+"""What agents and admins do with routing: presence, skills, teams, picking and transferring.
+
+Services flush; the caller owns the unit of work and commits, then tells the routing engine
+(``RoutingEngine.on_agents`` / ``on_tasks``) so distribution runs at once after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from socialdesk.core.errors import Conflict, InvalidInput, NotFound
+from socialdesk.routing import repository as repo
+from socialdesk.routing.models import (
+    AssignmentReason,
+    Role,
+    Task,
+    TaskStatus,
+    Team,
+    TeamKind,
+    User,
+)
+from socialdesk.routing.repository import Claim
+from socialdesk.routing.selection import Presence
+
+CHANNELS = ("x", "facebook", "instagram", "email", "webhook")
+
+
+def _user(session: Session, workspace_id: int, user_id: int) -> User:
+    user = repo.get_user(session, workspace_id, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id} in this workspace")
+    return user
+
+
+def _task(session: Session, workspace_id: int, task_id: int) -> Task:
+    task = repo.get_task(session, workspace_id, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id} in this workspace")
+    return task
+
+
+def _team(session: Session, workspace_id: int, team_id: int) -> Team:
+    team = repo.get_team(session, workspace_id, team_id)
+    if team is None:
+        raise NotFound(f"no team {team_id} in this workspace")
+    return team
+
+
+def set_presence(
+    session: Session, workspace_id: int, user_id: int, presence: str, now: datetime
+) -> None:
+    if presence not in Presence.ALL:
+        raise InvalidInput(f"presence must be one of {', '.join(Presence.ALL)}")
+    if not repo.set_presence(session, workspace_id, user_id, presence, now):
+        raise NotFound(f"no user {user_id} in this workspace")
+
+
+def _clean_list(values: Iterable[str], what: str) -> list[str]:
+    out = sorted({v.strip().lower() for v in values if v and v.strip()})
+    for v in out:
+        if len(v) > 64:
+            raise InvalidInput(f"{what} {v[:20]!r}... is longer than 64 characters")
+    return out
+
+
+def _clean_capacity(capacity: Mapping[str, int]) -> dict[str, int]:
+    out = {}
+    for channel, slots in capacity.items():
+        if channel not in CHANNELS:
+            raise InvalidInput(f"unknown channel {channel!r}; use one of {', '.join(CHANNELS)}")
+        if not isinstance(slots, int) or isinstance(slots, bool) or not 0 <= slots <= 1000:
+            raise InvalidInput(f"capacity for {channel} must be a whole number 0..1000")
+        out[channel] = slots
+    return out
+
+
+def set_skills(
+    session: Session,
+    workspace_id: int,
+    user_id: int,
+    *,
+    languages: Iterable[str] | None = None,
+    topics: Iterable[str] | None = None,
+    tiers: Iterable[str] | None = None,
+    capacity: Mapping[str, int] | None = None,
+) -> User:
+    """Change what an agent can take (``None`` leaves a field as it is)."""
+    user = _user(session, workspace_id, user_id)
+    if languages is not None:
+        user.languages = _clean_list(languages, "language")
+    if topics is not None:
+        user.topics = _clean_list(topics, "topic")
+    if tiers is not None:
+        user.tiers = _clean_list(tiers, "tier")
+    if capacity is not None:
+        user.capacity = _clean_capacity(capacity)
+    session.flush()
+    return user
+
+
+def create_team(session: Session, workspace_id: int, name: str, kind: str = TeamKind.CARE) -> Team:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("a team needs a name of 1 to 100 characters")
+    if kind not in TeamKind.ALL:
+        raise InvalidInput(f"team kind must be one of {', '.join(TeamKind.ALL)}")
+    existing = repo.get_team_by_name(session, workspace_id, name)
+    if existing is not None:
+        if existing.kind != kind:
+            raise Conflict(f"team {name!r} exists with kind {existing.kind}")
+        return existing
+    team = Team(workspace_id=workspace_id, name=name, kind=kind)
+    session.add(team)
+    session.flush()
+    return team
+
+
+def add_to_team(session: Session, workspace_id: int, team_id: int, user_id: int) -> None:
+    _team(session, workspace_id, team_id)
+    _user(session, workspace_id, user_id)
+    repo.add_member(session, team_id, user_id)
+
+
+def upsert_agent(
+    session: Session,
+    workspace_id: int,
+    email: str,
+    name: str,
+    *,
+    role: str = Role.AGENT,
+    languages: Iterable[str] = (),
+    topics: Iterable[str] = (),
+    tiers: Iterable[str] = (),
+    capacity: Mapping[str, int] | None = None,
+    teams: Sequence[tuple[str, str]] = (("Care", TeamKind.CARE),),
+) -> User:
+    """Create or update an agent by e-mail, with skills, capacity and teams (name, kind)."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 320:
+        raise InvalidInput(f"{email!r} is not an e-mail address")
+    if role not in Role.ALL:
+        raise InvalidInput(f"role must be one of {', '.join(Role.ALL)}")
+    user = next((u for u in repo.list_users(session, workspace_id) if u.email == email), None)
+    if user is None:
+        user = User(workspace_id=workspace_id, email=email, name=name or email, role=role)
+        session.add(user)
+        session.flush()
+    else:
+        user.name, user.role = name or user.name, role
+    set_skills(
+        session,
+        workspace_id,
+        user.id,
+        languages=languages,
+        topics=topics,
+        tiers=tiers,
+        capacity=capacity if capacity is not None else {"x": 3, "facebook": 3, "email": 5},
+    )
+    for team_name, kind in teams:
+        add_to_team(
+            session, workspace_id, create_team(session, workspace_id, team_name, kind).id, user.id
+        )
+    return user
+
+
+def _claim(session: Session, workspace_id: int, task: Task, user: User, reason: str) -> Claim:
+    customer = repo.customer_of_tasks(session, [task.id]).get(task.id)
+    return Claim(
+        task_id=task.id,
+        user_id=user.id,
+        channel=task.channel,
+        capacity=int((user.capacity or {}).get(task.channel, 0)),
+        customer_id=customer,
+        reason=reason,
+    )
+
+
+def assign_to_me(
+    session: Session, workspace_id: int, task_id: int, user_id: int, now: datetime
+) -> None:
+    """An agent takes an open task from the team's list (never one someone else holds)."""
+    task, user = _task(session, workspace_id, task_id), _user(session, workspace_id, user_id)
+    allowed = set(repo.team_ids_of(session, workspace_id, user_id))
+    kinds = {t.kind for t in repo.list_teams(session, workspace_id) if t.id in allowed}
+    if task.team_id is not None and task.team_id not in allowed:
+        raise Conflict(f"task {task_id} belongs to a team you are not in")
+    if task.team_id is None and task.queue not in kinds:
+        raise Conflict(f"task {task_id} is in the {task.queue} list, not your team's")
+    _assign_now(session, workspace_id, task, user, AssignmentReason.PICKED, now)
+
+
+def _assign_now(
+    session: Session, workspace_id: int, task: Task, user: User, reason: str, now: datetime
+) -> None:
+    claim = _claim(session, workspace_id, task, user, reason)
+    if claim.capacity <= 0:
+        raise Conflict(f"{user.name} does not work the {task.channel} channel")
+    session.flush()
+    if not repo.assign_batch(session, workspace_id, [claim], now):
+        session.expire(task)
+        if task.status != TaskStatus.OPEN:
+            raise Conflict(f"task {task.id} is no longer open (now {task.status})")
+        raise Conflict(f"{user.name} has no free {task.channel} slot")
+    session.expire(task)
+
+
+def release(session: Session, workspace_id: int, task_id: int, user_id: int, now: datetime) -> None:
+    """An agent puts a task back in the list."""
+    if not repo.take_back(session, workspace_id, task_id, user_id, now):
+        raise Conflict(f"task {task_id} is not assigned to you")
+    repo.close_assignment(session, task_id, user_id, now, "released")
+
+
+def transfer_to_user(
+    session: Session, workspace_id: int, task_id: int, to_user_id: int, now: datetime
+) -> None:
+    """Hand a task (held by someone or still open) to a person with a free slot."""
+    task = _task(session, workspace_id, task_id)
+    target = _user(session, workspace_id, to_user_id)
+    if task.status == TaskStatus.ASSIGNED and task.assignee_id is not None:
+        if task.assignee_id == to_user_id:
+            return
+        holder = task.assignee_id
+        if not repo.take_back(session, workspace_id, task_id, holder, now):
+            raise Conflict(f"task {task_id} changed hands meanwhile; try again")
+        repo.close_assignment(session, task_id, holder, now, "transferred")
+        session.expire(task)
+    elif task.status != TaskStatus.OPEN:
+        raise Conflict(f"task {task_id} is {task.status}; only open or assigned tasks move")
+    _assign_now(session, workspace_id, task, target, AssignmentReason.TRANSFER, now)
+
+
+def transfer_to_team(
+    session: Session, workspace_id: int, task_id: int, team_id: int, now: datetime
+) -> None:
+    """Move a task to a team's list (its queue becomes the team's kind)."""
+    task = _task(session, workspace_id, task_id)
+    team = _team(session, workspace_id, team_id)
+    values = {"team_id": team.id, "queue": team.kind}
+    if task.status == TaskStatus.ASSIGNED and task.assignee_id is not None:
+        holder = task.assignee_id
+        if not repo.take_back(session, workspace_id, task_id, holder, now, **values):
+            raise Conflict(f"task {task_id} changed hands meanwhile; try again")
+        repo.close_assignment(session, task_id, holder, now, "transferred")
+    elif not repo.retarget_open(session, workspace_id, task_id, now, **values):
+        raise Conflict(f"task {task_id} is {task.status}; only open or assigned tasks move")
+    session.expire(task)
+
+
+@dataclass(frozen=True, slots=True)
+class TeamListItem:
+    task_id: int
+    conversation_id: int
+    channel: str
+    queue: str
+    team_id: int | None
+    priority: float
+    value_score: float
+    due_at: datetime | None
+    waiting_since: datetime
+    sla_state: str
+
+
+def team_list(
+    session: Session, workspace_id: int, user_id: int, limit: int = 50
+) -> list[TeamListItem]:
+    """The open tasks an agent may pick: those of the agent's teams and their queues."""
+    _user(session, workspace_id, user_id)
+    team_ids = repo.team_ids_of(session, workspace_id, user_id)
+    kinds = sorted({t.kind for t in repo.list_teams(session, workspace_id) if t.id in team_ids})
+    return [
+        TeamListItem(
+            t.id,
+            t.conversation_id,
+            t.channel,
+            t.queue,
+            t.team_id,
+            t.priority,
+            t.value_score,
+            t.due_at,
+            t.waiting_since,
+            t.sla_state,
+        )
+        for t in repo.team_list(session, workspace_id, team_ids, kinds, limit)
+    ]

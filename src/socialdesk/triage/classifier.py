@@ -1,0 +1,346 @@
+"""The fast tier: rules, lexicons, VADER and linear models over n-grams, for a batch at a time.
+
+Pure: a ``ModelSet`` (the workspace's taxonomy and trained models) and texts in, results out.
+Where a workspace has not trained a task yet, seed models and rules answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from socialdesk.triage import rules
+from socialdesk.triage.features import FeatureBatch, featurize
+from socialdesk.triage.labels import KIND_RESPONSE_PRIOR, KIND_ROUTES, KINDS
+from socialdesk.triage.language import UNDETERMINED, detect_language
+from socialdesk.triage.linear import LinearModel, fit_linear
+from socialdesk.triage.result import MessageContext, TriageResult
+from socialdesk.triage.seeds import seed_examples
+from socialdesk.triage.sentiment import (
+    care_compound,
+    failure_cues,
+    label_for,
+    vader_scores,
+)
+from socialdesk.triage.signals import detect_signals
+from socialdesk.triage.taxonomies import DEFAULT_TAXONOMIES, Taxonomy
+from socialdesk.triage.text import Prepared, prepare
+
+SEED_VERSION = "seed-1"
+URGENT_SIGNALS = ("churn_threat", "legal_threat", "safety", "outage", "vulnerable_customer")
+REPEAT_WINDOW_NOTE = "earlier contacts"
+# Below this, the seed model and rules have found nothing that sets one kind apart.
+UNSURE = 0.3
+
+
+@dataclass
+class ModelSet:
+    """A workspace's taxonomy and its active trained models, by task."""
+
+    taxonomy: Taxonomy = field(default_factory=lambda: DEFAULT_TAXONOMIES["general"])
+    trained: dict[str, LinearModel] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def version_of(self, task: str) -> str:
+        return self.versions.get(task, SEED_VERSION if task in self.trained else "rules")
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """Everything the fast tier reads from a batch before any model runs."""
+
+    prepared: list[Prepared]
+    vader: list[dict[str, float]]
+    failures: list[list[str]]
+    signals: list[dict[str, list[str]]]
+    features: FeatureBatch
+    evidence: list[dict[str, list[str]]] = field(default_factory=list)
+
+
+def analyse(texts: Sequence[str | None]) -> Analysed:
+    prepared = [prepare(t) for t in texts]
+    vader = [vader_scores(p.body) if p.body else vader_scores("") for p in prepared]
+    failures = [failure_cues(p.body, p.prefixes) for p in prepared]
+    signals = [detect_signals(p) for p in prepared]
+    dense = [
+        _dense_row(p, v, f, s)
+        for p, v, f, s in zip(prepared, vader, failures, signals, strict=True)
+    ]
+    return Analysed(prepared, vader, failures, signals, featurize(prepared, dense))
+
+
+def _dense_row(
+    p: Prepared, v: Mapping[str, float], failures: list[str], signals: Mapping[str, list[str]]
+) -> list[float]:
+    return [
+        v["compound"],
+        v["pos"],
+        v["neg"],
+        care_compound(v["compound"], len(failures)),
+        1.0 if "?" in p.body else 0.0,
+        min(p.exclamations, 3) / 3,
+        min(p.urls, 2) / 2,
+        min(p.mentions, 3) / 3,
+        min(p.emoji, 3) / 3,
+        0.0 if p.has_words else 1.0,
+        *(1.0 if name in signals else 0.0 for name in _SIGNAL_ORDER),
+    ]
+
+
+_SIGNAL_ORDER = (
+    "churn_threat",
+    "legal_threat",
+    "safety",
+    "outage",
+    "repeat_contact",
+    "abuse",
+    "shouting",
+    "vulnerable_customer",
+)
+
+
+@lru_cache(maxsize=1)
+def seed_kind_model() -> LinearModel:
+    """The day-one kind model, trained on socialdesk's own seed examples."""
+    seeds = seed_examples()
+    analysed = analyse([s.text for s in seeds])
+    model = fit_linear("kind", analysed.features, [s.kind for s in seeds], c=2.0, balanced=True)
+    model.meta["version"] = SEED_VERSION
+    return model
+
+
+def triage_batch(
+    texts: Sequence[str | None],
+    models: ModelSet | None = None,
+    contexts: Sequence[MessageContext] | None = None,
+) -> list[TriageResult]:
+    """Triage a batch of texts; never raises on odd text (empty, emoji, 10,000 characters)."""
+    models = models or ModelSet()
+    if not texts:
+        return []
+    contexts = contexts or [MessageContext()] * len(texts)
+    analysed = analyse(texts)
+    kind_probs, kind_classes = _kind_probabilities(analysed, models)
+    predictions = {
+        task: (model.scores(analysed.features), model.classes)
+        for task, model in models.trained.items()
+        if task != "kind"
+    }
+    return [
+        _one(i, analysed, kind_probs[i], kind_classes, predictions, models, contexts[i])
+        for i in range(len(texts))
+    ]
+
+
+def _kind_probabilities(analysed: Analysed, models: ModelSet) -> tuple[np.ndarray, tuple[str, ...]]:
+    trained = models.trained.get("kind")
+    if trained is not None:
+        return trained.scores(analysed.features), trained.classes
+    seed = seed_kind_model()
+    probs = seed.scores(analysed.features)
+    # Rules add evidence in log-odds to the seed model's guess.
+    logits = np.log(np.clip(probs, 1e-6, 1.0))
+    for i, p in enumerate(analysed.prepared):
+        compound = care_compound(analysed.vader[i]["compound"], len(analysed.failures[i]))
+        evidence = rules.kind_evidence(p.body, compound, len(analysed.failures[i]), p.prefixes)
+        analysed.evidence.append(evidence)
+        for kind, cues in evidence.items():
+            logits[i, seed.classes.index(kind)] += rules.kind_bonus(kind, cues)
+    logits -= logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return exp / exp.sum(axis=1, keepdims=True), seed.classes
+
+
+def _one(
+    i: int,
+    analysed: Analysed,
+    kind_row: np.ndarray,
+    kind_classes: tuple[str, ...],
+    predictions: Mapping[str, tuple[np.ndarray, tuple[str, ...]]],
+    models: ModelSet,
+    context: MessageContext,
+) -> TriageResult:
+    p = analysed.prepared[i]
+    vader = analysed.vader[i]
+    failures = analysed.failures[i]
+    signals = {k: list(v) for k, v in analysed.signals[i].items()}
+    explanation: list[str] = []
+    versions = {task: models.version_of(task) for task in ("kind", "sentiment", "topic")}
+    versions["needs_response"] = models.version_of("needs_response")
+    versions["severity"] = models.version_of("severity")
+    if "kind" not in models.trained:
+        versions["kind"] = SEED_VERSION
+
+    if context.earlier_contacts > 0:
+        signals.setdefault("repeat_contact", []).append(
+            f"{context.earlier_contacts} {REPEAT_WINDOW_NOTE}"
+        )
+
+    language, language_confidence = detect_language(p.body, p.words)
+
+    # Sentiment: trained model if any, else VADER with the care correction.
+    compound = care_compound(vader["compound"], len(failures))
+    if "sentiment" in predictions and p.has_words:
+        row, classes = predictions["sentiment"][0][i], predictions["sentiment"][1]
+        best = int(row.argmax())
+        sentiment, sentiment_confidence = classes[best], float(row[best])
+        score = _prob(row, classes, "positive") - _prob(row, classes, "negative")
+        explanation.append(
+            f"sentiment {sentiment} by the trained model ({sentiment_confidence:.2f})"
+        )
+    else:
+        sentiment = label_for(compound)
+        score = compound
+        sentiment_confidence = min(1.0, 0.5 + abs(compound) / 2)
+        explanation.append(f"sentiment {sentiment}: VADER {vader['compound']:+.2f}")
+        if failures:
+            explanation.append("service failure stated: " + ", ".join(failures[:4]))
+
+    # Kind.
+    unreadable = False
+    if not p.has_words:
+        kind, kind_confidence = "other", 0.9
+        explanation.append("no words to read (empty, emoji, links or mentions only)")
+    else:
+        best = int(kind_row.argmax())
+        kind, kind_confidence = kind_classes[best], float(kind_row[best])
+        if kind not in KINDS:
+            kind = "other"
+        if "kind" not in models.trained and (
+            kind_confidence < UNSURE or language not in ("en", UNDETERMINED)
+        ):
+            # The day-one models read English; a guess on anything else is no guess.
+            foreign = language not in ("en", UNDETERMINED)
+            kind, kind_confidence = "other", 0.5
+            explanation.append(
+                f"written in {language}: the day-one models read English only"
+                if foreign
+                else "no kind stands out"
+            )
+            unreadable = foreign
+        explanation.append(f"kind {kind} ({kind_confidence:.2f})")
+        if "kind" not in models.trained:
+            evidence = analysed.evidence[i]
+            if kind in evidence:
+                explanation.append(f"{kind} cues: " + ", ".join(evidence[kind][:4]))
+
+    # Topic.
+    topic, topic_confidence = _topic(i, p, predictions, models.taxonomy, explanation)
+
+    # Needs response and route.
+    urgent = [s for s in URGENT_SIGNALS if s in signals]
+    if not p.has_words:
+        needs = 0.02
+    elif "needs_response" in predictions:
+        row, classes = predictions["needs_response"][0][i], predictions["needs_response"][1]
+        needs = _prob(row, classes, "yes")
+    else:
+        needs = float(
+            sum(kind_row[j] * KIND_RESPONSE_PRIOR.get(k, 0.1) for j, k in enumerate(kind_classes))
+        )
+        if unreadable:
+            needs = 0.5
+        if context.private:
+            needs = min(1.0, needs + 0.1)
+    if urgent and kind not in ("spam",):
+        needs = max(needs, 0.8)
+        explanation.append("urgent: " + ", ".join(urgent))
+    route = KIND_ROUTES.get(kind, "none")
+    if urgent and route != "care" and kind != "spam":
+        route = "care"
+    if unreadable:
+        route = "care"
+
+    severity = _severity(
+        i, kind, sentiment, score, signals, predictions if p.has_words else {}, explanation
+    )
+
+    return TriageResult(
+        kind=kind,
+        kind_confidence=round(kind_confidence, 4),
+        needs_response=round(float(needs), 4),
+        route_to=route,
+        sentiment=sentiment,
+        sentiment_score=round(float(score), 4),
+        sentiment_confidence=round(sentiment_confidence, 4),
+        topic=topic,
+        topic_confidence=round(topic_confidence, 4),
+        language=language if p.has_words else UNDETERMINED,
+        language_confidence=round(language_confidence if p.has_words else 0.0, 4),
+        severity=severity,
+        signals=signals,
+        explanation=explanation,
+        model_versions=versions,
+    )
+
+
+def _prob(row: np.ndarray, classes: tuple[str, ...], label: str) -> float:
+    return float(row[classes.index(label)]) if label in classes else 0.0
+
+
+def _topic(
+    i: int,
+    p: Prepared,
+    predictions: Mapping[str, tuple[np.ndarray, tuple[str, ...]]],
+    taxonomy: Taxonomy,
+    explanation: list[str],
+) -> tuple[str | None, float]:
+    if "topic" in predictions and p.has_words:
+        row, classes = predictions["topic"][0][i], predictions["topic"][1]
+        best = int(row.argmax())
+        topic = classes[best]
+        explanation.append(f"topic {topic} by the trained model ({row[best]:.2f})")
+        return (None if topic == "none" else topic), float(row[best])
+    matches = taxonomy.match(p.body, p.prefixes) if p.has_words else {}
+    if not matches:
+        return None, 0.0
+    order = {t: n for n, t in enumerate(taxonomy.ids)}
+    topic = max(matches, key=lambda t: (len(matches[t]), -order[t]))
+    total = sum(len(v) for v in matches.values())
+    confidence = 0.4 + 0.5 * len(matches[topic]) / total
+    explanation.append(f"topic {topic}: " + ", ".join(matches[topic][:4]))
+    return topic, confidence
+
+
+def _severity(
+    i: int,
+    kind: str,
+    sentiment: str,
+    score: float,
+    signals: Mapping[str, list[str]],
+    predictions: Mapping[str, tuple[np.ndarray, tuple[str, ...]]],
+    explanation: list[str],
+) -> int:
+    """0 nothing to worry about .. 4 someone may be at risk."""
+    if "severity" in predictions:
+        row, classes = predictions["severity"][0][i], predictions["severity"][1]
+        try:
+            severity = int(classes[int(row.argmax())])
+        except ValueError:
+            severity = 0
+    else:
+        severity = 0
+        if sentiment == "negative" or kind == "complaint":
+            severity = 1
+        if score <= -0.6:
+            severity = 2
+        serious = [
+            s
+            for s in ("churn_threat", "outage", "repeat_contact", "vulnerable_customer")
+            if s in signals
+        ]
+        if serious:
+            severity = max(severity, 2) + (1 if len(serious) >= 2 else 0)
+        if "abuse" in signals or "shouting" in signals:
+            severity = min(3, severity + 1) if severity else 1
+        if "legal_threat" in signals:
+            severity = max(severity, 3)
+    if "safety" in signals:
+        severity = 4
+    severity = max(0, min(4, severity))
+    if severity:
+        explanation.append(f"severity {severity}")
+    return severity

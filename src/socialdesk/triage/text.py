@@ -1,0 +1,76 @@
+"""Cleaning a social post into what the classifiers read. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from socialdesk.triage.lexicon import word_prefixes
+
+# Texts longer than this are read from their beginning only: the point of a post is up front,
+# and it keeps a 100,000-character email from stalling a batch.
+MAX_CHARS = 2_000
+
+URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.I)
+MENTION_RE = re.compile(r"(?<!\w)@\w+")
+HASHTAG_RE = re.compile(r"(?<!\w)#(\w+)")
+WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+
+
+def _is_emoji(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        0x1F000 <= code <= 0x1FAFF
+        or 0x2600 <= code <= 0x27BF
+        or 0x2B00 <= code <= 0x2BFF
+        or code in (0x200D, 0xFE0F, 0x20E3)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A post as the classifiers see it."""
+
+    raw: str  # the text, cut to MAX_CHARS
+    body: str  # without URLs and mentions: what the author wrote themselves
+    words: tuple[str, ...]  # lower-cased words of the body
+    prefixes: frozenset[str]  # gate keys for lexicons (see lexicon.py)
+    letters: int
+    upper_letters: int
+    exclamations: int
+    emoji: int
+    urls: int
+    mentions: int
+    truncated: bool
+
+    @property
+    def has_words(self) -> bool:
+        return bool(self.words)
+
+
+def prepare(text: str | None) -> Prepared:
+    raw = text or ""
+    truncated = len(raw) > MAX_CHARS
+    if truncated:
+        raw = raw[:MAX_CHARS]
+    urls = len(URL_RE.findall(raw))
+    without_urls = URL_RE.sub(" ", raw)
+    mentions = len(MENTION_RE.findall(without_urls))
+    body = MENTION_RE.sub(" ", without_urls).strip()
+    words = tuple(w.lower() for w in WORD_RE.findall(HASHTAG_RE.sub(r"\1", body)))
+    letters = sum(map(str.isalpha, body))
+    emoji = 0 if body.isascii() else sum(map(_is_emoji, body))
+    upper = sum(map(str.isupper, body))
+    return Prepared(
+        raw=raw,
+        body=body,
+        words=words,
+        prefixes=word_prefixes(words),
+        letters=letters,
+        upper_letters=upper,
+        exclamations=body.count("!"),
+        emoji=emoji,
+        urls=urls,
+        mentions=mentions,
+        truncated=truncated,
+    )

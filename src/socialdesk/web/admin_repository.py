@@ -1,0 +1,73 @@
+"""All SQL of the admin screens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from socialdesk.channels.models import ChannelAccount
+from socialdesk.core.models import Workspace
+from socialdesk.routing.models import Team, TeamMember, User
+from socialdesk.web.models import WebSession
+
+
+def workspace(session: Session, workspace_id: int) -> Workspace | None:
+    return session.get(Workspace, workspace_id)
+
+
+def teams(session: Session, workspace_id: int) -> list[Team]:
+    return list(
+        session.scalars(select(Team).where(Team.workspace_id == workspace_id).order_by(Team.name))
+    )
+
+
+def user(session: Session, workspace_id: int, user_id: int) -> User | None:
+    return session.scalars(
+        select(User).where(User.workspace_id == workspace_id, User.id == user_id)
+    ).first()
+
+
+def users(session: Session, workspace_id: int) -> list[User]:
+    return list(
+        session.scalars(select(User).where(User.workspace_id == workspace_id).order_by(User.name))
+    )
+
+
+def memberships(session: Session, workspace_id: int) -> list[TeamMember]:
+    return list(
+        session.scalars(
+            select(TeamMember)
+            .join(Team, Team.id == TeamMember.team_id)
+            .where(Team.workspace_id == workspace_id)
+        )
+    )
+
+
+def set_memberships(session: Session, user_id: int, team_ids: Sequence[int]) -> None:
+    session.execute(delete(TeamMember).where(TeamMember.user_id == user_id))
+    session.add_all(TeamMember(team_id=t, user_id=user_id) for t in team_ids)
+    session.flush()
+
+
+def drop_sessions(session: Session, user_id: int) -> None:
+    session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
+
+def channel_accounts(session: Session, workspace_id: int) -> list[ChannelAccount]:
+    return list(
+        session.scalars(
+            select(ChannelAccount)
+            .where(ChannelAccount.workspace_id == workspace_id)
+            .order_by(ChannelAccount.channel, ChannelAccount.handle)
+        )
+    )
+
+
+def channel_account(session: Session, workspace_id: int, account_id: int) -> ChannelAccount | None:
+    return session.scalars(
+        select(ChannelAccount).where(
+            ChannelAccount.workspace_id == workspace_id, ChannelAccount.id == account_id
+        )
+    ).first()

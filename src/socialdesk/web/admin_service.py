@@ -1,0 +1,79 @@
+"""Workspace administration behind the admin screens: people, teams, channel accounts."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from socialdesk.core.errors import Conflict, InvalidInput, NotFound
+from socialdesk.routing.models import Role, Team, TeamKind, User
+from socialdesk.web import admin_repository as repo
+
+
+def rename_workspace(session: Session, workspace_id: int, name: str) -> None:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("a workspace name has 1 to 200 characters")
+    ws = repo.workspace(session, workspace_id)
+    if ws is None:
+        raise NotFound("workspace not found")
+    ws.name = name
+    session.flush()
+
+
+def create_team(session: Session, workspace_id: int, name: str, kind: str) -> Team:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("a team name has 1 to 100 characters")
+    if kind not in TeamKind.ALL:
+        raise InvalidInput(f"a team kind is one of {', '.join(TeamKind.ALL)}")
+    if any(t.name == name for t in repo.teams(session, workspace_id)):
+        raise Conflict(f"a team named {name!r} exists already")
+    team = Team(workspace_id=workspace_id, name=name, kind=kind, settings={})
+    session.add(team)
+    session.flush()
+    return team
+
+
+def update_user(
+    session: Session,
+    workspace_id: int,
+    user_id: int,
+    *,
+    acting_user_id: int,
+    role: str,
+    active: bool,
+    team_ids: list[int],
+) -> User:
+    user = repo.user(session, workspace_id, user_id)
+    if user is None:
+        raise NotFound("user not found")
+    if role not in Role.ALL:
+        raise InvalidInput(f"a role is one of {', '.join(Role.ALL)}")
+    if user.id == acting_user_id and (role != Role.ADMIN or not active):
+        raise Conflict("you cannot demote or disable yourself; ask another admin")
+    valid = {t.id for t in repo.teams(session, workspace_id)}
+    if not set(team_ids) <= valid:
+        raise NotFound("no such team in this workspace")
+    user.role = role
+    user.is_active = active
+    repo.set_memberships(session, user.id, sorted(set(team_ids)))
+    if not active:
+        repo.drop_sessions(session, user.id)
+    session.flush()
+    return user
+
+
+def toggle_channel_account(session: Session, workspace_id: int, account_id: int) -> None:
+    account = repo.channel_account(session, workspace_id, account_id)
+    if account is None:
+        raise NotFound("channel account not found")
+    account.active = not account.active
+    session.flush()
+
+
+def members(session: Session, workspace_id: int) -> dict[int, list[int]]:
+    """user id -> team ids."""
+    out: dict[int, list[int]] = {}
+    for m in repo.memberships(session, workspace_id):
+        out.setdefault(m.user_id, []).append(m.team_id)
+    return out

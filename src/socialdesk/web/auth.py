@@ -1,0 +1,191 @@
+"""Users, passwords, sign-in with rate limiting, and server-side sessions.
+
+Passwords are hashed with argon2id. A session cookie carries a random token; only its
+SHA-256 is stored, with a per-session CSRF token that every state-changing request must echo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from socialdesk.core.clock import Clock, utcnow
+from socialdesk.core.errors import Conflict, InvalidInput, PermissionDenied
+from socialdesk.routing.models import Role, User
+from socialdesk.web import repository as repo
+from socialdesk.web.models import LoginAttempt, WebSession
+
+SESSION_LIFETIME = timedelta(hours=12)
+# Limits per 15 minutes: a guessed account is protected even from many addresses, and one
+# address cannot sweep many accounts.
+RATE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_CLIENT = 20
+MIN_PASSWORD_LENGTH = 8
+
+_hasher = PasswordHasher()
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+# Compared against when the account does not exist, so timing does not reveal which exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+ROLE_RANK = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
+
+
+class LoginRejected(PermissionDenied):
+    pass
+
+
+class TooManyAttempts(PermissionDenied):
+    pass
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def has_role(user_role: str, required: str) -> bool:
+    """Roles are ordered: an admin may do what a supervisor may, a supervisor what an agent may."""
+    return ROLE_RANK.get(user_role, 0) >= ROLE_RANK[required]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def mention_handle(user: User) -> str:
+    """The name colleagues type after @ in a note: the local part of the e-mail address."""
+    return user.email.split("@", 1)[0].lower()
+
+
+def create_user(
+    session: Session,
+    workspace_id: int,
+    email: str,
+    name: str,
+    password: str,
+    role: str = Role.AGENT,
+) -> User:
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise InvalidInput(f"not an e-mail address: {email!r}")
+    if role not in Role.ALL:
+        raise InvalidInput(f"unknown role {role!r}; choose one of {', '.join(Role.ALL)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if not name.strip():
+        raise InvalidInput("the name is empty")
+    if repo.user_by_email(session, workspace_id, email) is not None:
+        raise Conflict(f"a user with e-mail {email} already exists in this workspace")
+    user = User(
+        workspace_id=workspace_id,
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password),
+        role=role,
+        is_active=True,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = hash_password(password)
+    session.flush()
+
+
+def authenticate(
+    session: Session,
+    *,
+    workspace_slug: str,
+    email: str,
+    password: str,
+    client: str,
+    clock: Clock = utcnow,
+) -> User:
+    """Check a sign-in; every attempt is recorded, and too many failures lock the door."""
+    now = clock()
+    email = email.strip().lower()
+    by_email, by_client = repo.failures_since(
+        session, email=email, client=client, since=now - RATE_WINDOW
+    )
+    if by_email >= MAX_FAILURES_PER_ACCOUNT or by_client >= MAX_FAILURES_PER_CLIENT:
+        raise TooManyAttempts("too many failed sign-in attempts; try again in 15 minutes")
+    workspace = repo.workspace_by_slug(session, workspace_slug)
+    user = None if workspace is None else repo.user_by_email(session, workspace.id, email)
+    if user is None:
+        _hasher.verify(_DUMMY_HASH, "not-a-real-password")
+        ok = False
+    else:
+        ok = user.is_active and verify_password(user.password_hash, password)
+    repo.record_attempt(
+        session,
+        LoginAttempt(
+            workspace_id=None if workspace is None else workspace.id,
+            email=email[:320],
+            client=client[:64],
+            success=ok,
+            attempted_at=now,
+        ),
+    )
+    if not ok or user is None:
+        raise LoginRejected("wrong workspace, e-mail or password")
+    return user
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    token: str
+    csrf_token: str
+    expires_at: datetime
+
+
+def start_session(session: Session, user: User, *, clock: Clock = utcnow) -> NewSession:
+    now = clock()
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    expires = now + SESSION_LIFETIME
+    repo.delete_expired_sessions(session, now)
+    repo.add_session(
+        session,
+        WebSession(
+            workspace_id=user.workspace_id,
+            user_id=user.id,
+            token_hash=token_hash(token),
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=expires,
+        ),
+    )
+    return NewSession(token=token, csrf_token=csrf, expires_at=expires)
+
+
+def resolve_session(
+    session: Session, token: str, *, clock: Clock = utcnow
+) -> tuple[WebSession, User] | None:
+    if not token:
+        return None
+    return repo.session_by_token_hash(session, token_hash(token), clock())
+
+
+def end_session(session: Session, token: str) -> None:
+    repo.delete_session(session, token_hash(token))
+    session.flush()

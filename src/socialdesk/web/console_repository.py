@@ -1,0 +1,264 @@
+"""All SQL behind the agent console's screens (inbox, conversation, customer 360)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from socialdesk.conversations.action_models import CaseEvent, Note, Snooze
+from socialdesk.conversations.models import Conversation, Direction, Message
+from socialdesk.core.models import Workspace
+from socialdesk.customers.models import Customer, Identity
+from socialdesk.routing.models import Task, TaskStatus, Team, TeamKind, TeamMember, User
+
+
+def my_teams(session: Session, workspace_id: int, user_id: int) -> list[Team]:
+    return list(
+        session.scalars(
+            select(Team)
+            .join(TeamMember, TeamMember.team_id == Team.id)
+            .where(Team.workspace_id == workspace_id, TeamMember.user_id == user_id)
+        )
+    )
+
+
+def teams(session: Session, workspace_id: int) -> list[Team]:
+    return list(
+        session.scalars(select(Team).where(Team.workspace_id == workspace_id).order_by(Team.name))
+    )
+
+
+def inbox_rows(
+    session: Session,
+    workspace_id: int,
+    *,
+    now: datetime,
+    assignee_id: int | None = None,
+    team_ids: Sequence[int] = (),
+    queues: Sequence[str] = (),
+    everything: bool = False,
+    limit: int = 200,
+) -> list[tuple[Task, Conversation, Customer | None]]:
+    """Active tasks, most valuable first; snoozed cases stay out until their time comes."""
+    snoozed = exists().where(
+        Snooze.workspace_id == workspace_id,
+        Snooze.conversation_id == Task.conversation_id,
+        Snooze.until > now,
+    )
+    query = (
+        select(Task, Conversation, Customer)
+        .join(Conversation, Conversation.id == Task.conversation_id)
+        .outerjoin(Customer, Customer.id == Conversation.customer_id)
+        .where(
+            Task.workspace_id == workspace_id,
+            Task.status.in_(TaskStatus.ACTIVE),
+            ~snoozed,
+        )
+    )
+    if not everything:
+        scope = []
+        if assignee_id is not None:
+            scope.append(Task.assignee_id == assignee_id)
+        unassigned = Task.assignee_id.is_(None)
+        if team_ids:
+            scope.append(and_(unassigned, Task.team_id.in_(team_ids)))
+        if queues:
+            scope.append(and_(unassigned, Task.team_id.is_(None), Task.queue.in_(queues)))
+        if not scope:
+            return []
+        query = query.where(or_(*scope))
+    query = query.order_by(
+        Task.priority.desc(), Task.value_score.desc(), Task.waiting_since, Task.id
+    ).limit(limit)
+    return [(r[0], r[1], r[2]) for r in session.execute(query).all()]
+
+
+def latest_inbound(
+    session: Session, workspace_id: int, conversation_ids: Sequence[int]
+) -> dict[int, tuple[Message, Identity | None]]:
+    if not conversation_ids:
+        return {}
+    newest = (
+        select(Message.conversation_id, func.max(Message.id).label("mid"))
+        .where(
+            Message.workspace_id == workspace_id,
+            Message.conversation_id.in_(conversation_ids),
+            Message.direction == Direction.INBOUND,
+        )
+        .group_by(Message.conversation_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Message, Identity)
+        .join(newest, newest.c.mid == Message.id)
+        .outerjoin(Identity, Identity.id == Message.author_identity_id)
+    ).all()
+    return {r[0].conversation_id: (r[0], r[1]) for r in rows}
+
+
+def conversation(session: Session, workspace_id: int, conversation_id: int) -> Conversation | None:
+    return session.scalars(
+        select(Conversation).where(
+            Conversation.workspace_id == workspace_id, Conversation.id == conversation_id
+        )
+    ).first()
+
+
+def messages_of(
+    session: Session, workspace_id: int, conversation_id: int
+) -> list[tuple[Message, Identity | None]]:
+    rows = session.execute(
+        select(Message, Identity)
+        .outerjoin(Identity, Identity.id == Message.author_identity_id)
+        .where(Message.workspace_id == workspace_id, Message.conversation_id == conversation_id)
+        .order_by(Message.created_at, Message.id)
+    ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def task_of(session: Session, workspace_id: int, conversation_id: int) -> Task | None:
+    return session.scalars(
+        select(Task).where(
+            Task.workspace_id == workspace_id, Task.conversation_id == conversation_id
+        )
+    ).first()
+
+
+def customer(session: Session, workspace_id: int, customer_id: int) -> Customer | None:
+    return session.scalars(
+        select(Customer).where(Customer.workspace_id == workspace_id, Customer.id == customer_id)
+    ).first()
+
+
+def identities_of(session: Session, workspace_id: int, customer_id: int) -> list[Identity]:
+    return list(
+        session.scalars(
+            select(Identity)
+            .where(Identity.workspace_id == workspace_id, Identity.customer_id == customer_id)
+            .order_by(Identity.channel, Identity.handle)
+        )
+    )
+
+
+def conversations_of(
+    session: Session, workspace_id: int, customer_id: int, limit: int = 20
+) -> list[Conversation]:
+    return list(
+        session.scalars(
+            select(Conversation)
+            .where(
+                Conversation.workspace_id == workspace_id, Conversation.customer_id == customer_id
+            )
+            .order_by(Conversation.last_message_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def recent_messages_by(
+    session: Session, workspace_id: int, identity_ids: Sequence[int], limit: int = 30
+) -> list[Message]:
+    if not identity_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.workspace_id == workspace_id,
+                Message.author_identity_id.in_(identity_ids),
+            )
+            .order_by(Message.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def users(session: Session, workspace_id: int) -> dict[int, User]:
+    return {u.id: u for u in session.scalars(select(User).where(User.workspace_id == workspace_id))}
+
+
+def notes_and_events(
+    session: Session, workspace_id: int, conversation_id: int
+) -> tuple[list[Note], list[CaseEvent]]:
+    notes = list(
+        session.scalars(
+            select(Note)
+            .where(Note.workspace_id == workspace_id, Note.conversation_id == conversation_id)
+            .order_by(Note.created_at, Note.id)
+        )
+    )
+    events = list(
+        session.scalars(
+            select(CaseEvent)
+            .where(
+                CaseEvent.workspace_id == workspace_id,
+                CaseEvent.conversation_id == conversation_id,
+            )
+            .order_by(CaseEvent.created_at, CaseEvent.id)
+        )
+    )
+    return notes, events
+
+
+def change_marker(session: Session, workspace_id: int) -> tuple[object, ...]:
+    """A cheap fingerprint of what the live screens show; it changes when any of it changes."""
+    task_part = session.execute(
+        select(func.count(), func.max(Task.updated_at), func.max(Task.id)).where(
+            Task.workspace_id == workspace_id
+        )
+    ).one()
+    message_part = session.scalar(
+        select(func.max(Message.id)).where(Message.workspace_id == workspace_id)
+    )
+    event_part = session.scalar(
+        select(func.max(CaseEvent.id)).where(CaseEvent.workspace_id == workspace_id)
+    )
+    return (*tuple(task_part), message_part, event_part)
+
+
+def default_queue() -> str:
+    return TeamKind.CARE
+
+
+def active_task_ids(session: Session, workspace_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(Task.id).where(
+                Task.workspace_id == workspace_id, Task.status.in_(TaskStatus.ACTIVE)
+            )
+        )
+    )
+
+
+def workspace(session: Session, workspace_id: int) -> Workspace | None:
+    return session.get(Workspace, workspace_id)
+
+
+def triage_rows(
+    session: Session, model: Any, workspace_id: int, message_ids: Sequence[int]
+) -> list[Any]:
+    """Rows of triage's result table (passed in: triage may not be installed)."""
+    return list(
+        session.scalars(
+            select(model)
+            .join(Message, Message.id == model.message_id)
+            .where(Message.workspace_id == workspace_id, model.message_id.in_(list(message_ids)))
+        )
+    )
+
+
+def recent_triage(
+    session: Session, model: Any, workspace_id: int, since: datetime, limit: int = 20_000
+) -> list[tuple[Any, datetime]]:
+    rows = session.execute(
+        select(model, Message.created_at)
+        .join(Message, Message.id == model.message_id)
+        .where(Message.workspace_id == workspace_id, Message.created_at >= since)
+        .order_by(Message.created_at.desc())
+        .limit(limit)
+    ).all()
+    return [(r[0], r[1]) for r in rows]

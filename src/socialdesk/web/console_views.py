@@ -1,0 +1,284 @@
+"""Read models of the agent console: what each screen shows, gathered from the repositories."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from socialdesk.conversations.action_models import CaseEvent, Note
+from socialdesk.conversations.models import Conversation, Direction, Message
+from socialdesk.core.clock import as_utc
+from socialdesk.core.errors import NotFound
+from socialdesk.customers.models import Customer, Identity
+from socialdesk.routing.models import Task, Team, TeamKind, User
+from socialdesk.web import console_repository as repo
+from socialdesk.web import integrations
+from socialdesk.web.integrations import TriageView
+
+WARN_FRACTION = 0.75
+FIRST_LINE_CHARS = 240
+_MENTION = re.compile(r"(?<![\w@])@(\w{1,50})")
+
+
+def sla_state(
+    waiting_since: datetime,
+    due_at: datetime | None,
+    now: datetime,
+    warn_fraction: float = WARN_FRACTION,
+) -> str:
+    """none (no target), ok, warn (past the warning share of the target) or breach."""
+    if due_at is None:
+        return "none"
+    start, due = as_utc(waiting_since), as_utc(due_at)
+    if now >= due:
+        return "breach"
+    total = (due - start).total_seconds()
+    if total > 0 and (now - start).total_seconds() >= warn_fraction * total:
+        return "warn"
+    return "ok"
+
+
+def first_line(text: str, limit: int = FIRST_LINE_CHARS) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            line = line.strip()
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return ""
+
+
+def breakdown_rows(breakdown: dict[str, Any]) -> list[tuple[str, float]]:
+    """Each factor's contribution to the value score, largest first, whatever its shape."""
+    rows: list[tuple[str, float]] = []
+    factors = breakdown.get("factors", breakdown)
+    if not isinstance(factors, dict):
+        return rows
+    for name, value in factors.items():
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int | float):
+            rows.append((str(name), float(value)))
+        elif isinstance(value, dict):
+            for key in ("contribution", "points", "value", "score"):
+                inner = value.get(key)
+                if isinstance(inner, int | float) and not isinstance(inner, bool):
+                    rows.append((str(name), float(inner)))
+                    break
+    rows.sort(key=lambda r: -abs(r[1]))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    task: Task
+    conversation: Conversation
+    customer: Customer | None
+    message: Message | None
+    author: Identity | None
+    triage: TriageView | None
+    sla: str
+    first_line: str
+    assignee: User | None
+
+    @property
+    def customer_label(self) -> str:
+        if self.customer and self.customer.display_name:
+            return self.customer.display_name
+        if self.author:
+            return self.author.display_name or self.author.handle or self.author.external_id
+        return "unknown"
+
+
+def inbox(session: Session, viewer: User, *, scope: str, now: datetime) -> list[InboxItem]:
+    ws = viewer.workspace_id
+    if scope == "all":
+        rows = repo.inbox_rows(session, ws, now=now, everything=True)
+    elif scope == "mine":
+        rows = repo.inbox_rows(session, ws, now=now, assignee_id=viewer.id)
+    else:
+        teams = repo.my_teams(session, ws, viewer.id)
+        queues = sorted({t.kind for t in teams}) or [TeamKind.CARE]
+        rows = repo.inbox_rows(
+            session,
+            ws,
+            now=now,
+            assignee_id=viewer.id,
+            team_ids=[t.id for t in teams],
+            queues=queues,
+        )
+    warn = integrations.warning_fraction(session, ws)
+    latest = repo.latest_inbound(session, ws, [c.id for _, c, _ in rows])
+    triage = integrations.triage_for_messages(session, ws, [m.id for m, _ in latest.values()])
+    people = repo.users(session, ws)
+    items = []
+    for task, conv, customer in rows:
+        message, author = latest.get(conv.id, (None, None))
+        items.append(
+            InboxItem(
+                task=task,
+                conversation=conv,
+                customer=customer,
+                message=message,
+                author=author,
+                triage=None if message is None else triage.get(message.id),
+                sla=sla_state(task.waiting_since, task.due_at, now, warn),
+                first_line=first_line(message.text if message else conv.subject),
+                assignee=people.get(task.assignee_id) if task.assignee_id else None,
+            )
+        )
+    return items
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # inbound, outbound, note, event
+    message: Message | None = None
+    author: Identity | None = None
+    note: Note | None = None
+    event: CaseEvent | None = None
+    user: User | None = None
+    triage: TriageView | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerPanel:
+    customer: Customer
+    identities: list[Identity]
+    past_cases: list[Conversation]
+    recent: list[Message]
+    mentions: list[tuple[str, int]]
+    sentiment: list[tuple[datetime, float]]
+    stance: str  # advocate, detractor, neutral or unknown
+
+    @property
+    def followers(self) -> int:
+        return sum(i.followers for i in self.identities)
+
+    @property
+    def verified(self) -> bool:
+        return any(i.verified for i in self.identities)
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    conversation: Conversation
+    task: Task | None
+    timeline: list[TimelineEntry]
+    customer: CustomerPanel | None
+    last_inbound: Message | None
+    last_triage: TriageView | None
+    breakdown: list[tuple[str, float]]
+    sla: str
+    assignee: User | None
+    colleagues: list[User]
+    teams: list[Team]
+    channels: list[str] = field(default_factory=list)
+
+
+def mentioned_handles(texts: list[str]) -> list[tuple[str, int]]:
+    """Who a customer talks about or with: @handles in their posts, most frequent first."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update({m.lower() for m in _MENTION.findall(text)})
+    return counts.most_common(10)
+
+
+def stance(customer: Customer, sentiment: list[tuple[datetime, float]]) -> str:
+    declared = str(customer.crm_fields.get("stance", "")).lower()
+    if declared in ("advocate", "detractor"):
+        return declared
+    if len(sentiment) < 3:
+        return "unknown"
+    mean = sum(v for _, v in sentiment) / len(sentiment)
+    return "advocate" if mean > 0.3 else "detractor" if mean < -0.3 else "neutral"
+
+
+def customer_panel(session: Session, workspace_id: int, customer_id: int) -> CustomerPanel:
+    customer = repo.customer(session, workspace_id, customer_id)
+    if customer is None:
+        raise NotFound("customer not found")
+    identities = repo.identities_of(session, workspace_id, customer_id)
+    recent = repo.recent_messages_by(session, workspace_id, [i.id for i in identities])
+    triage = integrations.triage_for_messages(session, workspace_id, [m.id for m in recent])
+    sentiment = sorted(
+        (m.created_at, t.compound)
+        for m in recent
+        if (t := triage.get(m.id)) is not None and t.compound is not None
+    )
+    return CustomerPanel(
+        customer=customer,
+        identities=identities,
+        past_cases=repo.conversations_of(session, workspace_id, customer_id),
+        recent=recent[:10],
+        mentions=mentioned_handles([m.text for m in recent]),
+        sentiment=sentiment,
+        stance=stance(customer, sentiment),
+    )
+
+
+def conversation_view(
+    session: Session, workspace_id: int, conversation_id: int, *, now: datetime
+) -> ConversationView:
+    conv = repo.conversation(session, workspace_id, conversation_id)
+    if conv is None:
+        raise NotFound(f"conversation {conversation_id} not found")
+    messages = repo.messages_of(session, workspace_id, conversation_id)
+    notes, events = repo.notes_and_events(session, workspace_id, conversation_id)
+    people = repo.users(session, workspace_id)
+    triage = integrations.triage_for_messages(session, workspace_id, [m.id for m, _ in messages])
+    timeline = [
+        TimelineEntry(
+            at=m.created_at,
+            kind=m.direction,
+            message=m,
+            author=a,
+            triage=triage.get(m.id),
+        )
+        for m, a in messages
+    ]
+    timeline += [
+        TimelineEntry(at=n.created_at, kind="note", note=n, user=people.get(n.author_user_id))
+        for n in notes
+    ]
+    timeline += [
+        TimelineEntry(
+            at=e.created_at,
+            kind="event",
+            event=e,
+            user=people.get(e.actor_user_id) if e.actor_user_id else None,
+        )
+        for e in events
+        if e.kind != "note"
+    ]
+    timeline.sort(key=lambda t: (as_utc(t.at), 0 if t.kind in Direction.ALL else 1))
+    task = repo.task_of(session, workspace_id, conversation_id)
+    inbound = [m for m, _ in messages if m.direction == Direction.INBOUND]
+    last = inbound[-1] if inbound else None
+    return ConversationView(
+        conversation=conv,
+        task=task,
+        timeline=timeline,
+        customer=None
+        if conv.customer_id is None
+        else customer_panel(session, workspace_id, conv.customer_id),
+        last_inbound=last,
+        last_triage=None if last is None else triage.get(last.id),
+        breakdown=breakdown_rows(task.value_breakdown) if task else [],
+        sla="none"
+        if task is None
+        else sla_state(
+            task.waiting_since,
+            task.due_at,
+            now,
+            integrations.warning_fraction(session, workspace_id),
+        ),
+        assignee=people.get(task.assignee_id) if task and task.assignee_id else None,
+        colleagues=sorted((u for u in people.values() if u.is_active), key=lambda u: u.name),
+        teams=repo.teams(session, workspace_id),
+        channels=sorted({m.channel for m, _ in messages}),
+    )

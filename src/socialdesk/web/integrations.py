@@ -1,0 +1,491 @@
+"""Where the console meets triage, routing/priority and channels.
+
+Channels (replies, shifts) and routing (assignment, presence, skills, value weights, SLA
+policies) are called directly. Triage results are read from ``socialdesk.triage.models``
+when that table exists, so the badges light up as soon as triage stores its results.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from socialdesk.channels.limits import limits_for
+from socialdesk.conversations import actions, replies, shift
+from socialdesk.conversations.models import Message
+from socialdesk.core.clock import Clock, utcnow
+from socialdesk.core.errors import Conflict, InvalidInput, NotFound
+from socialdesk.priority import service as priority
+from socialdesk.priority.scoring import FACTORS
+from socialdesk.routing import service as routing
+from socialdesk.routing.models import User
+from socialdesk.web import console_repository as repo
+
+SENTIMENT_WINDOW = timedelta(hours=24)
+
+
+class PartMissing(InvalidInput):
+    """The action needs a part of the product that this installation does not have yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class TriageView:
+    kind: str | None = None
+    sentiment: str | None = None
+    compound: float | None = None
+    topic: str | None = None
+    language: str | None = None
+    severity: int | None = None
+    route_to: str | None = None
+    needs_response: float | None = None
+    confidence: float | None = None
+    signals: tuple[str, ...] = ()
+    explanation: tuple[str, ...] = ()
+
+
+# -- triage ------------------------------------------------------------------------------
+
+
+def _triage_model() -> Any | None:
+    try:
+        model = importlib.import_module("socialdesk.triage.models").TriageResult
+    except (ImportError, AttributeError):
+        return None
+    return model if hasattr(model, "message_id") else None
+
+
+def _first(row: Any, *names: str) -> Any:
+    for name in names:
+        value = getattr(row, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def _as_float(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _view(row: Any) -> TriageView:
+    compound = _as_float(_first(row, "sentiment_score", "compound"))
+    label = _first(row, "sentiment", "sentiment_label")
+    if not isinstance(label, str):
+        compound = compound if compound is not None else _as_float(label)
+        label = (
+            None
+            if compound is None
+            else "negative"
+            if compound < -0.05
+            else "positive"
+            if compound > 0.05
+            else "neutral"
+        )
+    raw_signals = _first(row, "signals") or {}
+    signals = (
+        tuple(sorted(raw_signals))
+        if isinstance(raw_signals, dict)
+        else tuple(str(s) for s in raw_signals)
+    )
+    explanation = _first(row, "explanation") or ()
+    severity = _first(row, "severity")
+    return TriageView(
+        kind=_first(row, "kind", "label"),
+        sentiment=label,
+        compound=compound,
+        topic=_first(row, "topic"),
+        language=_first(row, "language", "lang"),
+        severity=None if severity is None else int(severity),
+        route_to=_first(row, "route_to"),
+        needs_response=_as_float(_first(row, "needs_response")),
+        confidence=_as_float(_first(row, "kind_confidence", "confidence")),
+        signals=signals,
+        explanation=tuple(str(e) for e in explanation)
+        if isinstance(explanation, list | tuple)
+        else (str(explanation),),
+    )
+
+
+def triage_for_messages(
+    session: Session, workspace_id: int, message_ids: Sequence[int]
+) -> dict[int, TriageView]:
+    model = _triage_model()
+    if model is None or not message_ids:
+        return {}
+    rows = repo.triage_rows(session, model, workspace_id, message_ids)
+    return {int(r.message_id): _view(r) for r in rows}
+
+
+def sentiment_rows(
+    session: Session, workspace_id: int, now: datetime
+) -> list[tuple[datetime, float]]:
+    model = _triage_model()
+    if model is None:
+        return []
+    out = []
+    for row, at in repo.recent_triage(session, model, workspace_id, now - SENTIMENT_WINDOW):
+        compound = _view(row).compound
+        if compound is not None:
+            out.append((at, compound))
+    return out
+
+
+def topic_counts(session: Session, workspace_id: int, now: datetime) -> list[tuple[str, int]]:
+    model = _triage_model()
+    if model is None:
+        return []
+    counts = Counter(
+        topic
+        for row, _ in repo.recent_triage(session, model, workspace_id, now - SENTIMENT_WINDOW)
+        if (topic := _view(row).topic)
+    )
+    return counts.most_common(8)
+
+
+def relabel(
+    session: Session,
+    *,
+    workspace_id: int,
+    conversation_id: int,
+    message_id: int,
+    actor: User,
+    kind: str | None,
+    topic: str | None,
+    sentiment: str | None,
+    verdict: str | None,
+    clock: Clock = utcnow,
+) -> None:
+    """Store an agent's correction (it is the label the next training run learns from)."""
+    message = session.get(Message, message_id)
+    if (
+        message is None
+        or message.workspace_id != workspace_id
+        or message.conversation_id != conversation_id
+    ):
+        raise NotFound("no such message in this case")
+    if not any((kind, topic, sentiment, verdict)):
+        raise InvalidInput("choose at least one label to correct")
+    if sentiment and sentiment not in ("negative", "neutral", "positive"):
+        raise InvalidInput("sentiment is negative, neutral or positive")
+    if verdict and verdict not in ("noise", "marketing"):
+        raise InvalidInput("the verdict is noise or marketing")
+    labels = {
+        k: v
+        for k, v in (
+            ("kind", kind),
+            ("topic", topic),
+            ("sentiment", sentiment),
+            ("verdict", verdict),
+        )
+        if v
+    }
+    actions.record_event(
+        session,
+        workspace_id=workspace_id,
+        conversation_id=conversation_id,
+        actor=actor,
+        kind="relabel",
+        clock=clock,
+        message_id=message_id,
+        **labels,
+    )
+    forward = _triage_corrections()
+    if forward is not None:
+        forward(
+            session,
+            workspace_id=workspace_id,
+            message_id=message_id,
+            user_id=actor.id,
+            **labels,
+        )
+
+
+def _triage_corrections() -> Any | None:
+    try:
+        module = importlib.import_module("socialdesk.triage.corrections")
+    except ImportError:
+        return None
+    return getattr(module, "record_correction", None)
+
+
+def taxonomy(session: Session, workspace_id: int) -> list[str] | None:
+    try:
+        module = importlib.import_module("socialdesk.triage.taxonomies")
+    except ImportError:
+        return None
+    ws = repo.workspace(session, workspace_id)
+    tax = module.taxonomy_from_settings(ws.settings if ws else {})
+    return [f"{t.id} — {t.description}" for t in tax.topics]
+
+
+# -- routing and priority ------------------------------------------------------------------
+
+
+def presence_of(session: Session, workspace_id: int) -> dict[int, str]:
+    return {u.id: u.presence for u in repo.users(session, workspace_id).values()}
+
+
+def capacity_of(session: Session, workspace_id: int) -> dict[int, int]:
+    return {
+        u.id: sum(int(v) for v in (u.capacity or {}).values())
+        for u in repo.users(session, workspace_id).values()
+    }
+
+
+def set_presence(
+    session: Session, workspace_id: int, user: User, presence: str, clock: Clock = utcnow
+) -> None:
+    routing.set_presence(session, workspace_id, user.id, presence, clock())
+
+
+def _task_id(session: Session, workspace_id: int, conversation_id: int) -> int:
+    task = repo.task_of(session, workspace_id, conversation_id)
+    if task is None:
+        raise Conflict("this case has no work to take")
+    return task.id
+
+
+def assign_to_me(
+    session: Session,
+    *,
+    workspace_id: int,
+    conversation_id: int,
+    actor: User,
+    clock: Clock = utcnow,
+) -> None:
+    task_id = _task_id(session, workspace_id, conversation_id)
+    task = repo.task_of(session, workspace_id, conversation_id)
+    if task is not None and task.assignee_id is not None and task.assignee_id != actor.id:
+        holder = repo.users(session, workspace_id).get(task.assignee_id)
+        raise Conflict(f"already taken by {holder.name if holder else 'a colleague'}")
+    routing.assign_to_me(session, workspace_id, task_id, actor.id, clock())
+    actions.record_event(
+        session,
+        workspace_id=workspace_id,
+        conversation_id=conversation_id,
+        actor=actor,
+        kind="assigned",
+        clock=clock,
+        to_user_id=actor.id,
+    )
+
+
+def transfer(
+    session: Session,
+    *,
+    workspace_id: int,
+    conversation_id: int,
+    actor: User,
+    to_user_id: int | None,
+    to_team_id: int | None,
+    clock: Clock = utcnow,
+) -> None:
+    task_id = _task_id(session, workspace_id, conversation_id)
+    if to_user_id is not None:
+        routing.transfer_to_user(session, workspace_id, task_id, to_user_id, clock())
+    elif to_team_id is not None:
+        routing.transfer_to_team(session, workspace_id, task_id, to_team_id, clock())
+    else:
+        raise InvalidInput("transfer to a person or a team")
+    actions.record_event(
+        session,
+        workspace_id=workspace_id,
+        conversation_id=conversation_id,
+        actor=actor,
+        kind="transferred",
+        clock=clock,
+        to_user_id=to_user_id,
+        to_team_id=to_team_id,
+    )
+
+
+def agent_settings(session: Session, workspace_id: int) -> dict[int, dict[str, str]]:
+    """Per agent: skills and capacity as routing keeps them, as editable text."""
+    return {
+        u.id: {
+            "languages": ", ".join(u.languages or []),
+            "topics": ", ".join(u.topics or []),
+            "tiers": ", ".join(u.tiers or []),
+            "capacity": ", ".join(f"{k}={v}" for k, v in sorted((u.capacity or {}).items())),
+        }
+        for u in repo.users(session, workspace_id).values()
+    }
+
+
+def _words(value: object) -> list[str]:
+    return [w.strip() for w in str(value or "").split(",") if w.strip()]
+
+
+def save_agent_settings(session: Session, workspace_id: int, user_id: int, form: FormData) -> None:
+    capacity: dict[str, int] = {}
+    for item in _words(form.get("routing_capacity")):
+        channel, _, slots = item.partition("=")
+        if not slots.strip().isdigit():
+            raise InvalidInput(f"capacity is written channel=slots, e.g. x=3 (got {item!r})")
+        capacity[channel.strip().lower()] = int(slots)
+    routing.set_skills(
+        session,
+        workspace_id,
+        user_id,
+        languages=_words(form.get("routing_languages")),
+        topics=_words(form.get("routing_topics")),
+        tiers=_words(form.get("routing_tiers")),
+        capacity=capacity,
+    )
+
+
+def value_weights(session: Session, workspace_id: int) -> dict[str, float] | None:
+    return priority.load_policies(session, workspace_id).value.weights.as_dict()
+
+
+def save_value_weights(
+    session: Session, workspace_id: int, form: FormData, clock: Clock = utcnow
+) -> None:
+    """Store new weights and re-score the open work at once, so the lists re-sort."""
+    weights: dict[str, float] = {}
+    for name in FACTORS:
+        raw = form.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            weights[name] = float(str(raw))
+        except ValueError:
+            raise InvalidInput(f"the weight of {name} must be a number") from None
+    current = priority.load_policies(session, workspace_id).value.to_dict()
+    current["weights"] = {**current["weights"], **weights}
+    priority.update_policies(session, workspace_id, value=current)
+    active = repo.active_task_ids(session, workspace_id)
+    priority.score_tasks(session, workspace_id, active, clock())
+
+
+def sla_policies(session: Session, workspace_id: int) -> list[dict[str, str]] | None:
+    sla = priority.load_policies(session, workspace_id).sla.to_dict()
+    rows = [
+        {
+            "channel": str(r["channel"] or "any"),
+            "kind": str(r["kind"] or "any"),
+            "min priority": str(r["min_priority"] if r["min_priority"] is not None else "–"),
+            "first response": f"{r['first_response_minutes']:g} min",
+            "next response": f"{r['next_response_minutes']:g} min",
+        }
+        for r in sla["rules"]
+    ]
+    rows.append(
+        {
+            "channel": "default",
+            "kind": "any",
+            "min priority": "–",
+            "first response": f"{sla['default_first_response_minutes']:g} min",
+            "next response": f"{sla['default_next_response_minutes']:g} min",
+        }
+    )
+    return rows
+
+
+def warning_fraction(session: Session, workspace_id: int) -> float:
+    fractions = priority.load_policies(session, workspace_id).sla.warning_fractions
+    return float(min(fractions)) if fractions else 0.75
+
+
+# -- channels ------------------------------------------------------------------------------
+
+
+def replies_available() -> bool:
+    return True
+
+
+def channel_limit(channel: str, visibility: str = "public") -> int:
+    try:
+        return limits_for(channel, visibility).max_length
+    except InvalidInput:
+        return 10_000
+
+
+def send_reply(
+    session: Session,
+    *,
+    workspace_id: int,
+    conversation_id: int,
+    author_user_id: int,
+    text: str,
+    visibility: str,
+    kb_article_url: str | None,
+    clock: Clock = utcnow,
+) -> None:
+    if not text.strip():
+        raise InvalidInput("the reply is empty")
+    replies.send_reply(
+        session,
+        workspace_id=workspace_id,
+        conversation_id=conversation_id,
+        author_user_id=author_user_id,
+        text=text,
+        visibility=visibility,
+        kb_article_url=kb_article_url,
+        clock=clock,
+    )
+
+
+def channel_shift(
+    session: Session,
+    *,
+    workspace_id: int,
+    conversation_id: int,
+    actor: User,
+    action: str,
+    reason: str,
+    detail: str,
+    message: str = "",
+    callback_at: datetime | None = None,
+    clock: Clock = utcnow,
+) -> None:
+    common: dict[str, Any] = {
+        "workspace_id": workspace_id,
+        "conversation_id": conversation_id,
+        "author_user_id": actor.id,
+        "reason": reason,
+        "clock": clock,
+    }
+    if action == "dm":
+        shift.invite_to_dm(session, text=message or None, **common)
+    elif action == "email":
+        if not detail.strip():
+            raise InvalidInput("give the customer's e-mail address")
+        shift.move_to_email(
+            session,
+            email=detail.strip(),
+            text=message or "Hello, we continue here by e-mail as promised.",
+            **common,
+        )
+    elif action == "callback":
+        start = callback_at or clock() + timedelta(hours=1)
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=UTC)
+        shift.schedule_callback(
+            session,
+            phone=detail,
+            window_start=start,
+            window_end=start + timedelta(hours=2),
+            notice=message or None,
+            **common,
+        )
+    else:
+        raise InvalidInput("choose DM, e-mail or callback")
+    actions.record_event(
+        session,
+        workspace_id=workspace_id,
+        conversation_id=conversation_id,
+        actor=actor,
+        kind=f"shift to {action}",
+        clock=clock,
+        reason=reason,
+    )

@@ -1,0 +1,77 @@
+"""Live updates to browsers over server-sent events.
+
+The stream tells the page *that* something changed; the page then fetches the fresh,
+server-rendered fragment. Changes are noticed two ways: actions in this process poke the
+hub at once, and a cheap fingerprint query catches what other processes (workers, other web
+processes) committed, so the same code works embedded and at scale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+
+from fastapi import Request
+
+POLL_SECONDS = 1.0
+HEARTBEAT_SECONDS = 15.0
+
+
+class LiveHub:
+    """A version counter per workspace, safe to bump from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._versions: dict[int, int] = {}
+
+    def notify(self, workspace_id: int) -> None:
+        with self._lock:
+            self._versions[workspace_id] = self._versions.get(workspace_id, 0) + 1
+
+    def version(self, workspace_id: int) -> int:
+        with self._lock:
+            return self._versions.get(workspace_id, 0)
+
+    def after_commit_hook(self, workspace_id: int, task_ids: Sequence[int]) -> None:
+        """Fits the pipeline's after-commit seam: new or reopened work wakes the screens."""
+        self.notify(workspace_id)
+
+
+def sse_frame(event: str, data: dict[str, object]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+async def stream(
+    request: Request,
+    hub: LiveHub,
+    workspace_id: int,
+    fingerprint: Callable[[], object],
+    *,
+    poll_seconds: float = POLL_SECONDS,
+    max_seconds: float | None = None,
+) -> AsyncIterator[str]:
+    """Yield ``changed`` events while the browser listens; comments keep proxies from idling."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    last_marker = await asyncio.to_thread(fingerprint)
+    last_version = hub.version(workspace_id)
+    last_beat = started
+    yield "retry: 2000\n\n"
+    yield sse_frame("hello", {"version": last_version})
+    while True:
+        if await request.is_disconnected():
+            return
+        now = loop.time()
+        if max_seconds is not None and now - started > max_seconds:
+            return
+        version = hub.version(workspace_id)
+        marker = await asyncio.to_thread(fingerprint)
+        if version != last_version or marker != last_marker:
+            last_version, last_marker = version, marker
+            yield sse_frame("changed", {"version": version})
+        elif now - last_beat > HEARTBEAT_SECONDS:
+            last_beat = now
+            yield ": keep-alive\n\n"
+        await asyncio.sleep(poll_seconds)

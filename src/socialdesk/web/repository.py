@@ -1,0 +1,94 @@
+"""All SQL of the web console's own tables (sessions, login attempts) and of user look-ups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from socialdesk.core.models import Workspace
+from socialdesk.routing.models import User
+from socialdesk.web.models import LoginAttempt, WebSession
+
+
+def workspace_by_slug(session: Session, slug: str) -> Workspace | None:
+    return session.scalars(select(Workspace).where(Workspace.slug == slug)).first()
+
+
+def user_by_email(session: Session, workspace_id: int, email: str) -> User | None:
+    return session.scalars(
+        select(User).where(User.workspace_id == workspace_id, User.email == email)
+    ).first()
+
+
+def user_by_id(session: Session, workspace_id: int, user_id: int) -> User | None:
+    return session.scalars(
+        select(User).where(User.workspace_id == workspace_id, User.id == user_id)
+    ).first()
+
+
+def list_users(session: Session, workspace_id: int) -> list[User]:
+    return list(
+        session.scalars(select(User).where(User.workspace_id == workspace_id).order_by(User.name))
+    )
+
+
+def add_session(session: Session, web_session: WebSession) -> WebSession:
+    session.add(web_session)
+    session.flush()
+    return web_session
+
+
+def session_by_token_hash(
+    session: Session, token_hash: str, now: datetime
+) -> tuple[WebSession, User] | None:
+    row = session.execute(
+        select(WebSession, User)
+        .join(User, User.id == WebSession.user_id)
+        .where(
+            WebSession.token_hash == token_hash,
+            WebSession.expires_at > now,
+            User.is_active.is_(True),
+            User.workspace_id == WebSession.workspace_id,
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def delete_session(session: Session, token_hash: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.token_hash == token_hash))
+
+
+def delete_expired_sessions(session: Session, now: datetime) -> None:
+    session.execute(delete(WebSession).where(WebSession.expires_at <= now))
+
+
+def record_attempt(session: Session, attempt: LoginAttempt) -> None:
+    session.add(attempt)
+    session.flush()
+
+
+def failures_since(
+    session: Session, *, email: str, client: str, since: datetime
+) -> tuple[int, int]:
+    """Failed attempts since a time: (for this account name, from this client address)."""
+    by_email = session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.email == email,
+            LoginAttempt.success.is_(False),
+            LoginAttempt.attempted_at >= since,
+        )
+    )
+    by_client = session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.client == client,
+            LoginAttempt.success.is_(False),
+            LoginAttempt.attempted_at >= since,
+        )
+    )
+    return int(by_email or 0), int(by_client or 0)

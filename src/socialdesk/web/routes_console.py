@@ -1,0 +1,400 @@
+"""The agent console: inbox, conversation, customer 360, actions and the live event stream.
+
+Endpoints stay thin: check the role (dependency), call a service, commit, then notify the
+live hub (side effects only after the commit).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+
+from socialdesk.conversations import action_repository, actions
+from socialdesk.core.errors import InvalidInput
+from socialdesk.knowledge import repository as knowledge_repo
+from socialdesk.knowledge import service as knowledge
+from socialdesk.web import console_repository, console_views, integrations, live
+from socialdesk.web.guard import AgentViewer, DbSession, Viewer, get_clock
+from socialdesk.web.templating import render
+
+router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+
+Scope = Literal["team", "mine", "all"]
+
+
+def _hub(request: Request) -> live.LiveHub:
+    hub: live.LiveHub = request.app.state.live_hub
+    return hub
+
+
+def _back(conversation_id: int) -> RedirectResponse:
+    return RedirectResponse(f"/console/c/{conversation_id}", 303)
+
+
+def _done(request: Request, viewer: Viewer, conversation_id: int) -> RedirectResponse:
+    _hub(request).notify(viewer.workspace_id)
+    return _back(conversation_id)
+
+
+@router.get("")
+def inbox_page(
+    request: Request, viewer: AgentViewer, db: DbSession, scope: Scope = "team"
+) -> Response:
+    items = console_views.inbox(db, viewer.user, scope=scope, now=get_clock(request)())
+    unread = action_repository.unread_notifications(db, viewer.workspace_id, viewer.user.id)
+    return render(request, "inbox.html", {"items": items, "scope": scope, "notifications": unread})
+
+
+@router.get("/inbox")
+def inbox_fragment(
+    request: Request, viewer: AgentViewer, db: DbSession, scope: Scope = "team"
+) -> Response:
+    items = console_views.inbox(db, viewer.user, scope=scope, now=get_clock(request)())
+    return render(request, "_inbox_list.html", {"items": items, "scope": scope})
+
+
+@router.get("/next")
+def next_item(
+    request: Request,
+    viewer: AgentViewer,
+    db: DbSession,
+    after: int = 0,
+    scope: Scope = "team",
+) -> Response:
+    """The item after ``after`` in the agent's list (the first one if ``after`` is not there)."""
+    items = console_views.inbox(db, viewer.user, scope=scope, now=get_clock(request)())
+    ids = [i.conversation.id for i in items]
+    if not ids:
+        return RedirectResponse("/console", 303)
+    target = ids[0]
+    if after in ids and ids.index(after) + 1 < len(ids):
+        target = ids[ids.index(after) + 1]
+    return RedirectResponse(f"/console/c/{target}", 303)
+
+
+def _conversation_context(
+    request: Request, viewer: Viewer, db: DbSession, cid: int
+) -> dict[str, object]:
+    view = console_views.conversation_view(db, viewer.workspace_id, cid, now=get_clock(request)())
+    ws = viewer.workspace_id
+    suggestions = (
+        knowledge.suggestions_for(db, workspace_id=ws, message=view.last_inbound.text)
+        if view.last_inbound
+        else []
+    )
+    channel = view.last_inbound.channel if view.last_inbound else view.conversation.channel
+    return {
+        "view": view,
+        "canned": knowledge_repo.canned_replies(db, ws),
+        "suggestions": suggestions,
+        "channel": channel,
+        "limit": integrations.channel_limit(channel, "public"),
+        "limit_private": integrations.channel_limit(channel, "private"),
+        "replies_available": integrations.replies_available(),
+        "notifications": action_repository.unread_notifications(db, ws, viewer.user.id),
+    }
+
+
+@router.get("/c/{conversation_id}")
+def conversation_page(
+    request: Request, viewer: AgentViewer, db: DbSession, conversation_id: int
+) -> Response:
+    return render(
+        request, "conversation.html", _conversation_context(request, viewer, db, conversation_id)
+    )
+
+
+@router.get("/c/{conversation_id}/live")
+def conversation_fragment(
+    request: Request, viewer: AgentViewer, db: DbSession, conversation_id: int
+) -> Response:
+    return render(
+        request,
+        "_conversation_live.html",
+        _conversation_context(request, viewer, db, conversation_id),
+    )
+
+
+@router.get("/c/{conversation_id}/canned/{reply_id}")
+def canned_text(
+    request: Request, viewer: AgentViewer, db: DbSession, conversation_id: int, reply_id: int
+) -> Response:
+    """A canned reply with its placeholders filled for this case (JSON for the composer)."""
+    view = console_views.conversation_view(
+        db, viewer.workspace_id, conversation_id, now=get_clock(request)()
+    )
+    author = None
+    for entry in reversed(view.timeline):
+        if entry.kind == "inbound" and entry.author is not None:
+            author = entry.author
+            break
+    customer_name = ""
+    if view.customer and view.customer.customer.display_name:
+        customer_name = view.customer.customer.display_name
+    elif author is not None:
+        customer_name = author.display_name or author.handle
+    values = {
+        "customer_name": customer_name,
+        "customer_handle": author.handle if author else "",
+        "agent_name": viewer.user.name,
+        "case_id": str(conversation_id),
+        "channel": view.conversation.channel,
+    }
+    text = knowledge.render_canned_reply(
+        db, workspace_id=viewer.workspace_id, reply_id=reply_id, values=values
+    )
+    return JSONResponse({"text": text})
+
+
+@router.post("/c/{conversation_id}/assign")
+def assign(request: Request, viewer: AgentViewer, db: DbSession, conversation_id: int) -> Response:
+    integrations.assign_to_me(
+        db,
+        workspace_id=viewer.workspace_id,
+        conversation_id=conversation_id,
+        actor=viewer.user,
+        clock=get_clock(request),
+    )
+    db.commit()
+    return _done(request, viewer, conversation_id)
+
+
+@router.post("/c/{conversation_id}/transfer")
+def transfer(
+    request: Request,
+    viewer: AgentViewer,
+    db: DbSession,
+    conversation_id: int,
+    target: Annotated[str, Form(max_length=40)],
+) -> Response:
+    kind, _, raw = target.partition(":")
+    if kind not in ("u", "t") or not raw.isdigit():
+        raise InvalidInput("choose a colleague or a team")
+    integrations.transfer(
+        db,
+        workspace_id=viewer.workspace_id,
+        conversation_id=conversation_id,
+        actor=viewer.user,
+        to_user_id=int(raw) if kind == "u" else None,
+        to_team_id=int(raw) if kind == "t" else None,
+        clock=get_clock(request),
+    )
+    db.commit()
+    return _done(request, viewer, conversation_id)
+
+
+@router.post("/c/{conversation_id}/snooze")
+def snooze(
+    request: Request,
+    viewer: AgentViewer,
+    db: DbSession,
+    conversation_id: int,
+    minutes: Annotated[int, Form(ge=1, le=43200)],
+) -> Response:
+    clock = get_clock(request)
+    actions.snooze(
+        db,
+        workspace_id=viewer.workspace_id,
+        conversation_id=conversation_id,
+        actor=viewer.user,
+        until=clock() + timedelta(minutes=minutes),
+        clock=clock,
+    )
+    db.commit()
+    _hub(request).notify(viewer.workspace_id)
+    return RedirectResponse("/console", 303)
+
+
+@router.post("/c/{conversation_id}/resolve")
+def resolve(request: Request, viewer: AgentViewer, db: DbSession, conversation_id: int) -> Response:
+    actions.resolve(
+        db,
+        workspace_id=viewer.workspace_id,
+        conversation_id=conversation_id,
+        actor=viewer.user,
+        clock=get_clock(request),
+    )
+    db.commit()
+    return _done(request, viewer, conversation_id)
+
+
+@router.post("/c/{conversation_id}/reopen")
+def reopen(request: Request, viewer: AgentViewer, db: DbSession, conversation_id: int) -> Response:
+    actions.reopen(
+        db,
+        workspace_id=viewer.workspace_id,
+        conversation_id=conversation_id,
+        actor=viewer.user,
+        clock=get_clock(request),
+    )
+    db.commit()
+    return _done(request, viewer, conversation_id)
+
+
+@router.post("/c/{conversation_id}/note")
+def note(
+    request: Request,
+    viewer: AgentViewer,
+    db: DbSession,
+    conversation_id: int,
+    text: Annotated[str, Form(max_length=actions.MAX_NOTE_CHARS)],
+) -> Response:
+    actions.add_note(
+        db,
+        workspace_id=viewer.workspace_id,
+        conversation_id=conversation_id,
+        author=viewer.user,
+        text=text,
+        clock=get_clock(request),
+    )
+    db.commit()
+    return _done(request, viewer, conversation_id)
+
+
+@router.post("/c/{conversation_id}/reply")
+def reply(
+    request: Request,
+    viewer: AgentViewer,
+    db: DbSession,
+    conversation_id: int,
+    text: Annotated[str, Form(max_length=100_000)],
+    visibility: Annotated[Literal["public", "private"], Form()] = "public",
+    kb_article_id: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    kb_url = None
+    if kb_article_id.isdigit():
+        article = knowledge_repo.article(db, viewer.workspace_id, int(kb_article_id))
+        kb_url = article.url if article else None
+    integrations.send_reply(
+        db,
+        workspace_id=viewer.workspace_id,
+        conversation_id=conversation_id,
+        author_user_id=viewer.user.id,
+        text=text,
+        visibility=visibility,
+        kb_article_url=kb_url,
+        clock=get_clock(request),
+    )
+    db.commit()
+    return _done(request, viewer, conversation_id)
+
+
+@router.post("/c/{conversation_id}/shift")
+def shift(
+    request: Request,
+    viewer: AgentViewer,
+    db: DbSession,
+    conversation_id: int,
+    action: Annotated[Literal["dm", "email", "callback"], Form()],
+    reason: Annotated[str, Form(min_length=1, max_length=500)],
+    detail: Annotated[str, Form(max_length=400)] = "",
+    message: Annotated[str, Form(max_length=10_000)] = "",
+    callback_at: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    when = None
+    if callback_at:
+        try:
+            when = datetime.fromisoformat(callback_at)
+        except ValueError:
+            raise InvalidInput("the callback time is not a date and time") from None
+    integrations.channel_shift(
+        db,
+        workspace_id=viewer.workspace_id,
+        conversation_id=conversation_id,
+        actor=viewer.user,
+        action=action,
+        reason=reason,
+        detail=detail,
+        message=message,
+        callback_at=when,
+        clock=get_clock(request),
+    )
+    db.commit()
+    return _done(request, viewer, conversation_id)
+
+
+@router.post("/c/{conversation_id}/relabel")
+def relabel(
+    request: Request,
+    viewer: AgentViewer,
+    db: DbSession,
+    conversation_id: int,
+    message_id: Annotated[int, Form()],
+    kind: Annotated[str, Form(max_length=40)] = "",
+    topic: Annotated[str, Form(max_length=80)] = "",
+    sentiment: Annotated[str, Form(max_length=20)] = "",
+    verdict: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    integrations.relabel(
+        db,
+        workspace_id=viewer.workspace_id,
+        conversation_id=conversation_id,
+        message_id=message_id,
+        actor=viewer.user,
+        kind=kind or None,
+        topic=topic or None,
+        sentiment=sentiment or None,
+        verdict=verdict or None,
+        clock=get_clock(request),
+    )
+    db.commit()
+    return _done(request, viewer, conversation_id)
+
+
+@router.post("/presence")
+def presence(
+    request: Request,
+    viewer: AgentViewer,
+    db: DbSession,
+    status: Annotated[Literal["online", "away", "offline"], Form()],
+) -> Response:
+    integrations.set_presence(db, viewer.workspace_id, viewer.user, status, get_clock(request))
+    db.commit()
+    _hub(request).notify(viewer.workspace_id)
+    return RedirectResponse("/console", 303)
+
+
+@router.get("/customers/{customer_id}")
+def customer_page(
+    request: Request, viewer: AgentViewer, db: DbSession, customer_id: int
+) -> Response:
+    panel = console_views.customer_panel(db, viewer.workspace_id, customer_id)
+    return render(request, "customer.html", {"panel": panel})
+
+
+@router.get("/notifications")
+def notifications(request: Request, viewer: AgentViewer, db: DbSession) -> Response:
+    unread = action_repository.unread_notifications(db, viewer.workspace_id, viewer.user.id)
+    return render(request, "notifications.html", {"notifications": unread})
+
+
+@router.post("/notifications/read")
+def notifications_read(request: Request, viewer: AgentViewer, db: DbSession) -> Response:
+    actions.mark_notifications_read(
+        db, workspace_id=viewer.workspace_id, user=viewer.user, clock=get_clock(request)
+    )
+    db.commit()
+    return RedirectResponse("/console", 303)
+
+
+@router.get("/events")
+async def events(
+    request: Request,
+    viewer: AgentViewer,
+    max_seconds: Annotated[float | None, Query(le=3600)] = None,
+) -> StreamingResponse:
+    factory = request.app.state.session_factory
+    ws = viewer.workspace_id
+
+    def fingerprint() -> object:
+        with factory() as session:
+            return console_repository.change_marker(session, ws)
+
+    return StreamingResponse(
+        live.stream(request, _hub(request), ws, fingerprint, max_seconds=max_seconds),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

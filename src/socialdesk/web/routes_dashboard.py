@@ -1,0 +1,69 @@
+"""The supervisor dashboard, re-rendered live when the workspace changes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from socialdesk.analytics import charts
+from socialdesk.analytics.service import Dashboard, build_dashboard
+from socialdesk.web import integrations
+from socialdesk.web.guard import DbSession, SupervisorViewer, Viewer, get_clock
+from socialdesk.web.templating import render
+
+router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
+
+
+def _context(request: Request, viewer: Viewer, db: DbSession) -> dict[str, object]:
+    ws = viewer.workspace_id
+    board = build_dashboard(
+        db,
+        ws,
+        clock=get_clock(request),
+        presence=integrations.presence_of(db, ws),
+        capacity=integrations.capacity_of(db, ws),
+        sentiment_rows=integrations.sentiment_rows(db, ws, get_clock(request)()),
+        topic_counts=integrations.topic_counts(db, ws, get_clock(request)()),
+    )
+    return {"board": board, "charts": _charts(board)}
+
+
+def _charts(board: Dashboard) -> dict[str, object]:
+    hours = [h.strftime("%H") for h in board.volume.hours]
+    out: dict[str, object] = {
+        "volume": charts.stacked_bars(
+            hours, board.volume.counts, title="Inbound messages per channel per hour (UTC)"
+        ),
+        "first_response": charts.bars(
+            board.first_response.labels,
+            board.first_response.counts,
+            title="First-response time, last 24 h",
+        ),
+        "load": charts.hbars(
+            [a.name for a in board.agents],
+            [a.load for a in board.agents],
+            capacity=[a.capacity for a in board.agents],
+            title="Agent load (red mark: capacity)",
+        ),
+    }
+    if board.sentiment:
+        out["sentiment"] = charts.line(
+            [p.hour.strftime("%H:00") for p in board.sentiment],
+            [p.mean for p in board.sentiment],
+            title="Mean sentiment per hour",
+        )
+    if board.topics:
+        out["topics"] = charts.hbars(
+            [t for t, _ in board.topics], [n for _, n in board.topics], title="Top topics, 24 h"
+        )
+    return out
+
+
+@router.get("")
+def dashboard_page(request: Request, viewer: SupervisorViewer, db: DbSession) -> Response:
+    return render(request, "dashboard.html", _context(request, viewer, db))
+
+
+@router.get("/live")
+def dashboard_fragment(request: Request, viewer: SupervisorViewer, db: DbSession) -> Response:
+    return render(request, "_dashboard_body.html", _context(request, viewer, db))

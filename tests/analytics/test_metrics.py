@@ -1,0 +1,103 @@
+"""Dashboard metrics and charts, as pure functions and over a real database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from socialdesk.analytics import charts, metrics
+from socialdesk.analytics.service import build_dashboard
+from socialdesk.core.clock import FrozenClock
+from socialdesk.core.models import Workspace
+from socialdesk.routing.models import TaskStatus, User
+from tests.web.factories import make_case
+
+NOW = datetime(2026, 11, 23, 12, 30, tzinfo=UTC)
+
+
+def test_hourly_volume_counts_per_channel_in_the_last_day_only() -> None:
+    rows = [
+        ("x", NOW - timedelta(minutes=10), 3),
+        ("x", NOW - timedelta(hours=2, minutes=5), 2),
+        ("email", NOW - timedelta(minutes=20), 1),
+        ("x", NOW - timedelta(hours=30), 99),  # older than the window
+    ]
+    volume = metrics.hourly_volume(rows, now=NOW)
+    assert len(volume.hours) == 24 and volume.hours[-1] == datetime(2026, 11, 23, 12, tzinfo=UTC)
+    assert volume.counts["x"][-1] == 3 and volume.counts["x"][-3] == 2
+    assert volume.counts["email"][-1] == 1
+    assert volume.total == 6
+
+
+def test_service_level_counts_a_task_once_its_fate_is_known() -> None:
+    due = NOW + timedelta(minutes=5)
+    facts = [
+        metrics.TaskFacts(
+            "x", NOW - timedelta(hours=1), NOW - timedelta(minutes=30), NOW - timedelta(minutes=40)
+        ),
+        metrics.TaskFacts(
+            "x", NOW - timedelta(hours=1), NOW - timedelta(minutes=30), NOW - timedelta(minutes=10)
+        ),
+        metrics.TaskFacts("x", NOW - timedelta(hours=1), NOW - timedelta(minutes=1), None),
+        metrics.TaskFacts("x", NOW - timedelta(minutes=5), due, None),  # still in its window
+    ]
+    (level,) = metrics.service_levels(facts, now=NOW)
+    assert (level.total, level.responded, level.decided, level.within) == (4, 2, 3, 1)
+    assert level.response_rate == 0.5
+    assert level.attainment is not None and abs(level.attainment - 1 / 3) < 1e-9
+
+
+def test_first_response_histogram_and_median() -> None:
+    hist = metrics.first_response_histogram([1, 4, 20, 90, 2000])
+    assert hist.labels[0] == "<5m" and hist.labels[-1] == "24h+"
+    assert hist.counts == (2, 0, 1, 0, 1, 0, 0, 0, 1)
+    assert hist.median_minutes == 20
+    assert metrics.first_response_histogram([]).median_minutes is None
+
+
+def test_queue_depth_and_oldest_wait() -> None:
+    (care,) = metrics.queue_states(
+        [
+            metrics.QueueFacts("care", NOW - timedelta(minutes=50), True),
+            metrics.QueueFacts("care", NOW - timedelta(minutes=5), False),
+        ],
+        now=NOW,
+    )
+    assert (care.depth, care.unassigned, care.oldest_wait_seconds) == (2, 1, 3000)
+
+
+def test_charts_escape_their_labels() -> None:
+    svg = charts.hbars(["<script>x</script>"], [3], title='a "title" <b>')
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert svg.startswith("<svg") and "&#34;title&#34;" in svg
+    stacked = charts.stacked_bars(["09", "10"], {"x": [1, 2], "email": [0, 4]}, title="volume")
+    assert stacked.count("<rect") >= 3
+    assert "<polyline" in charts.line(["a", "b"], [-0.5, 0.4], title="mood")
+
+
+def test_the_dashboard_reflects_the_database(session: Session, workspace: Workspace) -> None:
+    clock = FrozenClock(NOW)
+    agent = User(workspace_id=workspace.id, email="a@acme.test", name="Ana", role="agent")
+    session.add(agent)
+    session.flush()
+    _, answered, _ = make_case(session, workspace.id, text="a", at=NOW - timedelta(hours=1))
+    answered.first_response_at = NOW - timedelta(minutes=50)
+    answered.status = TaskStatus.DONE
+    answered.updated_at = NOW - timedelta(minutes=50)
+    make_case(
+        session,
+        workspace.id,
+        text="b",
+        at=NOW - timedelta(minutes=20),
+        channel="email",
+        assignee_id=agent.id,
+    )
+    session.flush()
+    board = build_dashboard(session, workspace.id, clock=clock)
+    assert board.open_total == 1 and board.oldest_wait_seconds == 1200
+    assert board.volume.total == 2
+    assert {s.group: s.responded for s in board.sla_by_channel} == {"email": 0, "x": 1}
+    assert board.first_response.counts[1] == 1  # ten minutes: the 5-15 min bucket
+    assert board.resolved_24h == 1
+    assert [(a.name, a.load) for a in board.agents] == [("Ana", 1)]

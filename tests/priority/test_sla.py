@@ -1,0 +1,169 @@
+"""Service levels: targets, due times in business hours, warnings, breaches, pauses and
+the time pressure that keeps every item from starving."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from socialdesk.priority.sla import (
+    BusinessHours,
+    ResponseKind,
+    SlaClock,
+    SlaPolicy,
+    SlaRule,
+    SlaState,
+    add_business_time,
+    business_time_between,
+    due_at,
+    effective_priority,
+    next_transition,
+    select_target,
+    sla_status,
+    time_pressure,
+)
+
+ALWAYS = BusinessHours()
+MON_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
+
+
+def test_default_targets_follow_what_customers_expect_per_channel() -> None:
+    policy = SlaPolicy()
+    assert select_target(policy, "x", None, 0) == timedelta(minutes=30)
+    assert select_target(policy, "facebook", None, 0) == timedelta(hours=2)
+    assert select_target(policy, "instagram", "complaint", 50) == timedelta(hours=2)
+    assert select_target(policy, "email", None, 0) == timedelta(hours=24)
+    assert select_target(policy, "webhook", None, 0) == timedelta(hours=24)
+    assert select_target(policy, "x", None, 0, ResponseKind.NEXT) == timedelta(hours=1)
+
+
+def test_the_most_specific_rule_wins() -> None:
+    policy = SlaPolicy(
+        rules=(
+            SlaRule(timedelta(hours=1), timedelta(hours=1), channel="x"),
+            SlaRule(timedelta(minutes=15), timedelta(minutes=30), channel="x", min_priority=60),
+            SlaRule(timedelta(minutes=10), timedelta(minutes=20), channel="x", kind="complaint"),
+            SlaRule(timedelta(hours=4), timedelta(hours=4), kind="praise"),
+        )
+    )
+    assert select_target(policy, "x", "question", 10) == timedelta(hours=1)
+    assert select_target(policy, "x", "question", 75) == timedelta(minutes=15)
+    assert select_target(policy, "x", "complaint", 10) == timedelta(minutes=10)
+    assert select_target(policy, "facebook", "praise", 0) == timedelta(hours=4)
+    assert select_target(policy, "facebook", "question", 0) == timedelta(hours=24)
+
+
+def test_around_the_clock_the_due_time_is_start_plus_target() -> None:
+    clock = SlaClock(MON_9, timedelta(minutes=30))
+    assert due_at(clock, ALWAYS) == MON_9 + timedelta(minutes=30)
+
+
+def test_business_hours_stop_the_clock_at_night_weekends_and_holidays() -> None:
+    hours = BusinessHours.office("UTC", time(9), time(17), holidays=[date(2026, 11, 24)])
+    # Friday 16:30 + 2 h: 30 min on Friday, then Monday 09:00 + 1:30.
+    friday = datetime(2026, 11, 27, 16, 30, tzinfo=UTC)
+    assert add_business_time(friday, timedelta(hours=2), hours) == datetime(
+        2026, 11, 30, 10, 30, tzinfo=UTC
+    )
+    # Monday 16:00 + 2 h skips Tuesday (a holiday) and lands on Wednesday 10:00.
+    monday = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
+    assert add_business_time(monday, timedelta(hours=2), hours) == datetime(
+        2026, 11, 25, 10, 0, tzinfo=UTC
+    )
+    # Arriving on a Saturday night, the clock starts on Monday morning.
+    saturday = datetime(2026, 11, 28, 22, 0, tzinfo=UTC)
+    assert add_business_time(saturday, timedelta(minutes=30), hours) == datetime(
+        2026, 11, 30, 9, 30, tzinfo=UTC
+    )
+
+
+def test_business_hours_are_kept_in_the_teams_time_zone() -> None:
+    paris = BusinessHours.office("Europe/Paris", time(9), time(17))
+    # 07:30 UTC in winter is 08:30 in Paris: the clock starts at 08:00 UTC.
+    start = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
+    assert add_business_time(start, timedelta(minutes=30), paris) == datetime(
+        2026, 11, 23, 8, 30, tzinfo=UTC
+    )
+
+
+def test_business_time_between_counts_only_open_hours() -> None:
+    hours = BusinessHours.office("UTC", time(9), time(17))
+    friday_16 = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
+    monday_10 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    assert business_time_between(friday_16, monday_10, hours) == timedelta(hours=2)
+    assert business_time_between(monday_10, friday_16, hours) == timedelta(0)
+
+
+def test_states_move_from_ok_to_warning_to_breached() -> None:
+    clock = SlaClock(MON_9, timedelta(minutes=30))
+
+    def state_at(minutes: float) -> SlaState:
+        return sla_status(clock, ALWAYS, MON_9 + timedelta(minutes=minutes), (0.5, 0.8)).state
+
+    assert state_at(10) is SlaState.OK
+    assert state_at(15) is SlaState.WARNING
+    assert sla_status(clock, ALWAYS, MON_9 + timedelta(minutes=25)).warning_level == 2
+    assert state_at(30) is SlaState.BREACHED
+    late = sla_status(clock, ALWAYS, MON_9 + timedelta(minutes=45))
+    assert late.remaining == timedelta(minutes=-15)
+    assert late.elapsed_fraction == pytest.approx(1.5)
+
+
+def test_waiting_on_the_customer_pauses_the_clock() -> None:
+    clock = SlaClock(MON_9, timedelta(minutes=30))
+    paused = clock.pause(MON_9 + timedelta(minutes=10))
+    at_noon = sla_status(paused, ALWAYS, MON_9 + timedelta(hours=3))
+    assert at_noon.state is SlaState.PAUSED
+    assert at_noon.remaining == timedelta(minutes=20)
+    resumed = paused.resume(MON_9 + timedelta(hours=1), ALWAYS)
+    assert resumed.paused_total == timedelta(minutes=50)
+    assert due_at(resumed, ALWAYS) == MON_9 + timedelta(minutes=80)
+    assert sla_status(resumed, ALWAYS, MON_9 + timedelta(minutes=75)).state is SlaState.WARNING
+
+
+def test_timers_know_the_exact_moments_of_each_warning_and_the_breach() -> None:
+    clock = SlaClock(MON_9, timedelta(minutes=30))
+    assert next_transition(clock, ALWAYS, (0.5, 0.8)) == [
+        (0.5, MON_9 + timedelta(minutes=15)),
+        (0.8, MON_9 + timedelta(minutes=24)),
+        (1.0, MON_9 + timedelta(minutes=30)),
+    ]
+    assert next_transition(clock.pause(MON_9), ALWAYS) == []
+
+
+def test_time_pressure_rises_to_the_weight_at_the_due_time_and_keeps_rising() -> None:
+    assert time_pressure(0.0) == 0.0
+    assert 0 < time_pressure(0.5) < time_pressure(0.9) < time_pressure(1.0) == 100.0
+    assert time_pressure(2.0) > time_pressure(1.0)
+
+
+def test_nothing_starves_an_old_low_value_item_overtakes_fresh_valuable_ones() -> None:
+    praise_since = MON_9
+    praise_due = MON_9 + timedelta(hours=2)
+    now = praise_due + timedelta(minutes=1)
+    old_praise = effective_priority(5.0, praise_since, praise_due, now)
+    fresh_vip = effective_priority(95.0, now, now + timedelta(minutes=30), now)
+    assert old_praise > fresh_vip
+    # Before its due time, the valuable item stays ahead.
+    early = MON_9 + timedelta(minutes=20)
+    assert effective_priority(5.0, praise_since, praise_due, early) < effective_priority(
+        95.0, early, early + timedelta(minutes=30), early
+    )
+
+
+def test_policies_round_trip_and_bad_ones_are_refused() -> None:
+    policy = SlaPolicy(
+        rules=(SlaRule(timedelta(minutes=20), timedelta(minutes=40), channel="x"),),
+        warning_fractions=(0.75,),
+        reassign_on_breach=True,
+    )
+    assert SlaPolicy.from_dict(policy.to_dict()) == policy
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        SlaPolicy(warning_fractions=(1.5,))
+    with pytest.raises(ValueError, match="positive"):
+        SlaRule(timedelta(0), timedelta(minutes=1))
+    with pytest.raises(ValueError, match="unknown SLA policy settings: speed"):
+        SlaPolicy.from_dict({"speed": 1})
+    with pytest.raises(ValueError, match="time zone"):
+        BusinessHours("Mars/Olympus")
+    with pytest.raises(ValueError, match="no open time"):
+        add_business_time(MON_9, timedelta(hours=1), BusinessHours(weekly={}))

@@ -1,0 +1,104 @@
+"""A console app on the test database, and signed-in browsers-without-a-browser (HTTP clients)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.config import Settings
+from socialdesk.core.clock import FrozenClock
+from socialdesk.core.models import Workspace
+from socialdesk.routing.models import User
+from socialdesk.routing.service import upsert_agent
+from socialdesk.web.auth import create_user
+from socialdesk.web.ui import install_ui
+
+PASSWORD = "correct horse battery"
+START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def build_app(engine: Engine, factory: sessionmaker[Session], clock: FrozenClock) -> FastAPI:
+    app = FastAPI()
+    app.state.settings = Settings(default_workspace="acme")
+    app.state.engine = engine
+    app.state.session_factory = factory
+    app.state.clock = clock
+    install_ui(app)
+    return app
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def app(engine: Engine, session_factory: sessionmaker[Session], clock: FrozenClock) -> FastAPI:
+    return build_app(engine, session_factory, clock)
+
+
+def add_user(
+    factory: sessionmaker[Session], workspace: Workspace, email: str, role: str, name: str = ""
+) -> User:
+    """A person who can sign in; routing gives them the Care team and its default capacity."""
+    with factory() as s:
+        display = name or email.split("@")[0].title()
+        user = create_user(s, workspace.id, email, display, PASSWORD, role)
+        upsert_agent(s, workspace.id, email, display, role=role)
+        s.commit()
+        return user
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def sign_in(
+    client: TestClient, email: str, password: str = PASSWORD, workspace: str = "acme"
+) -> str:
+    """Sign in through the form like a browser; returns the session's CSRF token."""
+    form = client.get("/login")
+    response = client.post(
+        "/login",
+        data={
+            "workspace": workspace,
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_of(form.text),
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    page = client.get("/console")
+    return csrf_of(page.text)
+
+
+@pytest.fixture
+def agent(session_factory: sessionmaker[Session], workspace: Workspace) -> User:
+    return add_user(session_factory, workspace, "ana@acme.test", "agent", "Ana Agent")
+
+
+@pytest.fixture
+def supervisor(session_factory: sessionmaker[Session], workspace: Workspace) -> User:
+    return add_user(session_factory, workspace, "sam@acme.test", "supervisor", "Sam Supervisor")
+
+
+@pytest.fixture
+def admin(session_factory: sessionmaker[Session], workspace: Workspace) -> User:
+    return add_user(session_factory, workspace, "ada@acme.test", "admin", "Ada Admin")
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    # https: the session cookie is Secure, so a client would not send it over plain http.
+    with TestClient(app, base_url="https://testserver") as c:
+        yield c

@@ -1,0 +1,232 @@
+"""The agent console: the inbox order, the case view, and what agents do to a case."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.conversations.action_models import Notification
+from socialdesk.conversations.models import Conversation
+from socialdesk.core.clock import FrozenClock
+from socialdesk.core.models import Workspace
+from socialdesk.knowledge.service import save_article, save_canned_reply
+from socialdesk.routing.models import Task, TaskStatus, Team, User
+from tests.web.conftest import START, add_user, sign_in
+from tests.web.factories import make_case
+
+
+def _order(html: str) -> list[int]:
+    return [int(x) for x in re.findall(r'class="item [^"]*" data-id="(\d+)"', html)]
+
+
+def test_the_inbox_puts_the_most_valuable_item_first_with_its_badges(
+    client: TestClient, agent: User, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with session_factory() as s:
+        low, _, _ = make_case(s, workspace.id, text="just saying hi", at=START, value=5)
+        high, _, _ = make_case(
+            s,
+            workspace.id,
+            text="My internet is down for 3 days\nsecond line is hidden",
+            at=START + timedelta(minutes=1),
+            value=80,
+            channel="facebook",
+            name="Grace Hopper",
+            tier="gold",
+        )
+        s.commit()
+    sign_in(client, agent.email)
+    html = client.get("/console").text
+    assert _order(html) == [high.id, low.id]
+    assert "My internet is down for 3 days" in html
+    assert "second line is hidden" not in html
+    assert "Grace Hopper" in html and ">gold<" in html and "ch-facebook" in html
+    assert 'data-due="2026-11-23T09:31:00Z"' in html
+
+
+def test_the_countdown_turns_amber_then_red_as_the_due_time_nears(
+    client: TestClient,
+    agent: User,
+    session_factory: sessionmaker[Session],
+    workspace: Workspace,
+    clock: FrozenClock,
+) -> None:
+    with session_factory() as s:
+        make_case(
+            s, workspace.id, text="where is my parcel", at=START, due_in=timedelta(minutes=40)
+        )
+        s.commit()
+    sign_in(client, agent.email)
+    assert "item sla-ok" in client.get("/console/inbox").text
+    clock.advance(timedelta(minutes=31))
+    assert "item sla-warn" in client.get("/console/inbox").text
+    clock.advance(timedelta(minutes=10))
+    assert "item sla-breach" in client.get("/console/inbox").text
+
+
+def test_assign_to_me_takes_the_item_and_a_colleague_cannot_take_it_too(
+    client: TestClient,
+    agent: User,
+    session_factory: sessionmaker[Session],
+    workspace: Workspace,
+    app: object,
+) -> None:
+    other = add_user(session_factory, workspace, "bo@acme.test", "agent", "Bo")
+    with session_factory() as s:
+        conv, _, _ = make_case(s, workspace.id, text="refund please", at=START)
+        s.commit()
+    token = sign_in(client, agent.email)
+    assert (
+        client.post(f"/console/c/{conv.id}/assign", data={"csrf_token": token}).status_code == 200
+    )
+    with session_factory() as s:
+        task = s.scalars(select(Task)).one()
+        assert task.assignee_id == agent.id and task.status == TaskStatus.ASSIGNED
+    client.cookies.clear()
+    token = sign_in(client, other.email)
+    taken = client.post(f"/console/c/{conv.id}/assign", data={"csrf_token": token})
+    assert taken.status_code == 409
+    assert "already taken by Ana Agent" in taken.text
+    mine = client.get("/console?scope=mine").text
+    assert _order(mine) == []
+
+
+def test_resolve_then_reopen_a_case(
+    client: TestClient, agent: User, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with session_factory() as s:
+        conv, _, _ = make_case(s, workspace.id, text="thanks, fixed", at=START)
+        s.commit()
+    token = sign_in(client, agent.email)
+    client.post(f"/console/c/{conv.id}/resolve", data={"csrf_token": token})
+    assert _order(client.get("/console/inbox").text) == []
+    page = client.get(f"/console/c/{conv.id}").text
+    assert 'id="case-status">resolved<' in page and "resolved" in page
+    client.post(f"/console/c/{conv.id}/reopen", data={"csrf_token": token})
+    with session_factory() as s:
+        assert s.get(Conversation, conv.id).status == "open"  # type: ignore[union-attr]
+        task = s.scalars(select(Task)).one()
+        assert task.status == TaskStatus.ASSIGNED and task.reopen_count == 1
+    assert _order(client.get("/console/inbox?scope=mine").text) == [conv.id]
+
+
+def test_snoozed_cases_leave_the_list_until_their_time(
+    client: TestClient,
+    agent: User,
+    session_factory: sessionmaker[Session],
+    workspace: Workspace,
+    clock: FrozenClock,
+) -> None:
+    with session_factory() as s:
+        conv, _, _ = make_case(s, workspace.id, text="call me tomorrow", at=START)
+        s.commit()
+    token = sign_in(client, agent.email)
+    client.post(f"/console/c/{conv.id}/snooze", data={"csrf_token": token, "minutes": "120"})
+    assert _order(client.get("/console/inbox").text) == []
+    clock.advance(timedelta(minutes=121))
+    assert _order(client.get("/console/inbox").text) == [conv.id]
+
+
+def test_a_note_with_a_mention_notifies_the_colleague_and_stays_internal(
+    client: TestClient, agent: User, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    colleague = add_user(session_factory, workspace, "bo@acme.test", "agent", "Bo Builder")
+    with session_factory() as s:
+        conv, _, _ = make_case(s, workspace.id, text="my bill doubled", at=START)
+        s.commit()
+    token = sign_in(client, agent.email)
+    client.post(
+        f"/console/c/{conv.id}/note",
+        data={"csrf_token": token, "text": "@bo can you check billing? cc nobody@example.com"},
+    )
+    page = client.get(f"/console/c/{conv.id}").text
+    assert "internal note" in page and "can you check billing?" in page
+    with session_factory() as s:
+        notes = s.scalars(select(Notification)).all()
+        assert [(n.user_id, n.conversation_id) for n in notes] == [(colleague.id, conv.id)]
+    client.cookies.clear()
+    sign_in(client, colleague.email)
+    mentions = client.get("/console/notifications").text
+    assert "Ana Agent mentioned you in a note" in mentions
+    assert f"/console/c/{conv.id}" in mentions
+
+
+def test_transfer_to_a_team_puts_the_item_back_in_that_teams_list(
+    client: TestClient, agent: User, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with session_factory() as s:
+        sales = Team(workspace_id=workspace.id, name="Sales", kind="sales", settings={})
+        s.add(sales)
+        conv, _, _ = make_case(
+            s, workspace.id, text="I want to upgrade", at=START, assignee_id=agent.id
+        )
+        s.commit()
+        sales_id = sales.id
+    token = sign_in(client, agent.email)
+    client.post(
+        f"/console/c/{conv.id}/transfer", data={"csrf_token": token, "target": f"t:{sales_id}"}
+    )
+    with session_factory() as s:
+        task = s.scalars(select(Task)).one()
+        assert (task.team_id, task.queue, task.assignee_id, task.status) == (
+            sales_id,
+            "sales",
+            None,
+            TaskStatus.OPEN,
+        )
+    assert _order(client.get("/console/inbox").text) == []
+
+
+def test_a_canned_reply_comes_with_its_placeholders_filled(
+    client: TestClient, agent: User, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with session_factory() as s:
+        conv, _, _ = make_case(s, workspace.id, text="my refund is late", at=START, name="Lin")
+        canned = save_canned_reply(
+            s,
+            workspace_id=workspace.id,
+            shortcut="sorry",
+            title="Apology",
+            body="Hi {customer_name}, {agent_name} here. Order {order_number}?",
+        )
+        save_article(
+            s,
+            workspace_id=workspace.id,
+            title="How refunds work",
+            url="https://help.acme.test/refunds",
+            body="Refund timelines and status.",
+        )
+        s.commit()
+    sign_in(client, agent.email)
+    page = client.get(f"/console/c/{conv.id}").text
+    assert "/sorry · Apology" in page
+    assert "How refunds work" in page  # suggested for a message about a refund
+    filled = client.get(f"/console/c/{conv.id}/canned/{canned.id}").json()
+    assert filled == {"text": "Hi Lin, Ana Agent here. Order {order_number}?"}
+
+
+def test_hostile_text_is_escaped_in_every_screen(
+    client: TestClient,
+    supervisor: User,
+    session_factory: sessionmaker[Session],
+    workspace: Workspace,
+) -> None:
+    payload = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    with session_factory() as s:
+        conv, _, _ = make_case(
+            s, workspace.id, text=payload, at=START, name='"><svg onload=alert(3)>'
+        )
+        s.commit()
+    sign_in(client, supervisor.email)
+    for url in ("/console", f"/console/c/{conv.id}", "/console?scope=all"):
+        html = client.get(url).text
+        assert (
+            "<script>alert" not in html and "<img src=x" not in html and "<svg onload" not in html
+        )
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    response = client.get("/console")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
