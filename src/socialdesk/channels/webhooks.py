@@ -257,7 +257,11 @@ async def receive(
         secret_key=secret_key,
     )
     if outcome.raw_ids and outcome.workspace_id is not None:
-        if getattr(request.app.state, "process_webhooks_inline", False):
+        dispatcher = getattr(request.app.state, "dispatcher", None)
+        if dispatcher is not None and dispatcher.scale_mode:
+            # Scale mode: workers process; the stream entry leaves after the commit.
+            background.add_task(dispatcher.dispatch, outcome.workspace_id, list(outcome.raw_ids))
+        elif getattr(request.app.state, "process_webhooks_inline", False):
             # Tests and one-shot tools: processed before the answer leaves.
             background.add_task(
                 pipeline.process_pending, outcome.workspace_id, list(outcome.raw_ids)
