@@ -381,3 +381,26 @@ def test_polling_finds_mentions_and_searches_once(
     with session_factory() as s:
         assert message_by_external_id(s, "1855000000000000101").text.endswith("#acmedown")
         assert count(s, Task) == 1
+
+
+def test_the_web_process_sends_in_the_background_when_woken(
+    client: TestClient,
+    account: ChannelAccount,
+    session_factory: sessionmaker[Session],
+    fake_x: FakeX,
+) -> None:
+    import time
+
+    from socialdesk.channels.background import start_outbox_thread
+
+    app = client.app
+    stop = start_outbox_thread(app, interval=30)
+    try:
+        _open_case_and_reply(client, account, session_factory)
+        app.state.outbox_wake()  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 10
+        while not fake_x.posts and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop()
+    assert len(fake_x.posts) == 1
