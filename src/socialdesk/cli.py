@@ -33,6 +33,10 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks with a JSON report.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
+events_app = typer.Typer(
+    help="Stored inbound events that could not be processed.", no_args_is_help=True
+)
+app.add_typer(events_app, name="events")
 app.command("simulate")(simulate)
 app.add_typer(triage_app, name="triage")
 app.add_typer(channels_app, name="channels")
@@ -141,6 +145,39 @@ def ingest(
         raise typer.Exit(1)
 
 
+@events_app.command("failed")
+def events_failed(
+    workspace: WorkspaceOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+) -> None:
+    """List stored events whose processing failed, with the reason."""
+    from socialdesk.ingest.repository import failed_raw_events
+
+    settings = get_settings()
+    with _database(settings) as session_factory:
+        workspace_id = _workspace_id(settings, session_factory, workspace)
+        with session_factory() as session:
+            rows = failed_raw_events(session, workspace_id, limit)
+    for row in rows:
+        typer.echo(f"{row.id}\t{row.channel}\t{row.external_id}\t{row.error}")
+    typer.echo(f"{len(rows)} failed event(s)", err=True)
+
+
+@events_app.command("retry")
+def events_retry(workspace: WorkspaceOption = None) -> None:
+    """Process failed events again (after a fix); those that fail again stay listed."""
+    from socialdesk.ingest.repository import reset_failed_raw_events
+    from socialdesk.ingest.wiring import build_pipeline
+
+    settings = get_settings()
+    with _database(settings) as session_factory:
+        workspace_id = _workspace_id(settings, session_factory, workspace)
+        with unit_of_work(session_factory) as session:
+            ids = reset_failed_raw_events(session, workspace_id)
+        result = build_pipeline(settings, session_factory).process_pending(workspace_id, ids)
+    typer.echo(f"retried {len(ids)}: processed {result.processed}, failed {result.failed}")
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
@@ -225,6 +262,13 @@ def bench_ingest(
         str | None,
         typer.Option(help="Database to measure; default a fresh embedded SQLite file"),
     ] = None,
+    stages: Annotated[
+        str,
+        typer.Option(
+            help="full: with triage, scoring and distribution; foundation: storing, "
+            "threading, identities and tasks only"
+        ),
+    ] = "full",
 ) -> None:
     """Messages/second and peak memory for accept + process + persist."""
     from socialdesk.ingest.bench import run_ingest_benchmark
@@ -234,6 +278,7 @@ def bench_ingest(
             messages=messages,
             batch_size=batch_size,
             database_url=database_url,
+            stages=stages,
             progress=progress,
         )
     text = json.dumps(report, indent=2)
