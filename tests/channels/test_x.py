@@ -404,3 +404,31 @@ def test_the_web_process_sends_in_the_background_when_woken(
     finally:
         stop()
     assert len(fake_x.posts) == 1
+
+
+@pytest.mark.redis
+def test_in_scale_mode_a_webhook_hands_its_events_to_the_workers(
+    client: TestClient,
+    account: ChannelAccount,
+    session_factory: sessionmaker[Session],
+    redis_url: str,
+) -> None:
+    from socialdesk.core.bus import INGEST_STREAM, RedisStreamsBus
+    from socialdesk.ingest.dispatch import ProcessingDispatcher
+
+    bus = RedisStreamsBus(redis_url)
+    app = client.app
+    app.state.dispatcher = ProcessingDispatcher(app.state.pipeline, bus)  # type: ignore[attr-defined]
+    try:
+        response = deliver(client, account, payload("x_tweet_create_events.json"))
+        assert response.status_code == 200
+        with session_factory() as s:
+            raw_id = s.scalars(select(RawEvent.id)).one()
+            assert count(s, Message) == 0  # stored, left to the workers
+        entries = bus.client.xrevrange(bus.key(INGEST_STREAM), count=50)
+        ours = {"workspace_id": account.workspace_id, "raw_ids": [raw_id]}
+        mine = [entry_id for entry_id, fields in entries if json.loads(fields[b"data"]) == ours]
+        assert len(mine) == 1
+        bus.client.xdel(bus.key(INGEST_STREAM), *mine)  # leave the shared stream as it was
+    finally:
+        bus.close()
