@@ -435,3 +435,39 @@ def test_in_scale_mode_a_webhook_hands_its_events_to_the_workers(
         bus.client.xdel(key, *mine)  # leave the shared stream as it was
     finally:
         bus.close()
+
+
+def test_a_duplicate_refusal_is_resolved_by_finding_the_earlier_post(
+    client: TestClient,
+    account: ChannelAccount,
+    session_factory: sessionmaker[Session],
+    sender: OutboxSender,
+    fake_x: FakeX,
+    clock: FrozenClock,
+) -> None:
+    _open_case_and_reply(client, account, session_factory)
+    # An earlier attempt did post (its answer never came back); X now refuses the repeat.
+    fake_x.script("POST", "/2/tweets", Reply(201, drop_connection=True))
+    sender.run_once()
+    with session_factory() as s:
+        item = s.scalars(select(OutboxItem)).one()
+        item.outcome_unknown = False  # as if that attempt's fate were not known
+        s.commit()
+    fake_x.script(
+        "POST",
+        "/2/tweets",
+        Reply(
+            403,
+            {
+                "title": "Forbidden",
+                "type": "about:blank",
+                "status": 403,
+                "detail": "You are not allowed to create a Tweet with duplicate content.",
+            },
+        ),
+    )
+    clock.advance(timedelta(minutes=5))
+    assert sender.run_once().retried == 1
+    clock.advance(timedelta(minutes=5))
+    assert sender.run_once().recovered == 1
+    assert len(fake_x.posts) == 1
