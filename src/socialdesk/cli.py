@@ -33,6 +33,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks with a JSON report.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
+tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
 events_app = typer.Typer(
     help="Stored inbound events that could not be processed.", no_args_is_help=True
 )
@@ -176,6 +178,61 @@ def events_retry(workspace: WorkspaceOption = None) -> None:
             ids = reset_failed_raw_events(session, workspace_id)
         result = build_pipeline(settings, session_factory).process_pending(workspace_id, ids)
     typer.echo(f"retried {len(ids)}: processed {result.processed}, failed {result.failed}")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Argument(help="Who uses it, e.g. 'CRM sync'")],
+    role: Annotated[str, typer.Option(help="agent, supervisor or admin")] = "agent",
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Create an API token; it is printed once and never shown again."""
+    from socialdesk.web.api_tokens import create_token
+
+    settings = get_settings()
+    with _database(settings) as session_factory:
+        workspace_id = _workspace_id(settings, session_factory, workspace)
+        try:
+            with unit_of_work(session_factory) as session:
+                token = create_token(session, workspace_id, name, role)
+        except InvalidInput as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(token.secret)
+    typer.echo(f"token {token.id} created; send it as 'Authorization: Bearer <token>'", err=True)
+
+
+@tokens_app.command("list")
+def tokens_list(workspace: WorkspaceOption = None) -> None:
+    """The workspace's API tokens (never their secrets)."""
+    from socialdesk.web.api_tokens import list_tokens
+
+    settings = get_settings()
+    with _database(settings) as session_factory:
+        workspace_id = _workspace_id(settings, session_factory, workspace)
+        with session_factory() as session:
+            for t in list_tokens(session, workspace_id):
+                state = "revoked" if t.revoked_at else "active"
+                used = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never"
+                typer.echo(f"{t.id}\t{t.name}\t{t.role}\t{state}\tlast used {used}")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: int, workspace: WorkspaceOption = None) -> None:
+    """Revoke a token: calls with it are refused from now on."""
+    from socialdesk.core.errors import NotFound
+    from socialdesk.web.api_tokens import revoke_token
+
+    settings = get_settings()
+    with _database(settings) as session_factory:
+        workspace_id = _workspace_id(settings, session_factory, workspace)
+        try:
+            with unit_of_work(session_factory) as session:
+                revoke_token(session, workspace_id, token_id)
+        except NotFound as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(f"token {token_id} revoked")
 
 
 @app.command()
