@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class DeliveryOut(BaseModel):
@@ -79,3 +79,14 @@ class ChannelStats(BaseModel):
     shifts: list[ShiftStat]
     kb_links_sent: int
     kb_links_used: int
+
+
+class ReplayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    corrected_body: str | None = Field(default=None, max_length=1_048_576)
+
+
+class ReplayOut(BaseModel):
+    accepted: int
+    error: str | None
