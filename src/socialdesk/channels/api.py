@@ -121,6 +121,7 @@ def _replay(request: Request, workspace_id: int, letter_id: int, body: str | Non
         workspace_id=workspace_id,
         letter_id=letter_id,
         corrected_body=body,
+        secret_key=state.settings.secret_key,
     )
     return ReplayOut(accepted=outcome.accepted, error=outcome.error)
 

@@ -281,6 +281,7 @@ def letters_replay(
                 workspace_id=_workspace(settings, factory, workspace),
                 letter_id=letter_id,
                 corrected_body=corrected,
+                secret_key=settings.secret_key,
             )
         except SocialdeskError as exc:
             raise _fail(exc) from None

@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,13 +23,21 @@ from starlette.concurrency import run_in_threadpool
 
 from socialdesk.channels import repository
 from socialdesk.channels.accounts import credentials_of
-from socialdesk.channels.base import AccountRef, Connector, MalformedPayload, WebhookRejected
+from socialdesk.channels.base import (
+    AccountRef,
+    Connector,
+    DeliveryError,
+    MalformedPayload,
+    WebhookRejected,
+)
 from socialdesk.channels.intake import accept_events
 from socialdesk.channels.models import ChannelAccount, DeadLetter
 from socialdesk.channels.registry import default_connectors
 from socialdesk.channels.x import crc_response
 from socialdesk.core.db import unit_of_work
+from socialdesk.core.errors import InvalidInput
 from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.ingest.schemas import InboundEvent
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +54,7 @@ class WebhookOutcome:
     body: dict[str, Any]
     workspace_id: int | None = None
     raw_ids: tuple[int, ...] = ()
+    stubs: tuple[InboundEvent, ...] = ()
 
 
 def account_ref(account: ChannelAccount) -> AccountRef:
@@ -109,8 +118,10 @@ def handle_delivery(
                 ),
             )
             return WebhookOutcome(400, {"detail": str(exc), "dead_letter_id": letter.id})
+        stubs = tuple(e for e in events if e.extra.get("unresolved"))
+        complete = [e for e in events if not e.extra.get("unresolved")]
         result = accept_events(
-            session, pipeline, account.workspace_id, events, source=f"webhook:{channel}"
+            session, pipeline, account.workspace_id, complete, source=f"webhook:{channel}"
         )
         workspace_id = account.workspace_id
     return WebhookOutcome(
@@ -119,10 +130,61 @@ def handle_delivery(
             "accepted": len(result.accepted_raw_ids),
             "duplicates": result.duplicates,
             "ignored": result.echoes,
+            "resolving": len(stubs),
         },
         workspace_id,
         tuple(result.accepted_raw_ids),
+        stubs,
     )
+
+
+def resolve_stubs(
+    session_factory: sessionmaker[Session],
+    pipeline: Pipeline,
+    connector: Connector,
+    *,
+    account_id: int,
+    stubs: Sequence[InboundEvent],
+    body: bytes,
+    secret_key: str,
+) -> list[int]:
+    """Complete events the webhook only named (Instagram mentions) and accept them.
+
+    A stub that cannot be completed keeps the original payload as a dead letter with the
+    reason, so an admin can replay it once the platform answers again.
+    """
+    resolve = getattr(connector, "resolve_mention", None)
+    with session_factory() as session:
+        account = session.get(ChannelAccount, account_id)
+        if account is None or resolve is None:
+            return []
+        ref = account_ref(account)
+        credentials = credentials_of(account, secret_key)
+    resolved: list[InboundEvent] = []
+    failures: list[str] = []
+    for stub in stubs:
+        try:
+            resolved.append(resolve(stub, ref, credentials))
+        except (DeliveryError, InvalidInput) as exc:
+            failures.append(f"{stub.external_id}: {exc}")
+    with unit_of_work(session_factory) as session:
+        result = accept_events(
+            session, pipeline, ref.workspace_id, resolved, f"webhook:{ref.channel}"
+        )
+        if failures:
+            repository.add_dead_letter(
+                session,
+                DeadLetter(
+                    workspace_id=ref.workspace_id,
+                    channel=ref.channel,
+                    channel_account_id=ref.id,
+                    source=f"webhook:{ref.channel}",
+                    content_type="application/json",
+                    body=body.decode("utf-8", errors="replace")[:DEAD_LETTER_MAX_CHARS],
+                    reason=("mention could not be fetched: " + "; ".join(failures))[:2000],
+                ),
+            )
+    return result.accepted_raw_ids
 
 
 def _active_account(session: Session, channel: str, account_id: int) -> ChannelAccount | None:
@@ -184,6 +246,39 @@ def process_soon(pipeline: Pipeline, workspace_id: int) -> None:
         if processor is None:
             processor = _processors[key] = _Processor(pipeline, workspace_id)
     processor.wanted.set()
+
+
+def _hand_over(request: Request, pipeline: Pipeline, workspace_id: int, raw_ids: list[int]) -> None:
+    """After commit: workers (scale mode), this request (tests) or the batching thread."""
+    dispatcher = getattr(request.app.state, "dispatcher", None)
+    if dispatcher is not None and dispatcher.scale_mode:
+        dispatcher.dispatch(workspace_id, raw_ids)
+    elif getattr(request.app.state, "process_webhooks_inline", False):
+        pipeline.process_pending(workspace_id, raw_ids)
+    else:
+        process_soon(pipeline, workspace_id)
+
+
+def _resolve_then_process(
+    request: Request,
+    pipeline: Pipeline,
+    connector: Connector,
+    account_id: int,
+    outcome: WebhookOutcome,
+    body: bytes,
+) -> None:
+    session_factory, _, secret_key = _state(request)
+    raw_ids = resolve_stubs(
+        session_factory,
+        pipeline,
+        connector,
+        account_id=account_id,
+        stubs=outcome.stubs,
+        body=body,
+        secret_key=secret_key,
+    )
+    if raw_ids and outcome.workspace_id is not None:
+        _hand_over(request, pipeline, outcome.workspace_id, raw_ids)
 
 
 def _credential(
@@ -256,6 +351,10 @@ async def receive(
         headers=dict(request.headers),
         secret_key=secret_key,
     )
+    if outcome.stubs:
+        background.add_task(
+            _resolve_then_process, request, pipeline, connector, account_id, outcome, body
+        )
     if outcome.raw_ids and outcome.workspace_id is not None:
         dispatcher = getattr(request.app.state, "dispatcher", None)
         if dispatcher is not None and dispatcher.scale_mode:
