@@ -108,7 +108,7 @@ def test_a_mention_opens_a_task_and_a_redelivery_changes_nothing(
     first = deliver(client, account, body)
     again = deliver(client, account, body)
     assert first.status_code == 200 and first.json()["accepted"] == 1
-    assert again.json() == {"accepted": 0, "duplicates": 1, "ignored": 0}
+    assert again.json() == {"accepted": 0, "duplicates": 1, "ignored": 0, "resolving": 0}
     with session_factory() as s:
         message = message_by_external_id(s, TWEET_ID)
         assert message.text.startswith("@AcmeCare my router")
