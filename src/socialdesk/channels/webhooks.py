@@ -356,17 +356,9 @@ async def receive(
             _resolve_then_process, request, pipeline, connector, account_id, outcome, body
         )
     if outcome.raw_ids and outcome.workspace_id is not None:
-        dispatcher = getattr(request.app.state, "dispatcher", None)
-        if dispatcher is not None and dispatcher.scale_mode:
-            # Scale mode: workers process; the stream entry leaves after the commit.
-            background.add_task(dispatcher.dispatch, outcome.workspace_id, list(outcome.raw_ids))
-        elif getattr(request.app.state, "process_webhooks_inline", False):
-            # Tests and one-shot tools: processed before the answer leaves.
-            background.add_task(
-                pipeline.process_pending, outcome.workspace_id, list(outcome.raw_ids)
-            )
-        else:
-            process_soon(pipeline, outcome.workspace_id)
+        background.add_task(
+            _hand_over, request, pipeline, outcome.workspace_id, list(outcome.raw_ids)
+        )
     return Response(
         json.dumps(outcome.body), status_code=outcome.status, media_type="application/json"
     )
