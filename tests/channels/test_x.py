@@ -471,3 +471,26 @@ def test_a_duplicate_refusal_is_resolved_by_finding_the_earlier_post(
     clock.advance(timedelta(minutes=5))
     assert sender.run_once().recovered == 1
     assert len(fake_x.posts) == 1
+
+
+def test_the_echo_of_a_reply_still_in_flight_is_not_stored_twice(
+    client: TestClient,
+    account: ChannelAccount,
+    session_factory: sessionmaker[Session],
+    sender: OutboxSender,
+    fake_x: FakeX,
+    clock: FrozenClock,
+) -> None:
+    _open_case_and_reply(client, account, session_factory, text="We reset your line.")
+    sender._claim(10)  # the sender is talking to X right now
+    echo = json.loads(payload("x_tweet_create_events.json"))
+    echo["tweet_create_events"][0].update(
+        id_str="1855000000000009999",
+        text="We reset your line.",
+        in_reply_to_status_id_str=TWEET_ID,
+        user={"id_str": "900", "screen_name": "AcmeCare", "name": "Acme Care"},
+    )
+    response = deliver(client, account, json.dumps(echo).encode())
+    assert response.json()["ignored"] == 1
+    with session_factory() as s:
+        assert count(s, Message) == 2  # the customer's post and our reply, once

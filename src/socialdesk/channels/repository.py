@@ -440,3 +440,15 @@ def raw_event_extra(session: Session, raw_event_id: int | None) -> dict[str, Any
         return {}
     extra = raw.payload.get("extra")
     return extra if isinstance(extra, dict) else {}
+
+
+def in_flight_texts(session: Session, workspace_id: int, channel: str) -> set[str]:
+    """Texts of replies being sent right now: their echo may overtake the sender's record."""
+    texts = session.scalars(
+        select(OutboxItem.text).where(
+            OutboxItem.workspace_id == workspace_id,
+            OutboxItem.channel == channel,
+            OutboxItem.status == OutboxStatus.SENDING,
+        )
+    ).all()
+    return set(texts)
