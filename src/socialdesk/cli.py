@@ -247,11 +247,16 @@ def serve(
     """Run the web app and API."""
     import uvicorn
 
+    from socialdesk.channels.background import start_outbox_thread
     from socialdesk.web.app import create_app
 
     settings = get_settings()
+    web_app = create_app(settings)
+    if settings.mode == "embedded":
+        # Replies leave from this process; scale mode runs `socialdesk channels send --loop`.
+        web_app.state.on_shutdown.append(start_outbox_thread(web_app))
     uvicorn.run(
-        create_app(settings),
+        web_app,
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
