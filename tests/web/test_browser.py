@@ -251,3 +251,46 @@ def test_a_supervisor_changes_a_value_weight_and_the_order_changes(
                 agent_view.context.close()
         finally:
             context.close()
+
+
+def test_keyboard_shortcuts_drive_the_common_actions(
+    browser: Any,
+    live_app: FastAPI,
+    session_factory: sessionmaker[Session],
+    workspace: Workspace,
+) -> None:
+    agent = add_user(session_factory, workspace, "ana@acme.test", "agent", "Ana Agent")
+    live_app.state.pipeline.ingest(
+        workspace.id,
+        [
+            event("first problem", ext="k1", handle="one", name="One", followers=50_000),
+            event("second problem", ext="k2", handle="two", name="Two"),
+        ],
+    )
+    with serve(live_app) as base:
+        context = browser.new_context(viewport=DESK)
+        try:
+            page = context.new_page()
+            sign_in(page, base, agent.email)
+            ids = item_ids(page)
+            assert len(ids) == 2
+            page.keyboard.press("?")
+            assert page.is_visible("#help")
+            page.keyboard.press("Escape")
+            assert not page.is_visible("#help")
+            page.keyboard.press("j")
+            page.keyboard.press("j")
+            assert page.get_attribute(".item.selected", "data-id") == str(ids[1])
+            page.keyboard.press("Enter")
+            page.wait_for_url(f"{base}/console/c/{ids[1]}")
+            page.keyboard.press("a")
+            page.wait_for_selector("text=with Ana Agent")
+            page.keyboard.press("r")
+            assert page.evaluate("() => document.activeElement.id") == "reply-text"
+            page.keyboard.press("Escape")
+            page.keyboard.press("e")
+            page.wait_for_selector("#case-status:has-text('resolved')")
+            page.keyboard.press("n")
+            page.wait_for_url(f"{base}/console/c/{ids[0]}")
+        finally:
+            context.close()

@@ -37,14 +37,19 @@ def inbound_per_channel_hour(
 
 def tasks_since(
     session: Session, workspace_id: int, since: datetime
-) -> list[tuple[str, int | None, datetime, datetime | None, datetime | None]]:
-    """(channel, team id, waiting since, due at, first response at) of recent tasks."""
+) -> list[tuple[str, int | None, str, datetime, datetime | None, datetime | None]]:
+    """(channel, team id, queue, waiting since, due at, first response at) of recent tasks."""
     rows = session.execute(
         select(
-            Task.channel, Task.team_id, Task.waiting_since, Task.due_at, Task.first_response_at
+            Task.channel,
+            Task.team_id,
+            Task.queue,
+            Task.waiting_since,
+            Task.due_at,
+            Task.first_response_at,
         ).where(Task.workspace_id == workspace_id, Task.waiting_since >= since)
     ).all()
-    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
 
 def open_tasks(session: Session, workspace_id: int) -> list[tuple[str, datetime, int | None]]:

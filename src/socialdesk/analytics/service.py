@@ -55,18 +55,19 @@ def build_dashboard(
     recent = repo.tasks_since(session, workspace_id, since)
     teams = repo.team_names(session, workspace_id)
     by_channel = metrics.service_levels(
-        (metrics.TaskFacts(ch, ws, due, fr) for ch, _t, ws, due, fr in recent), now=now
+        (metrics.TaskFacts(ch, ws, due, fr) for ch, _t, _q, ws, due, fr in recent), now=now
     )
     by_team = metrics.service_levels(
         (
-            metrics.TaskFacts(teams.get(t, "no team") if t else "no team", ws, due, fr)
-            for _ch, t, ws, due, fr in recent
+            # Work not yet given to a team is counted under its department's list.
+            metrics.TaskFacts(teams.get(t, f"{q} list") if t else f"{q} list", ws, due, fr)
+            for _ch, t, q, ws, due, fr in recent
         ),
         now=now,
     )
     minutes = [
         (as_utc(fr) - as_utc(ws)).total_seconds() / 60
-        for _ch, _t, ws, _due, fr in recent
+        for _ch, _t, _q, ws, _due, fr in recent
         if fr is not None
     ]
     queues = metrics.queue_states(

@@ -42,8 +42,9 @@ def _event(
     workspace_id: int,
     conversation_id: int | None,
     actor: User | None,
-    kind: str,
+    event_kind: str,
     now: datetime,
+    /,
     **data: object,
 ) -> None:
     repo.add(
@@ -52,7 +53,7 @@ def _event(
             workspace_id=workspace_id,
             conversation_id=conversation_id,
             actor_user_id=None if actor is None else actor.id,
-            kind=kind,
+            kind=event_kind,
             data=dict(data),
             created_at=now,
         ),
@@ -65,12 +66,12 @@ def record_event(
     workspace_id: int,
     conversation_id: int | None,
     actor: User | None,
-    kind: str,
+    event: str,
     clock: Clock = utcnow,
     **data: object,
 ) -> None:
     """Append to a case's history (which is also the live screens' change feed)."""
-    _event(session, workspace_id, conversation_id, actor, kind, clock(), **data)
+    _event(session, workspace_id, conversation_id, actor, event, clock(), **data)
 
 
 def add_note(

@@ -371,6 +371,12 @@ def notifications(request: Request, viewer: AgentViewer, db: DbSession) -> Respo
     return render(request, "notifications.html", {"notifications": unread})
 
 
+@router.get("/notifications/count")
+def notifications_count(viewer: AgentViewer, db: DbSession) -> Response:
+    unread = action_repository.unread_notifications(db, viewer.workspace_id, viewer.user.id)
+    return JSONResponse({"unread": len(unread)})
+
+
 @router.post("/notifications/read")
 def notifications_read(request: Request, viewer: AgentViewer, db: DbSession) -> Response:
     actions.mark_notifications_read(

@@ -59,6 +59,11 @@
         });
         sizeBars(box);
       }
+      const bell = $("#bell-count");
+      if (bell) {
+        const response = await fetch("/console/notifications/count", { credentials: "same-origin", headers: { "Accept": "application/json" } });
+        if (response.ok) { const n = (await response.json()).unread; bell.textContent = n ? String(n) : ""; }
+      }
       tickCountdowns();
       document.body.dataset.refreshed = String(Date.now());
     } finally {
@@ -70,7 +75,7 @@
     refreshTimer = setTimeout(refreshFragments, 250);
   }
   function connectLive() {
-    if (!$("[data-live-src]") || !window.EventSource) return;
+    if (!document.body.dataset.csrf || !window.EventSource) return;
     const status = $("#live-status");
     const source = new EventSource("/console/events");
     source.addEventListener("hello", () => { if (status) status.classList.add("on"); document.body.dataset.live = "on"; });
