@@ -51,3 +51,16 @@ def test_the_stream_announces_a_change_made_by_another_process(
 
 def test_the_stream_needs_a_session(client: TestClient) -> None:
     assert client.get("/console/events", headers={"accept": "text/event-stream"}).status_code == 401
+
+
+def test_many_listeners_share_one_fingerprint_query_per_interval() -> None:
+    hub = LiveHub()
+    calls: list[int] = []
+
+    def compute() -> object:
+        calls.append(1)
+        return len(calls)
+
+    first = [hub.marker(1, compute, max_age=60) for _ in range(500)]
+    assert first == [1] * 500 and len(calls) == 1
+    assert hub.marker(1, compute, max_age=0) == 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from fastapi import Request
@@ -25,6 +26,7 @@ class LiveHub:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._versions: dict[int, int] = {}
+        self._markers: dict[int, tuple[float, object]] = {}
 
     def notify(self, workspace_id: int) -> None:
         with self._lock:
@@ -33,6 +35,21 @@ class LiveHub:
     def version(self, workspace_id: int) -> int:
         with self._lock:
             return self._versions.get(workspace_id, 0)
+
+    def marker(
+        self, workspace_id: int, compute: Callable[[], object], max_age: float = POLL_SECONDS
+    ) -> object:
+        """The workspace's change fingerprint, computed at most once a second per process
+        however many browsers listen (500 agents must not mean 500 queries a second)."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._markers.get(workspace_id)
+        if cached is not None and now - cached[0] < max_age:
+            return cached[1]
+        value = compute()
+        with self._lock:
+            self._markers[workspace_id] = (now, value)
+        return value
 
     def after_commit_hook(self, workspace_id: int, task_ids: Sequence[int]) -> None:
         """Fits the pipeline's after-commit seam: new or reopened work wakes the screens."""

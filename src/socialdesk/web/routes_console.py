@@ -395,12 +395,17 @@ async def events(
     factory = request.app.state.session_factory
     ws = viewer.workspace_id
 
-    def fingerprint() -> object:
+    hub = _hub(request)
+
+    def compute() -> object:
         with factory() as session:
             return console_repository.change_marker(session, ws)
 
+    def fingerprint() -> object:
+        return hub.marker(ws, compute)
+
     return StreamingResponse(
-        live.stream(request, _hub(request), ws, fingerprint, max_seconds=max_seconds),
+        live.stream(request, hub, ws, fingerprint, max_seconds=max_seconds),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

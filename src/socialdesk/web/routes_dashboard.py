@@ -39,6 +39,11 @@ def _charts(board: Dashboard) -> dict[str, object]:
             board.first_response.counts,
             title="First-response time, last 24 h",
         ),
+        "attainment": charts.hbars(
+            [s.group for s in board.sla_by_channel],
+            [round((s.attainment or 0) * 100) for s in board.sla_by_channel],
+            title="Answered within the service level, % per channel",
+        ),
         "load": charts.hbars(
             [a.name for a in board.agents],
             [a.load for a in board.agents],
