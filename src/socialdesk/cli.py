@@ -13,11 +13,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.cli import channels_app
 from socialdesk.config import Settings, get_settings
 from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.migrate import upgrade
 from socialdesk.core.workspaces import ensure_workspace
+from socialdesk.simulation.cli import simulate
+from socialdesk.triage.cli import app as triage_app
 from socialdesk.web.cli import users_app
 
 app = typer.Typer(
@@ -30,6 +33,9 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks with a JSON report.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
+app.command("simulate")(simulate)
+app.add_typer(triage_app, name="triage")
+app.add_typer(channels_app, name="channels")
 app.add_typer(users_app, name="users")
 
 console = Console(stderr=True, soft_wrap=True)
@@ -170,6 +176,39 @@ def demo(
     from socialdesk.demo import run_demo
 
     run_demo(host=host, port=port, rate_per_minute=rate, backlog_hours=backlog_hours, seed=seed)
+
+
+@app.command()
+def worker(
+    max_seconds: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: run until killed)")
+    ] = None,
+    sweep_every: Annotated[
+        float, typer.Option(help="Seconds between sweeps for stored, unannounced events")
+    ] = 30.0,
+) -> None:
+    """Process stored events from the Redis Streams of scale mode (run any number of these)."""
+    from socialdesk.core.bus import RedisStreamsBus
+    from socialdesk.ingest.dispatch import Worker
+    from socialdesk.ingest.wiring import build_pipeline
+
+    settings = get_settings()
+    if not settings.redis_url:
+        typer.echo(
+            "error: a worker needs SOCIALDESK_REDIS_URL (and SOCIALDESK_MODE=scale)", err=True
+        )
+        raise typer.Exit(2)
+    bus = RedisStreamsBus(settings.redis_url)
+    with _database(settings) as session_factory:
+        runner = Worker(build_pipeline(settings, session_factory), bus, sweep_every=sweep_every)
+        console.print(f"worker consuming {settings.redis_url} (Ctrl+C stops)")
+        try:
+            runner.run(max_seconds=max_seconds)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            bus.close()
+    typer.echo(f"handled {runner.handled} stream entries")
 
 
 @bench_app.command("ingest")

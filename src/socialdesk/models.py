@@ -24,6 +24,7 @@ from socialdesk.routing.models import (
     TeamMember,
     User,
 )
+from socialdesk.triage.models import TriageLabelRow, TriageModelRow, TriageResultRow
 from socialdesk.web.models import LoginAttempt, WebSession
 
 __all__ = [
@@ -52,6 +53,9 @@ __all__ = [
     "Team",
     "TeamMember",
     "Thread",
+    "TriageLabelRow",
+    "TriageModelRow",
+    "TriageResultRow",
     "User",
     "WebSession",
     "Workspace",

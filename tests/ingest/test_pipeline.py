@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.conversations.models import Conversation, Message
 from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer, Identity
+from socialdesk.ingest.hooks import PipelineHooks, ProcessedMessage, TriageVerdict
 from socialdesk.ingest.models import RawEvent
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.routing.models import Task
@@ -277,3 +280,27 @@ def test_a_bad_event_in_a_batch_fails_alone(
         failed = s.scalars(select(RawEvent).where(RawEvent.status == "failed")).one()
         assert failed.external_id == "broken" and "invalid stored event" in (failed.error or "")
         assert count(s, Message) == 1
+
+
+def test_when_a_batch_cannot_be_processed_each_event_is_kept_and_retried_alone(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    def fussy_triage(
+        session: Session, workspace_id: int, messages: Sequence[ProcessedMessage]
+    ) -> dict[int, TriageVerdict]:
+        if any(m.text == "boom" for m in messages):
+            raise ValueError("classifier cannot read this message")
+        return {m.message_id: TriageVerdict(needs_response=True) for m in messages}
+
+    pipeline = Pipeline(session_factory, PipelineHooks(triage=fussy_triage))
+    accepted, processed = pipeline.ingest(
+        workspace.id, [event("ok", "u1"), event("bad", "u2", text="boom")]
+    )
+    assert len(accepted.accepted) == 2
+    assert (processed.processed, processed.failed) == (1, 1)
+    with session_factory() as s:
+        assert count(s, RawEvent) == 2
+        failed = s.scalars(select(RawEvent).where(RawEvent.status == "failed")).one()
+        assert failed.external_id == "bad"
+        assert failed.error == "ValueError: classifier cannot read this message"
+        assert list(s.scalars(select(Message.external_id))) == ["ok"]

@@ -153,3 +153,52 @@ def test_sync_picks_up_tasks_and_freed_slots_changed_elsewhere(
     assert assignee(session_factory, t2) == a
     with session_factory() as s:
         assert s.scalar(select(Task.status).where(Task.id == t1)) == "pending"
+
+
+def test_the_indexed_distributor_decides_exactly_like_the_reference_planner(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    """Same pairs as ``selection.plan_assignments`` over every agent and every task."""
+    import random
+
+    from socialdesk.routing.selection import plan_assignments
+
+    rng = random.Random(3)
+    ids = []
+    for i in range(25):
+        ids.append(
+            agent(
+                session_factory,
+                workspace.id,
+                f"A{i}",
+                capacity={"x": rng.randint(0, 3), "email": rng.randint(1, 3)},
+                teams=(("Care", "care"),) if i % 5 else (("Sales", "sales"),),
+                languages=rng.choice([[], ["en"], ["en", "fr"], ["fr"]]),
+                topics=rng.choice([[], ["billing"], ["network"], ["billing", "network"]]),
+                tiers=rng.choice([[], [], ["gold"]]),
+                last_assigned_at=T0 - timedelta(minutes=rng.randint(0, 300)),
+                presence=rng.choice(["online", "online", "online", "away"]),
+            )
+        )
+    for _ in range(150):
+        task(
+            session_factory,
+            workspace.id,
+            channel=rng.choice(["x", "email"]),
+            priority=round(rng.uniform(0, 100), 2),
+            minutes_waiting=rng.uniform(0, 40),
+            queue=rng.choice(["care", "care", "sales"]),
+            language=rng.choice([None, "en", "fr"]),
+            topic=rng.choice([None, "billing", "network"]),
+            customer_tier=rng.choice([None, "gold"]),
+        )
+    dist, _ = make(
+        session_factory, workspace, policy=RoutingPolicy(sticky=False), batch_size=10_000
+    )
+    dist.load()
+    agents = list(dist.agents.values())
+    tasks = list(dist.worklist.tasks.values())
+    expected = plan_assignments(tasks, agents, T0, dist.policy)
+    got = [(c.task_id, c.user_id) for c in dist.plan(T0, 10_000)]
+    assert len(expected) > 40
+    assert got == expected

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from socialdesk.channels.credentials import Credentials
@@ -59,13 +59,16 @@ class DeliveryError(Exception):
         permanent: bool,
         code: str | None = None,
         retry_at: datetime | None = None,
+        retry_after: timedelta | None = None,
         outcome_unknown: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.code = code
+        # When the platform says access comes back: a moment, or a delay from now.
         self.retry_at = retry_at
+        self.retry_after = retry_after
         # The request may have reached the platform (timeout, 5xx): look before resending.
         self.outcome_unknown = outcome_unknown
 

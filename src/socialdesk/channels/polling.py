@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.accounts import credentials_of
 from socialdesk.channels.intake import accept_events
+from socialdesk.channels.mail import EmailConnector
 from socialdesk.channels.models import ChannelAccount
 from socialdesk.channels.webhooks import account_ref
 from socialdesk.channels.x import XConnector
@@ -65,3 +66,31 @@ def poll_x_account(
     if raw_ids:
         pipeline.process_pending(ref.workspace_id, raw_ids)
     return report
+
+
+def poll_email_account(
+    session_factory: sessionmaker[Session],
+    pipeline: Pipeline,
+    *,
+    account_id: int,
+    secret_key: str,
+    connector: EmailConnector | None = None,
+) -> PollReport:
+    """Fetch new mail over IMAP (UIDs above the last one seen) and accept it."""
+    mail = connector or EmailConnector()
+    with session_factory() as session:
+        account = session.get(ChannelAccount, account_id)
+        if account is None or account.channel != "email":
+            raise NotFound(f"no email account {account_id}")
+        ref = account_ref(account)
+        credentials = credentials_of(account, secret_key)
+        last_uid = int((account.settings or {}).get("imap_last_uid") or 0)
+    result = mail.poll_imap(ref, credentials, last_uid)
+    with unit_of_work(session_factory) as session:
+        accepted = accept_events(session, pipeline, ref.workspace_id, result.events, "poll:email")
+        account = session.get(ChannelAccount, account_id)
+        if account is not None and result.cursor:
+            account.settings = {**(account.settings or {}), "imap_last_uid": int(result.cursor)}
+    if accepted.accepted_raw_ids:
+        pipeline.process_pending(ref.workspace_id, accepted.accepted_raw_ids)
+    return PollReport(fetched=len(result.events), accepted=len(accepted.accepted_raw_ids))

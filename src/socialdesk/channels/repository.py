@@ -398,3 +398,32 @@ def open_shifts_of_conversations(
             ChannelShift.thread_id.is_not(None),
         )
     ).all()
+
+
+def take_outbox_item(
+    session: Session,
+    item: OutboxItem,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    outcome_unknown: bool,
+) -> bool:
+    """Compare-and-set the item to ``sending``: only one sender wins, on every backend."""
+    result = session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.id == item.id,
+            OutboxItem.status == item.status,
+            OutboxItem.attempts == item.attempts,
+        )
+        .values(
+            status=OutboxStatus.SENDING,
+            attempts=item.attempts + 1,
+            lease_until=lease_until,
+            last_attempt_at=now,
+            outcome_unknown=outcome_unknown,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)

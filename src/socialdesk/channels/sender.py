@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels import repository
@@ -86,38 +86,45 @@ class OutboxSender:
         now = self.clock()
         claims: list[_Claim] = []
         failures: list[tuple[int, str, str]] = []
-        with unit_of_work(self.session_factory) as session:
-            for item in repository.claim_due_outbox_items(session, now, limit):
-                check_first = item.outcome_unknown or item.status == OutboxStatus.SENDING
-                item.status = OutboxStatus.SENDING
-                item.attempts += 1
-                item.lease_until = now + LEASE
-                item.last_attempt_at = now
-                item.outcome_unknown = check_first
-                item.updated_at = now
-                try:
-                    account, credentials = self._account(session, item)
-                except InvalidInput as exc:
-                    failures.append((item.id, "account", str(exc)))
-                    continue
-                claims.append(
-                    _Claim(
-                        item_id=item.id,
-                        workspace_id=item.workspace_id,
-                        channel=item.channel,
-                        attempts=item.attempts,
-                        check_first=check_first,
-                        request=OutboundRequest(
-                            action=item.action,
-                            text=item.text,
-                            target=dict(item.target),
-                            idempotency_key=item.idempotency_key,
-                            queued_at=item.created_at,
-                        ),
-                        account=account,
-                        credentials=credentials,
+        try:
+            with unit_of_work(self.session_factory) as session:
+                for item in repository.claim_due_outbox_items(session, now, limit):
+                    check_first = item.outcome_unknown or item.status == OutboxStatus.SENDING
+                    if not repository.take_outbox_item(
+                        session,
+                        item,
+                        now=now,
+                        lease_until=now + LEASE,
+                        outcome_unknown=check_first,
+                    ):
+                        continue  # another sender took it first
+                    try:
+                        account, credentials = self._account(session, item)
+                    except InvalidInput as exc:
+                        failures.append((item.id, "account", str(exc)))
+                        continue
+                    claims.append(
+                        _Claim(
+                            item_id=item.id,
+                            workspace_id=item.workspace_id,
+                            channel=item.channel,
+                            attempts=item.attempts + 1,
+                            check_first=check_first,
+                            request=OutboundRequest(
+                                action=item.action,
+                                text=item.text,
+                                target=dict(item.target),
+                                idempotency_key=item.idempotency_key,
+                                queued_at=item.created_at,
+                            ),
+                            account=account,
+                            credentials=credentials,
+                        )
                     )
-                )
+        except OperationalError:
+            # SQLite: another sender is writing; its items are its own, try again later.
+            log.info("outbox busy; claiming again on the next round")
+            return []
         for item_id, code, reason in failures:
             self._record_failure(item_id, DeliveryError(reason, permanent=True, code=code))
         return claims
@@ -221,7 +228,10 @@ class OutboxSender:
                     item.error_reason = f"gave up after {item.attempts} attempts: {error.reason}"
             else:
                 item.status = OutboxStatus.PENDING
-                item.next_attempt_at = next_attempt(now, item.attempts, error.retry_at)
+                retry_at = error.retry_at
+                if error.retry_after is not None:
+                    retry_at = now + error.retry_after
+                item.next_attempt_at = next_attempt(now, item.attempts, retry_at)
         log.warning(
             "outbox item %d: %s (%s)", item_id, "failed" if final else "will retry", error.code
         )

@@ -31,5 +31,5 @@ def post_events(
     pipeline: Pipeline = request.app.state.pipeline
     # Stored and committed before the answer; processed after it (store first, process second).
     result = pipeline.accept(workspace.id, events, source="api")
-    background.add_task(pipeline.process_pending, workspace.id, result.accepted)
+    background.add_task(request.app.state.dispatcher.dispatch, workspace.id, result.accepted)
     return AcceptedOut(accepted=len(result.accepted), duplicates=result.duplicates)

@@ -10,8 +10,10 @@ that was already processed changes nothing.
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -20,6 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.conversations.models import ConversationStatus, Direction
+from socialdesk.core.bulk import JsonText
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.customers.identity import contact_email, normalize_handle, normalize_phone
@@ -39,6 +42,8 @@ DEFAULT_VERDICT = TriageVerdict(needs_response=True, route_to="care")
 class AcceptResult:
     accepted: list[int] = field(default_factory=list)
     duplicates: int = 0
+    # "channel\x00external_id" -> raw event id, for the events stored by this call.
+    ids_by_key: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -137,14 +142,16 @@ class Pipeline:
                     "channel": event.channel,
                     "external_id": event.external_id,
                     "source": source,
-                    "payload": event.model_dump(mode="json", exclude_defaults=True),
+                    "payload": JsonText(event.model_dump_json(exclude_defaults=True)),
                     "status": RawEventStatus.PENDING,
                     "received_at": now,
                 }
             )
-        inserted = repo.insert_raw_events_ignoring_duplicates(session, rows)
+        inserted = repo.insert_raw_events_ignoring_duplicates(session, workspace_id, rows)
         accepted = [inserted[k] for k in seen_in_order(events) if k in inserted]
-        return AcceptResult(accepted=accepted, duplicates=len(events) - len(accepted))
+        return AcceptResult(
+            accepted=accepted, duplicates=len(events) - len(accepted), ids_by_key=inserted
+        )
 
     # -- process --------------------------------------------------------------------------
 
@@ -181,13 +188,42 @@ class Pipeline:
     def ingest(
         self, workspace_id: int, events: Sequence[InboundEvent], source: str = ""
     ) -> tuple[AcceptResult, ProcessResult]:
-        """Accept, then process what was new: the embedded mode's whole path for a batch."""
-        accepted = self.accept(workspace_id, events, source)
+        """Accept, then process what was new: the embedded mode's whole path.
+
+        Each batch is stored and processed in one transaction. Should processing fail, that
+        transaction is rolled back and the batch takes the long way: stored on its own, then
+        processed event by event, so a bad event is marked failed and nothing is lost.
+        """
+        accepted_total = AcceptResult()
+        processed_total = ProcessResult()
+        for start in range(0, len(events), self.batch_size):
+            batch = events[start : start + self.batch_size]
+            accepted, processed = self._ingest_batch(workspace_id, batch, source)
+            accepted_total.accepted.extend(accepted.accepted)
+            accepted_total.duplicates += accepted.duplicates
+            accepted_total.ids_by_key.update(accepted.ids_by_key)
+            self._merge(processed_total, processed)
+        return accepted_total, processed_total
+
+    def _ingest_batch(
+        self, workspace_id: int, events: Sequence[InboundEvent], source: str
+    ) -> tuple[AcceptResult, ProcessResult]:
         by_key = {f"{e.channel}\x00{e.external_id}": e for e in events}
-        with self.session_factory() as session:
-            keyed = _raw_keys(session, accepted.accepted)
-        items = [(raw_id, by_key[key]) for raw_id, key in keyed]
-        return accepted, self.process_events(workspace_id, items)
+        try:
+            with gc_paused(), unit_of_work(self.session_factory) as session:
+                accepted = self.accept_in(session, workspace_id, events, source)
+                items = [(raw_id, by_key[key]) for key, raw_id in accepted.ids_by_key.items()]
+                processed = self.process_in(session, workspace_id, items)
+        except Exception:
+            log.exception(
+                "batch of %d events failed; storing, then processing one by one", len(events)
+            )
+            accepted = self.accept(workspace_id, events, source)
+            items = [(raw_id, by_key[key]) for key, raw_id in accepted.ids_by_key.items()]
+            return accepted, self.process_events(workspace_id, items)
+        for hook in self.hooks.after_commit:
+            hook(workspace_id, processed.tasks_changed)
+        return accepted, processed
 
     def process_events(
         self, workspace_id: int, items: Sequence[tuple[int, InboundEvent]]
@@ -241,6 +277,23 @@ class Pipeline:
         return _BatchProcessor(self, session, workspace_id).run(items)
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch allocates its many small objects.
+
+    A batch creates tens of thousands of short-lived objects and no reference cycles that
+    matter; collections triggered in the middle of it scan every live object of the process
+    again and again. Collection resumes (and catches up) as soon as the batch is done.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def seen_in_order(events: Iterable[InboundEvent]) -> list[str]:
     keys: list[str] = []
     seen: set[str] = set()
@@ -250,19 +303,6 @@ def seen_in_order(events: Iterable[InboundEvent]) -> list[str]:
             seen.add(key)
             keys.append(key)
     return keys
-
-
-def _raw_keys(session: Session, raw_ids: list[int]) -> list[tuple[int, str]]:
-    from sqlalchemy import select
-
-    out: dict[int, str] = {}
-    for chunk in repo._chunks(raw_ids):
-        stmt = select(repo.RAW.c.id, repo.RAW.c.channel, repo.RAW.c.external_id).where(
-            repo.RAW.c.id.in_(chunk)
-        )
-        for row in session.execute(stmt):
-            out[row.id] = f"{row.channel}\x00{row.external_id}"
-    return [(raw_id, out[raw_id]) for raw_id in raw_ids if raw_id in out]
 
 
 class _BatchProcessor:
@@ -302,13 +342,18 @@ class _BatchProcessor:
         self, items: list[tuple[int, InboundEvent]], result: ProcessResult
     ) -> list[tuple[int, InboundEvent]]:
         by_channel: dict[str, set[str]] = {}
+        wanted: dict[str, set[str]] = {}
         for _, event in items:
             by_channel.setdefault(event.channel, set()).add(event.external_id)
+            refs = wanted.setdefault(event.channel, set())
+            refs.add(event.external_id)
+            if event.reply_to:
+                refs.add(event.reply_to)
+            refs.update(event.references)
         self.known: dict[str, dict[str, Any]] = {}
         done: set[tuple[str, str]] = set()
         for channel, ids in by_channel.items():
-            parents = {p for _, e in items if e.channel == channel for p in _parents(e)}
-            known = repo.messages_by_external_id(self.session, self.ws, channel, ids | parents)
+            known = repo.messages_by_external_id(self.session, self.ws, channel, wanted[channel])
             self.known[channel] = dict(known)
             done.update((channel, ext) for ext in ids if ext in known)
         kept = [(raw, e) for raw, e in items if (e.channel, e.external_id) not in done]
@@ -333,10 +378,10 @@ class _BatchProcessor:
             ):
                 influence.append(
                     {
-                        "b_id": row.id,
-                        "b_followers": party.followers or row.followers,
-                        "b_verified": party.verified,
-                        "b_at": self.now,
+                        "id": row.id,
+                        "followers": party.followers or row.followers,
+                        "verified": party.verified,
+                        "updated_at": self.now,
                     }
                 )
         repo.update_identity_influence(self.session, influence)
@@ -432,14 +477,11 @@ class _BatchProcessor:
         thread_of: dict[str, dict[str, str]] = {
             ch: {ext: row.key for ext, row in rows.items()} for ch, rows in self.known.items()
         }
-        provisional = {
-            ch: {
-                e.external_id: thread_key(e, thread_of.get(ch, {}))
-                for _, e in items
-                if e.channel == ch
-            }
-            for ch in {e.channel for _, e in items}
-        }
+        provisional: dict[str, dict[str, str]] = {}
+        for _, e in items:
+            provisional.setdefault(e.channel, {})[e.external_id] = thread_key(
+                e, thread_of.get(e.channel, {})
+            )
         found_threads = {
             channel: repo.threads_by_key(
                 self.session, self.ws, channel, set(keys.values()) | set(keys)
@@ -601,15 +643,16 @@ class _BatchProcessor:
             self.session,
             [
                 {
-                    "b_id": c.id,
-                    "b_status": c.status,
-                    "b_customer_id": c.customer_id,
-                    "b_message_count": c.message_count,
-                    "b_last_message_at": c.last_message_at,
-                    "b_last_inbound_at": c.last_inbound_at,
-                    "b_last_outbound_at": c.last_outbound_at,
-                    "b_resolved_at": c.resolved_at,
-                    "b_updated_at": self.now,
+                    "id": c.id,
+                    "status": c.status,
+                    "customer_id": c.customer_id,
+                    "message_count": c.message_count,
+                    "first_message_at": c.first_message_at,
+                    "last_message_at": c.last_message_at,
+                    "last_inbound_at": c.last_inbound_at,
+                    "last_outbound_at": c.last_outbound_at,
+                    "resolved_at": c.resolved_at,
+                    "updated_at": self.now,
                 }
                 for c in convs
                 if c.dirty
@@ -746,13 +789,13 @@ class _BatchProcessor:
             self.session,
             [
                 {
-                    "b_id": tasks[c]["id"],
-                    "b_status": tasks[c]["status"],
-                    "b_queue": tasks[c]["queue"],
-                    "b_waiting_since": tasks[c]["waiting_since"],
-                    "b_first_response_at": tasks[c]["first_response_at"],
-                    "b_reopen_count": tasks[c]["reopen_count"],
-                    "b_updated_at": self.now,
+                    "id": tasks[c]["id"],
+                    "status": tasks[c]["status"],
+                    "queue": tasks[c]["queue"],
+                    "waiting_since": tasks[c]["waiting_since"],
+                    "first_response_at": tasks[c]["first_response_at"],
+                    "reopen_count": tasks[c]["reopen_count"],
+                    "updated_at": self.now,
                 }
                 for c in touched
                 if c not in new
@@ -772,12 +815,6 @@ def _reason(exc: Exception) -> str:
     """A short reason for an admin: the database's own message, not the whole statement."""
     detail = getattr(exc, "orig", None) or exc
     return f"{type(detail).__name__}: {str(detail).splitlines()[0][:500]}"
-
-
-def _parents(event: InboundEvent) -> list[str]:
-    from socialdesk.ingest.threading import parent_ids
-
-    return parent_ids(event)
 
 
 def _parties(event: InboundEvent) -> list[Party]:

@@ -5,15 +5,18 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.config import Settings
+from socialdesk.core.bus import RedisStreamsBus
 from socialdesk.core.clock import Clock, utcnow
+from socialdesk.ingest.dispatch import ProcessingDispatcher
 from socialdesk.ingest.hooks import PipelineHooks
 from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.triage.hook import FastTriageHook
 
 
 def default_hooks(settings: Settings, session_factory: sessionmaker[Session]) -> PipelineHooks:
     from socialdesk.conversations.shift import complete_shifts
 
-    hooks = PipelineHooks()
+    hooks = PipelineHooks(triage=FastTriageHook())
     hooks.on_tasks_changed.append(complete_shifts)
     return hooks
 
@@ -22,3 +25,12 @@ def build_pipeline(
     settings: Settings, session_factory: sessionmaker[Session], *, clock: Clock = utcnow
 ) -> Pipeline:
     return Pipeline(session_factory, default_hooks(settings, session_factory), clock=clock)
+
+
+def build_dispatcher(settings: Settings, pipeline: Pipeline) -> ProcessingDispatcher:
+    """Scale mode (mode=scale with a redis_url) hands processing to workers."""
+    if settings.mode == "scale":
+        if not settings.redis_url:
+            raise ValueError("SOCIALDESK_MODE=scale needs SOCIALDESK_REDIS_URL")
+        return ProcessingDispatcher(pipeline, RedisStreamsBus(settings.redis_url))
+    return ProcessingDispatcher(pipeline)

@@ -105,6 +105,7 @@ _SCORE_UPDATE = (
         topic=bindparam("b_topic"),
         customer_tier=bindparam("b_tier"),
         last_agent_id=bindparam("b_last_agent"),
+        avoid_agent_id=None,
         sla_started_at=bindparam("b_sla_started"),
         sla_target_seconds=bindparam("b_sla_target"),
         sla_paused_at=None,

@@ -365,10 +365,19 @@ def next_transition(
 
 def elapsed_fraction(waiting_since: datetime, due: datetime | None, now: datetime) -> float:
     """Wall-clock share of the time to the due time already spent (cheap, for ordering)."""
+    return elapsed_fraction_ts(
+        as_utc(waiting_since).timestamp(),
+        None if due is None else as_utc(due).timestamp(),
+        as_utc(now).timestamp(),
+    )
+
+
+def elapsed_fraction_ts(waiting_since: float, due: float | None, now: float) -> float:
+    """``elapsed_fraction`` on POSIX timestamps, for code that orders many items at once."""
     if due is None:
         return 0.0
-    total = (as_utc(due) - as_utc(waiting_since)).total_seconds()
-    spent = (as_utc(now) - as_utc(waiting_since)).total_seconds()
+    total = due - waiting_since
+    spent = now - waiting_since
     if total <= 0:
         return 1.0 + max(spent, 0.0) / 60.0
     return max(spent, 0.0) / total
@@ -390,7 +399,24 @@ def effective_priority(
     pressure_weight: float = 100.0,
 ) -> float:
     """The priority items are ordered by: their stored priority plus time pressure."""
-    return priority + time_pressure(elapsed_fraction(waiting_since, due, now), pressure_weight)
+    return effective_priority_ts(
+        priority,
+        as_utc(waiting_since).timestamp(),
+        None if due is None else as_utc(due).timestamp(),
+        as_utc(now).timestamp(),
+        pressure_weight,
+    )
+
+
+def effective_priority_ts(
+    priority: float,
+    waiting_since: float,
+    due: float | None,
+    now: float,
+    pressure_weight: float = 100.0,
+) -> float:
+    """``effective_priority`` on POSIX timestamps."""
+    return priority + time_pressure(elapsed_fraction_ts(waiting_since, due, now), pressure_weight)
 
 
 def business_hours_to_dict(hours: BusinessHours) -> dict[str, Any]:

@@ -37,11 +37,31 @@ from socialdesk.routing.selection import (
     RoutingPolicy,
     TaskView,
     choose_agent,
-    order_key,
+    is_eligible,
 )
 from socialdesk.routing.worklist import BucketKey, WorkList
 
 AssignedCallback = Callable[[int, Sequence[Claim]], None]
+# Agents with the same skills, teams and channels are interchangeable for eligibility and
+# fit; among them every task prefers the same one (least loaded, longest idle, lowest id).
+ProfileKey = tuple[
+    frozenset[str], frozenset[int], frozenset[str], frozenset[str], frozenset[str], frozenset[str]
+]
+
+
+def profile_of(agent: AgentView) -> ProfileKey:
+    return (
+        agent.queues,
+        agent.team_ids,
+        agent.languages,
+        agent.topics,
+        agent.tiers,
+        frozenset(ch for ch, n in agent.capacity.items() if n > 0),
+    )
+
+
+def _idle_ts(agent: AgentView) -> float:
+    return float("-inf") if agent.idle_since is None else agent.idle_since.timestamp()
 
 
 def task_view(row: Any) -> TaskView:
@@ -57,6 +77,7 @@ def task_view(row: Any) -> TaskView:
         topic=row.topic,
         customer_tier=row.customer_tier,
         last_agent_id=row.last_agent_id,
+        avoid_agent_id=row.avoid_agent_id,
     )
 
 
@@ -112,6 +133,14 @@ class Distributor:
         self._customers: dict[int, int | None] = {}  # open task -> customer
         self._free: dict[tuple[str, str], set[int]] = {}  # (queue, channel) -> agents
         self._free_team: dict[tuple[int, str], set[int]] = {}  # (team, channel) -> agents
+        # Free agents per (profile, channel), best first; entries of an older version are stale.
+        self._version: dict[int, int] = {}
+        self._versions = itertools.count(1)
+        self._profile: dict[int, ProfileKey] = {}
+        self._sample: dict[ProfileKey, AgentView] = {}
+        self._members: dict[ProfileKey, set[int]] = {}
+        self._heaps: dict[tuple[ProfileKey, str], list[tuple[float, float, int, int]]] = {}
+        self._bucket_profiles: dict[BucketKey, list[ProfileKey]] = {}
         self._lock = threading.RLock()
         self._loaded = False
         self._synced_at: datetime | None = None
@@ -135,6 +164,8 @@ class Distributor:
                 self._add_open(row, now)
             self.agents = {}
             self._free, self._free_team = {}, {}
+            self._version, self._profile, self._sample = {}, {}, {}
+            self._members, self._heaps, self._bucket_profiles = {}, {}, {}
             loads = self._loads_from_held()
             for record in repo.load_agents(session, self.workspace_id):
                 self._put_agent(agent_view(record, loads.get(record.id, {})))
@@ -199,9 +230,92 @@ class Distributor:
             for team in agent.team_ids:
                 pool = self._free_team.setdefault((team, channel), set())
                 (pool.add if free else pool.discard)(agent.id)
+        profile = profile_of(agent)
+        old = self._profile.get(agent.id)
+        if old is not None and old != profile:
+            self._members[old].discard(agent.id)
+        if profile not in self._sample:
+            self._bucket_profiles.clear()  # a new kind of agent: eligibility lists change
+        self._sample[profile] = agent
+        self._profile[agent.id] = profile
+        members = self._members.setdefault(profile, set())
+        members.add(agent.id)
+        version = next(self._versions)
+        self._version[agent.id] = version
+        if agent.presence != Presence.ONLINE:
+            return
+        entry = (agent.load_ratio, _idle_ts(agent), agent.id, version)
+        for channel in agent.capacity:
+            if agent.free_slots(channel) > 0:
+                heap = self._heaps.setdefault((profile, channel), [])
+                heapq.heappush(heap, entry)
+                if len(heap) > 8 * len(members) + 64:
+                    self._compact(profile, channel)
+
+    def _compact(self, profile: ProfileKey, channel: str) -> None:
+        heap = [
+            (a.load_ratio, _idle_ts(a), a.id, self._version[a.id])
+            for a in (self.agents[i] for i in self._members.get(profile, ()))
+            if a.presence == Presence.ONLINE and a.free_slots(channel) > 0
+        ]
+        heapq.heapify(heap)
+        self._heaps[(profile, channel)] = heap
+
+    def _top_free(self, profile: ProfileKey, channel: str) -> AgentView | None:
+        heap = self._heaps.get((profile, channel))
+        while heap:
+            agent_id, version = heap[0][2], heap[0][3]
+            if self._version.get(agent_id) == version:
+                return self.agents[agent_id]
+            heapq.heappop(heap)
+        return None
+
+    def _profiles_for(self, key: BucketKey) -> list[ProfileKey]:
+        found = self._bucket_profiles.get(key)
+        if found is None:
+            # Avoiding one agent is a per-agent rule, not a profile's: see _candidates.
+            rep = replace(key.representative(), avoid_agent_id=None)
+            found = [
+                p
+                for p, sample in self._sample.items()
+                # Presence and load are each agent's own; the profile is about skills.
+                if is_eligible(replace(sample, presence=Presence.ONLINE), rep, need_free_slot=False)
+            ]
+            self._bucket_profiles[key] = found
+        return found
+
+    def _candidates(self, key: BucketKey, task: TaskView) -> list[AgentView]:
+        """The best free agent of each eligible profile, plus the customer's last agent:
+        ``choose_agent`` over these picks the same agent as over every agent."""
+        out = []
+        for profile in self._profiles_for(key):
+            if task.avoid_agent_id is not None and task.avoid_agent_id in self._members[profile]:
+                # Rare (taken back on breach): the profile's best may be the one to avoid.
+                out.extend(
+                    a
+                    for a in (self.agents[i] for i in self._members[profile])
+                    if a.presence == Presence.ONLINE and a.free_slots(key.channel) > 0
+                )
+                continue
+            top = self._top_free(profile, key.channel)
+            if top is not None:
+                out.append(top)
+        last = None if task.last_agent_id is None else self.agents.get(task.last_agent_id)
+        if (
+            last is not None
+            and last.presence == Presence.ONLINE
+            and last.free_slots(task.channel) > 0
+            and all(a.id != last.id for a in out)
+        ):
+            out.append(last)
+        return out
 
     def _drop_agent(self, agent_id: int) -> None:
         self.agents.pop(agent_id, None)
+        self._version.pop(agent_id, None)
+        profile = self._profile.pop(agent_id, None)
+        if profile is not None:
+            self._members[profile].discard(agent_id)
         for pool in itertools.chain(self._free.values(), self._free_team.values()):
             pool.discard(agent_id)
 
@@ -278,6 +392,9 @@ class Distributor:
 
     def plan(self, now: datetime, limit: int) -> list[Claim]:
         """Choose up to ``limit`` task/agent pairs, best first, updating the views."""
+        # A decision's time includes everything since the previous one (here: the round's
+        # set-up), so the measured latencies add up to the whole planning time.
+        mark = time.perf_counter()
         wl = self.worklist
         wl.promote_overflowed(now)
         seq = itertools.count()
@@ -286,7 +403,7 @@ class Distributor:
             if self._pool(key):
                 top = wl.top(key, now)
                 if top is not None:
-                    heap.append((order_key(top, now, self.policy), next(seq), key))
+                    heap.append((wl.key_of(top.id, now), next(seq), key))
         heapq.heapify(heap)
         claims: list[Claim] = []
         record = self.stats.record_decisions
@@ -296,12 +413,12 @@ class Distributor:
             task = wl.top(key, now)
             if task is None or not pool:
                 continue
-            started = time.perf_counter() if record else 0.0
-            selection = choose_agent(task, (self.agents[i] for i in pool), now, self.policy)
+            selection = choose_agent(task, self._candidates(key, task), now, self.policy)
             self.stats.decisions += 1
             if selection is None:
                 if record:
-                    self.stats.decision_seconds.append(time.perf_counter() - started)
+                    self.stats.decision_seconds.append(time.perf_counter() - mark)
+                    mark = time.perf_counter()
                 continue  # nobody free may take this bucket now
             agent = self.agents[selection.agent_id]
             wl.remove(task.id)
@@ -320,15 +437,17 @@ class Distributor:
             )
             nxt = wl.top(key, now)
             if nxt is not None and self._pool(key):
-                heapq.heappush(heap, (order_key(nxt, now, self.policy), next(seq), key))
+                heapq.heappush(heap, (wl.key_of(nxt.id, now), next(seq), key))
             if record:
-                self.stats.decision_seconds.append(time.perf_counter() - started)
+                self.stats.decision_seconds.append(time.perf_counter() - mark)
+                mark = time.perf_counter()
         return claims
 
     def _write(self, claims: list[Claim], now: datetime) -> list[Claim]:
         with unit_of_work(self.session_factory) as session:
             done = repo.assign_batch(session, self.workspace_id, claims, now)
-        lost = [c for c in claims if c not in set(done)]
+        took = set(done)
+        lost = [c for c in claims if c not in took]
         if lost:
             self.stats.lost_races += len(lost)
             # Our view was stale: undo what we assumed and re-read the truth.

@@ -119,6 +119,8 @@ class Task(Base):
     # The agent who last handled this customer (stickiness); no foreign key on purpose:
     # it is a hint, and a deleted user must not block anything.
     last_agent_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    # Taken back on breach from this agent: the distributor hands it to someone else.
+    avoid_agent_id: Mapped[int | None] = mapped_column(BigId, default=None)
     # The running service-level clock (see socialdesk.priority.sla.SlaClock).
     sla_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     sla_target_seconds: Mapped[float | None] = mapped_column(Float, default=None)

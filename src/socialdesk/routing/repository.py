@@ -48,6 +48,7 @@ TASK_COLUMNS = (
     Task.topic,
     Task.customer_tier,
     Task.last_agent_id,
+    Task.avoid_agent_id,
     Task.sla_started_at,
     Task.sla_target_seconds,
     Task.sla_paused_at,

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from socialdesk.core.clock import as_utc
-from socialdesk.priority.sla import effective_priority
+from socialdesk.priority.sla import effective_priority, effective_priority_ts
 
 
 class Presence:
@@ -92,6 +92,7 @@ class TaskView:
     topic: str | None = None
     customer_tier: str | None = None
     last_agent_id: int | None = None  # who last handled this customer (stickiness)
+    avoid_agent_id: int | None = None  # who let it breach: hand it to someone else
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,8 @@ def is_eligible(
     agent: AgentView, task: TaskView, widen: Widening = Widening(), *, need_free_slot: bool = True
 ) -> bool:
     if agent.presence != Presence.ONLINE or not _in_scope(agent, task):
+        return False
+    if agent.id == task.avoid_agent_id:
         return False
     if need_free_slot and agent.free_slots(task.channel) <= 0:
         return False
@@ -224,7 +227,30 @@ def order_key(
     task: TaskView, now: datetime, policy: RoutingPolicy = RoutingPolicy()
 ) -> tuple[float, float, int]:
     """Smaller first: highest effective priority, then the longest waiting, then id."""
-    return (-task_priority(task, now, policy), as_utc(task.waiting_since).timestamp(), task.id)
+    return order_key_ts(
+        task.priority,
+        as_utc(task.waiting_since).timestamp(),
+        None if task.due_at is None else as_utc(task.due_at).timestamp(),
+        task.id,
+        as_utc(now).timestamp(),
+        policy.pressure_weight,
+    )
+
+
+def order_key_ts(
+    priority: float,
+    waiting_since: float,
+    due: float | None,
+    task_id: int,
+    now: float,
+    pressure_weight: float,
+) -> tuple[float, float, int]:
+    """``order_key`` on POSIX timestamps (what indexes over many tasks use)."""
+    return (
+        -effective_priority_ts(priority, waiting_since, due, now, pressure_weight),
+        waiting_since,
+        task_id,
+    )
 
 
 def order_tasks(

@@ -90,7 +90,15 @@ def check_due(
                 and row.status == TaskStatus.ASSIGNED
                 and holder is not None
                 # Stickiness must not hand it straight back to the same agent.
-                and repo.take_back(session, workspace_id, row.id, holder, now, last_agent_id=None)
+                and repo.take_back(
+                    session,
+                    workspace_id,
+                    row.id,
+                    holder,
+                    now,
+                    last_agent_id=None,
+                    avoid_agent_id=holder,
+                )
             ):
                 repo.close_assignment(session, row.id, holder, now, "sla_breach")
                 repo.add_notification(

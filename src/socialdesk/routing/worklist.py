@@ -25,7 +25,7 @@ from socialdesk.routing.selection import (
     RoutingPolicy,
     TaskView,
     Widening,
-    order_key,
+    order_key_ts,
     widening,
 )
 
@@ -40,6 +40,7 @@ class BucketKey:
     language: str | None
     topic: str | None
     tier: str | None
+    avoid: int | None = None  # rare: tasks taken back on breach wait in a bucket of their own
 
     def representative(self) -> TaskView:
         """A task with exactly this bucket's requirements, to test agents against."""
@@ -52,6 +53,7 @@ class BucketKey:
             language=self.language,
             topic=self.topic,
             customer_tier=self.tier,
+            avoid_agent_id=self.avoid,
         )
 
 
@@ -63,6 +65,7 @@ def bucket_key(task: TaskView, widen: Widening) -> BucketKey:
         language=None if widen.language else task.language,
         topic=None if widen.skills else task.topic,
         tier=None if widen.skills else task.customer_tier,
+        avoid=task.avoid_agent_id,
     )
 
 
@@ -87,6 +90,8 @@ class WorkList:
         self.buckets: dict[BucketKey, Bucket] = {}
         self._where: dict[int, BucketKey] = {}
         self._token: dict[int, int] = {}
+        # (priority, waiting since, due) as timestamps: ordering many tasks stays cheap.
+        self._num: dict[int, tuple[float, float, float | None]] = {}
         self._tokens = itertools.count(1)
         # (moment a task's requirements widen next, task id)
         self._overflow: list[tuple[float, int]] = []
@@ -108,8 +113,15 @@ class WorkList:
         self.tasks[task.id] = task
         self._where[task.id] = key
         self._token[task.id] = token
+        self._num[task.id] = (
+            task.priority,
+            as_utc(task.waiting_since).timestamp(),
+            None if task.due_at is None else as_utc(task.due_at).timestamp(),
+        )
         bucket.members.add(task.id)
-        heapq.heappush(bucket.heap, (order_key(task, bucket.keyed_at, self.policy), token, task.id))
+        heapq.heappush(
+            bucket.heap, (self._key(task.id, bucket.keyed_at.timestamp()), token, task.id)
+        )
         moment = self._next_widening(task, widen)
         if moment is not None:
             heapq.heappush(self._overflow, (moment, task.id))
@@ -129,6 +141,7 @@ class WorkList:
             return None
         key = self._where.pop(task_id)
         self._token.pop(task_id, None)
+        self._num.pop(task_id, None)
         bucket = self.buckets[key]
         bucket.members.discard(task_id)
         if not bucket.members:
@@ -149,12 +162,14 @@ class WorkList:
                 moved += 1
         return moved
 
+    def _key(self, task_id: int, at: float) -> tuple[float, float, int]:
+        priority, since, due = self._num[task_id]
+        return order_key_ts(priority, since, due, task_id, at, self.policy.pressure_weight)
+
     def _rekey(self, bucket: Bucket, now: datetime) -> None:
         bucket.keyed_at = as_utc(now)
-        bucket.heap = [
-            (order_key(self.tasks[i], bucket.keyed_at, self.policy), self._token[i], i)
-            for i in bucket.members
-        ]
+        at = bucket.keyed_at.timestamp()
+        bucket.heap = [(self._key(i, at), self._token[i], i) for i in bucket.members]
         heapq.heapify(bucket.heap)
 
     def top(self, key: BucketKey, now: datetime) -> TaskView | None:
@@ -171,6 +186,10 @@ class WorkList:
                 return self.tasks[task_id]
             heapq.heappop(heap)
         return None
+
+    def key_of(self, task_id: int, now: datetime) -> tuple[float, float, int]:
+        """The task's exact order key at ``now`` (``selection.order_key``)."""
+        return self._key(task_id, as_utc(now).timestamp())
 
     def bucket_keys(self) -> Iterator[BucketKey]:
         return iter(list(self.buckets))

@@ -9,10 +9,21 @@ from __future__ import annotations
 
 import math
 import random
+from bisect import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from socialdesk.ingest.schemas import Party
 from socialdesk.simulation.vocabulary import EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES
+
+T = TypeVar("T")
+
+
+def pick_one(rng: random.Random, options: Sequence[T]) -> T:
+    """random.choice without its rejection sampling; fine for our short lists."""
+    return options[int(rng.random() * len(options))]
+
 
 TIERS = ("bronze", "silver", "gold", "platinum")
 TIER_WEIGHTS = (0.6, 0.25, 0.12, 0.03)
@@ -101,7 +112,7 @@ class Population:
         rng = self._rng
         roll = rng.random()
         if self._influencers and roll < self._influencer_share:
-            return rng.choice(self._influencers)
+            return pick_one(rng, self._influencers)
         if self.customers and roll < self._influencer_share + self._repeat_rate:
             # Squaring the uniform draw favours early customers: a few regulars write a lot.
             return self.customers[int(len(self.customers) * rng.random() ** 2)]
@@ -113,20 +124,20 @@ class Population:
         rng = self._rng
         self._count += 1
         number = self._id_base + self._count
-        first = rng.choice(FIRST_NAMES)
-        last = rng.choice(LAST_NAMES)
+        first = pick_one(rng, FIRST_NAMES)
+        last = pick_one(rng, LAST_NAMES)
         slug = f"{first.lower()}_{last.lower()}{self._count}".replace("ü", "u")
         if influencer:
             followers = int(100_000 * math.exp(rng.uniform(0.0, 3.5)))
             verified = True
-            tier = rng.choice(("silver", "gold", "platinum"))
+            tier = pick_one(rng, ("silver", "gold", "platinum"))
         else:
             followers = int(rng.lognormvariate(4.6, 1.7))
             verified = followers > 50_000 and rng.random() < 0.5
-            tier = rng.choices(TIERS, cum_weights=_TIER_CUM)[0]
+            tier = TIERS[bisect(_TIER_CUM, rng.random() * _TIER_CUM[-1], 0, len(TIERS) - 1)]
         language = "en"
         if rng.random() < self._foreign_share:
-            language = rng.choice(LANGUAGES[1:])
+            language = pick_one(rng, LANGUAGES[1:])
         key = f"c{number}{'i' if influencer else ''}"
         return SimCustomer(
             key=key,
@@ -135,7 +146,7 @@ class Population:
             x_id=str(3_000_000_000 + number),
             facebook_id=str(100_000_000_000 + number),
             instagram_id=str(17_000_000_000 + number),
-            email=f"{slug}@{rng.choice(EMAIL_DOMAINS)}",
+            email=f"{slug}@{pick_one(rng, EMAIL_DOMAINS)}",
             phone=f"+4477{number % 100_000_000:08d}",
             followers=followers,
             verified=verified,

@@ -23,13 +23,14 @@ import itertools
 import math
 import random
 import re
-from collections.abc import Iterator, Mapping
+from bisect import bisect
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from socialdesk.ingest.schemas import InboundEvent, Metrics, Party
-from socialdesk.simulation.population import Population, SimCustomer
+from socialdesk.simulation.population import Population, SimCustomer, pick_one
 from socialdesk.simulation.vocabulary import (
     CHATTER,
     CITIES,
@@ -123,6 +124,7 @@ _KIND_WEIGHT = {
     "other": 0.05,
 }
 _TIER_SCORE = {"bronze": 0.1, "silver": 0.35, "gold": 0.7, "platinum": 1.0}
+_NO_METRICS = Metrics()  # shared: private messages have no public reactions
 _SENTIMENT = {"complaint": "negative", "praise": "positive"}
 
 
@@ -142,7 +144,7 @@ class BrandProfile:
     """The brand's local time, in which the daily pattern is expressed."""
     bursts_per_day: float = 1.0
     burst_size: int | None = None
-    """Messages in one burst; by default 1.5 hours of average traffic (at least 40)."""
+    """Messages in one burst; by default 1.5 hours of average traffic (40 to 5,000)."""
     burst_minutes: float = 12.0
     followup_rate: float = 0.25
     dm_after_post_rate: float = 0.15
@@ -301,7 +303,7 @@ class _Generator:
         """Plan the bursts of the day beginning at day_start (seconds from start)."""
         p = self.p
         bursts = int(p.bursts_per_day) + (self.rng.random() < p.bursts_per_day % 1)
-        size = p.burst_size or max(40, round(1.5 * self.rate_per_hour))
+        size = p.burst_size or min(5_000, max(40, round(1.5 * self.rate_per_hour)))
         for _ in range(bursts):
             hour = self.rng.choices(range(24), cum_weights=self.hour_cum)[0]
             offset_hours = (hour - p.utc_offset_hours - self._hour_at(day_start)) % 24
@@ -347,8 +349,8 @@ class _Generator:
     def original(self, at: float) -> InboundEvent:
         rng = self.rng
         customer = self.population.pick()
-        kind = rng.choices(self.kinds, cum_weights=self.kind_cum)[0]
-        channel = rng.choices(self.channels, cum_weights=self.channel_cum)[0]
+        kind = _pick(rng, self.kinds, self.kind_cum)
+        channel = _pick(rng, self.channels, self.channel_cum)
         if kind == "spam" and channel == "email":
             channel = "x"
         private = rng.random() < self.p.private_share.get(channel, 0.0)
@@ -362,14 +364,14 @@ class _Generator:
         rng = self.rng
         burst_id, hashtag = payload
         customer = self.population.pick()
-        channel = "x" if rng.random() < 0.7 else rng.choice(("facebook", "instagram"))
+        channel = "x" if rng.random() < 0.7 else pick_one(rng, ("facebook", "instagram"))
         kind = "complaint" if rng.random() < 0.85 else "question"
-        phrase = self.fill(rng.choice(self.sector.burst_phrases))
+        phrase = self.fill(pick_one(rng, self.sector.burst_phrases))
         text = f"{self.p.handle} {phrase}" if rng.random() < 0.7 else phrase
         if rng.random() < 0.65:
             text = f"{text} {hashtag}"
         if rng.random() < 0.4:
-            text = f"{text} {rng.choice(EMOJI_NEGATIVE)}"
+            text = f"{text} {pick_one(rng, EMOJI_NEGATIVE)}"
         text = self.typos(text)
         return self.emit(
             at,
@@ -385,9 +387,9 @@ class _Generator:
         )
 
     def followup(self, at: float, origin: _Origin) -> InboundEvent:
-        text = self.fill(self.rng.choice(FOLLOWUPS))
+        text = self.fill(pick_one(self.rng, FOLLOWUPS))
         if origin.channel == "email":
-            text = f"{self.rng.choice(EMAIL_OPENERS).format(brand=self.p.name)}\n\n{text}"
+            text = f"{pick_one(self.rng, EMAIL_OPENERS).format(brand=self.p.name)}\n\n{text}"
         private = origin.channel == "email"
         return self.emit(
             at,
@@ -404,7 +406,7 @@ class _Generator:
         )
 
     def dm_after_post(self, at: float, origin: _Origin) -> InboundEvent:
-        text = self.fill(self.rng.choice(DM_DETAILS))
+        text = self.fill(pick_one(self.rng, DM_DETAILS))
         return self.emit(
             at,
             origin.customer,
@@ -442,7 +444,7 @@ class _Generator:
         created_at = self.start + timedelta(seconds=at)
         references = [] if parent is None else [*parent.references, parent.external_id]
         root_id = parent.root if parent else (root or external_id)
-        metrics = Metrics()
+        metrics = _NO_METRICS
         if not private:
             reach = customer.followers * (0.002 + 0.02 * rng.random())
             if burst or kind == "complaint":
@@ -525,9 +527,9 @@ class _Generator:
     def pick_topic(self, kind: str) -> str:
         rng = self.rng
         if kind in ("complaint", "question", "request"):
-            return rng.choice(self.sector.topics).name
+            return pick_one(rng, self.sector.topics).name
         if kind == "marketing":
-            return rng.choice(tuple(MARKETING))
+            return pick_one(rng, tuple(MARKETING))
         return {
             "praise": "service",
             "suggestion": "product_idea",
@@ -554,7 +556,7 @@ class _Generator:
         language = customer.language
         foreign = [t for k, t in FOREIGN.get(language, ()) if k == kind]
         if language != "en" and foreign:
-            text = self.fill(rng.choice(foreign), handle=handle)
+            text = self.fill(pick_one(rng, foreign), handle=handle)
         else:
             language = "en"
             text = self.fill(self._template(kind, topic), self._phrase(kind, topic), handle)
@@ -563,7 +565,7 @@ class _Generator:
         if kind not in ("spam",) and rng.random() < self.p.hashtag_rate:
             tags = self.topics[topic].hashtags if topic in self.topics else ()
             if tags:
-                text = f"{text} {rng.choice(tags)}"
+                text = f"{text} {pick_one(rng, tags)}"
         if rng.random() < self.p.emoji_rate:
             pool = (
                 EMOJI_NEGATIVE
@@ -572,40 +574,40 @@ class _Generator:
                 if kind == "praise"
                 else EMOJI_NEUTRAL
             )
-            text = f"{text} {rng.choice(pool)}"
+            text = f"{text} {pick_one(rng, pool)}"
         text = self.typos(text)
         if channel == "email":
-            opener = rng.choice(EMAIL_OPENERS).format(brand=self.p.name)
-            closer = rng.choice(EMAIL_CLOSERS)
+            opener = pick_one(rng, EMAIL_OPENERS).format(brand=self.p.name)
+            closer = pick_one(rng, EMAIL_CLOSERS)
             text = f"{opener}\n\n{text}\n\n{closer},\n{customer.name}"
         return text, language
 
     def _template(self, kind: str, topic: str) -> str:
         rng = self.rng
         if kind == "complaint":
-            return rng.choice(COMPLAINT_FRAMES)
+            return pick_one(rng, COMPLAINT_FRAMES)
         if kind == "question":
-            return rng.choice(QUESTION_FRAMES)
+            return pick_one(rng, QUESTION_FRAMES)
         if kind == "request":
-            return rng.choice(REQUEST_FRAMES)
+            return pick_one(rng, REQUEST_FRAMES)
         if kind == "praise":
-            return rng.choice(PRAISE)
+            return pick_one(rng, PRAISE)
         if kind == "suggestion":
-            return rng.choice(SUGGESTION)
+            return pick_one(rng, SUGGESTION)
         if kind == "sales_lead":
-            return "{handle} " + rng.choice(self.sector.sales_phrases)
+            return "{handle} " + pick_one(rng, self.sector.sales_phrases)
         if kind == "marketing":
-            return rng.choice(MARKETING[topic])
+            return pick_one(rng, MARKETING[topic])
         if kind == "spam":
-            return rng.choice(SPAM)
-        return rng.choice(CHATTER)
+            return pick_one(rng, SPAM)
+        return pick_one(rng, CHATTER)
 
     def _phrase(self, kind: str, topic: str) -> str:
         found = self.topics.get(topic)
         if found is None or kind not in ("complaint", "question", "request"):
             return ""
         phrases: tuple[str, ...] = getattr(found, kind)
-        return self.fill(self.rng.choice(phrases))
+        return self.fill(pick_one(self.rng, phrases))
 
     def typos(self, text: str) -> str:
         rng = self.rng
@@ -615,7 +617,7 @@ class _Generator:
         candidates = [i for i, w in enumerate(words) if len(w) > 4 and w.isalpha()]
         if not candidates:
             return text
-        i = rng.choice(candidates)
+        i = pick_one(rng, candidates)
         word = words[i]
         j = rng.randrange(len(word) - 1)
         if rng.random() < 0.5:
@@ -628,7 +630,7 @@ class _Generator:
     def subject(self, kind: str, topic: str, parent: _Origin | None) -> str:
         if parent is not None:
             return "Re: " + EMAIL_SUBJECTS[kind][0].format(topic=topic, brand=self.p.name)
-        template = self.rng.choice(EMAIL_SUBJECTS[kind])
+        template = pick_one(self.rng, EMAIL_SUBJECTS[kind])
         return template.format(topic=topic.replace("_", " "), brand=self.p.name)
 
 
@@ -638,6 +640,11 @@ _SPACES = re.compile(r"\s{2,}")
 def _tidy(text: str) -> str:
     """Clean up after an empty {handle}: double spaces, a space before a comma."""
     return _SPACES.sub(" ", text).replace(" ,", ",").strip().lstrip(",. ")
+
+
+def _pick(rng: random.Random, population: Sequence[str], cum_weights: Sequence[float]) -> str:
+    """random.choices(k=1) without its per-call checks; the same draw for the same seed."""
+    return population[bisect(cum_weights, rng.random() * cum_weights[-1], 0, len(population) - 1)]
 
 
 class _Slots(dict[str, str]):
@@ -650,20 +657,20 @@ class _Slots(dict[str, str]):
     def __missing__(self, key: str) -> str:
         rng = self.gen.rng
         if key == "product":
-            return rng.choice(self.gen.sector.products)
+            return pick_one(rng, self.gen.sector.products)
         if key == "phrase_lower":
             phrase = self["phrase"]
             return phrase[:1].lower() + phrase[1:]
         if key == "hours":
-            return str(rng.randint(2, 30))
+            return str(2 + int(rng.random() * 29))
         if key == "days":
-            return str(rng.randint(2, 21))
+            return str(2 + int(rng.random() * 20))
         if key == "amount":
-            return f"£{rng.randint(5, 240)}"
+            return f"£{5 + int(rng.random() * 236)}"
         if key == "city":
-            return rng.choice(CITIES)
+            return pick_one(rng, CITIES)
         if key == "order":
-            return f"{rng.choice('ABCDKMX')}{rng.randint(100_000, 999_999)}"
+            return f"{pick_one(rng, 'ABCDKMX')}{100_000 + int(rng.random() * 900_000)}"
         raise KeyError(key)
 
 

@@ -183,7 +183,7 @@ def _one(
 
     # Sentiment: trained model if any, else VADER with the care correction.
     compound = care_compound(vader["compound"], len(failures))
-    if "sentiment" in predictions:
+    if "sentiment" in predictions and p.has_words:
         row, classes = predictions["sentiment"][0][i], predictions["sentiment"][1]
         best = int(row.argmax())
         sentiment, sentiment_confidence = classes[best], float(row[best])
@@ -232,11 +232,11 @@ def _one(
 
     # Needs response and route.
     urgent = [s for s in URGENT_SIGNALS if s in signals]
-    if "needs_response" in predictions:
+    if not p.has_words:
+        needs = 0.02
+    elif "needs_response" in predictions:
         row, classes = predictions["needs_response"][0][i], predictions["needs_response"][1]
         needs = _prob(row, classes, "yes")
-    elif not p.has_words:
-        needs = 0.02
     else:
         needs = float(
             sum(kind_row[j] * KIND_RESPONSE_PRIOR.get(k, 0.1) for j, k in enumerate(kind_classes))
@@ -254,7 +254,9 @@ def _one(
     if unreadable:
         route = "care"
 
-    severity = _severity(i, kind, sentiment, score, signals, predictions, explanation)
+    severity = _severity(
+        i, kind, sentiment, score, signals, predictions if p.has_words else {}, explanation
+    )
 
     return TriageResult(
         kind=kind,

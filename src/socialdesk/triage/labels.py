@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final, Literal
+
+from socialdesk.core.errors import InvalidInput
 
 Kind = Literal[
     "complaint",
@@ -104,3 +107,39 @@ def labels_for(task: str) -> tuple[str, ...] | None:
         "severity": SEVERITIES,
         "needs_response": NEEDS_RESPONSE_LABELS,
     }.get(task)
+
+
+_YES = {"yes", "y", "true", "1", "answered", "respond", "needs_response"}
+_NO = {"no", "n", "false", "0", "unanswered", "ignore", "noise"}
+_TOPIC_ID = re.compile(r"[^a-z0-9]+")
+
+
+def normalize_label(task: str, raw: object) -> str:
+    """A label as socialdesk stores it; InvalidInput names what was expected."""
+    if task not in TASKS:
+        raise InvalidInput(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    text = str(raw).strip()
+    lowered = text.lower()
+    if task == "needs_response":
+        if lowered in _YES:
+            return "yes"
+        if lowered in _NO:
+            return "no"
+        raise InvalidInput(f"needs_response label {text!r}: use yes or no")
+    if task == "topic":
+        topic = _TOPIC_ID.sub("_", lowered).strip("_")[:64]
+        if not topic:
+            raise InvalidInput("empty topic label")
+        return topic
+    if task == "severity":
+        try:
+            value = int(float(lowered))
+        except ValueError:
+            value = -1
+        if not 0 <= value <= 4:
+            raise InvalidInput(f"severity label {text!r}: use 0 to 4")
+        return str(value)
+    allowed = KINDS if task == "kind" else SENTIMENTS
+    if lowered not in allowed:
+        raise InvalidInput(f"{task} label {text!r}: use one of {', '.join(allowed)}")
+    return lowered

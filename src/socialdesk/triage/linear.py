@@ -68,6 +68,7 @@ def fit_linear(
     *,
     c: float = 4.0,
     balanced: bool = False,
+    sample_weight: np.ndarray | None = None,
 ) -> LinearModel:
     """Multinomial logistic regression; two classes are stored as a symmetric pair of rows."""
     classes = sorted(set(labels))
@@ -79,7 +80,7 @@ def fit_linear(
     estimator = LogisticRegression(
         C=c, max_iter=3000, class_weight="balanced" if balanced else None
     )
-    estimator.fit(weighted(batch, idf), list(labels))
+    estimator.fit(weighted(batch, idf), list(labels), sample_weight=sample_weight)
     learned = tuple(str(c) for c in estimator.classes_)
     coef = np.asarray(estimator.coef_, dtype=np.float32)
     intercept = np.asarray(estimator.intercept_, dtype=np.float32)

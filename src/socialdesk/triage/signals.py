@@ -94,6 +94,7 @@ CUES: dict[str, Lexicon] = {
             "is down",
             "are down",
             "went down",
+            "been down",
             "down again",
             "service down",
             "not working",

@@ -14,7 +14,7 @@ from socialdesk.config import Settings, get_settings
 from socialdesk.core.db import make_engine, make_session_factory
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from socialdesk.core.migrate import upgrade
-from socialdesk.ingest.wiring import build_pipeline
+from socialdesk.ingest.wiring import build_dispatcher, build_pipeline
 
 
 def create_app(
@@ -44,6 +44,7 @@ def create_app(
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.pipeline = build_pipeline(settings, app.state.session_factory)
+    app.state.dispatcher = build_dispatcher(settings, app.state.pipeline)
     app.state.on_shutdown = []
 
     _add_error_handlers(app)

@@ -133,6 +133,13 @@ def upgrade() -> None:
         )
         batch_op.add_column(
             sa.Column(
+                "avoid_agent_id",
+                sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"),
+                nullable=True,
+            )
+        )
+        batch_op.add_column(
+            sa.Column(
                 "sla_started_at", socialdesk.core.db.UTCDateTime(timezone=True), nullable=True
             )
         )
@@ -236,6 +243,7 @@ def downgrade() -> None:
         batch_op.drop_column("sla_paused_at")
         batch_op.drop_column("sla_target_seconds")
         batch_op.drop_column("sla_started_at")
+        batch_op.drop_column("avoid_agent_id")
         batch_op.drop_column("last_agent_id")
         batch_op.drop_column("customer_tier")
         batch_op.drop_column("topic")

@@ -1,0 +1,36 @@
+"""Ingestion throughput and peak memory: accept + process + persist on embedded SQLite.
+
+    python benchmarks/bench_ingest.py --messages 100000 --json benchmarks/results/ingest.json
+
+(the same as `socialdesk bench ingest`). Target on a 2-core machine: 10,000 messages/s and
+under 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from socialdesk.ingest.bench import run_ingest_benchmark
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    report = run_ingest_benchmark(
+        messages=args.messages, batch_size=args.batch_size, database_url=args.database_url
+    )
+    text = json.dumps(report, indent=2)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(text + "\n", encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

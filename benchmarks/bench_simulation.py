@@ -1,0 +1,135 @@
+"""Traffic generator throughput and simulator run time, plus the simulation's headline.
+
+    python benchmarks/bench_simulation.py --events 100000 --json benchmarks/results/simulation.json
+
+Measures:
+- generation of ``--events`` events (wall and CPU seconds, events/s, peak RSS);
+- one simulated day of ``--rate`` messages an hour with ``--agents`` agents, per policy
+  (wall seconds) and the figures the simulator reports: FRT p90 overall and of the top
+  value quartile, response rate, SLA attainment, and the cut value achieves versus fifo,
+  once with the generator's daily outage burst and once without.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from socialdesk.priority.scoring import ValuePolicy
+from socialdesk.priority.sla import SlaPolicy
+from socialdesk.routing.selection import RoutingPolicy
+from socialdesk.simulation.engine import TeamConfig, simulate
+from socialdesk.simulation.handling import HandlingTimes
+from socialdesk.simulation.items import build_items
+from socialdesk.simulation.metrics import summarize
+from socialdesk.simulation.runner import compare
+from socialdesk.simulation.traffic import BrandProfile, generate, generate_n
+
+
+def _peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def bench_generator(events: int, seed: int) -> dict[str, Any]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    produced = generate_n(BrandProfile(), events, seed=seed)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {
+        "events": len(produced),
+        "wall_seconds": round(wall, 3),
+        "cpu_seconds": round(cpu, 3),
+        "events_per_second_wall": round(len(produced) / wall),
+        "events_per_second_cpu": round(len(produced) / cpu),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+    }
+
+
+def bench_day(rate: float, agents: int, bursts: float, seed: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    profile = BrandProfile(bursts_per_day=bursts)
+    events = list(
+        generate(profile, datetime(2026, 11, 23, tzinfo=UTC), timedelta(days=1), rate, seed)
+    )
+    source = build_items(
+        events,
+        value_policy=ValuePolicy(),
+        sla_policy=SlaPolicy(),
+        handling=HandlingTimes(),
+        seed=seed,
+    )
+    prepare = time.perf_counter() - started
+    policies: dict[str, Any] = {}
+    seconds: dict[str, float] = {}
+    for name in ("fifo", "round_robin", "value"):
+        t = time.perf_counter()
+        sla = SlaPolicy()
+        outcome = simulate(
+            source,
+            name,
+            TeamConfig(agents=agents),
+            RoutingPolicy(pressure_weight=sla.pressure_weight),
+            breach_boost=sla.breach_boost,
+        )
+        seconds[name] = round(time.perf_counter() - t, 3)
+        policies[name] = summarize(source, outcome)
+    return {
+        "rate_per_hour": rate,
+        "agents": agents,
+        "bursts_per_day": bursts,
+        "events": len(events),
+        "items": len(source.items),
+        "prepare_seconds": round(prepare, 3),
+        "simulate_seconds": seconds,
+        "figures": {
+            name: {
+                "response_rate": p["response_rate"],
+                "frt_p50_minutes": p["frt_minutes"]["p50"],
+                "frt_p90_minutes": p["frt_minutes"]["p90"],
+                "top_quartile_frt_p90_minutes": p["by_value_quartile"]["Q4"]["frt_minutes"]["p90"],
+                "sla_attainment": p["sla_attainment"],
+                "utilisation": p["utilisation"],
+            }
+            for name, p in policies.items()
+        },
+        "comparison": compare(policies),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--agents", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    report = {
+        "benchmark": "simulation",
+        "machine": {"python": platform.python_version(), "cpus": _cpus()},
+        "generator": bench_generator(args.events, args.seed),
+        "day_with_burst": bench_day(args.rate, args.agents, 1.0, args.seed),
+        "day_without_burst": bench_day(args.rate, args.agents, 0.0, args.seed),
+    }
+    text = json.dumps(report, indent=2)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(text + "\n", encoding="utf-8")
+    print(text)
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    main()

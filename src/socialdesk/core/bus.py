@@ -1,0 +1,129 @@
+"""The event bus between pipeline stages.
+
+Embedded mode calls the next stage in-process; scale mode puts work on Redis Streams, read
+by `socialdesk worker` processes on any number of hosts through a consumer group. Delivery
+is at least once: a worker acknowledges an entry only after its handler committed, and
+entries left unacknowledged by a worker that died are claimed by another after an idle
+time. Handlers are safe to repeat (processing an event twice changes nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[list[dict[str, Any]]], None]
+
+STREAM_PREFIX = "socialdesk:"
+INGEST_STREAM = "ingest"
+
+
+class EventBus(Protocol):
+    def publish(self, stream: str, payloads: Sequence[dict[str, Any]]) -> None: ...
+
+
+@dataclass
+class InProcessBus:
+    """Embedded mode: a published batch is handed straight to the stage's handler."""
+
+    handlers: dict[str, Handler]
+
+    def publish(self, stream: str, payloads: Sequence[dict[str, Any]]) -> None:
+        handler = self.handlers.get(stream)
+        if handler is not None and payloads:
+            handler(list(payloads))
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{threading.get_ident()}"
+
+
+class RedisStreamsBus:
+    """Scale mode: one Redis Stream per stage, one consumer group of workers per stream."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        group: str = "workers",
+        maxlen: int = 1_000_000,
+        claim_idle_ms: int = 60_000,
+    ) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url)
+        self.group = group
+        self.maxlen = maxlen
+        self.claim_idle_ms = claim_idle_ms
+
+    def key(self, stream: str) -> str:
+        return STREAM_PREFIX + stream
+
+    def publish(self, stream: str, payloads: Sequence[dict[str, Any]]) -> None:
+        if not payloads:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for payload in payloads:
+            pipe.xadd(
+                self.key(stream),
+                {"data": json.dumps(payload)},
+                maxlen=self.maxlen,
+                approximate=True,
+            )
+        pipe.execute()
+
+    def ensure_group(self, stream: str) -> None:
+        import redis
+
+        try:
+            self.client.xgroup_create(self.key(stream), self.group, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def consume_once(
+        self,
+        stream: str,
+        consumer: str,
+        handler: Handler,
+        *,
+        count: int = 500,
+        block_ms: int = 1000,
+    ) -> int:
+        """Handle one batch: entries abandoned by dead workers first, then new ones.
+
+        Returns how many entries were handled. An entry whose handler raised stays pending
+        and is retried after the idle time (by this or another worker).
+        """
+        key = self.key(stream)
+        claimed: Any = self.client.xautoclaim(
+            key, self.group, consumer, min_idle_time=self.claim_idle_ms, start_id="0-0", count=count
+        )
+        entries: list[tuple[bytes, dict[bytes, bytes]]] = [e for e in claimed[1] if e and e[1]]
+        if not entries:
+            response: Any = self.client.xreadgroup(
+                self.group, consumer, {key: ">"}, count=count, block=block_ms
+            )
+            for _stream, items in response or []:
+                entries.extend(items)
+        if not entries:
+            return 0
+        payloads = [json.loads(fields[b"data"]) for _id, fields in entries]
+        handler(payloads)
+        self.client.xack(key, self.group, *[entry_id for entry_id, _ in entries])
+        return len(entries)
+
+    def pending(self, stream: str) -> int:
+        info: Any = self.client.xpending(self.key(stream), self.group)
+        return int(info["pending"])
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,228 @@
+"""The demo: an embedded socialdesk with a brand, a team, and generated traffic arriving live."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.config import Settings, get_settings
+from socialdesk.core.clock import Clock, utcnow
+from socialdesk.core.db import unit_of_work
+from socialdesk.core.workspaces import ensure_workspace
+from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.ingest.schemas import InboundEvent
+from socialdesk.routing.models import Role, Team, TeamKind, TeamMember, User
+
+log = logging.getLogger(__name__)
+
+DEMO_PASSWORD = "demo-password"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    email: str
+    name: str
+    role: str
+    team: str
+
+
+DEMO_PEOPLE = (
+    DemoPerson("supervisor@demo.socialdesk.example", "Sam Supervisor", Role.SUPERVISOR, "Care"),
+    DemoPerson("ava@demo.socialdesk.example", "Ava Agent", Role.AGENT, "Care"),
+    DemoPerson("ben@demo.socialdesk.example", "Ben Agent", Role.AGENT, "Care"),
+    DemoPerson("mia@demo.socialdesk.example", "Mia Marketing", Role.AGENT, "Marketing"),
+    DemoPerson("sol@demo.socialdesk.example", "Sol Sales", Role.AGENT, "Sales"),
+    DemoPerson("admin@demo.socialdesk.example", "Ada Admin", Role.ADMIN, "Care"),
+)
+DEMO_TEAMS = {"Care": TeamKind.CARE, "Marketing": TeamKind.MARKETING, "Sales": TeamKind.SALES}
+
+
+def seed_people(session: Session, workspace_id: int) -> None:
+    """Teams and people of the demo brand, created once."""
+    from socialdesk.web.auth import hash_password
+
+    teams: dict[str, Team] = {}
+    for name, kind in DEMO_TEAMS.items():
+        team = session.scalars(
+            select(Team).where(Team.workspace_id == workspace_id, Team.name == name)
+        ).one_or_none()
+        if team is None:
+            team = Team(workspace_id=workspace_id, name=name, kind=kind)
+            session.add(team)
+            session.flush()
+        teams[name] = team
+    for person in DEMO_PEOPLE:
+        user = session.scalars(
+            select(User).where(User.workspace_id == workspace_id, User.email == person.email)
+        ).one_or_none()
+        if user is None:
+            user = User(
+                workspace_id=workspace_id,
+                email=person.email,
+                name=person.name,
+                role=person.role,
+                password_hash=hash_password(DEMO_PASSWORD),
+            )
+            session.add(user)
+            session.flush()
+            session.add(TeamMember(team_id=teams[person.team].id, user_id=user.id))
+    session.flush()
+
+
+def _batches_due(
+    events: Iterator[InboundEvent], clock: Clock, stop: threading.Event, tick: float
+) -> Iterator[list[InboundEvent]]:
+    """Hand out generated events when their time has come, a tick's worth at a time."""
+    pending = next(events, None)
+    while pending is not None and not stop.is_set():
+        due: list[InboundEvent] = []
+        now = clock()
+        while pending is not None and pending.created_at <= now:
+            due.append(pending)
+            pending = next(events, None)
+        if due:
+            yield due
+        stop.wait(tick)
+
+
+class LiveTraffic:
+    """Feeds generated traffic into the pipeline in real time, on a background thread."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        workspace_id: int,
+        *,
+        rate_per_minute: float,
+        seed: int,
+        clock: Clock = utcnow,
+        tick: float = 1.0,
+    ) -> None:
+        self.pipeline = pipeline
+        self.workspace_id = workspace_id
+        self.rate_per_minute = rate_per_minute
+        self.seed = seed
+        self.clock = clock
+        self.tick = tick
+        self.stop_event = threading.Event()
+        self.delivered = 0
+        self.thread = threading.Thread(target=self._run, name="demo-traffic", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=5)
+
+    def _run(self) -> None:
+        from socialdesk.simulation.traffic import BrandProfile, generate
+
+        events = generate(
+            BrandProfile(), self.clock(), None, self.rate_per_minute * 60, self.seed + 1
+        )
+        for batch in _batches_due(events, self.clock, self.stop_event, self.tick):
+            try:
+                self.pipeline.ingest(self.workspace_id, batch, source="demo")
+                self.delivered += len(batch)
+            except Exception:  # the demo goes on; the reason is in the log
+                log.exception("demo traffic batch failed")
+
+
+def ingest_backlog(
+    pipeline: Pipeline,
+    workspace_id: int,
+    *,
+    hours: float,
+    rate_per_minute: float,
+    seed: int,
+    now: datetime,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Traffic of the last hours, so that the demo opens on a realistic workload."""
+    from socialdesk.simulation.traffic import BrandProfile, generate
+
+    if hours <= 0:
+        return 0
+    start = now - timedelta(hours=hours)
+    events = list(
+        generate(BrandProfile(), start, timedelta(hours=hours), rate_per_minute * 60, seed)
+    )
+    for offset in range(0, len(events), 500):
+        pipeline.ingest(workspace_id, events[offset : offset + 500], source="demo")
+        if on_progress is not None:
+            on_progress(min(offset + 500, len(events)), len(events))
+    return len(events)
+
+
+def prepare_demo(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    pipeline: Pipeline,
+    *,
+    backlog_hours: float,
+    rate_per_minute: float,
+    seed: int,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> int:
+    with unit_of_work(session_factory) as session:
+        workspace = ensure_workspace(session, settings.default_workspace, "Acme Telecom (demo)")
+        seed_people(session, workspace.id)
+        workspace_id = workspace.id
+    ingest_backlog(
+        pipeline,
+        workspace_id,
+        hours=backlog_hours,
+        rate_per_minute=rate_per_minute,
+        seed=seed,
+        now=utcnow(),
+        on_progress=on_progress,
+    )
+    return workspace_id
+
+
+def run_demo(
+    *, host: str, port: int, rate_per_minute: float, backlog_hours: float, seed: int
+) -> None:
+    import uvicorn
+    from rich.progress import Progress
+
+    from socialdesk.web.app import create_app
+
+    settings = get_settings()
+    app = create_app(settings)
+    with Progress() as progress:
+        bar = progress.add_task(f"backlog of the last {backlog_hours:g} hours", total=None)
+        workspace_id = prepare_demo(
+            settings,
+            app.state.session_factory,
+            app.state.pipeline,
+            backlog_hours=backlog_hours,
+            rate_per_minute=rate_per_minute,
+            seed=seed,
+            on_progress=lambda done, total: progress.update(bar, completed=done, total=total),
+        )
+    traffic = LiveTraffic(
+        app.state.pipeline, workspace_id, rate_per_minute=rate_per_minute, seed=seed
+    )
+    traffic.start()
+    app.state.on_shutdown.append(traffic.stop)
+    print(
+        "\nsocialdesk demo is running\n"
+        f"  open      http://{host}:{port}/\n"
+        f"  API docs  http://{host}:{port}/docs\n"
+        f"  sign in   {DEMO_PEOPLE[1].email} (agent) or {DEMO_PEOPLE[0].email} (supervisor)\n"
+        f"  password  {DEMO_PASSWORD}\n"
+        f"  data      {settings.effective_database_url}\n"
+        f"  traffic   about {rate_per_minute:g} messages a minute\n",
+        flush=True,
+    )
+    time.sleep(0)  # let the feeder start before the server blocks this thread
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())

@@ -1,0 +1,209 @@
+"""`socialdesk simulate`: compare distribution policies on a simulated care team."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from socialdesk.ingest.replay import Read, read_file
+from socialdesk.ingest.schemas import InboundEvent
+from socialdesk.priority.scoring import ValuePolicy
+from socialdesk.priority.sla import SlaPolicy
+from socialdesk.simulation.engine import TeamConfig
+from socialdesk.simulation.erlang import staffing_by_hour
+from socialdesk.simulation.handling import HandlingTimes
+from socialdesk.simulation.items import ItemSource, build_items
+from socialdesk.simulation.metrics import hourly_load
+from socialdesk.simulation.output import print_report, write_charts, write_json
+from socialdesk.simulation.runner import Scenario, ServiceGoal, policy_names, run_scenario
+from socialdesk.simulation.traffic import BrandProfile, generate
+from socialdesk.simulation.vocabulary import SECTORS
+
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"error: {message}", markup=False, highlight=False)
+    return typer.Exit(code=2)
+
+
+def _load_json(path: Path, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _fail(f"{path}: cannot read the {what}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise _fail(f"{path}: the {what} must be a JSON object")
+    return data
+
+
+def parse_staffing(raw: str) -> tuple[int, ...] | None:
+    """24 comma-separated agent counts, or 'erlang' (None here: planned later)."""
+    if raw.strip().lower() == "erlang":
+        return None
+    try:
+        counts = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        raise ValueError("staffing must be 24 comma-separated whole numbers or 'erlang'") from None
+    if len(counts) != 24:
+        raise ValueError(f"staffing needs 24 hourly counts, got {len(counts)}")
+    return counts
+
+
+def _replayed(path: Path) -> list[InboundEvent]:
+    events: list[InboundEvent] = []
+    rejected = 0
+    try:
+        outcomes = read_file(path)
+        for outcome in outcomes:
+            if isinstance(outcome, Read):
+                events.append(outcome.event)
+            else:
+                rejected += 1
+                if rejected <= 5:
+                    console.print(
+                        f"{outcome.file}:{outcome.line}: skipped: {outcome.reason}",
+                        markup=False,
+                        highlight=False,
+                    )
+    except (OSError, ValueError) as exc:
+        raise _fail(f"{path}: {exc}") from exc
+    if rejected:
+        console.print(f"{path}: {rejected} record(s) skipped", markup=False, highlight=False)
+    if not events:
+        raise _fail(f"{path}: no usable events")
+    return events
+
+
+def simulate(
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            "--replay", help="Replay a file (.jsonl socialdesk or .csv twcs) instead of generating."
+        ),
+    ] = None,
+    hours: Annotated[float, typer.Option(help="Hours of generated traffic.", min=0.1)] = 24.0,
+    rate: Annotated[
+        float, typer.Option(help="Generated messages per hour (daily average).", min=0.1)
+    ] = 100.0,
+    sector: Annotated[str, typer.Option(help=f"Brand sector: {', '.join(SECTORS)}.")] = "telecom",
+    bursts: Annotated[
+        float, typer.Option(help="Bursts (outages) per day in generated traffic.", min=0.0)
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed (traffic and handling times).")] = 1,
+    start: Annotated[
+        str, typer.Option(help="Start of generated traffic, ISO date or time (UTC).")
+    ] = "2026-11-23",
+    agents: Annotated[int, typer.Option(help="Agents on duty all day.", min=1)] = 12,
+    staffing: Annotated[
+        str | None,
+        typer.Option(
+            help="Agents per hour of day (UTC): 24 comma-separated counts, or 'erlang' to staff "
+            "each hour as Erlang C recommends for the goal."
+        ),
+    ] = None,
+    slots: Annotated[int, typer.Option(help="Items an agent works at once.", min=1)] = 1,
+    policies: Annotated[
+        str, typer.Option(help="Policies to compare: fifo, round_robin, value.")
+    ] = "fifo,round_robin,value",
+    handling: Annotated[
+        Path | None, typer.Option(help="Handling times per kind and channel (JSON).")
+    ] = None,
+    sla: Annotated[Path | None, typer.Option(help="Service-level policy (JSON).")] = None,
+    value_policy: Annotated[
+        Path | None, typer.Option("--value-policy", help="Business-value weights (JSON).")
+    ] = None,
+    patience: Annotated[
+        float | None, typer.Option(help="Hours after which a waiting customer gives up.")
+    ] = None,
+    drain: Annotated[
+        float, typer.Option(help="Hours the team keeps working after the last arrival.", min=0)
+    ] = 48.0,
+    goal_minutes: Annotated[
+        float, typer.Option(help="Erlang C goal: answered within this many minutes.")
+    ] = 30.0,
+    goal_share: Annotated[
+        float, typer.Option(help="Erlang C goal: share answered within the time.")
+    ] = 0.8,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the report here.")] = None,
+    charts: Annotated[Path | None, typer.Option(help="Write PNG charts into this folder.")] = None,
+) -> None:
+    """Simulate a care team over a day or more of traffic and compare distribution policies.
+
+    Every policy handles the same items with the same handling times. The value policy
+    uses socialdesk's production scoring, service-level and selection code.
+    """
+    try:
+        names = policy_names(policies)
+        handling_times = HandlingTimes.load(handling) if handling else HandlingTimes()
+        sla_policy = SlaPolicy.from_dict(_load_json(sla, "SLA policy")) if sla else SlaPolicy()
+        values = (
+            ValuePolicy.from_dict(_load_json(value_policy, "value policy"))
+            if value_policy
+            else ValuePolicy()
+        )
+        planned = parse_staffing(staffing) if staffing else None
+        goal = ServiceGoal(minutes=goal_minutes, share=goal_share)
+        if not 0 < goal_share < 1 or goal_minutes <= 0:
+            raise ValueError("the goal share must lie in (0, 1) and the minutes be positive")
+        if replay is not None:
+            events = _replayed(replay)
+        else:
+            begin = datetime.fromisoformat(start)
+            begin = begin.replace(tzinfo=UTC) if begin.tzinfo is None else begin
+            profile = BrandProfile(sector=sector, bursts_per_day=bursts)
+            events = list(generate(profile, begin, timedelta(hours=hours), rate, seed))
+        source = build_items(
+            events,
+            value_policy=values,
+            sla_policy=sla_policy,
+            handling=handling_times,
+            seed=seed,
+        )
+        if not source.items:
+            raise ValueError("no item in the traffic needs a response from care")
+        if staffing and planned is None:
+            planned = _erlang_staffing(source, goal, slots)
+        team = TeamConfig(
+            agents=agents, slots=slots, staffing=planned, patience_hours=patience, drain_hours=drain
+        )
+        scenario = Scenario(
+            team=team, policies=names, value_policy=values, sla_policy=sla_policy, goal=goal
+        )
+    except (ValueError, TypeError) as exc:
+        raise _fail(str(exc)) from exc
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    with progress:
+        task = progress.add_task(f"simulating {len(source.items)} items", total=len(names))
+        result = run_scenario(source, scenario, lambda _name: progress.advance(task))
+    print_report(result.report, out)
+    if json_path is not None:
+        write_json(result.report, json_path)
+        console.print(f"report written to {json_path}", markup=False, highlight=False)
+    if charts is not None:
+        for path in write_charts(result.report, result.outcomes, charts):
+            console.print(f"chart written to {path}", markup=False, highlight=False)
+
+
+def _erlang_staffing(source: ItemSource, goal: ServiceGoal, slots: int) -> tuple[int, ...]:
+    rates, handling = hourly_load(source)
+    plan = staffing_by_hour(rates, handling, goal.minutes, goal.share, slots_per_agent=slots)
+    return tuple(max(1, h.agents) for h in plan)
+
+
+app = typer.Typer(help="Simulation of a care team.", rich_markup_mode=None)
+app.command("simulate")(simulate)

@@ -1,0 +1,237 @@
+"""The discrete-event simulation of a care team, on SimPy's event loop.
+
+Items arrive at their time; a policy places them; agents work an item for its handling
+time, then take the next one. Follow-ups of a conversation that is still open join it
+instead of making a new item (as the pipeline does with an open task). Agents may work
+shifts (agents on duty per hour of day); customers may give up after a patience.
+The run ends once all traffic has arrived and every item is answered or given up, or
+after the drain time, whichever comes first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+
+from socialdesk.routing.selection import RoutingPolicy
+from socialdesk.simulation.items import ItemSource, SimItem
+from socialdesk.simulation.policies import Agent, Policy, ValueFirst, make_policy
+
+
+@dataclass(frozen=True, slots=True)
+class TeamConfig:
+    agents: int = 6
+    slots: int = 1
+    """Items an agent works at once."""
+    staffing: tuple[int, ...] | None = None
+    """Agents on duty per hour of day (24 values, UTC); overrides ``agents``."""
+    patience_hours: float | None = None
+    """Customers give up after this long without an answer (None: they wait)."""
+    drain_hours: float = 48.0
+    """How long after the last arrival the team keeps working the backlog."""
+    sample_minutes: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.staffing is not None:
+            if len(self.staffing) != 24 or min(self.staffing) < 0:
+                raise ValueError("staffing needs 24 non-negative agent counts, one per hour")
+            if max(self.staffing) == 0:
+                raise ValueError("staffing has no agent in any hour")
+        elif self.agents < 1:
+            raise ValueError("a team needs at least one agent")
+        if self.slots < 1:
+            raise ValueError("slots must be >= 1")
+        if self.patience_hours is not None and self.patience_hours <= 0:
+            raise ValueError("patience must be positive")
+        if self.drain_hours < 0 or self.sample_minutes <= 0:
+            raise ValueError("drain must be >= 0 and the sample interval > 0")
+
+    @property
+    def headcount(self) -> int:
+        return max(self.staffing) if self.staffing is not None else self.agents
+
+    def on_duty(self, hour: int) -> int:
+        return self.staffing[hour % 24] if self.staffing is not None else self.agents
+
+
+@dataclass(slots=True)
+class RunOutcome:
+    policy: str
+    started: list[float | None]
+    done: list[float | None]
+    abandoned: list[bool]
+    absorbed: list[bool]
+    assigned: list[int | None]  # the agent who answered each item
+    agents: list[Agent]
+    queue: list[tuple[float, int]] = field(default_factory=list)
+    end: float = 0.0
+
+
+class _Run:
+    def __init__(
+        self,
+        source: ItemSource,
+        policy_name: str,
+        team: TeamConfig,
+        routing: RoutingPolicy,
+        breach_boost: float,
+    ) -> None:
+        n = len(source.items)
+        self.source = source
+        self.team = team
+        self.env = simpy.Environment()
+        self.agents = [Agent(id=i + 1, slots=team.slots) for i in range(team.headcount)]
+        self.policy: Policy = make_policy(
+            policy_name, self.agents, source.start, routing, breach_boost
+        )
+        self.outcome = RunOutcome(
+            policy=policy_name,
+            started=[None] * n,
+            done=[None] * n,
+            abandoned=[False] * n,
+            absorbed=[False] * n,
+            assigned=[None] * n,
+            agents=self.agents,
+        )
+        self.open: dict[str, int] = {}  # conversation -> its open item
+        self.arrivals_done = False
+        self.finished = self.env.event()
+        self.first_hour = source.start.hour
+
+    # --- processes ----------------------------------------------------------------------
+
+    def arrivals(self) -> Generator[simpy.Event, Any, None]:
+        for item in self.source.items:
+            delay = item.arrival - self.env.now
+            if delay > 0:
+                yield self.env.timeout(delay)
+            self.arrive(item)
+        self.arrivals_done = True
+        self.check_finished()
+
+    def shifts(self) -> Generator[simpy.Event, Any, None]:
+        hour = 0
+        last = 0.0
+        while True:
+            duty = self.team.on_duty(self.first_hour + hour)
+            for agent in self.agents:
+                if agent.on_shift:
+                    agent.shift_seconds += self.env.now - last
+            last = self.env.now
+            on_shift = self.agents[:duty]
+            for agent in self.agents[duty:]:
+                if agent.on_shift:
+                    agent.on_shift = False
+                    self.policy.off_shift(agent, on_shift)
+            for agent in on_shift:
+                if not agent.on_shift:
+                    agent.on_shift = True
+                    self.refill(agent)
+            hour += 1
+            yield self.env.timeout(3600.0)
+
+    def work(self, agent: Agent, item: SimItem) -> Generator[simpy.Event, Any, None]:
+        duration = item.handling_minutes * 60.0
+        yield self.env.timeout(duration)
+        agent.busy -= 1
+        agent.busy_seconds += duration
+        agent.handled += 1
+        self.outcome.done[item.index] = self.env.now
+        self.close(item)
+        if isinstance(self.policy, ValueFirst):
+            self.policy.handled(item, agent)
+        self.refill(agent)
+        self.check_finished()
+
+    def patience(self, item: SimItem, seconds: float) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(seconds)
+        if self.policy.withdraw(item):
+            self.outcome.abandoned[item.index] = True
+            self.close(item)
+            self.check_finished()
+
+    def breach(self, item: SimItem, policy: ValueFirst) -> Generator[simpy.Event, Any, None]:
+        """Wake at the due time, as the production SLA monitor does, and raise priority."""
+        due = (item.due_at - self.source.start).total_seconds()
+        if due > self.env.now:
+            yield self.env.timeout(due - self.env.now)
+        policy.breached(item)
+
+    def sampler(self) -> Generator[simpy.Event, Any, None]:
+        step = self.team.sample_minutes * 60.0
+        while True:
+            self.outcome.queue.append((self.env.now, self.policy.waiting()))
+            yield self.env.timeout(step)
+
+    # --- decisions ----------------------------------------------------------------------
+
+    def arrive(self, item: SimItem) -> None:
+        if item.conversation in self.open:
+            self.outcome.absorbed[item.index] = True
+            return
+        self.open[item.conversation] = item.index
+        free: Sequence[Agent] = [a for a in self.agents if a.free]
+        agent = self.policy.arrive(item, free, self.env.now)
+        if agent is not None:
+            self.start(agent, item)
+        else:
+            if self.team.patience_hours is not None:
+                self.env.process(self.patience(item, self.team.patience_hours * 3600.0))
+            if isinstance(self.policy, ValueFirst):
+                self.env.process(self.breach(item, self.policy))
+
+    def start(self, agent: Agent, item: SimItem) -> None:
+        agent.busy += 1
+        agent.last_start = self.env.now
+        self.outcome.started[item.index] = self.env.now
+        self.outcome.assigned[item.index] = agent.id
+        self.env.process(self.work(agent, item))
+
+    def refill(self, agent: Agent) -> None:
+        while agent.free:
+            item = self.policy.next_for(agent, self.env.now)
+            if item is None:
+                return
+            self.start(agent, item)
+
+    def close(self, item: SimItem) -> None:
+        if self.open.get(item.conversation) == item.index:
+            del self.open[item.conversation]
+
+    def check_finished(self) -> None:
+        if self.arrivals_done and not self.open and not self.finished.triggered:
+            self.finished.succeed()
+
+    def run(self) -> RunOutcome:
+        env = self.env
+        env.process(self.shifts())
+        env.process(self.sampler())
+        env.process(self.arrivals())
+        last_arrival = self.source.items[-1].arrival if self.source.items else 0.0
+        horizon = env.timeout(last_arrival + self.team.drain_hours * 3600.0 + 1.0)
+        env.run(until=env.any_of([self.finished, horizon]))
+        for agent in self.agents:
+            if agent.on_shift:
+                # Shift time of the hour in progress, up to the end of the run.
+                agent.shift_seconds += env.now - (env.now // 3600.0) * 3600.0
+        self.outcome.end = env.now
+        return self.outcome
+
+
+def simulate(
+    source: ItemSource,
+    policy: str,
+    team: TeamConfig,
+    routing: RoutingPolicy | None = None,
+    *,
+    breach_boost: float = 0.0,
+) -> RunOutcome:
+    """Run one policy over the items of ``source`` with the given team.
+
+    ``breach_boost`` (the SLA policy's) is added to a waiting item's priority at its due
+    time under the ``value`` policy, as the SLA monitor does in production.
+    """
+    return _Run(source, policy, team, routing or RoutingPolicy(), breach_boost).run()

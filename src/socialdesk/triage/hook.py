@@ -1,0 +1,60 @@
+"""The pipeline's triage stage: classify a batch, store the results, return the verdicts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from socialdesk.core.clock import Clock, utcnow
+from socialdesk.ingest.hooks import ProcessedMessage, RouteTo, TriageVerdict
+from socialdesk.triage import service
+from socialdesk.triage.result import MessageContext
+
+_ROUTES: dict[str, RouteTo] = {
+    "care": "care",
+    "marketing": "marketing",
+    "sales": "sales",
+    "none": "none",
+}
+
+
+class FastTriageHook:
+    """Implements ``socialdesk.ingest.hooks.TriageHook`` with the fast tier."""
+
+    def __init__(self, clock: Clock = utcnow, window: timedelta = service.REPEAT_WINDOW) -> None:
+        self.clock = clock
+        self.window = window
+
+    def __call__(
+        self, session: Session, workspace_id: int, messages: Sequence[ProcessedMessage]
+    ) -> Mapping[int, TriageVerdict]:
+        if not messages:
+            return {}
+        earlier = service.earlier_contacts(
+            session,
+            workspace_id,
+            [(m.message_id, m.customer_id, m.created_at) for m in messages],
+            self.window,
+        )
+        contexts = [
+            MessageContext(
+                earlier_contacts=earlier.get(m.message_id, 0),
+                private=m.visibility == "private",
+            )
+            for m in messages
+        ]
+        results = service.triage_texts(session, workspace_id, [m.text for m in messages], contexts)
+        service.store_results(
+            session,
+            workspace_id,
+            [(m.message_id, r) for m, r in zip(messages, results, strict=True)],
+            self.clock(),
+        )
+        return {
+            m.message_id: TriageVerdict(
+                needs_response=r.responds, route_to=_ROUTES.get(r.route_to, "none")
+            )
+            for m, r in zip(messages, results, strict=True)
+        }

@@ -1,0 +1,418 @@
+"""Triage for a workspace: classify and store, learn from labels, manage model versions.
+
+Services flush; whoever owns the unit of work commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from threading import Lock
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from socialdesk.core.clock import Clock, as_utc, utcnow
+from socialdesk.core.errors import InvalidInput, NotFound
+from socialdesk.triage import repository as repo
+from socialdesk.triage.classifier import ModelSet, triage_batch
+from socialdesk.triage.labels import KIND_ROUTES, TASKS, normalize_label
+from socialdesk.triage.linear import LinearModel
+from socialdesk.triage.models import TriageModelRow
+from socialdesk.triage.result import MessageContext, TriageResult
+from socialdesk.triage.taxonomies import taxonomy_from_settings
+from socialdesk.triage.training import Example, train_linear
+
+FAST = "fast"
+# An agent's correction outweighs an imported row: it is this brand, judged by its own people.
+AGENT_LABEL_WEIGHT = 3.0
+REPEAT_WINDOW = timedelta(days=7)
+
+_cache_lock = Lock()
+_model_cache: dict[tuple[int, str], tuple[tuple[Any, ...], ModelSet]] = {}
+
+
+def triage_settings(session: Session, workspace_id: int) -> dict[str, Any]:
+    return dict(repo.workspace_settings(session, workspace_id).get("triage") or {})
+
+
+def configure(session: Session, workspace_id: int, **values: Any) -> dict[str, Any]:
+    """Set triage settings of a workspace (taxonomy, retrain_every_hours, tier)."""
+    settings = repo.workspace_settings(session, workspace_id)
+    triage = dict(settings.get("triage") or {})
+    triage.update({k: v for k, v in values.items() if v is not None})
+    settings["triage"] = triage
+    taxonomy_from_settings(settings)  # rejects an unknown taxonomy before it is stored
+    repo.set_workspace_settings(session, workspace_id, settings)
+    session.flush()
+    return triage
+
+
+def model_set(session: Session, workspace_id: int, tier: str = FAST) -> ModelSet:
+    """The workspace's taxonomy and active models; weights are loaded once per version."""
+    settings = repo.workspace_settings(session, workspace_id)
+    active = sorted(repo.active_models(session, workspace_id, tier))
+    key = (tuple(active), repr(settings.get("triage", {}).get("taxonomy")))
+    with _cache_lock:
+        cached = _model_cache.get((workspace_id, tier))
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    models = ModelSet(taxonomy=taxonomy_from_settings(settings))
+    for model_id, task, _, _ in active:
+        row = repo.model_by_id(session, workspace_id, model_id)
+        if row is None:
+            continue
+        models.trained[task] = LinearModel.from_bytes(row.blob)
+        models.versions[task] = row.label
+    with _cache_lock:
+        _model_cache[(workspace_id, tier)] = (key, models)
+    return models
+
+
+def triage_texts(
+    session: Session,
+    workspace_id: int,
+    texts: Sequence[str | None],
+    contexts: Sequence[MessageContext] | None = None,
+) -> list[TriageResult]:
+    return triage_batch(texts, model_set(session, workspace_id), contexts)
+
+
+def store_results(
+    session: Session,
+    workspace_id: int,
+    results: Iterable[tuple[int, TriageResult]],
+    now: datetime,
+) -> None:
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "message_id": message_id,
+            "kind": r.kind,
+            "kind_confidence": r.kind_confidence,
+            "needs_response": r.needs_response,
+            "route_to": r.route_to,
+            "sentiment": r.sentiment,
+            "sentiment_score": r.sentiment_score,
+            "sentiment_confidence": r.sentiment_confidence,
+            "topic": r.topic,
+            "topic_confidence": r.topic_confidence,
+            "language": r.language,
+            "language_confidence": r.language_confidence,
+            "severity": r.severity,
+            "signals": r.signals,
+            "explanation": r.explanation,
+            "model_versions": r.model_versions,
+            "tier": r.tier,
+            "corrected": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for message_id, r in results
+    ]
+    repo.replace_results(session, workspace_id, rows)
+    session.flush()
+
+
+def earlier_contacts(
+    session: Session,
+    workspace_id: int,
+    messages: Sequence[tuple[int, int | None, datetime]],
+    window: timedelta = REPEAT_WINDOW,
+) -> dict[int, int]:
+    """Per message id: the customer's inbound messages in the window before it."""
+    dated = [(mid, cid, as_utc(at)) for mid, cid, at in messages if cid is not None]
+    if not dated:
+        return {}
+    earliest = min(at for _, _, at in dated) - window
+    latest = max(at for _, _, at in dated)
+    history = repo.earlier_inbound_times(
+        session,
+        workspace_id,
+        {cid for _, cid, _ in dated if cid is not None},
+        earliest,
+        latest,
+        {mid for mid, _, _ in dated},
+    )
+    history.extend((cid, at) for _, cid, at in dated if cid is not None)
+    counts: dict[int, int] = {}
+    for mid, cid, at in dated:
+        counts[mid] = sum(1 for c, t in history if c == cid and at - window <= as_utc(t) < at)
+    return counts
+
+
+# Corrections -------------------------------------------------------------------------------
+
+
+def relabel(
+    session: Session,
+    workspace_id: int,
+    message_id: int,
+    task: str,
+    label: str,
+    *,
+    user_id: int | None = None,
+    clock: Clock = utcnow,
+) -> str:
+    """An agent's correction: stored as a label for the next training and shown at once."""
+    value = normalize_label(task, label)
+    text = repo.message_text(session, workspace_id, message_id)
+    if text is None:
+        raise NotFound(f"no message {message_id} in this workspace")
+    now = clock()
+    repo.upsert_labels(
+        session,
+        workspace_id,
+        [
+            {
+                "task": task,
+                "key": f"msg:{message_id}",
+                "label": value,
+                "text": text,
+                "source": "agent",
+                "message_id": message_id,
+                "created_by": user_id,
+                "created_at": now,
+            }
+        ],
+    )
+    result = repo.result_of_message(session, workspace_id, message_id)
+    if result is not None:
+        _apply_correction(result, task, value)
+        result.corrected = True
+        result.updated_at = now
+        result.explanation = [*result.explanation, f"{task} set to {value} by an agent"]
+    session.flush()
+    return value
+
+
+def _apply_correction(result: Any, task: str, value: str) -> None:
+    if task == "kind":
+        result.kind = value
+        result.kind_confidence = 1.0
+        result.route_to = KIND_ROUTES.get(value, "none")
+    elif task == "sentiment":
+        result.sentiment = value
+        result.sentiment_confidence = 1.0
+    elif task == "topic":
+        result.topic = value
+        result.topic_confidence = 1.0
+    elif task == "severity":
+        result.severity = int(value)
+    elif task == "needs_response":
+        result.needs_response = 1.0 if value == "yes" else 0.0
+
+
+def dismiss_as_noise(
+    session: Session,
+    workspace_id: int,
+    message_id: int,
+    *,
+    user_id: int | None = None,
+    clock: Clock = utcnow,
+) -> None:
+    """Not for care: chatter or spam that should not have opened a task."""
+    relabel(session, workspace_id, message_id, "kind", "other", user_id=user_id, clock=clock)
+    relabel(session, workspace_id, message_id, "needs_response", "no", user_id=user_id, clock=clock)
+
+
+def mark_as_marketing(
+    session: Session,
+    workspace_id: int,
+    message_id: int,
+    *,
+    user_id: int | None = None,
+    clock: Clock = utcnow,
+) -> None:
+    """Meant for marketing: routed there, and learnt as such."""
+    relabel(session, workspace_id, message_id, "kind", "marketing", user_id=user_id, clock=clock)
+    relabel(session, workspace_id, message_id, "needs_response", "no", user_id=user_id, clock=clock)
+
+
+# Training and versions ---------------------------------------------------------------------
+
+
+def import_labels(
+    session: Session,
+    workspace_id: int,
+    task: str,
+    examples: Iterable[tuple[str, str]],
+    *,
+    clock: Clock = utcnow,
+) -> int:
+    """Store labeled rows of a file as training labels; returns how many were new."""
+    now = clock()
+    rows = []
+    for text, label in examples:
+        value = normalize_label(task, label)
+        digest = hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()
+        rows.append(
+            {
+                "task": task,
+                "key": f"txt:{digest}",
+                "label": value,
+                "text": text,
+                "source": "import",
+                "message_id": None,
+                "created_by": None,
+                "created_at": now,
+            }
+        )
+    added = repo.upsert_labels(session, workspace_id, rows)
+    session.flush()
+    return added
+
+
+def training_examples(session: Session, workspace_id: int, task: str) -> list[Example]:
+    return [
+        Example(
+            text=row.text,
+            label=row.label,
+            weight=AGENT_LABEL_WEIGHT if row.source == "agent" else 1.0,
+        )
+        for row in repo.labels_of(session, workspace_id, task)
+    ]
+
+
+def train(
+    session: Session,
+    workspace_id: int,
+    task: str,
+    *,
+    activate: bool = True,
+    training: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+    clock: Clock = utcnow,
+) -> TriageModelRow:
+    """Train a new version of a task's model on every label the workspace has for it."""
+    if task not in TASKS:
+        raise InvalidInput(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    examples = training_examples(session, workspace_id, task)
+    model = train_linear(task, examples)
+    return save_model(
+        session,
+        workspace_id,
+        model,
+        activate=activate,
+        training={
+            "examples": len(examples),
+            "agent_labels": sum(1 for e in examples if e.weight > 1.0),
+            **(training or {}),
+        },
+        metrics=metrics,
+        clock=clock,
+    )
+
+
+def save_model(
+    session: Session,
+    workspace_id: int,
+    model: LinearModel,
+    *,
+    activate: bool,
+    tier: str = FAST,
+    training: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+    clock: Clock = utcnow,
+) -> TriageModelRow:
+    now = clock()
+    version = repo.next_version(session, workspace_id, model.task, tier)
+    if activate:
+        repo.deactivate(session, workspace_id, model.task, tier)
+    row = repo.add_model(
+        session,
+        TriageModelRow(
+            workspace_id=workspace_id,
+            task=model.task,
+            tier=tier,
+            version=version,
+            classes=list(model.classes),
+            blob=model.to_bytes(),
+            metrics=metrics or {},
+            training=training or {},
+            active=activate,
+            created_at=now,
+            activated_at=now if activate else None,
+        ),
+    )
+    return row
+
+
+def list_models(
+    session: Session, workspace_id: int, task: str | None = None
+) -> list[TriageModelRow]:
+    return repo.models_of(session, workspace_id, task)
+
+
+def activate(
+    session: Session, workspace_id: int, model_id: int, *, clock: Clock = utcnow
+) -> TriageModelRow:
+    row = repo.model_by_id(session, workspace_id, model_id)
+    if row is None:
+        raise NotFound(f"no triage model {model_id} in this workspace")
+    repo.deactivate(session, workspace_id, row.task, row.tier)
+    row.active = True
+    row.activated_at = clock()
+    session.flush()
+    return row
+
+
+def deactivate_task(session: Session, workspace_id: int, task: str, tier: str = FAST) -> None:
+    """Back to the seed models and rules for this task."""
+    repo.deactivate(session, workspace_id, task, tier)
+    session.flush()
+
+
+def rollback(
+    session: Session, workspace_id: int, task: str, tier: str = FAST, *, clock: Clock = utcnow
+) -> TriageModelRow | None:
+    """Activate the version before the active one; None means back to seed models and rules."""
+    versions = [m for m in repo.models_of(session, workspace_id, task) if m.tier == tier]
+    current = next((m for m in versions if m.active), None)
+    if current is None:
+        raise InvalidInput(f"no active {task} model to roll back")
+    earlier = [m for m in versions if m.version < current.version]
+    if not earlier:
+        deactivate_task(session, workspace_id, task, tier)
+        return None
+    return activate(session, workspace_id, earlier[-1].id, clock=clock)
+
+
+def retrain_if_due(
+    session: Session, workspace_id: int, *, force: bool = False, clock: Clock = utcnow
+) -> list[TriageModelRow]:
+    """Retrain each task with labels newer than its active model, when the schedule says so.
+
+    ``retrain_every_hours`` in the workspace's triage settings sets the schedule; without
+    it only ``force`` retrains.
+    """
+    settings = triage_settings(session, workspace_id)
+    every = settings.get("retrain_every_hours")
+    now = clock()
+    trained: list[TriageModelRow] = []
+    for task in TASKS:
+        versions = [m for m in repo.models_of(session, workspace_id, task) if m.tier == FAST]
+        current = next((m for m in versions if m.active), None)
+        since = as_utc(current.created_at) if current is not None else None
+        if not force:
+            if every is None:
+                continue
+            if since is not None and now - since < timedelta(hours=float(every)):
+                continue
+        new_labels = repo.label_counts_since(session, workspace_id, since).get(task, 0)
+        if new_labels == 0:
+            continue
+        try:
+            trained.append(
+                train(
+                    session,
+                    workspace_id,
+                    task,
+                    training={"source": "scheduled retrain", "new_labels": new_labels},
+                    clock=clock,
+                )
+            )
+        except InvalidInput:
+            continue  # too few labels, or a single label: wait for more corrections
+    return trained

@@ -1,0 +1,176 @@
+"""Fake SMTP and IMAP servers on loopback speaking the protocol lines of RFC 5321 / 3501."""
+
+from __future__ import annotations
+
+import base64
+import socketserver
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+
+@dataclass
+class SmtpMessage:
+    mail_from: str
+    rcpt_to: list[str]
+    data: bytes
+
+
+@dataclass
+class FakeSmtp:
+    username: str = "care@acme.test"
+    password: str = "mail-password"
+    refused: set[str] = field(default_factory=set)
+    temporary_failures: int = 0  # answer DATA with 451 this many times
+    messages: list[SmtpMessage] = field(default_factory=list)
+    port: int = 0
+
+    @contextmanager
+    def serve(self) -> Iterator[FakeSmtp]:
+        fake = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def say(self, line: str) -> None:
+                self.wfile.write(line.encode() + b"\r\n")
+
+            def handle(self) -> None:
+                self.say("220 fake.smtp.test ESMTP ready")
+                mail_from, rcpt, authed = "", [], False
+                while True:
+                    raw = self.rfile.readline()
+                    if not raw:
+                        return
+                    line = raw.decode().rstrip("\r\n")
+                    verb = line.split(" ", 1)[0].upper()
+                    if verb in ("EHLO", "HELO"):
+                        self.wfile.write(
+                            b"250-fake.smtp.test\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n"
+                        )
+                    elif verb == "AUTH":
+                        parts = line.split(" ")
+                        decoded = base64.b64decode(parts[2]).split(b"\0") if len(parts) > 2 else []
+                        ok = decoded[1:] == [fake.username.encode(), fake.password.encode()]
+                        authed = ok
+                        self.say(
+                            "235 2.7.0 Authentication successful"
+                            if ok
+                            else "535 5.7.8 Authentication credentials invalid"
+                        )
+                    elif verb == "MAIL":
+                        if not authed:
+                            self.say("530 5.7.0 Authentication required")
+                            continue
+                        mail_from, rcpt = line.split(":", 1)[1].strip(" <>"), []
+                        self.say("250 2.1.0 Ok")
+                    elif verb == "RCPT":
+                        address = line.split(":", 1)[1].strip(" <>")
+                        if address in fake.refused:
+                            self.say(f"550 5.1.1 <{address}>: Recipient address rejected")
+                        else:
+                            rcpt.append(address)
+                            self.say("250 2.1.5 Ok")
+                    elif verb == "DATA":
+                        self.say("354 End data with <CR><LF>.<CR><LF>")
+                        data = b""
+                        while True:
+                            chunk = self.rfile.readline()
+                            if chunk in (b".\r\n", b""):
+                                break
+                            data += chunk[1:] if chunk.startswith(b"..") else chunk
+                        if fake.temporary_failures > 0:
+                            fake.temporary_failures -= 1
+                            self.say("451 4.3.0 Try again later")
+                            continue
+                        fake.messages.append(SmtpMessage(mail_from, rcpt, data))
+                        self.say("250 2.0.0 Ok: queued")
+                    elif verb == "RSET":
+                        self.say("250 Ok")
+                    elif verb == "QUIT":
+                        self.say("221 2.0.0 Bye")
+                        return
+                    else:
+                        self.say("502 5.5.2 Command not recognized")
+
+        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.port = server.server_address[1]
+        try:
+            yield self
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+@dataclass
+class FakeImap:
+    username: str = "care@acme.test"
+    password: str = "mail-password"
+    mailbox: dict[int, bytes] = field(default_factory=dict)  # uid -> raw message
+    port: int = 0
+
+    @contextmanager
+    def serve(self) -> Iterator[FakeImap]:
+        fake = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def say(self, line: str) -> None:
+                self.wfile.write(line.encode() + b"\r\n")
+
+            def handle(self) -> None:
+                self.say("* OK [CAPABILITY IMAP4rev1] fake IMAP ready")
+                while True:
+                    raw = self.rfile.readline()
+                    if not raw:
+                        return
+                    tag, _, rest = raw.decode().rstrip("\r\n").partition(" ")
+                    command, _, args = rest.partition(" ")
+                    command = command.upper()
+                    if command == "CAPABILITY":
+                        self.say("* CAPABILITY IMAP4rev1")
+                        self.say(f"{tag} OK CAPABILITY completed")
+                    elif command == "LOGIN":
+                        user, password = [a.strip('"') for a in args.split(" ", 1)]
+                        if (user, password) == (fake.username, fake.password):
+                            self.say(f"{tag} OK LOGIN completed")
+                        else:
+                            self.say(f"{tag} NO [AUTHENTICATIONFAILED] Invalid credentials")
+                    elif command in ("SELECT", "EXAMINE"):
+                        self.say(f"* {len(fake.mailbox)} EXISTS")
+                        self.say("* OK [UIDVALIDITY 1] UIDs valid")
+                        self.say(f"{tag} OK [READ-ONLY] {command} completed")
+                    elif command == "UID":
+                        sub, _, uid_args = args.partition(" ")
+                        if sub.upper() == "SEARCH":
+                            low = int(uid_args.split()[-1].split(":")[0])
+                            found = [str(u) for u in sorted(fake.mailbox) if u >= low]
+                            self.say("* SEARCH " + " ".join(found))
+                            self.say(f"{tag} OK SEARCH completed")
+                        else:
+                            uid = int(uid_args.split(" ")[0])
+                            body = fake.mailbox[uid]
+                            self.wfile.write(
+                                f"* 1 FETCH (UID {uid} RFC822 {{{len(body)}}}\r\n".encode()
+                                + body
+                                + b")\r\n"
+                            )
+                            self.say(f"{tag} OK FETCH completed")
+                    elif command == "LOGOUT":
+                        self.say("* BYE logging out")
+                        self.say(f"{tag} OK LOGOUT completed")
+                        return
+                    else:
+                        self.say(f"{tag} BAD unknown command")
+
+        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.port = server.server_address[1]
+        try:
+            yield self
+        finally:
+            server.shutdown()
+            server.server_close()

@@ -1,0 +1,110 @@
+"""A fake Graph API speaking the documented shapes of Pages, Messenger and Instagram."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.channels.fakeplatform import FakePlatform, Recorded, Reply
+
+
+def graph_error(
+    code: int, message: str, subcode: int | None = None, kind: str = "OAuthException"
+) -> dict[str, Any]:
+    error: dict[str, Any] = {
+        "message": message,
+        "type": kind,
+        "code": code,
+        "fbtrace_id": "AbCdEfGhIjK",
+    }
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return {"error": error}
+
+
+EXPIRED = graph_error(
+    190,
+    "Error validating access token: Session has expired on Monday, 02-Nov-26 08:00:00 PST.",
+    463,
+)
+MISSING_OBJECT = graph_error(
+    100,
+    "Unsupported post request. Object with ID '555_901' does not exist, cannot be loaded due "
+    "to missing permissions, or does not support this operation.",
+    33,
+    "GraphMethodException",
+)
+UNAVAILABLE = graph_error(551, "(#551) This person isn't available right now.", 1545041)
+
+
+@dataclass
+class FakeMeta(FakePlatform):
+    owner_id: str = "page-1"
+    access_token: str = "page-token"
+    deleted: set[str] = field(default_factory=set)
+    unavailable: set[str] = field(default_factory=set)
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__()
+        self._ids = itertools.count(1)
+        self.route("POST", r"/v21.0/([^/]+)/(comments|replies)", self._comment)
+        self.route("GET", r"/v21.0/([^/]+)/(comments|replies)", self._list_comments)
+        self.route("POST", r"/v21.0/([^/]+)/messages", self._message)
+        self.route("GET", r"/v21.0/([^/]+)/conversations", self._conversations)
+
+    def _authorized(self, request: Recorded) -> bool:
+        return request.headers.get("authorization") == f"Bearer {self.access_token}"
+
+    def _comment(self, request: Recorded, match: re.Match[str]) -> Reply:
+        if not self._authorized(request):
+            return Reply(400, EXPIRED)
+        parent = match.group(1)
+        if parent in self.deleted:
+            return Reply(400, MISSING_OBJECT)
+        form = request.form()
+        if not form.get("message"):
+            return Reply(400, graph_error(100, "(#100) Missing message", kind="OAuthException"))
+        comment_id = f"{parent}_{next(self._ids)}"
+        self.comments.append({"id": comment_id, "parent": parent, "message": form["message"]})
+        return Reply(200, {"id": comment_id})
+
+    def _list_comments(self, request: Recorded, match: re.Match[str]) -> Reply:
+        data = [
+            {
+                "id": c["id"],
+                "message": c["message"],
+                "text": c["message"],
+                "from": {"id": self.owner_id, "name": "Acme"},
+            }
+            for c in self.comments
+            if c["parent"] == match.group(1)
+        ]
+        return Reply(200, {"data": data, "paging": {"cursors": {"before": "a", "after": "b"}}})
+
+    def _message(self, request: Recorded, match: re.Match[str]) -> Reply:
+        if not self._authorized(request):
+            return Reply(400, EXPIRED)
+        body = request.json()
+        recipient = body.get("recipient") or {}
+        text = (body.get("message") or {}).get("text")
+        if not text or not (recipient.get("id") or recipient.get("comment_id")):
+            return Reply(400, graph_error(100, "(#100) The parameter recipient is required"))
+        user = recipient.get("id") or f"commenter-of-{recipient['comment_id']}"
+        if user in self.unavailable:
+            return Reply(400, UNAVAILABLE)
+        message_id = f"m_{next(self._ids)}"
+        self.messages.append({"id": message_id, "user": user, "text": text, "body": body})
+        return Reply(200, {"recipient_id": user, "message_id": message_id})
+
+    def _conversations(self, request: Recorded, match: re.Match[str]) -> Reply:
+        user = request.query.get("user_id")
+        data = [
+            {"id": m["id"], "message": m["text"], "from": {"id": self.owner_id}}
+            for m in reversed(self.messages)
+            if m["user"] == user
+        ]
+        return Reply(200, {"data": [{"id": "t_1", "messages": {"data": data}}]})

@@ -1,0 +1,227 @@
+"""Email: IMAP polling and a signed inbound webhook in, SMTP out, threaded by Message-ID."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.channels import signing
+from socialdesk.channels.models import ChannelAccount, OutboxItem
+from socialdesk.channels.polling import poll_email_account
+from socialdesk.channels.sender import OutboxSender
+from socialdesk.conversations.replies import send_reply
+from socialdesk.core.clock import FrozenClock
+from socialdesk.core.models import Workspace
+from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.routing.models import Task
+from tests.channels.fake_mail import FakeImap, FakeSmtp
+from tests.channels.helpers import SECRET, T0, add_account, add_agent, message_by_external_id
+
+WEBHOOK_SECRET = "inbound-mail-secret"
+
+
+def mail(
+    message_id: str,
+    *,
+    sender: str = "Dana K <dana@mail.test>",
+    subject: str = "Invoice 2231 is wrong",
+    body: str = "Hello, you charged me twice.",
+    in_reply_to: str | None = None,
+    extra: str = "",
+) -> bytes:
+    headers = [
+        f"From: {sender}",
+        "To: Acme Care <care@acme.test>",
+        f"Subject: {subject}",
+        "Date: Mon, 02 Nov 2026 09:00:00 +0000",
+        f"Message-ID: {message_id}",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=utf-8",
+    ]
+    if in_reply_to:
+        headers += [f"In-Reply-To: {in_reply_to}", f"References: {in_reply_to}"]
+    if extra:
+        headers.append(extra)
+    return ("\r\n".join(headers) + "\r\n\r\n" + body + "\r\n").encode()
+
+
+@pytest.fixture
+def smtp() -> Iterator[FakeSmtp]:
+    with FakeSmtp().serve() as server:
+        yield server
+
+
+@pytest.fixture
+def imap() -> Iterator[FakeImap]:
+    with FakeImap().serve() as server:
+        yield server
+
+
+@pytest.fixture
+def mailbox(
+    session_factory: sessionmaker[Session], workspace: Workspace, smtp: FakeSmtp, imap: FakeImap
+) -> ChannelAccount:
+    return add_account(
+        session_factory,
+        workspace.id,
+        "email",
+        credentials={
+            "username": "care@acme.test",
+            "password": "mail-password",
+            "webhook_secret": WEBHOOK_SECRET,
+        },
+        settings={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp.port,
+            "smtp_security": "none",
+            "imap_host": "127.0.0.1",
+            "imap_port": imap.port,
+            "imap_ssl": "false",
+            "display_name": "Acme Care",
+        },
+    )
+
+
+def post_mail(
+    client: TestClient, account: ChannelAccount, raw: bytes, secret: str = WEBHOOK_SECRET
+) -> Any:
+    headers = signing.signed_headers(raw, secret, datetime.now(UTC))
+    headers["content-type"] = "message/rfc822"
+    return client.post(f"/webhooks/email/{account.id}", content=raw, headers=headers)
+
+
+def test_end_to_end_an_inbound_email_is_answered_in_the_same_thread(
+    client: TestClient,
+    mailbox: ChannelAccount,
+    session_factory: sessionmaker[Session],
+    sender: OutboxSender,
+    smtp: FakeSmtp,
+) -> None:
+    response = post_mail(client, mailbox, mail("<q1@mail.test>"))
+    assert response.status_code == 200 and response.json()["accepted"] == 1
+    agent = add_agent(session_factory, mailbox.workspace_id)
+    with session_factory() as s:
+        inbound = message_by_external_id(s, "<q1@mail.test>")
+        assert s.scalars(select(Task.status)).one() == "open"
+        send_reply(
+            s,
+            workspace_id=mailbox.workspace_id,
+            conversation_id=inbound.conversation_id,
+            author_user_id=agent,
+            text="We refunded the second charge.",
+            clock=lambda: T0,
+        )
+        s.commit()
+    assert sender.run_once().sent == 1
+    [sent] = smtp.messages
+    assert sent.rcpt_to == ["dana@mail.test"]
+    parsed = message_from_bytes(sent.data, policy=policy.default)
+    assert parsed["Subject"] == "Re: Invoice 2231 is wrong"
+    assert parsed["In-Reply-To"] == "<q1@mail.test>"
+    assert parsed["References"] == "<q1@mail.test>"
+    assert parsed["From"] == "Acme Care <care@acme.test>"
+    assert parsed.get_content().strip() == "We refunded the second charge."
+    with session_factory() as s:
+        item = s.scalars(select(OutboxItem)).one()
+        assert item.external_id == parsed["Message-ID"]
+    # The customer answers our mail: same conversation.
+    post_mail(client, mailbox, mail("<q2@mail.test>", in_reply_to=parsed["Message-ID"]))
+    with session_factory() as s:
+        assert (
+            message_by_external_id(s, "<q2@mail.test>").conversation_id
+            == message_by_external_id(s, "<q1@mail.test>").conversation_id
+        )
+
+
+def test_imap_polling_fetches_each_message_once(
+    mailbox: ChannelAccount,
+    imap: FakeImap,
+    session_factory: sessionmaker[Session],
+    clock: FrozenClock,
+) -> None:
+    imap.mailbox = {7: mail("<p1@mail.test>"), 9: mail("<p2@mail.test>", sender="sam@mail.test")}
+    pipeline = Pipeline(session_factory, clock=clock)
+    first = poll_email_account(session_factory, pipeline, account_id=mailbox.id, secret_key=SECRET)
+    assert (first.fetched, first.accepted) == (2, 2)
+    imap.mailbox[12] = mail("<p3@mail.test>", sender="lee@mail.test")
+    second = poll_email_account(session_factory, pipeline, account_id=mailbox.id, secret_key=SECRET)
+    assert (second.fetched, second.accepted) == (1, 1)
+    with session_factory() as s:
+        assert message_by_external_id(s, "<p3@mail.test>").text == "Hello, you charged me twice."
+        stored = s.get(ChannelAccount, mailbox.id)
+        assert stored is not None and stored.settings["imap_last_uid"] == 12
+
+
+def test_automatic_replies_are_not_work(
+    client: TestClient, mailbox: ChannelAccount, session_factory: sessionmaker[Session]
+) -> None:
+    raw = mail("<ooo@mail.test>", subject="Out of office", extra="Auto-Submitted: auto-replied")
+    assert post_mail(client, mailbox, raw).json()["accepted"] == 0
+    with session_factory() as s:
+        assert s.scalars(select(Task)).all() == []
+
+
+def test_inbound_mail_needs_a_valid_recent_signature(
+    client: TestClient, mailbox: ChannelAccount
+) -> None:
+    raw = mail("<q1@mail.test>")
+    assert post_mail(client, mailbox, raw, secret="wrong").status_code == 403
+    stale = signing.signed_headers(raw, WEBHOOK_SECRET, datetime(2026, 1, 1, tzinfo=UTC))
+    assert (
+        client.post(f"/webhooks/email/{mailbox.id}", content=raw, headers=stale).status_code == 403
+    )
+    assert client.post(f"/webhooks/email/{mailbox.id}", content=raw).status_code == 401
+
+
+def test_a_mail_without_message_id_is_dead_lettered(
+    client: TestClient, mailbox: ChannelAccount
+) -> None:
+    raw = mail("<x@y>").replace(b"Message-ID: <x@y>\r\n", b"")
+    response = post_mail(client, mailbox, raw)
+    assert response.status_code == 400 and "Message-ID" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("setup", "status", "code"),
+    [("refused", "failed", "550"), ("password", "failed", "535"), ("busy", "pending", "451")],
+)
+def test_smtp_refusals_are_classified(
+    client: TestClient,
+    mailbox: ChannelAccount,
+    session_factory: sessionmaker[Session],
+    sender: OutboxSender,
+    smtp: FakeSmtp,
+    setup: str,
+    status: str,
+    code: str,
+) -> None:
+    post_mail(client, mailbox, mail("<q1@mail.test>"))
+    if setup == "refused":
+        smtp.refused.add("dana@mail.test")
+    elif setup == "password":
+        smtp.password = "changed"
+    else:
+        smtp.temporary_failures = 1
+    agent = add_agent(session_factory, mailbox.workspace_id)
+    with session_factory() as s:
+        send_reply(
+            s,
+            workspace_id=mailbox.workspace_id,
+            conversation_id=message_by_external_id(s, "<q1@mail.test>").conversation_id,
+            author_user_id=agent,
+            text="Hi",
+            clock=lambda: T0,
+        )
+        s.commit()
+    sender.run_once()
+    with session_factory() as s:
+        item = s.scalars(select(OutboxItem)).one()
+        assert (item.status, item.error_code) == (status, code)
+    assert smtp.messages == []

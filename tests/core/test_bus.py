@@ -1,0 +1,98 @@
+"""Scale mode: stored events travel to workers over Redis Streams, at least once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.conversations.models import Message
+from socialdesk.core.bus import INGEST_STREAM, InProcessBus, RedisStreamsBus
+from socialdesk.core.models import Workspace
+from socialdesk.ingest.dispatch import ProcessingDispatcher, Worker, handle_ingest_entries
+from socialdesk.ingest.pipeline import Pipeline
+from tests.ingest.factories import event
+
+
+@pytest.fixture
+def bus(redis_url: str) -> Iterator[RedisStreamsBus]:
+    bus = RedisStreamsBus(redis_url, group=f"test-{uuid.uuid4().hex[:8]}")
+    # A stream of its own per test, so parallel runs never share entries.
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    bus.key = lambda stream: prefix + stream  # type: ignore[method-assign]
+    yield bus
+    bus.client.delete(bus.key(INGEST_STREAM))
+    bus.close()
+
+
+def messages(session_factory: sessionmaker[Session]) -> int:
+    with session_factory() as s:
+        return s.scalar(select(func.count()).select_from(Message)) or 0
+
+
+def test_in_process_bus_hands_batches_to_the_stage() -> None:
+    seen: list[list[dict[str, object]]] = []
+    InProcessBus({"ingest": seen.append}).publish("ingest", [{"a": 1}, {"a": 2}])
+    InProcessBus({"ingest": seen.append}).publish("other", [{"a": 3}])
+    assert seen == [[{"a": 1}, {"a": 2}]]
+
+
+def test_a_worker_processes_what_the_web_process_stored_and_announced(
+    session_factory: sessionmaker[Session], workspace: Workspace, bus: RedisStreamsBus
+) -> None:
+    pipeline = Pipeline(session_factory)
+    dispatcher = ProcessingDispatcher(pipeline, bus)
+    accepted = pipeline.accept(workspace.id, [event("1", "u1"), event("2", "u2", minutes=1)])
+    dispatcher.dispatch(workspace.id, accepted.accepted)
+    assert messages(session_factory) == 0  # nothing processed in the accepting process
+
+    worker = Worker(pipeline, bus, sweep_every=3600)
+    worker.run(max_seconds=0.5, block_ms=100)
+    assert worker.handled == 1
+    assert messages(session_factory) == 2
+    assert bus.pending(INGEST_STREAM) == 0
+
+
+def test_entries_of_a_worker_that_died_are_claimed_by_another(
+    session_factory: sessionmaker[Session], workspace: Workspace, bus: RedisStreamsBus
+) -> None:
+    pipeline = Pipeline(session_factory)
+    accepted = pipeline.accept(workspace.id, [event("1", "u1")])
+    ProcessingDispatcher(pipeline, bus).dispatch(workspace.id, accepted.accepted)
+    bus.ensure_group(INGEST_STREAM)
+
+    def crash(_payloads: list[dict[str, object]]) -> None:
+        raise RuntimeError("worker killed mid-batch")
+
+    with pytest.raises(RuntimeError):
+        bus.consume_once(INGEST_STREAM, "doomed", crash, block_ms=100)
+    assert bus.pending(INGEST_STREAM) == 1 and messages(session_factory) == 0
+
+    bus.claim_idle_ms = 0
+    handled = bus.consume_once(
+        INGEST_STREAM, "healthy", lambda p: handle_ingest_entries(pipeline, p), block_ms=100
+    )
+    assert handled == 1
+    assert messages(session_factory) == 1
+    assert bus.pending(INGEST_STREAM) == 0
+
+
+def test_the_sweep_processes_events_stored_but_never_announced(
+    session_factory: sessionmaker[Session], workspace: Workspace, bus: RedisStreamsBus
+) -> None:
+    pipeline = Pipeline(session_factory)
+    pipeline.accept(workspace.id, [event("1", "u1")])  # the publish never happened
+    Worker(pipeline, bus).run(max_seconds=0.2, block_ms=50)
+    assert messages(session_factory) == 1
+
+
+def test_embedded_dispatch_processes_at_once(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    pipeline = Pipeline(session_factory)
+    accepted = pipeline.accept(workspace.id, [event("1", "u1")])
+    ProcessingDispatcher(pipeline).dispatch(workspace.id, accepted.accepted)
+    assert messages(session_factory) == 1

@@ -1,0 +1,183 @@
+"""The simulated care team: how each policy hands out work, minute by minute."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from socialdesk.priority.scoring import ValuePolicy
+from socialdesk.priority.sla import SlaPolicy
+from socialdesk.routing.selection import RoutingPolicy
+from socialdesk.simulation.engine import RunOutcome, TeamConfig, simulate
+from socialdesk.simulation.handling import HandlingTimes
+from socialdesk.simulation.items import ItemSource, build_items
+from socialdesk.simulation.metrics import summarize
+from socialdesk.simulation.traffic import BrandProfile, generate
+from tests.simulation.factories import fixed_handling, items, message, vip_complaint
+
+
+def frt_minutes(source: ItemSource, outcome: RunOutcome) -> list[float | None]:
+    result: list[float | None] = []
+    for item in source.items:
+        done = outcome.done[item.index]
+        result.append(None if done is None else round((done - item.arrival) / 60.0, 6))
+    return result
+
+
+def test_fifo_answers_in_arrival_order_with_one_agent() -> None:
+    source = items([message(0, 0), message(1, 1), message(2, 2)], fixed_handling(10))
+    outcome = simulate(source, "fifo", TeamConfig(agents=1))
+    assert frt_minutes(source, outcome) == [10.0, 19.0, 28.0]
+
+
+def test_value_takes_the_valuable_item_first_fifo_the_oldest() -> None:
+    events = [
+        message(0, 0),
+        message(1, 1, channel="facebook", visibility="private"),  # a low-value DM
+        vip_complaint(2, 2),
+    ]
+    source = items(events, fixed_handling(10))
+    assert source.items[2].value > source.items[1].value + 30
+    fifo = frt_minutes(source, simulate(source, "fifo", TeamConfig(agents=1)))
+    value = frt_minutes(source, simulate(source, "value", TeamConfig(agents=1)))
+    assert fifo == [10.0, 19.0, 28.0]
+    assert value == [10.0, 29.0, 18.0]
+
+
+def test_value_never_starves_a_low_value_item() -> None:
+    # One agent always has a fresh VIP complaint to do; the SLA's time pressure still
+    # brings the humble question (30 minutes target on X) to the front.
+    events = [vip_complaint(0, 0), message(1, 0.5)]
+    events += [vip_complaint(n, 10.0 * (n - 1) + 1) for n in range(2, 32)]
+    source = items(events, fixed_handling(10))
+    outcome = simulate(source, "value", TeamConfig(agents=1))
+    report = summarize(source, outcome)
+    assert report["response_rate"] == 1.0
+    humble = frt_minutes(source, outcome)[1]
+    assert humble is not None and humble < 90
+
+
+def test_round_robin_leaves_work_with_a_busy_agent_while_another_is_free() -> None:
+    events = [message(0, 0, kind="complaint"), message(1, 1), message(2, 2)]
+    source = items(events, fixed_handling(5, complaint=60))
+    rr = frt_minutes(source, simulate(source, "round_robin", TeamConfig(agents=2)))
+    fifo = frt_minutes(source, simulate(source, "fifo", TeamConfig(agents=2)))
+    assert rr == [60.0, 5.0, 63.0]  # the third item waits for agent 1's complaint
+    assert fifo == [60.0, 5.0, 9.0]  # agent 2 takes it when free
+
+
+def test_a_follow_up_joins_its_open_conversation() -> None:
+    events = [
+        message(0, 0),
+        message(1, 1, customer="dana"),
+        message(2, 2, customer="dana", conversation="e1"),
+    ]
+    source = items(events, fixed_handling(10))
+    outcome = simulate(source, "fifo", TeamConfig(agents=1))
+    assert outcome.absorbed == [False, False, True]
+    report = summarize(source, outcome)
+    assert report["items"] == 2
+    assert report["followups_joined"] == 1
+    assert report["response_rate"] == 1.0
+
+
+def test_customers_who_give_up_are_counted_as_abandoned() -> None:
+    source = items([message(0, 0), message(1, 1), message(2, 2)], fixed_handling(10))
+    outcome = simulate(source, "fifo", TeamConfig(agents=1, patience_hours=0.25))
+    assert outcome.abandoned == [False, False, True]
+    report = summarize(source, outcome)
+    assert report["abandoned"] == 1
+    assert report["gave_up"] == 1
+    assert report["response_rate"] == pytest.approx(2 / 3, abs=1e-4)
+
+
+def test_nobody_on_duty_at_night_means_night_items_wait_for_the_morning() -> None:
+    night = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    staffing = (0,) * 8 + (2,) * 16
+    source = items([message(0, 0, start=night)], fixed_handling(10))
+    outcome = simulate(source, "value", TeamConfig(staffing=staffing))
+    assert frt_minutes(source, outcome) == [6 * 60 + 10.0]
+
+
+def test_sla_attainment_uses_the_production_due_times() -> None:
+    # X promises 30 minutes, so with 20-minute handling and one agent the first item is
+    # on time and the second (answered after 39 minutes) is late.
+    source = items([message(0, 0), message(1, 1)], fixed_handling(20))
+    report = summarize(source, simulate(source, "fifo", TeamConfig(agents=1)))
+    assert report["sla_attainment"] == 0.5
+    assert source.items[0].sla_target_minutes == 30.0
+
+
+@pytest.fixture(scope="module")
+def generated() -> ItemSource:
+    events = generate(BrandProfile(), datetime(2026, 11, 23, 8, tzinfo=UTC),
+                      timedelta(hours=6), 80.0, seed=3)  # fmt: skip
+    return build_items(
+        events,
+        value_policy=ValuePolicy(),
+        sla_policy=SlaPolicy(),
+        handling=HandlingTimes(),
+        seed=3,
+    )
+
+
+@pytest.mark.parametrize("policy", ["fifo", "round_robin", "value"])
+def test_no_agent_ever_works_more_items_than_its_slots(generated: ItemSource, policy: str) -> None:
+    outcome = simulate(generated, policy, TeamConfig(agents=4, slots=2))
+    spans: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for item in generated.items:
+        agent = outcome.assigned[item.index]
+        started, done = outcome.started[item.index], outcome.done[item.index]
+        if agent is None:
+            continue
+        assert started is not None and done is not None
+        assert item.arrival <= started < done
+        spans[agent] += [(started, 1), (done, -1)]
+    assert spans
+    for changes in spans.values():
+        load = 0
+        for _, change in sorted(changes, key=lambda c: (c[0], c[1])):
+            load += change
+            assert load <= 2
+
+
+@pytest.mark.parametrize("policy", ["fifo", "round_robin", "value"])
+def test_with_enough_agents_every_item_is_answered(generated: ItemSource, policy: str) -> None:
+    report = summarize(generated, simulate(generated, policy, TeamConfig(agents=10)))
+    assert report["response_rate"] == 1.0
+    assert report["abandoned"] == 0
+    assert 0.0 < report["utilisation"] < 1.0
+
+
+def test_same_inputs_same_outcome(generated: ItemSource) -> None:
+    first = simulate(generated, "value", TeamConfig(agents=5))
+    second = simulate(generated, "value", TeamConfig(agents=5))
+    assert first.done == second.done
+    assert first.assigned == second.assigned
+
+
+def test_bad_team_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="24"):
+        TeamConfig(staffing=(1, 2, 3))
+    with pytest.raises(ValueError, match="no agent"):
+        TeamConfig(staffing=(0,) * 24)
+    with pytest.raises(ValueError, match="at least one agent"):
+        TeamConfig(agents=0)
+    source = items([message(0, 0)], fixed_handling(1))
+    with pytest.raises(ValueError, match="unknown policy 'lottery'"):
+        simulate(source, "lottery", TeamConfig())
+
+
+def test_a_breach_raises_the_waiting_items_priority_as_the_sla_monitor_does() -> None:
+    # Time pressure off, so only the breach boost can lift the humble question (due after
+    # 30 minutes on X) above a fresh VIP complaint when the agent frees up at minute 40.
+    events = [message(0, 0), message(1, 1), vip_complaint(2, 35)]
+    source = items(events, fixed_handling(40, complaint=10))
+    no_pressure = RoutingPolicy(pressure_weight=0.0)
+    team = TeamConfig(agents=1)
+    boosted = simulate(source, "value", team, no_pressure, breach_boost=1000.0)
+    plain = simulate(source, "value", team, no_pressure, breach_boost=0.0)
+    assert frt_minutes(source, boosted)[1] == 79.0  # answered first, at 40 + 40
+    assert frt_minutes(source, plain)[1] == 89.0  # after the complaint: 40 + 10 + 40

@@ -1,0 +1,111 @@
+"""`socialdesk simulate`: generated or replayed traffic in, table, JSON and charts out."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from socialdesk.cli import app
+from socialdesk.simulation.traffic import BrandProfile, generate
+
+runner = CliRunner()
+SMALL = ["simulate", "--hours", "4", "--rate", "40", "--agents", "3", "--start", "2026-11-23T09"]
+
+
+def test_generated_traffic_gives_a_table_a_json_report_and_charts(tmp_path: Path) -> None:
+    report_path = tmp_path / "sim.json"
+    charts = tmp_path / "charts"
+    result = runner.invoke(app, [*SMALL, "--json", str(report_path), "--charts", str(charts)])
+    assert result.exit_code == 0, result.output
+    assert "Policies side by side" in result.output
+    assert "Erlang C" in result.output
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    assert list(report["policies"]) == ["fifo", "round_robin", "value"]
+    assert report["traffic"]["items"] > 50
+    for policy in report["policies"].values():
+        assert set(policy["by_value_quartile"]) == {"Q1", "Q2", "Q3", "Q4"}
+        assert policy["frt_minutes"]["p90"] is not None
+        assert 0 < policy["utilisation"] <= 1
+    pngs = sorted(charts.glob("*.png"))
+    assert [p.name for p in pngs] == [
+        "erlang_staffing.png",
+        "frt_p90_by_value_quartile.png",
+        "queue_over_time.png",
+    ]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+
+
+def test_replayed_jsonl_skips_bad_lines_and_says_where(tmp_path: Path) -> None:
+    events = generate(BrandProfile(), datetime(2026, 11, 23, 10, tzinfo=UTC),
+                      timedelta(hours=2), 40.0, seed=2)  # fmt: skip
+    lines = [e.model_dump_json() for e in events]
+    lines.insert(3, "{broken")
+    path = tmp_path / "traffic.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report_path = tmp_path / "r.json"
+    result = runner.invoke(
+        app, ["simulate", "--replay", str(path), "--agents", "2", "--json", str(report_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "traffic.jsonl:4: skipped: not JSON" in result.output
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    assert report["traffic"]["events"] == len(lines) - 1
+
+
+def test_replayed_twcs_csv_leaves_the_brands_own_tweets_out(tmp_path: Path) -> None:
+    path = tmp_path / "twcs.csv"
+    rows = [
+        ("1", "cust1", "True", "Mon Nov 23 09:00:00 +0000 2026", "@Acme my bill?", "2", ""),
+        ("2", "AcmeCare", "False", "Mon Nov 23 09:20:00 +0000 2026", "@cust1 DM us", "3", "1"),
+        ("3", "cust1", "True", "Mon Nov 23 09:30:00 +0000 2026", "@AcmeCare done", "", "2"),
+        ("4", "cust2", "True", "Mon Nov 23 09:40:00 +0000 2026", "@Acme outage?", "", ""),
+    ]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["tweet_id", "author_id", "inbound", "created_at", "text", "response_tweet_id",
+             "in_response_to_tweet_id"]
+        )  # fmt: skip
+        writer.writerows(rows)
+    report_path = tmp_path / "r.json"
+    result = runner.invoke(
+        app, ["simulate", "--replay", str(path), "--agents", "1", "--json", str(report_path)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    assert report["traffic"]["skipped_outbound"] == 1
+    assert report["traffic"]["items"] == 3
+    assert report["policies"]["fifo"]["response_rate"] == 1.0
+
+
+def test_erlang_staffing_staffs_each_hour(tmp_path: Path) -> None:
+    report_path = tmp_path / "r.json"
+    result = runner.invoke(
+        app, [*SMALL, "--staffing", "erlang", "--policies", "value", "--json", str(report_path)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    staffing = report["team"]["staffing"]
+    assert len(staffing) == 24 and min(staffing) >= 1
+    assert list(report["policies"]) == ["value"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--staffing", "1,2"], "staffing needs 24 hourly counts, got 2"),
+        (["--policies", "fifo,lottery"], "unknown policy 'lottery'"),
+        (["--sector", "bakery"], "unknown sector 'bakery'"),
+        (["--replay", "nowhere.csv"], "nowhere.csv"),
+        (["--goal-share", "1.5"], "goal share"),
+    ],
+)
+def test_bad_options_end_with_a_clear_message(args: list[str], message: str) -> None:
+    result = runner.invoke(app, [*SMALL, *args])
+    assert result.exit_code == 2
+    assert message in result.output

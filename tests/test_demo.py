@@ -1,0 +1,61 @@
+"""The demo: a brand, its people, a backlog of work, and traffic arriving live."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.config import Settings
+from socialdesk.conversations.models import Message
+from socialdesk.core.clock import FrozenClock
+from socialdesk.core.models import Workspace
+from socialdesk.demo import DEMO_PASSWORD, DEMO_PEOPLE, LiveTraffic, prepare_demo
+from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.routing.models import Task, User
+from socialdesk.web.auth import verify_password
+
+
+def count(session_factory: sessionmaker[Session], model: type) -> int:
+    with session_factory() as s:
+        return s.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_the_demo_brand_has_people_who_can_sign_in_and_a_backlog_of_work(
+    session_factory: sessionmaker[Session],
+) -> None:
+    settings = Settings(default_workspace="demo")
+    pipeline = Pipeline(session_factory)
+    prepare_demo(settings, session_factory, pipeline, backlog_hours=2, rate_per_minute=10, seed=3)
+    prepare_demo(settings, session_factory, pipeline, backlog_hours=0, rate_per_minute=10, seed=3)
+    with session_factory() as s:
+        assert s.scalars(select(Workspace.slug)).all() == ["demo"]
+        people = {u.email: u for u in s.scalars(select(User))}
+    assert set(people) == {p.email for p in DEMO_PEOPLE}  # seeded once, not twice
+    assert all(verify_password(u.password_hash, DEMO_PASSWORD) for u in people.values())
+    assert count(session_factory, Message) > 60  # about 10 a minute for two hours
+    assert count(session_factory, Task) > 0
+
+
+def test_live_traffic_arrives_as_time_passes_and_stops_when_asked(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    clock = FrozenClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    traffic = LiveTraffic(
+        Pipeline(session_factory), workspace.id, rate_per_minute=60, seed=5, clock=clock, tick=0.01
+    )
+    traffic.start()
+    try:
+        time.sleep(0.1)
+        assert count(session_factory, Message) == 0  # nothing is due yet
+        clock.advance(timedelta(minutes=10))
+        deadline = time.monotonic() + 20
+        while traffic.delivered == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        traffic.stop()
+    assert not traffic.thread.is_alive()
+    assert traffic.delivered > 100  # about 60 a minute for ten minutes
+    assert count(session_factory, Message) == traffic.delivered

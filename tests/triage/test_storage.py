@@ -1,0 +1,203 @@
+"""Every inbound message gets a stored result; agents' corrections become labels and models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.conversations.models import Message
+from socialdesk.core.clock import FrozenClock
+from socialdesk.core.db import unit_of_work
+from socialdesk.core.errors import InvalidInput, NotFound
+from socialdesk.core.models import Workspace
+from socialdesk.ingest.hooks import PipelineHooks
+from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.ingest.schemas import InboundEvent
+from socialdesk.routing.models import Task
+from socialdesk.triage import service
+from socialdesk.triage.hook import FastTriageHook
+from socialdesk.triage.models import TriageLabelRow, TriageResultRow
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def post(external_id: str, text: str, author: str = "u1", minutes: float = 0) -> InboundEvent:
+    return InboundEvent.model_validate(
+        {
+            "channel": "x",
+            "external_id": external_id,
+            "author": {"id": author, "handle": author},
+            "text": text,
+            "created_at": T0 + timedelta(minutes=minutes),
+        }
+    )
+
+
+def pipeline(session_factory: sessionmaker[Session]) -> Pipeline:
+    return Pipeline(session_factory, PipelineHooks(triage=FastTriageHook()))
+
+
+def message_id(session: Session, external_id: str) -> int:
+    return session.scalars(select(Message.id).where(Message.external_id == external_id)).one()
+
+
+def result(session: Session, external_id: str) -> TriageResultRow:
+    return session.scalars(
+        select(TriageResultRow).where(
+            TriageResultRow.message_id == message_id(session, external_id)
+        )
+    ).one()
+
+
+def test_the_pipeline_stores_a_result_per_inbound_message_and_skips_noise(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    pipeline(session_factory).ingest(
+        workspace.id,
+        [
+            post("1", "my internet has been down all day and nobody can tell me why", "ann"),
+            post("2", "make money fast from home, click the link in my bio", "bot"),
+        ],
+    )
+    with session_factory() as s:
+        complaint, spam = result(s, "1"), result(s, "2")
+        assert complaint.kind == "complaint" and complaint.route_to == "care"
+        assert complaint.model_versions["kind"] == "seed-1"
+        assert complaint.signals["outage"] == ["been down"]
+        assert spam.kind == "spam" and spam.route_to == "none"
+        queues = list(s.scalars(select(Task.queue)))
+        assert queues == ["care"]  # the spam opened no task
+
+
+def test_reprocessing_replaces_the_result(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    pipeline(session_factory).ingest(workspace.id, [post("1", "where is my parcel?")])
+    hook = FastTriageHook()
+    with unit_of_work(session_factory) as s:
+        from socialdesk.ingest.hooks import ProcessedMessage
+
+        mid = message_id(s, "1")
+        view = ProcessedMessage(mid, 1, None, "x", "public", "where is my parcel?", T0, 0, False)
+        hook(s, workspace.id, [view])
+    with session_factory() as s:
+        assert len(list(s.scalars(select(TriageResultRow)))) == 1
+
+
+def test_a_customer_writing_again_within_a_week_is_a_repeat_contact(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    p = pipeline(session_factory)
+    p.ingest(workspace.id, [post("1", "my order has not arrived", "ann", 0)])
+    p.ingest(workspace.id, [post("2", "my order has not arrived", "ann", 60 * 24)])
+    p.ingest(workspace.id, [post("3", "my order has not arrived", "bob", 60 * 24)])
+    with session_factory() as s:
+        assert "repeat_contact" not in result(s, "1").signals
+        assert result(s, "2").signals["repeat_contact"] == ["1 earlier contacts"]
+        assert "repeat_contact" not in result(s, "3").signals
+
+
+def test_agent_corrections_are_labels_and_update_the_result(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    pipeline(session_factory).ingest(
+        workspace.id, [post("1", "can't wait for the summer sale, when does it start")]
+    )
+    with unit_of_work(session_factory) as s:
+        mid = message_id(s, "1")
+        service.mark_as_marketing(s, workspace.id, mid)
+    with session_factory() as s:
+        row = result(s, "1")
+        assert (row.kind, row.route_to, row.needs_response, row.corrected) == (
+            "marketing",
+            "marketing",
+            0.0,
+            True,
+        )
+        labels = {(r.task, r.label, r.source) for r in s.scalars(select(TriageLabelRow))}
+        assert labels == {("kind", "marketing", "agent"), ("needs_response", "no", "agent")}
+    with unit_of_work(session_factory) as s:
+        service.relabel(s, workspace.id, mid, "kind", "question")  # the latest correction wins
+        assert len(service.training_examples(s, workspace.id, "kind")) == 1
+        with pytest.raises(InvalidInput):
+            service.relabel(s, workspace.id, mid, "kind", "angry")
+        with pytest.raises(NotFound):
+            service.relabel(s, workspace.id, 999_999, "kind", "spam")
+
+
+def test_models_are_versioned_activated_and_rolled_back(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    clock = FrozenClock(T0)
+    examples = [
+        ("the delivery was late again", "delivery"),
+        ("my parcel never arrived", "delivery"),
+        ("courier lost the package", "delivery"),
+        ("charged twice on my card", "billing"),
+        ("my invoice is wrong", "billing"),
+        ("why is the bill so high", "billing"),
+    ]
+    with unit_of_work(session_factory) as s:
+        assert service.import_labels(s, workspace.id, "topic", examples, clock=clock) == 6
+        assert service.import_labels(s, workspace.id, "topic", examples, clock=clock) == 0
+        first = service.train(s, workspace.id, "topic", clock=clock)
+        second = service.train(s, workspace.id, "topic", clock=clock)
+        assert (first.version, second.version) == (1, 2)
+    with unit_of_work(session_factory) as s:
+        active = [m for m in service.list_models(s, workspace.id, "topic") if m.active]
+        assert [m.version for m in active] == [2]
+        results = service.triage_texts(s, workspace.id, ["the courier never delivered it"])
+        assert results[0].topic == "delivery"
+        assert results[0].model_versions["topic"] == "topic-v2"
+        back = service.rollback(s, workspace.id, "topic", clock=clock)
+        assert back is not None and back.version == 1
+        assert service.rollback(s, workspace.id, "topic", clock=clock) is None
+        assert service.triage_texts(s, workspace.id, ["hello"])[0].model_versions["topic"] == (
+            "rules"
+        )
+        again = service.activate(s, workspace.id, second.id, clock=clock)
+        assert again.active
+
+
+def test_a_scheduled_retrain_learns_from_new_corrections_only_when_due(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    clock = FrozenClock(T0)
+    texts = [
+        ("thanks, all sorted", "positive"),
+        ("love it", "positive"),
+        ("this is broken", "negative"),
+        ("awful service", "negative"),
+    ]
+    with unit_of_work(session_factory) as s:
+        assert service.retrain_if_due(s, workspace.id, clock=clock) == []  # no schedule set
+        service.configure(s, workspace.id, retrain_every_hours=24)
+        service.import_labels(s, workspace.id, "sentiment", texts, clock=clock)
+        first = service.retrain_if_due(s, workspace.id, clock=clock)
+        assert [m.task for m in first] == ["sentiment"]
+        clock.advance(timedelta(hours=1))
+        service.import_labels(s, workspace.id, "sentiment", [("meh", "negative")], clock=clock)
+        assert service.retrain_if_due(s, workspace.id, clock=clock) == []  # not due yet
+        clock.advance(timedelta(hours=24))
+        assert [m.version for m in service.retrain_if_due(s, workspace.id, clock=clock)] == [2]
+        assert service.retrain_if_due(s, workspace.id, clock=clock) == []  # nothing new
+        with pytest.raises(InvalidInput):
+            service.configure(s, workspace.id, taxonomy="bakery")
+
+
+def test_results_are_walled_off_by_workspace(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with unit_of_work(session_factory) as s:
+        other = Workspace(slug="other", name="Other")
+        s.add(other)
+        s.flush()
+        service.import_labels(
+            s, other.id, "kind", [("a", "spam"), ("b", "spam"), ("c", "praise"), ("d", "praise")]
+        )
+        service.train(s, other.id, "kind")
+        assert service.list_models(s, workspace.id) == []
+        assert service.triage_texts(s, workspace.id, ["hi"])[0].model_versions["kind"] == "seed-1"
