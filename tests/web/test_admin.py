@@ -155,10 +155,11 @@ def test_an_agent_sets_their_presence(
     )
 
 
-def test_a_relabel_is_stored_for_learning(
+def test_a_relabel_is_stored_for_learning_and_moves_marketing_out_of_care(
     client: TestClient, agent: User, session_factory: sessionmaker[Session], workspace: Workspace
 ) -> None:
     from socialdesk.conversations.action_models import CaseEvent
+    from socialdesk.triage.models import TriageLabelRow
 
     with session_factory() as s:
         conv, _, message = make_case(s, workspace.id, text="use code SAVE10!", at=START)
@@ -169,15 +170,36 @@ def test_a_relabel_is_stored_for_learning(
         data={
             "csrf_token": token,
             "message_id": str(message.id),
-            "kind": "marketing",
+            "sentiment": "positive",
             "verdict": "marketing",
         },
     )
     with session_factory() as s:
         event = s.scalars(select(CaseEvent).where(CaseEvent.kind == "relabel")).one()
-        assert event.data == {"message_id": message.id, "kind": "marketing", "verdict": "marketing"}
+        assert event.data == {
+            "message_id": message.id,
+            "sentiment": "positive",
+            "verdict": "marketing",
+        }
         assert event.actor_user_id == agent.id
+        labels = {
+            (row.task, row.label, row.created_by) for row in s.scalars(select(TriageLabelRow))
+        }
+        assert labels == {
+            ("sentiment", "positive", agent.id),
+            ("kind", "marketing", agent.id),
+            ("needs_response", "no", agent.id),
+        }
+        assert s.scalars(select(Task)).one().queue == "marketing"
     empty = client.post(
         f"/console/c/{conv.id}/relabel", data={"csrf_token": token, "message_id": str(message.id)}
     )
     assert empty.status_code == 400
+
+
+def test_an_admin_chooses_the_sector_taxonomy(client: TestClient, admin: User) -> None:
+    token = sign_in(client, admin.email)
+    client.post("/admin/taxonomies", data={"csrf_token": token, "name": "airline"})
+    page = client.get("/admin/taxonomies").text
+    assert "<option selected>airline</option>" in page
+    assert "lost_baggage" in page or "baggage" in page

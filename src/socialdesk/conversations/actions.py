@@ -14,7 +14,7 @@ from socialdesk.conversations.action_models import CaseEvent, Note, Notification
 from socialdesk.conversations.models import Conversation, ConversationStatus
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
-from socialdesk.routing.models import Task, TaskStatus, User
+from socialdesk.routing.models import Task, TaskStatus, TeamKind, User
 
 MAX_NOTE_CHARS = 10_000
 MAX_SNOOZE = timedelta(days=30)
@@ -279,6 +279,33 @@ def transfer(
             session, workspace_id, conversation_id, actor, "transferred", now, to_team_id=team.id
         )
     task.updated_at = now
+    session.flush()
+    return task
+
+
+def send_to_queue(
+    session: Session,
+    *,
+    workspace_id: int,
+    conversation_id: int,
+    actor: User,
+    queue: str,
+    clock: Clock = utcnow,
+) -> Task | None:
+    """Move the open work to another department's list (e.g. marketing), unassigned."""
+    if queue not in TeamKind.ALL:
+        raise InvalidInput(f"a list is one of {', '.join(TeamKind.ALL)}")
+    now = clock()
+    _conversation(session, workspace_id, conversation_id)
+    task = repo.task_for(session, workspace_id, conversation_id)
+    if task is None or task.status not in TaskStatus.ACTIVE:
+        return task
+    task.queue = queue
+    task.team_id = None
+    task.assignee_id = None
+    task.status = TaskStatus.OPEN
+    task.updated_at = now
+    _event(session, workspace_id, conversation_id, actor, "moved", now, queue=queue)
     session.flush()
     return task
 

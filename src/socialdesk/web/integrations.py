@@ -26,6 +26,8 @@ from socialdesk.priority import service as priority
 from socialdesk.priority.scoring import FACTORS
 from socialdesk.routing import service as routing
 from socialdesk.routing.models import User
+from socialdesk.triage import service as triage
+from socialdesk.triage.taxonomies import DEFAULT_TAXONOMIES, taxonomy_from_settings
 from socialdesk.web import console_repository as repo
 
 SENTIMENT_WINDOW = timedelta(hours=24)
@@ -55,10 +57,11 @@ class TriageView:
 
 def _triage_model() -> Any | None:
     try:
-        model = importlib.import_module("socialdesk.triage.models").TriageResult
-    except (ImportError, AttributeError):
+        module = importlib.import_module("socialdesk.triage.models")
+    except ImportError:
         return None
-    return model if hasattr(model, "message_id") else None
+    model = getattr(module, "TriageResultRow", None) or getattr(module, "TriageResult", None)
+    return model if model is not None and hasattr(model, "message_id") else None
 
 
 def _first(row: Any, *names: str) -> Any:
@@ -188,6 +191,15 @@ def relabel(
         )
         if v
     }
+    for task, value in (("kind", kind), ("topic", topic), ("sentiment", sentiment)):
+        if value:
+            triage.relabel(
+                session, workspace_id, message_id, task, value, user_id=actor.id, clock=clock
+            )
+    if verdict == "noise":
+        triage.dismiss_as_noise(session, workspace_id, message_id, user_id=actor.id, clock=clock)
+    elif verdict == "marketing":
+        triage.mark_as_marketing(session, workspace_id, message_id, user_id=actor.id, clock=clock)
     actions.record_event(
         session,
         workspace_id=workspace_id,
@@ -198,33 +210,42 @@ def relabel(
         message_id=message_id,
         **labels,
     )
-    forward = _triage_corrections()
-    if forward is not None:
-        forward(
+    # The correction also acts on the work at once: noise leaves the lists, marketing-meant
+    # items go to marketing's list, never care's.
+    if verdict == "noise":
+        actions.resolve(
             session,
             workspace_id=workspace_id,
-            message_id=message_id,
-            user_id=actor.id,
-            **labels,
+            conversation_id=conversation_id,
+            actor=actor,
+            clock=clock,
+        )
+    elif verdict == "marketing" or kind == "marketing":
+        actions.send_to_queue(
+            session,
+            workspace_id=workspace_id,
+            conversation_id=conversation_id,
+            actor=actor,
+            queue="marketing",
+            clock=clock,
         )
 
 
-def _triage_corrections() -> Any | None:
-    try:
-        module = importlib.import_module("socialdesk.triage.corrections")
-    except ImportError:
-        return None
-    return getattr(module, "record_correction", None)
-
-
 def taxonomy(session: Session, workspace_id: int) -> list[str] | None:
-    try:
-        module = importlib.import_module("socialdesk.triage.taxonomies")
-    except ImportError:
-        return None
     ws = repo.workspace(session, workspace_id)
-    tax = module.taxonomy_from_settings(ws.settings if ws else {})
+    tax = taxonomy_from_settings(ws.settings if ws else {})
     return [f"{t.id} — {t.description}" for t in tax.topics]
+
+
+def taxonomy_choice(session: Session, workspace_id: int) -> tuple[str, list[str]]:
+    """The workspace's taxonomy name and the sector taxonomies that ship with socialdesk."""
+    current = triage.triage_settings(session, workspace_id).get("taxonomy", "general")
+    name = current if isinstance(current, str) else "custom"
+    return name, sorted(DEFAULT_TAXONOMIES)
+
+
+def set_taxonomy(session: Session, workspace_id: int, name: str) -> None:
+    triage.configure(session, workspace_id, taxonomy=name)
 
 
 # -- routing and priority ------------------------------------------------------------------

@@ -80,6 +80,7 @@ def admin_section(
         context["policies"] = integrations.sla_policies(db, ws)
     elif section == "taxonomies":
         context["taxonomy"] = integrations.taxonomy(db, ws)
+        context["taxonomy_name"], context["taxonomy_names"] = integrations.taxonomy_choice(db, ws)
     return render(request, "admin.html", context)
 
 
@@ -153,6 +154,15 @@ async def save_weights(request: Request, viewer: SupervisorViewer, db: DbSession
     db.commit()
     request.app.state.live_hub.notify(viewer.workspace_id)
     return _back("weights")
+
+
+@router.post("/taxonomies")
+def save_taxonomy(
+    viewer: AdminViewer, db: DbSession, name: Annotated[str, Form(max_length=64)]
+) -> Response:
+    integrations.set_taxonomy(db, viewer.workspace_id, name)
+    db.commit()
+    return _back("taxonomies")
 
 
 @router.post("/canned")
