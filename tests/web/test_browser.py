@@ -130,15 +130,15 @@ def test_an_agent_sees_an_item_arrive_live_answers_it_and_the_dashboard_counts_i
                 BrandProfile(
                     kind_mix={"complaint": 1.0}, channel_mix={"x": 1.0}, private_share={"x": 0.0}
                 ),
-                1,
+                8,  # triage may judge some generated posts as not for care
                 seed=7,
                 start=datetime.now(UTC) - timedelta(minutes=2),
             )
             live_app.state.pipeline.ingest(workspace.id, generated, source="test")
 
             agent_page.wait_for_selector(".item[data-id]", timeout=15_000)
-            first_line = agent_page.inner_text(".item .first-line")
-            assert first_line.strip() and first_line.strip()[:20] in generated[0].text
+            first_line = agent_page.inner_text(".item .first-line").strip()
+            assert first_line and any(first_line[:20] in e.text for e in generated)
             assert agent_page.inner_text(".item .countdown") != ""
             agent_page.screenshot(path=screenshot_path("inbox.png"), full_page=True)
 
