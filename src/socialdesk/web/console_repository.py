@@ -238,27 +238,84 @@ def workspace(session: Session, workspace_id: int) -> Workspace | None:
     return session.get(Workspace, workspace_id)
 
 
+TRIAGE_COLUMNS = (
+    "message_id",
+    "kind",
+    "label",
+    "kind_confidence",
+    "confidence",
+    "needs_response",
+    "route_to",
+    "sentiment",
+    "sentiment_label",
+    "sentiment_score",
+    "compound",
+    "topic",
+    "language",
+    "lang",
+    "severity",
+    "signals",
+    "explanation",
+)
+
+
+def _triage_columns(model: Any) -> list[Any]:
+    return [getattr(model, name) for name in TRIAGE_COLUMNS if hasattr(model, name)]
+
+
 def triage_rows(
     session: Session, model: Any, workspace_id: int, message_ids: Sequence[int]
 ) -> list[Any]:
-    """Rows of triage's result table (passed in: triage may not be installed)."""
-    return list(
-        session.scalars(
-            select(model)
-            .join(Message, Message.id == model.message_id)
-            .where(Message.workspace_id == workspace_id, model.message_id.in_(list(message_ids)))
-        )
-    )
-
-
-def recent_triage(
-    session: Session, model: Any, workspace_id: int, since: datetime, limit: int = 20_000
-) -> list[tuple[Any, datetime]]:
-    rows = session.execute(
-        select(model, Message.created_at)
+    """Triage's results for some messages, as plain rows of the columns the console shows
+    (the model is passed in: triage may not be installed)."""
+    # Scoped through the messages' primary key: the planner then walks the given ids, never
+    # a whole workspace's results.
+    query = (
+        select(*_triage_columns(model))
         .join(Message, Message.id == model.message_id)
-        .where(Message.workspace_id == workspace_id, Message.created_at >= since)
+        .where(Message.id.in_(list(message_ids)), Message.workspace_id == workspace_id)
+    )
+    return list(session.execute(query).all())
+
+
+def recent_sentiment(
+    session: Session, model: Any, workspace_id: int, since: datetime, limit: int = 50_000
+) -> list[tuple[datetime, float]]:
+    score = next(
+        (getattr(model, n) for n in ("sentiment_score", "compound") if hasattr(model, n)), None
+    )
+    if score is None:
+        return []
+    rows = session.execute(
+        select(Message.created_at, score)
+        .join(Message, Message.id == model.message_id)
+        .where(
+            Message.workspace_id == workspace_id,
+            Message.created_at >= since,
+            score.is_not(None),
+        )
         .order_by(Message.created_at.desc())
         .limit(limit)
     ).all()
-    return [(r[0], r[1]) for r in rows]
+    return [(r[0], float(r[1])) for r in rows]
+
+
+def recent_topics(
+    session: Session, model: Any, workspace_id: int, since: datetime, limit: int = 8
+) -> list[tuple[str, int]]:
+    if not hasattr(model, "topic"):
+        return []
+    count = func.count().label("n")
+    rows = session.execute(
+        select(model.topic, count)
+        .join(Message, Message.id == model.message_id)
+        .where(
+            Message.workspace_id == workspace_id,
+            Message.created_at >= since,
+            model.topic.is_not(None),
+        )
+        .group_by(model.topic)
+        .order_by(count.desc(), model.topic)
+        .limit(limit)
+    ).all()
+    return [(str(r[0]), int(r[1])) for r in rows]

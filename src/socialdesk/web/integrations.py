@@ -8,7 +8,6 @@ when that table exists, so the badges light up as soon as triage stores its resu
 from __future__ import annotations
 
 import importlib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -134,24 +133,14 @@ def sentiment_rows(
     model = _triage_model()
     if model is None:
         return []
-    out = []
-    for row, at in repo.recent_triage(session, model, workspace_id, now - SENTIMENT_WINDOW):
-        compound = _view(row).compound
-        if compound is not None:
-            out.append((at, compound))
-    return out
+    return repo.recent_sentiment(session, model, workspace_id, now - SENTIMENT_WINDOW)
 
 
 def topic_counts(session: Session, workspace_id: int, now: datetime) -> list[tuple[str, int]]:
     model = _triage_model()
     if model is None:
         return []
-    counts = Counter(
-        topic
-        for row, _ in repo.recent_triage(session, model, workspace_id, now - SENTIMENT_WINDOW)
-        if (topic := _view(row).topic)
-    )
-    return counts.most_common(8)
+    return repo.recent_topics(session, model, workspace_id, now - SENTIMENT_WINDOW)
 
 
 def relabel(
