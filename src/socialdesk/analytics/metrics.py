@@ -99,6 +99,18 @@ def service_levels(facts: Iterable[TaskFacts], *, now: datetime) -> list[Service
     return [groups[g] for g in sorted(groups)]
 
 
+def merge_levels(groups: Iterable[tuple[str, int, int, int, int]]) -> list[ServiceLevel]:
+    """Add up per-group counts (group, total, answered, decided, within) into one row each."""
+    levels: dict[str, ServiceLevel] = {}
+    for group, total, responded, decided, within in groups:
+        level = levels.setdefault(group, ServiceLevel(group))
+        level.total += total
+        level.responded += responded
+        level.decided += decided
+        level.within += within
+    return [levels[g] for g in sorted(levels)]
+
+
 @dataclass(frozen=True, slots=True)
 class Histogram:
     labels: tuple[str, ...]
@@ -151,6 +163,13 @@ class QueueState:
     depth: int = 0
     unassigned: int = 0
     oldest_wait_seconds: float = 0.0
+
+
+def queue_state(
+    queue: str, depth: int, unassigned: int, oldest: datetime | None, *, now: datetime
+) -> QueueState:
+    wait = 0.0 if oldest is None else max(0.0, (now - as_utc(oldest)).total_seconds())
+    return QueueState(queue, depth, unassigned, wait)
 
 
 def queue_states(rows: Iterable[QueueFacts], *, now: datetime) -> list[QueueState]:

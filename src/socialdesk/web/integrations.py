@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from socialdesk.analytics.metrics import TrendPoint
 from socialdesk.channels.limits import limits_for
 from socialdesk.conversations import actions, replies, shift
 from socialdesk.conversations.models import Message
@@ -127,13 +128,12 @@ def triage_for_messages(
     return {int(r.message_id): _view(r) for r in rows}
 
 
-def sentiment_rows(
-    session: Session, workspace_id: int, now: datetime
-) -> list[tuple[datetime, float]]:
+def sentiment_trend(session: Session, workspace_id: int, now: datetime) -> list[TrendPoint]:
     model = _triage_model()
     if model is None:
         return []
-    return repo.recent_sentiment(session, model, workspace_id, now - SENTIMENT_WINDOW)
+    rows = repo.sentiment_by_hour(session, model, workspace_id, now - SENTIMENT_WINDOW)
+    return [TrendPoint(hour, mean, count) for hour, mean, count in sorted(rows)]
 
 
 def topic_counts(session: Session, workspace_id: int, now: datetime) -> list[tuple[str, int]]:

@@ -58,6 +58,7 @@ def install_ui(app: FastAPI) -> None:
     """Include the screens' routers, static assets, error pages and security headers."""
     if not hasattr(app.state, "live_hub"):
         app.state.live_hub = live.LiveHub()
+    app.state.dashboard_cache = {}
     pipeline = getattr(app.state, "pipeline", None)
     if pipeline is not None:
         # New work arriving through this process's pipeline wakes the screens at once.
