@@ -101,6 +101,11 @@ def run(messages: int, runs: int) -> dict[str, Any]:
 
                 return call
 
+            def dashboard() -> None:
+                # Measure the build, not the per-change cache the live dashboards share.
+                app.state.dashboard_cache.clear()
+                get("/dashboard/live")()
+
             def fingerprint() -> None:
                 with factory() as s:
                     console_repository.change_marker(s, ws)
@@ -113,7 +118,7 @@ def run(messages: int, runs: int) -> dict[str, Any]:
                 "inbox_all": _timed(get("/console/inbox?scope=all"), runs),
                 "inbox_team": _timed(get("/console/inbox?scope=team"), runs),
                 "conversation": _timed(get(f"/console/c/{case}"), runs),
-                "dashboard": _timed(get("/dashboard/live"), max(5, runs // 4)),
+                "dashboard": _timed(dashboard, max(5, runs // 4)),
                 "live_fingerprint": _timed(fingerprint, runs * 4),
             }
         engine.dispose()

@@ -34,7 +34,9 @@ def _context(request: Request, viewer: Viewer, db: DbSession) -> dict[str, objec
         with factory() as session:
             return console_repository.change_marker(session, ws)
 
-    marker = hub.marker(ws, compute)
+    # This process's own actions bump the hub's version, so they show at once; changes
+    # committed elsewhere show once the shared fingerprint (at most a second old) sees them.
+    marker = (hub.version(ws), hub.marker(ws, compute))
     cache: dict[int, tuple[float, object, dict[str, object]]] = request.app.state.dashboard_cache
     now = time.monotonic()
     with _cache_lock:
