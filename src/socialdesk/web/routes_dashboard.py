@@ -67,7 +67,11 @@ def _charts(board: Dashboard) -> dict[str, object]:
     hours = [h.strftime("%H") for h in board.volume.hours]
     out: dict[str, object] = {
         "volume": charts.stacked_bars(
-            hours, board.volume.counts, title="Inbound messages per channel per hour (UTC)"
+            hours,
+            board.volume.counts,
+            title="Inbound messages per channel per hour (UTC)",
+            width=1200,
+            height=240,
         ),
         "first_response": charts.bars(
             board.first_response.labels,
