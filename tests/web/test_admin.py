@@ -203,3 +203,28 @@ def test_an_admin_chooses_the_sector_taxonomy(client: TestClient, admin: User) -
     page = client.get("/admin/taxonomies").text
     assert "<option selected>airline</option>" in page
     assert "lost_baggage" in page or "baggage" in page
+
+
+def test_an_admin_edits_the_service_level_policy(
+    client: TestClient, admin: User, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    import json
+
+    token = sign_in(client, admin.email)
+    with session_factory() as s:
+        policy = load_policies(s, workspace.id).sla.to_dict()
+    policy["default_first_response_minutes"] = 45
+    saved = client.post(
+        "/admin/sla",
+        data={"csrf_token": token, "policy": json.dumps(policy)},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    with session_factory() as s:
+        assert load_policies(s, workspace.id).sla.to_dict()["default_first_response_minutes"] == 45
+    broken = client.post("/admin/sla", data={"csrf_token": token, "policy": "{not json"})
+    assert broken.status_code == 400 and "not valid JSON" in broken.text
+    unknown = client.post("/admin/sla", data={"csrf_token": token, "policy": '{"surprise": 1}'})
+    assert unknown.status_code == 400
+    with session_factory() as s:
+        assert load_policies(s, workspace.id).sla.to_dict()["default_first_response_minutes"] == 45

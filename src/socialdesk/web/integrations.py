@@ -8,6 +8,7 @@ when that table exists, so the badges light up as soon as triage stores its resu
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -399,6 +400,24 @@ def sla_policies(session: Session, workspace_id: int) -> list[dict[str, str]] | 
         }
     )
     return rows
+
+
+def sla_policy_json(session: Session, workspace_id: int) -> str:
+    return json.dumps(priority.load_policies(session, workspace_id).sla.to_dict(), indent=2)
+
+
+def save_sla_policy(session: Session, workspace_id: int, text: str, clock: Clock = utcnow) -> None:
+    """Replace the service-level policy (validated whole; a bad one changes nothing)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"the policy is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("the policy is a JSON object")
+    priority.update_policies(session, workspace_id, sla=data)
+    priority.score_tasks(
+        session, workspace_id, repo.active_task_ids(session, workspace_id), clock()
+    )
 
 
 def warning_fraction(session: Session, workspace_id: int) -> float:

@@ -78,6 +78,7 @@ def admin_section(
         context["weights"] = integrations.value_weights(db, ws)
     elif section == "sla":
         context["policies"] = integrations.sla_policies(db, ws)
+        context["sla_json"] = integrations.sla_policy_json(db, ws)
     elif section == "taxonomies":
         context["taxonomy"] = integrations.taxonomy(db, ws)
         context["taxonomy_name"], context["taxonomy_names"] = integrations.taxonomy_choice(db, ws)
@@ -154,6 +155,19 @@ async def save_weights(request: Request, viewer: SupervisorViewer, db: DbSession
     db.commit()
     request.app.state.live_hub.notify(viewer.workspace_id)
     return _back("weights")
+
+
+@router.post("/sla")
+def save_sla(
+    request: Request,
+    viewer: AdminViewer,
+    db: DbSession,
+    policy: Annotated[str, Form(max_length=100_000)],
+) -> Response:
+    integrations.save_sla_policy(db, viewer.workspace_id, policy, get_clock(request))
+    db.commit()
+    request.app.state.live_hub.notify(viewer.workspace_id)
+    return _back("sla")
 
 
 @router.post("/taxonomies")
