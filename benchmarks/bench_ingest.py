@@ -20,10 +20,14 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--stages", choices=("full", "foundation"), default="full")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     report = run_ingest_benchmark(
-        messages=args.messages, batch_size=args.batch_size, database_url=args.database_url
+        messages=args.messages,
+        batch_size=args.batch_size,
+        database_url=args.database_url,
+        stages=args.stages,
     )
     text = json.dumps(report, indent=2)
     if args.json:

@@ -1,6 +1,6 @@
 """Routing benchmark: 500 agents, 100,000 open tasks on embedded SQLite (JSON report).
 
-    python benchmarks/bench_routing.py --json routing.json      # or: socialdesk bench routing
+python benchmarks/bench_routing.py --json routing.json      # or: socialdesk bench routing
 """
 
 from __future__ import annotations

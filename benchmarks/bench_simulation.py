@@ -7,7 +7,8 @@ Measures:
 - one simulated day of ``--rate`` messages an hour with ``--agents`` agents, per policy
   (wall seconds) and the figures the simulator reports: FRT p90 overall and of the top
   value quartile, response rate, SLA attainment, and the cut value achieves versus fifo,
-  once with the generator's daily outage burst and once without.
+  once with the generator's daily outage burst and once without, and once with kinds and
+  sentiment from socialdesk's triage instead of the generator's ground truth.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import json
 import platform
 import resource
+import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -52,7 +54,9 @@ def bench_generator(events: int, seed: int) -> dict[str, Any]:
     }
 
 
-def bench_day(rate: float, agents: int, bursts: float, seed: int) -> dict[str, Any]:
+def bench_day(
+    rate: float, agents: int, bursts: float, seed: int, classify: str = "truth"
+) -> dict[str, Any]:
     started = time.perf_counter()
     profile = BrandProfile(bursts_per_day=bursts)
     events = list(
@@ -64,6 +68,7 @@ def bench_day(rate: float, agents: int, bursts: float, seed: int) -> dict[str, A
         sla_policy=SlaPolicy(),
         handling=HandlingTimes(),
         seed=seed,
+        classify=classify,
     )
     prepare = time.perf_counter() - started
     policies: dict[str, Any] = {}
@@ -84,6 +89,7 @@ def bench_day(rate: float, agents: int, bursts: float, seed: int) -> dict[str, A
         "rate_per_hour": rate,
         "agents": agents,
         "bursts_per_day": bursts,
+        "classify": classify,
         "events": len(events),
         "items": len(source.items),
         "prepare_seconds": round(prepare, 3),
@@ -103,20 +109,53 @@ def bench_day(rate: float, agents: int, bursts: float, seed: int) -> dict[str, A
     }
 
 
+def _spread(rate: float, agents: int, bursts: float, seeds: list[int]) -> dict[str, Any]:
+    """The value-vs-fifo cut of the top quartile's p90 for several traffic seeds."""
+    cuts: list[float] = []
+    rates: list[float] = []
+    for seed in seeds:
+        day = bench_day(rate, agents, bursts, seed)
+        cut = day["comparison"]["top_quartile_p90_cut"]
+        if cut is not None:
+            cuts.append(cut)
+        rates.append(day["figures"]["value"]["response_rate"])
+    return {
+        "top_quartile_p90_cut": cuts,
+        "min": min(cuts, default=None),
+        "median": statistics.median(cuts) if cuts else None,
+        "max": max(cuts, default=None),
+        "value_response_rates": rates,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--agents", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--triage-agents", type=int, default=8)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--seeds", default="1,2,3,4,5", help="Seeds for the spread of the headline figure."
+    )
     args = parser.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     report = {
         "benchmark": "simulation",
         "machine": {"python": platform.python_version(), "cpus": _cpus()},
         "generator": bench_generator(args.events, args.seed),
         "day_with_burst": bench_day(args.rate, args.agents, 1.0, args.seed),
         "day_without_burst": bench_day(args.rate, args.agents, 0.0, args.seed),
+        # Triage leaves fewer items to care, so a smaller team faces a comparable load.
+        "day_without_burst_triage": bench_day(
+            args.rate, args.triage_agents, 0.0, args.seed, classify="triage"
+        ),
+        "spread_over_seeds": {
+            "seeds": seeds,
+            "with_burst": _spread(args.rate, args.agents, 1.0, seeds),
+            "without_burst": _spread(args.rate, args.agents, 0.0, seeds),
+        },
     }
     text = json.dumps(report, indent=2)
     if args.json:

@@ -33,6 +33,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks with a JSON report.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
+tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
+events_app = typer.Typer(
+    help="Stored inbound events that could not be processed.", no_args_is_help=True
+)
+app.add_typer(events_app, name="events")
 app.command("simulate")(simulate)
 app.add_typer(triage_app, name="triage")
 app.add_typer(channels_app, name="channels")
@@ -141,6 +147,94 @@ def ingest(
         raise typer.Exit(1)
 
 
+@events_app.command("failed")
+def events_failed(
+    workspace: WorkspaceOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+) -> None:
+    """List stored events whose processing failed, with the reason."""
+    from socialdesk.ingest.repository import failed_raw_events
+
+    settings = get_settings()
+    with _database(settings) as session_factory:
+        workspace_id = _workspace_id(settings, session_factory, workspace)
+        with session_factory() as session:
+            rows = failed_raw_events(session, workspace_id, limit)
+    for row in rows:
+        typer.echo(f"{row.id}\t{row.channel}\t{row.external_id}\t{row.error}")
+    typer.echo(f"{len(rows)} failed event(s)", err=True)
+
+
+@events_app.command("retry")
+def events_retry(workspace: WorkspaceOption = None) -> None:
+    """Process failed events again (after a fix); those that fail again stay listed."""
+    from socialdesk.ingest.repository import reset_failed_raw_events
+    from socialdesk.ingest.wiring import build_pipeline
+
+    settings = get_settings()
+    with _database(settings) as session_factory:
+        workspace_id = _workspace_id(settings, session_factory, workspace)
+        with unit_of_work(session_factory) as session:
+            ids = reset_failed_raw_events(session, workspace_id)
+        result = build_pipeline(settings, session_factory).process_pending(workspace_id, ids)
+    typer.echo(f"retried {len(ids)}: processed {result.processed}, failed {result.failed}")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Argument(help="Who uses it, e.g. 'CRM sync'")],
+    role: Annotated[str, typer.Option(help="agent, supervisor or admin")] = "agent",
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Create an API token; it is printed once and never shown again."""
+    from socialdesk.web.api_tokens import create_token
+
+    settings = get_settings()
+    with _database(settings) as session_factory:
+        workspace_id = _workspace_id(settings, session_factory, workspace)
+        try:
+            with unit_of_work(session_factory) as session:
+                token = create_token(session, workspace_id, name, role)
+        except InvalidInput as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(token.secret)
+    typer.echo(f"token {token.id} created; send it as 'Authorization: Bearer <token>'", err=True)
+
+
+@tokens_app.command("list")
+def tokens_list(workspace: WorkspaceOption = None) -> None:
+    """The workspace's API tokens (never their secrets)."""
+    from socialdesk.web.api_tokens import list_tokens
+
+    settings = get_settings()
+    with _database(settings) as session_factory:
+        workspace_id = _workspace_id(settings, session_factory, workspace)
+        with session_factory() as session:
+            for t in list_tokens(session, workspace_id):
+                state = "revoked" if t.revoked_at else "active"
+                used = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never"
+                typer.echo(f"{t.id}\t{t.name}\t{t.role}\t{state}\tlast used {used}")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: int, workspace: WorkspaceOption = None) -> None:
+    """Revoke a token: calls with it are refused from now on."""
+    from socialdesk.core.errors import NotFound
+    from socialdesk.web.api_tokens import revoke_token
+
+    settings = get_settings()
+    with _database(settings) as session_factory:
+        workspace_id = _workspace_id(settings, session_factory, workspace)
+        try:
+            with unit_of_work(session_factory) as session:
+                revoke_token(session, workspace_id, token_id)
+        except NotFound as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(f"token {token_id} revoked")
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
@@ -169,7 +263,7 @@ def demo(
     ] = 30.0,
     backlog_hours: Annotated[
         float, typer.Option(help="Hours of traffic generated before the start", min=0, max=72)
-    ] = 6.0,
+    ] = 2.0,
     seed: Annotated[int, typer.Option(help="Seed of the traffic generator")] = 7,
 ) -> None:
     """Start the web app on an embedded SQLite, with generated traffic flowing live."""
@@ -220,6 +314,13 @@ def bench_ingest(
         str | None,
         typer.Option(help="Database to measure; default a fresh embedded SQLite file"),
     ] = None,
+    stages: Annotated[
+        str,
+        typer.Option(
+            help="full: with triage, scoring and distribution; foundation: storing, "
+            "threading, identities and tasks only"
+        ),
+    ] = "full",
 ) -> None:
     """Messages/second and peak memory for accept + process + persist."""
     from socialdesk.ingest.bench import run_ingest_benchmark
@@ -229,6 +330,7 @@ def bench_ingest(
             messages=messages,
             batch_size=batch_size,
             database_url=database_url,
+            stages=stages,
             progress=progress,
         )
     text = json.dumps(report, indent=2)

@@ -25,9 +25,11 @@ from socialdesk.routing.models import (
     User,
 )
 from socialdesk.triage.models import TriageLabelRow, TriageModelRow, TriageResultRow
+from socialdesk.web.api_tokens import ApiToken
 from socialdesk.web.models import LoginAttempt, WebSession
 
 __all__ = [
+    "ApiToken",
     "Base",
     "CallbackRequest",
     "CannedReply",

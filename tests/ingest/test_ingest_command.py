@@ -202,3 +202,38 @@ def test_nothing_readable_is_a_failure(cli_env: Path) -> None:
     assert result.exit_code == 1
     assert "missing.csv: no such file" in result.output
     assert "read 0, accepted 0, duplicates 0, rejected 1" in result.output
+
+
+def test_failed_events_are_listed_and_can_be_retried(
+    cli_env: Path, session_factory: sessionmaker[Session]
+) -> None:
+    from socialdesk.core.workspaces import ensure_workspace
+    from socialdesk.ingest.pipeline import Pipeline
+    from tests.ingest.factories import event
+
+    with session_factory() as s:
+        workspace_id = ensure_workspace(s, "acme").id
+        s.commit()
+    pipeline = Pipeline(session_factory)
+    accepted = pipeline.accept(workspace_id, [event("e1", "u1", text="router down")])
+    good_payload = None
+    with session_factory() as s:
+        raw = s.scalars(select(RawEvent)).one()
+        good_payload = dict(raw.payload)
+        raw.payload = {**good_payload, "channel": "carrier-pigeon"}
+        s.commit()
+    pipeline.process_pending(workspace_id, accepted.accepted)
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["events", "failed", "-w", "acme"])
+    assert listed.exit_code == 0
+    assert "e1" in listed.stdout and "invalid stored event" in listed.stdout
+
+    with session_factory() as s:
+        s.scalars(select(RawEvent)).one().payload = good_payload  # the fix
+        s.commit()
+    retried = runner.invoke(app, ["events", "retry", "-w", "acme"])
+    assert "retried 1: processed 1, failed 0" in retried.output
+    with session_factory() as s:
+        assert s.scalars(select(Message.text)).one() == "router down"
+    assert "0 failed event(s)" in runner.invoke(app, ["events", "failed", "-w", "acme"]).output

@@ -304,3 +304,12 @@ def test_when_a_batch_cannot_be_processed_each_event_is_kept_and_retried_alone(
         assert failed.external_id == "bad"
         assert failed.error == "ValueError: classifier cannot read this message"
         assert list(s.scalars(select(Message.external_id))) == ["ok"]
+
+
+def test_ingesting_stores_raw_events_as_processed(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    Pipeline(session_factory).ingest(workspace.id, [event("1", "u1"), event("2", "u2")])
+    with session_factory() as s:
+        rows = s.scalars(select(RawEvent)).all()
+    assert [(r.status, r.processed_at is not None) for r in rows] == [("processed", True)] * 2

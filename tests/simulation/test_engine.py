@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.priority.scoring import ValuePolicy
 from socialdesk.priority.sla import SlaPolicy
 from socialdesk.routing.selection import RoutingPolicy
@@ -181,3 +182,88 @@ def test_a_breach_raises_the_waiting_items_priority_as_the_sla_monitor_does() ->
     plain = simulate(source, "value", team, no_pressure, breach_boost=0.0)
     assert frt_minutes(source, boosted)[1] == 79.0  # answered first, at 40 + 40
     assert frt_minutes(source, plain)[1] == 89.0  # after the complaint: 40 + 10 + 40
+
+
+def test_round_robin_re_deals_the_queue_of_an_agent_who_goes_off_duty() -> None:
+    # From 10:00 only agent 1 is on duty; agent 2 finishes its complaint but leaves its
+    # queued question behind, which must go to agent 1 rather than wait forever.
+    staffing = (1,) * 9 + (2,) + (1,) * 14
+    events = [
+        message(0, 0, kind="complaint"),
+        message(1, 1, kind="complaint"),
+        message(2, 2),
+        message(3, 3),
+    ]
+    source = items(events, fixed_handling(5, complaint=60))
+    outcome = simulate(source, "round_robin", TeamConfig(staffing=staffing))
+    assert outcome.assigned == [1, 2, 1, 1]
+    assert frt_minutes(source, outcome) == [60.0, 60.0, 63.0, 67.0]
+
+
+def test_round_robin_with_a_sweep_deals_new_items_only_when_the_sweep_comes() -> None:
+    source = items([message(0, 0), message(1, 1), message(2, 16)], fixed_handling(5))
+    team = TeamConfig(agents=2, sweep_minutes=15)
+    outcome = simulate(source, "round_robin", team)
+    assert frt_minutes(source, outcome) == [20.0, 19.0, 19.0]  # sweeps at 15 and 30
+    assert outcome.assigned == [1, 2, 1]
+    # Other policies do not sweep.
+    assert frt_minutes(source, simulate(source, "fifo", team)) == [5.0, 5.0, 5.0]
+
+
+def test_team_languages_are_spread_over_the_agents() -> None:
+    team = TeamConfig(agents=4, languages={"es": 2, "fr": 1})
+    assert team.agent_languages() == [
+        frozenset({"en", "es"}),
+        frozenset({"en", "es"}),
+        frozenset({"en", "fr"}),
+        frozenset({"en"}),
+    ]
+    assert TeamConfig(agents=2).agent_languages() == [frozenset(), frozenset()]
+
+
+def spanish(n: int, minute: float) -> InboundEvent:
+    event = message(n, minute)
+    event.extra["sim"]["language"] = "es"
+    return event
+
+
+def test_value_hands_a_spanish_message_to_the_spanish_speaker() -> None:
+    source = items([spanish(0, 0)], fixed_handling(10))
+    team = TeamConfig(agents=2, languages={"de": 1, "es": 1})  # agent 2 speaks Spanish
+    value = simulate(source, "value", team)
+    assert value.assigned == [2]
+    assert frt_minutes(source, value) == [10.0]
+    fifo = simulate(source, "fifo", team)  # language-blind: the longest idle, agent 1
+    assert fifo.assigned == [1]
+    assert frt_minutes(source, fifo) == [15.0]  # answered in a foreign language: x1.5
+
+
+def test_with_no_speaker_the_item_overflows_to_anyone_after_a_while() -> None:
+    source = items([spanish(0, 0)], fixed_handling(10))
+    team = TeamConfig(agents=1, languages={"es": 0})  # nobody speaks Spanish
+    widening = RoutingPolicy(overflow_languages_after=timedelta(minutes=30))
+    outcome = simulate(source, "value", team, widening)
+    assert frt_minutes(source, outcome) == [30.0 + 15.0]
+
+
+def test_value_follows_the_workspaces_own_weights() -> None:
+    # A workspace that only cares about visibility: a public nobody beats a private VIP.
+    only_visibility = ValuePolicy().with_weights(
+        customer_value=0, influence=0, sentiment=0, kind=0, urgency=0, virality=0,
+        sales_opportunity=0, repeat_contact=0, visibility=50,
+    )  # fmt: skip
+    vip_dm = message(
+        1, 1, tier="platinum", followers=900_000, verified=True, visibility="private",
+        kind="complaint", sentiment="negative", severity=1.0,
+    )  # fmt: skip
+    events = [message(0, 0), vip_dm, message(2, 2)]
+    source = build_items(
+        events,
+        value_policy=only_visibility,
+        sla_policy=SlaPolicy(),
+        handling=fixed_handling(10),
+        seed=0,
+    )
+    assert [i.value for i in source.items] == [50.0, 0.0, 50.0]
+    outcome = simulate(source, "value", TeamConfig(agents=1))
+    assert frt_minutes(source, outcome) == [10.0, 29.0, 18.0]

@@ -11,9 +11,10 @@ from socialdesk.priority.sla import SlaPolicy
 from socialdesk.simulation.engine import TeamConfig
 from socialdesk.simulation.handling import HandlingTimes
 from socialdesk.simulation.items import build_items
-from socialdesk.simulation.metrics import percentile, quartile_edges, quartile_of
+from socialdesk.simulation.metrics import hourly_load, percentile, quartile_edges, quartile_of
 from socialdesk.simulation.runner import Scenario, run_scenario
 from socialdesk.simulation.traffic import BrandProfile, generate
+from tests.simulation.factories import fixed_handling, items, message
 
 
 def test_percentiles_interpolate_between_ranks() -> None:
@@ -59,3 +60,17 @@ def test_value_cuts_the_top_quartiles_wait_several_fold_at_the_same_staffing() -
     fifo, value = report["policies"]["fifo"], report["policies"]["value"]
     assert value["sla_attainment"] > fifo["sla_attainment"]
     assert len(report["erlang_c"]["by_hour"]) == 24
+
+
+def test_hourly_load_averages_each_hour_of_day_over_the_days_it_occurs() -> None:
+    # 36 hours from 00:00: hours 0-11 occur twice, 12-23 once.
+    events = [
+        message(n, minute, start=datetime(2026, 11, 23, tzinfo=UTC))
+        for n, minute in enumerate([30, 24 * 60 + 30, 13 * 60, 35 * 60 + 59])
+    ]
+    source = items(events, fixed_handling(4))
+    rates, handling = hourly_load(source)
+    assert rates[0] == 1.0  # two items at 00:30 over two days
+    assert rates[13] == 1.0
+    assert rates[11] == 0.5  # 35:59 is 11:59 of the second day
+    assert handling[0] == 4.0 and handling[5] == 4.0

@@ -40,6 +40,22 @@ def test_generated_traffic_gives_a_table_a_json_report_and_charts(tmp_path: Path
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
 
 
+def test_saved_traffic_replays_to_the_same_report(tmp_path: Path) -> None:
+    traffic = tmp_path / "traffic.jsonl"
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    result = runner.invoke(
+        app, [*SMALL, "--save-traffic", str(traffic), "--json", str(first), "--seed", "4"]
+    )
+    assert result.exit_code == 0, result.output
+    replay = ["simulate", "--replay", str(traffic), "--agents", "3", "--seed", "4"]
+    result = runner.invoke(app, [*replay, "--json", str(second)])
+    assert result.exit_code == 0, result.output
+    a = json.loads(first.read_text(encoding="utf-8"))
+    b = json.loads(second.read_text(encoding="utf-8"))
+    assert a["policies"] == b["policies"]
+    assert b["traffic"]["classified_by_triage"] == 0  # the ground truth travels in the file
+
+
 def test_replayed_jsonl_skips_bad_lines_and_says_where(tmp_path: Path) -> None:
     events = generate(BrandProfile(), datetime(2026, 11, 23, 10, tzinfo=UTC),
                       timedelta(hours=2), 40.0, seed=2)  # fmt: skip
@@ -60,10 +76,26 @@ def test_replayed_jsonl_skips_bad_lines_and_says_where(tmp_path: Path) -> None:
 def test_replayed_twcs_csv_leaves_the_brands_own_tweets_out(tmp_path: Path) -> None:
     path = tmp_path / "twcs.csv"
     rows = [
-        ("1", "cust1", "True", "Mon Nov 23 09:00:00 +0000 2026", "@Acme my bill?", "2", ""),
+        (
+            "1",
+            "cust1",
+            "True",
+            "Mon Nov 23 09:00:00 +0000 2026",
+            "@Acme you charged me twice this month, refund me now",
+            "2",
+            "",
+        ),
         ("2", "AcmeCare", "False", "Mon Nov 23 09:20:00 +0000 2026", "@cust1 DM us", "3", "1"),
         ("3", "cust1", "True", "Mon Nov 23 09:30:00 +0000 2026", "@AcmeCare done", "", "2"),
-        ("4", "cust2", "True", "Mon Nov 23 09:40:00 +0000 2026", "@Acme outage?", "", ""),
+        (
+            "4",
+            "cust2",
+            "True",
+            "Mon Nov 23 09:40:00 +0000 2026",
+            "@Acme is there an outage in Leeds? no internet since 9am",
+            "",
+            "",
+        ),
     ]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -73,14 +105,22 @@ def test_replayed_twcs_csv_leaves_the_brands_own_tweets_out(tmp_path: Path) -> N
         )  # fmt: skip
         writer.writerows(rows)
     report_path = tmp_path / "r.json"
-    result = runner.invoke(
-        app, ["simulate", "--replay", str(path), "--agents", "1", "--json", str(report_path)]
-    )
+    args = ["simulate", "--replay", str(path), "--agents", "1", "--json", str(report_path)]
+    result = runner.invoke(app, [*args, "--classify", "truth"])
     assert result.exit_code == 0, result.output
     report = json.loads(report_path.read_text(encoding="utf-8"))
     assert report["traffic"]["skipped_outbound"] == 1
-    assert report["traffic"]["items"] == 3
+    assert report["traffic"]["items"] == 3  # without triage every customer tweet is care
+    assert report["traffic"]["classified_by_triage"] == 0
     assert report["policies"]["fifo"]["response_rate"] == 1.0
+
+    # By default, replayed messages (no ground truth) are classified by socialdesk's triage.
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    traffic = json.loads(report_path.read_text(encoding="utf-8"))["traffic"]
+    assert traffic["classified_by_triage"] == 3
+    kept = traffic["items"] + traffic["skipped_no_response"] + traffic["skipped_other_team"]
+    assert kept == 3 and traffic["items"] >= 1
 
 
 def test_erlang_staffing_staffs_each_hour(tmp_path: Path) -> None:
@@ -103,6 +143,8 @@ def test_erlang_staffing_staffs_each_hour(tmp_path: Path) -> None:
         (["--sector", "bakery"], "unknown sector 'bakery'"),
         (["--replay", "nowhere.csv"], "nowhere.csv"),
         (["--goal-share", "1.5"], "goal share"),
+        (["--business-hours", "missing.json"], "cannot read the business hours"),
+        (["--languages", "es=2"], "languages must look like 'es:2,fr:1'"),
     ],
 )
 def test_bad_options_end_with_a_clear_message(args: list[str], message: str) -> None:

@@ -12,15 +12,34 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.config import Settings
 from socialdesk.core.models import Workspace
 from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.web.api_tokens import create_token, revoke_token
 from socialdesk.web.app import create_app
+from socialdesk.web.auth import create_user, start_session
+from socialdesk.web.guard import CSRF_HEADER, SESSION_COOKIE
 from tests.ingest.factories import event
 
 
+def bearer(session_factory: sessionmaker[Session], workspace_id: int, role: str) -> dict[str, str]:
+    with session_factory() as s:
+        token = create_token(s, workspace_id, f"{role} integration", role)
+        s.commit()
+    return {"Authorization": f"Bearer {token.secret}"}
+
+
 @pytest.fixture
-def client(engine: Engine, workspace: Workspace) -> Iterator[TestClient]:
+def anonymous(engine: Engine) -> Iterator[TestClient]:
     app = create_app(Settings(default_workspace="acme"), engine=engine, migrate=False)
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def client(
+    anonymous: TestClient, session_factory: sessionmaker[Session], workspace: Workspace
+) -> TestClient:
+    """An admin integration of the workspace 'acme'."""
+    anonymous.headers.update(bearer(session_factory, workspace.id, "admin"))
+    return anonymous
 
 
 @pytest.fixture
@@ -107,7 +126,7 @@ def test_customers_can_be_merged_explicitly(
     assert again.status_code == 400 and "already merged" in again.json()["detail"]
 
 
-def test_every_read_is_scoped_to_the_workspace(
+def test_every_read_is_scoped_to_the_callers_workspace(
     client: TestClient,
     session_factory: sessionmaker[Session],
     workspace: Workspace,
@@ -115,14 +134,58 @@ def test_every_read_is_scoped_to_the_workspace(
 ) -> None:
     seed(session_factory, other_workspace.id)
     assert client.get("/api/v1/conversations").json()["total"] == 0
-    theirs = client.get(
-        "/api/v1/conversations", headers={"X-Socialdesk-Workspace": "globex"}
-    ).json()
-    assert theirs["total"] == 3
-    case_id = theirs["items"][0]["id"]
+    theirs = bearer(session_factory, other_workspace.id, "agent")
+    their_cases = client.get("/api/v1/conversations", headers=theirs).json()
+    assert their_cases["total"] == 3
+    case_id = their_cases["items"][0]["id"]
     assert client.get(f"/api/v1/conversations/{case_id}").status_code == 404
-    unknown = client.get("/api/v1/conversations", headers={"X-Socialdesk-Workspace": "nope"})
-    assert unknown.status_code == 404
+    assert client.get(f"/api/v1/conversations/{case_id}", headers=theirs).status_code == 200
+
+
+def test_calls_without_valid_credentials_are_refused(
+    anonymous: TestClient, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    missing = anonymous.get("/api/v1/conversations")
+    assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
+    wrong = anonymous.get("/api/v1/conversations", headers={"Authorization": "Bearer sdk_nope"})
+    assert wrong.status_code == 401
+    with session_factory() as s:
+        token = create_token(s, workspace.id, "old sync", "agent")
+        revoke_token(s, workspace.id, token.id)
+        s.commit()
+    revoked = {"Authorization": f"Bearer {token.secret}"}
+    assert anonymous.get("/api/v1/conversations", headers=revoked).status_code == 401
+
+
+def test_roles_are_enforced(
+    anonymous: TestClient, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    seed(session_factory, workspace.id)
+    agent = bearer(session_factory, workspace.id, "agent")
+    supervisor = bearer(session_factory, workspace.id, "supervisor")
+    assert anonymous.get("/api/v1/customers", headers=agent).status_code == 200
+    merge = anonymous.post("/api/v1/customers/2/merge", json={"into_customer_id": 1}, headers=agent)
+    assert merge.status_code == 403 and "supervisor" in merge.json()["detail"]
+    push = anonymous.post("/api/v1/events", json=[], headers=supervisor)
+    assert push.status_code == 403
+
+
+def test_signed_in_people_use_the_api_with_their_session_and_csrf_token(
+    anonymous: TestClient, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with session_factory() as s:
+        user = create_user(s, workspace.id, "sam@acme.example", "Sam", "s3cret-pass!", "supervisor")
+        started = start_session(s, user)
+        s.commit()
+    anonymous.cookies.set(SESSION_COOKIE, started.token)
+    assert anonymous.get("/api/v1/customers").status_code == 200
+    body = {"into_customer_id": 1}
+    refused = anonymous.post("/api/v1/customers/1/merge", json=body)
+    assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
+    allowed = anonymous.post(
+        "/api/v1/customers/1/merge", json=body, headers={CSRF_HEADER: started.csrf_token}
+    )
+    assert allowed.status_code == 400  # past the checks: a customer cannot merge into itself
 
 
 def test_events_pushed_over_http_are_stored_once_then_processed(client: TestClient) -> None:

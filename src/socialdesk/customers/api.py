@@ -13,7 +13,8 @@ from socialdesk.core.pagination import Page
 from socialdesk.customers import repository as repo
 from socialdesk.customers.schemas import CustomerDetail, CustomerOut, IdentityOut, MergeRequest
 from socialdesk.customers.service import merge_customers
-from socialdesk.web.deps import current_workspace, db_session
+from socialdesk.routing.models import Role
+from socialdesk.web.deps import current_workspace, db_session, require_role
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 
@@ -54,7 +55,11 @@ def get_customer(
     return _detail(session, workspace.id, customer_id)
 
 
-@router.post("/customers/{customer_id}/merge", response_model=CustomerDetail)
+@router.post(
+    "/customers/{customer_id}/merge",
+    response_model=CustomerDetail,
+    dependencies=[Depends(require_role(Role.SUPERVISOR))],
+)
 def merge_customer(
     customer_id: int,
     body: MergeRequest,

@@ -6,7 +6,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from socialdesk.core.clock import utcnow
@@ -16,8 +25,20 @@ from socialdesk.core.db import Base, BigId, JsonData, UTCDateTime
 class Customer(Base):
     __tablename__ = "customers"
     __table_args__ = (
-        Index("ix_customers_workspace_email", "workspace_id", "email"),
-        Index("ix_customers_workspace_phone", "workspace_id", "phone"),
+        Index(
+            "ix_customers_workspace_email",
+            "workspace_id",
+            "email",
+            sqlite_where=text("email IS NOT NULL"),
+            postgresql_where=text("email IS NOT NULL"),
+        ),
+        Index(
+            "ix_customers_workspace_phone",
+            "workspace_id",
+            "phone",
+            sqlite_where=text("phone IS NOT NULL"),
+            postgresql_where=text("phone IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -6,11 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from socialdesk.core.models import Workspace
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.ingest.schemas import InboundEvent
-from socialdesk.web.deps import current_workspace
+from socialdesk.routing.models import Role
+from socialdesk.web.deps import current_workspace, db_session, require_role
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
@@ -20,16 +22,23 @@ class AcceptedOut(BaseModel):
     duplicates: int
 
 
-@router.post("/events", status_code=202, response_model=AcceptedOut)
+@router.post(
+    "/events",
+    status_code=202,
+    response_model=AcceptedOut,
+    dependencies=[Depends(require_role(Role.ADMIN))],
+)
 def post_events(
     request: Request,
     background: BackgroundTasks,
     events: Annotated[list[InboundEvent], Body(max_length=1000)],
+    session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
 ) -> AcceptedOut:
     """Store events in socialdesk's normalized format; duplicates are recognised and ignored."""
     pipeline: Pipeline = request.app.state.pipeline
     # Stored and committed before the answer; processed after it (store first, process second).
-    result = pipeline.accept(workspace.id, events, source="api")
+    result = pipeline.accept_in(session, workspace.id, events, source="api")
+    session.commit()
     background.add_task(request.app.state.dispatcher.dispatch, workspace.id, result.accepted)
     return AcceptedOut(accepted=len(result.accepted), duplicates=result.duplicates)

@@ -17,6 +17,7 @@ from socialdesk.config import Settings
 from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
 from socialdesk.core.migrate import upgrade
 from socialdesk.core.workspaces import ensure_workspace
+from socialdesk.ingest.hooks import PipelineHooks
 from socialdesk.ingest.wiring import build_pipeline
 
 
@@ -31,8 +32,11 @@ def run_ingest_benchmark(
     batch_size: int = 2000,
     database_url: str | None = None,
     seed: int = 11,
+    stages: str = "full",
     progress: Progress | None = None,
 ) -> dict[str, Any]:
+    """``stages="full"`` runs every hook (triage, scoring, distribution) as production does;
+    ``"foundation"`` measures storing, threading, identities and tasks alone."""
     from socialdesk.simulation.traffic import BrandProfile, generate
 
     with tempfile.TemporaryDirectory(prefix="socialdesk-bench-") as scratch:
@@ -43,6 +47,10 @@ def run_ingest_benchmark(
         with unit_of_work(session_factory) as session:
             workspace_id = ensure_workspace(session, "bench").id
         pipeline = build_pipeline(Settings(database_url=url), session_factory)
+        if stages == "foundation":
+            pipeline.hooks = PipelineHooks()
+        elif stages != "full":
+            raise ValueError(f"stages must be full or foundation, not {stages!r}")
         events = generate(
             BrandProfile(), datetime(2026, 1, 5, tzinfo=UTC), None, 20_000.0, seed, limit=messages
         )
@@ -72,6 +80,7 @@ def run_ingest_benchmark(
         "accepted": accepted,
         "processed": processed,
         "batch_size": batch_size,
+        "stages": stages,
         "seconds": round(busy, 3),
         "messages_per_second": round(processed / busy, 1) if busy else None,
         "batch_p50_ms": round(batch_seconds[len(batch_seconds) // 2] * 1000, 2),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from socialdesk.core.clock import utcnow
@@ -22,7 +22,13 @@ class RawEvent(Base):
     __tablename__ = "raw_events"
     __table_args__ = (
         UniqueConstraint("workspace_id", "channel", "external_id"),
-        Index("ix_raw_events_ws_status", "workspace_id", "status"),
+        Index(
+            "ix_raw_events_ws_status",
+            "workspace_id",
+            "status",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

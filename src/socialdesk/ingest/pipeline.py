@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.conversations.models import ConversationStatus, Direction
@@ -36,6 +38,7 @@ from socialdesk.routing.models import TaskStatus
 log = logging.getLogger(__name__)
 
 DEFAULT_VERDICT = TriageVerdict(needs_response=True, route_to="care")
+RETRIES = 3
 
 
 @dataclass
@@ -126,9 +129,20 @@ class Pipeline:
             return self.accept_in(session, workspace_id, events, source)
 
     def accept_in(
-        self, session: Session, workspace_id: int, events: Sequence[InboundEvent], source: str
+        self,
+        session: Session,
+        workspace_id: int,
+        events: Sequence[InboundEvent],
+        source: str,
+        *,
+        processed_in_same_transaction: bool = False,
     ) -> AcceptResult:
+        """Store new events in the caller's transaction. When the caller processes them in
+        that same transaction, they are stored as processed: a failure rolls both back."""
         now = self.clock()
+        status = (
+            RawEventStatus.PROCESSED if processed_in_same_transaction else RawEventStatus.PENDING
+        )
         rows: list[dict[str, Any]] = []
         seen: set[str] = set()
         for event in events:
@@ -143,8 +157,9 @@ class Pipeline:
                     "external_id": event.external_id,
                     "source": source,
                     "payload": JsonText(event.model_dump_json(exclude_defaults=True)),
-                    "status": RawEventStatus.PENDING,
+                    "status": status,
                     "received_at": now,
+                    "processed_at": now if processed_in_same_transaction else None,
                 }
             )
         inserted = repo.insert_raw_events_ignoring_duplicates(session, workspace_id, rows)
@@ -211,9 +226,11 @@ class Pipeline:
         by_key = {f"{e.channel}\x00{e.external_id}": e for e in events}
         try:
             with gc_paused(), unit_of_work(self.session_factory) as session:
-                accepted = self.accept_in(session, workspace_id, events, source)
+                accepted = self.accept_in(
+                    session, workspace_id, events, source, processed_in_same_transaction=True
+                )
                 items = [(raw_id, by_key[key]) for key, raw_id in accepted.ids_by_key.items()]
-                processed = self.process_in(session, workspace_id, items)
+                processed = self.process_in(session, workspace_id, items, mark_processed=False)
         except Exception:
             log.exception(
                 "batch of %d events failed; storing, then processing one by one", len(events)
@@ -238,11 +255,26 @@ class Pipeline:
             except Exception:
                 log.exception("batch of %d events failed; retrying one by one", len(batch))
                 for item in batch:
-                    try:
-                        self._merge(result, self._process_committed(workspace_id, [item]))
-                    except Exception as exc:
-                        self._record_failures([(item[0], _reason(exc))], result)
+                    self._process_alone(workspace_id, item, result)
         return result
+
+    def _process_alone(
+        self, workspace_id: int, item: tuple[int, InboundEvent], result: ProcessResult
+    ) -> None:
+        """One event on its own; a conflict with a concurrent writer (a lock, a row another
+        process created first) is retried, since the retry sees the other's work."""
+        for attempt in range(1, RETRIES + 1):
+            try:
+                self._merge(result, self._process_committed(workspace_id, [item]))
+                return
+            except (OperationalError, IntegrityError) as exc:
+                if attempt == RETRIES:
+                    self._record_failures([(item[0], _reason(exc))], result)
+                    return
+                time.sleep(0.05 * attempt)
+            except Exception as exc:
+                self._record_failures([(item[0], _reason(exc))], result)
+                return
 
     def _process_committed(
         self, workspace_id: int, items: list[tuple[int, InboundEvent]]
@@ -271,10 +303,15 @@ class Pipeline:
         total.errors.extend(part.errors)
 
     def process_in(
-        self, session: Session, workspace_id: int, items: list[tuple[int, InboundEvent]]
+        self,
+        session: Session,
+        workspace_id: int,
+        items: list[tuple[int, InboundEvent]],
+        *,
+        mark_processed: bool = True,
     ) -> ProcessResult:
         """Process one batch inside the caller's transaction (it flushes, the caller commits)."""
-        return _BatchProcessor(self, session, workspace_id).run(items)
+        return _BatchProcessor(self, session, workspace_id).run(items, mark_processed)
 
 
 @contextmanager
@@ -315,7 +352,7 @@ class _BatchProcessor:
         self.now = pipeline.clock()
         self.convs: dict[int, _Conv] = {}
 
-    def run(self, items: list[tuple[int, InboundEvent]]) -> ProcessResult:
+    def run(self, items: list[tuple[int, InboundEvent]], mark_processed: bool) -> ProcessResult:
         result = ProcessResult()
         if not items:
             return result
@@ -330,9 +367,10 @@ class _BatchProcessor:
         self._apply_merges()
         for hook in self.p.hooks.on_tasks_changed:
             hook(self.session, self.ws, result.tasks_changed)
-        repo.mark_raw_events(
-            self.session, [m.raw_id for m in messages], RawEventStatus.PROCESSED, self.now
-        )
+        if mark_processed:
+            repo.mark_raw_events(
+                self.session, [m.raw_id for m in messages], RawEventStatus.PROCESSED, self.now
+            )
         result.processed = len(messages)
         return result
 

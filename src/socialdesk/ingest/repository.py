@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, func, select, text, tuple_, update
+from sqlalchemy import Table, and_, false, func, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from socialdesk.conversations.models import Conversation, Message, Thread
@@ -52,6 +52,7 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
             "FROM generate_series(1, :n)"
         )
         return [row[0] for row in session.execute(stmt, {"n": count})]
+    session.execute(update(table).where(false()).values(id=table.c.id))
     top = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0
     return list(range(top + 1, top + 1 + count))
 
@@ -253,11 +254,29 @@ def update_tasks(session: Session, rows: list[dict[str, Any]]) -> None:
     bulk_update(session, TASKS, rows)
 
 
-def move_thread(session: Session, thread_id: int, to_thread_id: int, to_conversation: int) -> None:
-    """Fold one thread into another (a late-arriving parent joined two halves of a chain)."""
-    session.execute(
-        update(MESSAGES)
-        .where(MESSAGES.c.thread_id == thread_id)
-        .values(thread_id=to_thread_id, conversation_id=to_conversation)
+def failed_raw_events(session: Session, workspace_id: int, limit: int) -> list[DbRow]:
+    stmt = (
+        select(RAW.c.id, RAW.c.channel, RAW.c.external_id, RAW.c.error, RAW.c.received_at)
+        .where(RAW.c.workspace_id == workspace_id, RAW.c.status == RawEventStatus.FAILED)
+        .order_by(RAW.c.id)
+        .limit(limit)
     )
-    session.execute(THREADS.delete().where(THREADS.c.id == thread_id))
+    return list(session.execute(stmt))
+
+
+def reset_failed_raw_events(session: Session, workspace_id: int) -> list[int]:
+    """Put failed events back to pending; returns their ids."""
+    ids = list(
+        session.scalars(
+            select(RAW.c.id).where(
+                RAW.c.workspace_id == workspace_id, RAW.c.status == RawEventStatus.FAILED
+            )
+        )
+    )
+    for chunk in _chunks(ids):
+        session.execute(
+            update(RAW)
+            .where(RAW.c.id.in_(chunk))
+            .values(status=RawEventStatus.PENDING, error=None, processed_at=None)
+        )
+    return ids

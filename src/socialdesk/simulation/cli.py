@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from socialdesk.ingest.replay import Read, read_file
 from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.priority.scoring import ValuePolicy
-from socialdesk.priority.sla import SlaPolicy
+from socialdesk.priority.sla import BusinessHours, SlaPolicy, business_hours_from_dict
 from socialdesk.simulation.engine import TeamConfig
 from socialdesk.simulation.erlang import staffing_by_hour
 from socialdesk.simulation.handling import HandlingTimes
@@ -55,6 +55,22 @@ def parse_staffing(raw: str) -> tuple[int, ...] | None:
     if len(counts) != 24:
         raise ValueError(f"staffing needs 24 hourly counts, got {len(counts)}")
     return counts
+
+
+def parse_languages(raw: str) -> dict[str, int]:
+    """'es:2,fr:1' -> {'es': 2, 'fr': 1}."""
+    spoken: dict[str, int] = {}
+    for part in raw.split(","):
+        if not part.strip():
+            continue
+        language, _, count = part.partition(":")
+        try:
+            spoken[language.strip().lower()] = int(count)
+        except ValueError:
+            raise ValueError(
+                f"languages must look like 'es:2,fr:1', not {part.strip()!r}"
+            ) from None
+    return spoken
 
 
 def _replayed(path: Path) -> list[InboundEvent]:
@@ -110,6 +126,43 @@ def simulate(
         ),
     ] = None,
     slots: Annotated[int, typer.Option(help="Items an agent works at once.", min=1)] = 1,
+    languages: Annotated[
+        str | None,
+        typer.Option(
+            help="Agents speaking other languages besides English, e.g. 'es:2,fr:1'. "
+            "Without it, languages are not modelled."
+        ),
+    ] = None,
+    foreign_factor: Annotated[
+        float,
+        typer.Option(
+            help="Handling time multiplier for an answer in a language the agent does not speak.",
+            min=1.0,
+        ),
+    ] = 1.5,
+    language_overflow: Annotated[
+        float,
+        typer.Option(
+            help="value: minutes after which any agent may take an item in a "
+            "language they do not speak.",
+            min=0.0,
+        ),
+    ] = 30.0,
+    sweep: Annotated[
+        float,
+        typer.Option(
+            help="round_robin: minutes between assignment sweeps (the peers use 15; "
+            "0 deals each item as it arrives).",
+            min=0.0,
+        ),
+    ] = 0.0,
+    classify: Annotated[
+        str,
+        typer.Option(
+            help="Where kinds and sentiment come from: 'truth' (the generator's ground truth), "
+            "'triage' (socialdesk's classifier), or 'auto' (truth where present, else triage)."
+        ),
+    ] = "auto",
     policies: Annotated[
         str, typer.Option(help="Policies to compare: fifo, round_robin, value.")
     ] = "fifo,round_robin,value",
@@ -117,6 +170,14 @@ def simulate(
         Path | None, typer.Option(help="Handling times per kind and channel (JSON).")
     ] = None,
     sla: Annotated[Path | None, typer.Option(help="Service-level policy (JSON).")] = None,
+    business_hours: Annotated[
+        Path | None,
+        typer.Option(
+            "--business-hours",
+            help='Business hours the SLA clock runs in (JSON: {"timezone": "Europe/London", '
+            '"weekly": {"0": ["09:00", "17:00"]}, "holidays": ["2026-12-25"]}).',
+        ),
+    ] = None,
     value_policy: Annotated[
         Path | None, typer.Option("--value-policy", help="Business-value weights (JSON).")
     ] = None,
@@ -133,6 +194,13 @@ def simulate(
         float, typer.Option(help="Erlang C goal: share answered within the time.")
     ] = 0.8,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the report here.")] = None,
+    save_traffic: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-traffic",
+            help="Also write the generated traffic as socialdesk JSONL (for ingest or replay).",
+        ),
+    ] = None,
     charts: Annotated[Path | None, typer.Option(help="Write PNG charts into this folder.")] = None,
 ) -> None:
     """Simulate a care team over a day or more of traffic and compare distribution policies.
@@ -149,6 +217,11 @@ def simulate(
             if value_policy
             else ValuePolicy()
         )
+        hours_open = (
+            business_hours_from_dict(_load_json(business_hours, "business hours"))
+            if business_hours
+            else BusinessHours()
+        )
         planned = parse_staffing(staffing) if staffing else None
         goal = ServiceGoal(minutes=goal_minutes, share=goal_share)
         if not 0 < goal_share < 1 or goal_minutes <= 0:
@@ -160,22 +233,38 @@ def simulate(
             begin = begin.replace(tzinfo=UTC) if begin.tzinfo is None else begin
             profile = BrandProfile(sector=sector, bursts_per_day=bursts)
             events = list(generate(profile, begin, timedelta(hours=hours), rate, seed))
+            if save_traffic is not None:
+                _write_jsonl(events, save_traffic)
         source = build_items(
             events,
             value_policy=values,
             sla_policy=sla_policy,
             handling=handling_times,
             seed=seed,
+            classify=classify,
+            hours=hours_open,
         )
         if not source.items:
             raise ValueError("no item in the traffic needs a response from care")
         if staffing and planned is None:
             planned = _erlang_staffing(source, goal, slots)
         team = TeamConfig(
-            agents=agents, slots=slots, staffing=planned, patience_hours=patience, drain_hours=drain
+            agents=agents,
+            slots=slots,
+            staffing=planned,
+            patience_hours=patience,
+            drain_hours=drain,
+            sweep_minutes=sweep,
+            languages=parse_languages(languages) if languages else {},
+            foreign_factor=foreign_factor,
         )
         scenario = Scenario(
-            team=team, policies=names, value_policy=values, sla_policy=sla_policy, goal=goal
+            team=team,
+            policies=names,
+            value_policy=values,
+            sla_policy=sla_policy,
+            goal=goal,
+            language_overflow_minutes=language_overflow,
         )
     except (ValueError, TypeError) as exc:
         raise _fail(str(exc)) from exc
@@ -197,6 +286,17 @@ def simulate(
     if charts is not None:
         for path in write_charts(result.report, result.outcomes, charts):
             console.print(f"chart written to {path}", markup=False, highlight=False)
+
+
+def _write_jsonl(events: list[InboundEvent], path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as handle:
+            for event in events:
+                handle.write(event.model_dump_json() + "\n")
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot write the traffic: {exc}") from exc
+    console.print(f"{len(events)} events written to {path}", markup=False, highlight=False)
 
 
 def _erlang_staffing(source: ItemSource, goal: ServiceGoal, slots: int) -> tuple[int, ...]:

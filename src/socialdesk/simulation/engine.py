@@ -10,7 +10,7 @@ after the drain time, whichever comes first.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,7 @@ import simpy
 
 from socialdesk.routing.selection import RoutingPolicy
 from socialdesk.simulation.items import ItemSource, SimItem
-from socialdesk.simulation.policies import Agent, Policy, ValueFirst, make_policy
+from socialdesk.simulation.policies import Agent, Policy, RoundRobin, ValueFirst, make_policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,12 @@ class TeamConfig:
     drain_hours: float = 48.0
     """How long after the last arrival the team keeps working the backlog."""
     sample_minutes: float = 5.0
+    sweep_minutes: float = 0.0
+    """round_robin only: deal new items by a sweep this often (0: as they arrive)."""
+    languages: Mapping[str, int] = field(default_factory=dict)
+    """Agents speaking each language besides English (none given: languages not modelled)."""
+    foreign_factor: float = 1.5
+    """Handling time multiplier when an agent answers in a language they do not speak."""
 
     def __post_init__(self) -> None:
         if self.staffing is not None:
@@ -46,6 +52,10 @@ class TeamConfig:
             raise ValueError("slots must be >= 1")
         if self.patience_hours is not None and self.patience_hours <= 0:
             raise ValueError("patience must be positive")
+        if any(n < 0 for n in self.languages.values()) or self.foreign_factor < 1.0:
+            raise ValueError("language counts must be >= 0 and the foreign factor >= 1")
+        if self.sweep_minutes < 0:
+            raise ValueError("the sweep interval must be >= 0")
         if self.drain_hours < 0 or self.sample_minutes <= 0:
             raise ValueError("drain must be >= 0 and the sample interval > 0")
 
@@ -55,6 +65,18 @@ class TeamConfig:
 
     def on_duty(self, hour: int) -> int:
         return self.staffing[hour % 24] if self.staffing is not None else self.agents
+
+    def agent_languages(self) -> list[frozenset[str]]:
+        """Who speaks what: everyone English, the extra languages spread over the team."""
+        if not self.languages:
+            return [frozenset()] * self.headcount
+        spoken: list[set[str]] = [{"en"} for _ in range(self.headcount)]
+        position = 0
+        for language, count in sorted(self.languages.items()):
+            for _ in range(min(count, self.headcount)):
+                spoken[position % self.headcount].add(language)
+                position += 1
+        return [frozenset(s) for s in spoken]
 
 
 @dataclass(slots=True)
@@ -83,9 +105,17 @@ class _Run:
         self.source = source
         self.team = team
         self.env = simpy.Environment()
-        self.agents = [Agent(id=i + 1, slots=team.slots) for i in range(team.headcount)]
+        self.agents = [
+            Agent(id=i + 1, slots=team.slots, languages=spoken)
+            for i, spoken in enumerate(team.agent_languages())
+        ]
         self.policy: Policy = make_policy(
-            policy_name, self.agents, source.start, routing, breach_boost
+            policy_name,
+            self.agents,
+            source.start,
+            routing,
+            breach_boost,
+            team.sweep_minutes * 60.0,
         )
         self.outcome = RunOutcome(
             policy=policy_name,
@@ -135,6 +165,8 @@ class _Run:
 
     def work(self, agent: Agent, item: SimItem) -> Generator[simpy.Event, Any, None]:
         duration = item.handling_minutes * 60.0
+        if not agent.speaks(item.language):
+            duration *= self.team.foreign_factor
         yield self.env.timeout(duration)
         agent.busy -= 1
         agent.busy_seconds += duration
@@ -160,6 +192,19 @@ class _Run:
             yield self.env.timeout(due - self.env.now)
         policy.breached(item)
 
+    def overflow(self, seconds: float) -> Generator[simpy.Event, Any, None]:
+        """An item's requirements widen: free agents look again (the distributor's sync)."""
+        yield self.env.timeout(seconds)
+        for agent in self.agents:
+            self.refill(agent)
+
+    def sweeps(self, policy: RoundRobin) -> Generator[simpy.Event, Any, None]:
+        while True:
+            yield self.env.timeout(policy.sweep_seconds)
+            policy.sweep()
+            for agent in self.agents:
+                self.refill(agent)
+
     def sampler(self) -> Generator[simpy.Event, Any, None]:
         step = self.team.sample_minutes * 60.0
         while True:
@@ -182,6 +227,9 @@ class _Run:
                 self.env.process(self.patience(item, self.team.patience_hours * 3600.0))
             if isinstance(self.policy, ValueFirst):
                 self.env.process(self.breach(item, self.policy))
+                widen = self.policy.widens_after()
+                if widen is not None:
+                    self.env.process(self.overflow(widen))
 
     def start(self, agent: Agent, item: SimItem) -> None:
         agent.busy += 1
@@ -210,6 +258,8 @@ class _Run:
         env.process(self.shifts())
         env.process(self.sampler())
         env.process(self.arrivals())
+        if isinstance(self.policy, RoundRobin) and self.policy.sweep_seconds > 0:
+            env.process(self.sweeps(self.policy))
         last_arrival = self.source.items[-1].arrival if self.source.items else 0.0
         horizon = env.timeout(last_arrival + self.team.drain_hours * 3600.0 + 1.0)
         env.run(until=env.any_of([self.finished, horizon]))

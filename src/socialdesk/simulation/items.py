@@ -56,11 +56,73 @@ class ItemSource:
     skipped_outbound: int
     skipped_no_response: int
     skipped_other_team: int
+    classified: int = 0  # messages whose content came from the triage classifier
 
 
 def _truth(event: InboundEvent) -> Mapping[str, Any]:
     sim = event.extra.get("sim")
     return sim if isinstance(sim, Mapping) else {}
+
+
+CLASSIFY_MODES = ("auto", "truth", "triage")
+# Triage signals that make an item urgent (the classifier's own list).
+_URGENT = ("churn_threat", "legal_threat", "safety", "outage", "vulnerable_customer")
+# Triage grades severity 0 (nothing to worry about) .. 4 (someone may be at risk).
+_TRIAGE_SEVERITY_MAX = 4.0
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What is known about a message's content: from the generator's ground truth or from
+    the production triage classifier."""
+
+    kind: str | None
+    needs_response: bool
+    route_to: str
+    sentiment: float | None
+    severity: float
+    urgency: float
+    language: str | None
+    topic: str | None
+
+
+def truth_signals(truth: Mapping[str, Any]) -> Signals:
+    kind = truth.get("kind")
+    return Signals(
+        kind=str(kind) if kind is not None else None,
+        needs_response=bool(truth.get("needs_response", True)),
+        route_to=str(truth.get("route_to", "care")),
+        sentiment=_SENTIMENT_SCORE.get(str(truth.get("sentiment"))),
+        severity=float(truth.get("severity", 0.0) or 0.0),
+        urgency=0.0,
+        language=truth.get("language"),
+        topic=truth.get("topic"),
+    )
+
+
+def triage_signals(events: list[InboundEvent]) -> list[Signals]:
+    """Classify the texts with socialdesk's triage (the fast tier, seed models)."""
+    from socialdesk.triage.classifier import triage_batch
+    from socialdesk.triage.result import MessageContext
+
+    results = triage_batch(
+        [e.text for e in events],
+        None,
+        [MessageContext(private=e.visibility == "private") for e in events],
+    )
+    return [
+        Signals(
+            kind=r.kind,
+            needs_response=r.responds,
+            route_to=r.route_to,
+            sentiment=r.sentiment_score,
+            severity=min(1.0, r.severity / _TRIAGE_SEVERITY_MAX),
+            urgency=1.0 if any(s in r.signals for s in _URGENT) else 0.0,
+            language=None if r.language in ("", "und") else r.language,
+            topic=r.topic,
+        )
+        for r in results
+    ]
 
 
 def build_items(
@@ -73,13 +135,19 @@ def build_items(
     hours: BusinessHours | None = None,
     queues: tuple[str, ...] = ("care",),
     start: datetime | None = None,
+    classify: str = "auto",
 ) -> ItemSource:
     """Items that need a response from the given queues, in arrival order.
 
-    Kinds, sentiment and the team come from the generator's ground truth
-    (``extra["sim"]``) where present; replayed messages without it are all taken as
-    needing a response from care, with an unknown kind (scored as the policy says).
+    What a message is about (kind, sentiment, severity, team, whether it needs an answer)
+    comes from the generator's ground truth (``extra["sim"]``) or from socialdesk's triage
+    classifier: ``classify="truth"`` uses the ground truth (messages without it count as
+    needing care, kind unknown), ``"triage"`` classifies every message, and ``"auto"`` uses
+    the ground truth where present and triage elsewhere. Customer tier and lifetime value,
+    which come from the CRM in production, are taken from the ground truth when present.
     """
+    if classify not in CLASSIFY_MODES:
+        raise ValueError(f"classify must be one of {', '.join(CLASSIFY_MODES)}")
     hours = hours or BusinessHours()
     rng = random.Random(seed)
     ordered = sorted(events, key=lambda e: as_utc(e.created_at))
@@ -87,6 +155,17 @@ def build_items(
         raise ValueError("no events to simulate")
     begin = as_utc(start) if start else ordered[0].created_at.replace(minute=0, second=0)
     begin = as_utc(begin).replace(microsecond=0)
+    inbound = [e for e in ordered if e.direction == "inbound" and not e.author.is_brand]
+    to_classify = [
+        e for e in inbound if classify == "triage" or (classify == "auto" and not _truth(e))
+    ]
+    classified = dict(
+        zip(
+            (id(e) for e in to_classify),
+            triage_signals(to_classify) if to_classify else [],
+            strict=True,
+        )
+    )
     conversation_of: dict[str, str] = {}
     contacts: dict[str, int] = {}
     items: list[SimItem] = []
@@ -101,16 +180,16 @@ def build_items(
         if event.direction != "inbound" or event.author.is_brand:
             outbound += 1
             continue
-        if truth and not truth.get("needs_response", True):
+        signals = classified.get(id(event)) or truth_signals(truth)
+        if not signals.needs_response:
             no_response += 1
             continue
-        if str(truth.get("route_to", "care")) not in queues:
+        if signals.route_to not in queues:
             other_team += 1
             continue
         created = as_utc(event.created_at)
         customer = str(truth.get("customer") or f"{event.channel}:{event.author.id}")
-        kind = truth.get("kind")
-        kind = str(kind) if kind is not None else None
+        kind = signals.kind
         repeat = contacts.get(customer, 0)
         contacts[customer] = repeat + 1
         scoring = ScoringInput(
@@ -118,8 +197,9 @@ def build_items(
             visibility=event.visibility,
             created_at=created,
             kind=kind,
-            sentiment=_SENTIMENT_SCORE.get(str(truth.get("sentiment"))),
-            severity=float(truth.get("severity", 0.0) or 0.0),
+            sentiment=signals.sentiment,
+            severity=signals.severity,
+            urgency=signals.urgency,
             sales_opportunity=1.0 if kind == "sales_lead" else 0.0,
             customer_tier=truth.get("tier"),
             lifetime_value=truth.get("lifetime_value"),
@@ -144,8 +224,8 @@ def build_items(
                 channel=event.channel,
                 visibility=event.visibility,
                 kind=kind,
-                topic=truth.get("topic"),
-                language=truth.get("language"),
+                topic=signals.topic,
+                language=signals.language,
                 customer=customer,
                 conversation=root,
                 tier=truth.get("tier"),
@@ -166,4 +246,5 @@ def build_items(
         skipped_outbound=outbound,
         skipped_no_response=no_response,
         skipped_other_team=other_team,
+        classified=len(to_classify),
     )

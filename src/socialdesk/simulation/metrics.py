@@ -79,6 +79,9 @@ def summarize(source: ItemSource, outcome: RunOutcome) -> dict[str, Any]:
     by_channel: dict[str, list[SimItem]] = defaultdict(list)
     for item in tasks:
         by_channel[item.channel].append(item)
+    by_language: dict[str, list[SimItem]] = defaultdict(list)
+    for item in tasks:
+        by_language[item.language or "unknown"].append(item)
     edges = quartile_edges([i.value for i in source.items])
     by_quartile: dict[str, list[SimItem]] = {q: [] for q in QUARTILES}
     for item in tasks:
@@ -90,6 +93,7 @@ def summarize(source: ItemSource, outcome: RunOutcome) -> dict[str, Any]:
         "gave_up": sum(outcome.abandoned),
         "followups_joined": sum(outcome.absorbed),
         "by_channel": {c: _group(v, outcome, source) for c, v in sorted(by_channel.items())},
+        "by_language": {k: _group(v, outcome, source) for k, v in sorted(by_language.items())},
         "value_quartile_edges": [round(e, 3) for e in edges],
         "by_value_quartile": {q: _group(v, outcome, source) for q, v in by_quartile.items()},
     }
@@ -122,9 +126,13 @@ def hourly_load(source: ItemSource) -> tuple[list[float], list[float]]:
         hour = item.created_at.hour
         counts[hour] += 1
         minutes[hour] += item.handling_minutes
-    span_hours = max(1.0, (source.end - source.start).total_seconds() / 3600.0)
-    days = max(1.0, span_hours / 24.0)
+    # How often each hour of day occurs in the traffic's span (a 36-hour run has some twice).
+    seen = [0] * 24
+    moment = source.start.replace(minute=0, second=0, microsecond=0)
+    while moment <= source.end:
+        seen[moment.hour] += 1
+        moment += timedelta(hours=1)
     overall = sum(minutes) / sum(counts) if sum(counts) else 0.0
-    rates = [c / days for c in counts]
+    rates = [c / max(1, n) for c, n in zip(counts, seen, strict=True)]
     handling = [minutes[h] / counts[h] if counts[h] else overall for h in range(24)]
     return rates, handling

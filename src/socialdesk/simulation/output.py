@@ -113,6 +113,14 @@ def print_report(report: Mapping[str, Any], console: Console) -> None:
             f"{_share(comparison['response_rate']['value'])}",
             markup=False,
         )
+    intended = comparison.get("top_intended_quartile_p90_cut")
+    if intended is not None:
+        p90 = comparison["top_intended_quartile_p90_minutes"]
+        console.print(
+            f"value vs fifo, top quartile by intended value (ground truth) p90: "
+            f"{_minutes(p90['fifo'])} -> {_minutes(p90['value'])} ({intended:g}x)",
+            markup=False,
+        )
 
 
 def write_json(report: Mapping[str, Any], path: Path) -> None:

@@ -41,10 +41,14 @@ class Agent:
     busy_seconds: float = 0.0
     shift_seconds: float = 0.0
     handled: int = 0
+    languages: frozenset[str] = frozenset()  # empty: languages are not modelled
 
     @property
     def free(self) -> bool:
         return self.on_shift and self.busy < self.slots
+
+    def speaks(self, language: str | None) -> bool:
+        return not self.languages or language is None or language in self.languages
 
 
 class Policy(Protocol):
@@ -104,13 +108,18 @@ class Fifo:
 
 
 class RoundRobin:
+    """Deals items to agents in turn. With ``sweep_seconds`` new items are only dealt by a
+    periodic sweep (the peers sweep every 15 minutes); without, as they arrive."""
+
     name = "round_robin"
 
-    def __init__(self, agents: Sequence[Agent]) -> None:
+    def __init__(self, agents: Sequence[Agent], sweep_seconds: float = 0.0) -> None:
         self._agents = list(agents)
         self._turn = 0
         self._queues: dict[int, dict[int, SimItem]] = {a.id: {} for a in agents}
+        self._pending: dict[int, SimItem] = {}
         self._count = 0
+        self.sweep_seconds = sweep_seconds
 
     def _next_agent(self) -> Agent:
         on_shift = [a for a in self._agents if a.on_shift] or self._agents
@@ -119,12 +128,22 @@ class RoundRobin:
         return agent
 
     def arrive(self, item: SimItem, free: Sequence[Agent], now: float) -> Agent | None:
+        self._count += 1
+        if self.sweep_seconds > 0:
+            self._pending[item.index] = item
+            return None
         agent = self._next_agent()
         if agent.free and not self._queues[agent.id]:
+            self._count -= 1
             return agent
         self._queues[agent.id][item.index] = item
-        self._count += 1
         return None
+
+    def sweep(self) -> None:
+        """Deal the items that arrived since the last sweep."""
+        pending, self._pending = self._pending, {}
+        for item in pending.values():
+            self._queues[self._next_agent().id][item.index] = item
 
     def next_for(self, agent: Agent, now: float) -> SimItem | None:
         queue = self._queues[agent.id]
@@ -134,7 +153,7 @@ class RoundRobin:
         return queue.pop(next(iter(queue)))
 
     def withdraw(self, item: SimItem) -> bool:
-        for queue in self._queues.values():
+        for queue in (self._pending, *self._queues.values()):
             if queue.pop(item.index, None) is not None:
                 self._count -= 1
                 return True
@@ -163,8 +182,15 @@ class ValueFirst:
 
     name = "value"
 
-    def __init__(self, start: datetime, routing: RoutingPolicy, breach_boost: float) -> None:
+    def __init__(
+        self,
+        start: datetime,
+        routing: RoutingPolicy,
+        breach_boost: float,
+        languages: bool = False,
+    ) -> None:
         self._start = start
+        self._languages = languages
         self._routing = routing
         self._breach_boost = breach_boost
         self._state = _ValueState()
@@ -181,6 +207,7 @@ class ValueFirst:
             id=agent.id,
             presence=Presence.ONLINE if agent.on_shift else Presence.OFFLINE,
             queues=frozenset({"care"}),
+            languages=agent.languages,
             capacity=capacity,
             load=load,
             idle_since=idle,
@@ -194,7 +221,7 @@ class ValueFirst:
             queue="care",
             priority=item.value,
             due_at=item.due_at,
-            language=None,  # the simulated team is multilingual generalists
+            language=item.language if self._languages else None,
             topic=item.topic,
             customer_tier=item.tier,
             last_agent_id=self.last_agent.get(item.customer),
@@ -228,6 +255,13 @@ class ValueFirst:
         self._state.items.pop(item.index, None)
         return self._state.tasks.pop(item.index, None) is not None
 
+    def widens_after(self) -> float | None:
+        """Seconds after which a waiting item's language requirement is dropped, if ever."""
+        after = self._routing.overflow_languages_after
+        if not self._languages or after is None:
+            return None
+        return after.total_seconds()
+
     def breached(self, item: SimItem) -> None:
         """The SLA monitor's move on a breach: the waiting task's priority jumps."""
         task = self._state.tasks.get(item.index)
@@ -252,11 +286,12 @@ def make_policy(
     start: datetime,
     routing: RoutingPolicy,
     breach_boost: float = 0.0,
+    sweep_seconds: float = 0.0,
 ) -> Policy:
     if name == "fifo":
         return Fifo()
     if name == "round_robin":
-        return RoundRobin(agents)
+        return RoundRobin(agents, sweep_seconds)
     if name == "value":
-        return ValueFirst(start, routing, breach_boost)
+        return ValueFirst(start, routing, breach_boost, any(a.languages for a in agents))
     raise ValueError(f"unknown policy {name!r}; choose from {', '.join(POLICIES)}")

@@ -15,6 +15,7 @@ from socialdesk.core.db import make_engine, make_session_factory
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from socialdesk.core.migrate import upgrade
 from socialdesk.ingest.wiring import build_dispatcher, build_pipeline
+from socialdesk.web.deps import NotAuthenticated
 
 
 def create_app(
@@ -87,3 +88,10 @@ def _add_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": str(exc)}, status_code=status)
 
         app.add_exception_handler(error, handler)
+
+    def unauthenticated(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+
+    app.add_exception_handler(NotAuthenticated, unauthenticated)

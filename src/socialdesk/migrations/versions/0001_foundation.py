@@ -98,13 +98,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_customers_workspace_email", ["workspace_id", "email"], unique=False
+            "ix_customers_workspace_email",
+            ["workspace_id", "email"],
+            unique=False,
+            sqlite_where=sa.text("email IS NOT NULL"),
+            postgresql_where=sa.text("email IS NOT NULL"),
         )
         batch_op.create_index(
             batch_op.f("ix_customers_workspace_id"), ["workspace_id"], unique=False
         )
         batch_op.create_index(
-            "ix_customers_workspace_phone", ["workspace_id", "phone"], unique=False
+            "ix_customers_workspace_phone",
+            ["workspace_id", "phone"],
+            unique=False,
+            sqlite_where=sa.text("phone IS NOT NULL"),
+            postgresql_where=sa.text("phone IS NOT NULL"),
         )
 
     op.create_table(
@@ -135,7 +143,14 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("raw_events", schema=None) as batch_op:
-        batch_op.create_index("ix_raw_events_ws_status", ["workspace_id", "status"], unique=False)
+        # Only events still waiting are looked up by status; the others stay out of the index.
+        batch_op.create_index(
+            "ix_raw_events_ws_status",
+            ["workspace_id", "status"],
+            unique=False,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        )
 
     op.create_table(
         "teams",
