@@ -92,3 +92,22 @@ async def stream(
             last_beat = now
             yield ": keep-alive\n\n"
         await asyncio.sleep(poll_seconds)
+
+
+def routing_engine(state: object) -> object | None:
+    """The process's routing engine when the app runs one (``app.state.routing_engine``)."""
+    return getattr(state, "routing_engine", None)
+
+
+def tell_routing(state: object, event: str, workspace_id: int, ids: Sequence[int] = ()) -> None:
+    """After a commit, let distribution react at once: a freed slot, an agent coming online,
+    work handed back to a list, new policies. Without an engine nothing needs telling."""
+    engine = routing_engine(state)
+    if engine is None:
+        return
+    if event == "agents":
+        engine.on_agents(workspace_id, list(ids))  # type: ignore[attr-defined]
+    elif event == "tasks":
+        engine.on_tasks(workspace_id, list(ids))  # type: ignore[attr-defined]
+    elif event == "policies":
+        engine.policies_changed(workspace_id)  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from socialdesk.knowledge import repository as knowledge_repo
 from socialdesk.knowledge import service as knowledge
 from socialdesk.routing.models import Role, TeamKind
 from socialdesk.web import admin_repository as repo
-from socialdesk.web import admin_service, auth, integrations
+from socialdesk.web import admin_service, auth, integrations, live
 from socialdesk.web.guard import AdminViewer, DbSession, SupervisorViewer, get_clock
 from socialdesk.web.templating import render
 
@@ -154,6 +154,7 @@ async def save_weights(request: Request, viewer: SupervisorViewer, db: DbSession
     integrations.save_value_weights(db, viewer.workspace_id, form, get_clock(request))
     db.commit()
     request.app.state.live_hub.notify(viewer.workspace_id)
+    live.tell_routing(request.app.state, "policies", viewer.workspace_id)
     return _back("weights")
 
 
@@ -167,6 +168,7 @@ def save_sla(
     integrations.save_sla_policy(db, viewer.workspace_id, policy, get_clock(request))
     db.commit()
     request.app.state.live_hub.notify(viewer.workspace_id)
+    live.tell_routing(request.app.state, "policies", viewer.workspace_id)
     return _back("sla")
 
 
