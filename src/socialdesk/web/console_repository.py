@@ -15,7 +15,7 @@ from socialdesk.conversations.models import Conversation, Direction, Message
 from socialdesk.core.clock import as_utc
 from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer, Identity
-from socialdesk.routing.models import Task, TaskStatus, Team, TeamKind, TeamMember, User
+from socialdesk.routing.models import Task, TaskStatus, Team, TeamMember, User
 
 
 def my_teams(session: Session, workspace_id: int, user_id: int) -> list[Team]:
@@ -233,10 +233,6 @@ def change_marker(session: Session, workspace_id: int) -> tuple[object, ...]:
         select(func.max(CaseEvent.id)).where(CaseEvent.workspace_id == workspace_id)
     )
     return (*tuple(task_part), message_part, event_part)
-
-
-def default_queue() -> str:
-    return TeamKind.CARE
 
 
 def active_task_ids(session: Session, workspace_id: int) -> list[int]:
