@@ -18,6 +18,9 @@ from fastapi import Request
 
 POLL_SECONDS = 1.0
 HEARTBEAT_SECONDS = 15.0
+# A stream ends after this long and the browser reconnects by itself (``retry``): a server
+# that stops never waits long on open streams, and a reconnect costs one small request.
+STREAM_SECONDS = 30.0
 
 
 class LiveHub:

@@ -413,7 +413,7 @@ def notifications_read(request: Request, viewer: AgentViewer, db: DbSession) -> 
 async def events(
     request: Request,
     viewer: AgentViewer,
-    max_seconds: Annotated[float | None, Query(le=3600)] = None,
+    max_seconds: Annotated[float, Query(gt=0, le=live.STREAM_SECONDS)] = live.STREAM_SECONDS,
 ) -> StreamingResponse:
     factory = request.app.state.session_factory
     ws = viewer.workspace_id

@@ -78,7 +78,15 @@
     if (!document.body.dataset.csrf || !window.EventSource) return;
     const status = $("#live-status");
     const source = new EventSource("/console/events");
-    source.addEventListener("hello", () => { if (status) status.classList.add("on"); document.body.dataset.live = "on"; });
+    let connected = false;
+    source.addEventListener("hello", () => {
+      if (status) status.classList.add("on");
+      document.body.dataset.live = "on";
+      // A stream ends every half minute and the browser reconnects: catch up on what
+      // changed in between.
+      if (connected) scheduleRefresh();
+      connected = true;
+    });
     source.addEventListener("changed", scheduleRefresh);
     source.onerror = () => { if (status) status.classList.remove("on"); };
   }
