@@ -313,3 +313,23 @@ def test_ingesting_stores_raw_events_as_processed(
     with session_factory() as s:
         rows = s.scalars(select(RawEvent)).all()
     assert [(r.status, r.processed_at is not None) for r in rows] == [("processed", True)] * 2
+
+
+def test_messages_remember_the_brand_account_they_arrived_on(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    from socialdesk.channels.models import ChannelAccount
+
+    with session_factory() as s:
+        account = ChannelAccount(
+            workspace_id=workspace.id, channel="x", external_id="acme-x", handle="@AcmeCare"
+        )
+        s.add(account)
+        s.commit()
+        account_id = account.id
+    Pipeline(session_factory).ingest(
+        workspace.id, [event("1", "u1", account="acme-x"), event("2", "u2", account="unknown")]
+    )
+    with session_factory() as s:
+        accounts = dict(s.execute(select(Message.external_id, Message.channel_account_id)).all())
+    assert accounts == {"1": account_id, "2": None}

@@ -148,6 +148,13 @@ class OutboxSender:
         return ref, credentials_of(account, self.secret_key)
 
     def _deliver(self, claim: _Claim, report: SendReport) -> None:
+        if claim.account is not None and claim.account.settings.get("sandbox"):
+            # A sandbox account (agent training, the demo) takes the answer as sent without
+            # reaching any platform; everything else about the reply is real.
+            self._record_sent(claim, SendResult(external_id=f"sandbox-{claim.item_id}"))
+            report.sent += 1
+            report.sent_item_ids.append(claim.item_id)
+            return
         connector = self.connectors.get(claim.channel)
         if connector is None or claim.account is None or claim.credentials is None:
             self._record_failure(

@@ -716,6 +716,11 @@ class _BatchProcessor:
             thread.id = thread_id
 
     def _write_messages(self, messages: list[_Msg]) -> None:
+        accounts = repo.channel_account_ids(
+            self.session,
+            self.ws,
+            {(m.event.channel, m.event.account) for m in messages if m.event.account},
+        )
         rows = [
             {
                 "workspace_id": self.ws,
@@ -723,6 +728,7 @@ class _BatchProcessor:
                 "thread_id": m.thread.id,
                 "raw_event_id": m.raw_id,
                 "channel": m.event.channel,
+                "channel_account_id": accounts.get((m.event.channel, m.event.account or "")),
                 "direction": m.direction,
                 "visibility": m.event.visibility,
                 "author_identity_id": m.author_identity_id,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Table, and_, false, func, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
+from socialdesk.channels.models import ChannelAccount
 from socialdesk.conversations.models import Conversation, Message, Thread
 from socialdesk.core.bulk import bulk_insert, bulk_update
 from socialdesk.customers.models import Customer, Identity
@@ -16,6 +17,7 @@ from socialdesk.ingest.models import RawEvent, RawEventStatus
 from socialdesk.routing.models import Task
 
 RAW: Table = RawEvent.__table__  # type: ignore[assignment]
+ACCOUNTS: Table = ChannelAccount.__table__  # type: ignore[assignment]
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 THREADS: Table = Thread.__table__  # type: ignore[assignment]
 CONVERSATIONS: Table = Conversation.__table__  # type: ignore[assignment]
@@ -116,6 +118,19 @@ def mark_raw_events(
             .where(RAW.c.id.in_(chunk))
             .values(status=status, processed_at=at, error=error)
         )
+
+
+def channel_account_ids(
+    session: Session, workspace_id: int, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """Ids of the workspace's channel accounts named by (channel, external id)."""
+    if not keys:
+        return {}
+    stmt = select(ACCOUNTS.c.id, ACCOUNTS.c.channel, ACCOUNTS.c.external_id).where(
+        ACCOUNTS.c.workspace_id == workspace_id,
+        tuple_(ACCOUNTS.c.channel, ACCOUNTS.c.external_id).in_(sorted(keys)),
+    )
+    return {(row.channel, row.external_id): row.id for row in session.execute(stmt)}
 
 
 def identities_by_external_id(
