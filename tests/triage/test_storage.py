@@ -201,3 +201,28 @@ def test_results_are_walled_off_by_workspace(
         service.train(s, other.id, "kind")
         assert service.list_models(s, workspace.id) == []
         assert service.triage_texts(s, workspace.id, ["hi"])[0].model_versions["kind"] == "seed-1"
+
+
+def test_the_console_correction_entry_point_and_the_priority_reader_see_one_result(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    from socialdesk.priority.service import stored_triage
+    from socialdesk.triage.corrections import record_correction
+
+    pipeline(session_factory).ingest(
+        workspace.id, [post("1", "my bill is wrong again, awful service")]
+    )
+    with unit_of_work(session_factory) as s:
+        mid = message_id(s, "1")
+        record_correction(
+            s, workspace_id=workspace.id, message_id=mid, topic="billing", verdict="noise"
+        )
+        with pytest.raises(InvalidInput):
+            record_correction(s, workspace_id=workspace.id, message_id=mid, verdict="maybe")
+    with session_factory() as s:
+        row = result(s, "1")
+        assert (row.kind, row.topic, row.needs_response) == ("other", "billing", 0.0)
+        signals = stored_triage(s, workspace.id, [mid])[mid]
+        assert signals.kind == "other"
+        assert signals.sentiment == pytest.approx(row.sentiment_score)
+        assert row.sentiment_label == "negative"

@@ -32,6 +32,8 @@ from socialdesk.triage.text import Prepared, prepare
 SEED_VERSION = "seed-1"
 URGENT_SIGNALS = ("churn_threat", "legal_threat", "safety", "outage", "vulnerable_customer")
 REPEAT_WINDOW_NOTE = "earlier contacts"
+# Cosine similarity from which a text is taken to be about a topic's description.
+TOPIC_SIMILARITY = 0.35
 # Below this, the seed model and rules have found nothing that sets one kind apart.
 UNSURE = 0.3
 
@@ -43,6 +45,7 @@ class ModelSet:
     taxonomy: Taxonomy = field(default_factory=lambda: DEFAULT_TAXONOMIES["general"])
     trained: dict[str, LinearModel] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    tier: str = "fast"  # "embedding" adds MiniLM sentence embeddings (socialdesk[ml])
 
     def version_of(self, task: str) -> str:
         return self.versions.get(task, SEED_VERSION if task in self.trained else "rules")
@@ -102,14 +105,33 @@ _SIGNAL_ORDER = (
 )
 
 
-@lru_cache(maxsize=1)
-def seed_kind_model() -> LinearModel:
+@lru_cache(maxsize=2)
+def seed_kind_model(with_embeddings: bool = False) -> LinearModel:
     """The day-one kind model, trained on socialdesk's own seed examples."""
     seeds = seed_examples()
-    analysed = analyse([s.text for s in seeds])
-    model = fit_linear("kind", analysed.features, [s.kind for s in seeds], c=2.0, balanced=True)
+    texts = [s.text for s in seeds]
+    analysed = analyse(texts)
+    model = fit_linear(
+        "kind",
+        analysed.features,
+        [s.kind for s in seeds],
+        c=0.5,
+        balanced=True,
+        embeddings=_embed(texts) if with_embeddings else None,
+    )
     model.meta["version"] = SEED_VERSION
     return model
+
+
+@lru_cache(maxsize=16)
+def _topic_vectors(topics: tuple[tuple[str, str], ...]) -> tuple[tuple[str, ...], np.ndarray]:
+    return tuple(t for t, _ in topics), _embed([d for _, d in topics])
+
+
+def _embed(texts: Sequence[str]) -> np.ndarray:
+    from socialdesk.triage.embedding import encode
+
+    return encode(list(texts))
 
 
 def triage_batch(
@@ -123,24 +145,34 @@ def triage_batch(
         return []
     contexts = contexts or [MessageContext()] * len(texts)
     analysed = analyse(texts)
-    kind_probs, kind_classes = _kind_probabilities(analysed, models)
+    embeddings = _embed([p.body for p in analysed.prepared]) if models.tier != "fast" else None
+    kind_probs, kind_classes = _kind_probabilities(analysed, models, embeddings)
     predictions = {
-        task: (model.scores(analysed.features), model.classes)
+        task: (model.scores(analysed.features, embeddings), model.classes)
         for task, model in models.trained.items()
         if task != "kind"
     }
+    if embeddings is not None and "topic" not in models.trained:
+        ids, vectors = _topic_vectors(
+            tuple(
+                (t.id, f"{t.id.replace('_', ' ')}: {t.description}") for t in models.taxonomy.topics
+            )
+        )
+        predictions["topic_similarity"] = (embeddings @ vectors.T, ids)
     return [
         _one(i, analysed, kind_probs[i], kind_classes, predictions, models, contexts[i])
         for i in range(len(texts))
     ]
 
 
-def _kind_probabilities(analysed: Analysed, models: ModelSet) -> tuple[np.ndarray, tuple[str, ...]]:
+def _kind_probabilities(
+    analysed: Analysed, models: ModelSet, embeddings: np.ndarray | None
+) -> tuple[np.ndarray, tuple[str, ...]]:
     trained = models.trained.get("kind")
     if trained is not None:
-        return trained.scores(analysed.features), trained.classes
-    seed = seed_kind_model()
-    probs = seed.scores(analysed.features)
+        return trained.scores(analysed.features, embeddings), trained.classes
+    seed = seed_kind_model(embeddings is not None)
+    probs = seed.scores(analysed.features, embeddings)
     # Rules add evidence in log-odds to the seed model's guess.
     logits = np.log(np.clip(probs, 1e-6, 1.0))
     for i, p in enumerate(analysed.prepared):
@@ -274,6 +306,7 @@ def _one(
         signals=signals,
         explanation=explanation,
         model_versions=versions,
+        tier=models.tier,
     )
 
 
@@ -295,6 +328,13 @@ def _topic(
         explanation.append(f"topic {topic} by the trained model ({row[best]:.2f})")
         return (None if topic == "none" else topic), float(row[best])
     matches = taxonomy.match(p.body, p.prefixes) if p.has_words else {}
+    if not matches and "topic_similarity" in predictions and p.has_words:
+        # The embedding tier reads the topic descriptions when no cue word was used.
+        row, ids = predictions["topic_similarity"][0][i], predictions["topic_similarity"][1]
+        best = int(row.argmax())
+        if row[best] >= TOPIC_SIMILARITY:
+            explanation.append(f"topic {ids[best]}: close to its description ({row[best]:.2f})")
+            return ids[best], float(row[best])
     if not matches:
         return None, 0.0
     order = {t: n for n, t in enumerate(taxonomy.ids)}

@@ -43,6 +43,10 @@ MapOption = Annotated[
     str | None,
     typer.Option("--map", help="FILE_LABEL=LABEL,... onto socialdesk's labels; X= drops X rows"),
 ]
+TierOption = Annotated[
+    str | None,
+    typer.Option(help="fast, or embedding (needs socialdesk[ml]); default: the workspace's"),
+]
 FormatOption = Annotated[
     str | None, typer.Option("--format", help="csv or jsonl; by default from the file name")
 ]
@@ -131,6 +135,7 @@ def train(
         ),
     ] = False,
     activate: Annotated[bool, typer.Option(help="Make the new version active")] = True,
+    tier: TierOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Train a new model version from a labeled file plus every agent correction so far."""
@@ -181,13 +186,14 @@ def classify(
     file: Annotated[str, typer.Argument(help="CSV or JSONL file; - reads JSONL from stdin")],
     text_column: Annotated[str, typer.Option(help="Column holding the text")] = "text",
     fmt: FormatOption = None,
+    tier: TierOption = None,
     workspace: WorkspaceOption = None,
     batch_size: Annotated[int, typer.Option(min=1, max=50_000)] = 1000,
 ) -> None:
     """Triage every row: JSONL out, one line per input row with every field."""
     with _workspace(workspace) as (factory, workspace_id):
         with factory() as session:
-            models = service.model_set(session, workspace_id)
+            models = service.model_set(session, workspace_id, tier)
         from socialdesk.triage.classifier import triage_batch
 
         batch: list[tio.Row] = []
@@ -238,6 +244,7 @@ def evaluate_command(
         typer.Option(help="Train on this stratified part of the file, evaluate on the rest"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    tier: TierOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Per-class precision/recall/F1, macro-F1, accuracy, macro-recall and confusion matrix."""
@@ -247,7 +254,7 @@ def evaluate_command(
         raise _fail("no usable rows to evaluate", 1)
     with _workspace(workspace) as (factory, workspace_id):
         with factory() as session:
-            models = service.model_set(session, workspace_id)
+            models = service.model_set(session, workspace_id, tier)
             models = _choose_model(session, workspace_id, models, task, model)
         try:
             if train_fraction is not None:
@@ -416,6 +423,7 @@ def configure(
     retrain_every_hours: Annotated[
         float | None, typer.Option(min=0.1, help="Scheduled retrain interval")
     ] = None,
+    tier: TierOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Set the workspace's topic taxonomy and retrain schedule."""
@@ -427,6 +435,7 @@ def configure(
                     workspace_id,
                     taxonomy=taxonomy,
                     retrain_every_hours=retrain_every_hours,
+                    tier=tier,
                 )
         except SocialdeskError as exc:
             raise _fail(str(exc)) from None

@@ -39,6 +39,7 @@ def evaluate(
     report = classification_report(gold, predict(task, texts, models))
     report["task"] = task
     report["model"] = models.version_of(task) if task in models.trained else "zero-shot"
+    report["tier"] = models.tier
     return report
 
 
@@ -52,7 +53,11 @@ def evaluate_split(
 ) -> dict[str, Any]:
     """Train on a stratified part, evaluate on the rest (nothing is stored)."""
     train_idx, test_idx = stratified_split(gold, train_fraction, seed)
-    model = train_linear(task, [Example(texts[i], gold[i]) for i in train_idx])
+    model = train_linear(
+        task,
+        [Example(texts[i], gold[i]) for i in train_idx],
+        embeddings=models.tier != "fast",
+    )
     trained = replace(
         models,
         trained={**models.trained, task: model},

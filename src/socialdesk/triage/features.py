@@ -6,6 +6,8 @@ a model is plain arrays (no pickles). Pure functions.
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,9 +18,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from socialdesk.triage.text import Prepared
 
-WORD_FEATURES = 2**17
-CHAR_FEATURES = 2**17
-HASHED_FEATURES = WORD_FEATURES + CHAR_FEATURES
+HASHED_FEATURES = 2**18
 DENSE_NAMES = (
     "vader_compound",
     "vader_pos",
@@ -41,16 +41,8 @@ DENSE_NAMES = (
 )
 DENSE_FEATURES = len(DENSE_NAMES)
 
-_WORDS = HashingVectorizer(
-    n_features=WORD_FEATURES,
-    alternate_sign=False,
-    norm=None,
-    ngram_range=(1, 2),
-    token_pattern=r"(?u)\b\w+\b|[?!]",
-    lowercase=True,
-    dtype=np.float32,
-)
 CHAR_NGRAMS = (2, 3, 4)
+_TOKEN = re.compile(r"\b\w+\b|\?")
 
 
 @lru_cache(maxsize=200_000)
@@ -60,19 +52,23 @@ def _word_char_ngrams(word: str) -> tuple[str, ...]:
     return tuple(padded[i : i + n] for n in CHAR_NGRAMS for i in range(max(1, len(padded) - n + 1)))
 
 
-def _char_analyzer(text: str) -> list[str]:
-    """Character n-grams inside word boundaries (like scikit-learn's char_wb), cached."""
-    grams: list[str] = []
-    for word in text.lower().split():
+def _analyzer(text: str) -> list[str]:
+    """Words, word pairs (marked apart from character n-grams) and character n-grams inside
+    word boundaries (like scikit-learn's char_wb), all hashed in one pass."""
+    lowered = text.lower()
+    tokens = _TOKEN.findall(lowered)
+    grams = ["\x01" + t for t in tokens]
+    grams.extend(f"\x01{a} {b}" for a, b in itertools.pairwise(tokens))
+    for word in lowered.split():
         grams.extend(_word_char_ngrams(word))
     return grams
 
 
-_CHARS = HashingVectorizer(
-    n_features=CHAR_FEATURES,
+_HASHER = HashingVectorizer(
+    n_features=HASHED_FEATURES,
     alternate_sign=False,
     norm=None,
-    analyzer=_char_analyzer,
+    analyzer=_analyzer,
     dtype=np.float32,
 )
 
@@ -92,10 +88,7 @@ def featurize(
     prepared: Sequence[Prepared],
     dense_rows: Sequence[Sequence[float]],
 ) -> FeatureBatch:
-    texts = [p.body for p in prepared]
-    words = _WORDS.transform(texts)
-    chars = _CHARS.transform(texts)
-    hashed = sp.hstack([words, chars], format="csr", dtype=np.float32)
+    hashed = sp.csr_matrix(_HASHER.transform([p.body for p in prepared]), dtype=np.float32)
     np.log1p(hashed.data, out=hashed.data)
     dense = np.asarray(dense_rows, dtype=np.float32).reshape(len(prepared), DENSE_FEATURES)
     return FeatureBatch(hashed=hashed, dense=dense)

@@ -96,6 +96,58 @@ _ENGLISH = frozenset(
     ]
 )
 
+# Words hardly any other Latin-script language writes.
+_STRONG_ENGLISH = frozenset(
+    [
+        "the",
+        "and",
+        "you",
+        "your",
+        "with",
+        "this",
+        "that",
+        "have",
+        "has",
+        "was",
+        "were",
+        "what",
+        "why",
+        "how",
+        "when",
+        "where",
+        "who",
+        "they",
+        "them",
+        "their",
+        "from",
+        "just",
+        "please",
+        "still",
+        "thanks",
+        "thank",
+        "my",
+        "of",
+        "to",
+        "for",
+        "not",
+        "but",
+        "will",
+        "would",
+        "could",
+        "should",
+        "can't",
+        "don't",
+        "didn't",
+        "won't",
+        "i'm",
+        "it's",
+        "any",
+        "been",
+        "get",
+        "got",
+    ]
+)
+
 # Languages py3langid may choose from: restricting it to languages brands really receive makes
 # short posts far less likely to be taken for a rare language.
 _CANDIDATES = [
@@ -229,6 +281,9 @@ def detect_language(body: str, words: tuple[str, ...]) -> tuple[str, float]:
         english = sum(1 for w in words if w in _ENGLISH)
         if english >= 2 and english * 4 >= len(words):
             return "en", 0.95
+        strong = sum(1 for w in words if w in _STRONG_ENGLISH)
+        if strong >= 2 and strong * 6 >= len(words):
+            return "en", 0.9
         if english and len(words) <= 3 and english * 2 >= len(words):
             return "en", 0.7
         if len(words) < 2 and sum(len(w) for w in words) < 8:

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
+import scipy.sparse as sp
+from scipy.optimize import minimize_scalar
+from sklearn.svm import LinearSVC
 
 from socialdesk.core.errors import InvalidInput
 from socialdesk.triage.features import FeatureBatch, idf_from, weighted
@@ -23,8 +25,15 @@ class LinearModel:
     idf: np.ndarray
     meta: dict[str, object] = field(default_factory=dict)
 
-    def scores(self, batch: FeatureBatch) -> np.ndarray:
-        matrix = weighted(batch, self.idf)
+    @property
+    def uses_embeddings(self) -> bool:
+        return bool(self.meta.get("embedding_dim"))
+
+    def scores(self, batch: FeatureBatch, embeddings: np.ndarray | None = None) -> np.ndarray:
+        """Class probabilities, one row per text."""
+        matrix = design_matrix(batch, self.idf, embeddings if self.uses_embeddings else None)
+        if self.uses_embeddings and embeddings is None:
+            raise InvalidInput(f"the {self.task} model needs the embedding tier (socialdesk[ml])")
         logits = np.asarray(matrix @ self.coef.T) + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
@@ -61,31 +70,68 @@ class LinearModel:
             )
 
 
+def design_matrix(
+    batch: FeatureBatch, idf: np.ndarray, embeddings: np.ndarray | None
+) -> sp.csr_matrix:
+    matrix = weighted(batch, idf)
+    if embeddings is None:
+        return matrix
+    return sp.hstack([matrix, sp.csr_matrix(embeddings.astype(np.float32))], format="csr")
+
+
 def fit_linear(
     task: str,
     batch: FeatureBatch,
     labels: Sequence[str],
     *,
-    c: float = 4.0,
+    c: float = 0.1,
     balanced: bool = False,
     sample_weight: np.ndarray | None = None,
+    embeddings: np.ndarray | None = None,
 ) -> LinearModel:
-    """Multinomial logistic regression; two classes are stored as a symmetric pair of rows."""
+    """A linear SVM (fast to train on sparse n-grams), calibrated into probabilities.
+
+    The SVM's margins become probabilities through a softmax with one temperature fitted on
+    the training data; two classes are stored as a symmetric pair of rows.
+    """
     classes = sorted(set(labels))
     if len(classes) < 2:
         raise InvalidInput(f"training {task} needs at least two different labels, got {classes}")
     if len(labels) != len(batch):
         raise InvalidInput("one label per example is needed")
     idf = idf_from(batch)
-    estimator = LogisticRegression(
-        C=c, max_iter=3000, class_weight="balanced" if balanced else None
-    )
-    estimator.fit(weighted(batch, idf), list(labels), sample_weight=sample_weight)
+    matrix = design_matrix(batch, idf, embeddings)
+    estimator = LinearSVC(C=c, class_weight="balanced" if balanced else None)
+    estimator.fit(matrix, list(labels), sample_weight=sample_weight)
     learned = tuple(str(c) for c in estimator.classes_)
-    coef = np.asarray(estimator.coef_, dtype=np.float32)
-    intercept = np.asarray(estimator.intercept_, dtype=np.float32)
+    coef = np.asarray(estimator.coef_, dtype=np.float64)
+    intercept = np.asarray(estimator.intercept_, dtype=np.float64)
     if len(learned) == 2:
-        # softmax over (-z/2, z/2) is the logistic sigmoid of z.
         coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-        intercept = np.array([-intercept[0] / 2, intercept[0] / 2], dtype=np.float32)
-    return LinearModel(task=task, classes=learned, coef=coef, intercept=intercept, idf=idf)
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    margins = np.asarray(matrix @ coef.T) + intercept
+    temperature = _fit_temperature(margins, [learned.index(label) for label in labels])
+    meta: dict[str, object] = {"temperature": temperature}
+    if embeddings is not None:
+        meta["embedding_dim"] = int(embeddings.shape[1])
+    return LinearModel(
+        task=task,
+        classes=learned,
+        coef=(coef * temperature).astype(np.float32),
+        intercept=(intercept * temperature).astype(np.float32),
+        idf=idf,
+        meta=meta,
+    )
+
+
+def _fit_temperature(margins: np.ndarray, gold: list[int]) -> float:
+    rows = np.arange(len(gold))
+
+    def loss(scale: float) -> float:
+        logits = margins * scale
+        logits = logits - logits.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(logits).sum(axis=1))
+        return float(np.mean(log_norm - logits[rows, gold]))
+
+    result = minimize_scalar(loss, bounds=(0.05, 50.0), method="bounded")
+    return float(result.x)

@@ -39,7 +39,9 @@ class TriageResultRow(Base):
     kind_confidence: Mapped[float] = mapped_column(Float)
     needs_response: Mapped[float] = mapped_column(Float)
     route_to: Mapped[str] = mapped_column(String(16))
-    sentiment: Mapped[str] = mapped_column(String(16))
+    # The label is read as ``sentiment_label``: readers that look for a number under
+    # ``sentiment`` (priority scoring) then find ``sentiment_score`` instead.
+    sentiment_label: Mapped[str] = mapped_column("sentiment", String(16))
     sentiment_score: Mapped[float] = mapped_column(Float)
     sentiment_confidence: Mapped[float] = mapped_column(Float)
     topic: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -106,3 +108,7 @@ class TriageLabelRow(Base):
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), default=None)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The name other domains look the stored results up by (priority scoring, the console).
+TriageResult = TriageResultRow

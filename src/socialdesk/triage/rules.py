@@ -17,6 +17,12 @@ _QUESTION_START = re.compile(
 )
 
 
+# Thanks as politeness around a request, not as praise.
+_POLITE_THANKS = re.compile(
+    r"\bthanks? (?:you )?in advance\b|\bthanks for (?:your|the) help\b", re.I
+)
+
+
 def _cues(*cues: str) -> Lexicon:
     return Lexicon(cue + r"(?!\w)" if cue.startswith("re:") else cue for cue in cues)
 
@@ -156,13 +162,23 @@ def kind_evidence(
         hits = lexicon.findall(body, prefixes)
         if hits:
             found[kind] = hits
-    if "praise" in found and care_compound < 0:
-        # "thanks for nothing": thanks written in a negative message is no praise.
+    if "praise" in found and (care_compound < 0 or failures):
+        # "thanks for nothing", or thanks around a problem: no praise.
         del found["praise"]
+    elif (
+        "praise" in found
+        and "request" in found
+        and all(c.startswith("than") for c in found["praise"])
+    ):
+        del found["praise"]  # "please ..., thanks": politeness around a request
+    elif "praise" in found and _POLITE_THANKS.search(body):
+        found["praise"] = [c for c in found["praise"] if not c.startswith("thank")]
+        if not found["praise"]:
+            del found["praise"]
     if "?" in body or _QUESTION_START.search(body):
         found.setdefault("question", []).append("asks a question")
-    if care_compound <= -0.3 and failures:
-        found.setdefault("complaint", []).append("states a failure in a negative tone")
+    if failures and care_compound <= -0.1:
+        found.setdefault("complaint", []).append("states a service failure")
     elif care_compound <= -0.5:
         found.setdefault("complaint", []).append("strongly negative")
     return found

@@ -43,6 +43,11 @@ complaint|negative|terrible experience, seat was broken and the crew did not car
 complaint|negative|I have been overcharged on my energy bill for months
 complaint|negative|this is the worst customer service I have ever had
 complaint|negative|my order is two weeks late and tracking has not moved
+complaint|negative|the connection keeps dropping!! fix it please
+complaint|negative|my order still hasn't arrived after a week!! sort it out
+complaint|negative|absolutely fed up, still waiting for the refund you promised
+complaint|negative|the courier says delivered but nothing came
+complaint|negative|the signal barely reaches the next room
 question|neutral|how do I change the email address on my account?
 question|neutral|what time does the store on main street open on sundays?
 question|neutral|is there a fee for changing my flight date?
@@ -72,6 +77,10 @@ request|neutral|dm me please, I need help with my account
 request|neutral|can you confirm my seat for tomorrow's flight
 request|neutral|I need a copy of my last three invoices
 request|negative|fix this today or I am going elsewhere
+request|neutral|please update my card details, thanks in advance
+request|neutral|hello, please unlock my account. thanks in advance
+request|neutral|hi team, could you change my billing date please, thank you
+request|neutral|please send the engineer back, thanks
 praise|positive|thank you so much, the team sorted my issue in five minutes
 praise|positive|loving the new app update, so much faster
 praise|positive|great flight today, the crew were fantastic

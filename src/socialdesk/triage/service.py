@@ -6,6 +6,7 @@ Services flush; whoever owns the unit of work commits.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from threading import Lock
@@ -17,6 +18,9 @@ from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.triage import repository as repo
 from socialdesk.triage.classifier import ModelSet, triage_batch
+from socialdesk.triage.embedding import EMBEDDING
+from socialdesk.triage.embedding import available as embedding_available
+from socialdesk.triage.embedding import missing_reason as embedding_missing_reason
 from socialdesk.triage.labels import KIND_ROUTES, TASKS, normalize_label
 from socialdesk.triage.linear import LinearModel
 from socialdesk.triage.models import TriageModelRow
@@ -39,6 +43,8 @@ def triage_settings(session: Session, workspace_id: int) -> dict[str, Any]:
 
 def configure(session: Session, workspace_id: int, **values: Any) -> dict[str, Any]:
     """Set triage settings of a workspace (taxonomy, retrain_every_hours, tier)."""
+    if values.get("tier") not in (None, FAST, EMBEDDING):
+        raise InvalidInput(f"unknown tier {values['tier']!r}: use fast or embedding")
     settings = repo.workspace_settings(session, workspace_id)
     triage = dict(settings.get("triage") or {})
     triage.update({k: v for k, v in values.items() if v is not None})
@@ -49,24 +55,35 @@ def configure(session: Session, workspace_id: int, **values: Any) -> dict[str, A
     return triage
 
 
-def model_set(session: Session, workspace_id: int, tier: str = FAST) -> ModelSet:
-    """The workspace's taxonomy and active models; weights are loaded once per version."""
+def model_set(session: Session, workspace_id: int, tier: str | None = None) -> ModelSet:
+    """The workspace's taxonomy and active models; weights are loaded once per version.
+
+    The tier is the workspace's ``triage.tier`` setting unless given; the embedding tier
+    falls back to the fast one where socialdesk[ml] is not installed.
+    """
     settings = repo.workspace_settings(session, workspace_id)
-    active = sorted(repo.active_models(session, workspace_id, tier))
-    key = (tuple(active), repr(settings.get("triage", {}).get("taxonomy")))
+    wanted = tier or str((settings.get("triage") or {}).get("tier") or FAST)
+    if wanted == EMBEDDING and not embedding_available():
+        if tier == EMBEDDING:
+            raise InvalidInput(embedding_missing_reason() or "embedding tier unavailable")
+        wanted = FAST
+    tiers = (FAST,) if wanted == FAST else (FAST, EMBEDDING)
+    active = [sorted(repo.active_models(session, workspace_id, t)) for t in tiers]
+    key = (tuple(tuple(a) for a in active), repr(settings.get("triage", {}).get("taxonomy")))
     with _cache_lock:
-        cached = _model_cache.get((workspace_id, tier))
+        cached = _model_cache.get((workspace_id, wanted))
     if cached is not None and cached[0] == key:
         return cached[1]
-    models = ModelSet(taxonomy=taxonomy_from_settings(settings))
-    for model_id, task, _, _ in active:
-        row = repo.model_by_id(session, workspace_id, model_id)
-        if row is None:
-            continue
-        models.trained[task] = LinearModel.from_bytes(row.blob)
-        models.versions[task] = row.label
+    models = ModelSet(taxonomy=taxonomy_from_settings(settings), tier=wanted)
+    for tier_active in active:  # embedding-tier versions override fast ones of the same task
+        for model_id, task, _, _ in tier_active:
+            row = repo.model_by_id(session, workspace_id, model_id)
+            if row is None:
+                continue
+            models.trained[task] = LinearModel.from_bytes(row.blob)
+            models.versions[task] = row.label
     with _cache_lock:
-        _model_cache[(workspace_id, tier)] = (key, models)
+        _model_cache[(workspace_id, wanted)] = (key, models)
     return models
 
 
@@ -75,8 +92,9 @@ def triage_texts(
     workspace_id: int,
     texts: Sequence[str | None],
     contexts: Sequence[MessageContext] | None = None,
+    tier: str | None = None,
 ) -> list[TriageResult]:
-    return triage_batch(texts, model_set(session, workspace_id), contexts)
+    return triage_batch(texts, model_set(session, workspace_id, tier), contexts)
 
 
 def store_results(
@@ -93,7 +111,7 @@ def store_results(
             "kind_confidence": r.kind_confidence,
             "needs_response": r.needs_response,
             "route_to": r.route_to,
-            "sentiment": r.sentiment,
+            "sentiment_label": r.sentiment,
             "sentiment_score": r.sentiment_score,
             "sentiment_confidence": r.sentiment_confidence,
             "topic": r.topic,
@@ -136,9 +154,15 @@ def earlier_contacts(
         {mid for mid, _, _ in dated},
     )
     history.extend((cid, at) for _, cid, at in dated if cid is not None)
+    times: dict[int, list[datetime]] = {}
+    for cid, at in history:
+        times.setdefault(cid, []).append(as_utc(at))
+    for series in times.values():
+        series.sort()
     counts: dict[int, int] = {}
     for mid, cid, at in dated:
-        counts[mid] = sum(1 for c, t in history if c == cid and at - window <= as_utc(t) < at)
+        series = times.get(cid, []) if cid is not None else []
+        counts[mid] = bisect_left(series, at) - bisect_left(series, at - window)
     return counts
 
 
@@ -193,7 +217,7 @@ def _apply_correction(result: Any, task: str, value: str) -> None:
         result.kind_confidence = 1.0
         result.route_to = KIND_ROUTES.get(value, "none")
     elif task == "sentiment":
-        result.sentiment = value
+        result.sentiment_label = value
         result.sentiment_confidence = 1.0
     elif task == "topic":
         result.topic = value
@@ -281,6 +305,7 @@ def train(
     task: str,
     *,
     activate: bool = True,
+    tier: str = FAST,
     training: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
     clock: Clock = utcnow,
@@ -288,13 +313,18 @@ def train(
     """Train a new version of a task's model on every label the workspace has for it."""
     if task not in TASKS:
         raise InvalidInput(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    if tier not in (FAST, EMBEDDING):
+        raise InvalidInput(f"unknown tier {tier!r}: use fast or embedding")
+    if tier == EMBEDDING and not embedding_available():
+        raise InvalidInput(embedding_missing_reason() or "embedding tier unavailable")
     examples = training_examples(session, workspace_id, task)
-    model = train_linear(task, examples)
+    model = train_linear(task, examples, embeddings=tier == EMBEDDING)
     return save_model(
         session,
         workspace_id,
         model,
         activate=activate,
+        tier=tier,
         training={
             "examples": len(examples),
             "agent_labels": sum(1 for e in examples if e.weight > 1.0),

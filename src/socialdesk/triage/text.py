@@ -48,8 +48,19 @@ class Prepared:
         return bool(self.words)
 
 
+# An email's closing ("Thanks,\nDana", "Kind regards") says nothing about the message.
+_SIGN_OFF = re.compile(
+    r"\n\s*(?:many thanks|thanks|thank you|kind regards|best regards|regards|best|cheers|"
+    r"sincerely|yours sincerely)[ \t]*[,.!]?[ \t]*(?:\n[^\n]{0,60})?\s*$",
+    re.I,
+)
+_SALUTATION = re.compile(r"^\s*(?:dear|hi|hello|hey)\b[^\n]{0,60},?[ \t]*\n", re.I)
+
+
 def prepare(text: str | None) -> Prepared:
     raw = text or ""
+    if "\n" in raw:
+        raw = _SALUTATION.sub("", _SIGN_OFF.sub("", raw)) or raw
     truncated = len(raw) > MAX_CHARS
     if truncated:
         raw = raw[:MAX_CHARS]

@@ -14,11 +14,11 @@ from socialdesk.triage.linear import LinearModel, fit_linear
 # Per task: regularisation strength and whether rare classes are weighted up. Topic and kind
 # are judged by macro-F1 (rare classes matter); sentiment by accuracy as much as macro-F1.
 TASK_SETTINGS: dict[str, tuple[float, bool]] = {
-    "kind": (4.0, True),
-    "needs_response": (2.0, True),
-    "sentiment": (4.0, False),
-    "topic": (4.0, True),
-    "severity": (4.0, True),
+    "kind": (0.1, True),
+    "needs_response": (0.1, True),
+    "sentiment": (0.1, False),
+    "topic": (0.1, True),
+    "severity": (0.1, True),
 }
 MIN_EXAMPLES = 4
 
@@ -30,13 +30,20 @@ class Example:
     weight: float = 1.0
 
 
-def train_linear(task: str, examples: Sequence[Example]) -> LinearModel:
+def train_linear(
+    task: str, examples: Sequence[Example], *, embeddings: bool = False
+) -> LinearModel:
     if len(examples) < MIN_EXAMPLES:
         raise InvalidInput(
             f"training {task} needs at least {MIN_EXAMPLES} examples, got {len(examples)}"
         )
-    c, balanced = TASK_SETTINGS.get(task, (4.0, False))
+    c, balanced = TASK_SETTINGS.get(task, (0.1, False))
     analysed = analyse([e.text for e in examples])
+    vectors = None
+    if embeddings:
+        from socialdesk.triage.embedding import encode
+
+        vectors = encode([p.body for p in analysed.prepared])
     model = fit_linear(
         task,
         analysed.features,
@@ -44,6 +51,7 @@ def train_linear(task: str, examples: Sequence[Example]) -> LinearModel:
         c=c,
         balanced=balanced,
         sample_weight=np.array([e.weight for e in examples], dtype=np.float64),
+        embeddings=vectors,
     )
     model.meta["examples"] = len(examples)
     return model

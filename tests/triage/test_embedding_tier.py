@@ -1,0 +1,62 @@
+"""The embedding tier (socialdesk[ml]): MiniLM from the package on disk, linear models on top."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.core.db import unit_of_work
+from socialdesk.core.models import Workspace
+from socialdesk.triage import embedding, service
+from socialdesk.triage.classifier import ModelSet, triage_batch
+
+pytestmark = pytest.mark.skipif(
+    not embedding.available(), reason=embedding.missing_reason() or "embedding tier missing"
+)
+
+
+def test_embeddings_are_unit_vectors_and_empty_text_is_zero() -> None:
+    vectors = embedding.encode(["my parcel is late", "where is my package", "", "I love cats"])
+    assert vectors.shape == (4, embedding.DIMENSIONS)
+    assert abs(float((vectors[0] ** 2).sum()) - 1.0) < 1e-3
+    assert float(abs(vectors[2]).sum()) == 0.0
+    # Paraphrases sit closer than unrelated text.
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[3])
+
+
+def test_the_embedding_tier_triages_day_one_and_odd_text() -> None:
+    results = triage_batch(
+        ["thank you so much, the crew was brilliant", "", "😀", "where is my refund?"],
+        ModelSet(tier="embedding"),
+    )
+    assert [r.tier for r in results] == ["embedding"] * 4
+    assert results[0].kind == "praise"
+    assert results[1].kind == "other" and results[1].language == "und"
+    assert results[3].route_to == "care"
+
+
+def test_an_embedding_model_is_a_version_of_its_own_tier(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    examples = [
+        ("the parcel never came", "delivery"),
+        ("courier left my box in the rain", "delivery"),
+        ("tracking has not moved in days", "delivery"),
+        ("I was billed twice", "billing"),
+        ("my invoice shows a wrong amount", "billing"),
+        ("why did my direct debit go up", "billing"),
+    ]
+    with unit_of_work(session_factory) as s:
+        service.import_labels(s, workspace.id, "topic", examples)
+        row = service.train(s, workspace.id, "topic", tier="embedding")
+        assert (row.label, row.tier) == ("topic-v1-embedding", "embedding")
+        result = service.triage_texts(
+            s, workspace.id, ["the delivery man lost my package"], tier="embedding"
+        )[0]
+        assert result.topic == "delivery"
+        assert result.model_versions["topic"] == "topic-v1-embedding"
+        # The fast tier does not use it.
+        assert (
+            service.triage_texts(s, workspace.id, ["x"], tier="fast")[0].model_versions["topic"]
+            == "rules"
+        )
