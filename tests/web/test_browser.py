@@ -294,3 +294,41 @@ def test_keyboard_shortcuts_drive_the_common_actions(
             page.wait_for_url(f"{base}/console/c/{ids[0]}")
         finally:
             context.close()
+
+
+def test_a_colleague_taking_an_item_and_a_mention_show_up_live(
+    browser: Any,
+    live_app: FastAPI,
+    session_factory: sessionmaker[Session],
+    workspace: Workspace,
+) -> None:
+    add_user(session_factory, workspace, "ana@acme.test", "agent", "Ana Agent")
+    add_user(session_factory, workspace, "bo@acme.test", "agent", "Bo Builder")
+    live_app.state.pipeline.ingest(
+        workspace.id, [event("my line has been dead since monday", ext="c1", handle="c", name="C")]
+    )
+    with serve(live_app) as base:
+        ana_context = browser.new_context(viewport=DESK)
+        bo_context = browser.new_context(viewport=DESK)
+        try:
+            bo = bo_context.new_page()
+            sign_in(bo, base, "bo@acme.test")
+            bo.wait_for_selector("body[data-live=on]")
+            assert bo.inner_text("#bell-count") == ""
+            (case,) = item_ids(bo)
+
+            ana = ana_context.new_page()
+            sign_in(ana, base, "ana@acme.test")
+            ana.goto(f"{base}/console/c/{case}")
+            ana.click("#assign-me")
+            ana.wait_for_selector("text=with Ana Agent")
+            # Taken by a colleague, it leaves Bo's list of unassigned team work at once.
+            wait_until(lambda: item_ids(bo) == [], "the item to leave Bo's list")
+
+            ana.fill("#note-text", "@bo could you check the line test?")
+            ana.click("#note-form button")
+            ana.wait_for_selector(".timeline .note")
+            wait_until(lambda: bo.inner_text("#bell-count") == "1", "Bo's mention counter")
+        finally:
+            ana_context.close()
+            bo_context.close()

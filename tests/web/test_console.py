@@ -42,6 +42,7 @@ def test_the_inbox_puts_the_most_valuable_item_first_with_its_badges(
     sign_in(client, agent.email)
     html = client.get("/console").text
     assert _order(html) == [high.id, low.id]
+    assert '<span id="inbox-count">2</span> open items' in html
     assert "My internet is down for 3 days" in html
     assert "second line is hidden" not in html
     assert "Grace Hopper" in html and ">gold<" in html and "ch-facebook" in html

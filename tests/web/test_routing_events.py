@@ -23,7 +23,7 @@ def test_an_agent_going_online_is_handed_waiting_work_at_once(
     session_factory: sessionmaker[Session],
     workspace: Workspace,
 ) -> None:
-    app.state.routing_engine = RoutingEngine(session_factory, clock=clock)
+    app.state.routing = RoutingEngine(session_factory, clock=clock)
     with session_factory() as s:
         conv, _, _ = make_case(s, workspace.id, text="my phone line is dead", at=START)
         s.commit()

@@ -34,6 +34,41 @@ def teams(session: Session, workspace_id: int) -> list[Team]:
     )
 
 
+def _inbox_filter(
+    workspace_id: int,
+    *,
+    now: datetime,
+    assignee_id: int | None,
+    team_ids: Sequence[int],
+    queues: Sequence[str],
+    everything: bool,
+) -> list[Any] | None:
+    """The conditions of a list of active work; None when the list is empty by definition."""
+    snoozed = exists().where(
+        Snooze.workspace_id == workspace_id,
+        Snooze.conversation_id == Task.conversation_id,
+        Snooze.until > now,
+    )
+    conditions: list[Any] = [
+        Task.workspace_id == workspace_id,
+        Task.status.in_(TaskStatus.ACTIVE),
+        ~snoozed,
+    ]
+    if not everything:
+        scope = []
+        if assignee_id is not None:
+            scope.append(Task.assignee_id == assignee_id)
+        unassigned = Task.assignee_id.is_(None)
+        if team_ids:
+            scope.append(and_(unassigned, Task.team_id.in_(team_ids)))
+        if queues:
+            scope.append(and_(unassigned, Task.team_id.is_(None), Task.queue.in_(queues)))
+        if not scope:
+            return None
+        conditions.append(or_(*scope))
+    return conditions
+
+
 def inbox_rows(
     session: Session,
     workspace_id: int,
@@ -46,35 +81,24 @@ def inbox_rows(
     limit: int = 200,
 ) -> list[tuple[Task, Conversation, Customer | None]]:
     """Active tasks, most valuable first; snoozed cases stay out until their time comes."""
-    snoozed = exists().where(
-        Snooze.workspace_id == workspace_id,
-        Snooze.conversation_id == Task.conversation_id,
-        Snooze.until > now,
+    conditions = _inbox_filter(
+        workspace_id,
+        now=now,
+        assignee_id=assignee_id,
+        team_ids=team_ids,
+        queues=queues,
+        everything=everything,
     )
+    if conditions is None:
+        return []
     # Two steps: rank the ids on the tasks table alone (its index, no joins), then load the
     # page's rows; joining every open task before sorting costs ten times more.
-    query = select(Task.id).where(
-        Task.workspace_id == workspace_id,
-        Task.status.in_(TaskStatus.ACTIVE),
-        ~snoozed,
-    )
-    if not everything:
-        scope = []
-        if assignee_id is not None:
-            scope.append(Task.assignee_id == assignee_id)
-        unassigned = Task.assignee_id.is_(None)
-        if team_ids:
-            scope.append(and_(unassigned, Task.team_id.in_(team_ids)))
-        if queues:
-            scope.append(and_(unassigned, Task.team_id.is_(None), Task.queue.in_(queues)))
-        if not scope:
-            return []
-        query = query.where(or_(*scope))
     ids = list(
         session.scalars(
-            query.order_by(
-                Task.priority.desc(), Task.value_score.desc(), Task.waiting_since, Task.id
-            ).limit(limit)
+            select(Task.id)
+            .where(*conditions)
+            .order_by(Task.priority.desc(), Task.value_score.desc(), Task.waiting_since, Task.id)
+            .limit(limit)
         )
     )
     if not ids:
@@ -88,6 +112,29 @@ def inbox_rows(
     rank = {task_id: i for i, task_id in enumerate(ids)}
     ordered = sorted(rows, key=lambda r: rank[r[0].id])
     return [(r[0], r[1], r[2]) for r in ordered]
+
+
+def inbox_count(
+    session: Session,
+    workspace_id: int,
+    *,
+    now: datetime,
+    assignee_id: int | None = None,
+    team_ids: Sequence[int] = (),
+    queues: Sequence[str] = (),
+    everything: bool = False,
+) -> int:
+    conditions = _inbox_filter(
+        workspace_id,
+        now=now,
+        assignee_id=assignee_id,
+        team_ids=team_ids,
+        queues=queues,
+        everything=everything,
+    )
+    if conditions is None:
+        return 0
+    return int(session.scalar(select(func.count()).select_from(Task).where(*conditions)) or 0)
 
 
 def latest_inbound(

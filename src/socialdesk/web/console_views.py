@@ -93,23 +93,26 @@ class InboxItem:
         return "unknown"
 
 
+def _scope(session: Session, viewer: User, scope: str) -> dict[str, Any]:
+    if scope == "all":
+        return {"everything": True}
+    if scope == "mine":
+        return {"assignee_id": viewer.id}
+    teams = repo.my_teams(session, viewer.workspace_id, viewer.id)
+    return {
+        "assignee_id": viewer.id,
+        "team_ids": [t.id for t in teams],
+        "queues": sorted({t.kind for t in teams}) or [TeamKind.CARE],
+    }
+
+
+def inbox_total(session: Session, viewer: User, *, scope: str, now: datetime) -> int:
+    return repo.inbox_count(session, viewer.workspace_id, now=now, **_scope(session, viewer, scope))
+
+
 def inbox(session: Session, viewer: User, *, scope: str, now: datetime) -> list[InboxItem]:
     ws = viewer.workspace_id
-    if scope == "all":
-        rows = repo.inbox_rows(session, ws, now=now, everything=True)
-    elif scope == "mine":
-        rows = repo.inbox_rows(session, ws, now=now, assignee_id=viewer.id)
-    else:
-        teams = repo.my_teams(session, ws, viewer.id)
-        queues = sorted({t.kind for t in teams}) or [TeamKind.CARE]
-        rows = repo.inbox_rows(
-            session,
-            ws,
-            now=now,
-            assignee_id=viewer.id,
-            team_ids=[t.id for t in teams],
-            queues=queues,
-        )
+    rows = repo.inbox_rows(session, ws, now=now, **_scope(session, viewer, scope))
     warn = integrations.warning_fraction(session, ws)
     latest = repo.latest_inbound(session, ws, [c.id for _, c, _ in rows])
     triage = integrations.triage_for_messages(session, ws, [m.id for m, _ in latest.values()])

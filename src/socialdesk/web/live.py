@@ -98,8 +98,12 @@ async def stream(
 
 
 def routing_engine(state: object) -> object | None:
-    """The process's routing engine when the app runs one (``app.state.routing_engine``)."""
-    return getattr(state, "routing_engine", None)
+    """The process's routing engine when the app runs one (``app.state.routing``)."""
+    for name in ("routing", "routing_engine"):
+        engine: object | None = getattr(state, name, None)
+        if engine is not None and hasattr(engine, "on_agents"):
+            return engine
+    return None
 
 
 def tell_routing(state: object, event: str, workspace_id: int, ids: Sequence[int] = ()) -> None:

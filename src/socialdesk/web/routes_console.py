@@ -63,17 +63,25 @@ def _task_id_after(request: Request, viewer: Viewer, conversation_id: int) -> in
 def inbox_page(
     request: Request, viewer: AgentViewer, db: DbSession, scope: Scope = "team"
 ) -> Response:
-    items = console_views.inbox(db, viewer.user, scope=scope, now=get_clock(request)())
+    now = get_clock(request)()
+    items = console_views.inbox(db, viewer.user, scope=scope, now=now)
+    total = console_views.inbox_total(db, viewer.user, scope=scope, now=now)
     unread = action_repository.unread_notifications(db, viewer.workspace_id, viewer.user.id)
-    return render(request, "inbox.html", {"items": items, "scope": scope, "notifications": unread})
+    return render(
+        request,
+        "inbox.html",
+        {"items": items, "total": total, "scope": scope, "notifications": unread},
+    )
 
 
 @router.get("/inbox")
 def inbox_fragment(
     request: Request, viewer: AgentViewer, db: DbSession, scope: Scope = "team"
 ) -> Response:
-    items = console_views.inbox(db, viewer.user, scope=scope, now=get_clock(request)())
-    return render(request, "_inbox_list.html", {"items": items, "scope": scope})
+    now = get_clock(request)()
+    items = console_views.inbox(db, viewer.user, scope=scope, now=now)
+    total = console_views.inbox_total(db, viewer.user, scope=scope, now=now)
+    return render(request, "_inbox_list.html", {"items": items, "total": total, "scope": scope})
 
 
 @router.get("/next")
