@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.models import ChannelAccount
 from socialdesk.config import Settings
 from socialdesk.conversations.models import Message
 from socialdesk.core.clock import FrozenClock
@@ -37,6 +38,12 @@ def test_the_demo_brand_has_people_who_can_sign_in_and_a_backlog_of_work(
     assert all(verify_password(u.password_hash, DEMO_PASSWORD) for u in people.values())
     assert count(session_factory, Message) > 60  # about 10 a minute for two hours
     assert count(session_factory, Task) > 0
+    ava = people["ava@demo.socialdesk.example"]
+    assert ava.presence == "online" and ava.capacity["instagram"] > 0
+    with session_factory() as s:
+        accounts = s.scalars(select(ChannelAccount)).all()
+    assert {a.channel for a in accounts} == {"x", "facebook", "instagram", "email"}
+    assert all(a.settings["sandbox"] for a in accounts)
 
 
 def test_live_traffic_arrives_as_time_passes_and_stops_when_asked(

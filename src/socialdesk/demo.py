@@ -18,7 +18,7 @@ from socialdesk.core.db import unit_of_work
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.ingest.schemas import InboundEvent
-from socialdesk.routing.models import Role, Team, TeamKind, TeamMember, User
+from socialdesk.routing.models import Role, TeamKind, User
 
 log = logging.getLogger(__name__)
 
@@ -44,35 +44,57 @@ DEMO_PEOPLE = (
 DEMO_TEAMS = {"Care": TeamKind.CARE, "Marketing": TeamKind.MARKETING, "Sales": TeamKind.SALES}
 
 
-def seed_people(session: Session, workspace_id: int) -> None:
-    """Teams and people of the demo brand, created once."""
-    from socialdesk.web.auth import hash_password
+DEMO_CAPACITY = {"x": 3, "facebook": 3, "instagram": 3, "email": 5, "webhook": 3}
 
-    teams: dict[str, Team] = {}
-    for name, kind in DEMO_TEAMS.items():
-        team = session.scalars(
-            select(Team).where(Team.workspace_id == workspace_id, Team.name == name)
-        ).one_or_none()
-        if team is None:
-            team = Team(workspace_id=workspace_id, name=name, kind=kind)
-            session.add(team)
-            session.flush()
-        teams[name] = team
+
+def seed_people(session: Session, workspace_id: int, *, now: datetime | None = None) -> None:
+    """Teams and people of the demo brand, created once: agents with skills and capacity on
+    every channel, online, so that work reaches them as soon as it arrives."""
+    from socialdesk.routing.service import set_presence, upsert_agent
+    from socialdesk.web.auth import create_user
+
+    existing = set(session.scalars(select(User.email).where(User.workspace_id == workspace_id)))
     for person in DEMO_PEOPLE:
-        user = session.scalars(
-            select(User).where(User.workspace_id == workspace_id, User.email == person.email)
-        ).one_or_none()
-        if user is None:
-            user = User(
-                workspace_id=workspace_id,
-                email=person.email,
-                name=person.name,
-                role=person.role,
-                password_hash=hash_password(DEMO_PASSWORD),
+        if person.email not in existing:
+            create_user(
+                session, workspace_id, person.email, person.name, DEMO_PASSWORD, person.role
             )
-            session.add(user)
-            session.flush()
-            session.add(TeamMember(team_id=teams[person.team].id, user_id=user.id))
+        user = upsert_agent(
+            session,
+            workspace_id,
+            person.email,
+            person.name,
+            role=person.role,
+            languages=("en", "es", "fr", "de", "pt", "ar"),
+            capacity=DEMO_CAPACITY,
+            teams=((person.team, DEMO_TEAMS[person.team]),),
+        )
+        if person.email not in existing and person.role == Role.AGENT:
+            set_presence(session, workspace_id, user.id, "online", now or utcnow())
+    session.flush()
+
+
+def seed_sandbox_accounts(session: Session, workspace_id: int, secret_key: str) -> None:
+    """The demo brand's accounts on every channel, as sandboxes: answers count as sent
+    without reaching a platform."""
+    from socialdesk.channels.accounts import create_account
+    from socialdesk.channels.repository import get_account_by_external_id
+    from socialdesk.simulation.traffic import BrandProfile
+
+    brand = BrandProfile()
+    for channel in ("x", "facebook", "instagram", "email"):
+        external_id = brand.account(channel)
+        if get_account_by_external_id(session, workspace_id, channel, external_id) is None:
+            create_account(
+                session,
+                workspace_id=workspace_id,
+                channel=channel,
+                external_id=external_id,
+                secret_key=secret_key,
+                handle=brand.care_email if channel == "email" else brand.handle,
+                name=f"{brand.name} ({channel}, sandbox)",
+                settings={"sandbox": True},
+            )
     session.flush()
 
 
@@ -175,6 +197,7 @@ def prepare_demo(
     with unit_of_work(session_factory) as session:
         workspace = ensure_workspace(session, settings.default_workspace, "Acme Telecom (demo)")
         seed_people(session, workspace.id)
+        seed_sandbox_accounts(session, workspace.id, settings.secret_key)
         workspace_id = workspace.id
     ingest_backlog(
         pipeline,
@@ -214,6 +237,9 @@ def run_demo(
     )
     traffic.start()
     app.state.on_shutdown.append(traffic.stop)
+    from socialdesk.channels.background import start_outbox_thread
+
+    app.state.on_shutdown.append(start_outbox_thread(app))
     print(
         "\nsocialdesk demo is running\n"
         f"  open      http://{host}:{port}/\n"
