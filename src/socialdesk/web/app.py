@@ -31,8 +31,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.routing.start()  # real-time distribution and SLA timers
-        app.state.on_shutdown.append(app.state.routing.stop)
+        app.state.routing_engine.start()  # real-time distribution and SLA timers
+        app.state.on_shutdown.append(app.state.routing_engine.stop)
         yield
         for stop in app.state.on_shutdown:
             stop()
@@ -51,8 +51,8 @@ def create_app(
     app.state.on_shutdown = []
     from socialdesk.routing.engine import RoutingEngine
 
-    app.state.routing = RoutingEngine(app.state.session_factory)
-    app.state.pipeline.hooks.after_commit.append(app.state.routing.after_commit)
+    app.state.routing_engine = RoutingEngine(app.state.session_factory)
+    app.state.pipeline.hooks.after_commit.append(app.state.routing_engine.after_commit)
 
     _add_error_handlers(app)
     _add_routes(app)
