@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -31,6 +32,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Load the triage models now rather than inside the first processing transaction,
+        # where they would hold the write lock of an embedded database for seconds.
+        threading.Thread(target=_warm_up_triage, name="triage-warm-up", daemon=True).start()
         app.state.routing_engine.start()  # real-time distribution and SLA timers
         app.state.on_shutdown.append(app.state.routing_engine.stop)
         yield
@@ -57,6 +61,12 @@ def create_app(
     _add_error_handlers(app)
     _add_routes(app)
     return app
+
+
+def _warm_up_triage() -> None:
+    from socialdesk.triage.classifier import triage_batch
+
+    triage_batch(["warming up"])
 
 
 def _add_routes(app: FastAPI) -> None:
