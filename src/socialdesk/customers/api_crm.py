@@ -63,7 +63,7 @@ def update_customers(
     report = apply_records(session, workspace.id, items, now)
     rescored = rescore_customers(session, workspace.id, report.customer_ids, now)
     session.commit()
-    engine = getattr(request.app.state, "routing", None)
+    engine = getattr(request.app.state, "routing_engine", None)
     if engine is not None and rescored:
         engine.on_tasks(workspace.id, rescored)
     return CrmResult(

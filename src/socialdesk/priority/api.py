@@ -49,7 +49,7 @@ def put_policies(
         business_hours=body.business_hours,
     )
     session.commit()
-    engine = getattr(request.app.state, "routing", None)
+    engine = getattr(request.app.state, "routing_engine", None)
     if engine is not None:
         engine.policies_changed(workspace.id)
     return service.policies_to_dict(policies)

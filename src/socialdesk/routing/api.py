@@ -105,7 +105,7 @@ def _actor(principal: Principal, user_id: int | None) -> int:
 
 
 def _after(request: Request, notify: Callable[[Any], Any]) -> None:
-    engine = getattr(request.app.state, "routing", None)
+    engine = getattr(request.app.state, "routing_engine", None)
     if engine is not None:
         notify(engine)
 

@@ -71,9 +71,14 @@ class RoutingEngine:
 
     def after_commit(self, workspace_id: int, task_ids: Sequence[int]) -> None:
         """The pipeline's after-commit hook: new or reopened tasks."""
-        if task_ids:
+        if not task_ids:
+            return
+        try:
             self.on_tasks(workspace_id, task_ids)
-            self._wake.set()  # their SLA moments may be sooner than the timer's next wake
+        except Exception:
+            # The messages are stored and committed; the timer distributes on its next round.
+            log.exception("distribution after commit failed; the timer will retry")
+        self._wake.set()  # their SLA moments may be sooner than the timer's next wake
 
     def on_tasks(self, workspace_id: int, task_ids: Sequence[int]) -> list[Claim]:
         return self.distributor(workspace_id).on_tasks(task_ids)

@@ -447,31 +447,79 @@ def assign_batch(
     return done
 
 
+_RECORD = insert(TaskAssignment).values(
+    workspace_id=bindparam("b_ws"),
+    task_id=bindparam("b_task"),
+    user_id=bindparam("b_user"),
+    customer_id=bindparam("b_customer"),
+    channel=bindparam("b_channel"),
+    reason=bindparam("b_reason"),
+    assigned_at=bindparam("b_now"),
+)
+_LAST_ASSIGNED = (
+    update(User)
+    .where(User.id == bindparam("b_user"))
+    .values(last_assigned_at=bindparam("b_now"))
+    .execution_options(synchronize_session=False)
+)
+_DRIVER: dict[tuple[str, str], tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+
+
+def _driver_sql(
+    name: str, statement: Any, dialect: Any
+) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+    found = _DRIVER.get((name, dialect.name))
+    if found is None:
+        compiled = statement.compile(dialect=dialect)
+        order = (
+            tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        )
+        constants = {k: v for k, v in compiled.params.items() if v is not None}
+        found = (str(compiled), order, constants)
+        _DRIVER[(name, dialect.name)] = found
+    return found
+
+
+def _executemany(session: Session, name: str, statement: Any, rows: list[dict[str, Any]]) -> None:
+    """One compiled statement, many parameter sets, straight to the driver."""
+    connection = session.connection()
+    sql, order, constants = _driver_sql(name, statement, connection.dialect)
+    params: list[Any] = [constants | row for row in rows]
+    if order is not None:
+        params = [tuple(p[k] for k in order) for p in params]
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()
+
+
 def record_assignments(
     session: Session, workspace_id: int, claims: Sequence[Claim], now: datetime
 ) -> None:
-    connection = session.connection()
-    connection.execute(
-        insert(TaskAssignment),
+    when = _compiled_assign(session.connection().dialect)[2](now)
+    _executemany(
+        session,
+        "record",
+        _RECORD,
         [
             {
-                "workspace_id": workspace_id,
-                "task_id": c.task_id,
-                "user_id": c.user_id,
-                "customer_id": c.customer_id,
-                "channel": c.channel,
-                "reason": c.reason,
-                "assigned_at": now,
+                "b_ws": workspace_id,
+                "b_task": c.task_id,
+                "b_user": c.user_id,
+                "b_customer": c.customer_id,
+                "b_channel": c.channel,
+                "b_reason": c.reason,
+                "b_now": when,
             }
             for c in claims
         ],
     )
-    connection.execute(
-        update(User)
-        .where(User.id == bindparam("b_id"))
-        .values(last_assigned_at=bindparam("b_now"))
-        .execution_options(synchronize_session=False),
-        [{"b_id": uid, "b_now": now} for uid in sorted({c.user_id for c in claims})],
+    _executemany(
+        session,
+        "last_assigned",
+        _LAST_ASSIGNED,
+        [{"b_user": uid, "b_now": when} for uid in sorted({c.user_id for c in claims})],
     )
 
 

@@ -35,8 +35,8 @@ def create_app(
         # Load the triage models now rather than inside the first processing transaction,
         # where they would hold the write lock of an embedded database for seconds.
         threading.Thread(target=_warm_up_triage, name="triage-warm-up", daemon=True).start()
-        app.state.routing.start()  # real-time distribution and SLA timers
-        app.state.on_shutdown.append(app.state.routing.stop)
+        app.state.routing_engine.start()  # real-time distribution and SLA timers
+        app.state.on_shutdown.append(app.state.routing_engine.stop)
         yield
         for stop in app.state.on_shutdown:
             stop()
@@ -55,8 +55,8 @@ def create_app(
     app.state.on_shutdown = []
     from socialdesk.routing.engine import RoutingEngine
 
-    app.state.routing = RoutingEngine(app.state.session_factory)
-    app.state.pipeline.hooks.after_commit.append(app.state.routing.after_commit)
+    app.state.routing_engine = RoutingEngine(app.state.session_factory)
+    app.state.pipeline.hooks.after_commit.append(app.state.routing_engine.after_commit)
 
     _add_error_handlers(app)
     _add_routes(app)
