@@ -66,3 +66,21 @@ def test_live_traffic_arrives_as_time_passes_and_stops_when_asked(
     assert not traffic.thread.is_alive()
     assert traffic.delivered > 100  # about 60 a minute for ten minutes
     assert count(session_factory, Message) == traffic.delivered
+
+
+def test_the_backlog_carries_the_teams_past_answers() -> None:
+    from socialdesk.demo import past_answers
+    from socialdesk.simulation.traffic import BrandProfile, generate
+
+    brand = BrandProfile()
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    inbound = list(generate(brand, now - timedelta(hours=3), timedelta(hours=3), 300, 4))
+    answers = past_answers(inbound, brand, now=now, seed=4)
+    by_id = {e.external_id: e for e in inbound}
+    needing = [e for e in inbound if e.extra["sim"]["needs_response"]]
+    assert 0.6 * len(needing) < len(answers) <= len(needing)
+    for answer in answers:
+        question = by_id[answer.reply_to or ""]
+        assert answer.direction == "outbound" and answer.author.is_brand
+        assert question.created_at < answer.created_at < now
+        assert answer.channel == question.channel and answer.visibility == question.visibility

@@ -269,7 +269,7 @@ def demo(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     rate: Annotated[
         float, typer.Option(help="Generated messages per minute", min=1, max=6000)
-    ] = 30.0,
+    ] = 10.0,
     backlog_hours: Annotated[
         float, typer.Option(help="Hours of traffic generated before the start", min=0, max=72)
     ] = 2.0,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
+import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +21,7 @@ from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.routing.models import Role, TeamKind, User
+from socialdesk.simulation.traffic import BrandProfile
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +82,6 @@ def seed_sandbox_accounts(session: Session, workspace_id: int, secret_key: str) 
     without reaching a platform."""
     from socialdesk.channels.accounts import create_account
     from socialdesk.channels.repository import get_account_by_external_id
-    from socialdesk.simulation.traffic import BrandProfile
 
     brand = BrandProfile()
     for channel in ("x", "facebook", "instagram", "email"):
@@ -158,6 +160,58 @@ class LiveTraffic:
                 log.exception("demo traffic batch failed")
 
 
+PAST_ANSWERS = (
+    "Thanks for reaching out, we are looking into it now.",
+    "Sorry about that! Could you send us a DM with your account number?",
+    "We have fixed this on our side; please let us know if it happens again.",
+    "Thank you for the kind words, we will pass them on to the team!",
+    "Our engineers are on it; we will update you within the hour.",
+)
+
+
+def past_answers(
+    events: Sequence[InboundEvent],
+    brand: BrandProfile,
+    *,
+    now: datetime,
+    seed: int,
+    share: float = 0.9,
+    median_minutes: float = 25.0,
+) -> list[InboundEvent]:
+    """The answers a care team gave before the demo started: most messages that needed one
+    got one, a quarter of an hour to an hour or so later, so the demo opens on a realistic
+    queue rather than on hours of untouched work."""
+    rng = random.Random(seed)
+    answers: list[InboundEvent] = []
+    for event in events:
+        wanted = bool(event.extra.get("sim", {}).get("needs_response", True))
+        if not wanted or rng.random() > share:
+            continue
+        at = event.created_at + timedelta(minutes=rng.lognormvariate(math.log(median_minutes), 0.8))
+        if at >= now:
+            continue
+        private = event.visibility == "private"
+        answers.append(
+            InboundEvent(
+                channel=event.channel,
+                external_id=f"{event.external_id}-answer",
+                direction="outbound",
+                visibility=event.visibility,
+                author=brand.brand_party(event.channel),
+                recipient=event.author if private else None,
+                account=event.account,
+                text=rng.choice(PAST_ANSWERS),
+                created_at=at,
+                reply_to=event.external_id,
+                references=[*event.references, event.external_id]
+                if event.channel == "email"
+                else [],
+                subject=f"Re: {event.subject}" if event.subject else "",
+            )
+        )
+    return answers
+
+
 def ingest_backlog(
     pipeline: Pipeline,
     workspace_id: int,
@@ -169,14 +223,15 @@ def ingest_backlog(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Traffic of the last hours, so that the demo opens on a realistic workload."""
-    from socialdesk.simulation.traffic import BrandProfile, generate
+    from socialdesk.simulation.traffic import generate
 
     if hours <= 0:
         return 0
+    brand = BrandProfile()
     start = now - timedelta(hours=hours)
-    events = list(
-        generate(BrandProfile(), start, timedelta(hours=hours), rate_per_minute * 60, seed)
-    )
+    inbound = list(generate(brand, start, timedelta(hours=hours), rate_per_minute * 60, seed))
+    answers = past_answers(inbound, brand, now=now, seed=seed)
+    events = sorted(inbound + answers, key=lambda e: e.created_at)
     for offset in range(0, len(events), 500):
         pipeline.ingest(workspace_id, events[offset : offset + 500], source="demo")
         if on_progress is not None:
