@@ -48,6 +48,8 @@ def _json_text(value: Any) -> str | None:
         return None
     if isinstance(value, JsonText):
         return str(value)
+    if not value and isinstance(value, dict):
+        return "{}"
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 

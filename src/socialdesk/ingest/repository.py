@@ -137,13 +137,26 @@ def identities_by_external_id(
     session: Session, workspace_id: int, keys: set[tuple[str, str]]
 ) -> dict[tuple[str, str], DbRow]:
     found: dict[tuple[str, str], DbRow] = {}
-    for chunk in _chunks(sorted(keys)):
-        stmt = select(IDENTITIES).where(
-            IDENTITIES.c.workspace_id == workspace_id,
-            tuple_(IDENTITIES.c.channel, IDENTITIES.c.external_id).in_(list(chunk)),
-        )
-        for row in session.execute(stmt):
-            found[(row.channel, row.external_id)] = row
+    by_channel: dict[str, list[str]] = {}
+    for channel, external_id in keys:
+        by_channel.setdefault(channel, []).append(external_id)
+    for channel, external_ids in by_channel.items():
+        for chunk in _chunks(sorted(external_ids)):
+            stmt = select(
+                IDENTITIES.c.id,
+                IDENTITIES.c.channel,
+                IDENTITIES.c.external_id,
+                IDENTITIES.c.customer_id,
+                IDENTITIES.c.is_brand,
+                IDENTITIES.c.followers,
+                IDENTITIES.c.verified,
+            ).where(
+                IDENTITIES.c.workspace_id == workspace_id,
+                IDENTITIES.c.channel == channel,
+                IDENTITIES.c.external_id.in_(chunk),
+            )
+            for row in session.execute(stmt):
+                found[(row.channel, row.external_id)] = row
     return found
 
 
