@@ -56,13 +56,19 @@ def _drop_pg_database(name: str) -> None:
 
 
 def _empty_tables(engine: Engine) -> None:
+    """Delete every row and restart the ids (DELETE is far quicker than TRUNCATE on the
+    small tables of a test)."""
+    tables = list(reversed(Base.metadata.sorted_tables))
     with engine.begin() as conn:
+        for table in tables:
+            conn.execute(table.delete())
         if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(Base.metadata.sorted_tables):
-                conn.execute(table.delete())
+            restarts = [
+                f"setval(pg_get_serial_sequence('{t.name}', 'id'), 1, false)"
+                for t in tables
+                if "id" in t.c and t.c.id.primary_key and t.c.id.autoincrement is not False
+            ]
+            conn.execute(text("SELECT " + ", ".join(restarts)))
 
 
 @pytest.fixture(scope="session")

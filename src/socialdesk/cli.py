@@ -19,6 +19,8 @@ from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.migrate import upgrade
 from socialdesk.core.workspaces import ensure_workspace
+from socialdesk.customers.cli import app as customers_app
+from socialdesk.routing.cli import agents_app
 from socialdesk.simulation.cli import simulate
 from socialdesk.triage.cli import app as triage_app
 from socialdesk.web.cli import users_app
@@ -43,6 +45,8 @@ app.command("simulate")(simulate)
 app.add_typer(triage_app, name="triage")
 app.add_typer(channels_app, name="channels")
 app.add_typer(users_app, name="users")
+app.add_typer(customers_app, name="customers")
+app.add_typer(agents_app, name="agents")
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -243,11 +247,16 @@ def serve(
     """Run the web app and API."""
     import uvicorn
 
+    from socialdesk.channels.background import start_outbox_thread
     from socialdesk.web.app import create_app
 
     settings = get_settings()
+    web_app = create_app(settings)
+    if settings.mode == "embedded":
+        # Replies leave from this process; scale mode runs `socialdesk channels send --loop`.
+        web_app.state.on_shutdown.append(start_outbox_thread(web_app))
     uvicorn.run(
-        create_app(settings),
+        web_app,
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
@@ -333,6 +342,34 @@ def bench_ingest(
             stages=stages,
             progress=progress,
         )
+    text = json.dumps(report, indent=2)
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(text + "\n", encoding="utf-8")
+    typer.echo(text)
+
+
+@bench_app.command("routing")
+def bench_routing(
+    agents: Annotated[int, typer.Option(min=1, help="Agents online")] = 500,
+    tasks: Annotated[int, typer.Option(min=1, help="Open tasks waiting")] = 100_000,
+    rounds: Annotated[int, typer.Option(min=0, help="Steady-state rounds")] = 40,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the report here")] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Database to measure; default a fresh embedded SQLite file"),
+    ] = None,
+) -> None:
+    """Time per assignment decision (p50/p99) and assignments/second of the distributor."""
+    from socialdesk.routing.bench import run_routing_benchmark
+
+    report = run_routing_benchmark(
+        agents=agents,
+        tasks=tasks,
+        rounds=rounds,
+        database_url=database_url,
+        on_phase=lambda phase: console.print(phase),
+    )
     text = json.dumps(report, indent=2)
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)

@@ -30,22 +30,35 @@ def test_hourly_volume_counts_per_channel_in_the_last_day_only() -> None:
     assert volume.total == 6
 
 
-def test_service_level_counts_a_task_once_its_fate_is_known() -> None:
-    due = NOW + timedelta(minutes=5)
-    facts = [
-        metrics.TaskFacts(
-            "x", NOW - timedelta(hours=1), NOW - timedelta(minutes=30), NOW - timedelta(minutes=40)
-        ),
-        metrics.TaskFacts(
-            "x", NOW - timedelta(hours=1), NOW - timedelta(minutes=30), NOW - timedelta(minutes=10)
-        ),
-        metrics.TaskFacts("x", NOW - timedelta(hours=1), NOW - timedelta(minutes=1), None),
-        metrics.TaskFacts("x", NOW - timedelta(minutes=5), due, None),  # still in its window
+def test_service_levels_add_up_their_groups() -> None:
+    levels = metrics.merge_levels([("x", 3, 2, 3, 1), ("email", 1, 0, 0, 0), ("x", 1, 1, 1, 1)])
+    assert [(lv.group, lv.total, lv.responded, lv.decided, lv.within) for lv in levels] == [
+        ("email", 1, 0, 0, 0),
+        ("x", 4, 3, 4, 2),
     ]
-    (level,) = metrics.service_levels(facts, now=NOW)
-    assert (level.total, level.responded, level.decided, level.within) == (4, 2, 3, 1)
-    assert level.response_rate == 0.5
-    assert level.attainment is not None and abs(level.attainment - 1 / 3) < 1e-9
+    email, x = levels
+    assert x.response_rate == 0.75 and x.attainment == 0.5
+    assert email.attainment is None  # nothing decided yet: neither success nor failure
+
+
+def test_the_database_decides_which_tasks_count_toward_attainment(
+    session: Session, workspace: Workspace
+) -> None:
+    """Answered in time, answered late, past due unanswered, and still inside its window."""
+    cases = [
+        (timedelta(minutes=40), timedelta(minutes=20)),  # answered after 20 of 30 min: within
+        (timedelta(minutes=40), timedelta(minutes=35)),  # answered after 35: late
+        (timedelta(minutes=40), None),  # due 10 min ago, unanswered: a failure
+        (timedelta(minutes=5), None),  # due in 25 min: not decided yet
+    ]
+    for age, answered_after in cases:
+        _, task, _ = make_case(session, workspace.id, text="t", at=NOW - age)
+        if answered_after is not None:
+            task.first_response_at = NOW - age + answered_after
+    session.flush()
+    board = build_dashboard(session, workspace.id, clock=FrozenClock(NOW))
+    (x,) = board.sla_by_channel
+    assert (x.total, x.responded, x.decided, x.within) == (4, 2, 3, 1)
 
 
 def test_first_response_histogram_and_median() -> None:
@@ -56,15 +69,10 @@ def test_first_response_histogram_and_median() -> None:
     assert metrics.first_response_histogram([]).median_minutes is None
 
 
-def test_queue_depth_and_oldest_wait() -> None:
-    (care,) = metrics.queue_states(
-        [
-            metrics.QueueFacts("care", NOW - timedelta(minutes=50), True),
-            metrics.QueueFacts("care", NOW - timedelta(minutes=5), False),
-        ],
-        now=NOW,
-    )
+def test_queue_wait_is_measured_from_the_oldest_item() -> None:
+    care = metrics.queue_state("care", 2, 1, NOW - timedelta(minutes=50), now=NOW)
     assert (care.depth, care.unassigned, care.oldest_wait_seconds) == (2, 1, 3000)
+    assert metrics.queue_state("sales", 0, 0, None, now=NOW).oldest_wait_seconds == 0
 
 
 def test_charts_escape_their_labels() -> None:

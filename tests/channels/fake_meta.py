@@ -47,6 +47,9 @@ class FakeMeta(FakePlatform):
     unavailable: set[str] = field(default_factory=set)
     comments: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    # comment id -> (username, text, ISO timestamp): comments that @mention us
+    mentioned: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    mention_replies: list[dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -55,6 +58,8 @@ class FakeMeta(FakePlatform):
         self.route("GET", r"/v21.0/([^/]+)/(comments|replies)", self._list_comments)
         self.route("POST", r"/v21.0/([^/]+)/messages", self._message)
         self.route("GET", r"/v21.0/([^/]+)/conversations", self._conversations)
+        self.route("POST", r"/v21.0/([^/]+)/mentions", self._reply_to_mention)
+        self.route("GET", r"/v21.0/([^/]+)", self._user_fields)
 
     def _authorized(self, request: Recorded) -> bool:
         return request.headers.get("authorization") == f"Bearer {self.access_token}"
@@ -108,3 +113,36 @@ class FakeMeta(FakePlatform):
             if m["user"] == user
         ]
         return Reply(200, {"data": [{"id": "t_1", "messages": {"data": data}}]})
+
+    def _user_fields(self, request: Recorded, match: re.Match[str]) -> Reply:
+        if not self._authorized(request):
+            return Reply(400, EXPIRED)
+        found = re.match(r"mentioned_comment\.comment_id\((\w+)\)", request.query.get("fields", ""))
+        if not found or found.group(1) not in self.mentioned:
+            return Reply(
+                400, graph_error(100, "(#100) Invalid comment_id", kind="GraphMethodException")
+            )
+        username, text, timestamp = self.mentioned[found.group(1)]
+        return Reply(
+            200,
+            {
+                "mentioned_comment": {
+                    "id": found.group(1),
+                    "text": text,
+                    "timestamp": timestamp,
+                    "username": username,
+                    "media": {"id": "17900099"},
+                },
+                "id": match.group(1),
+            },
+        )
+
+    def _reply_to_mention(self, request: Recorded, match: re.Match[str]) -> Reply:
+        if not self._authorized(request):
+            return Reply(400, EXPIRED)
+        form = request.form()
+        if not form.get("media_id") or not form.get("message"):
+            return Reply(400, graph_error(100, "(#100) media_id and message are required"))
+        reply_id = str(next(self._ids))
+        self.mention_replies.append(form | {"id": reply_id})
+        return Reply(200, {"id": reply_id})

@@ -15,6 +15,7 @@ from socialdesk.channels.accounts import create_account, credentials_of, public_
 from socialdesk.channels.credentials import decrypt_credentials
 from socialdesk.channels.models import ChannelAccount
 from socialdesk.cli import app
+from socialdesk.core.db import make_engine, make_session_factory
 from socialdesk.core.errors import Conflict, InvalidInput
 from socialdesk.core.models import Workspace
 from tests.channels.helpers import SECRET
@@ -99,11 +100,21 @@ def test_the_command_line_reads_credentials_from_a_file_and_never_prints_them(
             app,
             ["channels", "accounts", "add", "facebook", "page-1", "--credentials-file", str(creds)],
         )
+        creds.write_text(json.dumps({"access_token": "renewed", "app_secret": "app-s"}))
+        renewed = runner.invoke(
+            app, ["channels", "accounts", "set-credentials", "1", "--credentials-file", str(creds)]
+        )
         listed = runner.invoke(app, ["channels", "accounts", "list"])
     finally:
         get_settings.cache_clear()
     assert added.exit_code == 0, added.output
     assert "/webhooks/facebook/1" in added.output
+    assert renewed.exit_code == 0 and "credentials replaced" in renewed.output
     assert '"has_credentials": true' in listed.output
-    for output in (added.output, listed.output, caplog.text):
-        assert TOKEN not in output and "app-s" not in output
+    for output in (added.output, renewed.output, listed.output, caplog.text):
+        assert TOKEN not in output and "app-s" not in output and 'renewed"' not in output
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'socialdesk.sqlite3'}")
+    with make_session_factory(engine)() as s:
+        stored = s.scalars(select(ChannelAccount)).one()
+        assert credentials_of(stored, "cli-key").get("access_token") == "renewed"
+    engine.dispose()

@@ -16,6 +16,7 @@ from socialdesk.channels import signing
 from socialdesk.channels.models import ChannelAccount, OutboxItem
 from socialdesk.channels.polling import poll_email_account
 from socialdesk.channels.sender import OutboxSender
+from socialdesk.conversations.models import Thread
 from socialdesk.conversations.replies import send_reply
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
@@ -225,3 +226,36 @@ def test_smtp_refusals_are_classified(
         item = s.scalars(select(OutboxItem)).one()
         assert (item.status, item.error_code) == (status, code)
     assert smtp.messages == []
+
+
+def test_end_to_end_moving_a_case_to_email_sends_one_mail_that_starts_the_thread(
+    mailbox: ChannelAccount,
+    session_factory: sessionmaker[Session],
+    sender: OutboxSender,
+    smtp: FakeSmtp,
+) -> None:
+    from socialdesk.conversations.shift import move_to_email
+    from tests.channels.helpers import inbound, ingest
+
+    ingest(session_factory, mailbox.workspace_id, inbound("1001", author="42"))
+    agent = add_agent(session_factory, mailbox.workspace_id)
+    with session_factory() as s:
+        shift = move_to_email(
+            s,
+            workspace_id=mailbox.workspace_id,
+            conversation_id=message_by_external_id(s, "1001").conversation_id,
+            author_user_id=agent,
+            reason="contract documents",
+            email="dana@mail.test",
+            text="Please send us the signed contract as a reply to this mail.",
+            subject="Your contract",
+            clock=lambda: T0,
+        )
+        s.commit()
+        thread_key = s.get(Thread, shift.thread_id).key  # type: ignore[union-attr]
+    assert sender.run_once().sent == 1
+    [sent] = smtp.messages
+    parsed = message_from_bytes(sent.data, policy=policy.default)
+    assert sent.rcpt_to == ["dana@mail.test"]
+    assert parsed["Message-ID"] == thread_key and parsed["Subject"] == "Your contract"
+    assert parsed["In-Reply-To"] is None

@@ -345,3 +345,48 @@ def test_malformed_page_events_are_dead_lettered_with_the_reason(
     with session_factory() as s:
         letter = s.scalars(select(DeadLetter)).one()
         assert letter.channel == "facebook" and reason in letter.reason
+
+
+def test_end_to_end_an_instagram_mention_is_fetched_and_answered_through_mentions(
+    client: TestClient,
+    instagram: ChannelAccount,
+    session_factory: sessionmaker[Session],
+    sender: OutboxSender,
+    fake_meta: FakeMeta,
+) -> None:
+    fake_meta.mentioned["17960005"] = (
+        "lee.r",
+        "@acme my order 5512 never arrived",
+        "2026-11-02T09:00:00+0000",
+    )
+    response = deliver(client, instagram, payload("instagram_mention.json"))
+    assert response.json()["resolving"] == 1
+    with session_factory() as s:
+        mention = message_by_external_id(s, "17960005")
+        assert mention.text == "@acme my order 5512 never arrived"
+        assert s.scalars(select(Task.status)).one() == "open"
+    reply(session_factory, instagram, "17960005", "Sorry Lee, we are on it.")
+    assert sender.run_once().sent == 1
+    assert fake_meta.mention_replies == [
+        {
+            "media_id": "17900099",
+            "comment_id": "17960005",
+            "message": "Sorry Lee, we are on it.",
+            "id": fake_meta.mention_replies[0]["id"],
+        }
+    ]
+
+
+def test_a_mention_that_cannot_be_fetched_is_kept_as_a_dead_letter(
+    client: TestClient,
+    instagram: ChannelAccount,
+    session_factory: sessionmaker[Session],
+    fake_meta: FakeMeta,
+) -> None:
+    response = deliver(client, instagram, payload("instagram_mention.json"))
+    assert response.status_code == 200
+    with session_factory() as s:
+        letter = s.scalars(select(DeadLetter)).one()
+        assert "mention could not be fetched" in letter.reason
+        assert "Invalid comment_id" in letter.reason
+        assert count(s, RawEvent) == 0

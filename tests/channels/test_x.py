@@ -108,7 +108,7 @@ def test_a_mention_opens_a_task_and_a_redelivery_changes_nothing(
     first = deliver(client, account, body)
     again = deliver(client, account, body)
     assert first.status_code == 200 and first.json()["accepted"] == 1
-    assert again.json() == {"accepted": 0, "duplicates": 1, "ignored": 0}
+    assert again.json() == {"accepted": 0, "duplicates": 1, "ignored": 0, "resolving": 0}
     with session_factory() as s:
         message = message_by_external_id(s, TWEET_ID)
         assert message.text.startswith("@AcmeCare my router")
@@ -381,3 +381,116 @@ def test_polling_finds_mentions_and_searches_once(
     with session_factory() as s:
         assert message_by_external_id(s, "1855000000000000101").text.endswith("#acmedown")
         assert count(s, Task) == 1
+
+
+def test_the_web_process_sends_in_the_background_when_woken(
+    client: TestClient,
+    account: ChannelAccount,
+    session_factory: sessionmaker[Session],
+    fake_x: FakeX,
+) -> None:
+    import time
+
+    from socialdesk.channels.background import start_outbox_thread
+
+    app = client.app
+    stop = start_outbox_thread(app, interval=30)
+    try:
+        _open_case_and_reply(client, account, session_factory)
+        app.state.outbox_wake()  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 10
+        while not fake_x.posts and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop()
+    assert len(fake_x.posts) == 1
+
+
+@pytest.mark.redis
+def test_in_scale_mode_a_webhook_hands_its_events_to_the_workers(
+    client: TestClient,
+    account: ChannelAccount,
+    session_factory: sessionmaker[Session],
+    redis_url: str,
+) -> None:
+    from socialdesk.core.bus import INGEST_STREAM, RedisStreamsBus
+    from socialdesk.ingest.dispatch import ProcessingDispatcher
+
+    bus = RedisStreamsBus(redis_url)
+    app = client.app
+    app.state.dispatcher = ProcessingDispatcher(app.state.pipeline, bus)  # type: ignore[attr-defined]
+    key = bus.key(INGEST_STREAM)
+    last = bus.client.xrevrange(key, count=1)
+    before = last[0][0] if last else b"0-0"
+    try:
+        response = deliver(client, account, payload("x_tweet_create_events.json"))
+        assert response.status_code == 200
+        with session_factory() as s:
+            raw_id = s.scalars(select(RawEvent.id)).one()
+            assert count(s, Message) == 0  # stored, left to the workers
+        entries = [e for e in bus.client.xrange(key, min=before) if e[0] != before]
+        ours = {"workspace_id": account.workspace_id, "raw_ids": [raw_id]}
+        mine = [entry_id for entry_id, fields in entries if json.loads(fields[b"data"]) == ours]
+        assert len(mine) == 1
+        bus.client.xdel(key, *mine)  # leave the shared stream as it was
+    finally:
+        bus.close()
+
+
+def test_a_duplicate_refusal_is_resolved_by_finding_the_earlier_post(
+    client: TestClient,
+    account: ChannelAccount,
+    session_factory: sessionmaker[Session],
+    sender: OutboxSender,
+    fake_x: FakeX,
+    clock: FrozenClock,
+) -> None:
+    _open_case_and_reply(client, account, session_factory)
+    # An earlier attempt did post (its answer never came back); X now refuses the repeat.
+    fake_x.script("POST", "/2/tweets", Reply(201, drop_connection=True))
+    sender.run_once()
+    with session_factory() as s:
+        item = s.scalars(select(OutboxItem)).one()
+        item.outcome_unknown = False  # as if that attempt's fate were not known
+        s.commit()
+    fake_x.script(
+        "POST",
+        "/2/tweets",
+        Reply(
+            403,
+            {
+                "title": "Forbidden",
+                "type": "about:blank",
+                "status": 403,
+                "detail": "You are not allowed to create a Tweet with duplicate content.",
+            },
+        ),
+    )
+    clock.advance(timedelta(minutes=5))
+    assert sender.run_once().retried == 1
+    clock.advance(timedelta(minutes=5))
+    assert sender.run_once().recovered == 1
+    assert len(fake_x.posts) == 1
+
+
+def test_the_echo_of_a_reply_still_in_flight_is_not_stored_twice(
+    client: TestClient,
+    account: ChannelAccount,
+    session_factory: sessionmaker[Session],
+    sender: OutboxSender,
+    fake_x: FakeX,
+    clock: FrozenClock,
+) -> None:
+    _open_case_and_reply(client, account, session_factory, text="We reset your line.")
+    sender._claim(10)  # the sender is talking to X right now
+    echo = json.loads(payload("x_tweet_create_events.json"))
+    echo["tweet_create_events"][0].update(
+        id_str="1855000000000009999",
+        text="We reset your line.",
+        in_reply_to_status_id_str=TWEET_ID,
+        user={"id_str": "900", "screen_name": "AcmeCare", "name": "Acme Care"},
+    )
+    response = deliver(client, account, json.dumps(echo).encode())
+    assert response.json()["ignored"] == 1
+    with session_factory() as s:
+        assert count(s, Message) == 2  # the customer's post and our reply, once

@@ -19,7 +19,7 @@ from socialdesk.core.clock import FrozenClock
 from socialdesk.core.db import make_engine, make_session_factory
 from socialdesk.core.models import Workspace
 from socialdesk.routing.distributor import Distributor
-from socialdesk.routing.models import Task, TaskAssignment, TaskStatus
+from socialdesk.routing.models import Task, TaskAssignment, TaskStatus, User
 from socialdesk.routing.repository import over_capacity
 from tests.routing.factories import T0, agent, finish, task
 
@@ -27,6 +27,7 @@ AGENTS = 12
 CAPACITY = {"x": 3, "email": 2}
 TASKS = 240
 DISTRIBUTORS = 8
+PICKERS = 3
 
 
 def _seed(factory: sessionmaker[Session]) -> int:
@@ -49,7 +50,7 @@ def _seed(factory: sessionmaker[Session]) -> int:
 
 
 def _distribute_together(factory: sessionmaker[Session], ws_id: int) -> list[int]:
-    barrier = threading.Barrier(DISTRIBUTORS)
+    barrier = threading.Barrier(DISTRIBUTORS + PICKERS)
     claimed: list[int] = []
     errors: list[BaseException] = []
     guard = threading.Lock()
@@ -67,7 +68,32 @@ def _distribute_together(factory: sessionmaker[Session], ws_id: int) -> list[int
         except BaseException as exc:
             errors.append(exc)
 
+    def pick_by_hand(agent_offset: int) -> None:
+        """Agents picking from the list while the distributors run."""
+        from socialdesk.core.db import unit_of_work
+        from socialdesk.core.errors import Conflict
+        from socialdesk.routing import service
+
+        try:
+            with factory() as s:
+                users = sorted(s.scalars(select(User.id).where(User.workspace_id == ws_id)))
+                tasks = list(s.scalars(select(Task.id).where(Task.workspace_id == ws_id)))
+            barrier.wait()
+            for n, task_id in enumerate(tasks[agent_offset::5][:20]):
+                try:
+                    with unit_of_work(factory) as s:
+                        service.assign_to_me(
+                            s, ws_id, task_id, users[(agent_offset + n) % len(users)], T0
+                        )
+                    with guard:
+                        claimed.append(task_id)
+                except Conflict:
+                    pass  # taken already, or the agent is full or not in the task's queue
+        except BaseException as exc:
+            errors.append(exc)
+
     threads = [threading.Thread(target=run) for _ in range(DISTRIBUTORS)]
+    threads += [threading.Thread(target=pick_by_hand, args=(i,)) for i in range(PICKERS)]
     for t in threads:
         t.start()
     for t in threads:

@@ -43,6 +43,8 @@ def test_a_new_task_goes_at_once_to_the_free_agent_who_fits_best(
             (other, generalist, "auto"),
         ]
         assert s.get(User, billing).last_assigned_at == T0  # type: ignore[union-attr]
+        assert s.get(Task, t).assigned_at == T0  # type: ignore[union-attr]
+        assert s.scalars(select(Task.id).where(Task.assigned_at >= T0)).all() != []
 
 
 def test_the_most_valuable_tasks_are_assigned_first_and_capacity_is_never_exceeded(
@@ -202,3 +204,33 @@ def test_the_indexed_distributor_decides_exactly_like_the_reference_planner(
     got = [(c.task_id, c.user_id) for c in dist.plan(T0, 10_000)]
     assert len(expected) > 40
     assert got == expected
+
+
+def test_the_work_list_orders_each_bucket_by_the_selection_order_key() -> None:
+    """The work list's bucket heaps, rebuilt at a later time, agree with order_key."""
+    import random
+
+    from socialdesk.routing.selection import TaskView, order_key
+    from socialdesk.routing.worklist import WorkList
+
+    rng = random.Random(9)
+    wl = WorkList(RoutingPolicy(overflow_after=None), rekey_every=timedelta(seconds=1))
+    tasks = [
+        TaskView(
+            i,
+            "x",
+            T0 - timedelta(minutes=rng.uniform(0, 90)),
+            priority=rng.uniform(0, 100),
+            due_at=None if i % 7 == 0 else T0 + timedelta(minutes=rng.uniform(-60, 60)),
+        )
+        for i in range(1, 300)
+    ]
+    for t in tasks:
+        wl.upsert(t, T0)
+    later = T0 + timedelta(minutes=20)
+    (key,) = list(wl.bucket_keys())
+    order = []
+    while (top := wl.top(key, later)) is not None:
+        order.append(top.id)
+        wl.remove(top.id)
+    assert order == [t.id for t in sorted(tasks, key=lambda t: order_key(t, later))]

@@ -124,3 +124,44 @@ def test_the_timer_thread_notices_a_breach_within_a_second(
         breached_at = s.scalar(select(Task.breached_at).where(Task.id == t))
     assert breached_at is not None
     assert breached_at - now < timedelta(seconds=3)
+
+
+def test_waiting_on_the_customer_stops_the_clock_and_moves_the_due_time(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    clock = FrozenClock(T0)
+    engine = RoutingEngine(session_factory, clock=clock)
+    t = timed_task(session_factory, workspace.id, due_at=T0 + timedelta(minutes=30))
+    clock.advance(timedelta(minutes=10))
+    with unit_of_work(session_factory) as s:
+        priority.pause_sla(s, workspace.id, t, clock())
+    clock.advance(timedelta(hours=2))  # long past the original due time
+    assert engine.check_sla(workspace.id).breaches == 0
+    with unit_of_work(session_factory) as s:
+        priority.resume_sla(s, workspace.id, t, clock())
+    with session_factory() as s:
+        row = s.get(Task, t)
+        assert row is not None
+        assert row.due_at == T0 + timedelta(hours=2, minutes=30)
+        assert row.sla_paused_seconds == 7200.0
+    clock.advance(timedelta(minutes=6))  # 16 of 30 minutes used: the first warning
+    assert engine.check_sla(workspace.id).warnings == 1
+    clock.advance(timedelta(minutes=15))
+    assert engine.check_sla(workspace.id).breaches == 1
+
+
+def test_an_answered_item_raises_no_warning_and_leaves_the_timer_list(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    from tests.routing.factories import finish
+
+    clock = FrozenClock(T0)
+    engine = RoutingEngine(session_factory, clock=clock)
+    t = timed_task(session_factory, workspace.id)
+    finish(session_factory, t)
+    clock.advance(timedelta(hours=1))
+    outcome = engine.check_sla(workspace.id)
+    assert (outcome.warnings, outcome.breaches) == (0, 0)
+    assert notes(session_factory) == []
+    with session_factory() as s:
+        assert s.scalar(select(Task.sla_next_check_at).where(Task.id == t)) is None

@@ -130,15 +130,15 @@ def test_an_agent_sees_an_item_arrive_live_answers_it_and_the_dashboard_counts_i
                 BrandProfile(
                     kind_mix={"complaint": 1.0}, channel_mix={"x": 1.0}, private_share={"x": 0.0}
                 ),
-                1,
+                8,  # triage may judge some generated posts as not for care
                 seed=7,
                 start=datetime.now(UTC) - timedelta(minutes=2),
             )
             live_app.state.pipeline.ingest(workspace.id, generated, source="test")
 
             agent_page.wait_for_selector(".item[data-id]", timeout=15_000)
-            first_line = agent_page.inner_text(".item .first-line")
-            assert first_line.strip() and first_line.strip()[:20] in generated[0].text
+            first_line = agent_page.inner_text(".item .first-line").strip()
+            assert first_line and any(first_line[:20] in e.text for e in generated)
             assert agent_page.inner_text(".item .countdown") != ""
             agent_page.screenshot(path=screenshot_path("inbox.png"), full_page=True)
 
@@ -249,5 +249,48 @@ def test_a_supervisor_changes_a_value_weight_and_the_order_changes(
                 assert agent_view.inner_text(".item .cust") == "Loyal Customer"
             finally:
                 agent_view.context.close()
+        finally:
+            context.close()
+
+
+def test_keyboard_shortcuts_drive_the_common_actions(
+    browser: Any,
+    live_app: FastAPI,
+    session_factory: sessionmaker[Session],
+    workspace: Workspace,
+) -> None:
+    agent = add_user(session_factory, workspace, "ana@acme.test", "agent", "Ana Agent")
+    live_app.state.pipeline.ingest(
+        workspace.id,
+        [
+            event("first problem", ext="k1", handle="one", name="One", followers=50_000),
+            event("second problem", ext="k2", handle="two", name="Two"),
+        ],
+    )
+    with serve(live_app) as base:
+        context = browser.new_context(viewport=DESK)
+        try:
+            page = context.new_page()
+            sign_in(page, base, agent.email)
+            ids = item_ids(page)
+            assert len(ids) == 2
+            page.keyboard.press("?")
+            assert page.is_visible("#help")
+            page.keyboard.press("Escape")
+            assert not page.is_visible("#help")
+            page.keyboard.press("j")
+            page.keyboard.press("j")
+            assert page.get_attribute(".item.selected", "data-id") == str(ids[1])
+            page.keyboard.press("Enter")
+            page.wait_for_url(f"{base}/console/c/{ids[1]}")
+            page.keyboard.press("a")
+            page.wait_for_selector("text=with Ana Agent")
+            page.keyboard.press("r")
+            assert page.evaluate("() => document.activeElement.id") == "reply-text"
+            page.keyboard.press("Escape")
+            page.keyboard.press("e")
+            page.wait_for_selector("#case-status:has-text('resolved')")
+            page.keyboard.press("n")
+            page.wait_for_url(f"{base}/console/c/{ids[0]}")
         finally:
             context.close()

@@ -230,3 +230,25 @@ def test_hostile_text_is_escaped_in_every_screen(
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     response = client.get("/console")
     assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_the_dashboard_counts_a_resolution_at_once(
+    client: TestClient,
+    supervisor: User,
+    session_factory: sessionmaker[Session],
+    workspace: Workspace,
+) -> None:
+    with session_factory() as s:
+        conv, _, _ = make_case(s, workspace.id, text="sorted, thanks", at=START)
+        s.commit()
+    token = sign_in(client, supervisor.email)
+
+    def resolved() -> int:
+        html = client.get("/dashboard/live").text
+        match = re.search(r'id="resolved-24h">(\d+)<', html)
+        assert match
+        return int(match.group(1))
+
+    assert resolved() == 0
+    client.post(f"/console/c/{conv.id}/resolve", data={"csrf_token": token})
+    assert resolved() == 1

@@ -68,6 +68,8 @@ def hostile_app(
     app = create_app(
         Settings(default_workspace=workspace.slug, data_dir=tmp_path), engine=engine, migrate=False
     )
+    # Every hostile post must become an item on screen, whatever triage thinks of it.
+    app.state.pipeline.hooks.triage = None
     now = datetime.now(UTC)
     events = [
         InboundEvent(

@@ -45,16 +45,6 @@ def hourly_volume(
     return HourlyVolume(slots, channels, {c: tuple(table[c]) for c in channels})
 
 
-@dataclass(frozen=True, slots=True)
-class TaskFacts:
-    """What the service-level metrics need to know of one task."""
-
-    group: str
-    waiting_since: datetime
-    due_at: datetime | None
-    first_response_at: datetime | None
-
-
 @dataclass(slots=True)
 class ServiceLevel:
     group: str
@@ -72,31 +62,16 @@ class ServiceLevel:
         return None if self.decided == 0 else self.within / self.decided
 
 
-def service_levels(facts: Iterable[TaskFacts], *, now: datetime) -> list[ServiceLevel]:
-    """Attainment counts a task once its fate is known: answered, or its due time passed.
-
-    A task still inside its window is neither a success nor a failure yet.
-    """
-    groups: dict[str, ServiceLevel] = {}
-    for f in facts:
-        level = groups.setdefault(f.group, ServiceLevel(f.group))
-        level.total += 1
-        answered = f.first_response_at is not None
-        if answered:
-            level.responded += 1
-        if f.due_at is None:
-            if answered:
-                level.decided += 1
-                level.within += 1
-            continue
-        due = as_utc(f.due_at)
-        if answered:
-            level.decided += 1
-            if as_utc(f.first_response_at) <= due:  # type: ignore[arg-type]
-                level.within += 1
-        elif due <= now:
-            level.decided += 1
-    return [groups[g] for g in sorted(groups)]
+def merge_levels(groups: Iterable[tuple[str, int, int, int, int]]) -> list[ServiceLevel]:
+    """Add up per-group counts (group, total, answered, decided, within) into one row each."""
+    levels: dict[str, ServiceLevel] = {}
+    for group, total, responded, decided, within in groups:
+        level = levels.setdefault(group, ServiceLevel(group))
+        level.total += total
+        level.responded += responded
+        level.decided += decided
+        level.within += within
+    return [levels[g] for g in sorted(levels)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,13 +113,6 @@ def first_response_histogram(minutes: Sequence[float]) -> Histogram:
     return Histogram(tuple(_label(lo, hi) for lo, hi in bounds), tuple(counts), median)
 
 
-@dataclass(frozen=True, slots=True)
-class QueueFacts:
-    queue: str
-    waiting_since: datetime
-    assigned: bool
-
-
 @dataclass(slots=True)
 class QueueState:
     queue: str
@@ -153,17 +121,11 @@ class QueueState:
     oldest_wait_seconds: float = 0.0
 
 
-def queue_states(rows: Iterable[QueueFacts], *, now: datetime) -> list[QueueState]:
-    states: dict[str, QueueState] = {}
-    for r in rows:
-        s = states.setdefault(r.queue, QueueState(r.queue))
-        s.depth += 1
-        if not r.assigned:
-            s.unassigned += 1
-        s.oldest_wait_seconds = max(
-            s.oldest_wait_seconds, (now - as_utc(r.waiting_since)).total_seconds()
-        )
-    return [states[q] for q in sorted(states)]
+def queue_state(
+    queue: str, depth: int, unassigned: int, oldest: datetime | None, *, now: datetime
+) -> QueueState:
+    wait = 0.0 if oldest is None else max(0.0, (now - as_utc(oldest)).total_seconds())
+    return QueueState(queue, depth, unassigned, wait)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from socialdesk.conversations.models import Direction, Message
 from socialdesk.routing.models import Task, TaskStatus, Team, User
 
 
+def hour_of(session: Session, column: Any) -> Any:
+    """The hour a UTC timestamp falls in, computed by the database (grouping stays in SQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date_trunc("hour", func.timezone("UTC", column))
+    return func.strftime("%Y-%m-%d %H:00:00", column)
+
+
+def as_hour(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def minutes_between(session: Session, start: Any, end: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", end - start) / 60.0
+    return (func.julianday(end) - func.julianday(start)) * 1440.0
+
+
 def inbound_per_channel_hour(
     session: Session, workspace_id: int, since: datetime
 ) -> list[tuple[str, datetime, int]]:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        hour = func.date_trunc("hour", Message.created_at)
-    else:
-        hour = func.strftime("%Y-%m-%d %H:00:00", Message.created_at)
+    hour = hour_of(session, Message.created_at)
     rows = session.execute(
         select(Message.channel, hour.label("hour"), func.count())
         .where(
@@ -30,30 +44,70 @@ def inbound_per_channel_hour(
     ).all()
     out: list[tuple[str, datetime, int]] = []
     for channel, h, count in rows:
-        at = h if isinstance(h, datetime) else datetime.fromisoformat(str(h))
-        out.append((channel, at, int(count)))
+        out.append((channel, as_hour(h), int(count)))
     return out
 
 
-def tasks_since(
-    session: Session, workspace_id: int, since: datetime
-) -> list[tuple[str, int | None, datetime, datetime | None, datetime | None]]:
-    """(channel, team id, waiting since, due at, first response at) of recent tasks."""
+def service_level_groups(
+    session: Session, workspace_id: int, since: datetime, now: datetime
+) -> list[tuple[str, int | None, str, int, int, int, int]]:
+    """Per (channel, team, queue) of recent tasks: total, answered, decided, within target.
+
+    Decided: answered, or past due unanswered; within: answered by the due time (or answered
+    with no target at all).
+    """
+    answered = Task.first_response_at.is_not(None)
+    decided = case((answered | (Task.due_at <= now), 1), else_=0)
+    within = case(
+        (answered & (Task.due_at.is_(None) | (Task.first_response_at <= Task.due_at)), 1),
+        else_=0,
+    )
     rows = session.execute(
         select(
-            Task.channel, Task.team_id, Task.waiting_since, Task.due_at, Task.first_response_at
-        ).where(Task.workspace_id == workspace_id, Task.waiting_since >= since)
-    ).all()
-    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
-
-
-def open_tasks(session: Session, workspace_id: int) -> list[tuple[str, datetime, int | None]]:
-    rows = session.execute(
-        select(Task.queue, Task.waiting_since, Task.assignee_id).where(
-            Task.workspace_id == workspace_id, Task.status.in_(TaskStatus.ACTIVE)
+            Task.channel,
+            Task.team_id,
+            Task.queue,
+            func.count(),
+            func.count(Task.first_response_at),
+            func.sum(decided),
+            func.sum(within),
         )
+        .where(Task.workspace_id == workspace_id, Task.waiting_since >= since)
+        .group_by(Task.channel, Task.team_id, Task.queue)
     ).all()
-    return [(r[0], r[1], r[2]) for r in rows]
+    return [(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5] or 0), int(r[6] or 0)) for r in rows]
+
+
+def first_response_minutes(session: Session, workspace_id: int, since: datetime) -> list[float]:
+    minutes = cast(minutes_between(session, Task.waiting_since, Task.first_response_at), Float)
+    return [
+        float(m)
+        for m in session.scalars(
+            select(minutes).where(
+                Task.workspace_id == workspace_id,
+                Task.waiting_since >= since,
+                Task.first_response_at.is_not(None),
+            )
+        )
+        if m is not None
+    ]
+
+
+def queue_summary(
+    session: Session, workspace_id: int
+) -> list[tuple[str, int, int, datetime | None]]:
+    """Per list of open work: depth, unassigned, and the oldest waiting time."""
+    rows = session.execute(
+        select(
+            Task.queue,
+            func.count(),
+            func.sum(case((Task.assignee_id.is_(None), 1), else_=0)),
+            func.min(Task.waiting_since),
+        )
+        .where(Task.workspace_id == workspace_id, Task.status.in_(TaskStatus.ACTIVE))
+        .group_by(Task.queue)
+    ).all()
+    return [(r[0], int(r[1]), int(r[2] or 0), r[3]) for r in rows]
 
 
 def team_names(session: Session, workspace_id: int) -> dict[int, str]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from socialdesk.analytics import metrics
 from socialdesk.analytics import repository as repo
-from socialdesk.core.clock import Clock, as_utc, utcnow
+from socialdesk.core.clock import Clock, utcnow
 
 WINDOW = timedelta(hours=24)
 
@@ -44,38 +44,29 @@ def build_dashboard(
     presence: dict[int, str] | None = None,
     capacity: dict[int, int] | None = None,
     sentiment_rows: list[tuple[datetime, float]] | None = None,
+    sentiment_trend: list[metrics.TrendPoint] | None = None,
     topic_counts: list[tuple[str, int]] | None = None,
 ) -> Dashboard:
-    """Presence, capacity, sentiment and topics come from routing and triage where installed."""
+    """Presence, capacity, sentiment and topics come from routing and triage. Counting and
+    grouping happen in the database, so the cost does not grow with every open item."""
     now = clock()
     since = now - WINDOW
     volume = metrics.hourly_volume(
         repo.inbound_per_channel_hour(session, workspace_id, since), now=now
     )
-    recent = repo.tasks_since(session, workspace_id, since)
+    groups = repo.service_level_groups(session, workspace_id, since, now)
     teams = repo.team_names(session, workspace_id)
-    by_channel = metrics.service_levels(
-        (metrics.TaskFacts(ch, ws, due, fr) for ch, _t, ws, due, fr in recent), now=now
+    by_channel = metrics.merge_levels((ch, n, a, d, w) for ch, _t, _q, n, a, d, w in groups)
+    by_team = metrics.merge_levels(
+        # Work not yet given to a team is counted under its department's list.
+        ((teams.get(t, f"{q} list") if t else f"{q} list"), n, a, d, w)
+        for _ch, t, q, n, a, d, w in groups
     )
-    by_team = metrics.service_levels(
-        (
-            metrics.TaskFacts(teams.get(t, "no team") if t else "no team", ws, due, fr)
-            for _ch, t, ws, due, fr in recent
-        ),
-        now=now,
-    )
-    minutes = [
-        (as_utc(fr) - as_utc(ws)).total_seconds() / 60
-        for _ch, _t, ws, _due, fr in recent
-        if fr is not None
+    queues = [
+        metrics.queue_state(q, depth, unassigned, oldest, now=now)
+        for q, depth, unassigned, oldest in sorted(repo.queue_summary(session, workspace_id))
     ]
-    queues = metrics.queue_states(
-        (
-            metrics.QueueFacts(q, ws, a is not None)
-            for q, ws, a in repo.open_tasks(session, workspace_id)
-        ),
-        now=now,
-    )
+    minutes = repo.first_response_minutes(session, workspace_id, since)
     presence = presence or {}
     capacity = capacity or {}
     agents = [
@@ -97,6 +88,8 @@ def build_dashboard(
         first_response=metrics.first_response_histogram(minutes),
         agents=agents,
         resolved_24h=repo.resolved_count_since(session, workspace_id, since),
-        sentiment=metrics.hourly_mean(sentiment_rows or [], now=now),
+        sentiment=sentiment_trend
+        if sentiment_trend is not None
+        else metrics.hourly_mean(sentiment_rows or [], now=now),
         topics=topic_counts or [],
     )

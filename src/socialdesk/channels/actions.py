@@ -17,6 +17,7 @@ class Action:
     INSTAGRAM_COMMENT_REPLY = "instagram.comment_reply"
     INSTAGRAM_PRIVATE_REPLY = "instagram.private_reply"
     INSTAGRAM_MESSAGE = "instagram.message"
+    INSTAGRAM_MENTION_REPLY = "instagram.mention_reply"
     EMAIL_SEND = "email.send"
     WEBHOOK_SEND = "webhook.send"
 

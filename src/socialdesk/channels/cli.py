@@ -121,6 +121,34 @@ def accounts_add(
     )
 
 
+@accounts_app.command("set-credentials")
+def accounts_set_credentials(
+    account_id: int,
+    credentials_file: Annotated[Path, typer.Option(help="JSON file of the new credentials")],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Replace an account's credentials (a renewed token, a rotated secret)."""
+    from socialdesk.channels import repository
+    from socialdesk.channels.accounts import set_credentials
+
+    try:
+        credentials = json.loads(credentials_file.read_text())
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(f"cannot read credentials: {type(exc).__name__}") from None
+    if not isinstance(credentials, dict):
+        raise typer.BadParameter("the credentials file must hold a JSON object")
+    settings = get_settings()
+    with _database(settings) as factory:
+        workspace_id = _workspace(settings, factory, workspace)
+        with unit_of_work(factory) as session:
+            account = repository.get_account(session, workspace_id, account_id)
+            if account is None:
+                err.print(f"error: no account {account_id} in this workspace", markup=False)
+                raise typer.Exit(2)
+            set_credentials(account, credentials, settings.secret_key)
+    out.print(f"account {account_id}: credentials replaced", markup=False)
+
+
 @accounts_app.command("list")
 def accounts_list(workspace: WorkspaceOption = None) -> None:
     """List accounts (credentials are never shown, only whether there are some)."""
@@ -253,6 +281,7 @@ def letters_replay(
                 workspace_id=_workspace(settings, factory, workspace),
                 letter_id=letter_id,
                 corrected_body=corrected,
+                secret_key=settings.secret_key,
             )
         except SocialdeskError as exc:
             raise _fail(exc) from None

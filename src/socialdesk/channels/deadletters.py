@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels import repository
-from socialdesk.channels.base import Connector, MalformedPayload
+from socialdesk.channels.accounts import credentials_of
+from socialdesk.channels.base import Connector, DeliveryError, MalformedPayload
 from socialdesk.channels.intake import accept_events
-from socialdesk.channels.models import DeadLetter, DeadLetterStatus
+from socialdesk.channels.models import ChannelAccount, DeadLetter, DeadLetterStatus
 from socialdesk.channels.webhooks import account_ref
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
 from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.ingest.schemas import InboundEvent
 
 
 @dataclass
@@ -49,6 +51,7 @@ def replay(
     workspace_id: int,
     letter_id: int,
     corrected_body: str | None = None,
+    secret_key: str | None = None,
     clock: Clock = utcnow,
 ) -> ReplayOutcome:
     """Parse and accept a dead letter again; a failure is kept on the letter, not raised."""
@@ -70,7 +73,8 @@ def replay(
         letter.replay_count += 1
         try:
             events = connector.parse(letter.body.encode(), account_ref(account))
-        except MalformedPayload as exc:
+            events = _resolved(connector, events, account, secret_key)
+        except (MalformedPayload, DeliveryError) as exc:
             letter.last_replay_error = str(exc)[:2000]
             return ReplayOutcome(letter_id, 0, str(exc))
         result = accept_events(session, pipeline, workspace_id, events, source=letter.source)
@@ -81,6 +85,25 @@ def replay(
     if raw_ids:
         pipeline.process_pending(workspace_id, raw_ids)
     return ReplayOutcome(letter_id, len(raw_ids))
+
+
+def _resolved(
+    connector: Connector,
+    events: list[InboundEvent],
+    account: ChannelAccount,
+    secret_key: str | None,
+) -> list[InboundEvent]:
+    """Complete the stubs (Instagram mentions) of a replayed payload, as the webhook does."""
+    stubs = [e for e in events if e.extra.get("unresolved")]
+    if not stubs:
+        return events
+    resolve = getattr(connector, "resolve_mention", None)
+    if resolve is None or secret_key is None:
+        raise MalformedPayload("the payload names mentions that cannot be fetched here")
+    credentials = credentials_of(account, secret_key)
+    ref = account_ref(account)
+    done = [resolve(stub, ref, credentials) for stub in stubs]
+    return [e for e in events if not e.extra.get("unresolved")] + done
 
 
 def discard(session: Session, workspace_id: int, letter_id: int) -> DeadLetter:

@@ -33,6 +33,16 @@ def own_echoes(session: Session, workspace_id: int, events: Sequence[InboundEven
             by_channel.setdefault(event.channel, []).append(event.external_id)
     for channel, ids in by_channel.items():
         echoes |= repository.sent_outbox_external_ids(session, workspace_id, channel, ids)
+        in_flight = repository.in_flight_texts(session, workspace_id, channel)
+        if in_flight:
+            # The platform announced our reply before the sender recorded its id.
+            echoes |= {
+                e.external_id
+                for e in events
+                if e.channel == channel
+                and (e.author.is_brand or e.direction == "outbound")
+                and e.text in in_flight
+            }
     return echoes
 
 

@@ -153,6 +153,11 @@ class _MetaConnector:
                 {"message": request.text},
                 None,
             )
+        if kind == "mention_reply":
+            form = {"media_id": str(target["media_id"]), "message": request.text}
+            if target.get("comment_id"):
+                form["comment_id"] = str(target["comment_id"])
+            return f"/{account.external_id}/mentions", form, None
         if kind == "private_reply":
             body = {
                 "recipient": {"comment_id": str(target["comment_id"])},
@@ -178,6 +183,8 @@ class _MetaConnector:
     ) -> str | None:
         token = credentials.require("access_token")
         kind = request.action.split(".", 1)[1]
+        if kind == "mention_reply":
+            return None  # Instagram offers no lookup of our replies to mentions
         with http.client(account.setting("api_base", API_BASE)) as c:
             try:
                 if kind == "comment_reply":
@@ -289,7 +296,8 @@ class InstagramConnector(_MetaConnector):
                 }
             )
         if field == "mentions":
-            # A mention names the comment or media only; the text is fetched on demand.
+            # A mention names the comment or the media only: a stub, completed with
+            # ``resolve_mention`` after the webhook has answered.
             comment_id = value.get("comment_id")
             media_id = str(value["media_id"])
             return InboundEvent.model_validate(
@@ -297,15 +305,68 @@ class InstagramConnector(_MetaConnector):
                     "channel": "instagram",
                     "external_id": str(comment_id or media_id),
                     "visibility": "public",
-                    "author": {"id": f"mention:{comment_id or media_id}"},
+                    "author": {"id": "unresolved"},
                     "account": account.external_id,
                     "text": "",
                     "created_at": datetime.now(UTC),
-                    "reply_to": media_id if comment_id else None,
-                    "extra": {"mention": True, "media_id": media_id},
+                    "extra": {
+                        "mention": True,
+                        "unresolved": True,
+                        "media_id": media_id,
+                        "comment_id": str(comment_id) if comment_id else None,
+                    },
                 }
             )
         return None
+
+    def resolve_mention(
+        self, stub: InboundEvent, account: AccountRef, credentials: Credentials
+    ) -> InboundEvent:
+        """Fetch a mention's text and author (``mentioned_comment`` / ``mentioned_media``)."""
+        token = credentials.require("access_token")
+        media_id = str(stub.extra["media_id"])
+        comment_id = stub.extra.get("comment_id")
+        if comment_id:
+            edge = "mentioned_comment"
+            fields = (
+                f"mentioned_comment.comment_id({comment_id})"
+                "{id,text,timestamp,username,media{id}}"
+            )
+        else:
+            edge = "mentioned_media"
+            fields = f"mentioned_media.media_id({media_id}){{id,caption,timestamp,username}}"
+        with http.client(account.setting("api_base", API_BASE)) as c:
+            try:
+                response = c.get(
+                    f"/{account.external_id}", params={"fields": fields}, headers=_auth(token)
+                )
+            except httpx.HTTPError as exc:
+                raise http.transport_error(exc) from exc
+        found = _answer(response).get(edge)
+        if not isinstance(found, dict):
+            raise DeliveryError(f"Instagram returned no {edge}", permanent=True, code="mention")
+        username = str(found.get("username") or "")
+        try:
+            return InboundEvent.model_validate(
+                {
+                    "channel": "instagram",
+                    "external_id": stub.external_id,
+                    "visibility": "public",
+                    "author": {
+                        "id": f"username:{username}" if username else "unknown",
+                        "handle": f"@{username}" if username else "",
+                    },
+                    "account": account.external_id,
+                    "text": str(found.get("text") or found.get("caption") or ""),
+                    "created_at": _seconds(found.get("timestamp")),
+                    "reply_to": media_id if comment_id else None,
+                    "extra": {"mention": True, "media_id": media_id, "comment_id": comment_id},
+                }
+            )
+        except ValidationError as exc:
+            raise DeliveryError(
+                f"mention not understood: {_why(exc)}", permanent=True, code="mention"
+            ) from exc
 
     def _comment_reply_path(self, object_id: str) -> str:
         return f"/{object_id}/replies"

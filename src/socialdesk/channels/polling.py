@@ -44,7 +44,10 @@ def poll_x_account(
         ref = account_ref(account)
         credentials = credentials_of(account, secret_key)
         cursors = dict((account.settings or {}).get("poll_cursors") or {})
-        queries = [str(q) for q in (account.settings or {}).get("search_queries") or []]
+        raw_queries = (account.settings or {}).get("search_queries") or []
+        if isinstance(raw_queries, str):  # "--setting search_queries=#acmedown,acme outage"
+            raw_queries = raw_queries.split(",")
+        queries = [str(q).strip() for q in raw_queries if str(q).strip()]
     report = PollReport()
     results = {"mentions": x.poll_mentions(ref, credentials, cursors.get("mentions"))}
     for query in queries:

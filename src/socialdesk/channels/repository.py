@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from socialdesk.channels.models import (
 from socialdesk.conversations.models import Conversation, Direction, Message, Thread
 from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer, Identity
+from socialdesk.ingest.models import RawEvent
 from socialdesk.routing.models import Task
 
 # -- workspaces and accounts -------------------------------------------------------------
@@ -427,3 +429,26 @@ def take_outbox_item(
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def raw_event_extra(session: Session, raw_event_id: int | None) -> dict[str, Any]:
+    """What a connector noted on the stored event (e.g. that it is an Instagram mention)."""
+    if raw_event_id is None:
+        return {}
+    raw = session.get(RawEvent, raw_event_id)
+    if raw is None or not isinstance(raw.payload, dict):
+        return {}
+    extra = raw.payload.get("extra")
+    return extra if isinstance(extra, dict) else {}
+
+
+def in_flight_texts(session: Session, workspace_id: int, channel: str) -> set[str]:
+    """Texts of replies being sent right now: their echo may overtake the sender's record."""
+    texts = session.scalars(
+        select(OutboxItem.text).where(
+            OutboxItem.workspace_id == workspace_id,
+            OutboxItem.channel == channel,
+            OutboxItem.status == OutboxStatus.SENDING,
+        )
+    ).all()
+    return set(texts)

@@ -9,7 +9,10 @@ dead-letter table; bodies over the limit are refused before they are read in ful
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,15 +23,26 @@ from starlette.concurrency import run_in_threadpool
 
 from socialdesk.channels import repository
 from socialdesk.channels.accounts import credentials_of
-from socialdesk.channels.base import AccountRef, Connector, MalformedPayload, WebhookRejected
+from socialdesk.channels.base import (
+    AccountRef,
+    Connector,
+    DeliveryError,
+    MalformedPayload,
+    WebhookRejected,
+)
 from socialdesk.channels.intake import accept_events
 from socialdesk.channels.models import ChannelAccount, DeadLetter
 from socialdesk.channels.registry import default_connectors
 from socialdesk.channels.x import crc_response
 from socialdesk.core.db import unit_of_work
+from socialdesk.core.errors import InvalidInput
 from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.ingest.schemas import InboundEvent
+
+log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_048_576
+GATHER_SECONDS = 0.25
 DEAD_LETTER_MAX_CHARS = 1_048_576
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -40,6 +54,7 @@ class WebhookOutcome:
     body: dict[str, Any]
     workspace_id: int | None = None
     raw_ids: tuple[int, ...] = ()
+    stubs: tuple[InboundEvent, ...] = ()
 
 
 def account_ref(account: ChannelAccount) -> AccountRef:
@@ -103,8 +118,10 @@ def handle_delivery(
                 ),
             )
             return WebhookOutcome(400, {"detail": str(exc), "dead_letter_id": letter.id})
+        stubs = tuple(e for e in events if e.extra.get("unresolved"))
+        complete = [e for e in events if not e.extra.get("unresolved")]
         result = accept_events(
-            session, pipeline, account.workspace_id, events, source=f"webhook:{channel}"
+            session, pipeline, account.workspace_id, complete, source=f"webhook:{channel}"
         )
         workspace_id = account.workspace_id
     return WebhookOutcome(
@@ -113,10 +130,61 @@ def handle_delivery(
             "accepted": len(result.accepted_raw_ids),
             "duplicates": result.duplicates,
             "ignored": result.echoes,
+            "resolving": len(stubs),
         },
         workspace_id,
         tuple(result.accepted_raw_ids),
+        stubs,
     )
+
+
+def resolve_stubs(
+    session_factory: sessionmaker[Session],
+    pipeline: Pipeline,
+    connector: Connector,
+    *,
+    account_id: int,
+    stubs: Sequence[InboundEvent],
+    body: bytes,
+    secret_key: str,
+) -> list[int]:
+    """Complete events the webhook only named (Instagram mentions) and accept them.
+
+    A stub that cannot be completed keeps the original payload as a dead letter with the
+    reason, so an admin can replay it once the platform answers again.
+    """
+    resolve = getattr(connector, "resolve_mention", None)
+    with session_factory() as session:
+        account = session.get(ChannelAccount, account_id)
+        if account is None or resolve is None:
+            return []
+        ref = account_ref(account)
+        credentials = credentials_of(account, secret_key)
+    resolved: list[InboundEvent] = []
+    failures: list[str] = []
+    for stub in stubs:
+        try:
+            resolved.append(resolve(stub, ref, credentials))
+        except (DeliveryError, InvalidInput) as exc:
+            failures.append(f"{stub.external_id}: {exc}")
+    with unit_of_work(session_factory) as session:
+        result = accept_events(
+            session, pipeline, ref.workspace_id, resolved, f"webhook:{ref.channel}"
+        )
+        if failures:
+            repository.add_dead_letter(
+                session,
+                DeadLetter(
+                    workspace_id=ref.workspace_id,
+                    channel=ref.channel,
+                    channel_account_id=ref.id,
+                    source=f"webhook:{ref.channel}",
+                    content_type="application/json",
+                    body=body.decode("utf-8", errors="replace")[:DEAD_LETTER_MAX_CHARS],
+                    reason=("mention could not be fetched: " + "; ".join(failures))[:2000],
+                ),
+            )
+    return result.accepted_raw_ids
 
 
 def _active_account(session: Session, channel: str, account_id: int) -> ChannelAccount | None:
@@ -140,8 +208,77 @@ def _connector(request: Request, channel: str) -> Connector:
     return found
 
 
-def _process_later(pipeline: Pipeline, workspace_id: int, raw_ids: tuple[int, ...]) -> None:
-    pipeline.process_pending(workspace_id, list(raw_ids))
+class _Processor:
+    """One background thread per pipeline and workspace drains stored events after the
+    webhooks answered: deliveries that arrive together are processed as one batch, and
+    never two batches of a workspace at once."""
+
+    def __init__(self, pipeline: Pipeline, workspace_id: int) -> None:
+        self.pipeline = pipeline
+        self.workspace_id = workspace_id
+        self.wanted = threading.Event()
+        self.thread = threading.Thread(
+            target=self._run, name=f"webhook-processing-{workspace_id}", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self.wanted.wait()
+            # A short pause gathers the deliveries arriving meanwhile into one batch: fewer
+            # write transactions, so the webhooks' own writes wait less.
+            time.sleep(GATHER_SECONDS)
+            self.wanted.clear()
+            try:
+                self.pipeline.process_pending(self.workspace_id)
+            except Exception:  # stored events stay pending and are picked up next time
+                log.exception("processing webhook events of workspace %d failed", self.workspace_id)
+
+
+_processors: dict[tuple[int, int], _Processor] = {}
+_processors_guard = threading.Lock()
+
+
+def process_soon(pipeline: Pipeline, workspace_id: int) -> None:
+    with _processors_guard:
+        key = (id(pipeline), workspace_id)
+        processor = _processors.get(key)
+        if processor is None:
+            processor = _processors[key] = _Processor(pipeline, workspace_id)
+    processor.wanted.set()
+
+
+def _hand_over(request: Request, pipeline: Pipeline, workspace_id: int, raw_ids: list[int]) -> None:
+    """After commit: workers (scale mode), this request (tests) or the batching thread."""
+    dispatcher = getattr(request.app.state, "dispatcher", None)
+    if dispatcher is not None and dispatcher.scale_mode:
+        dispatcher.dispatch(workspace_id, raw_ids)
+    elif getattr(request.app.state, "process_webhooks_inline", False):
+        pipeline.process_pending(workspace_id, raw_ids)
+    else:
+        process_soon(pipeline, workspace_id)
+
+
+def _resolve_then_process(
+    request: Request,
+    pipeline: Pipeline,
+    connector: Connector,
+    account_id: int,
+    outcome: WebhookOutcome,
+    body: bytes,
+) -> None:
+    session_factory, _, secret_key = _state(request)
+    raw_ids = resolve_stubs(
+        session_factory,
+        pipeline,
+        connector,
+        account_id=account_id,
+        stubs=outcome.stubs,
+        body=body,
+        secret_key=secret_key,
+    )
+    if raw_ids and outcome.workspace_id is not None:
+        _hand_over(request, pipeline, outcome.workspace_id, raw_ids)
 
 
 def _credential(
@@ -214,8 +351,14 @@ async def receive(
         headers=dict(request.headers),
         secret_key=secret_key,
     )
+    if outcome.stubs:
+        background.add_task(
+            _resolve_then_process, request, pipeline, connector, account_id, outcome, body
+        )
     if outcome.raw_ids and outcome.workspace_id is not None:
-        background.add_task(_process_later, pipeline, outcome.workspace_id, outcome.raw_ids)
+        background.add_task(
+            _hand_over, request, pipeline, outcome.workspace_id, list(outcome.raw_ids)
+        )
     return Response(
         json.dumps(outcome.body), status_code=outcome.status, media_type="application/json"
     )

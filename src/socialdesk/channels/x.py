@@ -382,6 +382,10 @@ def _error(response: httpx.Response) -> DeliveryError:
         return DeliveryError(
             f"access token expired or revoked: {reason}", permanent=True, code="401"
         )
+    if status == 403 and "duplicate" in reason.lower():
+        # X refuses a post identical to one just made: most likely our own earlier attempt,
+        # so the next round looks it up instead of failing the reply.
+        return DeliveryError(reason, permanent=False, code="403", outcome_unknown=True)
     return DeliveryError(reason, permanent=True, code=str(status))
 
 

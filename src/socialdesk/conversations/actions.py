@@ -14,7 +14,7 @@ from socialdesk.conversations.action_models import CaseEvent, Note, Notification
 from socialdesk.conversations.models import Conversation, ConversationStatus
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
-from socialdesk.routing.models import Task, TaskStatus, User
+from socialdesk.routing.models import Task, TaskStatus, TeamKind, User
 
 MAX_NOTE_CHARS = 10_000
 MAX_SNOOZE = timedelta(days=30)
@@ -42,8 +42,9 @@ def _event(
     workspace_id: int,
     conversation_id: int | None,
     actor: User | None,
-    kind: str,
+    event_kind: str,
     now: datetime,
+    /,
     **data: object,
 ) -> None:
     repo.add(
@@ -52,7 +53,7 @@ def _event(
             workspace_id=workspace_id,
             conversation_id=conversation_id,
             actor_user_id=None if actor is None else actor.id,
-            kind=kind,
+            kind=event_kind,
             data=dict(data),
             created_at=now,
         ),
@@ -65,12 +66,12 @@ def record_event(
     workspace_id: int,
     conversation_id: int | None,
     actor: User | None,
-    kind: str,
+    event: str,
     clock: Clock = utcnow,
     **data: object,
 ) -> None:
     """Append to a case's history (which is also the live screens' change feed)."""
-    _event(session, workspace_id, conversation_id, actor, kind, clock(), **data)
+    _event(session, workspace_id, conversation_id, actor, event, clock(), **data)
 
 
 def add_note(
@@ -278,6 +279,33 @@ def transfer(
             session, workspace_id, conversation_id, actor, "transferred", now, to_team_id=team.id
         )
     task.updated_at = now
+    session.flush()
+    return task
+
+
+def send_to_queue(
+    session: Session,
+    *,
+    workspace_id: int,
+    conversation_id: int,
+    actor: User,
+    queue: str,
+    clock: Clock = utcnow,
+) -> Task | None:
+    """Move the open work to another department's list (e.g. marketing), unassigned."""
+    if queue not in TeamKind.ALL:
+        raise InvalidInput(f"a list is one of {', '.join(TeamKind.ALL)}")
+    now = clock()
+    _conversation(session, workspace_id, conversation_id)
+    task = repo.task_for(session, workspace_id, conversation_id)
+    if task is None or task.status not in TaskStatus.ACTIVE:
+        return task
+    task.queue = queue
+    task.team_id = None
+    task.assignee_id = None
+    task.status = TaskStatus.OPEN
+    task.updated_at = now
+    _event(session, workspace_id, conversation_id, actor, "moved", now, queue=queue)
     session.flush()
     return task
 

@@ -75,6 +75,8 @@ def send_reply(
         session, conversation, target_thread, chosen_visibility, account, customer
     )
     delivery_target = _delivery_target(session, action, target, thread, conversation, account, key)
+    if delivery_target.pop("mention", False):
+        action = Action.INSTAGRAM_MENTION_REPLY
     external_id = delivery_target.get("message_id") or f"outbox:{key}"
 
     message = repository.add_message(
@@ -224,6 +226,16 @@ def _delivery_target(
     author_id = author.external_id if author else None
     if action == Action.X_REPLY:
         return {"in_reply_to_tweet_id": target.external_id}
+    if action == Action.INSTAGRAM_COMMENT_REPLY:
+        mention = repository.raw_event_extra(session, target.raw_event_id)
+        if mention.get("mention"):
+            # Someone else's post mentioning us: answered through the mentions edge.
+            return {
+                "object_id": target.external_id,
+                "mention": True,
+                "media_id": mention.get("media_id"),
+                "comment_id": mention.get("comment_id"),
+            }
     if action in (Action.FACEBOOK_COMMENT_REPLY, Action.INSTAGRAM_COMMENT_REPLY):
         return {"object_id": target.external_id}
     if action in (Action.FACEBOOK_PRIVATE_REPLY, Action.INSTAGRAM_PRIVATE_REPLY):

@@ -10,6 +10,7 @@ from socialdesk.core.clock import Clock, utcnow
 from socialdesk.ingest.dispatch import ProcessingDispatcher
 from socialdesk.ingest.hooks import PipelineHooks
 from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.priority.service import ScoringHook
 from socialdesk.triage.hook import FastTriageHook
 
 
@@ -18,6 +19,8 @@ def default_hooks(settings: Settings, session_factory: sessionmaker[Session]) ->
 
     hooks = PipelineHooks(triage=FastTriageHook())
     hooks.on_tasks_changed.append(complete_shifts)
+    # Business value and the response clock of every opened or reopened task.
+    hooks.on_tasks_changed.append(ScoringHook())
     return hooks
 
 

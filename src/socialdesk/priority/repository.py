@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from socialdesk.conversations.models import Conversation, Direction, Message
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.priority.models import WorkspacePolicy
-from socialdesk.routing.models import Task, Team
+from socialdesk.routing.models import Task, TaskStatus, Team
 
 
 def get_policy(session: Session, workspace_id: int) -> WorkspacePolicy | None:
@@ -52,6 +52,8 @@ def scoring_rows(session: Session, workspace_id: int, task_ids: Sequence[int]) -
             Task.waiting_since,
             Task.first_response_at,
             Task.kind.label("task_kind"),
+            Task.priority.label("old_priority"),
+            Task.value_score.label("old_value"),
             Conversation.id.label("conversation_id"),
             Conversation.customer_id,
             Customer.tier,
@@ -123,3 +125,40 @@ _SCORE_UPDATE = (
 def write_scores(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         session.connection().execute(_SCORE_UPDATE, rows)
+
+
+def active_tasks_of_customers(
+    session: Session, workspace_id: int, customer_ids: Sequence[int]
+) -> list[int]:
+    if not customer_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Task.id)
+            .join(Conversation, Conversation.id == Task.conversation_id)
+            .where(
+                Task.workspace_id == workspace_id,
+                Task.status.in_(TaskStatus.ACTIVE),
+                Conversation.customer_id.in_(list(customer_ids)),
+            )
+        )
+    )
+
+
+_RESCORE = (
+    update(Task)
+    .where(Task.id == bindparam("b_id"))
+    .values(
+        priority=bindparam("b_priority"),
+        value_score=bindparam("b_value"),
+        value_breakdown=bindparam("b_breakdown"),
+        customer_tier=bindparam("b_tier"),
+        updated_at=bindparam("b_now"),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
+def write_rescores(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.connection().execute(_RESCORE, rows)

@@ -77,6 +77,7 @@ DEFAULT_KIND_VALUES: Mapping[str, float] = _frozen(
         "question": 0.7,
         "request": 0.7,
         "feedback": 0.4,
+        "suggestion": 0.4,
         "marketing": 0.3,
         "praise": 0.2,
         "other": 0.2,

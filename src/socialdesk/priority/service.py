@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -164,49 +163,44 @@ class TriageSignals:
 
 TriageLookup = Callable[[Session, int, Sequence[int]], Mapping[int, TriageSignals]]
 
-_TRIAGE_FIELDS = {
-    "kind": ("kind", "category", "label"),
-    "sentiment": ("sentiment", "sentiment_score", "compound"),
-    "severity": ("severity",),
-    "urgency": ("urgency", "urgency_score"),
-    "sales_opportunity": ("sales_opportunity", "sales_score"),
-    "language": ("language", "lang"),
-    "topic": ("topic",),
+# How urgent each triage signal makes an item (the strongest one counts).
+SIGNAL_URGENCY = {
+    "safety": 1.0,
+    "outage": 0.7,
+    "legal_threat": 0.7,
+    "churn_threat": 0.6,
+    "vulnerable_customer": 0.6,
+    "repeat_contact": 0.3,
+    "shouting": 0.2,
 }
 
 
 def stored_triage(
     session: Session, workspace_id: int, message_ids: Sequence[int]
 ) -> dict[int, TriageSignals]:
-    """Triage results per message id, if the triage domain is installed (else nothing).
+    """The triage results stored for these messages (none where triage did not run)."""
+    from socialdesk.triage.models import TriageResultRow
 
-    Reads ``socialdesk.triage.models.TriageResult`` (one row per message, keyed by
-    ``message_id``) and takes the columns it recognises by name; absent ones default.
-    """
-    try:
-        model = importlib.import_module("socialdesk.triage.models").TriageResult
-    except (ImportError, AttributeError):
+    if not message_ids:
         return {}
-    if not message_ids or not hasattr(model, "message_id"):
-        return {}
+    rows = session.scalars(
+        select(TriageResultRow).where(
+            TriageResultRow.workspace_id == workspace_id,
+            TriageResultRow.message_id.in_(list(message_ids)),
+        )
+    )
     out: dict[int, TriageSignals] = {}
-    for row in session.scalars(select(model).where(model.message_id.in_(list(message_ids)))):
-        values: dict[str, Any] = {}
-        for target, names in _TRIAGE_FIELDS.items():
-            for name in names:
-                value = getattr(row, name, None)
-                if value is not None:
-                    values[target] = value
-                    break
-        for number in ("severity", "urgency", "sales_opportunity"):
-            if number in values:
-                values[number] = float(values[number])
-        if "sentiment" in values:
-            values["sentiment"] = float(values["sentiment"])
-        for text in ("kind", "language", "topic"):
-            if text in values:
-                values[text] = str(values[text])
-        out[int(row.message_id)] = TriageSignals(**values)
+    for row in rows:
+        signals = row.signals or {}
+        urgency = max((SIGNAL_URGENCY.get(name, 0.0) for name in signals), default=0.0)
+        out[row.message_id] = TriageSignals(
+            kind=row.kind,
+            sentiment=float(row.sentiment_score),
+            severity=min(max(float(row.severity) / 4.0, 0.0), 1.0),
+            urgency=urgency,
+            language=row.language or None,
+            topic=row.topic,
+        )
     return out
 
 
@@ -225,8 +219,12 @@ def score_tasks(
     *,
     triage_lookup: TriageLookup = stored_triage,
     policies: Policies | None = None,
+    restart_clock: bool = True,
 ) -> None:
-    """Score opened or reopened tasks and start their response clock (flushes only)."""
+    """Score opened or reopened tasks and start their response clock (flushes only).
+
+    With ``restart_clock=False`` (new CRM data for a task already waiting) only the value
+    changes; the response clock and any breach boost are kept."""
     if not task_ids:
         return
     policies = policies or load_policies(session, workspace_id)
@@ -292,7 +290,40 @@ def score_tasks(
                 "b_now": now,
             }
         )
-    repo.write_scores(session, updates)
+    if restart_clock:
+        repo.write_scores(session, updates)
+        return
+    olds = {r.task_id: (float(r.old_priority or 0.0), float(r.old_value or 0.0)) for r in rows}
+    repo.write_rescores(
+        session,
+        [
+            {
+                "b_id": u["b_id"],
+                "b_priority": u["b_value"] + olds[u["b_id"]][0] - olds[u["b_id"]][1],
+                "b_value": u["b_value"],
+                "b_breakdown": u["b_breakdown"],
+                "b_tier": u["b_tier"],
+                "b_now": now,
+            }
+            for u in updates
+        ],
+    )
+
+
+def rescore_customers(
+    session: Session,
+    workspace_id: int,
+    customer_ids: Sequence[int],
+    now: datetime,
+    *,
+    triage_lookup: TriageLookup = stored_triage,
+) -> list[int]:
+    """Re-score the active tasks of customers whose CRM data changed; returns their ids."""
+    task_ids = repo.active_tasks_of_customers(session, workspace_id, customer_ids)
+    score_tasks(
+        session, workspace_id, task_ids, now, triage_lookup=triage_lookup, restart_clock=False
+    )
+    return task_ids
 
 
 class ScoringHook:
@@ -304,3 +335,55 @@ class ScoringHook:
 
     def __call__(self, session: Session, workspace_id: int, task_ids: Sequence[int]) -> None:
         score_tasks(session, workspace_id, task_ids, self.clock(), triage_lookup=self.triage_lookup)
+
+
+# -- waiting on the customer -------------------------------------------------------------------
+
+
+def _task_for_sla(session: Session, workspace_id: int, task_id: int) -> Any:
+    from socialdesk.core.errors import NotFound
+    from socialdesk.routing.models import Task
+
+    task = session.get(Task, task_id)
+    if task is None or task.workspace_id != workspace_id:
+        raise NotFound(f"no task {task_id} in this workspace")
+    return task
+
+
+def pause_sla(session: Session, workspace_id: int, task_id: int, now: datetime) -> None:
+    """The item waits on the customer (details asked for): its response clock stops."""
+    task = _task_for_sla(session, workspace_id, task_id)
+    if task.sla_started_at is None or task.sla_paused_at is not None:
+        return
+    task.sla_paused_at = now
+    task.sla_state = "paused"
+    task.sla_next_check_at = None
+    task.updated_at = now
+    session.flush()
+
+
+def resume_sla(session: Session, workspace_id: int, task_id: int, now: datetime) -> None:
+    """The customer is back: the clock runs again, its due time moved by the pause."""
+    task = _task_for_sla(session, workspace_id, task_id)
+    if task.sla_paused_at is None or task.sla_started_at is None or not task.sla_target_seconds:
+        return
+    policies = load_policies(session, workspace_id)
+    hours = team_business_hours(session, workspace_id, policies.business_hours).get(
+        task.team_id, policies.business_hours
+    )
+    clock = SlaClock(
+        as_utc(task.sla_started_at),
+        timedelta(seconds=task.sla_target_seconds),
+        timedelta(seconds=task.sla_paused_seconds or 0.0),
+        as_utc(task.sla_paused_at),
+    ).resume(now, hours)
+    moments = next_transition(clock, hours, policies.sla.warning_fractions)
+    task.sla_paused_at = None
+    task.sla_paused_seconds = clock.paused_total.total_seconds()
+    task.due_at = moments[-1][1]
+    # The SLA timer looks again at once and sets the state from there.
+    task.sla_state = "ok" if task.breached_at is None else "breached"
+    task.sla_warning_level = 0 if task.breached_at is None else task.sla_warning_level
+    task.sla_next_check_at = now if task.breached_at is None else None
+    task.updated_at = now
+    session.flush()

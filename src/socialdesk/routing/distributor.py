@@ -115,8 +115,10 @@ class Distributor:
         *,
         policy: RoutingPolicy | None = None,
         clock: Clock = utcnow,
-        batch_size: int = 256,
-        rekey_every: timedelta = timedelta(seconds=5),
+        batch_size: int = 512,
+        rekey_every: timedelta = timedelta(seconds=15),
+        sync_margin: timedelta = timedelta(seconds=0.5),
+        agents_refresh_every: timedelta = timedelta(seconds=10),
         on_assigned: AssignedCallback | None = None,
         policy_loader: Callable[[Session, int], RoutingPolicy] | None = None,
     ) -> None:
@@ -131,6 +133,7 @@ class Distributor:
         self.agents: dict[int, AgentView] = {}
         self._held: dict[int, tuple[int, str]] = {}  # assigned task -> (agent, channel)
         self._customers: dict[int, int | None] = {}  # open task -> customer
+        self._seen_update: dict[int, datetime] = {}  # open task -> updated_at in the view
         self._free: dict[tuple[str, str], set[int]] = {}  # (queue, channel) -> agents
         self._free_team: dict[tuple[int, str], set[int]] = {}  # (team, channel) -> agents
         # Free agents per (profile, channel), best first; entries of an older version are stale.
@@ -144,6 +147,9 @@ class Distributor:
         self._lock = threading.RLock()
         self._loaded = False
         self._synced_at: datetime | None = None
+        self._agents_at: datetime | None = None
+        self.sync_margin = sync_margin
+        self.agents_refresh_every = agents_refresh_every
         self.stats = DistributorStats()
 
     # -- keeping the views in step ----------------------------------------------------------
@@ -159,7 +165,7 @@ class Distributor:
                 row.id: (int(row.assignee_id), row.channel)
                 for row in repo.assigned_tasks(session, self.workspace_id)
             }
-            self._customers = {}
+            self._customers, self._seen_update = {}, {}
             for row in repo.open_tasks(session, self.workspace_id):
                 self._add_open(row, now)
             self.agents = {}
@@ -169,7 +175,7 @@ class Distributor:
             loads = self._loads_from_held()
             for record in repo.load_agents(session, self.workspace_id):
                 self._put_agent(agent_view(record, loads.get(record.id, {})))
-            self._synced_at = now
+            self._synced_at = self._agents_at = now
             self._loaded = True
 
     def _loads_from_held(self) -> dict[int, dict[str, int]]:
@@ -186,6 +192,7 @@ class Distributor:
     def _add_open(self, row: Any, now: datetime) -> None:
         self.worklist.upsert(task_view(row), now)
         self._customers[row.id] = row.customer_id
+        self._seen_update[row.id] = as_utc(row.updated_at)
 
     def _apply_task_row(self, row: Any, now: datetime) -> set[int]:
         """Bring one task's view in line with its row; returns agents whose load changed."""
@@ -210,6 +217,7 @@ class Distributor:
         else:
             self.worklist.remove(row.id)
             self._customers.pop(row.id, None)
+            self._seen_update.pop(row.id, None)
         return touched
 
     def _bump(self, agent_id: int, channel: str, delta: int) -> None:
@@ -287,7 +295,7 @@ class Distributor:
     def _candidates(self, key: BucketKey, task: TaskView) -> list[AgentView]:
         """The best free agent of each eligible profile, plus the customer's last agent:
         ``choose_agent`` over these picks the same agent as over every agent."""
-        out = []
+        out: list[AgentView] = []
         for profile in self._profiles_for(key):
             if task.avoid_agent_id is not None and task.avoid_agent_id in self._members[profile]:
                 # Rare (taken back on breach): the profile's best may be the one to avoid.
@@ -326,13 +334,32 @@ class Distributor:
                 self.load()
                 return
             now = self.clock()
-            since = (self._synced_at or now) - timedelta(seconds=2)
+            # The margin covers writers whose clocks lag a little behind ours.
+            since = (self._synced_at or now) - self.sync_margin
             with self.session_factory() as session:
-                rows = repo.tasks_changed_since(session, self.workspace_id, since)
-                for row in rows:
-                    self._apply_task_row(row, now)
-                self._refresh_agents(session, None)
+                self._pull_changes(session, since, now)
+                # Presence changes are cheap to look for; skills and teams are re-read on a
+                # slower period (services also call on_agents right after changing them).
+                if self._agents_at is None or now - self._agents_at >= self.agents_refresh_every:
+                    self._refresh_agents(session, None)
+                    self._agents_at = now
+                else:
+                    changed = repo.presence_changed_since(session, self.workspace_id, since)
+                    if changed:
+                        self._refresh_agents(session, changed)
             self._synced_at = now
+
+    def _pull_changes(self, session: Session, since: datetime, now: datetime) -> None:
+        # A slim look first; whole rows only for open tasks that are new to the view or
+        # changed since it read them (most changes are assignments and replies).
+        wanted = []
+        for row in repo.task_changes_since(session, self.workspace_id, since):
+            if row.status != TaskStatus.OPEN:
+                self._apply_task_row(row, now)
+            elif self._seen_update.get(row.id) != as_utc(row.updated_at):
+                wanted.append(row.id)
+        for row in repo.tasks_by_id(session, self.workspace_id, wanted):
+            self._apply_task_row(row, now)
 
     def _refresh_agents(self, session: Session, agent_ids: Iterable[int] | None) -> None:
         ids = None if agent_ids is None else list(agent_ids)
@@ -376,10 +403,7 @@ class Distributor:
             with self.session_factory() as session:
                 # A freed slot shows as a task that changed: re-read the agents' tasks too.
                 now = self.clock()
-                for row in repo.tasks_changed_since(
-                    session, self.workspace_id, (self._synced_at or now) - timedelta(seconds=2)
-                ):
-                    self._apply_task_row(row, now)
+                self._pull_changes(session, (self._synced_at or now) - self.sync_margin, now)
                 self._refresh_agents(session, agent_ids)
             return self.distribute()
 

@@ -101,7 +101,7 @@ class RoutingEngine:
     def tick(self) -> float:
         """One round for every workspace with work; returns seconds until the next is due."""
         with self.session_factory() as session:
-            workspaces = set(repo.workspaces_with_active_tasks(session))
+            workspaces = set(repo.workspace_ids(session))
         workspaces |= set(self._distributors)
         soonest: datetime | None = None
         for workspace_id in sorted(workspaces):

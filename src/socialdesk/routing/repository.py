@@ -19,6 +19,7 @@ from sqlalchemy import Row, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from socialdesk.conversations.models import Conversation
+from socialdesk.core.models import Workspace
 from socialdesk.routing.models import (
     RoutingNotification,
     Task,
@@ -175,6 +176,27 @@ def tasks_changed_since(session: Session, workspace_id: int, since: datetime) ->
     return session.execute(
         _task_rows().where(Task.workspace_id == workspace_id, Task.updated_at >= since)
     ).all()
+
+
+def task_changes_since(session: Session, workspace_id: int, since: datetime) -> list[Any]:
+    """Who holds what among the tasks changed since ``since`` (no payload columns)."""
+    return list(
+        session.execute(
+            select(Task.id, Task.status, Task.assignee_id, Task.channel, Task.updated_at).where(
+                Task.workspace_id == workspace_id, Task.updated_at >= since
+            )
+        ).all()
+    )
+
+
+def presence_changed_since(session: Session, workspace_id: int, since: datetime) -> list[int]:
+    return list(
+        session.scalars(
+            select(User.id).where(
+                User.workspace_id == workspace_id, User.presence_changed_at >= since
+            )
+        )
+    )
 
 
 def get_task(session: Session, workspace_id: int, task_id: int) -> Task | None:
@@ -336,6 +358,26 @@ _ASSIGN = (
 )
 
 
+_COMPILED: dict[str, tuple[str, tuple[str, ...] | None, Any, dict[str, Any]]] = {}
+
+
+def _compiled_assign(dialect: Any) -> tuple[str, tuple[str, ...] | None, Any, dict[str, Any]]:
+    """The assignment statement as driver SQL, its parameter order (positional styles)
+    and the bind conversion of its timestamp, once per dialect."""
+    found = _COMPILED.get(dialect.name)
+    if found is None:
+        compiled = _ASSIGN.compile(dialect=dialect)
+        order = (
+            tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        )
+        # The same conversion SQLAlchemy applies (its string format on SQLite).
+        processor = Task.__table__.c.assigned_at.type._cached_bind_processor(dialect)
+        constants = {k: v for k, v in compiled.params.items() if v is not None}
+        found = (str(compiled), order, processor or (lambda value: value), constants)
+        _COMPILED[dialect.name] = found
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     task_id: int
@@ -379,22 +421,27 @@ def assign_batch(
     free = claimable(session, workspace_id, (c.task_id for c in claims))
     done: list[Claim] = []
     connection = session.connection()
-    for claim in claims:
-        if claim.task_id not in free:
-            continue
-        result = connection.execute(
-            _ASSIGN,
-            {
+    sql, order, when, constants = _compiled_assign(connection.dialect)
+    # The statement is compiled once; each claim is one driver call on this transaction's
+    # connection (the per-statement overhead of the ORM would dominate at thousands/s).
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for claim in claims:
+            if claim.task_id not in free:
+                continue
+            values = constants | {
                 "b_task": claim.task_id,
                 "b_ws": workspace_id,
                 "b_user": claim.user_id,
                 "b_channel": claim.channel,
                 "b_capacity": claim.capacity,
-                "b_now": now,
-            },
-        )
-        if result.rowcount == 1:
-            done.append(claim)
+                "b_now": when(now),
+            }
+            cursor.execute(sql, values if order is None else tuple(values[k] for k in order))
+            if cursor.rowcount == 1:
+                done.append(claim)
+    finally:
+        cursor.close()
     if done:
         record_assignments(session, workspace_id, done, now)
     return done
@@ -486,21 +533,17 @@ def tasks_due_for_sla_check(
 ) -> Sequence[Row[Any]]:
     return session.execute(
         _task_rows()
-        .where(
-            Task.workspace_id == workspace_id,
-            Task.sla_next_check_at <= now,
-            Task.status.in_(TaskStatus.ACTIVE),
-        )
+        .where(Task.workspace_id == workspace_id, Task.sla_next_check_at <= now)
         .order_by(Task.sla_next_check_at)
         .limit(limit)
     ).all()
 
 
 def next_sla_check(session: Session, workspace_id: int) -> datetime | None:
+    # Answered or closed tasks have their check cleared by the monitor, so the index's
+    # first entry is the next moment due.
     value: datetime | None = session.scalar(
-        select(func.min(Task.sla_next_check_at)).where(
-            Task.workspace_id == workspace_id, Task.status.in_(TaskStatus.ACTIVE)
-        )
+        select(func.min(Task.sla_next_check_at)).where(Task.workspace_id == workspace_id)
     )
     return value
 
@@ -551,14 +594,8 @@ def list_notifications(
     ).all()
 
 
-def workspaces_with_active_tasks(session: Session) -> list[int]:
-    return list(
-        session.scalars(
-            select(Task.workspace_id)
-            .where(Task.status.in_(TaskStatus.ACTIVE))
-            .group_by(Task.workspace_id)
-        )
-    )
+def workspace_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(Workspace.id).order_by(Workspace.id)))
 
 
 def assignments_of(session: Session, task_id: int) -> Sequence[TaskAssignment]:

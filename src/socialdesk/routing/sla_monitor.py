@@ -40,7 +40,12 @@ def check_due(
     hours_of = team_business_hours(session, workspace_id, policies.business_hours)
     outcome = SlaOutcome()
     for row in repo.tasks_due_for_sla_check(session, workspace_id, now, limit):
-        if row.sla_started_at is None or not row.sla_target_seconds:
+        if (
+            row.status not in TaskStatus.ACTIVE
+            or row.sla_started_at is None
+            or not row.sla_target_seconds
+        ):
+            # Answered or closed meanwhile: nothing to watch until it reopens.
             repo.update_task_fields(session, workspace_id, row.id, sla_next_check_at=None)
             continue
         hours = hours_of.get(row.team_id, policies.business_hours)

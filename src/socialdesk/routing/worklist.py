@@ -78,11 +78,14 @@ class Bucket:
     keyed_at: datetime
     members: set[int] = field(default_factory=set)
     heap: list[_Entry] = field(default_factory=list)
+    # Each bucket rekeys on its own period (between 1/2 and 1 x rekey_every), so buckets
+    # created together do not all rekey in the same decision.
+    period: timedelta = timedelta(seconds=15)
 
 
 class WorkList:
     def __init__(
-        self, policy: RoutingPolicy, rekey_every: timedelta = timedelta(seconds=5)
+        self, policy: RoutingPolicy, rekey_every: timedelta = timedelta(seconds=15)
     ) -> None:
         self.policy = policy
         self.rekey_every = rekey_every
@@ -108,7 +111,8 @@ class WorkList:
         key = bucket_key(task, widen)
         bucket = self.buckets.get(key)
         if bucket is None:
-            bucket = self.buckets[key] = Bucket(key, as_utc(now))
+            spread = 0.5 + (hash(key) % 1000) / 2000
+            bucket = self.buckets[key] = Bucket(key, as_utc(now), period=self.rekey_every * spread)
         token = next(self._tokens)
         self.tasks[task.id] = task
         self._where[task.id] = key
@@ -169,15 +173,28 @@ class WorkList:
     def _rekey(self, bucket: Bucket, now: datetime) -> None:
         bucket.keyed_at = as_utc(now)
         at = bucket.keyed_at.timestamp()
-        bucket.heap = [(self._key(i, at), self._token[i], i) for i in bucket.members]
-        heapq.heapify(bucket.heap)
+        weight = self.policy.pressure_weight
+        num, token = self._num, self._token
+        heap: list[_Entry] = []
+        # order_key_ts written out: this loop runs over whole buckets, and the result is
+        # checked against order_key in the tests.
+        for i in bucket.members:
+            priority, since, due = num[i]
+            fraction = 0.0
+            if due is not None:
+                total, spent = due - since, max(at - since, 0.0)
+                fraction = 1.0 + spent / 60.0 if total <= 0 else spent / total
+            pressure = weight * fraction * fraction if fraction > 0 else 0.0
+            heap.append(((-(priority + pressure), since, i), token[i], i))
+        heapq.heapify(heap)
+        bucket.heap = heap
 
     def top(self, key: BucketKey, now: datetime) -> TaskView | None:
         """The first task of a bucket (by effective priority), or None if it is empty."""
         bucket = self.buckets.get(key)
         if bucket is None:
             return None
-        if as_utc(now) - bucket.keyed_at >= self.rekey_every:
+        if as_utc(now) - bucket.keyed_at >= bucket.period:
             self._rekey(bucket, now)
         heap = bucket.heap
         while heap:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -31,6 +32,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Load the triage models now rather than inside the first processing transaction,
+        # where they would hold the write lock of an embedded database for seconds.
+        threading.Thread(target=_warm_up_triage, name="triage-warm-up", daemon=True).start()
+        app.state.routing.start()  # real-time distribution and SLA timers
+        app.state.on_shutdown.append(app.state.routing.stop)
         yield
         for stop in app.state.on_shutdown:
             stop()
@@ -47,10 +53,20 @@ def create_app(
     app.state.pipeline = build_pipeline(settings, app.state.session_factory)
     app.state.dispatcher = build_dispatcher(settings, app.state.pipeline)
     app.state.on_shutdown = []
+    from socialdesk.routing.engine import RoutingEngine
+
+    app.state.routing = RoutingEngine(app.state.session_factory)
+    app.state.pipeline.hooks.after_commit.append(app.state.routing.after_commit)
 
     _add_error_handlers(app)
     _add_routes(app)
     return app
+
+
+def _warm_up_triage() -> None:
+    from socialdesk.triage.classifier import triage_batch
+
+    triage_batch(["warming up"])
 
 
 def _add_routes(app: FastAPI) -> None:
@@ -69,6 +85,14 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(customers)
     app.include_router(ingest)
     app.include_router(channels)
+
+    from socialdesk.customers.api_crm import router as crm
+    from socialdesk.priority.api import router as priority
+    from socialdesk.routing.api import router as routing
+
+    app.include_router(priority)
+    app.include_router(routing)
+    app.include_router(crm)
 
     from socialdesk.web.ui import install_ui
 

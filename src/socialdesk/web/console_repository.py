@@ -9,11 +9,13 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from socialdesk.analytics.repository import as_hour, hour_of
 from socialdesk.conversations.action_models import CaseEvent, Note, Snooze
 from socialdesk.conversations.models import Conversation, Direction, Message
+from socialdesk.core.clock import as_utc
 from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer, Identity
-from socialdesk.routing.models import Task, TaskStatus, Team, TeamKind, TeamMember, User
+from socialdesk.routing.models import Task, TaskStatus, Team, TeamMember, User
 
 
 def my_teams(session: Session, workspace_id: int, user_id: int) -> list[Team]:
@@ -49,15 +51,12 @@ def inbox_rows(
         Snooze.conversation_id == Task.conversation_id,
         Snooze.until > now,
     )
-    query = (
-        select(Task, Conversation, Customer)
-        .join(Conversation, Conversation.id == Task.conversation_id)
-        .outerjoin(Customer, Customer.id == Conversation.customer_id)
-        .where(
-            Task.workspace_id == workspace_id,
-            Task.status.in_(TaskStatus.ACTIVE),
-            ~snoozed,
-        )
+    # Two steps: rank the ids on the tasks table alone (its index, no joins), then load the
+    # page's rows; joining every open task before sorting costs ten times more.
+    query = select(Task.id).where(
+        Task.workspace_id == workspace_id,
+        Task.status.in_(TaskStatus.ACTIVE),
+        ~snoozed,
     )
     if not everything:
         scope = []
@@ -71,10 +70,24 @@ def inbox_rows(
         if not scope:
             return []
         query = query.where(or_(*scope))
-    query = query.order_by(
-        Task.priority.desc(), Task.value_score.desc(), Task.waiting_since, Task.id
-    ).limit(limit)
-    return [(r[0], r[1], r[2]) for r in session.execute(query).all()]
+    ids = list(
+        session.scalars(
+            query.order_by(
+                Task.priority.desc(), Task.value_score.desc(), Task.waiting_since, Task.id
+            ).limit(limit)
+        )
+    )
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Task, Conversation, Customer)
+        .join(Conversation, Conversation.id == Task.conversation_id)
+        .outerjoin(Customer, Customer.id == Conversation.customer_id)
+        .where(Task.workspace_id == workspace_id, Task.id.in_(ids))
+    ).all()
+    rank = {task_id: i for i, task_id in enumerate(ids)}
+    ordered = sorted(rows, key=lambda r: rank[r[0].id])
+    return [(r[0], r[1], r[2]) for r in ordered]
 
 
 def latest_inbound(
@@ -82,10 +95,11 @@ def latest_inbound(
 ) -> dict[int, tuple[Message, Identity | None]]:
     if not conversation_ids:
         return {}
+    # The inner query walks the per-conversation index; the workspace is checked on the
+    # rows it yields (filtering on it inside would make SQLite scan the whole workspace).
     newest = (
         select(Message.conversation_id, func.max(Message.id).label("mid"))
         .where(
-            Message.workspace_id == workspace_id,
             Message.conversation_id.in_(conversation_ids),
             Message.direction == Direction.INBOUND,
         )
@@ -96,6 +110,7 @@ def latest_inbound(
         select(Message, Identity)
         .join(newest, newest.c.mid == Message.id)
         .outerjoin(Identity, Identity.id == Message.author_identity_id)
+        .where(Message.workspace_id == workspace_id)
     ).all()
     return {r[0].conversation_id: (r[0], r[1]) for r in rows}
 
@@ -220,10 +235,6 @@ def change_marker(session: Session, workspace_id: int) -> tuple[object, ...]:
     return (*tuple(task_part), message_part, event_part)
 
 
-def default_queue() -> str:
-    return TeamKind.CARE
-
-
 def active_task_ids(session: Session, workspace_id: int) -> list[int]:
     return list(
         session.scalars(
@@ -238,27 +249,85 @@ def workspace(session: Session, workspace_id: int) -> Workspace | None:
     return session.get(Workspace, workspace_id)
 
 
+TRIAGE_COLUMNS = (
+    "message_id",
+    "kind",
+    "label",
+    "kind_confidence",
+    "confidence",
+    "needs_response",
+    "route_to",
+    "sentiment",
+    "sentiment_label",
+    "sentiment_score",
+    "compound",
+    "topic",
+    "language",
+    "lang",
+    "severity",
+    "signals",
+    "explanation",
+)
+
+
+def _triage_columns(model: Any) -> list[Any]:
+    return [getattr(model, name) for name in TRIAGE_COLUMNS if hasattr(model, name)]
+
+
 def triage_rows(
     session: Session, model: Any, workspace_id: int, message_ids: Sequence[int]
 ) -> list[Any]:
-    """Rows of triage's result table (passed in: triage may not be installed)."""
-    return list(
-        session.scalars(
-            select(model)
-            .join(Message, Message.id == model.message_id)
-            .where(Message.workspace_id == workspace_id, model.message_id.in_(list(message_ids)))
-        )
-    )
-
-
-def recent_triage(
-    session: Session, model: Any, workspace_id: int, since: datetime, limit: int = 20_000
-) -> list[tuple[Any, datetime]]:
-    rows = session.execute(
-        select(model, Message.created_at)
+    """Triage's results for some messages, as plain rows of the columns the console shows
+    (the model is passed in: triage may not be installed)."""
+    # Scoped through the messages' primary key: the planner then walks the given ids, never
+    # a whole workspace's results.
+    query = (
+        select(*_triage_columns(model))
         .join(Message, Message.id == model.message_id)
-        .where(Message.workspace_id == workspace_id, Message.created_at >= since)
-        .order_by(Message.created_at.desc())
+        .where(Message.id.in_(list(message_ids)), Message.workspace_id == workspace_id)
+    )
+    return list(session.execute(query).all())
+
+
+def sentiment_by_hour(
+    session: Session, model: Any, workspace_id: int, since: datetime
+) -> list[tuple[datetime, float, int]]:
+    """Mean sentiment score and count of triaged messages per hour, grouped in SQL."""
+    score = next(
+        (getattr(model, n) for n in ("sentiment_score", "compound") if hasattr(model, n)), None
+    )
+    if score is None:
+        return []
+    hour = hour_of(session, Message.created_at)
+    rows = session.execute(
+        select(hour, func.avg(score), func.count())
+        .join(Message, Message.id == model.message_id)
+        .where(
+            Message.workspace_id == workspace_id,
+            Message.created_at >= since,
+            score.is_not(None),
+        )
+        .group_by(hour)
+    ).all()
+    return [(as_utc(as_hour(r[0])), float(r[1]), int(r[2])) for r in rows]
+
+
+def recent_topics(
+    session: Session, model: Any, workspace_id: int, since: datetime, limit: int = 8
+) -> list[tuple[str, int]]:
+    if not hasattr(model, "topic"):
+        return []
+    count = func.count().label("n")
+    rows = session.execute(
+        select(model.topic, count)
+        .join(Message, Message.id == model.message_id)
+        .where(
+            Message.workspace_id == workspace_id,
+            Message.created_at >= since,
+            model.topic.is_not(None),
+        )
+        .group_by(model.topic)
+        .order_by(count.desc(), model.topic)
         .limit(limit)
     ).all()
-    return [(r[0], r[1]) for r in rows]
+    return [(str(r[0]), int(r[1])) for r in rows]

@@ -94,10 +94,11 @@ def require(role: str) -> Callable[..., object]:
             raise NotSignedIn()
         web_session, user = found
         viewer = Viewer(user=user, web_session=web_session)
+        # Set first, so that even a refusal renders with the viewer's navigation.
+        request.state.viewer = viewer
         if not viewer.can(role):
             raise PermissionDenied(f"this page is for the {role} role and above")
         await _check_csrf(request, web_session.csrf_token)
-        request.state.viewer = viewer
         return viewer
 
     return dependency

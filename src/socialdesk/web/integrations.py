@@ -8,7 +8,7 @@ when that table exists, so the badges light up as soon as triage stores its resu
 from __future__ import annotations
 
 import importlib
-from collections import Counter
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from socialdesk.analytics.metrics import TrendPoint
 from socialdesk.channels.limits import limits_for
 from socialdesk.conversations import actions, replies, shift
 from socialdesk.conversations.models import Message
@@ -26,6 +27,8 @@ from socialdesk.priority import service as priority
 from socialdesk.priority.scoring import FACTORS
 from socialdesk.routing import service as routing
 from socialdesk.routing.models import User
+from socialdesk.triage import service as triage
+from socialdesk.triage.taxonomies import DEFAULT_TAXONOMIES, taxonomy_from_settings
 from socialdesk.web import console_repository as repo
 
 SENTIMENT_WINDOW = timedelta(hours=24)
@@ -55,10 +58,11 @@ class TriageView:
 
 def _triage_model() -> Any | None:
     try:
-        model = importlib.import_module("socialdesk.triage.models").TriageResult
-    except (ImportError, AttributeError):
+        module = importlib.import_module("socialdesk.triage.models")
+    except ImportError:
         return None
-    return model if hasattr(model, "message_id") else None
+    model = getattr(module, "TriageResultRow", None) or getattr(module, "TriageResult", None)
+    return model if model is not None and hasattr(model, "message_id") else None
 
 
 def _first(row: Any, *names: str) -> Any:
@@ -125,30 +129,19 @@ def triage_for_messages(
     return {int(r.message_id): _view(r) for r in rows}
 
 
-def sentiment_rows(
-    session: Session, workspace_id: int, now: datetime
-) -> list[tuple[datetime, float]]:
+def sentiment_trend(session: Session, workspace_id: int, now: datetime) -> list[TrendPoint]:
     model = _triage_model()
     if model is None:
         return []
-    out = []
-    for row, at in repo.recent_triage(session, model, workspace_id, now - SENTIMENT_WINDOW):
-        compound = _view(row).compound
-        if compound is not None:
-            out.append((at, compound))
-    return out
+    rows = repo.sentiment_by_hour(session, model, workspace_id, now - SENTIMENT_WINDOW)
+    return [TrendPoint(hour, mean, count) for hour, mean, count in sorted(rows)]
 
 
 def topic_counts(session: Session, workspace_id: int, now: datetime) -> list[tuple[str, int]]:
     model = _triage_model()
     if model is None:
         return []
-    counts = Counter(
-        topic
-        for row, _ in repo.recent_triage(session, model, workspace_id, now - SENTIMENT_WINDOW)
-        if (topic := _view(row).topic)
-    )
-    return counts.most_common(8)
+    return repo.recent_topics(session, model, workspace_id, now - SENTIMENT_WINDOW)
 
 
 def relabel(
@@ -188,43 +181,61 @@ def relabel(
         )
         if v
     }
+    for task, value in (("kind", kind), ("topic", topic), ("sentiment", sentiment)):
+        if value:
+            triage.relabel(
+                session, workspace_id, message_id, task, value, user_id=actor.id, clock=clock
+            )
+    if verdict == "noise":
+        triage.dismiss_as_noise(session, workspace_id, message_id, user_id=actor.id, clock=clock)
+    elif verdict == "marketing":
+        triage.mark_as_marketing(session, workspace_id, message_id, user_id=actor.id, clock=clock)
     actions.record_event(
         session,
         workspace_id=workspace_id,
         conversation_id=conversation_id,
         actor=actor,
-        kind="relabel",
+        event="relabel",
         clock=clock,
         message_id=message_id,
         **labels,
     )
-    forward = _triage_corrections()
-    if forward is not None:
-        forward(
+    # The correction also acts on the work at once: noise leaves the lists, marketing-meant
+    # items go to marketing's list, never care's.
+    if verdict == "noise":
+        actions.resolve(
             session,
             workspace_id=workspace_id,
-            message_id=message_id,
-            user_id=actor.id,
-            **labels,
+            conversation_id=conversation_id,
+            actor=actor,
+            clock=clock,
+        )
+    elif verdict == "marketing" or kind == "marketing":
+        actions.send_to_queue(
+            session,
+            workspace_id=workspace_id,
+            conversation_id=conversation_id,
+            actor=actor,
+            queue="marketing",
+            clock=clock,
         )
 
 
-def _triage_corrections() -> Any | None:
-    try:
-        module = importlib.import_module("socialdesk.triage.corrections")
-    except ImportError:
-        return None
-    return getattr(module, "record_correction", None)
-
-
 def taxonomy(session: Session, workspace_id: int) -> list[str] | None:
-    try:
-        module = importlib.import_module("socialdesk.triage.taxonomies")
-    except ImportError:
-        return None
     ws = repo.workspace(session, workspace_id)
-    tax = module.taxonomy_from_settings(ws.settings if ws else {})
+    tax = taxonomy_from_settings(ws.settings if ws else {})
     return [f"{t.id} — {t.description}" for t in tax.topics]
+
+
+def taxonomy_choice(session: Session, workspace_id: int) -> tuple[str, list[str]]:
+    """The workspace's taxonomy name and the sector taxonomies that ship with socialdesk."""
+    current = triage.triage_settings(session, workspace_id).get("taxonomy", "general")
+    name = current if isinstance(current, str) else "custom"
+    return name, sorted(DEFAULT_TAXONOMIES)
+
+
+def set_taxonomy(session: Session, workspace_id: int, name: str) -> None:
+    triage.configure(session, workspace_id, taxonomy=name)
 
 
 # -- routing and priority ------------------------------------------------------------------
@@ -273,7 +284,7 @@ def assign_to_me(
         workspace_id=workspace_id,
         conversation_id=conversation_id,
         actor=actor,
-        kind="assigned",
+        event="assigned",
         clock=clock,
         to_user_id=actor.id,
     )
@@ -301,7 +312,7 @@ def transfer(
         workspace_id=workspace_id,
         conversation_id=conversation_id,
         actor=actor,
-        kind="transferred",
+        event="transferred",
         clock=clock,
         to_user_id=to_user_id,
         to_team_id=to_team_id,
@@ -389,6 +400,24 @@ def sla_policies(session: Session, workspace_id: int) -> list[dict[str, str]] | 
         }
     )
     return rows
+
+
+def sla_policy_json(session: Session, workspace_id: int) -> str:
+    return json.dumps(priority.load_policies(session, workspace_id).sla.to_dict(), indent=2)
+
+
+def save_sla_policy(session: Session, workspace_id: int, text: str, clock: Clock = utcnow) -> None:
+    """Replace the service-level policy (validated whole; a bad one changes nothing)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"the policy is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("the policy is a JSON object")
+    priority.update_policies(session, workspace_id, sla=data)
+    priority.score_tasks(
+        session, workspace_id, repo.active_task_ids(session, workspace_id), clock()
+    )
 
 
 def warning_fraction(session: Session, workspace_id: int) -> float:
@@ -485,7 +514,7 @@ def channel_shift(
         workspace_id=workspace_id,
         conversation_id=conversation_id,
         actor=actor,
-        kind=f"shift to {action}",
+        event=f"shift to {action}",
         clock=clock,
         reason=reason,
     )

@@ -12,7 +12,7 @@ from socialdesk.knowledge import repository as knowledge_repo
 from socialdesk.knowledge import service as knowledge
 from socialdesk.routing.models import Role, TeamKind
 from socialdesk.web import admin_repository as repo
-from socialdesk.web import admin_service, auth, integrations
+from socialdesk.web import admin_service, auth, integrations, live
 from socialdesk.web.guard import AdminViewer, DbSession, SupervisorViewer, get_clock
 from socialdesk.web.templating import render
 
@@ -78,8 +78,10 @@ def admin_section(
         context["weights"] = integrations.value_weights(db, ws)
     elif section == "sla":
         context["policies"] = integrations.sla_policies(db, ws)
+        context["sla_json"] = integrations.sla_policy_json(db, ws)
     elif section == "taxonomies":
         context["taxonomy"] = integrations.taxonomy(db, ws)
+        context["taxonomy_name"], context["taxonomy_names"] = integrations.taxonomy_choice(db, ws)
     return render(request, "admin.html", context)
 
 
@@ -152,7 +154,31 @@ async def save_weights(request: Request, viewer: SupervisorViewer, db: DbSession
     integrations.save_value_weights(db, viewer.workspace_id, form, get_clock(request))
     db.commit()
     request.app.state.live_hub.notify(viewer.workspace_id)
+    live.tell_routing(request.app.state, "policies", viewer.workspace_id)
     return _back("weights")
+
+
+@router.post("/sla")
+def save_sla(
+    request: Request,
+    viewer: AdminViewer,
+    db: DbSession,
+    policy: Annotated[str, Form(max_length=100_000)],
+) -> Response:
+    integrations.save_sla_policy(db, viewer.workspace_id, policy, get_clock(request))
+    db.commit()
+    request.app.state.live_hub.notify(viewer.workspace_id)
+    live.tell_routing(request.app.state, "policies", viewer.workspace_id)
+    return _back("sla")
+
+
+@router.post("/taxonomies")
+def save_taxonomy(
+    viewer: AdminViewer, db: DbSession, name: Annotated[str, Form(max_length=64)]
+) -> Response:
+    integrations.set_taxonomy(db, viewer.workspace_id, name)
+    db.commit()
+    return _back("taxonomies")
 
 
 @router.post("/canned")

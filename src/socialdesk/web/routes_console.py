@@ -34,9 +34,29 @@ def _back(conversation_id: int) -> RedirectResponse:
     return RedirectResponse(f"/console/c/{conversation_id}", 303)
 
 
-def _done(request: Request, viewer: Viewer, conversation_id: int) -> RedirectResponse:
+def _done(
+    request: Request,
+    viewer: Viewer,
+    conversation_id: int,
+    *,
+    freed_by: int | None = None,
+    reopened: bool = False,
+) -> RedirectResponse:
+    """After the commit: wake the live screens, and tell routing what became free."""
     _hub(request).notify(viewer.workspace_id)
+    if freed_by is not None:
+        live.tell_routing(request.app.state, "agents", viewer.workspace_id, [freed_by])
+    if reopened:
+        task = _task_id_after(request, viewer, conversation_id)
+        if task is not None:
+            live.tell_routing(request.app.state, "tasks", viewer.workspace_id, [task])
     return _back(conversation_id)
+
+
+def _task_id_after(request: Request, viewer: Viewer, conversation_id: int) -> int | None:
+    with request.app.state.session_factory() as session:
+        task = console_repository.task_of(session, viewer.workspace_id, conversation_id)
+        return None if task is None else task.id
 
 
 @router.get("")
@@ -183,7 +203,7 @@ def transfer(
         clock=get_clock(request),
     )
     db.commit()
-    return _done(request, viewer, conversation_id)
+    return _done(request, viewer, conversation_id, freed_by=viewer.user.id, reopened=kind == "t")
 
 
 @router.post("/c/{conversation_id}/snooze")
@@ -210,6 +230,8 @@ def snooze(
 
 @router.post("/c/{conversation_id}/resolve")
 def resolve(request: Request, viewer: AgentViewer, db: DbSession, conversation_id: int) -> Response:
+    task = console_repository.task_of(db, viewer.workspace_id, conversation_id)
+    holder = None if task is None else task.assignee_id
     actions.resolve(
         db,
         workspace_id=viewer.workspace_id,
@@ -218,7 +240,7 @@ def resolve(request: Request, viewer: AgentViewer, db: DbSession, conversation_i
         clock=get_clock(request),
     )
     db.commit()
-    return _done(request, viewer, conversation_id)
+    return _done(request, viewer, conversation_id, freed_by=holder)
 
 
 @router.post("/c/{conversation_id}/reopen")
@@ -354,6 +376,7 @@ def presence(
     integrations.set_presence(db, viewer.workspace_id, viewer.user, status, get_clock(request))
     db.commit()
     _hub(request).notify(viewer.workspace_id)
+    live.tell_routing(request.app.state, "agents", viewer.workspace_id, [viewer.user.id])
     return RedirectResponse("/console", 303)
 
 
@@ -371,6 +394,12 @@ def notifications(request: Request, viewer: AgentViewer, db: DbSession) -> Respo
     return render(request, "notifications.html", {"notifications": unread})
 
 
+@router.get("/notifications/count")
+def notifications_count(viewer: AgentViewer, db: DbSession) -> Response:
+    unread = action_repository.unread_notifications(db, viewer.workspace_id, viewer.user.id)
+    return JSONResponse({"unread": len(unread)})
+
+
 @router.post("/notifications/read")
 def notifications_read(request: Request, viewer: AgentViewer, db: DbSession) -> Response:
     actions.mark_notifications_read(
@@ -384,17 +413,22 @@ def notifications_read(request: Request, viewer: AgentViewer, db: DbSession) -> 
 async def events(
     request: Request,
     viewer: AgentViewer,
-    max_seconds: Annotated[float | None, Query(le=3600)] = None,
+    max_seconds: Annotated[float, Query(gt=0, le=live.STREAM_SECONDS)] = live.STREAM_SECONDS,
 ) -> StreamingResponse:
     factory = request.app.state.session_factory
     ws = viewer.workspace_id
 
-    def fingerprint() -> object:
+    hub = _hub(request)
+
+    def compute() -> object:
         with factory() as session:
             return console_repository.change_marker(session, ws)
 
+    def fingerprint() -> object:
+        return hub.marker(ws, compute)
+
     return StreamingResponse(
-        live.stream(request, _hub(request), ws, fingerprint, max_seconds=max_seconds),
+        live.stream(request, hub, ws, fingerprint, max_seconds=max_seconds),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

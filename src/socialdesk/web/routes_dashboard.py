@@ -2,19 +2,54 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from socialdesk.analytics import charts
 from socialdesk.analytics.service import Dashboard, build_dashboard
-from socialdesk.web import integrations
+from socialdesk.web import console_repository, integrations
 from socialdesk.web.guard import DbSession, SupervisorViewer, Viewer, get_clock
+from socialdesk.web.live import LiveHub
 from socialdesk.web.templating import render
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
 
 
+# Every supervisor of a workspace sees the same figures: build them once while nothing
+# changed (the live stream asks every open dashboard to refresh at the same moment), and at
+# least every few seconds so that waiting times keep moving.
+CACHE_SECONDS = 5.0
+_cache_lock = threading.Lock()
+
+
 def _context(request: Request, viewer: Viewer, db: DbSession) -> dict[str, object]:
+    ws = viewer.workspace_id
+    hub: LiveHub = request.app.state.live_hub
+    factory = request.app.state.session_factory
+
+    def compute() -> object:
+        with factory() as session:
+            return console_repository.change_marker(session, ws)
+
+    # This process's own actions bump the hub's version, so they show at once; changes
+    # committed elsewhere show once the shared fingerprint (at most a second old) sees them.
+    marker = (hub.version(ws), hub.marker(ws, compute))
+    cache: dict[int, tuple[float, object, dict[str, object]]] = request.app.state.dashboard_cache
+    now = time.monotonic()
+    with _cache_lock:
+        hit = cache.get(ws)
+    if hit is not None and hit[1] == marker and now - hit[0] < CACHE_SECONDS:
+        return hit[2]
+    context = _build(request, viewer, db)
+    with _cache_lock:
+        cache[ws] = (now, marker, context)
+    return context
+
+
+def _build(request: Request, viewer: Viewer, db: DbSession) -> dict[str, object]:
     ws = viewer.workspace_id
     board = build_dashboard(
         db,
@@ -22,7 +57,7 @@ def _context(request: Request, viewer: Viewer, db: DbSession) -> dict[str, objec
         clock=get_clock(request),
         presence=integrations.presence_of(db, ws),
         capacity=integrations.capacity_of(db, ws),
-        sentiment_rows=integrations.sentiment_rows(db, ws, get_clock(request)()),
+        sentiment_trend=integrations.sentiment_trend(db, ws, get_clock(request)()),
         topic_counts=integrations.topic_counts(db, ws, get_clock(request)()),
     )
     return {"board": board, "charts": _charts(board)}
@@ -32,12 +67,21 @@ def _charts(board: Dashboard) -> dict[str, object]:
     hours = [h.strftime("%H") for h in board.volume.hours]
     out: dict[str, object] = {
         "volume": charts.stacked_bars(
-            hours, board.volume.counts, title="Inbound messages per channel per hour (UTC)"
+            hours,
+            board.volume.counts,
+            title="Inbound messages per channel per hour (UTC)",
+            width=1200,
+            height=240,
         ),
         "first_response": charts.bars(
             board.first_response.labels,
             board.first_response.counts,
             title="First-response time, last 24 h",
+        ),
+        "attainment": charts.hbars(
+            [s.group for s in board.sla_by_channel],
+            [round((s.attainment or 0) * 100) for s in board.sla_by_channel],
+            title="Answered within the service level, % per channel",
         ),
         "load": charts.hbars(
             [a.name for a in board.agents],

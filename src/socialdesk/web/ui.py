@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -54,10 +56,23 @@ async def _product_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": str(exc)}, status_code=status)
 
 
+async def _invalid_form(request: Request, exc: Exception) -> Response:
+    """A form field out of bounds: a readable page on the screens, the usual JSON elsewhere."""
+    assert isinstance(exc, RequestValidationError)
+    if not request.url.path.startswith(UI_PREFIXES):
+        return await request_validation_exception_handler(request, exc)
+    problems = "; ".join(
+        f"{'/'.join(str(p) for p in e.get('loc', ())[1:]) or 'form'}: {e.get('msg', 'invalid')}"
+        for e in exc.errors()
+    )
+    return render(request, "error.html", {"message": problems or "invalid form"}, 422)
+
+
 def install_ui(app: FastAPI) -> None:
     """Include the screens' routers, static assets, error pages and security headers."""
     if not hasattr(app.state, "live_hub"):
         app.state.live_hub = live.LiveHub()
+    app.state.dashboard_cache = {}
     pipeline = getattr(app.state, "pipeline", None)
     if pipeline is not None:
         # New work arriving through this process's pipeline wakes the screens at once.
@@ -68,6 +83,7 @@ def install_ui(app: FastAPI) -> None:
     app.include_router(routes_dashboard.router)
     app.include_router(routes_admin.router)
     app.add_exception_handler(NotSignedIn, _not_signed_in)
+    app.add_exception_handler(RequestValidationError, _invalid_form)
     # Registered per class too, so these replace any JSON-only handlers for the same classes.
     for error in (SocialdeskError, *STATUS):
         app.add_exception_handler(error, _product_error)

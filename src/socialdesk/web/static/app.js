@@ -59,6 +59,11 @@
         });
         sizeBars(box);
       }
+      const bell = $("#bell-count");
+      if (bell) {
+        const response = await fetch("/console/notifications/count", { credentials: "same-origin", headers: { "Accept": "application/json" } });
+        if (response.ok) { const n = (await response.json()).unread; bell.textContent = n ? String(n) : ""; }
+      }
       tickCountdowns();
       document.body.dataset.refreshed = String(Date.now());
     } finally {
@@ -70,10 +75,18 @@
     refreshTimer = setTimeout(refreshFragments, 250);
   }
   function connectLive() {
-    if (!$("[data-live-src]") || !window.EventSource) return;
+    if (!document.body.dataset.csrf || !window.EventSource) return;
     const status = $("#live-status");
     const source = new EventSource("/console/events");
-    source.addEventListener("hello", () => { if (status) status.classList.add("on"); document.body.dataset.live = "on"; });
+    let connected = false;
+    source.addEventListener("hello", () => {
+      if (status) status.classList.add("on");
+      document.body.dataset.live = "on";
+      // A stream ends every half minute and the browser reconnects: catch up on what
+      // changed in between.
+      if (connected) scheduleRefresh();
+      connected = true;
+    });
     source.addEventListener("changed", scheduleRefresh);
     source.onerror = () => { if (status) status.classList.remove("on"); };
   }

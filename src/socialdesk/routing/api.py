@@ -1,0 +1,268 @@
+"""Agents, presence, the team's list, picking and transferring, supervisor notifications.
+
+Each change commits, then tells the routing engine so distribution runs at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from socialdesk.core.clock import utcnow
+from socialdesk.core.errors import InvalidInput, PermissionDenied
+from socialdesk.core.models import Workspace
+from socialdesk.routing import repository as repo
+from socialdesk.routing import service
+from socialdesk.routing.models import Role
+from socialdesk.web.deps import (
+    ROLE_RANK,
+    Principal,
+    current_principal,
+    current_workspace,
+    db_session,
+    require_role,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["routing"])
+
+
+class AgentOut(BaseModel):
+    id: int
+    name: str
+    email: str
+    role: str
+    presence: str
+    languages: list[str]
+    topics: list[str]
+    tiers: list[str]
+    capacity: dict[str, int]
+    load: dict[str, int]
+    team_ids: list[int]
+
+
+class PresenceIn(BaseModel):
+    presence: str = Field(description="online, away or offline")
+
+
+class SkillsIn(BaseModel):
+    languages: list[str] | None = None
+    topics: list[str] | None = None
+    tiers: list[str] | None = None
+    capacity: dict[str, int] | None = None
+
+
+class ActorIn(BaseModel):
+    user_id: int | None = Field(
+        default=None,
+        description="The agent acting: the signed-in user by default; an integration "
+        "(API token) must name one; only supervisors act for someone else.",
+    )
+
+
+class TransferIn(BaseModel):
+    user_id: int | None = None
+    team_id: int | None = None
+
+
+class TeamListItemOut(BaseModel):
+    task_id: int
+    conversation_id: int
+    channel: str
+    queue: str
+    team_id: int | None
+    priority: float
+    value_score: float
+    due_at: datetime | None
+    waiting_since: datetime
+    sla_state: str
+
+
+class NotificationOut(BaseModel):
+    id: int
+    task_id: int
+    team_id: int | None
+    user_id: int | None
+    kind: str
+    detail: dict[str, Any]
+    created_at: datetime
+
+
+def _actor(principal: Principal, user_id: int | None) -> int:
+    if principal.user_id is not None:
+        if user_id is None or user_id == principal.user_id:
+            return principal.user_id
+        if ROLE_RANK.get(principal.role, 0) < ROLE_RANK[Role.SUPERVISOR]:
+            raise PermissionDenied("only supervisors act for someone else")
+        return user_id
+    if user_id is None:
+        raise InvalidInput("name the acting agent (user_id)")
+    return user_id
+
+
+def _after(request: Request, notify: Callable[[Any], Any]) -> None:
+    engine = getattr(request.app.state, "routing", None)
+    if engine is not None:
+        notify(engine)
+
+
+@router.get("/agents", response_model=list[AgentOut])
+def list_agents(
+    session: Session = Depends(db_session), workspace: Workspace = Depends(current_workspace)
+) -> list[AgentOut]:
+    loads = repo.agent_loads(session, workspace.id)
+    return [
+        AgentOut(
+            id=u.id,
+            name=u.name,
+            email=u.email,
+            role=u.role,
+            presence=u.presence,
+            languages=list(u.languages or []),
+            topics=list(u.topics or []),
+            tiers=list(u.tiers or []),
+            capacity=dict(u.capacity or {}),
+            load=loads.get(u.id, {}),
+            team_ids=repo.team_ids_of(session, workspace.id, u.id),
+        )
+        for u in repo.list_users(session, workspace.id)
+    ]
+
+
+@router.put("/agents/{user_id}/presence", status_code=204)
+def set_presence(
+    user_id: int,
+    body: PresenceIn,
+    request: Request,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+    principal: Principal = Depends(current_principal),
+) -> None:
+    _actor(principal, user_id)
+    service.set_presence(session, workspace.id, user_id, body.presence, utcnow())
+    session.commit()
+    _after(request, lambda e: e.on_agents(workspace.id, [user_id]))
+
+
+@router.put("/agents/{user_id}/skills", status_code=204)
+def set_skills(
+    user_id: int,
+    body: SkillsIn,
+    request: Request,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+    _: Principal = Depends(require_role(Role.SUPERVISOR)),
+) -> None:
+    service.set_skills(
+        session,
+        workspace.id,
+        user_id,
+        languages=body.languages,
+        topics=body.topics,
+        tiers=body.tiers,
+        capacity=body.capacity,
+    )
+    session.commit()
+    _after(request, lambda e: e.on_agents(workspace.id, [user_id]))
+
+
+@router.get("/agents/{user_id}/team-list", response_model=list[TeamListItemOut])
+def team_list(
+    user_id: int,
+    limit: int = Query(50, ge=1, le=500),
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+) -> list[TeamListItemOut]:
+    items = service.team_list(session, workspace.id, user_id, limit)
+    return [TeamListItemOut.model_validate(i, from_attributes=True) for i in items]
+
+
+@router.post("/tasks/{task_id}/assign-to-me", status_code=204)
+def assign_to_me(
+    task_id: int,
+    body: ActorIn,
+    request: Request,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+    principal: Principal = Depends(current_principal),
+) -> None:
+    actor = _actor(principal, body.user_id)
+    service.assign_to_me(session, workspace.id, task_id, actor, utcnow())
+    session.commit()
+    _after(request, lambda e: e.on_agents(workspace.id, [actor]))
+
+
+@router.post("/tasks/{task_id}/release", status_code=204)
+def release(
+    task_id: int,
+    body: ActorIn,
+    request: Request,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+    principal: Principal = Depends(current_principal),
+) -> None:
+    service.release(session, workspace.id, task_id, _actor(principal, body.user_id), utcnow())
+    session.commit()
+    _after(request, lambda e: e.on_tasks(workspace.id, [task_id]))
+
+
+@router.post("/tasks/{task_id}/transfer", status_code=204)
+def transfer(
+    task_id: int,
+    body: TransferIn,
+    request: Request,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+) -> None:
+    if (body.user_id is None) == (body.team_id is None):
+        raise InvalidInput("give either user_id or team_id")
+    if body.user_id is not None:
+        service.transfer_to_user(session, workspace.id, task_id, body.user_id, utcnow())
+    else:
+        assert body.team_id is not None
+        service.transfer_to_team(session, workspace.id, task_id, body.team_id, utcnow())
+    session.commit()
+    _after(request, lambda e: e.on_tasks(workspace.id, [task_id]))
+
+
+@router.get("/routing/notifications", response_model=list[NotificationOut])
+def notifications(
+    limit: int = Query(100, ge=1, le=1000),
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+) -> list[NotificationOut]:
+    rows = repo.list_notifications(session, workspace.id, limit=limit)
+    return [NotificationOut.model_validate(n, from_attributes=True) for n in rows]
+
+
+@router.post("/tasks/{task_id}/wait-on-customer", status_code=204)
+def wait_on_customer(
+    task_id: int,
+    request: Request,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+) -> None:
+    """Details were asked of the customer: the response clock stops until they answer."""
+    from socialdesk.priority.service import pause_sla
+
+    pause_sla(session, workspace.id, task_id, utcnow())
+    session.commit()
+
+
+@router.post("/tasks/{task_id}/resume-clock", status_code=204)
+def resume_clock(
+    task_id: int,
+    request: Request,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+) -> None:
+    """The customer answered: the response clock runs again, its due time moved."""
+    from socialdesk.priority.service import resume_sla
+
+    resume_sla(session, workspace.id, task_id, utcnow())
+    session.commit()
+    _after(request, lambda e: e.on_tasks(workspace.id, [task_id]))

@@ -1,0 +1,88 @@
+"""The composer: replies on the same channel, knowledge-base links, channel shifts."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.channels.models import ChannelShift, KbLink, OutboxItem
+from socialdesk.conversations.models import Message
+from socialdesk.core.models import Workspace
+from socialdesk.knowledge.service import save_article
+from socialdesk.routing.models import User
+from tests.web.conftest import START, sign_in
+from tests.web.factories import make_case
+
+
+def test_a_reply_with_an_article_is_queued_on_the_same_channel_and_the_link_recorded(
+    client: TestClient, agent: User, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with session_factory() as s:
+        conv, _, _ = make_case(s, workspace.id, text="how do refunds work?", at=START)
+        article = save_article(
+            s, workspace_id=workspace.id, title="Refunds", url="https://help.acme.test/refunds"
+        )
+        s.commit()
+    token = sign_in(client, agent.email)
+    response = client.post(
+        f"/console/c/{conv.id}/reply",
+        data={
+            "csrf_token": token,
+            "text": "Here is how refunds work:",
+            "visibility": "public",
+            "kb_article_id": str(article.id),
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    with session_factory() as s:
+        reply = s.scalars(select(Message).where(Message.direction == "outbound")).one()
+        assert reply.channel == "x" and reply.conversation_id == conv.id
+        link = s.scalars(select(KbLink)).one()
+        assert link.url == "https://help.acme.test/refunds" and link.message_id == reply.id
+        assert s.scalars(select(OutboxItem)).all() != []
+    page = client.get(f"/console/c/{conv.id}").text
+    assert "our reply" in page and "Here is how refunds work:" in page
+
+
+def test_a_reply_over_the_channel_limit_is_refused_and_nothing_is_queued(
+    client: TestClient, agent: User, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with session_factory() as s:
+        conv, _, _ = make_case(s, workspace.id, text="help", at=START)
+        s.commit()
+    token = sign_in(client, agent.email)
+    response = client.post(
+        f"/console/c/{conv.id}/reply",
+        data={"csrf_token": token, "text": "x" * 281, "visibility": "public"},
+    )
+    assert response.status_code == 400
+    with session_factory() as s:
+        assert s.scalars(select(Message).where(Message.direction == "outbound")).all() == []
+
+
+def test_a_channel_shift_to_a_private_message_keeps_its_reason(
+    client: TestClient, agent: User, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with session_factory() as s:
+        conv, _, _ = make_case(s, workspace.id, text="my account is locked", at=START)
+        s.commit()
+    token = sign_in(client, agent.email)
+    missing_reason = client.post(
+        f"/console/c/{conv.id}/shift", data={"csrf_token": token, "action": "dm", "reason": ""}
+    )
+    assert missing_reason.status_code == 422
+    assert "reason" in missing_reason.text and "That did not work" in missing_reason.text
+    client.post(
+        f"/console/c/{conv.id}/shift",
+        data={"csrf_token": token, "action": "dm", "reason": "needs the account number"},
+    )
+    with session_factory() as s:
+        shift = s.scalars(select(ChannelShift)).one()
+        assert (shift.conversation_id, shift.kind, shift.reason) == (
+            conv.id,
+            "dm",
+            "needs the account number",
+        )
+    assert "shift to dm" in client.get(f"/console/c/{conv.id}").text
