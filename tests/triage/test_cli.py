@@ -153,3 +153,17 @@ def test_bad_arguments_get_clear_errors(cli_env: Path) -> None:
     nothing.write_text("text,label\n", encoding="utf-8")
     empty = runner.invoke(app, ["triage", "train", str(nothing)])
     assert empty.exit_code == 1 and "no usable rows" in empty.output
+
+
+def test_many_bad_rows_are_listed_up_to_a_point_then_counted(cli_env: Path) -> None:
+    source = cli_env / "sparse.csv"
+    write_labeled(source, [[str(n), f"text {n}", ""] for n in range(100, 160)])
+    result = runner.invoke(
+        app,
+        ["triage", "evaluate", str(source), "--task", "sentiment", "--text-column", "body",
+         "--label-column", "mood", "--map", MAP],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.output.count("skipped line") == 50
+    assert "skipped line 20: no label in column 'mood'" in result.output
+    assert "... and 10 more rows skipped" in result.output

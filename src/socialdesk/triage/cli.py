@@ -73,8 +73,22 @@ def _workspace(slug: str | None) -> Iterator[tuple[sessionmaker[Session], int]]:
         engine.dispose()
 
 
+# Past this many, skipped rows are counted rather than listed one by one.
+MAX_REPORTED_ROWS = 50
+_reported = {"rows": 0}
+
+
 def _report_bad(bad: tio.BadRow) -> None:
-    console.print(f"skipped line {bad.line}: {bad.reason}", markup=False)
+    _reported["rows"] += 1
+    if _reported["rows"] <= MAX_REPORTED_ROWS:
+        console.print(f"skipped line {bad.line}: {bad.reason}", markup=False)
+
+
+def _report_more() -> None:
+    extra = _reported["rows"] - MAX_REPORTED_ROWS
+    if extra > 0:
+        console.print(f"... and {extra} more rows skipped", markup=False)
+    _reported["rows"] = 0
 
 
 def _check_task(task: str) -> str:
@@ -100,6 +114,7 @@ def _read_labeled(
 
     texts: list[str] = []
     labels: list[str] = []
+    _reported["rows"] = 0
     try:
         with tio.open_text(path) as stream:
             rows = tio.read_rows(stream, tio.detect_format(path, fmt))
@@ -115,6 +130,7 @@ def _read_labeled(
                 labels.append(label)
     except SocialdeskError as exc:
         raise _fail(str(exc)) from None
+    _report_more()
     return texts, labels, bad
 
 
@@ -143,6 +159,7 @@ def train(
 
     if from_history:
         task = "needs_response"
+        _reported["rows"] = 0
         try:
             with tio.open_text(file) as stream:
                 history = labels_from_history(
@@ -150,6 +167,7 @@ def train(
                 )
         except SocialdeskError as exc:
             raise _fail(str(exc)) from None
+        _report_more()
         examples = history.examples
         console.print(
             f"history: {history.answered} answered, {history.unanswered} left alone, "
@@ -209,6 +227,7 @@ def classify(
                 sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
             batch.clear()
 
+        _reported["rows"] = 0
         try:
             with tio.open_text(file) as stream:
                 for row in tio.read_rows(stream, tio.detect_format(file, fmt)):
@@ -225,6 +244,7 @@ def classify(
                     flush()
         except SocialdeskError as exc:
             raise _fail(str(exc)) from None
+        _report_more()
 
 
 @app.command("evaluate")
