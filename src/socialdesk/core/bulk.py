@@ -33,8 +33,10 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime given; socialdesk stores UTC-aware datetimes only")
-    # The layout SQLAlchemy's SQLite DATETIME type writes and reads back.
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", timespec="microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    # The layout SQLAlchemy's SQLite DATETIME type writes and reads back (no offset).
+    return value.isoformat(" ", timespec="microseconds")[:26]
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -89,7 +91,11 @@ def _tuples(
     else:
         values = [list(pick(row)) for row in rows]
     for index, convert in converted:
-        # Batches repeat the same timestamps and empty documents: convert each value once.
+        if convert is _json_text:  # documents are dicts: nothing to remember them by
+            for row_values in values:
+                row_values[index] = convert(row_values[index])
+            continue
+        # Batches repeat the same timestamps: convert each distinct value once.
         memo: dict[Any, Any] = {}
         for row_values in values:
             value = row_values[index]
@@ -97,8 +103,6 @@ def _tuples(
                 row_values[index] = memo[value]
             except KeyError:
                 row_values[index] = memo[value] = convert(value)
-            except TypeError:  # unhashable (a dict): convert without the memo
-                row_values[index] = convert(value)
     return [tuple(v) for v in values]
 
 
