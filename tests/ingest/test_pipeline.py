@@ -333,3 +333,20 @@ def test_messages_remember_the_brand_account_they_arrived_on(
     with session_factory() as s:
         accounts = dict(s.execute(select(Message.external_id, Message.channel_account_id)).all())
     assert accounts == {"1": account_id, "2": None}
+
+
+def test_a_failing_side_effect_after_commit_does_not_fail_the_events(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    def broken_push(workspace_id: int, task_ids: Sequence[int]) -> None:
+        raise ConnectionError("live updates are down")
+
+    pipeline = Pipeline(session_factory, PipelineHooks(after_commit=[broken_push]))
+    _, processed = pipeline.ingest(workspace.id, [event("1", "u1")])
+    accepted = pipeline.accept(workspace.id, [event("2", "u2")])
+    later = pipeline.process_pending(workspace.id, accepted.accepted)
+    assert (processed.processed, processed.failed) == (1, 0)
+    assert (later.processed, later.failed) == (1, 0)
+    with session_factory() as s:
+        assert set(s.scalars(select(RawEvent.status))) == {"processed"}
+        assert count(s, Task) == 2

@@ -238,8 +238,7 @@ class Pipeline:
             accepted = self.accept(workspace_id, events, source)
             items = [(raw_id, by_key[key]) for key, raw_id in accepted.ids_by_key.items()]
             return accepted, self.process_events(workspace_id, items)
-        for hook in self.hooks.after_commit:
-            hook(workspace_id, processed.tasks_changed)
+        self._after_commit(workspace_id, processed.tasks_changed)
         return accepted, processed
 
     def process_events(
@@ -281,9 +280,17 @@ class Pipeline:
     ) -> ProcessResult:
         with unit_of_work(self.session_factory) as session:
             result = self.process_in(session, workspace_id, items)
-        for hook in self.hooks.after_commit:
-            hook(workspace_id, result.tasks_changed)
+        self._after_commit(workspace_id, result.tasks_changed)
         return result
+
+    def _after_commit(self, workspace_id: int, task_ids: list[int]) -> None:
+        """Side effects of work already committed: one that fails is logged, never taken for
+        a failure of the events (they are stored and processed)."""
+        for hook in self.hooks.after_commit:
+            try:
+                hook(workspace_id, task_ids)
+            except Exception:
+                log.exception("after-commit hook %r failed", hook)
 
     def _record_failures(self, failures: list[tuple[int, str]], result: ProcessResult) -> None:
         if not failures:
