@@ -78,15 +78,18 @@ def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
         engine.dispose()
 
 
-def _workspace_id(
-    settings: Settings, session_factory: sessionmaker[Session], slug: str | None
-) -> int:
-    try:
-        with unit_of_work(session_factory) as session:
-            return ensure_workspace(session, slug or settings.default_workspace).id
-    except InvalidInput as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+@contextmanager
+def _workspace_database(slug: str | None) -> Iterator[tuple[sessionmaker[Session], int]]:
+    """The database and the workspace a command works on (created on first use)."""
+    settings = get_settings()
+    with _database(settings) as session_factory:
+        try:
+            with unit_of_work(session_factory) as session:
+                workspace_id = ensure_workspace(session, slug or settings.default_workspace).id
+        except InvalidInput as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        yield session_factory, workspace_id
 
 
 @db_app.command("upgrade")
@@ -122,10 +125,8 @@ def ingest(
     from socialdesk.ingest.importer import import_files
     from socialdesk.ingest.wiring import build_pipeline
 
-    settings = get_settings()
-    with _database(settings) as session_factory, _progress() as progress:
-        workspace_id = _workspace_id(settings, session_factory, workspace)
-        pipeline = build_pipeline(settings, session_factory)
+    with _workspace_database(workspace) as (session_factory, workspace_id), _progress() as progress:
+        pipeline = build_pipeline(get_settings(), session_factory)
         summary = import_files(
             pipeline,
             workspace_id,
@@ -159,11 +160,11 @@ def events_failed(
     """List stored events whose processing failed, with the reason."""
     from socialdesk.ingest.repository import failed_raw_events
 
-    settings = get_settings()
-    with _database(settings) as session_factory:
-        workspace_id = _workspace_id(settings, session_factory, workspace)
-        with session_factory() as session:
-            rows = failed_raw_events(session, workspace_id, limit)
+    with (
+        _workspace_database(workspace) as (session_factory, workspace_id),
+        session_factory() as session,
+    ):
+        rows = failed_raw_events(session, workspace_id, limit)
     for row in rows:
         typer.echo(f"{row.id}\t{row.channel}\t{row.external_id}\t{row.error}")
     typer.echo(f"{len(rows)} failed event(s)", err=True)
@@ -175,12 +176,10 @@ def events_retry(workspace: WorkspaceOption = None) -> None:
     from socialdesk.ingest.repository import reset_failed_raw_events
     from socialdesk.ingest.wiring import build_pipeline
 
-    settings = get_settings()
-    with _database(settings) as session_factory:
-        workspace_id = _workspace_id(settings, session_factory, workspace)
+    with _workspace_database(workspace) as (session_factory, workspace_id):
         with unit_of_work(session_factory) as session:
             ids = reset_failed_raw_events(session, workspace_id)
-        result = build_pipeline(settings, session_factory).process_pending(workspace_id, ids)
+        result = build_pipeline(get_settings(), session_factory).process_pending(workspace_id, ids)
     typer.echo(f"retried {len(ids)}: processed {result.processed}, failed {result.failed}")
 
 
@@ -193,9 +192,7 @@ def tokens_create(
     """Create an API token; it is printed once and never shown again."""
     from socialdesk.web.api_tokens import create_token
 
-    settings = get_settings()
-    with _database(settings) as session_factory:
-        workspace_id = _workspace_id(settings, session_factory, workspace)
+    with _workspace_database(workspace) as (session_factory, workspace_id):
         try:
             with unit_of_work(session_factory) as session:
                 token = create_token(session, workspace_id, name, role)
@@ -211,14 +208,14 @@ def tokens_list(workspace: WorkspaceOption = None) -> None:
     """The workspace's API tokens (never their secrets)."""
     from socialdesk.web.api_tokens import list_tokens
 
-    settings = get_settings()
-    with _database(settings) as session_factory:
-        workspace_id = _workspace_id(settings, session_factory, workspace)
-        with session_factory() as session:
-            for t in list_tokens(session, workspace_id):
-                state = "revoked" if t.revoked_at else "active"
-                used = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never"
-                typer.echo(f"{t.id}\t{t.name}\t{t.role}\t{state}\tlast used {used}")
+    with (
+        _workspace_database(workspace) as (session_factory, workspace_id),
+        session_factory() as session,
+    ):
+        for t in list_tokens(session, workspace_id):
+            state = "revoked" if t.revoked_at else "active"
+            used = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never"
+            typer.echo(f"{t.id}\t{t.name}\t{t.role}\t{state}\tlast used {used}")
 
 
 @tokens_app.command("revoke")
@@ -227,9 +224,7 @@ def tokens_revoke(token_id: int, workspace: WorkspaceOption = None) -> None:
     from socialdesk.core.errors import NotFound
     from socialdesk.web.api_tokens import revoke_token
 
-    settings = get_settings()
-    with _database(settings) as session_factory:
-        workspace_id = _workspace_id(settings, session_factory, workspace)
+    with _workspace_database(workspace) as (session_factory, workspace_id):
         try:
             with unit_of_work(session_factory) as session:
                 revoke_token(session, workspace_id, token_id)

@@ -9,12 +9,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
 from socialdesk.core.bus import INGEST_STREAM, RedisStreamsBus, consumer_name
-from socialdesk.ingest.models import RawEvent, RawEventStatus
 from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.ingest.repository import workspaces_with_pending
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +45,6 @@ def handle_ingest_entries(pipeline: Pipeline, payloads: list[dict[str, Any]]) ->
         pipeline.process_pending(workspace_id, raw_ids)
 
 
-def workspaces_with_pending(session_factory: sessionmaker[Session]) -> list[int]:
-    with session_factory() as session:
-        return list(
-            session.scalars(
-                select(RawEvent.workspace_id)
-                .where(RawEvent.status == RawEventStatus.PENDING)
-                .distinct()
-            )
-        )
-
-
 class Worker:
     """A `socialdesk worker`: processes the ingest stream; now and then it also sweeps up
     events that were stored but never announced (a crash between commit and publish)."""
@@ -80,7 +66,9 @@ class Worker:
 
     def sweep(self) -> int:
         swept = 0
-        for workspace_id in workspaces_with_pending(self.pipeline.session_factory):
+        with self.pipeline.session_factory() as session:
+            workspaces = workspaces_with_pending(session)
+        for workspace_id in workspaces:
             swept += self.pipeline.process_pending(workspace_id).processed
         return swept
 

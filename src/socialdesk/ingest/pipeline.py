@@ -31,6 +31,7 @@ from socialdesk.customers.identity import contact_email, normalize_handle, norma
 from socialdesk.ingest import repository as repo
 from socialdesk.ingest.hooks import PipelineHooks, ProcessedMessage, TriageVerdict
 from socialdesk.ingest.models import RawEventStatus
+from socialdesk.ingest.repository import event_key
 from socialdesk.ingest.schemas import InboundEvent, Party
 from socialdesk.ingest.threading import starts_new_case, thread_key
 from socialdesk.routing.models import TaskStatus
@@ -45,7 +46,7 @@ RETRIES = 3
 class AcceptResult:
     accepted: list[int] = field(default_factory=list)
     duplicates: int = 0
-    # "channel\x00external_id" -> raw event id, for the events stored by this call.
+    # event_key -> raw event id, for the events stored by this call.
     ids_by_key: dict[str, int] = field(default_factory=dict)
 
 
@@ -143,27 +144,25 @@ class Pipeline:
         status = (
             RawEventStatus.PROCESSED if processed_in_same_transaction else RawEventStatus.PENDING
         )
-        rows: list[dict[str, Any]] = []
-        seen: set[str] = set()
+        rows: dict[str, dict[str, Any]] = {}  # in input order, each event once
         for event in events:
-            key = f"{event.channel}\x00{event.external_id}"
-            if key in seen:
+            key = event_key(event.channel, event.external_id)
+            if key in rows:
                 continue
-            seen.add(key)
-            rows.append(
-                {
-                    "workspace_id": workspace_id,
-                    "channel": event.channel,
-                    "external_id": event.external_id,
-                    "source": source,
-                    "payload": JsonText(event.model_dump_json(exclude_defaults=True)),
-                    "status": status,
-                    "received_at": now,
-                    "processed_at": now if processed_in_same_transaction else None,
-                }
-            )
-        inserted = repo.insert_raw_events_ignoring_duplicates(session, workspace_id, rows)
-        accepted = [inserted[k] for k in seen_in_order(events) if k in inserted]
+            rows[key] = {
+                "workspace_id": workspace_id,
+                "channel": event.channel,
+                "external_id": event.external_id,
+                "source": source,
+                "payload": JsonText(event.model_dump_json(exclude_defaults=True)),
+                "status": status,
+                "received_at": now,
+                "processed_at": now if processed_in_same_transaction else None,
+            }
+        inserted = repo.insert_raw_events_ignoring_duplicates(
+            session, workspace_id, list(rows.values())
+        )
+        accepted = [inserted[k] for k in rows if k in inserted]
         return AcceptResult(
             accepted=accepted, duplicates=len(events) - len(accepted), ids_by_key=inserted
         )
@@ -223,7 +222,7 @@ class Pipeline:
     def _ingest_batch(
         self, workspace_id: int, events: Sequence[InboundEvent], source: str
     ) -> tuple[AcceptResult, ProcessResult]:
-        by_key = {f"{e.channel}\x00{e.external_id}": e for e in events}
+        by_key = {event_key(e.channel, e.external_id): e for e in events}
         try:
             with gc_paused(), unit_of_work(self.session_factory) as session:
                 accepted = self.accept_in(
@@ -336,17 +335,6 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def seen_in_order(events: Iterable[InboundEvent]) -> list[str]:
-    keys: list[str] = []
-    seen: set[str] = set()
-    for event in events:
-        key = f"{event.channel}\x00{event.external_id}"
-        if key not in seen:
-            seen.add(key)
-            keys.append(key)
-    return keys
 
 
 class _BatchProcessor:

@@ -37,6 +37,11 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield values[start : start + CHUNK]
 
 
+def event_key(channel: str, external_id: str) -> str:
+    """How an event is named across a batch: unique per channel, like the stored key."""
+    return f"{channel}\x00{external_id}"
+
+
 def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
     """Reserve ``count`` primary keys for rows about to be inserted in bulk.
 
@@ -75,24 +80,25 @@ def insert_raw_events_ignoring_duplicates(
 ) -> dict[str, int]:
     """Store raw events; those already stored (same workspace, channel, external id) are skipped.
 
-    Returns ``"channel\x00external_id" -> id`` for the rows actually inserted.
+    Returns ``event_key -> id`` for the rows actually inserted.
     """
     if not rows:
         return {}
-    new = rows
-    ids = allocate_ids(session, RAW, len(new))
-    for row, row_id in zip(new, ids, strict=True):
+    ids = allocate_ids(session, RAW, len(rows))
+    for row, row_id in zip(rows, ids, strict=True):
         row["id"] = row_id
     # Events stored before (or by a concurrent writer) are skipped; the ids that landed tell
     # which rows are new.
-    bulk_insert(session, RAW, new, skip_conflicts_on=("workspace_id", "channel", "external_id"))
+    bulk_insert(session, RAW, rows, skip_conflicts_on=("workspace_id", "channel", "external_id"))
     stored = {
         row_id
         for chunk in _chunks(ids)
         for row_id in session.scalars(select(RAW.c.id).where(RAW.c.id.in_(chunk)))
     }
     return {
-        f"{row['channel']}\x00{row['external_id']}": row["id"] for row in new if row["id"] in stored
+        event_key(row["channel"], row["external_id"]): row["id"]
+        for row in rows
+        if row["id"] in stored
     }
 
 
@@ -280,6 +286,11 @@ def tasks_of_conversations(session: Session, conversation_ids: set[int]) -> dict
 def update_tasks(session: Session, rows: list[dict[str, Any]]) -> None:
     """Rows of id and the columns to set."""
     bulk_update(session, TASKS, rows)
+
+
+def workspaces_with_pending(session: Session) -> list[int]:
+    stmt = select(RAW.c.workspace_id).where(RAW.c.status == RawEventStatus.PENDING).distinct()
+    return list(session.scalars(stmt))
 
 
 def failed_raw_events(session: Session, workspace_id: int, limit: int) -> list[DbRow]:

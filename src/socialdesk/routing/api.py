@@ -19,8 +19,8 @@ from socialdesk.core.models import Workspace
 from socialdesk.routing import repository as repo
 from socialdesk.routing import service
 from socialdesk.routing.models import Role
+from socialdesk.web.auth import has_role
 from socialdesk.web.deps import (
-    ROLE_RANK,
     Principal,
     current_principal,
     current_workspace,
@@ -96,7 +96,7 @@ def _actor(principal: Principal, user_id: int | None) -> int:
     if principal.user_id is not None:
         if user_id is None or user_id == principal.user_id:
             return principal.user_id
-        if ROLE_RANK.get(principal.role, 0) < ROLE_RANK[Role.SUPERVISOR]:
+        if not has_role(principal.role, Role.SUPERVISOR):
             raise PermissionDenied("only supervisors act for someone else")
         return user_id
     if user_id is None:

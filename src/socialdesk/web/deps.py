@@ -17,7 +17,10 @@ from sqlalchemy.orm import Session
 
 from socialdesk.core.errors import NotFound, PermissionDenied, SocialdeskError
 from socialdesk.core.models import Workspace
-from socialdesk.routing.models import Role
+from socialdesk.web import auth
+from socialdesk.web.api_tokens import find_token
+from socialdesk.web.auth import has_role
+from socialdesk.web.guard import CSRF_HEADER, SESSION_COOKIE
 
 
 class NotAuthenticated(SocialdeskError):
@@ -30,9 +33,6 @@ class Principal:
     role: str
     user_id: int | None
     token_id: int | None
-
-
-ROLE_RANK = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
 
 
 def db_session(request: Request) -> Iterator[Session]:
@@ -49,10 +49,6 @@ def db_session(request: Request) -> Iterator[Session]:
 
 
 def current_principal(request: Request, session: Session = Depends(db_session)) -> Principal:
-    from socialdesk.web import auth
-    from socialdesk.web.api_tokens import find_token
-    from socialdesk.web.guard import CSRF_HEADER, SESSION_COOKIE
-
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, secret = header.partition(" ")
@@ -74,7 +70,7 @@ def current_principal(request: Request, session: Session = Depends(db_session)) 
 
 def require_role(role: str) -> Callable[[Principal], Principal]:
     def check(principal: Principal = Depends(current_principal)) -> Principal:
-        if ROLE_RANK.get(principal.role, 0) < ROLE_RANK[role]:
+        if not has_role(principal.role, role):
             raise PermissionDenied(f"this needs the {role} role or above")
         return principal
 
