@@ -6,7 +6,6 @@ import logging
 import math
 import random
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -305,5 +304,4 @@ def run_demo(
         f"  traffic   about {rate_per_minute:g} messages a minute\n",
         flush=True,
     )
-    time.sleep(0)  # let the feeder start before the server blocks this thread
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.conversations.models import Message
-from socialdesk.core.bus import INGEST_STREAM, InProcessBus, RedisStreamsBus
+from socialdesk.core.bus import INGEST_STREAM, RedisStreamsBus
 from socialdesk.core.models import Workspace
 from socialdesk.ingest.dispatch import ProcessingDispatcher, Worker, handle_ingest_entries
 from socialdesk.ingest.pipeline import Pipeline
@@ -31,13 +31,6 @@ def bus(redis_url: str) -> Iterator[RedisStreamsBus]:
 def messages(session_factory: sessionmaker[Session]) -> int:
     with session_factory() as s:
         return s.scalar(select(func.count()).select_from(Message)) or 0
-
-
-def test_in_process_bus_hands_batches_to_the_stage() -> None:
-    seen: list[list[dict[str, object]]] = []
-    InProcessBus({"ingest": seen.append}).publish("ingest", [{"a": 1}, {"a": 2}])
-    InProcessBus({"ingest": seen.append}).publish("other", [{"a": 3}])
-    assert seen == [[{"a": 1}, {"a": 2}]]
 
 
 def test_a_worker_processes_what_the_web_process_stored_and_announced(

@@ -1,7 +1,8 @@
 """The event bus between pipeline stages.
 
-Embedded mode calls the next stage in-process; scale mode puts work on Redis Streams, read
-by `socialdesk worker` processes on any number of hosts through a consumer group. Delivery
+Embedded mode calls the next stage in-process (``ProcessingDispatcher``); scale mode puts
+work on Redis Streams, read by `socialdesk worker` processes on any number of hosts through
+a consumer group. Delivery
 is at least once: a worker acknowledges an entry only after its handler committed, and
 entries left unacknowledged by a worker that died are claimed by another after an idle
 time. Handlers are safe to repeat (processing an event twice changes nothing).
@@ -15,8 +16,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -24,22 +24,6 @@ Handler = Callable[[list[dict[str, Any]]], None]
 
 STREAM_PREFIX = "socialdesk:"
 INGEST_STREAM = "ingest"
-
-
-class EventBus(Protocol):
-    def publish(self, stream: str, payloads: Sequence[dict[str, Any]]) -> None: ...
-
-
-@dataclass
-class InProcessBus:
-    """Embedded mode: a published batch is handed straight to the stage's handler."""
-
-    handlers: dict[str, Handler]
-
-    def publish(self, stream: str, payloads: Sequence[dict[str, Any]]) -> None:
-        handler = self.handlers.get(stream)
-        if handler is not None and payloads:
-            handler(list(payloads))
 
 
 def consumer_name() -> str:
