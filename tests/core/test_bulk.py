@@ -1,4 +1,4 @@
-"""Bulk writes through the driver read back exactly as the ORM would have written them."""
+"""Bulk reads and writes through the driver agree with what the ORM writes and reads."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ import pytest
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from socialdesk.core.bulk import JsonText, bulk_insert, bulk_update
+from socialdesk.core.bulk import (
+    SQLITE_IN_CHUNK,
+    JsonText,
+    bulk_insert,
+    bulk_update,
+    datetime_param,
+    execute_in,
+    utc_from_db,
+)
 from socialdesk.core.models import Workspace
 
 WORKSPACES: Table = Workspace.__table__  # type: ignore[assignment]
@@ -72,7 +80,67 @@ def test_naive_datetimes_are_refused(session_factory: sessionmaker[Session]) -> 
 def test_conflicting_rows_can_be_skipped(session_factory: sessionmaker[Session]) -> None:
     row = {"slug": "a", "name": "A", "settings": {}, "created_at": datetime(2026, 1, 1, tzinfo=UTC)}
     with session_factory() as s:
-        bulk_insert(s, WORKSPACES, [{"id": 1, **row}])
-        bulk_insert(s, WORKSPACES, [{"id": 2, **row}], skip_conflicts_on=("slug",))
+        assert bulk_insert(s, WORKSPACES, [{"id": 1, **row}]) == 1
+        second = [{"id": 2, **row}, {"id": 3, **row, "slug": "b"}]
+        assert bulk_insert(s, WORKSPACES, second, skip_conflicts_on=("slug",)) == 1
         s.commit()
-        assert s.scalars(select(Workspace.id)).all() == [1]
+        assert s.scalars(select(Workspace.id)).all() == [1, 3]
+
+
+def _workspaces(count: int) -> list[dict[str, object]]:
+    return [
+        {
+            "id": i,
+            "slug": f"w{i}",
+            "name": f"W{i % 3}",
+            "settings": {},
+            "created_at": datetime(2026, 1, 1, 12, 0, i % 60, tzinfo=UTC),
+        }
+        for i in range(1, count + 1)
+    ]
+
+
+def test_reads_by_a_value_list_longer_than_sqlites_parameter_limit(
+    session_factory: sessionmaker[Session],
+) -> None:
+    count = SQLITE_IN_CHUNK + 50
+    with session_factory() as s:
+        bulk_insert(s, WORKSPACES, _workspaces(count))
+        wanted = list(range(0, count + 10, 2))  # some ids that exist, some that do not
+        rows = execute_in(
+            s,
+            "SELECT id, slug, created_at FROM workspaces WHERE name = ? AND id IN ({values})",
+            ("W1",),
+            wanted,
+        )
+    expected = {i for i in range(1, count + 1) if i % 2 == 0 and i % 3 == 1}
+    assert {row.id for row in rows} == expected
+    first = min(rows, key=lambda row: row.id)
+    assert first.slug == f"w{first.id}"
+    assert utc_from_db(first.created_at) == datetime(2026, 1, 1, 12, 0, first.id % 60, tzinfo=UTC)
+
+
+def test_updates_by_a_value_list_and_an_empty_list_does_nothing(
+    session_factory: sessionmaker[Session],
+) -> None:
+    renamed_at = datetime(2026, 2, 1, 9, 30, tzinfo=timezone(timedelta(hours=2)))
+    with session_factory() as s:
+        bulk_insert(s, WORKSPACES, _workspaces(5))
+        sql = "UPDATE workspaces SET name = ?, created_at = ? WHERE id IN ({values})"
+        assert execute_in(s, sql, ("renamed", datetime_param(s, renamed_at)), [2, 4, 4]) == []
+        assert execute_in(s, sql, ("never", datetime_param(s, renamed_at)), []) == []
+        s.commit()
+        stored = {w.id: w for w in s.scalars(select(Workspace))}
+    assert [i for i, w in stored.items() if w.name == "renamed"] == [2, 4]
+    assert stored[2].created_at == datetime(2026, 2, 1, 7, 30, tzinfo=UTC)
+
+
+def test_driver_datetimes_are_read_as_utc() -> None:
+    assert utc_from_db(None) is None
+    assert utc_from_db("2026-01-01 12:00:05.000007") == datetime(
+        2026, 1, 1, 12, 0, 5, 7, tzinfo=UTC
+    )
+    assert utc_from_db(datetime(2026, 1, 1, 12)) == datetime(2026, 1, 1, 12, tzinfo=UTC)
+    paris = datetime(2026, 1, 1, 13, tzinfo=timezone(timedelta(hours=1)))
+    assert utc_from_db(paris) == datetime(2026, 1, 1, 12, tzinfo=UTC)
+    assert utc_from_db(paris).tzinfo is UTC  # type: ignore[union-attr]

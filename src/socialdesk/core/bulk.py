@@ -1,16 +1,18 @@
-"""Bulk writes through the database driver's executemany, for the ingestion hot path.
+"""Bulk reads and writes through the database driver, for the ingestion hot path.
 
-SQLAlchemy builds and type-processes parameters row by row, which costs more than the
-database's own work when a batch holds thousands of rows. These helpers convert values
-with one precomputed function per column and hand plain tuples to the driver. They are
-only for tables of ours whose column types they know (UTCDateTime, JSON, plain scalars).
+SQLAlchemy builds and type-processes parameters row by row, and compiles an expanding IN
+list value by value, which costs more than the database's own work when a batch holds
+thousands of rows. These helpers convert values with one precomputed function per column
+and hand plain tuples to the driver. They are only for tables of ours whose column types
+they know (UTCDateTime, JSON, plain scalars).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -18,6 +20,7 @@ from sqlalchemy import JSON, Table
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
+from socialdesk.core.clock import as_utc
 from socialdesk.core.db import UTCDateTime
 
 
@@ -28,6 +31,9 @@ class JsonText(str):
 Convert = Callable[[Any], Any]
 
 
+# A batch writes the same instants in several columns and tables (a message's time is its
+# conversation's first, last and inbound time and its task's waiting time): convert each once.
+@lru_cache(maxsize=1 << 16)
 def _sqlite_datetime(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -85,25 +91,15 @@ def _tuples(
     rows: Sequence[dict[str, Any]], columns: Sequence[str], converters: list[Convert | None]
 ) -> list[tuple[Any, ...]]:
     pick = itemgetter(*columns)
-    converted = [(i, f) for i, f in enumerate(converters) if f is not None]
-    if len(columns) == 1:
-        values = [[pick(row)] for row in rows]
-    else:
-        values = [list(pick(row)) for row in rows]
-    for index, convert in converted:
-        if convert is _json_text:  # documents are dicts: nothing to remember them by
-            for row_values in values:
-                row_values[index] = convert(row_values[index])
-            continue
-        # Batches repeat the same timestamps: convert each distinct value once.
-        memo: dict[Any, Any] = {}
-        for row_values in values:
-            value = row_values[index]
-            try:
-                row_values[index] = memo[value]
-            except KeyError:
-                row_values[index] = memo[value] = convert(value)
-    return [tuple(v) for v in values]
+    picked = [pick(row) for row in rows] if len(columns) > 1 else [(pick(row),) for row in rows]
+    if all(convert is None for convert in converters):
+        return picked
+    # Convert column by column, in C-level map() loops, then put the rows back together.
+    values = [
+        column if convert is None else tuple(map(convert, column))
+        for column, convert in zip(zip(*picked, strict=True), converters, strict=True)
+    ]
+    return list(zip(*values, strict=True))
 
 
 def bulk_insert(
@@ -112,11 +108,14 @@ def bulk_insert(
     rows: Sequence[dict[str, Any]],
     *,
     skip_conflicts_on: Sequence[str] = (),
-) -> None:
+) -> int:
     """Insert rows (all with the same keys) in one executemany; with ``skip_conflicts_on``,
-    rows that would violate that unique key are skipped (ON CONFLICT DO NOTHING)."""
+    rows that would violate that unique key are skipped (ON CONFLICT DO NOTHING).
+
+    Returns how many rows were inserted, as the driver counts them (-1 if it cannot tell).
+    """
     if not rows:
-        return
+        return 0
     connection = session.connection()
     dialect = connection.dialect.name
     columns = list(rows[0])
@@ -124,7 +123,7 @@ def bulk_insert(
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
     if skip_conflicts_on:
         sql += f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING"
-    connection.exec_driver_sql(sql, _tuples(rows, columns, converters))
+    return connection.exec_driver_sql(sql, _tuples(rows, columns, converters)).rowcount
 
 
 def bulk_update(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -138,3 +137,53 @@ def bulk_update(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     assignments = ", ".join(f"{c} = {m}" for c, m in zip(columns, marks, strict=False))
     sql = f"UPDATE {table.name} SET {assignments} WHERE id = {marks[-1]}"
     connection.exec_driver_sql(sql, _tuples(rows, [*columns, "id"], converters))
+
+
+# SQLite accepts up to 32,766 bound parameters per statement (since 3.32).
+SQLITE_IN_CHUNK = 30_000
+
+
+def execute_in(
+    session: Session, sql: str, params: Sequence[Any], values: Iterable[Any]
+) -> list[Any]:
+    """Run ``sql`` for every value of ``values`` and return the rows it gives (if any).
+
+    ``sql`` uses ``?`` placeholders, filled in order by ``params``, and holds one
+    ``IN ({values})``. SQLite gets the values as placeholders, in chunks under its parameter
+    limit; PostgreSQL gets them as one array. Rows read columns by name, as SQLAlchemy's
+    do; datetimes come back as the driver gives them (see ``utc_from_db``).
+    """
+    wanted = sorted(set(values))
+    if not wanted:
+        return []
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        statement = sql.replace("?", "%s").replace("IN ({values})", "= ANY(%s)")
+        result = connection.exec_driver_sql(statement, (*params, wanted))
+        return list(result.all()) if result.returns_rows else []
+    rows: list[Any] = []
+    for start in range(0, len(wanted), SQLITE_IN_CHUNK):
+        chunk = wanted[start : start + SQLITE_IN_CHUNK]
+        statement = sql.replace("{values}", ",".join("?" * len(chunk)))
+        result = connection.exec_driver_sql(statement, (*params, *chunk))
+        if result.returns_rows:
+            rows.extend(result.all())
+    return rows
+
+
+def datetime_param(session: Session, value: datetime | None) -> Any:
+    """A UTC-aware datetime as ``execute_in`` must pass it to this session's driver."""
+    if session.connection().dialect.name == "sqlite":
+        return _sqlite_datetime(value)
+    return _aware(value)
+
+
+def utc_from_db(value: Any) -> datetime | None:
+    """A datetime read through the driver: SQLite's text (UTC, no offset) or an aware one."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if not isinstance(value, datetime):
+        raise TypeError(f"not a datetime: {value!r}")
+    return as_utc(value)

@@ -14,6 +14,8 @@ def utcnow() -> datetime:
 
 def as_utc(value: datetime) -> datetime:
     """Naive datetimes (as SQLite returns them) are taken to be UTC."""
+    if value.tzinfo is UTC:  # the common case, on hot paths
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)

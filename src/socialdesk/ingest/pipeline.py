@@ -730,7 +730,7 @@ class _BatchProcessor:
                 "external_id": m.event.external_id,
                 "reply_to_external_id": m.event.reply_to,
                 "text": m.event.text,
-                "metrics": m.event.metrics.model_dump(),
+                "metrics": JsonText(m.event.metrics.model_dump_json()),
                 "created_at": as_utc(m.event.created_at),
                 "received_at": self.now,
             }
@@ -765,10 +765,7 @@ class _BatchProcessor:
 
     def _open_tasks(self, messages: list[_Msg], verdicts: dict[int, TriageVerdict]) -> list[int]:
         conv_ids = {_id(m.thread.conv.id) for m in messages}
-        existing = repo.tasks_of_conversations(self.session, conv_ids)
-        tasks: dict[int, dict[str, Any]] = {
-            cid: dict(row._mapping) for cid, row in existing.items()
-        }
+        tasks = repo.tasks_of_conversations(self.session, conv_ids)
         changed: set[int] = set()  # conversation ids whose task opened or reopened
         touched: set[int] = set()
         for m in messages:
@@ -779,7 +776,7 @@ class _BatchProcessor:
                 if (
                     task is not None
                     and task["status"] in TaskStatus.ACTIVE
-                    and as_utc(task["waiting_since"]) <= at
+                    and task["waiting_since"] <= at
                 ):
                     task["status"] = TaskStatus.PENDING
                     if task["first_response_at"] is None:

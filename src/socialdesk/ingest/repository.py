@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, false, func, select, text, tuple_, update
+from sqlalchemy import Table, false, func, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from socialdesk.channels.models import ChannelAccount
 from socialdesk.conversations.models import Conversation, Message, Thread
-from socialdesk.core.bulk import bulk_insert, bulk_update
+from socialdesk.core.bulk import (
+    bulk_insert,
+    bulk_update,
+    datetime_param,
+    execute_in,
+    utc_from_db,
+)
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.models import RawEvent, RawEventStatus
 from socialdesk.routing.models import Task
@@ -25,16 +32,8 @@ IDENTITIES: Table = Identity.__table__  # type: ignore[assignment]
 CUSTOMERS: Table = Customer.__table__  # type: ignore[assignment]
 TASKS: Table = Task.__table__  # type: ignore[assignment]
 
-# Keep IN lists below SQLite's bound-parameter limit.
 # Rows of bulk reads: attribute access by column name.
 DbRow = Any
-
-CHUNK = 900
-
-
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
 
 
 def event_key(channel: str, external_id: str) -> str:
@@ -89,11 +88,14 @@ def insert_raw_events_ignoring_duplicates(
         row["id"] = row_id
     # Events stored before (or by a concurrent writer) are skipped; the ids that landed tell
     # which rows are new.
-    bulk_insert(session, RAW, rows, skip_conflicts_on=("workspace_id", "channel", "external_id"))
+    inserted = bulk_insert(
+        session, RAW, rows, skip_conflicts_on=("workspace_id", "channel", "external_id")
+    )
+    if inserted == len(rows):  # the common case: nothing was stored before
+        return {event_key(row["channel"], row["external_id"]): row["id"] for row in rows}
     stored = {
-        row_id
-        for chunk in _chunks(ids)
-        for row_id in session.scalars(select(RAW.c.id).where(RAW.c.id.in_(chunk)))
+        row.id
+        for row in execute_in(session, "SELECT id FROM raw_events WHERE id IN ({values})", (), ids)
     }
     return {
         event_key(row["channel"], row["external_id"]): row["id"]
@@ -116,14 +118,12 @@ def pending_raw_events(
 def mark_raw_events(
     session: Session, ids: Sequence[int], status: str, at: datetime, error: str | None = None
 ) -> None:
-    if not ids:
-        return
-    for chunk in _chunks(ids):
-        session.execute(
-            update(RAW)
-            .where(RAW.c.id.in_(chunk))
-            .values(status=status, processed_at=at, error=error)
-        )
+    execute_in(
+        session,
+        "UPDATE raw_events SET status = ?, processed_at = ?, error = ? WHERE id IN ({values})",
+        (status, datetime_param(session, at), error),
+        ids,
+    )
 
 
 def channel_account_ids(
@@ -142,59 +142,53 @@ def channel_account_ids(
 def identities_by_external_id(
     session: Session, workspace_id: int, keys: set[tuple[str, str]]
 ) -> dict[tuple[str, str], DbRow]:
-    found: dict[tuple[str, str], DbRow] = {}
     by_channel: dict[str, list[str]] = {}
     for channel, external_id in keys:
         by_channel.setdefault(channel, []).append(external_id)
-    for channel, external_ids in by_channel.items():
-        for chunk in _chunks(sorted(external_ids)):
-            stmt = select(
-                IDENTITIES.c.id,
-                IDENTITIES.c.channel,
-                IDENTITIES.c.external_id,
-                IDENTITIES.c.customer_id,
-                IDENTITIES.c.is_brand,
-                IDENTITIES.c.followers,
-                IDENTITIES.c.verified,
-            ).where(
-                IDENTITIES.c.workspace_id == workspace_id,
-                IDENTITIES.c.channel == channel,
-                IDENTITIES.c.external_id.in_(chunk),
-            )
-            for row in session.execute(stmt):
-                found[(row.channel, row.external_id)] = row
-    return found
+    return {
+        (row.channel, row.external_id): row
+        for channel, external_ids in by_channel.items()
+        for row in execute_in(
+            session,
+            "SELECT id, channel, external_id, customer_id, is_brand, followers, verified "
+            "FROM identities WHERE workspace_id = ? AND channel = ? AND external_id IN ({values})",
+            (workspace_id, channel),
+            external_ids,
+        )
+    }
 
 
 def customers_by_handle(session: Session, workspace_id: int, handles: set[str]) -> dict[str, int]:
     """Customer ids of identities with these (normalized) handles on any channel."""
     found: dict[str, int] = {}
-    for chunk in _chunks(sorted(handles)):
-        stmt = select(IDENTITIES.c.handle, IDENTITIES.c.customer_id).where(
-            IDENTITIES.c.workspace_id == workspace_id,
-            IDENTITIES.c.handle.in_(chunk),
-            IDENTITIES.c.customer_id.is_not(None),
-        )
-        for row in session.execute(stmt):
-            found.setdefault(row.handle, row.customer_id)
+    for row in execute_in(
+        session,
+        "SELECT handle, customer_id FROM identities WHERE workspace_id = ? "
+        "AND customer_id IS NOT NULL AND handle IN ({values}) ORDER BY id",
+        (workspace_id,),
+        handles,
+    ):
+        found.setdefault(row.handle, row.customer_id)
     return found
 
 
 def customers_by_contact(
     session: Session, workspace_id: int, emails: set[str], phones: set[str]
 ) -> tuple[dict[str, int], dict[str, int]]:
-    by_email: dict[str, int] = {}
-    by_phone: dict[str, int] = {}
-    live = and_(CUSTOMERS.c.workspace_id == workspace_id, CUSTOMERS.c.merged_into_id.is_(None))
-    for chunk in _chunks(sorted(emails)):
-        stmt = select(CUSTOMERS.c.email, CUSTOMERS.c.id).where(live, CUSTOMERS.c.email.in_(chunk))
-        for row in session.execute(stmt):
-            by_email.setdefault(row.email, row.id)
-    for chunk in _chunks(sorted(phones)):
-        stmt = select(CUSTOMERS.c.phone, CUSTOMERS.c.id).where(live, CUSTOMERS.c.phone.in_(chunk))
-        for row in session.execute(stmt):
-            by_phone.setdefault(row.phone, row.id)
-    return by_email, by_phone
+    """Live (not merged away) customers with these emails, and with these phone numbers."""
+    found: list[dict[str, int]] = []
+    for column, values in (("email", emails), ("phone", phones)):
+        by_value: dict[str, int] = {}
+        for row in execute_in(
+            session,
+            f"SELECT {column}, id FROM customers WHERE workspace_id = ? "
+            f"AND merged_into_id IS NULL AND {column} IN ({{values}}) ORDER BY id",
+            (workspace_id,),
+            values,
+        ):
+            by_value.setdefault(row[0], row.id)
+        found.append(by_value)
+    return found[0], found[1]
 
 
 def update_identity_influence(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -206,68 +200,100 @@ def messages_by_external_id(
     session: Session, workspace_id: int, channel: str, external_ids: set[str]
 ) -> dict[str, DbRow]:
     """Known messages with their thread key and conversation."""
-    found: dict[str, DbRow] = {}
-    for chunk in _chunks(sorted(external_ids)):
-        stmt = (
-            select(
-                MESSAGES.c.external_id,
-                MESSAGES.c.thread_id,
-                MESSAGES.c.conversation_id,
-                THREADS.c.key,
-            )
-            .join(THREADS, THREADS.c.id == MESSAGES.c.thread_id)
-            .where(
-                MESSAGES.c.workspace_id == workspace_id,
-                MESSAGES.c.channel == channel,
-                MESSAGES.c.external_id.in_(chunk),
-            )
+    return {
+        row.external_id: row
+        for row in execute_in(
+            session,
+            'SELECT m.external_id, m.thread_id, m.conversation_id, t."key" '
+            "FROM messages m JOIN threads t ON t.id = m.thread_id "
+            "WHERE m.workspace_id = ? AND m.channel = ? AND m.external_id IN ({values})",
+            (workspace_id, channel),
+            external_ids,
         )
-        for row in session.execute(stmt):
-            found[row.external_id] = row
-    return found
+    }
 
 
 def threads_by_key(
     session: Session, workspace_id: int, channel: str, keys: set[str]
 ) -> dict[str, DbRow]:
-    found: dict[str, DbRow] = {}
-    for chunk in _chunks(sorted(keys)):
-        stmt = select(THREADS.c.id, THREADS.c.key, THREADS.c.conversation_id).where(
-            THREADS.c.workspace_id == workspace_id,
-            THREADS.c.channel == channel,
-            THREADS.c.key.in_(chunk),
+    return {
+        row.key: row
+        for row in execute_in(
+            session,
+            'SELECT id, "key", conversation_id FROM threads '
+            'WHERE workspace_id = ? AND channel = ? AND "key" IN ({values})',
+            (workspace_id, channel),
+            keys,
         )
-        for row in session.execute(stmt):
-            found[row.key] = row
-    return found
+    }
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    id: int
+    customer_id: int
+    last_message_at: datetime
 
 
 def open_conversations_of_customers(
     session: Session, workspace_id: int, customer_ids: set[int]
-) -> dict[int, DbRow]:
+) -> dict[int, OpenCase]:
     """Each customer's most recent unresolved case."""
-    found: dict[int, DbRow] = {}
-    for chunk in _chunks(sorted(customer_ids)):
-        stmt = (
-            select(CONVERSATIONS.c.id, CONVERSATIONS.c.customer_id, CONVERSATIONS.c.last_message_at)
-            .where(
-                CONVERSATIONS.c.workspace_id == workspace_id,
-                CONVERSATIONS.c.customer_id.in_(chunk),
-                CONVERSATIONS.c.status != "resolved",
-            )
-            .order_by(CONVERSATIONS.c.last_message_at)
+    found: dict[int, OpenCase] = {}
+    rows = execute_in(
+        session,
+        "SELECT id, customer_id, last_message_at FROM conversations WHERE workspace_id = ? "
+        "AND status != 'resolved' AND customer_id IN ({values})",
+        (workspace_id,),
+        customer_ids,
+    )
+    cases = [OpenCase(r.id, r.customer_id, _utc(r.last_message_at)) for r in rows]
+    for case in sorted(cases, key=lambda c: (c.last_message_at, c.id)):
+        found[case.customer_id] = case  # ordered: the latest wins
+    return found
+
+
+@dataclass(frozen=True)
+class ConversationState:
+    """What processing a batch reads and writes back of a stored conversation."""
+
+    id: int
+    customer_id: int | None
+    channel: str
+    status: str
+    message_count: int
+    first_message_at: datetime
+    last_message_at: datetime
+    last_inbound_at: datetime | None
+    last_outbound_at: datetime | None
+    resolved_at: datetime | None
+    subject: str
+
+
+def conversations_by_id(session: Session, ids: set[int]) -> dict[int, ConversationState]:
+    return {
+        row.id: ConversationState(
+            row.id,
+            row.customer_id,
+            row.channel,
+            row.status,
+            row.message_count,
+            _utc(row.first_message_at),
+            _utc(row.last_message_at),
+            utc_from_db(row.last_inbound_at),
+            utc_from_db(row.last_outbound_at),
+            utc_from_db(row.resolved_at),
+            row.subject,
         )
-        for row in session.execute(stmt):
-            found[row.customer_id] = row  # ordered: the latest wins
-    return found
-
-
-def conversations_by_id(session: Session, ids: set[int]) -> dict[int, DbRow]:
-    found: dict[int, DbRow] = {}
-    for chunk in _chunks(sorted(ids)):
-        for row in session.execute(select(CONVERSATIONS).where(CONVERSATIONS.c.id.in_(chunk))):
-            found[row.id] = row
-    return found
+        for row in execute_in(
+            session,
+            "SELECT id, customer_id, channel, status, message_count, first_message_at, "
+            "last_message_at, last_inbound_at, last_outbound_at, resolved_at, subject "
+            "FROM conversations WHERE id IN ({values})",
+            (),
+            ids,
+        )
+    }
 
 
 def update_conversations(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -275,17 +301,40 @@ def update_conversations(session: Session, rows: list[dict[str, Any]]) -> None:
     bulk_update(session, CONVERSATIONS, rows)
 
 
-def tasks_of_conversations(session: Session, conversation_ids: set[int]) -> dict[int, DbRow]:
-    found: dict[int, DbRow] = {}
-    for chunk in _chunks(sorted(conversation_ids)):
-        for row in session.execute(select(TASKS).where(TASKS.c.conversation_id.in_(chunk))):
-            found[row.conversation_id] = row
-    return found
+def tasks_of_conversations(
+    session: Session, conversation_ids: set[int]
+) -> dict[int, dict[str, Any]]:
+    """The task of each conversation that has one: the fields processing may change."""
+    return {
+        row.conversation_id: {
+            "id": row.id,
+            "conversation_id": row.conversation_id,
+            "status": row.status,
+            "queue": row.queue,
+            "waiting_since": _utc(row.waiting_since),
+            "first_response_at": utc_from_db(row.first_response_at),
+            "reopen_count": row.reopen_count,
+        }
+        for row in execute_in(
+            session,
+            "SELECT id, conversation_id, status, queue, waiting_since, first_response_at, "
+            "reopen_count FROM tasks WHERE conversation_id IN ({values})",
+            (),
+            conversation_ids,
+        )
+    }
 
 
 def update_tasks(session: Session, rows: list[dict[str, Any]]) -> None:
     """Rows of id and the columns to set."""
     bulk_update(session, TASKS, rows)
+
+
+def _utc(value: Any) -> datetime:
+    at = utc_from_db(value)
+    if at is None:
+        raise ValueError("a required time is missing")
+    return at
 
 
 def workspaces_with_pending(session: Session) -> list[int]:
@@ -312,10 +361,11 @@ def reset_failed_raw_events(session: Session, workspace_id: int) -> list[int]:
             )
         )
     )
-    for chunk in _chunks(ids):
-        session.execute(
-            update(RAW)
-            .where(RAW.c.id.in_(chunk))
-            .values(status=RawEventStatus.PENDING, error=None, processed_at=None)
-        )
+    execute_in(
+        session,
+        "UPDATE raw_events SET status = ?, error = NULL, processed_at = NULL "
+        "WHERE id IN ({values})",
+        (RawEventStatus.PENDING,),
+        ids,
+    )
     return ids
