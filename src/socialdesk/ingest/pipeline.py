@@ -422,22 +422,41 @@ class _BatchProcessor:
         missing = {key: party for key, party in wanted.items() if key not in existing}
         if not missing:
             return resolved
-        emails = {e for (ch, _), p in missing.items() if (e := contact_email(p, ch))}
-        phones = {n for p in missing.values() if (n := normalize_phone(p.phone))}
-        handles = {h for p in missing.values() if (h := normalize_handle(p.handle))}
-        by_email, by_phone = repo.customers_by_contact(self.session, self.ws, emails, phones)
-        by_handle = repo.customers_by_handle(self.session, self.ws, handles)
+        # Each new party's match keys, normalized once: email, phone, handle.
+        contacts = {
+            (channel, pid): (
+                contact_email(party, channel),
+                normalize_phone(party.phone),
+                normalize_handle(party.handle),
+            )
+            for (channel, pid), party in missing.items()
+        }
+        by_email, by_phone = repo.customers_by_contact(
+            self.session,
+            self.ws,
+            {email for email, _, _ in contacts.values() if email},
+            {phone for _, phone, _ in contacts.values() if phone},
+        )
+        by_handle = repo.customers_by_handle(
+            self.session, self.ws, {handle for _, _, handle in contacts.values() if handle}
+        )
 
         # Customers to create, deduplicated inside the batch by the same keys.
         new_customers: list[dict[str, Any]] = []
         customer_slot: dict[tuple[str, str], int | str] = {}
         batch_keys: dict[str, int] = {}
-        for (channel, pid), party in missing.items():
+        for key, party in missing.items():
             if party.is_brand:
                 continue
-            email = contact_email(party, channel)
-            phone = normalize_phone(party.phone)
-            handle = normalize_handle(party.handle)
+            email, phone, handle = contacts[key]
+            found = (
+                (email and by_email.get(email))
+                or (phone and by_phone.get(phone))
+                or (handle and by_handle.get(handle))
+            )
+            if found:
+                customer_slot[key] = found
+                continue
             match_keys = [
                 k
                 for k in (
@@ -447,14 +466,6 @@ class _BatchProcessor:
                 )
                 if k
             ]
-            found = (
-                (email and by_email.get(email))
-                or (phone and by_phone.get(phone))
-                or (handle and by_handle.get(handle))
-            )
-            if found:
-                customer_slot[(channel, pid)] = found
-                continue
             slot = next((batch_keys[k] for k in match_keys if k in batch_keys), None)
             if slot is None:
                 slot = len(new_customers)
@@ -471,7 +482,7 @@ class _BatchProcessor:
                 )
             for k in match_keys:
                 batch_keys.setdefault(k, slot)
-            customer_slot[(channel, pid)] = f"new:{slot}"
+            customer_slot[key] = f"new:{slot}"
         customer_ids = repo.insert_returning_ids(self.session, repo.CUSTOMERS, new_customers)
 
         def customer_of(key: tuple[str, str]) -> int | None:
@@ -487,7 +498,7 @@ class _BatchProcessor:
                 "customer_id": customer_of(key),
                 "channel": key[0],
                 "external_id": key[1],
-                "handle": normalize_handle(missing[key].handle),
+                "handle": contacts[key][2],
                 "display_name": missing[key].name[:200],
                 "followers": missing[key].followers,
                 "verified": missing[key].verified,
