@@ -33,7 +33,7 @@ Convert = Callable[[Any], Any]
 
 # A batch writes the same instants in several columns and tables (a message's time is its
 # conversation's first, last and inbound time and its task's waiting time): convert each once.
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 13)
 def _sqlite_datetime(value: datetime | None) -> str | None:
     if value is None:
         return None
