@@ -16,7 +16,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, Table, false, func, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
@@ -187,3 +187,36 @@ def utc_from_db(value: Any) -> datetime | None:
     if not isinstance(value, datetime):
         raise TypeError(f"not a datetime: {value!r}")
     return as_utc(value)
+
+
+def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
+    """Reserve ``count`` primary keys for rows about to be inserted in bulk.
+
+    Knowing the ids up front lets a batch be written with one plain executemany, which is
+    many times faster than inserting with RETURNING row by row. PostgreSQL hands out values
+    of the table's own sequence, so concurrent writers never collide. SQLite has one writer
+    at a time; a concurrent insert between this read and our write makes the batch fail
+    with a key conflict and be retried, never produce a wrong row.
+    """
+    if count <= 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = text(
+            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+            "FROM generate_series(1, :n)"
+        )
+        return [row[0] for row in session.execute(stmt, {"n": count})]
+    session.execute(update(table).where(false()).values(id=table.c.id))
+    top = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0
+    return list(range(top + 1, top + 1 + count))
+
+
+def insert_returning_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows in one executemany; return their new ids in the rows' order."""
+    if not rows:
+        return []
+    ids = allocate_ids(session, table, len(rows))
+    for row, row_id in zip(rows, ids, strict=True):
+        row["id"] = row_id
+    bulk_insert(session, table, rows)
+    return ids

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.conversations.models import ConversationStatus, Direction
-from socialdesk.core.bulk import JsonText
+from socialdesk.core.bulk import JsonText, insert_returning_ids
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.customers.identity import contact_email, normalize_handle, normalize_phone
@@ -483,7 +483,7 @@ class _BatchProcessor:
             for k in match_keys:
                 batch_keys.setdefault(k, slot)
             customer_slot[key] = f"new:{slot}"
-        customer_ids = repo.insert_returning_ids(self.session, repo.CUSTOMERS, new_customers)
+        customer_ids = insert_returning_ids(self.session, repo.CUSTOMERS, new_customers)
 
         def customer_of(key: tuple[str, str]) -> int | None:
             slot = customer_slot.get(key)
@@ -509,7 +509,7 @@ class _BatchProcessor:
             }
             for key in keys
         ]
-        ids = repo.insert_returning_ids(self.session, repo.IDENTITIES, identity_rows)
+        ids = insert_returning_ids(self.session, repo.IDENTITIES, identity_rows)
         for key, identity_id, new_row in zip(keys, ids, identity_rows, strict=True):
             resolved[key] = _Party(identity_id, new_row["customer_id"], new_row["is_brand"])
         return resolved
@@ -658,7 +658,7 @@ class _BatchProcessor:
     def _write_conversations_and_threads(self, messages: list[_Msg]) -> None:
         convs = _unique(m.thread.conv for m in messages)
         new = [c for c in convs if c.id is None]
-        ids = repo.insert_returning_ids(
+        ids = insert_returning_ids(
             self.session,
             repo.CONVERSATIONS,
             [
@@ -703,7 +703,7 @@ class _BatchProcessor:
             ],
         )
         threads = [t for t in _unique(m.thread for m in messages) if t.id is None]
-        thread_ids = repo.insert_returning_ids(
+        thread_ids = insert_returning_ids(
             self.session,
             repo.THREADS,
             [
@@ -748,7 +748,7 @@ class _BatchProcessor:
             for m in messages
         ]
         for message, message_id in zip(
-            messages, repo.insert_returning_ids(self.session, repo.MESSAGES, rows), strict=True
+            messages, insert_returning_ids(self.session, repo.MESSAGES, rows), strict=True
         ):
             message.id = message_id
 
@@ -825,7 +825,7 @@ class _BatchProcessor:
                 changed.add(conv_id)
                 touched.add(conv_id)
         new = [cid for cid, task in tasks.items() if task["id"] is None]
-        new_ids = repo.insert_returning_ids(
+        new_ids = insert_returning_ids(
             self.session,
             repo.TASKS,
             [{k: v for k, v in tasks[c].items() if k != "id"} for c in new],

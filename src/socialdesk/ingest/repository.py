@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, false, func, select, text, tuple_, update
+from sqlalchemy import Table, select, tuple_
 from sqlalchemy.orm import Session
 
 from socialdesk.channels.models import ChannelAccount
 from socialdesk.conversations.models import Conversation, Message, Thread
 from socialdesk.core.bulk import (
+    allocate_ids,
     bulk_insert,
     bulk_update,
     datetime_param,
@@ -39,39 +40,6 @@ DbRow = Any
 def event_key(channel: str, external_id: str) -> str:
     """How an event is named across a batch: unique per channel, like the stored key."""
     return f"{channel}\x00{external_id}"
-
-
-def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
-    """Reserve ``count`` primary keys for rows about to be inserted in bulk.
-
-    Knowing the ids up front lets a batch be written with one plain executemany, which is
-    many times faster than inserting with RETURNING row by row. PostgreSQL hands out values
-    of the table's own sequence, so concurrent writers never collide. SQLite has one writer
-    at a time; a concurrent insert between this read and our write makes the batch fail
-    with a key conflict and be retried, never produce a wrong row.
-    """
-    if count <= 0:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = text(
-            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
-            "FROM generate_series(1, :n)"
-        )
-        return [row[0] for row in session.execute(stmt, {"n": count})]
-    session.execute(update(table).where(false()).values(id=table.c.id))
-    top = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0
-    return list(range(top + 1, top + 1 + count))
-
-
-def insert_returning_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert rows in one executemany; return their new ids in the rows' order."""
-    if not rows:
-        return []
-    ids = allocate_ids(session, table, len(rows))
-    for row, row_id in zip(rows, ids, strict=True):
-        row["id"] = row_id
-    bulk_insert(session, table, rows)
-    return ids
 
 
 def insert_raw_events_ignoring_duplicates(
