@@ -597,20 +597,8 @@ class _BatchProcessor:
 
     def _load_convs(self, ids: set[int]) -> None:
         missing = ids - set(self.convs)
-        for row in repo.conversations_by_id(self.session, missing).values():
-            self.convs[row.id] = _Conv(
-                row.id,
-                row.customer_id,
-                row.channel,
-                row.status,
-                row.message_count,
-                row.first_message_at,
-                row.last_message_at,
-                row.last_inbound_at,
-                row.last_outbound_at,
-                row.resolved_at,
-                row.subject,
-            )
+        for conv_id, state in repo.conversations_by_id(self.session, missing).items():
+            self.convs[conv_id] = _Conv(**state)
 
     def _case_for(self, event: InboundEvent, customer_id: int | None) -> _Conv:
         if not starts_new_case(event) and customer_id is not None:

@@ -221,47 +221,23 @@ def open_conversations_of_customers(
     return found
 
 
-@dataclass(frozen=True)
-class ConversationState:
-    """What processing a batch reads and writes back of a stored conversation."""
-
-    id: int
-    customer_id: int | None
-    channel: str
-    status: str
-    message_count: int
-    first_message_at: datetime
-    last_message_at: datetime
-    last_inbound_at: datetime | None
-    last_outbound_at: datetime | None
-    resolved_at: datetime | None
-    subject: str
-
-
-def conversations_by_id(session: Session, ids: set[int]) -> dict[int, ConversationState]:
-    return {
-        row.id: ConversationState(
-            row.id,
-            row.customer_id,
-            row.channel,
-            row.status,
-            row.message_count,
-            _utc(row.first_message_at),
-            _utc(row.last_message_at),
-            utc_from_db(row.last_inbound_at),
-            utc_from_db(row.last_outbound_at),
-            utc_from_db(row.resolved_at),
-            row.subject,
-        )
-        for row in execute_in(
-            session,
-            "SELECT id, customer_id, channel, status, message_count, first_message_at, "
-            "last_message_at, last_inbound_at, last_outbound_at, resolved_at, subject "
-            "FROM conversations WHERE id IN ({values})",
-            (),
-            ids,
-        )
-    }
+def conversations_by_id(session: Session, ids: set[int]) -> dict[int, dict[str, Any]]:
+    """What processing a batch reads and writes back of stored conversations, by id."""
+    columns = (
+        "id, customer_id, channel, status, message_count, first_message_at, last_message_at, "
+        "last_inbound_at, last_outbound_at, resolved_at, subject"
+    )
+    found: dict[int, dict[str, Any]] = {}
+    for row in execute_in(
+        session, f"SELECT {columns} FROM conversations WHERE id IN ({{values}})", (), ids
+    ):
+        state = dict(row._mapping)
+        for name in ("first_message_at", "last_message_at"):
+            state[name] = _utc(state[name])
+        for name in ("last_inbound_at", "last_outbound_at", "resolved_at"):
+            state[name] = utc_from_db(state[name])
+        found[row.id] = state
+    return found
 
 
 def update_conversations(session: Session, rows: list[dict[str, Any]]) -> None:
