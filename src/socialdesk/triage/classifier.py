@@ -159,10 +159,20 @@ def triage_batch(
             )
         )
         predictions["topic_similarity"] = (embeddings @ vectors.T, ids)
+    versions = _versions(models)
     return [
-        _one(i, analysed, kind_probs[i], kind_classes, predictions, models, contexts[i])
+        _one(i, analysed, kind_probs[i], kind_classes, predictions, models, contexts[i], versions)
         for i in range(len(texts))
     ]
+
+
+def _versions(models: ModelSet) -> dict[str, str]:
+    """The model version behind each task's answer (the same for the whole batch)."""
+    tasks = ("kind", "sentiment", "topic", "needs_response", "severity")
+    versions = {task: models.version_of(task) for task in tasks}
+    if "kind" not in models.trained:
+        versions["kind"] = SEED_VERSION
+    return versions
 
 
 def _kind_probabilities(
@@ -194,17 +204,14 @@ def _one(
     predictions: Mapping[str, tuple[np.ndarray, tuple[str, ...]]],
     models: ModelSet,
     context: MessageContext,
+    batch_versions: Mapping[str, str],
 ) -> TriageResult:
     p = analysed.prepared[i]
     vader = analysed.vader[i]
     failures = analysed.failures[i]
     signals = {k: list(v) for k, v in analysed.signals[i].items()}
     explanation: list[str] = []
-    versions = {task: models.version_of(task) for task in ("kind", "sentiment", "topic")}
-    versions["needs_response"] = models.version_of("needs_response")
-    versions["severity"] = models.version_of("severity")
-    if "kind" not in models.trained:
-        versions["kind"] = SEED_VERSION
+    versions = dict(batch_versions)
 
     if context.earlier_contacts > 0:
         signals.setdefault("repeat_contact", []).append(

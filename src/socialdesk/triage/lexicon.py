@@ -46,7 +46,7 @@ class Lexicon:
 
     def findall(self, text: str, prefixes: frozenset[str] | None = None) -> list[str]:
         """Distinct cues found (lower-cased, in order), skipping texts that cannot match."""
-        if prefixes is not None and self.gates is not None and not (self.gates & prefixes):
+        if prefixes is not None and self.gates is not None and self.gates.isdisjoint(prefixes):
             return []
         return list(dict.fromkeys(h.lower() for h in self.pattern.findall(text)))
 
