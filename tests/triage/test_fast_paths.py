@@ -154,3 +154,22 @@ def test_a_model_scores_exactly_its_view_of_the_batch() -> None:
         expected = np.exp(logits - logits.max(axis=1, keepdims=True))
         expected /= expected.sum(axis=1, keepdims=True)
         assert np.allclose(model.scores(batch), expected, atol=1e-5)
+
+
+def test_a_post_is_read_into_words_links_mentions_and_counts() -> None:
+    ascii_post = prepare(
+        "Hi @united!! my BAG is lost HTTP://t.co/x #fail #2020 it's WWW.site.com a#b"
+    )
+    assert ascii_post.body == "Hi  !! my BAG is lost   #fail #2020 it's   a#b"
+    assert ascii_post.words == ("hi", "my", "bag", "is", "lost", "fail", "it's", "a", "b")
+    assert (ascii_post.urls, ascii_post.mentions, ascii_post.exclamations) == (2, 1, 2)
+    assert (ascii_post.letters, ascii_post.upper_letters, ascii_post.emoji) == (22, 4, 0)
+    assert {"bag", "<bag", "it's"} <= ascii_post.prefixes
+
+    other = prepare("Crème BRÛLÉE #délicieux @paris 😀 l’été")
+    assert other.words == ("crème", "brûlée", "délicieux", "l’été")
+    assert (other.urls, other.mentions, other.emoji) == (0, 1, 1)
+    assert (other.letters, other.upper_letters) == (24, 7)
+
+    plain = prepare("no links here, just words")
+    assert (plain.urls, plain.mentions, plain.body) == (0, 0, "no links here, just words")

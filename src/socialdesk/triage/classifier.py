@@ -160,8 +160,21 @@ def triage_batch(
         )
         predictions["topic_similarity"] = (embeddings @ vectors.T, ids)
     versions = _versions(models)
+    # Without a needs_response model: the chance an agent should answer, from the kind.
+    priors = np.array([KIND_RESPONSE_PRIOR.get(k, 0.1) for k in kind_classes])
+    needs_by_kind = (kind_probs @ priors).tolist()
     return [
-        _one(i, analysed, kind_probs[i], kind_classes, predictions, models, contexts[i], versions)
+        _one(
+            i,
+            analysed,
+            kind_probs[i],
+            kind_classes,
+            needs_by_kind[i],
+            predictions,
+            models,
+            contexts[i],
+            versions,
+        )
         for i in range(len(texts))
     ]
 
@@ -201,6 +214,7 @@ def _one(
     analysed: Analysed,
     kind_row: np.ndarray,
     kind_classes: tuple[str, ...],
+    needs_by_kind: float,
     predictions: Mapping[str, tuple[np.ndarray, tuple[str, ...]]],
     models: ModelSet,
     context: MessageContext,
@@ -277,9 +291,7 @@ def _one(
         row, classes = predictions["needs_response"][0][i], predictions["needs_response"][1]
         needs = _prob(row, classes, "yes")
     else:
-        needs = float(
-            sum(kind_row[j] * KIND_RESPONSE_PRIOR.get(k, 0.1) for j, k in enumerate(kind_classes))
-        )
+        needs = needs_by_kind
         if unreadable:
             needs = 0.5
         if context.private:
