@@ -16,8 +16,8 @@ from socialdesk.triage.linear import LinearModel, fit_linear
 from socialdesk.triage.metrics import classification_report
 
 # Per task: the regularisation strength used when there are too few examples to choose one,
-# and whether rare classes are weighted up. Topic, kind and severity are judged by macro-F1
-# (rare classes matter); sentiment and needs_response by accuracy.
+# and whether rare classes are weighted up; those tasks are judged by macro-F1 (rare classes
+# matter), sentiment by accuracy.
 TASK_SETTINGS: dict[str, tuple[float, bool]] = {
     "kind": (0.1, True),
     "needs_response": (0.1, True),
