@@ -113,6 +113,7 @@ def test_hashed_grams_are_the_matrix_scikit_learn_would_build() -> None:
 
 def test_the_memory_of_hashed_chunks_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(features, "CACHE_LIMIT", 5)
+    monkeypatch.setattr(features, "PAIR_CACHE_LIMIT", 5)
     texts = [f"word{n} other{n}" for n in range(40)]
     before = hash_texts(texts)
     assert len(features._chunks) <= 5 and len(features._pairs) <= 5

@@ -43,8 +43,10 @@ DENSE_FEATURES = len(DENSE_NAMES)
 CHAR_NGRAMS = (2, 3, 4)
 _TOKEN = re.compile(r"\b\w+\b|\?")
 # What each distinct whitespace-separated chunk and word pair hashes to is remembered, up to
-# this many of each; past it the memory starts again (posts repeat their words).
-CACHE_LIMIT = 300_000
+# these many (some 60 MB and 20 MB at the most); past it that memory starts again. Posts
+# repeat their words, so most chunks are found there; pairs less often.
+CACHE_LIMIT = 50_000
+PAIR_CACHE_LIMIT = 200_000
 _chunks: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
 _pairs: dict[str, int] = {}
 
@@ -71,7 +73,7 @@ def _chunk(chunk: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
 
 
 def _pair(pair: str) -> int:
-    if len(_pairs) >= CACHE_LIMIT:
+    if len(_pairs) >= PAIR_CACHE_LIMIT:
         _pairs.clear()
     index = _pairs[pair] = _index("\x01" + pair)
     return index
