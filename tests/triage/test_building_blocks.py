@@ -29,17 +29,39 @@ TEXTS = [
 ]
 
 
+def _all_lexicons() -> list[Lexicon]:
+    lexicons: list[Lexicon] = list(signals.CUES.values())
+    lexicons += [lexicon for lexicon, _ in rules.KIND_CUES.values()]
+    lexicons += [Lexicon(["Wi-Fi", r"re:\bDOWN\b", "re:[A-Z]+ sign"])]
+    for taxonomy in DEFAULT_TAXONOMIES.values():
+        lexicons += list(taxonomy._lexicons.values())
+    return lexicons
+
+
 @pytest.mark.parametrize("text", TEXTS)
 def test_skipping_texts_that_cannot_match_never_loses_a_cue(text: str) -> None:
     prepared = prepare(text)
-    lexicons: list[Lexicon] = list(signals.CUES.values())
-    lexicons += [lexicon for lexicon, _ in rules.KIND_CUES.values()]
-    for taxonomy in DEFAULT_TAXONOMIES.values():
-        lexicons += list(taxonomy._lexicons.values())
-    for lexicon in lexicons:
+    for lexicon in _all_lexicons():
         assert lexicon.findall(prepared.body, prepared.prefixes) == lexicon.findall(
             prepared.body
         ), lexicon.pattern.pattern[:80]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *TEXTS,
+        "I SMELL GAS and my Lawyer says we will SUE",
+        "my grandma's oxygen machine, the Wi-Fi is DOWN again",
+        "crème brûlée was COLD, DELAYED flights",
+        "İstanbul flight cancelled, KELVIN K sign",
+    ],
+)
+def test_lexicons_find_the_cues_a_case_blind_regex_finds(text: str) -> None:
+    # ASCII text is matched lower-cased with a case-sensitive pattern, the rest case-blind.
+    for lexicon in _all_lexicons():
+        case_blind = list(dict.fromkeys(h.lower() for h in lexicon.pattern.findall(text)))
+        assert lexicon.findall(text) == case_blind, lexicon.pattern.pattern[:80]
 
 
 def test_a_classification_report_counts_like_a_person_would() -> None:

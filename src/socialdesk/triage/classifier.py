@@ -159,10 +159,33 @@ def triage_batch(
             )
         )
         predictions["topic_similarity"] = (embeddings @ vectors.T, ids)
+    versions = _versions(models)
+    # Without a needs_response model: the chance an agent should answer, from the kind.
+    priors = np.array([KIND_RESPONSE_PRIOR.get(k, 0.1) for k in kind_classes])
+    needs_by_kind = (kind_probs @ priors).tolist()
     return [
-        _one(i, analysed, kind_probs[i], kind_classes, predictions, models, contexts[i])
+        _one(
+            i,
+            analysed,
+            kind_probs[i],
+            kind_classes,
+            needs_by_kind[i],
+            predictions,
+            models,
+            contexts[i],
+            versions,
+        )
         for i in range(len(texts))
     ]
+
+
+def _versions(models: ModelSet) -> dict[str, str]:
+    """The model version behind each task's answer (the same for the whole batch)."""
+    tasks = ("kind", "sentiment", "topic", "needs_response", "severity")
+    versions = {task: models.version_of(task) for task in tasks}
+    if "kind" not in models.trained:
+        versions["kind"] = SEED_VERSION
+    return versions
 
 
 def _kind_probabilities(
@@ -191,20 +214,18 @@ def _one(
     analysed: Analysed,
     kind_row: np.ndarray,
     kind_classes: tuple[str, ...],
+    needs_by_kind: float,
     predictions: Mapping[str, tuple[np.ndarray, tuple[str, ...]]],
     models: ModelSet,
     context: MessageContext,
+    batch_versions: Mapping[str, str],
 ) -> TriageResult:
     p = analysed.prepared[i]
     vader = analysed.vader[i]
     failures = analysed.failures[i]
     signals = {k: list(v) for k, v in analysed.signals[i].items()}
     explanation: list[str] = []
-    versions = {task: models.version_of(task) for task in ("kind", "sentiment", "topic")}
-    versions["needs_response"] = models.version_of("needs_response")
-    versions["severity"] = models.version_of("severity")
-    if "kind" not in models.trained:
-        versions["kind"] = SEED_VERSION
+    versions = dict(batch_versions)
 
     if context.earlier_contacts > 0:
         signals.setdefault("repeat_contact", []).append(
@@ -270,9 +291,7 @@ def _one(
         row, classes = predictions["needs_response"][0][i], predictions["needs_response"][1]
         needs = _prob(row, classes, "yes")
     else:
-        needs = float(
-            sum(kind_row[j] * KIND_RESPONSE_PRIOR.get(k, 0.1) for j, k in enumerate(kind_classes))
-        )
+        needs = needs_by_kind
         if unreadable:
             needs = 0.5
         if context.private:

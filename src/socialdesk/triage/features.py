@@ -10,11 +10,10 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.utils import murmurhash3_32
 
 from socialdesk.triage.text import Prepared
 
@@ -43,34 +42,76 @@ DENSE_FEATURES = len(DENSE_NAMES)
 
 CHAR_NGRAMS = (2, 3, 4)
 _TOKEN = re.compile(r"\b\w+\b|\?")
+# What each distinct whitespace-separated chunk and word pair hashes to is remembered, up to
+# these many (some 60 MB and 20 MB at the most); past it that memory starts again. Posts
+# repeat their words, so most chunks are found there; pairs less often.
+CACHE_LIMIT = 50_000
+PAIR_CACHE_LIMIT = 200_000
+_chunks: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
+_pairs: dict[str, int] = {}
 
 
-@lru_cache(maxsize=200_000)
-def _word_char_ngrams(word: str) -> tuple[str, ...]:
-    # Posts repeat their words a lot, so n-grams are made once per distinct word.
-    padded = f" {word} "
-    return tuple(padded[i : i + n] for n in CHAR_NGRAMS for i in range(max(1, len(padded) - n + 1)))
+def _index(gram: str) -> int:
+    """The column scikit-learn's HashingVectorizer (alternate_sign=False) gives a gram."""
+    h = int(murmurhash3_32(gram, 0))
+    if h == -(2**31):
+        return (2**31 - 1 - (HASHED_FEATURES - 1)) % HASHED_FEATURES
+    return abs(h) % HASHED_FEATURES
 
 
-def _analyzer(text: str) -> list[str]:
-    """Words, word pairs (marked apart from character n-grams) and character n-grams inside
-    word boundaries (like scikit-learn's char_wb), all hashed in one pass."""
-    lowered = text.lower()
-    tokens = _TOKEN.findall(lowered)
-    grams = ["\x01" + t for t in tokens]
-    grams.extend(f"\x01{a} {b}" for a, b in itertools.pairwise(tokens))
-    for word in lowered.split():
-        grams.extend(_word_char_ngrams(word))
-    return grams
+def _chunk(chunk: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """A chunk's columns (its words, then its character n-grams) and its words."""
+    if len(_chunks) >= CACHE_LIMIT:
+        _chunks.clear()
+    words = tuple(_TOKEN.findall(chunk))
+    padded = f" {chunk} "
+    columns = tuple(_index("\x01" + w) for w in words) + tuple(
+        _index(padded[i : i + n]) for n in CHAR_NGRAMS for i in range(max(1, len(padded) - n + 1))
+    )
+    entry = _chunks[chunk] = (columns, words)
+    return entry
 
 
-_HASHER = HashingVectorizer(
-    n_features=HASHED_FEATURES,
-    alternate_sign=False,
-    norm=None,
-    analyzer=_analyzer,
-    dtype=np.float32,
-)
+def _pair(pair: str) -> int:
+    if len(_pairs) >= PAIR_CACHE_LIMIT:
+        _pairs.clear()
+    index = _pairs[pair] = _index("\x01" + pair)
+    return index
+
+
+def hash_texts(texts: Sequence[str]) -> sp.csr_matrix:
+    """Term counts of each text's grams over HASHED_FEATURES hashed columns: its words, word
+    pairs (marked apart from character n-grams) and the character n-grams inside word
+    boundaries (like scikit-learn's char_wb), all lower-cased.
+
+    The same matrix as scikit-learn's HashingVectorizer gives over the same grams, but each
+    distinct chunk of text between spaces is cut and hashed once, not once per post. (Words
+    never cross a space, so a text's words are its chunks' words in order.)
+    """
+    columns: list[int] = []
+    indptr = [0]
+    chunks, pairs = _chunks, _pairs
+    for text in texts:
+        words: list[str] = []
+        for chunk in text.lower().split():
+            entry = chunks.get(chunk) or _chunk(chunk)
+            columns.extend(entry[0])
+            words.extend(entry[1])
+        for a, b in itertools.pairwise(words):
+            pair = f"{a} {b}"
+            index = pairs.get(pair)
+            columns.append(index if index is not None else _pair(pair))
+        indptr.append(len(columns))
+    matrix = sp.csr_matrix(
+        (
+            np.ones(len(columns), dtype=np.float32),
+            np.asarray(columns, dtype=np.int32),
+            np.asarray(indptr, dtype=np.int32),
+        ),
+        shape=(len(texts), HASHED_FEATURES),
+    )
+    matrix.sum_duplicates()
+    return matrix
 
 
 @dataclass(frozen=True)
@@ -88,7 +129,7 @@ def featurize(
     prepared: Sequence[Prepared],
     dense_rows: Sequence[Sequence[float]],
 ) -> FeatureBatch:
-    hashed = sp.csr_matrix(_HASHER.transform([p.body for p in prepared]), dtype=np.float32)
+    hashed = hash_texts([p.body for p in prepared])
     np.log1p(hashed.data, out=hashed.data)
     dense = np.asarray(dense_rows, dtype=np.float32).reshape(len(prepared), DENSE_FEATURES)
     return FeatureBatch(hashed=hashed, dense=dense)

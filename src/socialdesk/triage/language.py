@@ -8,6 +8,7 @@ tell is ``und``.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from functools import lru_cache
 from typing import Any
@@ -252,13 +253,26 @@ def dominant_script(text: str) -> tuple[str | None, int]:
     """The script most letters are written in, and how many scripts the text mixes."""
     if text.isascii():
         return ("latin", 1) if any(c.isalpha() for c in text) else (None, 0)
-    counts = Counter(s for s in map(_script, text) if s is not None)
+    # Most characters of a non-ASCII post are still ASCII: count those letters in one go and
+    # look up the script of the rest. A tie between scripts is settled as the full count
+    # settles it (by first appearance), so that case takes the long way.
+    others = Counter(s for s in map(_script, _NON_ASCII.findall(text)) if s is not None)
+    ascii_letters = len(text.encode("utf-8", "surrogatepass").translate(None, _NOT_ASCII_LETTER))
+    if ascii_letters:
+        others["latin"] += ascii_letters
+    if len(others) > 1 and len(set(others.values())) < len(others):
+        others = Counter(s for s in map(_script, text) if s is not None)
+    counts = others
     if not counts:
         return None, 0
     # Japanese mixes kana with Han characters; any kana means Japanese.
     if counts.get("kana"):
         return "kana", len(counts)
     return counts.most_common(1)[0][0], len(counts)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NOT_ASCII_LETTER = bytes(b for b in range(256) if not (b < 128 and chr(b).isalpha()))
 
 
 @lru_cache(maxsize=1)

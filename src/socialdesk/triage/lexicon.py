@@ -17,7 +17,7 @@ _LEADING_LETTERS = re.compile(r"[a-z']+")
 def word_prefixes(words: Iterable[str]) -> frozenset[str]:
     """The gate keys of a post's (lower-cased) words: each word, and its first letters."""
     keys = set(words)
-    keys.update("<" + w[:PREFIX] for w in keys.copy())
+    keys.update(["<" + w[:PREFIX] for w in keys])
     return frozenset(keys)
 
 
@@ -32,23 +32,34 @@ class Lexicon:
                 parts.append(cue[3:])
                 gate = _gate(cue[3:].lower(), regex=True)
             elif cue.endswith("*"):
-                parts.append(re.escape(cue[:-1]) + r"\w*")
+                parts.append(re.escape(cue[:-1].lower()) + r"\w*")
                 gate = _literal_gate(cue[:-1].lower(), open_end=True)
             else:
-                parts.append(re.escape(cue) + r"(?!\w)")
+                parts.append(re.escape(cue.lower()) + r"(?!\w)")
                 gate = _literal_gate(cue.lower(), open_end=False)
             if gate is None or gates is None:
                 gates = None
             else:
                 gates.add(gate)
-        self.pattern = re.compile(r"(?<!\w)(?:" + "|".join(parts) + ")", re.I)
+        source = r"(?<!\w)(?:" + "|".join(parts) + ")"
+        self.pattern = re.compile(source, re.I)
+        # The same cues over lower-cased ASCII text without re.I, which lets the regex engine
+        # scan for the cues' first letters: several times faster. A lexicon with a capital
+        # anywhere in its regex (\W, [A-Z] ...) stays case-blind.
+        self._lower_pattern = None if _has_capital(source) else re.compile(source)
         self.gates = frozenset(gates) if gates is not None else None
 
     def findall(self, text: str, prefixes: frozenset[str] | None = None) -> list[str]:
         """Distinct cues found (lower-cased, in order), skipping texts that cannot match."""
-        if prefixes is not None and self.gates is not None and not (self.gates & prefixes):
+        if prefixes is not None and self.gates is not None and self.gates.isdisjoint(prefixes):
             return []
+        if self._lower_pattern is not None and text.isascii():
+            return list(dict.fromkeys(self._lower_pattern.findall(text.lower())))
         return list(dict.fromkeys(h.lower() for h in self.pattern.findall(text)))
+
+
+def _has_capital(source: str) -> bool:
+    return any(ch.isupper() for ch in source)
 
 
 def _literal_gate(phrase: str, *, open_end: bool) -> str | None:

@@ -13,7 +13,13 @@ from scipy.optimize import minimize_scalar
 from sklearn.svm import LinearSVC
 
 from socialdesk.core.errors import InvalidInput
-from socialdesk.triage.features import FeatureBatch, idf_from, weighted
+from socialdesk.triage.features import (
+    DENSE_FEATURES,
+    HASHED_FEATURES,
+    FeatureBatch,
+    idf_from,
+    weighted,
+)
 
 
 @dataclass
@@ -24,21 +30,51 @@ class LinearModel:
     intercept: np.ndarray
     idf: np.ndarray
     meta: dict[str, object] = field(default_factory=dict)
+    _split: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def uses_embeddings(self) -> bool:
         return bool(self.meta.get("embedding_dim"))
 
     def scores(self, batch: FeatureBatch, embeddings: np.ndarray | None = None) -> np.ndarray:
-        """Class probabilities, one row per text."""
-        matrix = design_matrix(batch, self.idf, embeddings if self.uses_embeddings else None)
+        """Class probabilities, one row per text.
+
+        The same as the model's view of the batch (``design_matrix``) times its weights, but
+        the idf weighting and the length normalisation are applied to the n-grams' products
+        rather than to a copy of the batch.
+        """
         if self.uses_embeddings and embeddings is None:
             raise InvalidInput(f"the {self.task} model needs the embedding tier (socialdesk[ml])")
-        logits = np.asarray(matrix @ self.coef.T) + self.intercept
+        hashed_coef, dense_coef, embedding_coef = self._parts()
+        hashed = batch.hashed
+        values = hashed.data * self.idf[hashed.indices]
+        rows = np.repeat(np.arange(hashed.shape[0]), np.diff(hashed.indptr))
+        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=hashed.shape[0]))
+        norms[norms == 0] = 1.0
+        products = sp.csr_matrix((values, hashed.indices, hashed.indptr), shape=hashed.shape)
+        logits = np.asarray(products @ hashed_coef) / norms[:, None]
+        logits += batch.dense @ dense_coef + self.intercept
+        if embedding_coef is not None and embeddings is not None:
+            logits += embeddings.astype(np.float32) @ embedding_coef
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         probabilities: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
         return probabilities
+
+    def _parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The weights of the n-grams, the dense scores and the embeddings, each features x
+        classes and contiguous (made once)."""
+        if self._split is None:
+            ends = (HASHED_FEATURES, HASHED_FEATURES + DENSE_FEATURES)
+            hashed, dense, embedding = np.split(self.coef, ends, axis=1)
+            self._split = (
+                np.ascontiguousarray(hashed.T),
+                np.ascontiguousarray(dense.T),
+                np.ascontiguousarray(embedding.T) if self.uses_embeddings else None,
+            )
+        return self._split
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()

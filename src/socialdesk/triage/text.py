@@ -15,6 +15,13 @@ URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.I)
 MENTION_RE = re.compile(r"(?<!\w)@\w+")
 HASHTAG_RE = re.compile(r"(?<!\w)#(\w+)")
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# A hashtag's sign, dropped so that its word is read (the same as HASHTAG_RE.sub(r"\1", ...)).
+_HASHTAG_SIGN = re.compile(r"(?<!\w)#(?=\w)")
+# WORD_RE for lower-cased ASCII text, where the only letters are a-z.
+_ASCII_WORD_RE = re.compile(r"[a-z]+(?:['’][a-z]+)*")
+# For ASCII text: the bytes that are not letters, and those that are not capitals.
+_NOT_LETTER = bytes(b for b in range(256) if not chr(b).isalpha() or b > 127)
+_NOT_UPPER = bytes(b for b in range(256) if not chr(b).isupper() or b > 127)
 
 
 def _is_emoji(ch: str) -> bool:
@@ -64,14 +71,28 @@ def prepare(text: str | None) -> Prepared:
     truncated = len(raw) > MAX_CHARS
     if truncated:
         raw = raw[:MAX_CHARS]
-    urls = len(URL_RE.findall(raw))
-    without_urls = URL_RE.sub(" ", raw)
-    mentions = len(MENTION_RE.findall(without_urls))
-    body = MENTION_RE.sub(" ", without_urls).strip()
-    words = tuple(w.lower() for w in WORD_RE.findall(HASHTAG_RE.sub(r"\1", body)))
-    letters = sum(map(str.isalpha, body))
-    emoji = 0 if body.isascii() else sum(map(_is_emoji, body))
-    upper = sum(map(str.isupper, body))
+    # Each pattern runs only where it could match ("://" or "www." for a link, "@", "#").
+    if "://" in raw or "www." in raw.lower():
+        without_urls, urls = URL_RE.subn(" ", raw)
+    else:
+        without_urls, urls = raw, 0
+    if "@" in without_urls:
+        body, mentions = MENTION_RE.subn(" ", without_urls)
+        body = body.strip()
+    else:
+        body, mentions = without_urls.strip(), 0
+    readable = _HASHTAG_SIGN.sub("", body) if "#" in body else body
+    if body.isascii():
+        words = tuple(_ASCII_WORD_RE.findall(readable.lower()))
+        ascii_body = body.encode("ascii")
+        letters = len(ascii_body.translate(None, _NOT_LETTER))
+        upper = len(ascii_body.translate(None, _NOT_UPPER))
+        emoji = 0
+    else:
+        words = tuple(w.lower() for w in WORD_RE.findall(readable))
+        letters = sum(map(str.isalpha, body))
+        upper = sum(map(str.isupper, body))
+        emoji = sum(map(_is_emoji, body))
     return Prepared(
         raw=raw,
         body=body,

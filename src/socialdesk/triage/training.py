@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.model_selection import StratifiedKFold
 
 from socialdesk.core.errors import InvalidInput
 from socialdesk.triage.classifier import analyse
+from socialdesk.triage.features import FeatureBatch
 from socialdesk.triage.linear import LinearModel, fit_linear
+from socialdesk.triage.metrics import classification_report
 
-# Per task: regularisation strength and whether rare classes are weighted up. Topic and kind
-# are judged by macro-F1 (rare classes matter); sentiment by accuracy as much as macro-F1.
+# Per task: the regularisation strength used when there are too few examples to choose one,
+# and whether rare classes are weighted up; those tasks are judged by macro-F1 (rare classes
+# matter), sentiment by accuracy.
 TASK_SETTINGS: dict[str, tuple[float, bool]] = {
     "kind": (0.1, True),
     "needs_response": (0.1, True),
@@ -21,6 +26,11 @@ TASK_SETTINGS: dict[str, tuple[float, bool]] = {
     "severity": (0.1, True),
 }
 MIN_EXAMPLES = 4
+# With enough examples the strength is chosen from these by cross-validation on the
+# training examples alone (stratified folds); the model file records the choice and why.
+C_CANDIDATES = (0.05, 0.1, 0.2, 0.4)
+CV_FOLDS = 3
+CV_MIN_EXAMPLES = 200
 
 
 @dataclass(frozen=True)
@@ -44,17 +54,66 @@ def train_linear(
         from socialdesk.triage.embedding import encode
 
         vectors = encode([p.body for p in analysed.prepared])
+    labels = [e.label for e in examples]
+    weights = np.array([e.weight for e in examples], dtype=np.float64)
+    scores = cross_validated_scores(
+        task, analysed.features, labels, weights, vectors, balanced=balanced
+    )
+    if scores:
+        c = max(scores, key=lambda candidate: (scores[candidate], -candidate))
     model = fit_linear(
         task,
         analysed.features,
-        [e.label for e in examples],
+        labels,
         c=c,
         balanced=balanced,
-        sample_weight=np.array([e.weight for e in examples], dtype=np.float64),
+        sample_weight=weights,
         embeddings=vectors,
     )
     model.meta["examples"] = len(examples)
+    model.meta["c"] = c
+    if scores:
+        model.meta["cv_scores"] = {str(k): round(v, 4) for k, v in scores.items()}
     return model
+
+
+def cross_validated_scores(
+    task: str,
+    batch: FeatureBatch,
+    labels: Sequence[str],
+    weights: np.ndarray,
+    embeddings: np.ndarray | None,
+    *,
+    balanced: bool,
+) -> dict[float, float]:
+    """Each candidate strength's mean score over stratified folds of the training examples
+    (macro-F1 where rare classes are weighted up, else accuracy); {} when the examples are
+    too few or a label too rare to fold."""
+    counts = Counter(labels)
+    if len(labels) < CV_MIN_EXAMPLES or len(counts) < 2 or min(counts.values()) < CV_FOLDS:
+        return {}
+    gold = np.array(labels)
+    folds = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=0).split(gold, gold)
+    totals = dict.fromkeys(C_CANDIDATES, 0.0)
+    for train_rows, test_rows in folds:
+        part = FeatureBatch(batch.hashed[train_rows], batch.dense[train_rows])
+        held = FeatureBatch(batch.hashed[test_rows], batch.dense[test_rows])
+        part_vectors = embeddings[train_rows] if embeddings is not None else None
+        held_vectors = embeddings[test_rows] if embeddings is not None else None
+        for c in C_CANDIDATES:
+            model = fit_linear(
+                task,
+                part,
+                list(gold[train_rows]),
+                c=c,
+                balanced=balanced,
+                sample_weight=weights[train_rows],
+                embeddings=part_vectors,
+            )
+            predicted = np.array(model.classes)[model.scores(held, held_vectors).argmax(axis=1)]
+            report = classification_report(list(gold[test_rows]), list(predicted))
+            totals[c] += float(report["macro_f1"] if balanced else report["accuracy"])
+    return {c: total / CV_FOLDS for c, total in totals.items()}
 
 
 def stratified_split(
