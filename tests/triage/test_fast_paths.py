@@ -1,9 +1,9 @@
 """The fast tier's shortcuts give exactly what the plain way of computing gives.
 
-VADER, the hashed n-grams, post reading and model scoring are computed by socialdesk's faster
-code; these tests hold it to vaderSentiment's scores, scikit-learn's HashingVectorizer
-matrix and the model's own view of a batch, so trained models and scores mean the same as
-before. (Lexicon matching is held to its case-blind regex in test_building_blocks.)
+The hashed n-grams, post reading and model scoring are computed by socialdesk's faster code;
+these tests hold it to scikit-learn's HashingVectorizer matrix and the model's own view of
+a batch, so trained models and scores mean the same as before. (Lexicon matching is held
+to its case-blind regex in test_building_blocks.)
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from socialdesk.triage import features
 from socialdesk.triage.classifier import analyse, seed_kind_model
@@ -23,46 +22,6 @@ from socialdesk.triage.features import HASHED_FEATURES, hash_texts
 from socialdesk.triage.linear import design_matrix, fit_linear
 from socialdesk.triage.seeds import seed_examples
 from socialdesk.triage.text import prepare
-from socialdesk.triage.vader import vader
-
-# Each line exercises one of VADER's rules: boosters, capitals, negation at each distance,
-# "never so", "without doubt", "least", "kind of", idioms, "but", punctuation, emoji.
-VADER_CASES = [
-    "VADER is smart, handsome, and funny.",
-    "VADER is VERY SMART, uber handsome, and FRIGGIN FUNNY!!!",
-    "VADER is not smart, handsome, nor funny.",
-    "At least it isn't a horrible book.",
-    "The book was only kind of good.",
-    "The plot was good, but the characters are uncompelling and the dialog is not great.",
-    "Today only kinda sux! But I'll get by, lol",
-    "Make sure you :) or :D today!",
-    "Catch utf-8 emoji such as 💘 and 💋 and 😁",
-    "Not bad at all",
-    "never so good, never this bad, without doubt great",
-    "this was never so very good",
-    "no no good, no problem, no or nor happy",
-    "least happy, at least happy, very least happy",
-    "the kiss of death lol and yeah right great, it is the shit",
-    "sort of great and just enough fun but good good good bad",
-    "WHY is my flight LATE again???? worst airline ever!!!!!",
-    "thanks?? really??",
-    "😡😡😡",
-    "",
-    "   ",
-    "ok",
-]
-
-
-@pytest.mark.parametrize("text", VADER_CASES)
-def test_vader_scores_match_the_reference_analyzer(text: str) -> None:
-    assert vader().polarity_scores(text) == SentimentIntensityAnalyzer().polarity_scores(text)
-
-
-def test_vader_scores_match_the_reference_on_the_seed_examples() -> None:
-    reference = SentimentIntensityAnalyzer()
-    for example in seed_examples():
-        assert vader().polarity_scores(example.text) == reference.polarity_scores(example.text)
-
 
 _TOKEN = re.compile(r"\b\w+\b|\?")
 

@@ -7,8 +7,10 @@ negative, the way a care agent reads them.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 from socialdesk.triage.lexicon import Lexicon
-from socialdesk.triage.vader import vader
 
 # Service failures written in neutral words.
 _FAILURE = Lexicon(
@@ -81,11 +83,19 @@ FAILURE_WEIGHT = 0.18
 NEUTRAL_BAND = 0.05
 
 
+@lru_cache(maxsize=1)
+def _analyzer() -> Any:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
 def vader_scores(text: str) -> dict[str, float]:
     """VADER's neg/neu/pos/compound for a text ({} scores zero for empty text)."""
     if not text.strip():
         return {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
-    return vader().polarity_scores(text)
+    scores: dict[str, float] = _analyzer().polarity_scores(text)
+    return scores
 
 
 def failure_cues(text: str, prefixes: frozenset[str] | None = None) -> list[str]:
