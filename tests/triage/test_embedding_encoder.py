@@ -3,7 +3,9 @@ sentence-transformers reference, rebuilt when its cache is missing or corrupt.""
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +128,24 @@ def test_a_missing_cached_model_or_manifest_is_rebuilt(
         rebuilt = Encoder(cache_dir=copy, precision="int8")
         assert rebuilt.cached.built
         assert rebuilt.encode(["where is my refund?"]).any()
+
+
+def test_a_rebuild_clears_what_an_interrupted_export_left_behind(
+    cache: Path, encoder: Encoder, tmp_path: Path
+) -> None:
+    copy = tmp_path / "cache"
+    shutil.copytree(cache, copy)
+    entry = (copy / encoder.cached.path.relative_to(cache)).parent
+    old, recent = entry / ".build-old", entry / ".build-recent"
+    for leftover in (old, recent):
+        leftover.mkdir()
+        (leftover / "fp32.onnx").write_bytes(b"partial")
+    long_ago = time.time() - 2 * embedding.STALE_BUILD_SECONDS
+    os.utime(old, (long_ago, long_ago))
+    (entry / embedding.MANIFEST_FILE).unlink()
+    assert Encoder(cache_dir=copy, precision="int8").cached.built
+    assert not old.exists()
+    assert recent.exists()  # perhaps another process exporting right now
 
 
 def test_each_precision_has_its_own_cache_entry(cache: Path) -> None:

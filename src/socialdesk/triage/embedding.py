@@ -24,7 +24,9 @@ import importlib.util
 import json
 import logging
 import os
+import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +46,8 @@ DIMENSIONS = 384
 EXPORT_RECIPE = 1
 MODEL_FILE = "model.onnx"
 MANIFEST_FILE = "manifest.json"
+# A build directory this old was left by a process that died while exporting.
+STALE_BUILD_SECONDS = 3600
 
 Precision = Literal["int8", "fp32"]
 PRECISIONS: tuple[Precision, ...] = ("int8", "fp32")
@@ -226,6 +230,10 @@ def ensure_export(model_dir: Path, cache_dir: Path, precision: Precision) -> Cac
         return CachedModel(path, built=False)
     log.info("exporting the MiniLM model to %s (once)", entry)
     entry.mkdir(parents=True, exist_ok=True)
+    for leftover in entry.glob(".build-*"):
+        with contextlib.suppress(OSError):
+            if time.time() - leftover.stat().st_mtime > STALE_BUILD_SECONDS:
+                shutil.rmtree(leftover, ignore_errors=True)
     with tempfile.TemporaryDirectory(dir=entry, prefix=".build-") as work:
         built = _export(model_dir, Path(work), precision)
         digest = _sha256(built)
