@@ -13,8 +13,10 @@ from socialdesk.core.bulk import (
     JsonText,
     bulk_insert,
     bulk_update,
+    datetime_converter,
     datetime_param,
     execute_in,
+    insert_prepared,
     utc_from_db,
 )
 from socialdesk.core.models import Workspace
@@ -85,6 +87,37 @@ def test_conflicting_rows_can_be_skipped(session_factory: sessionmaker[Session])
         assert bulk_insert(s, WORKSPACES, second, skip_conflicts_on=("slug",)) == 1
         s.commit()
         assert s.scalars(select(Workspace.id)).all() == [1, 3]
+
+
+def test_prepared_rows_are_stored_as_the_orm_reads_them(
+    session_factory: sessionmaker[Session],
+) -> None:
+    paris = timezone(timedelta(hours=1))
+    columns = ("id", "slug", "name", "settings", "created_at")
+    with session_factory() as s:
+        to_db = datetime_converter(s)
+        rows = [
+            (1, "a", "A", '{"tz": "Europe/Paris"}', to_db(datetime(2026, 1, 1, 13, tzinfo=paris))),
+            (2, "b", "B", "{}", to_db(datetime(2026, 1, 1, 12, 30, tzinfo=UTC))),
+        ]
+        assert insert_prepared(s, WORKSPACES, columns, rows) == 2
+        again = [(3, "a", "A again", "{}", to_db(datetime(2026, 1, 2, tzinfo=UTC)))]
+        assert insert_prepared(s, WORKSPACES, columns, again, skip_conflicts_on=("slug",)) == 0
+        assert insert_prepared(s, WORKSPACES, columns, []) == 0
+        s.commit()
+    with session_factory() as s:
+        stored = {w.slug: w for w in s.scalars(select(Workspace))}
+    assert sorted(stored) == ["a", "b"]
+    assert stored["a"].created_at == datetime(2026, 1, 1, 12, tzinfo=UTC)
+    assert (stored["a"].name, stored["a"].settings) == ("A", {"tz": "Europe/Paris"})
+    assert stored["b"].settings == {}
+
+
+def test_the_datetime_converter_refuses_naive_datetimes(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_factory() as s, pytest.raises(ValueError, match="naive datetime"):
+        datetime_converter(s)(datetime(2026, 1, 1))
 
 
 def _workspaces(count: int) -> list[dict[str, object]]:

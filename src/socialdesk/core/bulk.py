@@ -116,14 +116,44 @@ def bulk_insert(
     """
     if not rows:
         return 0
-    connection = session.connection()
-    dialect = connection.dialect.name
     columns = list(rows[0])
-    converters, marks = _plan(table, columns, dialect)
+    converters, _ = _plan(table, columns, session.connection().dialect.name)
+    return insert_prepared(
+        session,
+        table,
+        columns,
+        _tuples(rows, columns, converters),
+        skip_conflicts_on=skip_conflicts_on,
+    )
+
+
+def insert_prepared(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    skip_conflicts_on: Sequence[str] = (),
+) -> int:
+    """Insert tuples whose values are already in the driver's form, in ``columns`` order.
+
+    The fastest path, for the hottest inserts: nothing is picked or converted per row. The
+    caller converts datetimes with ``datetime_converter`` and passes JSON as serialized text.
+    Returns how many rows were inserted, as ``bulk_insert`` does.
+    """
+    if not rows:
+        return 0
+    connection = session.connection()
+    _, marks = _plan(table, columns, connection.dialect.name)
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
     if skip_conflicts_on:
         sql += f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING"
-    return connection.exec_driver_sql(sql, _tuples(rows, columns, converters)).rowcount
+    return connection.exec_driver_sql(sql, rows).rowcount
+
+
+def datetime_converter(session: Session) -> Convert:
+    """The function that turns a UTC-aware datetime into this session's driver form."""
+    return _sqlite_datetime if session.connection().dialect.name == "sqlite" else _aware
 
 
 def bulk_update(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -173,9 +203,7 @@ def execute_in(
 
 def datetime_param(session: Session, value: datetime | None) -> Any:
     """A UTC-aware datetime as ``execute_in`` must pass it to this session's driver."""
-    if session.connection().dialect.name == "sqlite":
-        return _sqlite_datetime(value)
-    return _aware(value)
+    return datetime_converter(session)(value)
 
 
 def utc_from_db(value: Any) -> datetime | None:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.conversations.models import ConversationStatus, Direction
-from socialdesk.core.bulk import JsonText, insert_returning_ids
+from socialdesk.core.bulk import allocate_ids, datetime_converter, insert_prepared
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.customers.identity import contact_email, normalize_handle, normalize_phone
@@ -32,7 +32,7 @@ from socialdesk.ingest import repository as repo
 from socialdesk.ingest.hooks import PipelineHooks, ProcessedMessage, TriageVerdict
 from socialdesk.ingest.models import RawEventStatus
 from socialdesk.ingest.repository import event_key
-from socialdesk.ingest.schemas import InboundEvent, Party
+from socialdesk.ingest.schemas import InboundEvent, Metrics, Party
 from socialdesk.ingest.threading import starts_new_case, thread_key
 from socialdesk.routing.models import TaskStatus
 
@@ -141,28 +141,27 @@ class Pipeline:
         """Store new events in the caller's transaction. When the caller processes them in
         that same transaction, they are stored as processed: a failure rolls both back."""
         now = self.clock()
-        status = (
-            RawEventStatus.PROCESSED if processed_in_same_transaction else RawEventStatus.PENDING
-        )
-        rows: dict[str, dict[str, Any]] = {}  # in input order, each event once
+        fresh: dict[str, InboundEvent] = {}  # in input order, each event once
         for event in events:
-            key = event_key(event.channel, event.external_id)
-            if key in rows:
-                continue
-            rows[key] = {
-                "workspace_id": workspace_id,
-                "channel": event.channel,
-                "external_id": event.external_id,
-                "source": source,
-                "payload": JsonText(event.model_dump_json(exclude_defaults=True)),
-                "status": status,
-                "received_at": now,
-                "processed_at": now if processed_in_same_transaction else None,
-            }
+            fresh.setdefault(event_key(event.channel, event.external_id), event)
+        serialize = InboundEvent.__pydantic_serializer__.to_json
         inserted = repo.insert_raw_events_ignoring_duplicates(
-            session, workspace_id, list(rows.values())
+            session,
+            workspace_id,
+            [
+                (e.channel, e.external_id, serialize(e, exclude_defaults=True).decode())
+                for e in fresh.values()
+            ],
+            source=source,
+            status=(
+                RawEventStatus.PROCESSED
+                if processed_in_same_transaction
+                else RawEventStatus.PENDING
+            ),
+            received_at=now,
+            processed_at=now if processed_in_same_transaction else None,
         )
-        accepted = [inserted[k] for k in rows if k in inserted]
+        accepted = [inserted[k] for k in fresh if k in inserted]
         return AcceptResult(
             accepted=accepted, duplicates=len(events) - len(accepted), ids_by_key=inserted
         )
@@ -345,6 +344,8 @@ class _BatchProcessor:
         self.session = session
         self.ws = workspace_id
         self.now = pipeline.clock()
+        self.to_db = datetime_converter(session)
+        self.now_db = self.to_db(self.now)
         self.convs: dict[int, _Conv] = {}
 
     def run(self, items: list[tuple[int, InboundEvent]], mark_processed: bool) -> ProcessResult:
@@ -441,8 +442,9 @@ class _BatchProcessor:
             self.session, self.ws, {handle for _, _, handle in contacts.values() if handle}
         )
 
-        # Customers to create, deduplicated inside the batch by the same keys.
-        new_customers: list[dict[str, Any]] = []
+        # Customers to create (name, email, phone), deduplicated inside the batch by the
+        # same keys.
+        new_customers: list[tuple[str, str | None, str | None]] = []
         customer_slot: dict[tuple[str, str], int | str] = {}
         batch_keys: dict[str, int] = {}
         for key, party in missing.items():
@@ -469,21 +471,23 @@ class _BatchProcessor:
             slot = next((batch_keys[k] for k in match_keys if k in batch_keys), None)
             if slot is None:
                 slot = len(new_customers)
-                new_customers.append(
-                    {
-                        "workspace_id": self.ws,
-                        "display_name": (party.name or party.handle or party.id)[:200],
-                        "email": email,
-                        "phone": phone,
-                        "crm_fields": {},
-                        "created_at": self.now,
-                        "updated_at": self.now,
-                    }
-                )
+                new_customers.append(((party.name or party.handle or party.id)[:200], email, phone))
             for k in match_keys:
                 batch_keys.setdefault(k, slot)
             customer_slot[key] = f"new:{slot}"
-        customer_ids = insert_returning_ids(self.session, repo.CUSTOMERS, new_customers)
+        now = self.now_db
+        customer_ids = allocate_ids(self.session, repo.CUSTOMERS, len(new_customers))
+        insert_prepared(
+            self.session,
+            repo.CUSTOMERS,
+            repo.CUSTOMER_COLUMNS,
+            [
+                (customer_id, self.ws, name, email, phone, "{}", now, now)
+                for customer_id, (name, email, phone) in zip(
+                    customer_ids, new_customers, strict=True
+                )
+            ],
+        )
 
         def customer_of(key: tuple[str, str]) -> int | None:
             slot = customer_slot.get(key)
@@ -491,27 +495,29 @@ class _BatchProcessor:
                 return customer_ids[int(slot[4:])]
             return slot
 
-        keys = list(missing)
-        identity_rows: list[dict[str, Any]] = [
-            {
-                "workspace_id": self.ws,
-                "customer_id": customer_of(key),
-                "channel": key[0],
-                "external_id": key[1],
-                "handle": contacts[key][2],
-                "display_name": missing[key].name[:200],
-                "followers": missing[key].followers,
-                "verified": missing[key].verified,
-                "is_brand": missing[key].is_brand,
-                "profile": {},
-                "created_at": self.now,
-                "updated_at": self.now,
-            }
-            for key in keys
-        ]
-        ids = insert_returning_ids(self.session, repo.IDENTITIES, identity_rows)
-        for key, identity_id, new_row in zip(keys, ids, identity_rows, strict=True):
-            resolved[key] = _Party(identity_id, new_row["customer_id"], new_row["is_brand"])
+        identity_ids = allocate_ids(self.session, repo.IDENTITIES, len(missing))
+        identity_rows: list[tuple[Any, ...]] = []
+        for identity_id, (key, party) in zip(identity_ids, missing.items(), strict=True):
+            customer_id = customer_of(key)
+            identity_rows.append(
+                (
+                    identity_id,
+                    self.ws,
+                    customer_id,
+                    key[0],
+                    key[1],
+                    contacts[key][2],
+                    party.name[:200],
+                    party.followers,
+                    party.verified,
+                    party.is_brand,
+                    "{}",
+                    now,
+                    now,
+                )
+            )
+            resolved[key] = _Party(identity_id, customer_id, party.is_brand)
+        insert_prepared(self.session, repo.IDENTITIES, repo.IDENTITY_COLUMNS, identity_rows)
         return resolved
 
     def _thread(
@@ -560,7 +566,13 @@ class _BatchProcessor:
                 if event.recipient is not None:
                     customer_id = parties[(event.channel, event.recipient.id)].customer_id
             known = thread_of.setdefault(event.channel, {})
-            key = thread_key(event, known)
+            # Only a reply can find its parent among this batch's messages; any other message
+            # keeps the key it was given above.
+            key = (
+                thread_key(event, known)
+                if event.reply_to or event.references
+                else provisional[event.channel][event.external_id]
+            )
             thread = self.threads.get((event.channel, key))
             if thread is None:
                 thread = _Thread(
@@ -646,31 +658,32 @@ class _BatchProcessor:
     def _write_conversations_and_threads(self, messages: list[_Msg]) -> None:
         convs = _unique(m.thread.conv for m in messages)
         new = [c for c in convs if c.id is None]
-        ids = insert_returning_ids(
-            self.session,
-            repo.CONVERSATIONS,
-            [
-                {
-                    "workspace_id": self.ws,
-                    "customer_id": c.customer_id,
-                    "status": c.status,
-                    "channel": c.channel,
-                    "subject": c.subject,
-                    "message_count": c.message_count,
-                    "first_message_at": c.first_message_at,
-                    "last_message_at": c.last_message_at,
-                    "last_inbound_at": c.last_inbound_at,
-                    "last_outbound_at": c.last_outbound_at,
-                    "resolved_at": c.resolved_at,
-                    "created_at": self.now,
-                    "updated_at": self.now,
-                }
-                for c in new
-            ],
-        )
-        for conv, conv_id in zip(new, ids, strict=True):
+        to_db, now = self.to_db, self.now_db
+        rows: list[tuple[Any, ...]] = []
+        for conv, conv_id in zip(
+            new, allocate_ids(self.session, repo.CONVERSATIONS, len(new)), strict=True
+        ):
             conv.id = conv_id
             conv.dirty = False
+            rows.append(
+                (
+                    conv_id,
+                    self.ws,
+                    conv.customer_id,
+                    conv.status,
+                    conv.channel,
+                    conv.subject,
+                    conv.message_count,
+                    to_db(conv.first_message_at),
+                    to_db(conv.last_message_at),
+                    to_db(conv.last_inbound_at),
+                    to_db(conv.last_outbound_at),
+                    to_db(conv.resolved_at),
+                    now,
+                    now,
+                )
+            )
+        insert_prepared(self.session, repo.CONVERSATIONS, repo.CONVERSATION_COLUMNS, rows)
         repo.update_conversations(
             self.session,
             [
@@ -691,23 +704,23 @@ class _BatchProcessor:
             ],
         )
         threads = [t for t in _unique(m.thread for m in messages) if t.id is None]
-        thread_ids = insert_returning_ids(
-            self.session,
-            repo.THREADS,
-            [
-                {
-                    "workspace_id": self.ws,
-                    "conversation_id": t.conv.id,
-                    "channel": t.channel,
-                    "key": t.key,
-                    "visibility": t.visibility,
-                    "created_at": self.now,
-                }
-                for t in threads
-            ],
-        )
-        for thread, thread_id in zip(threads, thread_ids, strict=True):
+        thread_rows: list[tuple[Any, ...]] = []
+        for thread, thread_id in zip(
+            threads, allocate_ids(self.session, repo.THREADS, len(threads)), strict=True
+        ):
             thread.id = thread_id
+            thread_rows.append(
+                (
+                    thread_id,
+                    self.ws,
+                    thread.conv.id,
+                    thread.channel,
+                    thread.key,
+                    thread.visibility,
+                    now,
+                )
+            )
+        insert_prepared(self.session, repo.THREADS, repo.THREAD_COLUMNS, thread_rows)
 
     def _write_messages(self, messages: list[_Msg]) -> None:
         accounts = repo.channel_account_ids(
@@ -715,30 +728,35 @@ class _BatchProcessor:
             self.ws,
             {(m.event.channel, m.event.account) for m in messages if m.event.account},
         )
-        rows = [
-            {
-                "workspace_id": self.ws,
-                "conversation_id": m.thread.conv.id,
-                "thread_id": m.thread.id,
-                "raw_event_id": m.raw_id,
-                "channel": m.event.channel,
-                "channel_account_id": accounts.get((m.event.channel, m.event.account or "")),
-                "direction": m.direction,
-                "visibility": m.event.visibility,
-                "author_identity_id": m.author_identity_id,
-                "external_id": m.event.external_id,
-                "reply_to_external_id": m.event.reply_to,
-                "text": m.event.text,
-                "metrics": JsonText(m.event.metrics.model_dump_json()),
-                "created_at": as_utc(m.event.created_at),
-                "received_at": self.now,
-            }
-            for m in messages
-        ]
-        for message, message_id in zip(
-            messages, insert_returning_ids(self.session, repo.MESSAGES, rows), strict=True
+        to_db, now = self.to_db, self.now_db
+        metrics_json = _MetricsJson()
+        rows: list[tuple[Any, ...]] = []
+        for m, message_id in zip(
+            messages, allocate_ids(self.session, repo.MESSAGES, len(messages)), strict=True
         ):
-            message.id = message_id
+            m.id = message_id
+            event = m.event
+            rows.append(
+                (
+                    message_id,
+                    self.ws,
+                    m.thread.conv.id,
+                    m.thread.id,
+                    m.raw_id,
+                    event.channel,
+                    accounts.get((event.channel, event.account or "")),
+                    m.direction,
+                    event.visibility,
+                    m.author_identity_id,
+                    event.external_id,
+                    event.reply_to,
+                    event.text,
+                    metrics_json(event.metrics),
+                    to_db(event.created_at),
+                    now,
+                )
+            )
+        insert_prepared(self.session, repo.MESSAGES, repo.MESSAGE_COLUMNS, rows)
 
     def _triage(self, messages: list[_Msg]) -> dict[int, TriageVerdict]:
         inbound = [
@@ -790,19 +808,12 @@ class _BatchProcessor:
             if task is None:
                 tasks[conv_id] = {
                     "id": None,
-                    "workspace_id": self.ws,
-                    "conversation_id": conv_id,
                     "status": TaskStatus.OPEN,
                     "channel": m.event.channel,
                     "queue": verdict.route_to,
-                    "priority": 0.0,
-                    "value_score": 0.0,
-                    "value_breakdown": {},
                     "waiting_since": at,
                     "first_response_at": None,
                     "reopen_count": 0,
-                    "created_at": self.now,
-                    "updated_at": self.now,
                 }
                 changed.add(conv_id)
             elif task["status"] not in TaskStatus.ACTIVE:
@@ -813,13 +824,32 @@ class _BatchProcessor:
                 changed.add(conv_id)
                 touched.add(conv_id)
         new = [cid for cid, task in tasks.items() if task["id"] is None]
-        new_ids = insert_returning_ids(
-            self.session,
-            repo.TASKS,
-            [{k: v for k, v in tasks[c].items() if k != "id"} for c in new],
-        )
-        for conv_id, task_id in zip(new, new_ids, strict=True):
-            tasks[conv_id]["id"] = task_id
+        to_db, now = self.to_db, self.now_db
+        task_rows: list[tuple[Any, ...]] = []
+        for conv_id, task_id in zip(
+            new, allocate_ids(self.session, repo.TASKS, len(new)), strict=True
+        ):
+            task = tasks[conv_id]
+            task["id"] = task_id
+            task_rows.append(
+                (
+                    task_id,
+                    self.ws,
+                    conv_id,
+                    task["status"],
+                    task["channel"],
+                    task["queue"],
+                    0.0,
+                    0.0,
+                    "{}",
+                    to_db(task["waiting_since"]),
+                    to_db(task["first_response_at"]),
+                    task["reopen_count"],
+                    now,
+                    now,
+                )
+            )
+        insert_prepared(self.session, repo.TASKS, repo.NEW_TASK_COLUMNS, task_rows)
         repo.update_tasks(
             self.session,
             [
@@ -844,6 +874,21 @@ class _BatchProcessor:
         for source, target in self.merges:
             if source.id is not None and target.id is not None and source.id != target.id:
                 merge_conversations(self.session, _id(source.id), _id(target.id))
+
+
+class _MetricsJson:
+    """Messages' engagement counts as JSON, serialized once per distinct set of counts (most
+    messages of a batch share a handful)."""
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[Any, ...], str] = {}
+
+    def __call__(self, metrics: Metrics) -> str:
+        counts = tuple(metrics.__dict__.values())
+        text = self.known.get(counts)
+        if text is None:
+            text = self.known[counts] = metrics.model_dump_json()
+        return text
 
 
 def _reason(exc: Exception) -> str:

@@ -14,10 +14,11 @@ from socialdesk.channels.models import ChannelAccount
 from socialdesk.conversations.models import Conversation, Message, Thread
 from socialdesk.core.bulk import (
     allocate_ids,
-    bulk_insert,
     bulk_update,
+    datetime_converter,
     datetime_param,
     execute_in,
+    insert_prepared,
     utc_from_db,
 )
 from socialdesk.customers.models import Customer, Identity
@@ -33,6 +34,92 @@ IDENTITIES: Table = Identity.__table__  # type: ignore[assignment]
 CUSTOMERS: Table = Customer.__table__  # type: ignore[assignment]
 TASKS: Table = Task.__table__  # type: ignore[assignment]
 
+# The columns of the rows processing inserts, in the order it builds them (insert_prepared).
+CUSTOMER_COLUMNS = (
+    "id",
+    "workspace_id",
+    "display_name",
+    "email",
+    "phone",
+    "crm_fields",
+    "created_at",
+    "updated_at",
+)
+IDENTITY_COLUMNS = (
+    "id",
+    "workspace_id",
+    "customer_id",
+    "channel",
+    "external_id",
+    "handle",
+    "display_name",
+    "followers",
+    "verified",
+    "is_brand",
+    "profile",
+    "created_at",
+    "updated_at",
+)
+CONVERSATION_COLUMNS = (
+    "id",
+    "workspace_id",
+    "customer_id",
+    "status",
+    "channel",
+    "subject",
+    "message_count",
+    "first_message_at",
+    "last_message_at",
+    "last_inbound_at",
+    "last_outbound_at",
+    "resolved_at",
+    "created_at",
+    "updated_at",
+)
+THREAD_COLUMNS = (
+    "id",
+    "workspace_id",
+    "conversation_id",
+    "channel",
+    "key",
+    "visibility",
+    "created_at",
+)
+MESSAGE_COLUMNS = (
+    "id",
+    "workspace_id",
+    "conversation_id",
+    "thread_id",
+    "raw_event_id",
+    "channel",
+    "channel_account_id",
+    "direction",
+    "visibility",
+    "author_identity_id",
+    "external_id",
+    "reply_to_external_id",
+    "text",
+    "metrics",
+    "created_at",
+    "received_at",
+)
+NEW_TASK_COLUMNS = (
+    "id",
+    "workspace_id",
+    "conversation_id",
+    "status",
+    "channel",
+    "queue",
+    "priority",
+    "value_score",
+    "value_breakdown",
+    "waiting_since",
+    "first_response_at",
+    "reopen_count",
+    "created_at",
+    "updated_at",
+)
+
 # Rows of bulk reads: attribute access by column name.
 DbRow = Any
 
@@ -42,34 +129,60 @@ def event_key(channel: str, external_id: str) -> str:
     return f"{channel}\x00{external_id}"
 
 
-def insert_raw_events_ignoring_duplicates(
-    session: Session, workspace_id: int, rows: list[dict[str, Any]]
-) -> dict[str, int]:
-    """Store raw events; those already stored (same workspace, channel, external id) are skipped.
+RAW_COLUMNS = (
+    "id",
+    "workspace_id",
+    "channel",
+    "external_id",
+    "source",
+    "payload",
+    "status",
+    "received_at",
+    "processed_at",
+)
 
-    Returns ``event_key -> id`` for the rows actually inserted.
+
+def insert_raw_events_ignoring_duplicates(
+    session: Session,
+    workspace_id: int,
+    events: Sequence[tuple[str, str, str]],
+    *,
+    source: str,
+    status: str,
+    received_at: datetime,
+    processed_at: datetime | None,
+) -> dict[str, int]:
+    """Store raw events, given as (channel, external id, payload JSON); those already stored
+    (same workspace, channel, external id) are skipped.
+
+    Returns ``event_key -> id`` for the events actually inserted.
     """
-    if not rows:
+    if not events:
         return {}
-    ids = allocate_ids(session, RAW, len(rows))
-    for row, row_id in zip(rows, ids, strict=True):
-        row["id"] = row_id
+    ids = allocate_ids(session, RAW, len(events))
+    to_db = datetime_converter(session)
+    received, processed = to_db(received_at), to_db(processed_at)
+    rows = [
+        (row_id, workspace_id, channel, external_id, source, payload, status, received, processed)
+        for row_id, (channel, external_id, payload) in zip(ids, events, strict=True)
+    ]
     # Events stored before (or by a concurrent writer) are skipped; the ids that landed tell
     # which rows are new.
-    inserted = bulk_insert(
-        session, RAW, rows, skip_conflicts_on=("workspace_id", "channel", "external_id")
+    inserted = insert_prepared(
+        session,
+        RAW,
+        RAW_COLUMNS,
+        rows,
+        skip_conflicts_on=("workspace_id", "channel", "external_id"),
     )
+    keys = [event_key(channel, external_id) for channel, external_id, _ in events]
     if inserted == len(rows):  # the common case: nothing was stored before
-        return {event_key(row["channel"], row["external_id"]): row["id"] for row in rows}
+        return dict(zip(keys, ids, strict=True))
     stored = {
         row.id
         for row in execute_in(session, "SELECT id FROM raw_events WHERE id IN ({values})", (), ids)
     }
-    return {
-        event_key(row["channel"], row["external_id"]): row["id"]
-        for row in rows
-        if row["id"] in stored
-    }
+    return {key: row_id for key, row_id in zip(keys, ids, strict=True) if row_id in stored}
 
 
 def pending_raw_events(
