@@ -86,8 +86,18 @@ class SimCustomer:
         return Party(id=self.email, handle=self.email, name=self.name, email=self.email)
 
 
+# How many past customers the population remembers. The demo's traffic runs for days: without
+# a bound, every one-off author would be kept for ever.
+MAX_REMEMBERED = 20_000
+
+
 class Population:
-    """Draws the author of each message; deterministic for the generator's random source."""
+    """Draws the author of each message; deterministic for the generator's random source.
+
+    Past customers come back (``repeat_rate``), early ones most often. Once ``max_remembered``
+    customers are known, a newcomer takes the place of one from the rarely drawn later half,
+    so memory stays bounded while the regulars keep writing.
+    """
 
     def __init__(
         self,
@@ -98,12 +108,16 @@ class Population:
         influencer_share: float,
         foreign_share: float,
         id_base: int,
+        max_remembered: int = MAX_REMEMBERED,
     ) -> None:
+        if max_remembered < 2:
+            raise ValueError("a population must remember at least two customers")
         self._rng = rng
         self._repeat_rate = repeat_rate
         self._influencer_share = influencer_share
         self._foreign_share = foreign_share
         self._id_base = id_base
+        self._max_remembered = max_remembered
         self._count = 0
         self.customers: list[SimCustomer] = []
         self._influencers = [self._new(influencer=True) for _ in range(influencers)]
@@ -117,7 +131,12 @@ class Population:
             # Squaring the uniform draw favours early customers: a few regulars write a lot.
             return self.customers[int(len(self.customers) * rng.random() ** 2)]
         customer = self._new(influencer=False)
-        self.customers.append(customer)
+        known = len(self.customers)
+        if known < self._max_remembered:
+            self.customers.append(customer)
+        else:
+            half = known // 2
+            self.customers[half + int((known - half) * rng.random())] = customer
         return customer
 
     def _new(self, *, influencer: bool) -> SimCustomer:
