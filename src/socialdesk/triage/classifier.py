@@ -145,10 +145,10 @@ def triage_batch(
         return []
     contexts = contexts or [MessageContext()] * len(texts)
     analysed = analyse(texts)
-    embeddings = _embed([p.body for p in analysed.prepared]) if models.tier != "fast" else None
-    kind_probs, kind_classes = _kind_probabilities(analysed, models, embeddings)
+    embeddings, tuned = _embeddings(analysed, models)
+    kind_probs, kind_classes = _kind_probabilities(analysed, models, tuned.get("kind", embeddings))
     predictions = {
-        task: (model.scores(analysed.features, embeddings), model.classes)
+        task: (model.scores(analysed.features, tuned.get(task, embeddings)), model.classes)
         for task, model in models.trained.items()
         if task != "kind"
     }
@@ -177,6 +177,28 @@ def triage_batch(
         )
         for i in range(len(texts))
     ]
+
+
+def _embeddings(
+    analysed: Analysed, models: ModelSet
+) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+    """The packaged encoder's embeddings (None on the fast tier), and by task those of the
+    models that fine-tuned the encoder's top layers."""
+    if models.tier == "fast":
+        return None, {}
+    bodies = [p.body for p in analysed.prepared]
+    fine_tuned = {
+        task: model.encoder_top
+        for task, model in models.trained.items()
+        if model.encoder_top is not None
+    }
+    if not fine_tuned:
+        return _embed(bodies), {}
+    from socialdesk.triage.embedding import encode_tuned
+
+    tops = list(fine_tuned.values())
+    embeddings, vectors = encode_tuned(bodies, tops)
+    return embeddings, dict(zip(fine_tuned, vectors, strict=True))
 
 
 def _versions(models: ModelSet) -> dict[str, str]:

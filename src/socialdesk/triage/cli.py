@@ -10,6 +10,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +29,7 @@ from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.triage import io as tio
 from socialdesk.triage import service
 from socialdesk.triage.evaluation import evaluate, evaluate_split
+from socialdesk.triage.fine_tuning import ProgressCallback
 from socialdesk.triage.labels import TASKS, normalize_label
 
 app = typer.Typer(
@@ -50,6 +59,36 @@ TierOption = Annotated[
 FormatOption = Annotated[
     str | None, typer.Option("--format", help="csv or jsonl; by default from the file name")
 ]
+FineTuneOption = Annotated[
+    bool,
+    typer.Option(
+        "--fine-tune",
+        help="Embedding tier: first fine-tune the encoder's top layers on the labels "
+        "(minutes on a CPU; more accurate)",
+    ),
+]
+
+
+@contextmanager
+def _fine_tuning_progress(enabled: bool) -> Iterator[ProgressCallback | None]:
+    """A progress bar over the fine-tuning steps, when there are any."""
+    if not enabled:
+        yield None
+        return
+    with Progress(
+        TextColumn("fine-tuning the encoder"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        bar = progress.add_task("fine-tuning", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(bar, completed=done, total=total)
+
+        yield advance
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -152,6 +191,7 @@ def train(
     ] = False,
     activate: Annotated[bool, typer.Option(help="Make the new version active")] = True,
     tier: TierOption = None,
+    fine_tune: FineTuneOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Train a new model version from a labeled file plus every agent correction so far."""
@@ -188,7 +228,17 @@ def train(
         try:
             with unit_of_work(factory) as session:
                 added = service.import_labels(session, workspace_id, task, examples)
-                row = service.train(session, workspace_id, task, activate=activate, training=source)
+                with _fine_tuning_progress(fine_tune) as progress:
+                    row = service.train(
+                        session,
+                        workspace_id,
+                        task,
+                        activate=activate,
+                        tier=service.training_tier(session, workspace_id, tier, fine_tune),
+                        fine_tune=fine_tune,
+                        progress=progress,
+                        training=source,
+                    )
                 label, version_id = row.label, row.id
                 total = row.training.get("examples")
         except SocialdeskError as exc:
@@ -265,20 +315,34 @@ def evaluate_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     tier: TierOption = None,
+    fine_tune: FineTuneOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Per-class precision/recall/F1, macro-F1, accuracy, macro-recall and confusion matrix."""
     _check_task(task)
+    if fine_tune and train_fraction is None:
+        raise _fail("--fine-tune trains a model: give --train-fraction too")
     texts, gold, bad = _read_labeled(file, fmt, task, text_column, label_column, mapping)
     if not texts:
         raise _fail("no usable rows to evaluate", 1)
     with _workspace(workspace) as (factory, workspace_id):
         with factory() as session:
+            if fine_tune:
+                tier = service.training_tier(session, workspace_id, tier, fine_tune)
             models = service.model_set(session, workspace_id, tier)
             models = _choose_model(session, workspace_id, models, task, model)
         try:
             if train_fraction is not None:
-                report = evaluate_split(task, texts, gold, train_fraction, models)
+                with _fine_tuning_progress(fine_tune) as progress:
+                    report = evaluate_split(
+                        task,
+                        texts,
+                        gold,
+                        train_fraction,
+                        models,
+                        fine_tune=fine_tune,
+                        progress=progress,
+                    )
             else:
                 report = evaluate(task, texts, gold, models)
         except SocialdeskError as exc:
@@ -368,6 +432,7 @@ def models_list(
                 "active": m.active,
                 "classes": m.classes,
                 "examples": m.training.get("examples"),
+                "fine_tuned": bool(m.training.get("fine_tuned")),
                 "created_at": m.created_at.isoformat(),
             }
             for m in service.list_models(session, workspace_id, task)
@@ -383,7 +448,7 @@ def models_list(
         table.add_row(
             "*" if r["active"] else "",
             str(r["id"]),
-            r["model"],
+            r["model"] + (" (fine-tuned)" if r["fine_tuned"] else ""),
             str(r["examples"]),
             ", ".join(r["classes"])[:60],
             r["created_at"][:19],

@@ -13,6 +13,11 @@ embeddings agree with sentence-transformers' fp32 ones to a cosine of about 0.99
 (``SOCIALDESK_EMBEDDING_PRECISION=fp32`` keeps full precision at under half the speed). A
 cache entry that is missing, corrupt or made from other model files is rebuilt; nothing is
 ever downloaded.
+
+Fine-tuned models (``triage.fine_tuning``) carry their own top layers. The packaged export
+also gives the hidden state below those layers, and each tuned top is exported once to its
+own small graph (cached by the digest of its weights) that finishes the encoding from there:
+the shared lower layers run once per text however many tuned models the workspace uses.
 """
 
 from __future__ import annotations
@@ -26,11 +31,12 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -43,7 +49,9 @@ EMBEDDING = "embedding"
 BATCH_SIZE = 128  # of the sentence-transformers reference
 DIMENSIONS = 384
 # Bump when the exported graph or its quantisation changes: old cache entries are then unused.
-EXPORT_RECIPE = 1
+EXPORT_RECIPE = 2
+# The encoder's top layers that fine-tuning may change; the export gives the hidden state below.
+TUNED_LAYERS = 2
 MODEL_FILE = "model.onnx"
 MANIFEST_FILE = "manifest.json"
 # A build directory this old was left by a process that died while exporting.
@@ -124,6 +132,26 @@ class CachedModel:
     built: bool
 
 
+@dataclass
+class TunedTop:
+    """The weights of the encoder's fine-tuned top layers, by parameter name, as plain arrays."""
+
+    weights: dict[str, np.ndarray]
+    layers: int = TUNED_LAYERS
+    _digest: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def digest(self) -> str:
+        """Names these weights (the cache key of their ONNX export)."""
+        if self._digest is None:
+            sha = hashlib.sha256(str(self.layers).encode())
+            for name in sorted(self.weights):
+                sha.update(name.encode())
+                sha.update(np.ascontiguousarray(self.weights[name]).tobytes())
+            self._digest = sha.hexdigest()
+        return self._digest
+
+
 class Encoder:
     """MiniLM sentence embeddings through ONNX Runtime, from a cached export of the package.
 
@@ -149,27 +177,42 @@ class Encoder:
         self.workers = workers or _cpu_count()
         self.max_tokens = _max_seq_length(self.model_dir)
         self.tokenizer = _tokenizer(self.model_dir, self.max_tokens)
-        self.cached = ensure_export(
-            self.model_dir, cache_dir or default_cache_dir(), self.precision
-        )
+        self.cache_dir = cache_dir or default_cache_dir()
+        self.cached = ensure_export(self.model_dir, self.cache_dir, self.precision)
         self.session = _session(self.cached.path)
         self._pool: ThreadPoolExecutor | None = None
+        self._tops: dict[str, Any] = {}
+        self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length sentence embeddings, one row per text (blank text gets zeros)."""
+        return self.encode_tuned(texts, ())[0]
+
+    def encode_tuned(
+        self, texts: Sequence[str], tops: Sequence[TunedTop]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The packaged model's embeddings and, for each tuned top, its embeddings of the
+        same texts (the layers below the tuned ones run once per text)."""
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        tuned = [np.zeros_like(out) for _ in tops]
         present = [i for i, t in enumerate(texts) if t.strip()]
         if not present:
-            return out
+            return out, tuned
+        sessions = [self._top_session(top) for top in tops]
+        outputs = ["embedding", "hidden"] if tops else ["embedding"]
         ids = [e.ids for e in self.tokenizer.encode_batch([texts[i] for i in present])]
 
         def run(share: range) -> None:
             for k in share:
                 tokens = np.asarray([ids[k]], dtype=np.int64)
-                (vector,) = self.session.run(
-                    ["embedding"], {"input_ids": tokens, "attention_mask": np.ones_like(tokens)}
-                )
-                out[present[k]] = vector[0]
+                mask = np.ones_like(tokens)
+                results = self.session.run(outputs, {"input_ids": tokens, "attention_mask": mask})
+                out[present[k]] = results[0][0]
+                for vectors, session in zip(tuned, sessions, strict=True):
+                    (vector,) = session.run(
+                        ["embedding"], {"hidden": results[1], "attention_mask": mask}
+                    )
+                    vectors[present[k]] = vector[0]
 
         shares = [range(w, len(present), self.workers) for w in range(self.workers)]
         if self.workers == 1 or len(present) == 1:
@@ -179,7 +222,15 @@ class Encoder:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="embedding")
             list(self._pool.map(run, shares))
-        return out
+        return out, tuned
+
+    def _top_session(self, top: TunedTop) -> Any:
+        with self._lock:  # one export per top, whichever thread asks first
+            session = self._tops.get(top.digest)
+            if session is None:
+                cached = ensure_top_export(top, self.model_dir, self.cache_dir, self.precision)
+                session = self._tops[top.digest] = _session(cached.path)
+            return session
 
 
 def _max_seq_length(model_dir: Path) -> int:
@@ -225,6 +276,20 @@ def cache_key(model_dir: Path, precision: Precision) -> str:
 def ensure_export(model_dir: Path, cache_dir: Path, precision: Precision) -> CachedModel:
     """The cached ONNX export for these model files, built (or rebuilt) when it is not sound."""
     entry = cache_dir / f"minilm-{precision}-{cache_key(model_dir, precision)}"
+    return _ensure(entry, precision, lambda work: _export(model_dir, work, precision))
+
+
+def ensure_top_export(
+    top: TunedTop, model_dir: Path, cache_dir: Path, precision: Precision
+) -> CachedModel:
+    """The cached ONNX export of a tuned top (from the hidden state below it to the sentence
+    embedding), built once per set of weights."""
+    key = hashlib.sha256(f"{cache_key(model_dir, precision)}:{top.digest}".encode()).hexdigest()
+    entry = cache_dir / f"top-{precision}-{key[:20]}"
+    return _ensure(entry, precision, lambda work: _export_top(top, model_dir, work, precision))
+
+
+def _ensure(entry: Path, precision: Precision, build: Callable[[Path], Path]) -> CachedModel:
     path = entry / MODEL_FILE
     if _sound(entry):
         return CachedModel(path, built=False)
@@ -235,7 +300,7 @@ def ensure_export(model_dir: Path, cache_dir: Path, precision: Precision) -> Cac
             if time.time() - leftover.stat().st_mtime > STALE_BUILD_SECONDS:
                 shutil.rmtree(leftover, ignore_errors=True)
     with tempfile.TemporaryDirectory(dir=entry, prefix=".build-") as work:
-        built = _export(model_dir, Path(work), precision)
+        built = build(Path(work))
         digest = _sha256(built)
         # Replaced, never written in place: a reader sees the old file or the whole new one.
         os.replace(built, path)
@@ -265,10 +330,36 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _export(model_dir: Path, work: Path, precision: Precision) -> Path:
-    """Export the packaged model (with mean pooling and unit length) to ONNX in ``work``."""
-    import torch
+def load_torch_model(model_dir: Path) -> Any:
+    """The packaged model in PyTorch (eager attention, which exports to ONNX)."""
+    _offline()
     from transformers import AutoModel
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
+
+
+def load_torch_encoder(model_dir: Path) -> tuple[Any, Any]:
+    """The packaged model in PyTorch and its tokenizer (for fine-tuning)."""
+    _offline()
+    from transformers import AutoTokenizer
+
+    return load_torch_model(model_dir), AutoTokenizer.from_pretrained(str(model_dir))
+
+
+def _mean_pooled(hidden: Any, attention_mask: Any) -> Any:
+    import torch
+
+    weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    mean = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(mean, dim=-1)
+
+
+def _export(model_dir: Path, work: Path, precision: Precision) -> Path:
+    """Export the packaged model (with mean pooling and unit length) to ONNX in ``work``; it
+    also gives the hidden state below the layers that fine-tuning may change."""
+    import torch
 
     class Pooled(torch.nn.Module):
         def __init__(self, model: Any) -> None:
@@ -276,32 +367,93 @@ def _export(model_dir: Path, work: Path, precision: Precision) -> Path:
             self.model = model
 
         def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-            hidden = self.model(
+            outputs = self.model(
                 input_ids=input_ids,
                 attention_mask=attention_mask,
                 token_type_ids=torch.zeros_like(input_ids),
-            ).last_hidden_state
-            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            mean = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, dim=-1)
+                output_hidden_states=True,
+            )
+            below = outputs.hidden_states[-(TUNED_LAYERS + 1)]
+            return _mean_pooled(outputs.last_hidden_state, attention_mask), below
+
+    sample = torch.ones((2, 8), dtype=torch.long)
+    dynamic = {0: "batch", 1: "tokens"}
+    return _to_onnx(
+        Pooled(load_torch_model(model_dir).eval()),
+        (sample, sample),
+        ["input_ids", "attention_mask"],
+        ["embedding", "hidden"],
+        {
+            "input_ids": dynamic,
+            "attention_mask": dynamic,
+            "embedding": {0: "batch"},
+            "hidden": dynamic,
+        },
+        work,
+        precision,
+    )
+
+
+def _export_top(top: TunedTop, model_dir: Path, work: Path, precision: Precision) -> Path:
+    """Export a tuned top: the hidden state below it and the mask in, the embedding out."""
+    import torch
+
+    layers = load_torch_model(model_dir).encoder.layer[-top.layers :]
+    try:
+        layers.load_state_dict(
+            {
+                name: torch.from_numpy(np.asarray(a, dtype=np.float32))
+                for name, a in top.weights.items()
+            }
+        )
+    except (RuntimeError, ValueError) as exc:
+        raise InvalidInput(f"the model's tuned encoder layers do not fit MiniLM: {exc}") from None
+
+    class Top(torch.nn.Module):
+        def __init__(self, layers: Any) -> None:
+            super().__init__()
+            self.layers = layers
+
+        def forward(self, hidden: Any, attention_mask: Any) -> Any:
+            additive = (1.0 - attention_mask[:, None, None, :].to(hidden.dtype)) * -10000.0
+            for layer in self.layers:
+                output = layer(hidden, attention_mask=additive)
+                hidden = output[0] if isinstance(output, tuple) else output
+            return _mean_pooled(hidden, attention_mask)
+
+    dynamic = {0: "batch", 1: "tokens"}
+    return _to_onnx(
+        Top(layers).eval(),
+        (torch.zeros((2, 8, DIMENSIONS)), torch.ones((2, 8), dtype=torch.long)),
+        ["hidden", "attention_mask"],
+        ["embedding"],
+        {"hidden": dynamic, "attention_mask": dynamic, "embedding": {0: "batch"}},
+        work,
+        precision,
+    )
+
+
+def _to_onnx(
+    module: Any,
+    sample: tuple[Any, ...],
+    inputs: list[str],
+    outputs: list[str],
+    dynamic_axes: dict[str, dict[int, str]],
+    work: Path,
+    precision: Precision,
+) -> Path:
+    import torch
 
     fp32 = work / "fp32.onnx"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
-        sample = torch.ones((2, 8), dtype=torch.long)
-        dynamic = {0: "batch", 1: "tokens"}
         torch.onnx.export(
-            Pooled(model),
-            (sample, sample),
+            module,
+            sample,
             str(fp32),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["embedding"],
-            dynamic_axes={
-                "input_ids": dynamic,
-                "attention_mask": dynamic,
-                "embedding": {0: "batch"},
-            },
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_axes=dynamic_axes,
             opset_version=17,
             dynamo=False,
         )
@@ -335,6 +487,24 @@ def encode(texts: list[str]) -> np.ndarray:
     if not any(t.strip() for t in texts):
         return np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     return _encoder().encode(texts)
+
+
+def encode_tuned(texts: list[str], tops: Sequence[TunedTop]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The packaged model's embeddings and each tuned top's, one row per text."""
+    if not any(t.strip() for t in texts):
+        empty = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        return empty, [empty.copy() for _ in tops]
+    return _encoder().encode_tuned(texts, tops)
+
+
+def packaged_top() -> TunedTop:
+    """The packaged model's own top layers, as a tuned top that has learned nothing."""
+    import torch
+
+    layers = load_torch_model(packaged_model_dir()).encoder.layer[-TUNED_LAYERS:]
+    return TunedTop(
+        {name: t.detach().to(torch.float16).numpy() for name, t in layers.state_dict().items()}
+    )
 
 
 def reference_encode(texts: list[str], model_dir: Path | None = None) -> np.ndarray:

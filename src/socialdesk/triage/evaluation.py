@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from socialdesk.triage.classifier import ModelSet, triage_batch
+from socialdesk.triage.fine_tuning import ProgressCallback
 from socialdesk.triage.metrics import classification_report
 from socialdesk.triage.result import TriageResult
 from socialdesk.triage.training import Example, stratified_split, train_linear
@@ -50,6 +51,9 @@ def evaluate_split(
     train_fraction: float,
     models: ModelSet,
     seed: int = 13,
+    *,
+    fine_tune: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Train on a stratified part, evaluate on the rest (nothing is stored)."""
     train_idx, test_idx = stratified_split(gold, train_fraction, seed)
@@ -57,6 +61,8 @@ def evaluate_split(
         task,
         [Example(texts[i], gold[i]) for i in train_idx],
         embeddings=models.tier != "fast",
+        fine_tune=fine_tune,
+        progress=progress,
     )
     trained = replace(
         models,
@@ -66,4 +72,5 @@ def evaluate_split(
     report = evaluate(task, [texts[i] for i in test_idx], [gold[i] for i in test_idx], trained)
     report["train_examples"] = len(train_idx)
     report["train_fraction"] = train_fraction
+    report["fine_tuned"] = fine_tune
     return report

@@ -6,6 +6,7 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,6 +14,7 @@ from scipy.optimize import minimize_scalar
 from sklearn.svm import LinearSVC
 
 from socialdesk.core.errors import InvalidInput
+from socialdesk.triage.embedding import TunedTop
 from socialdesk.triage.features import (
     DENSE_FEATURES,
     HASHED_FEATURES,
@@ -20,6 +22,9 @@ from socialdesk.triage.features import (
     idf_from,
     weighted,
 )
+
+# Stored arrays named so are the weights of the encoder's fine-tuned top layers.
+TOP_PREFIX = "top."
 
 
 @dataclass
@@ -30,6 +35,9 @@ class LinearModel:
     intercept: np.ndarray
     idf: np.ndarray
     meta: dict[str, object] = field(default_factory=dict)
+    # The encoder's fine-tuned top layers: the model reads the embeddings they give, not the
+    # packaged model's (``meta["fine_tuned_layers"]`` says how many).
+    encoder_top: TunedTop | None = None
     _split: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -78,31 +86,37 @@ class LinearModel:
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
-        np.savez_compressed(
-            buffer,
-            coef=self.coef.astype(np.float32),
-            intercept=self.intercept.astype(np.float32),
-            idf=self.idf.astype(np.float32),
-            header=np.frombuffer(
-                json.dumps(
-                    {"task": self.task, "classes": list(self.classes), "meta": self.meta}
-                ).encode(),
-                dtype=np.uint8,
-            ),
-        )
+        top = self.encoder_top.weights if self.encoder_top is not None else {}
+        arrays: dict[str, np.ndarray] = {TOP_PREFIX + name: a for name, a in top.items()}
+        arrays["coef"] = self.coef.astype(np.float32)
+        arrays["intercept"] = self.intercept.astype(np.float32)
+        arrays["idf"] = self.idf.astype(np.float32)
+        header = {"task": self.task, "classes": list(self.classes), "meta": self.meta}
+        arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+        save: Any = np.savez_compressed  # its stub takes no names for the arrays
+        save(buffer, **arrays)
         return buffer.getvalue()
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> LinearModel:
         with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
             header = json.loads(arrays["header"].tobytes().decode())
+            meta = dict(header.get("meta") or {})
+            top = {
+                name[len(TOP_PREFIX) :]: arrays[name]
+                for name in arrays.files
+                if name.startswith(TOP_PREFIX)
+            }
             return cls(
                 task=str(header["task"]),
                 classes=tuple(str(c) for c in header["classes"]),
                 coef=arrays["coef"],
                 intercept=arrays["intercept"],
                 idf=arrays["idf"],
-                meta=dict(header.get("meta") or {}),
+                meta=meta,
+                encoder_top=TunedTop(top, int(str(meta.get("fine_tuned_layers", 0))))
+                if top
+                else None,
             )
 
 

@@ -21,6 +21,7 @@ from socialdesk.triage.classifier import ModelSet, triage_batch
 from socialdesk.triage.embedding import EMBEDDING
 from socialdesk.triage.embedding import available as embedding_available
 from socialdesk.triage.embedding import missing_reason as embedding_missing_reason
+from socialdesk.triage.fine_tuning import ProgressCallback
 from socialdesk.triage.labels import KIND_ROUTES, TASKS, normalize_label
 from socialdesk.triage.linear import LinearModel
 from socialdesk.triage.models import TriageModelRow
@@ -85,6 +86,22 @@ def model_set(session: Session, workspace_id: int, tier: str | None = None) -> M
     with _cache_lock:
         _model_cache[(workspace_id, wanted)] = (key, models)
     return models
+
+
+def training_tier(
+    session: Session, workspace_id: int, tier: str | None, fine_tune: bool = False
+) -> str:
+    """The tier a new model is trained for: the one asked for, the embedding tier when the
+    encoder is to be fine-tuned, else the workspace's (fast where socialdesk[ml] is missing)."""
+    if fine_tune:
+        if tier not in (None, EMBEDDING):
+            raise InvalidInput("fine-tuning is for the embedding tier, not the fast one")
+        return EMBEDDING
+    if tier is not None:
+        return tier
+    settings = repo.workspace_settings(session, workspace_id)
+    wanted = str((settings.get("triage") or {}).get("tier") or FAST)
+    return wanted if wanted == FAST or embedding_available() else FAST
 
 
 def triage_texts(
@@ -306,11 +323,14 @@ def train(
     *,
     activate: bool = True,
     tier: str = FAST,
+    fine_tune: bool = False,
+    progress: ProgressCallback | None = None,
     training: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
     clock: Clock = utcnow,
 ) -> TriageModelRow:
-    """Train a new version of a task's model on every label the workspace has for it."""
+    """Train a new version of a task's model on every label the workspace has for it; with
+    ``fine_tune`` (embedding tier) the encoder's top layers learn the task first."""
     if task not in TASKS:
         raise InvalidInput(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     if tier not in (FAST, EMBEDDING):
@@ -318,7 +338,9 @@ def train(
     if tier == EMBEDDING and not embedding_available():
         raise InvalidInput(embedding_missing_reason() or "embedding tier unavailable")
     examples = training_examples(session, workspace_id, task)
-    model = train_linear(task, examples, embeddings=tier == EMBEDDING)
+    model = train_linear(
+        task, examples, embeddings=tier == EMBEDDING, fine_tune=fine_tune, progress=progress
+    )
     return save_model(
         session,
         workspace_id,
@@ -328,6 +350,7 @@ def train(
         training={
             "examples": len(examples),
             "agent_labels": sum(1 for e in examples if e.weight > 1.0),
+            "fine_tuned": fine_tune,
             **(training or {}),
         },
         metrics=metrics,

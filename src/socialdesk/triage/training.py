@@ -10,8 +10,10 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from socialdesk.core.errors import InvalidInput
+from socialdesk.triage import embedding, fine_tuning
 from socialdesk.triage.classifier import analyse
 from socialdesk.triage.features import FeatureBatch
+from socialdesk.triage.fine_tuning import ProgressCallback
 from socialdesk.triage.linear import LinearModel, fit_linear
 from socialdesk.triage.metrics import classification_report
 
@@ -41,20 +43,35 @@ class Example:
 
 
 def train_linear(
-    task: str, examples: Sequence[Example], *, embeddings: bool = False
+    task: str,
+    examples: Sequence[Example],
+    *,
+    embeddings: bool = False,
+    fine_tune: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> LinearModel:
+    """A task's model from labeled examples; with ``embeddings`` it also reads MiniLM sentence
+    embeddings, and with ``fine_tune`` the encoder's top layers first learn the task (minutes
+    on a CPU; ``progress`` hears of each step)."""
     if len(examples) < MIN_EXAMPLES:
         raise InvalidInput(
             f"training {task} needs at least {MIN_EXAMPLES} examples, got {len(examples)}"
         )
+    if fine_tune and not embeddings:
+        raise InvalidInput("fine-tuning is for the embedding tier: use --tier embedding")
     c, balanced = TASK_SETTINGS.get(task, (0.1, False))
     analysed = analyse([e.text for e in examples])
-    vectors = None
-    if embeddings:
-        from socialdesk.triage.embedding import encode
-
-        vectors = encode([p.body for p in analysed.prepared])
     labels = [e.label for e in examples]
+    vectors = None
+    top = None
+    if embeddings:
+        bodies = [p.body for p in analysed.prepared]
+        if fine_tune:
+            top = fine_tuning.fine_tune(bodies, labels, balanced=balanced, progress=progress)
+            # The linear model learns from what inference will give: the cached int8 export.
+            vectors = embedding.encode_tuned(bodies, [top])[1][0]
+        else:
+            vectors = embedding.encode(bodies)
     weights = np.array([e.weight for e in examples], dtype=np.float64)
     scores = cross_validated_scores(
         task, analysed.features, labels, weights, vectors, balanced=balanced
@@ -70,6 +87,9 @@ def train_linear(
         sample_weight=weights,
         embeddings=vectors,
     )
+    if top is not None:
+        model.encoder_top = top
+        model.meta["fine_tuned_layers"] = top.layers
     model.meta["examples"] = len(examples)
     model.meta["c"] = c
     if scores:

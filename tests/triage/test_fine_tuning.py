@@ -1,0 +1,212 @@
+"""Fine-tuning (embedding tier): the encoder's top layers learn a task's labels, are stored with
+the task's model, and give that model its embeddings at triage time."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from socialdesk.cli import app
+from socialdesk.core.db import unit_of_work
+from socialdesk.core.errors import InvalidInput
+from socialdesk.core.models import Workspace
+from socialdesk.triage import embedding, service
+from socialdesk.triage.classifier import ModelSet, analyse, triage_batch
+from socialdesk.triage.embedding import Encoder, TunedTop
+from socialdesk.triage.fine_tuning import fine_tune
+from socialdesk.triage.linear import LinearModel
+from socialdesk.triage.training import Example, train_linear
+
+pytestmark = pytest.mark.skipif(
+    not embedding.available(), reason=embedding.missing_reason() or "embedding tier missing"
+)
+
+NEGATIVE = [
+    "my flight got cancelled and nobody at the gate could help",
+    "lost my bag for the second time this month, furious",
+    "two hours on hold and then they hung up on me",
+    "the seat was broken and the crew did not care",
+    "still no refund for the trip you cancelled, disgraceful",
+    "missed my connection because of your delay, thanks for nothing",
+]
+POSITIVE = [
+    "the crew on my flight this morning was wonderful",
+    "got an upgrade at check-in, made my day",
+    "smooth boarding and we landed early, great job",
+    "your agent rebooked me in two minutes, you are the best",
+    "lovely service on the night flight, thank you",
+    "found my bag and delivered it to my door, impressed",
+]
+NEUTRAL = [
+    "can I bring a guitar as hand luggage",
+    "what is the baggage allowance to Dublin",
+    "does the morning flight have wifi",
+    "when does online check-in open",
+    "is there a direct route to Lisbon in May",
+    "how do I add my loyalty number to a booking",
+]
+TEXTS = NEGATIVE + POSITIVE + NEUTRAL
+runner = CliRunner()
+LABELS = ["negative"] * 6 + ["positive"] * 6 + ["neutral"] * 6
+
+
+def separation(vectors: np.ndarray) -> float:
+    """How much closer each text sits to its own class's centre than the centres sit to each
+    other (unit vectors, six texts a class)."""
+    centres = np.array([vectors[i : i + 6].mean(axis=0) for i in (0, 6, 12)])
+    within = np.mean([(vectors[i : i + 6] @ centres[k]).mean() for k, i in enumerate((0, 6, 12))])
+    between = np.mean([centres[a] @ centres[b] for a in range(3) for b in range(3) if a != b])
+    return float(within - between)
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory: pytest.TempPathFactory) -> Encoder:
+    return Encoder(cache_dir=tmp_path_factory.mktemp("embedding-cache"), precision="int8")
+
+
+@pytest.fixture(scope="module")
+def tuned() -> TunedTop:
+    return fine_tune(TEXTS, LABELS, epochs=10)
+
+
+def test_the_packaged_top_layers_finish_the_encoding_as_the_whole_model_does(
+    encoder: Encoder,
+) -> None:
+    texts = ["my flight was cancelled", "", "thank you so much!", "word " * 2000]
+    base, (split,) = encoder.encode_tuned(texts, [embedding.packaged_top()])
+    present = [0, 2, 3]
+    assert np.all((base[present] * split[present]).sum(axis=1) > 0.99)
+    assert float(abs(split[1]).sum()) == 0.0
+
+
+def test_fine_tuning_changes_only_the_top_layers_and_pulls_each_class_together(
+    encoder: Encoder, tuned: TunedTop
+) -> None:
+    packaged = embedding.packaged_top()
+    assert tuned.layers == embedding.TUNED_LAYERS
+    assert sorted(tuned.weights) == sorted(packaged.weights)
+    assert all(tuned.weights[n].shape == packaged.weights[n].shape for n in tuned.weights)
+    assert tuned.digest != packaged.digest
+    base, (vectors,) = encoder.encode_tuned(TEXTS, [tuned])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    assert separation(vectors) > separation(base) + 0.05
+
+
+def test_each_tuned_top_is_exported_once_and_reused(encoder: Encoder, tuned: TunedTop) -> None:
+    first = embedding.ensure_top_export(tuned, encoder.model_dir, encoder.cache_dir, "int8")
+    again = embedding.ensure_top_export(tuned, encoder.model_dir, encoder.cache_dir, "int8")
+    assert again.path == first.path and not again.built
+    other = embedding.ensure_top_export(
+        embedding.packaged_top(), encoder.model_dir, encoder.cache_dir, "int8"
+    )
+    assert other.path != first.path
+
+
+def test_weights_that_do_not_fit_the_encoder_are_refused_with_a_reason(
+    encoder: Encoder, tuned: TunedTop
+) -> None:
+    broken = TunedTop({k: v for k, v in tuned.weights.items() if "query" not in k})
+    with pytest.raises(InvalidInput, match="do not fit"):
+        encoder.encode_tuned(["hello"], [broken])
+
+
+def test_a_fine_tuned_model_keeps_its_top_layers_through_its_bytes(tuned: TunedTop) -> None:
+    examples = [Example(t, lab) for t, lab in zip(TEXTS, LABELS, strict=True)]
+    model = train_linear("sentiment", examples, embeddings=True)
+    model.encoder_top = tuned
+    model.meta["fine_tuned_layers"] = tuned.layers
+    loaded = LinearModel.from_bytes(model.to_bytes())
+    assert loaded.encoder_top is not None
+    assert loaded.encoder_top.digest == tuned.digest
+    assert loaded.meta["fine_tuned_layers"] == tuned.layers
+    plain = LinearModel.from_bytes(train_linear("sentiment", examples).to_bytes())
+    assert plain.encoder_top is None
+
+
+def test_a_fine_tuned_model_reads_its_own_embeddings_at_triage_time() -> None:
+    examples = [Example(t, lab) for t, lab in zip(TEXTS, LABELS, strict=True)]
+    model = train_linear("sentiment", examples, embeddings=True, fine_tune=True)
+    assert model.encoder_top is not None and model.meta["fine_tuned_layers"] == 2
+    texts = ["they lost my suitcase again", "brilliant crew, thanks", "do you fly to Porto"]
+    models = ModelSet(tier="embedding", trained={"sentiment": model}, versions={"sentiment": "s"})
+    results = triage_batch(texts, models)
+    analysed = analyse(texts)
+    bodies = [p.body for p in analysed.prepared]
+    base, (own,) = embedding.encode_tuned(bodies, [model.encoder_top])
+    expected = model.scores(analysed.features, own)
+    with_packaged = model.scores(analysed.features, base)
+    # Log-probabilities: trained on a handful of texts, the model is all but certain.
+    assert not np.allclose(np.log(expected), np.log(with_packaged), rtol=1e-3)
+    for result, row in zip(results, expected, strict=True):
+        assert result.sentiment == model.classes[int(row.argmax())]
+        assert result.sentiment_confidence == pytest.approx(float(row.max()), abs=1e-4)
+
+
+def test_fine_tuning_needs_the_embedding_tier_and_enough_labeled_texts() -> None:
+    examples = [Example(t, lab) for t, lab in zip(TEXTS, LABELS, strict=True)]
+    with pytest.raises(InvalidInput, match="embedding tier"):
+        train_linear("sentiment", examples, fine_tune=True)
+    with pytest.raises(InvalidInput, match="at least"):
+        fine_tune(["a", "b", "c"], ["x", "y", "x"])
+    with pytest.raises(InvalidInput, match="two labels"):
+        fine_tune(TEXTS, ["negative"] * len(TEXTS))
+
+
+def test_a_workspace_trains_stores_and_uses_a_fine_tuned_version(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    steps: list[tuple[int, int]] = []
+    with unit_of_work(session_factory) as s:
+        service.import_labels(s, workspace.id, "sentiment", list(zip(TEXTS, LABELS, strict=True)))
+        row = service.train(
+            s,
+            workspace.id,
+            "sentiment",
+            tier=service.training_tier(s, workspace.id, None, fine_tune=True),
+            fine_tune=True,
+            progress=lambda done, total: steps.append((done, total)),
+        )
+        assert (row.label, row.training["fine_tuned"]) == ("sentiment-v1-embedding", True)
+        assert steps and steps[-1][0] == steps[-1][1]
+        assert LinearModel.from_bytes(row.blob).encoder_top is not None
+    with session_factory() as s:
+        result = service.triage_texts(
+            s, workspace.id, ["rude crew and a cancelled flight, awful"], tier="embedding"
+        )[0]
+        assert result.model_versions["sentiment"] == "sentiment-v1-embedding"
+        assert result.sentiment == "negative"
+
+
+def test_fine_tuning_is_refused_for_the_fast_tier(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with session_factory() as s, pytest.raises(InvalidInput, match="embedding tier"):
+        service.training_tier(s, workspace.id, "fast", fine_tune=True)
+
+
+def test_the_cli_fine_tunes_lists_and_evaluates(cli_env: Path) -> None:
+    source = cli_env / "labeled.csv"
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["body", "mood"])
+        writer.writerows(zip(TEXTS, [label[:3] for label in LABELS], strict=True))
+    mapping = "neg=negative,pos=positive,neu=neutral"
+    args = ["--task", "sentiment", "--text-column", "body", "--label-column", "mood"]
+    args += ["--map", mapping]
+    trained = runner.invoke(app, ["triage", "train", str(source), *args, "--fine-tune"])
+    assert trained.exit_code == 0, trained.output
+    assert "sentiment-v1-embedding" in trained.output
+    listed = runner.invoke(app, ["triage", "models", "list", "--json"])
+    assert '"fine_tuned": true' in listed.output
+    refused = runner.invoke(app, ["triage", "evaluate", str(source), *args, "--fine-tune"])
+    assert refused.exit_code == 2
+    assert "--train-fraction" in refused.output
+    split_args = ["--fine-tune", "--train-fraction", "0.5", "--json"]
+    split = runner.invoke(app, ["triage", "evaluate", str(source), *args, *split_args])
+    assert split.exit_code == 0, split.output
+    assert '"fine_tuned": true' in split.output
