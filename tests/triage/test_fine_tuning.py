@@ -4,6 +4,7 @@ the task's model, and give that model its embeddings at triage time."""
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from socialdesk.cli import app
+from socialdesk.core.clock import FrozenClock
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.models import Workspace
@@ -52,6 +54,7 @@ NEUTRAL = [
 ]
 TEXTS = NEGATIVE + POSITIVE + NEUTRAL
 runner = CliRunner()
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LABELS = ["negative"] * 6 + ["positive"] * 6 + ["neutral"] * 6
 
 
@@ -210,3 +213,30 @@ def test_the_cli_fine_tunes_lists_and_evaluates(cli_env: Path) -> None:
     split = runner.invoke(app, ["triage", "evaluate", str(source), *args, *split_args])
     assert split.exit_code == 0, split.output
     assert '"fine_tuned": true' in split.output
+
+
+def test_a_scheduled_retrain_fine_tunes_an_active_fine_tuned_version_again(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    clock = FrozenClock(T0)
+    with unit_of_work(session_factory) as s:
+        service.configure(s, workspace.id, retrain_every_hours=24)
+        service.import_labels(
+            s, workspace.id, "sentiment", list(zip(TEXTS, LABELS, strict=True)), clock=clock
+        )
+        service.train(s, workspace.id, "sentiment", tier="embedding", fine_tune=True, clock=clock)
+        clock.advance(timedelta(hours=25))
+        service.import_labels(
+            s,
+            workspace.id,
+            "sentiment",
+            [("the lounge was closed, awful", "negative")],
+            clock=clock,
+        )
+        retrained = service.retrain_if_due(s, workspace.id, clock=clock)
+        by_tier = {m.tier: m for m in retrained}
+        assert sorted(by_tier) == ["embedding", "fast"]
+        assert by_tier["embedding"].version == 2
+        assert by_tier["embedding"].training["fine_tuned"] is True
+        assert by_tier["fast"].training["fine_tuned"] is False
+        assert LinearModel.from_bytes(by_tier["embedding"].blob).encoder_top is not None

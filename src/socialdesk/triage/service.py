@@ -438,34 +438,40 @@ def retrain_if_due(
     """Retrain each task with labels newer than its active model, when the schedule says so.
 
     ``retrain_every_hours`` in the workspace's triage settings sets the schedule; without
-    it only ``force`` retrains.
+    it only ``force`` retrains. The fast tier is always retrained; an active embedding-tier
+    model is retrained too (fine-tuned again if it was), where socialdesk[ml] is installed.
     """
     settings = triage_settings(session, workspace_id)
     every = settings.get("retrain_every_hours")
+    if every is None and not force:
+        return []
+    interval = timedelta(hours=float(every)) if every is not None else timedelta(0)
     now = clock()
     trained: list[TriageModelRow] = []
     for task in TASKS:
-        versions = [m for m in repo.models_of(session, workspace_id, task) if m.tier == FAST]
-        current = next((m for m in versions if m.active), None)
-        since = as_utc(current.created_at) if current is not None else None
-        if not force:
-            if every is None:
+        versions = repo.models_of(session, workspace_id, task)
+        for tier in (FAST, EMBEDDING):
+            current = next((m for m in versions if m.active and m.tier == tier), None)
+            if tier == EMBEDDING and (current is None or not embedding_available()):
                 continue
-            if since is not None and now - since < timedelta(hours=float(every)):
+            since = as_utc(current.created_at) if current is not None else None
+            if not force and since is not None and now - since < interval:
                 continue
-        new_labels = repo.label_counts_since(session, workspace_id, since).get(task, 0)
-        if new_labels == 0:
-            continue
-        try:
-            trained.append(
-                train(
-                    session,
-                    workspace_id,
-                    task,
-                    training={"source": "scheduled retrain", "new_labels": new_labels},
-                    clock=clock,
+            new_labels = repo.label_counts_since(session, workspace_id, since).get(task, 0)
+            if new_labels == 0:
+                continue
+            try:
+                trained.append(
+                    train(
+                        session,
+                        workspace_id,
+                        task,
+                        tier=tier,
+                        fine_tune=bool(current is not None and current.training.get("fine_tuned")),
+                        training={"source": "scheduled retrain", "new_labels": new_labels},
+                        clock=clock,
+                    )
                 )
-            )
-        except InvalidInput:
-            continue  # too few labels, or a single label: wait for more corrections
+            except InvalidInput:
+                continue  # too few labels, or a single label: wait for more corrections
     return trained
