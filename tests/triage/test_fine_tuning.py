@@ -116,6 +116,9 @@ def test_weights_that_do_not_fit_the_encoder_are_refused_with_a_reason(
     broken = TunedTop({k: v for k, v in tuned.weights.items() if "query" not in k})
     with pytest.raises(InvalidInput, match="do not fit"):
         encoder.encode_tuned(["hello"], [broken])
+    deeper = TunedTop(tuned.weights, layers=3)
+    with pytest.raises(InvalidInput, match="fine-tuned 3 encoder layers"):
+        encoder.encode_tuned(["hello"], [deeper])
 
 
 def test_a_fine_tuned_model_keeps_its_top_layers_through_its_bytes(tuned: TunedTop) -> None:

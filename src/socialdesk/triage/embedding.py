@@ -225,6 +225,11 @@ class Encoder:
         return out, tuned
 
     def _top_session(self, top: TunedTop) -> Any:
+        if top.layers != TUNED_LAYERS:
+            raise InvalidInput(
+                f"the model fine-tuned {top.layers} encoder layers; "
+                f"this version of socialdesk runs models that fine-tuned {TUNED_LAYERS}"
+            )
         with self._lock:  # one export per top, whichever thread asks first
             session = self._tops.get(top.digest)
             if session is None:
