@@ -3,11 +3,13 @@
 Frozen sentence embeddings are general-purpose; a brand's own labels teach the encoder what
 matters to them. Only the top ``TUNED_LAYERS`` transformer layers learn (the lower layers and
 the word embeddings stay as packaged): that keeps training to minutes on a CPU, the stored
-model small (the tuned layers, about 7 MB in fp16) and inference cheap, because the packaged
-encoder's output below the tuned layers is shared by every model of the workspace.
+model small (the tuned layers, about 7 MB in fp16), and adds only those layers per message at
+triage time, because the packaged encoder's output below them is shared by every model of
+the workspace.
 
 During training a softmax head on the mean-pooled tokens learns with the layers; it is thrown
-away afterwards: the task's linear model is then trained on the tuned embeddings as usual.
+away afterwards: the task's linear model is then trained on the tuned embeddings as usual
+(that is where an agent's correction weighs more than an imported row).
 """
 
 from __future__ import annotations
