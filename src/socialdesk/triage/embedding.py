@@ -502,14 +502,20 @@ def encode_tuned(texts: list[str], tops: Sequence[TunedTop]) -> tuple[np.ndarray
     return _encoder().encode_tuned(texts, tops)
 
 
-def packaged_top() -> TunedTop:
-    """The packaged model's own top layers, as a tuned top that has learned nothing."""
+def tuned_top_of(layers: Any) -> TunedTop:
+    """A torch module list of the encoder's top layers as stored arrays (fp16), named as the
+    list's state dict names them, which is what ``_export_top`` loads back."""
     import torch
 
-    layers = load_torch_model(packaged_model_dir()).encoder.layer[-TUNED_LAYERS:]
     return TunedTop(
-        {name: t.detach().to(torch.float16).numpy() for name, t in layers.state_dict().items()}
+        {name: t.detach().to(torch.float16).numpy() for name, t in layers.state_dict().items()},
+        layers=len(layers),
     )
+
+
+def packaged_top() -> TunedTop:
+    """The packaged model's own top layers, as a tuned top that has learned nothing."""
+    return tuned_top_of(load_torch_model(packaged_model_dir()).encoder.layer[-TUNED_LAYERS:])
 
 
 def reference_encode(texts: list[str], model_dir: Path | None = None) -> np.ndarray:

@@ -26,6 +26,7 @@ from socialdesk.triage.embedding import (
     load_torch_encoder,
     missing_reason,
     packaged_model_dir,
+    tuned_top_of,
 )
 
 EPOCHS = 3
@@ -154,9 +155,4 @@ def _train(
             if progress is not None:
                 progress(done, total)
     top.eval()
-    weights = {
-        f"{n}.{name}": tensor.detach().to(torch.float16).numpy()
-        for n, layer in enumerate(top)
-        for name, tensor in layer.state_dict().items()
-    }
-    return TunedTop(weights)
+    return tuned_top_of(top)
