@@ -60,8 +60,8 @@ def test_the_fast_path_agrees_with_the_reference_encoder(
     encoder: Encoder, reference: np.ndarray
 ) -> None:
     similarity = cosines(encoder.encode(TEXTS), reference)
-    assert similarity.min() > 0.93
-    assert similarity.mean() > 0.98
+    assert similarity.min() > 0.98
+    assert similarity.mean() > 0.995  # one int8 scale per token row; per call gives ~0.99
 
 
 def test_full_precision_reproduces_the_reference(cache: Path, reference: np.ndarray) -> None:

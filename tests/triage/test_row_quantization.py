@@ -1,0 +1,105 @@
+"""Per-row int8 quantisation of an ONNX graph's weight products: close to fp32, and a row's
+result never depends on the other rows of the call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from socialdesk.triage import embedding
+from socialdesk.triage.row_quantization import quantize_rows
+
+pytestmark = pytest.mark.skipif(
+    not embedding.available(), reason=embedding.missing_reason() or "embedding tier missing"
+)
+
+WIDTH, COLUMNS = 48, 24
+
+
+def graph(tmp_path: Path) -> tuple[Path, np.ndarray]:
+    """x (batch, tokens, WIDTH) times a constant weight, then times its own transpose (a
+    product of two activations, which stays in fp32)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = np.random.default_rng(3).normal(size=(WIDTH, COLUMNS)).astype(np.float32)
+    nodes = [
+        helper.make_node("MatMul", ["x", "w"], ["y"]),
+        helper.make_node("Transpose", ["y"], ["yt"], perm=[0, 2, 1]),
+        helper.make_node("MatMul", ["y", "yt"], ["gram"]),
+    ]
+    model = helper.make_model(
+        helper.make_graph(
+            nodes,
+            "product",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "tokens", WIDTH])],
+            [
+                helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+                helper.make_tensor_value_info("gram", TensorProto.FLOAT, None),
+            ],
+            [numpy_helper.from_array(weight, "w")],
+        ),
+        opset_imports=[helper.make_opsetid("", 17)],
+    )
+    path = tmp_path / "fp32.onnx"
+    onnx.save(model, str(path))
+    return path, weight
+
+
+def session(path: Path) -> object:
+    import onnxruntime as ort
+
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+@pytest.fixture
+def quantised(tmp_path: Path) -> tuple[object, np.ndarray, int]:
+    source, weight = graph(tmp_path)
+    target = tmp_path / "int8.onnx"
+    rewritten = quantize_rows(source, target)
+    return session(target), weight, rewritten
+
+
+def product(run: object, x: np.ndarray) -> np.ndarray:
+    return np.asarray(run.run(["y"], {"x": x})[0])  # type: ignore[attr-defined]
+
+
+def test_only_products_with_a_constant_weight_are_rewritten(
+    quantised: tuple[object, np.ndarray, int],
+) -> None:
+    _, _, rewritten = quantised
+    assert rewritten == 1
+
+
+def test_the_int8_product_is_close_to_full_precision_and_keeps_its_shape(
+    quantised: tuple[object, np.ndarray, int],
+) -> None:
+    run, weight, _ = quantised
+    x = np.random.default_rng(5).normal(size=(3, 7, WIDTH)).astype(np.float32)
+    y = product(run, x)
+    exact = x @ weight
+    assert y.shape == (3, 7, COLUMNS)
+    assert np.abs(y - exact).max() < 0.02 * np.abs(exact).max()
+
+
+def test_a_row_gets_the_same_result_beside_an_outlier_or_alone(
+    quantised: tuple[object, np.ndarray, int],
+) -> None:
+    run, weight, _ = quantised
+    rng = np.random.default_rng(8)
+    row = rng.normal(size=(1, 1, WIDTH)).astype(np.float32)
+    outlier = 1000 * rng.normal(size=(1, 1, WIDTH)).astype(np.float32)
+    alone = product(run, row)[0, 0]
+    together = product(run, np.concatenate([outlier, row], axis=1))[0, 1]
+    padded = product(run, np.concatenate([row, np.zeros_like(row)], axis=1))[0, 0]
+    assert np.array_equal(alone, together)
+    assert np.array_equal(alone, padded)
+    exact = (row @ weight)[0, 0]
+    assert np.abs(alone - exact).max() < 0.02 * np.abs(exact).max()
+
+
+def test_a_row_of_zeros_gives_exact_zeros(quantised: tuple[object, np.ndarray, int]) -> None:
+    run, _, _ = quantised
+    assert not product(run, np.zeros((2, 4, WIDTH), dtype=np.float32)).any()
