@@ -209,31 +209,31 @@ class Encoder:
         order = sorted(range(len(present)), key=lambda k: len(ids[k]))
         chunks = [order[s : s + CHUNK_SIZE] for s in range(0, len(order), CHUNK_SIZE)]
 
-        def run(share: list[list[int]]) -> None:
-            for chunk in share:
-                width = max(len(ids[k]) for k in chunk)
-                tokens = np.zeros((len(chunk), width), dtype=np.int64)
-                mask = np.zeros_like(tokens)
-                for row, k in enumerate(chunk):
-                    tokens[row, : len(ids[k])] = ids[k]
-                    mask[row, : len(ids[k])] = 1
-                results = self.session.run(outputs, {"input_ids": tokens, "attention_mask": mask})
-                rows = [present[k] for k in chunk]
-                out[rows] = results[0]
-                for vectors, session in zip(tuned, sessions, strict=True):
-                    (embedded,) = session.run(
-                        ["embedding"], {"hidden": results[1], "attention_mask": mask}
-                    )
-                    vectors[rows] = embedded
+        def run(chunk: list[int]) -> None:
+            width = max(len(ids[k]) for k in chunk)
+            tokens = np.zeros((len(chunk), width), dtype=np.int64)
+            mask = np.zeros_like(tokens)
+            for row, k in enumerate(chunk):
+                tokens[row, : len(ids[k])] = ids[k]
+                mask[row, : len(ids[k])] = 1
+            results = self.session.run(outputs, {"input_ids": tokens, "attention_mask": mask})
+            rows = [present[k] for k in chunk]
+            out[rows] = results[0]
+            for vectors, session in zip(tuned, sessions, strict=True):
+                (embedded,) = session.run(
+                    ["embedding"], {"hidden": results[1], "attention_mask": mask}
+                )
+                vectors[rows] = embedded
 
-        shares = [chunks[w :: self.workers] for w in range(self.workers)]
         if self.workers == 1 or len(chunks) == 1:
-            for share in shares:
-                run(share)
+            for chunk in chunks:
+                run(chunk)
         else:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="embedding")
-            list(self._pool.map(run, shares))
+            # Each worker takes the next chunk when it is free: a core that another program
+            # slows down does less of the batch instead of holding up the rest.
+            list(self._pool.map(run, chunks))
         return out, tuned
 
     def _top_session(self, top: TunedTop) -> Any:
