@@ -121,6 +121,15 @@ def test_weights_that_do_not_fit_the_encoder_are_refused_with_a_reason(
         encoder.encode_tuned(["hello"], [deeper])
 
 
+def test_triage_gives_the_reason_when_a_model_tuned_other_layers(tuned: TunedTop) -> None:
+    examples = [Example(t, lab) for t, lab in zip(TEXTS, LABELS, strict=True)]
+    model = train_linear("sentiment", examples, embeddings=True)
+    model.encoder_top = TunedTop(tuned.weights, layers=3)
+    models = ModelSet(tier="embedding", trained={"sentiment": model}, versions={"sentiment": "s"})
+    with pytest.raises(InvalidInput, match="fine-tuned 3 encoder layers"):
+        triage_batch(["where is my bag"], models)
+
+
 def test_a_fine_tuned_model_keeps_its_top_layers_through_its_bytes(tuned: TunedTop) -> None:
     examples = [Example(t, lab) for t, lab in zip(TEXTS, LABELS, strict=True)]
     model = train_linear("sentiment", examples, embeddings=True)

@@ -7,6 +7,7 @@ Where a workspace has not trained a task yet, seed models and rules answer.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -64,7 +65,10 @@ class Analysed:
 
 
 def analyse(texts: Sequence[str | None]) -> Analysed:
-    prepared = [prepare(t) for t in texts]
+    return analyse_prepared([prepare(t) for t in texts])
+
+
+def analyse_prepared(prepared: list[Prepared]) -> Analysed:
     vader = [vader_scores(p.body) if p.body else vader_scores("") for p in prepared]
     failures = [failure_cues(p.body, p.prefixes) for p in prepared]
     signals = [detect_signals(p) for p in prepared]
@@ -144,8 +148,17 @@ def triage_batch(
     if not texts:
         return []
     contexts = contexts or [MessageContext()] * len(texts)
-    analysed = analyse(texts)
-    embeddings, tuned = _embeddings(analysed, models)
+    prepared = [prepare(t) for t in texts]
+    embeddings: np.ndarray | None = None
+    tuned: dict[str, np.ndarray] = {}
+    if models.tier == "fast":
+        analysed = analyse_prepared(prepared)
+    else:
+        # The encoder's workers start on the texts while this thread reads the fast tier's
+        # features, so no core waits for the other.
+        pending = _background().submit(_embeddings, [p.body for p in prepared], models)
+        analysed = analyse_prepared(prepared)
+        embeddings, tuned = pending.result()
     kind_probs, kind_classes = _kind_probabilities(analysed, models, tuned.get("kind", embeddings))
     predictions = {
         task: (model.scores(analysed.features, tuned.get(task, embeddings)), model.classes)
@@ -179,14 +192,14 @@ def triage_batch(
     ]
 
 
-def _embeddings(
-    analysed: Analysed, models: ModelSet
-) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
-    """The packaged encoder's embeddings (None on the fast tier), and by task those of the
-    models that fine-tuned the encoder's top layers."""
-    if models.tier == "fast":
-        return None, {}
-    bodies = [p.body for p in analysed.prepared]
+@lru_cache(maxsize=1)
+def _background() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(1, thread_name_prefix="triage-embeddings")
+
+
+def _embeddings(bodies: list[str], models: ModelSet) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The packaged encoder's embeddings, and by task those of the models that fine-tuned
+    the encoder's top layers."""
     fine_tuned = {
         task: model.encoder_top
         for task, model in models.trained.items()
