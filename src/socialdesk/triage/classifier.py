@@ -7,12 +7,12 @@ Where a workspace has not trained a task yet, seed models and rules answer.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
+from socialdesk.core.pools import ProcessLocalPool
 from socialdesk.triage import rules
 from socialdesk.triage.features import FeatureBatch, featurize
 from socialdesk.triage.labels import KIND_RESPONSE_PRIOR, KIND_ROUTES, KINDS
@@ -37,6 +37,8 @@ REPEAT_WINDOW_NOTE = "earlier contacts"
 TOPIC_SIMILARITY = 0.35
 # Below this, the seed model and rules have found nothing that sets one kind apart.
 UNSURE = 0.3
+# Encodes a batch on the embedding tier while the caller's thread runs the fast tier.
+_BACKGROUND = ProcessLocalPool(1, "triage-embeddings")
 
 
 @dataclass
@@ -156,7 +158,7 @@ def triage_batch(
     else:
         # The encoder's workers start on the texts while this thread reads the fast tier's
         # features, so no core waits for the other.
-        pending = _background().submit(_embeddings, [p.body for p in prepared], models)
+        pending = _BACKGROUND.get().submit(_embeddings, [p.body for p in prepared], models)
         analysed = analyse_prepared(prepared)
         embeddings, tuned = pending.result()
     kind_probs, kind_classes = _kind_probabilities(analysed, models, tuned.get("kind", embeddings))
@@ -190,11 +192,6 @@ def triage_batch(
         )
         for i in range(len(texts))
     ]
-
-
-@lru_cache(maxsize=1)
-def _background() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(1, thread_name_prefix="triage-embeddings")
 
 
 def _embeddings(bodies: list[str], models: ModelSet) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -35,7 +35,6 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +43,7 @@ from typing import Any, Literal
 import numpy as np
 
 from socialdesk.core.errors import InvalidInput
+from socialdesk.core.pools import ProcessLocalPool
 from socialdesk.triage.row_quantization import quantize_rows
 
 EMBEDDING = "embedding"
@@ -184,7 +184,7 @@ class Encoder:
         self.cache_dir = cache_dir or default_cache_dir()
         self.cached = ensure_export(self.model_dir, self.cache_dir, self.precision)
         self.session = _session(self.cached.path)
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool = ProcessLocalPool(self.workers, "embedding")
         self._tops: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -229,11 +229,9 @@ class Encoder:
             for chunk in chunks:
                 run(chunk)
         else:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="embedding")
             # Each worker takes the next chunk when it is free: a core that another program
             # slows down does less of the batch instead of holding up the rest.
-            list(self._pool.map(run, chunks))
+            list(self._pool.get().map(run, chunks))
         return out, tuned
 
     def _top_session(self, top: TunedTop) -> Any:
