@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import signal
-
 from socialdesk.core.pools import ProcessLocalPool
+from tests.forking import passes_in_forked_child
 
 
 def test_the_same_pool_serves_a_process_until_it_forks() -> None:
@@ -13,13 +11,8 @@ def test_the_same_pool_serves_a_process_until_it_forks() -> None:
     first = pool.get()
     assert pool.get() is first
     assert first.submit(sum, [1, 2]).result(timeout=10) == 3
-    child = os.fork()
-    if child == 0:
-        signal.alarm(20)  # an inherited pool never runs the work: end the child, not the run
-        ok = False
-        try:
-            ok = pool.get() is not first and pool.get().submit(sum, [2, 2]).result() == 4
-        finally:
-            os._exit(0 if ok else 1)
-    _, status = os.waitpid(child, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    # An inherited pool would never run the work: the child must make its own.
+    assert passes_in_forked_child(
+        lambda: pool.get() is not first and pool.get().submit(sum, [2, 2]).result() == 4,
+        timeout_seconds=20,
+    )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import signal
-
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from tests.forking import passes_in_forked_child
 
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.models import Workspace
@@ -69,13 +67,7 @@ def test_a_process_forked_after_triage_can_still_triage_on_the_embedding_tier() 
     models = ModelSet(tier="embedding")
     texts = [f"where is my refund for order {n}?" for n in range(40)]  # several encoder calls
     expected = [r.sentiment for r in triage_batch(texts, models)]  # the pools now run here
-    child = os.fork()
-    if child == 0:  # a pre-forking server's worker; a pool's threads do not survive a fork
-        signal.alarm(60)  # a hang ends the child, and fails the test, instead of the run
-        same = False
-        try:
-            same = [r.sentiment for r in triage_batch(texts, models)] == expected
-        finally:
-            os._exit(0 if same else 1)
-    _, status = os.waitpid(child, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    # A pool's threads do not survive a fork: the child must start its own.
+    assert passes_in_forked_child(
+        lambda: [r.sentiment for r in triage_batch(texts, models)] == expected
+    )
