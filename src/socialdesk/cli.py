@@ -20,6 +20,7 @@ from socialdesk.core.errors import InvalidInput
 from socialdesk.core.migrate import upgrade
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.customers.cli import app as customers_app
+from socialdesk.ingest.pipeline import BULK_BATCH_SIZE
 from socialdesk.routing.cli import agents_app
 from socialdesk.simulation.cli import simulate
 from socialdesk.triage.cli import app as triage_app
@@ -115,7 +116,9 @@ def ingest(
         Path | None,
         typer.Option(help="Where rejected records go (JSONL); default FILE.rejects.jsonl"),
     ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, max=50_000)] = 2000,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=50_000, help="Events per transaction")
+    ] = BULK_BATCH_SIZE,
 ) -> None:
     """Import replay files: every record is stored once, threaded and turned into work.
 
@@ -313,7 +316,9 @@ def worker(
 def bench_ingest(
     messages: Annotated[int, typer.Option(min=1, help="How many generated messages")] = 100_000,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the report here")] = None,
-    batch_size: Annotated[int, typer.Option(min=1)] = 2000,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Events per transaction")
+    ] = BULK_BATCH_SIZE,
     database_url: Annotated[
         str | None,
         typer.Option(help="Database to measure; default a fresh embedded SQLite file"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -350,3 +351,44 @@ def test_a_failing_side_effect_after_commit_does_not_fail_the_events(
     with session_factory() as s:
         assert set(s.scalars(select(RawEvent.status))) == {"processed"}
         assert count(s, Task) == 2
+
+
+def test_ingest_commits_one_transaction_per_batch_of_the_size_asked_for(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    opened_per_commit: list[int] = []
+
+    def record(workspace_id: int, task_ids: Sequence[int]) -> None:
+        opened_per_commit.append(len(task_ids))
+
+    pipeline = Pipeline(session_factory, PipelineHooks(after_commit=[record]), batch_size=2)
+    # Each event is a new customer's post, so each opens one task.
+    events = [event(str(i), f"u{i}", minutes=i) for i in range(12)]
+    pipeline.ingest(workspace.id, events[:4])
+    assert opened_per_commit == [2, 2]  # the pipeline's own batch size
+    opened_per_commit.clear()
+    pipeline.ingest(workspace.id, events[4:], batch_size=5)
+    assert opened_per_commit == [5, 3]
+    with session_factory() as s:
+        assert count(s, Task) == 12
+
+
+def test_a_file_import_commits_in_batches_of_the_size_asked_for(
+    session_factory: sessionmaker[Session], workspace: Workspace, tmp_path: Path
+) -> None:
+    from socialdesk.ingest.importer import import_files
+
+    opened_per_commit: list[int] = []
+
+    def record(workspace_id: int, task_ids: Sequence[int]) -> None:
+        opened_per_commit.append(len(task_ids))
+
+    source = tmp_path / "events.jsonl"
+    source.write_text(
+        "".join(event(str(i), f"u{i}", minutes=i).model_dump_json() + "\n" for i in range(7)),
+        encoding="utf-8",
+    )
+    pipeline = Pipeline(session_factory, PipelineHooks(after_commit=[record]), batch_size=2)
+    summary = import_files(pipeline, workspace.id, [source], batch_size=3)
+    assert summary.accepted == 7
+    assert opened_per_commit == [3, 3, 1]

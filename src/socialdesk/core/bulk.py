@@ -16,7 +16,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Table, false, func, select, text, update
+from sqlalchemy import JSON, Table, text
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
@@ -234,8 +234,10 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
             "FROM generate_series(1, :n)"
         )
         return [row[0] for row in session.execute(stmt, {"n": count})]
-    session.execute(update(table).where(false()).values(id=table.c.id))
-    top = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0
+    # Driver SQL: built once per table, not compiled by SQLAlchemy on every batch.
+    connection = session.connection()
+    connection.exec_driver_sql(f"UPDATE {table.name} SET id = id WHERE 0")
+    top = int(connection.exec_driver_sql(f"SELECT max(id) FROM {table.name}").scalar() or 0)
     return list(range(top + 1, top + 1 + count))
 
 

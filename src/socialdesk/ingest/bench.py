@@ -18,6 +18,7 @@ from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
 from socialdesk.core.migrate import upgrade
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.ingest.hooks import PipelineHooks
+from socialdesk.ingest.pipeline import BULK_BATCH_SIZE
 from socialdesk.ingest.wiring import build_pipeline
 
 
@@ -29,7 +30,7 @@ def _peak_rss_mb() -> float:
 def run_ingest_benchmark(
     *,
     messages: int,
-    batch_size: int = 2000,
+    batch_size: int = BULK_BATCH_SIZE,
     database_url: str | None = None,
     seed: int = 11,
     stages: str = "full",
@@ -63,7 +64,9 @@ def run_ingest_benchmark(
             if not batch:
                 break
             started = time.perf_counter()
-            accept, process = pipeline.ingest(workspace_id, batch, source="bench")
+            accept, process = pipeline.ingest(
+                workspace_id, batch, source="bench", batch_size=batch_size
+            )
             elapsed = time.perf_counter() - started
             busy += elapsed
             batch_seconds.append(elapsed)

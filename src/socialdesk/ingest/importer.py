@@ -11,7 +11,7 @@ from typing import IO
 from rich.progress import Progress
 
 from socialdesk.core.clock import as_utc
-from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.ingest.pipeline import BULK_BATCH_SIZE, Pipeline
 from socialdesk.ingest.replay import Read, Rejected, read_file
 from socialdesk.ingest.schemas import InboundEvent
 
@@ -43,7 +43,7 @@ def import_files(
     *,
     fmt: str | None = None,
     rejects_path: Path | None = None,
-    batch_size: int = 2000,
+    batch_size: int = BULK_BATCH_SIZE,
     progress: Progress | None = None,
     on_reject: Callable[[Rejected], None] | None = None,
 ) -> ImportSummary:
@@ -103,7 +103,7 @@ def _ingest_window(
     events.sort(key=lambda e: as_utc(e.created_at))
     for start in range(0, len(events), batch_size):
         accepted, processed = pipeline.ingest(
-            workspace_id, events[start : start + batch_size], source="replay"
+            workspace_id, events[start : start + batch_size], source="replay", batch_size=batch_size
         )
         summary.accepted += len(accepted.accepted)
         summary.duplicates += accepted.duplicates

@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_VERDICT = TriageVerdict(needs_response=True, route_to="care")
 RETRIES = 3
+# Events per transaction when a file or a benchmark is ingested in bulk: larger than live
+# batches, since each commit rewrites the pages of every index the batch touched.
+BULK_BATCH_SIZE = 5000
 
 
 @dataclass
@@ -199,18 +202,25 @@ class Pipeline:
         return total
 
     def ingest(
-        self, workspace_id: int, events: Sequence[InboundEvent], source: str = ""
+        self,
+        workspace_id: int,
+        events: Sequence[InboundEvent],
+        source: str = "",
+        *,
+        batch_size: int | None = None,
     ) -> tuple[AcceptResult, ProcessResult]:
         """Accept, then process what was new: the embedded mode's whole path.
 
-        Each batch is stored and processed in one transaction. Should processing fail, that
-        transaction is rolled back and the batch takes the long way: stored on its own, then
-        processed event by event, so a bad event is marked failed and nothing is lost.
+        Each batch (``batch_size`` events, the pipeline's own batch size unless given) is
+        stored and processed in one transaction. Should processing fail, that transaction is
+        rolled back and the batch takes the long way: stored on its own, then processed
+        event by event, so a bad event is marked failed and nothing is lost.
         """
+        size = batch_size or self.batch_size
         accepted_total = AcceptResult()
         processed_total = ProcessResult()
-        for start in range(0, len(events), self.batch_size):
-            batch = events[start : start + self.batch_size]
+        for start in range(0, len(events), size):
+            batch = events[start : start + size]
             accepted, processed = self._ingest_batch(workspace_id, batch, source)
             accepted_total.accepted.extend(accepted.accepted)
             accepted_total.duplicates += accepted.duplicates
