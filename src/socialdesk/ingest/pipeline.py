@@ -49,8 +49,8 @@ BULK_BATCH_SIZE = 5000
 class AcceptResult:
     accepted: list[int] = field(default_factory=list)
     duplicates: int = 0
-    # event_key -> raw event id, for the events stored by this call.
-    ids_by_key: dict[str, int] = field(default_factory=dict)
+    # (raw event id, event) of the events stored by this call, in input order.
+    stored: list[tuple[int, InboundEvent]] = field(default_factory=list)
 
 
 @dataclass
@@ -164,9 +164,11 @@ class Pipeline:
             received_at=now,
             processed_at=now if processed_in_same_transaction else None,
         )
-        accepted = [inserted[k] for k in fresh if k in inserted]
+        stored = [(inserted[k], event) for k, event in fresh.items() if k in inserted]
         return AcceptResult(
-            accepted=accepted, duplicates=len(events) - len(accepted), ids_by_key=inserted
+            accepted=[raw_id for raw_id, _ in stored],
+            duplicates=len(events) - len(stored),
+            stored=stored,
         )
 
     # -- process --------------------------------------------------------------------------
@@ -224,28 +226,27 @@ class Pipeline:
             accepted, processed = self._ingest_batch(workspace_id, batch, source)
             accepted_total.accepted.extend(accepted.accepted)
             accepted_total.duplicates += accepted.duplicates
-            accepted_total.ids_by_key.update(accepted.ids_by_key)
+            accepted_total.stored.extend(accepted.stored)
             self._merge(processed_total, processed)
         return accepted_total, processed_total
 
     def _ingest_batch(
         self, workspace_id: int, events: Sequence[InboundEvent], source: str
     ) -> tuple[AcceptResult, ProcessResult]:
-        by_key = {event_key(e.channel, e.external_id): e for e in events}
         try:
             with gc_paused(), unit_of_work(self.session_factory) as session:
                 accepted = self.accept_in(
                     session, workspace_id, events, source, processed_in_same_transaction=True
                 )
-                items = [(raw_id, by_key[key]) for key, raw_id in accepted.ids_by_key.items()]
-                processed = self.process_in(session, workspace_id, items, mark_processed=False)
+                processed = self.process_in(
+                    session, workspace_id, accepted.stored, mark_processed=False
+                )
         except Exception:
             log.exception(
                 "batch of %d events failed; storing, then processing one by one", len(events)
             )
             accepted = self.accept(workspace_id, events, source)
-            items = [(raw_id, by_key[key]) for key, raw_id in accepted.ids_by_key.items()]
-            return accepted, self.process_events(workspace_id, items)
+            return accepted, self.process_events(workspace_id, accepted.stored)
         self._after_commit(workspace_id, processed.tasks_changed)
         return accepted, processed
 

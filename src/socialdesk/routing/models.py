@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from socialdesk.core.clock import utcnow
@@ -86,8 +86,22 @@ class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (
         Index("ix_tasks_ws_status_priority", "workspace_id", "status", "priority"),
-        Index("ix_tasks_assignee_status", "assignee_id", "status"),
-        Index("ix_tasks_ws_sla_next_check", "workspace_id", "sla_next_check_at"),
+        # Partial: most tasks are unassigned (new) or have no check due (answered, done), and
+        # every query of these columns compares them with a value.
+        Index(
+            "ix_tasks_assignee_status",
+            "assignee_id",
+            "status",
+            sqlite_where=text("assignee_id IS NOT NULL"),
+            postgresql_where=text("assignee_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_tasks_ws_sla_next_check",
+            "workspace_id",
+            "sla_next_check_at",
+            sqlite_where=text("sla_next_check_at IS NOT NULL"),
+            postgresql_where=text("sla_next_check_at IS NOT NULL"),
+        ),
         Index("ix_tasks_ws_updated", "workspace_id", "updated_at"),
     )
 

@@ -589,9 +589,11 @@ def tasks_due_for_sla_check(
 
 def next_sla_check(session: Session, workspace_id: int) -> datetime | None:
     # Answered or closed tasks have their check cleared by the monitor, so the index's
-    # first entry is the next moment due.
+    # first entry is the next moment due (the NOT NULL lets the partial index answer).
     value: datetime | None = session.scalar(
-        select(func.min(Task.sla_next_check_at)).where(Task.workspace_id == workspace_id)
+        select(func.min(Task.sla_next_check_at)).where(
+            Task.workspace_id == workspace_id, Task.sla_next_check_at.is_not(None)
+        )
     )
     return value
 

@@ -1,0 +1,103 @@
+"""Tasks' assignee and SLA-check indexes hold only the tasks that have one, and still serve
+every query of those columns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.core.models import Workspace
+from socialdesk.routing import repository as repo
+from socialdesk.routing.models import Task
+from tests.routing.factories import T0, agent, task
+
+PARTIAL = {
+    "ix_tasks_assignee_status": "assignee_id IS NOT NULL",
+    "ix_tasks_ws_sla_next_check": "sla_next_check_at IS NOT NULL",
+}
+
+
+def test_the_migrated_indexes_leave_out_tasks_without_a_value(engine: Engine) -> None:
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            definitions = dict(
+                connection.exec_driver_sql(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                ).all()
+            )
+        else:
+            definitions = dict(
+                connection.execute(
+                    text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'tasks'")
+                ).all()
+            )
+    for name, condition in PARTIAL.items():
+        assert condition in definitions[name].replace("(", "").replace(")", "")
+
+
+def test_the_next_sla_check_is_the_earliest_set_one(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    task(session_factory, workspace.id, sla_next_check_at=T0 + timedelta(minutes=30))
+    task(session_factory, workspace.id, sla_next_check_at=T0 + timedelta(minutes=5))
+    task(session_factory, workspace.id)  # no check due
+    with session_factory() as s:
+        assert repo.next_sla_check(s, workspace.id) == T0 + timedelta(minutes=5)
+        due = repo.tasks_due_for_sla_check(s, workspace.id, T0 + timedelta(minutes=10))
+        assert len(due) == 1
+        s.execute(Task.__table__.update().values(sla_next_check_at=None))
+        s.commit()
+        assert repo.next_sla_check(s, workspace.id) is None
+
+
+@contextmanager
+def _statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, params: Any, *_: Any) -> None:
+        seen.append((sql, params))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_queries_of_assignees_and_due_checks_use_the_partial_indexes(
+    engine: Engine, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the query plan checked is SQLite's; PostgreSQL plans from statistics")
+    holder = agent(session_factory, workspace.id, "Ana")
+    for i in range(20):
+        task(
+            session_factory,
+            workspace.id,
+            assignee_id=holder if i % 2 else None,
+            sla_next_check_at=T0 + timedelta(minutes=i) if i % 3 else None,
+        )
+    with session_factory() as s:
+        with _statements(engine) as due_checks:
+            repo.next_sla_check(s, workspace.id)
+            repo.tasks_due_for_sla_check(s, workspace.id, T0 + timedelta(minutes=5))
+        with _statements(engine) as by_assignee:
+            s.execute(select(Task.id).where(Task.assignee_id == holder, Task.status == "open"))
+        expected = [
+            ("ix_tasks_ws_sla_next_check", due_checks),
+            ("ix_tasks_assignee_status", by_assignee),
+        ]
+        for index, statements in expected:
+            assert statements
+            for sql, params in statements:
+                plan = " ".join(
+                    row[3]
+                    for row in s.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
+                )
+                assert index in plan, (sql, plan)
