@@ -1,10 +1,12 @@
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.core.db import make_engine
 from socialdesk.core.models import Workspace
 
 
@@ -31,3 +33,22 @@ def test_workspace_slugs_are_unique(session_factory: sessionmaker[Session]) -> N
         s.add_all([Workspace(slug="w", name="A"), Workspace(slug="w", name="B")])
         with pytest.raises(IntegrityError):
             s.commit()
+
+
+def test_an_embedded_database_writes_ahead_and_checkpoints_in_large_steps(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'socialdesk.sqlite3'}")
+    try:
+        with engine.connect() as connection:
+            setting = {
+                name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "wal_autocheckpoint", "journal_size_limit")
+            }
+    finally:
+        engine.dispose()
+    assert setting == {
+        "journal_mode": "wal",
+        "wal_autocheckpoint": 32_768,  # pages of 4 KB: 128 MB
+        "journal_size_limit": 32 * 1024 * 1024,
+    }

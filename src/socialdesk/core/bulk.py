@@ -183,7 +183,8 @@ def execute_in(
     limit; PostgreSQL gets them as one array. Rows read columns by name, as SQLAlchemy's
     do; datetimes come back as the driver gives them (see ``utc_from_db``).
     """
-    wanted = sorted(set(values))
+    # No sorting: SQLite orders an IN list itself, and PostgreSQL's ANY takes any order.
+    wanted = list(set(values))
     if not wanted:
         return []
     connection = session.connection()
