@@ -226,3 +226,30 @@ def test_the_console_correction_entry_point_and_the_priority_reader_see_one_resu
         assert signals.kind == "other"
         assert signals.sentiment == pytest.approx(row.sentiment_score)
         assert row.sentiment_label == "negative"
+
+
+def test_a_large_batch_is_triaged_in_slices_that_keep_each_result_with_its_message(
+    session_factory: sessionmaker[Session], workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from socialdesk.triage import hook
+
+    calls: list[int] = []
+    triage_texts = service.triage_texts
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(len(args[2]))  # type: ignore[arg-type]
+        return triage_texts(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hook, "TEXTS_PER_CALL", 2)
+    monkeypatch.setattr(service, "triage_texts", counted)
+    complaint = "my internet has been down all day and nobody can tell me why"
+    spam = "make money fast from home, click the link in my bio"
+    texts = [complaint, spam, spam, complaint, spam]
+    pipeline(session_factory).ingest(
+        workspace.id,
+        [post(str(i), text, f"u{i}", minutes=i) for i, text in enumerate(texts)],
+    )
+    assert calls == [2, 2, 1]
+    with session_factory() as s:
+        kinds = [result(s, str(i)).kind for i in range(len(texts))]
+    assert kinds == ["complaint", "spam", "spam", "complaint", "spam"]

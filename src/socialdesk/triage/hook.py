@@ -20,6 +20,9 @@ _ROUTES: dict[str, RouteTo] = {
 }
 
 
+TEXTS_PER_CALL = 1000
+
+
 class FastTriageHook:
     """Implements ``socialdesk.ingest.hooks.TriageHook`` with the fast tier."""
 
@@ -45,7 +48,19 @@ class FastTriageHook:
             )
             for m in messages
         ]
-        results = service.triage_texts(session, workspace_id, [m.text for m in messages], contexts)
+        texts = [m.text for m in messages]
+        # In slices: the classifiers' working memory grows with the texts of one call, and a
+        # bulk import hands over thousands of messages at once.
+        results = [
+            result
+            for start in range(0, len(texts), TEXTS_PER_CALL)
+            for result in service.triage_texts(
+                session,
+                workspace_id,
+                texts[start : start + TEXTS_PER_CALL],
+                contexts[start : start + TEXTS_PER_CALL],
+            )
+        ]
         service.store_results(
             session,
             workspace_id,
