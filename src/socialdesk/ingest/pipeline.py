@@ -42,7 +42,7 @@ DEFAULT_VERDICT = TriageVerdict(needs_response=True, route_to="care")
 RETRIES = 3
 # Events per transaction of a file import or the ingest benchmark (--batch-size). Larger
 # transactions store faster, since each commit rewrites the pages of every index the batch
-# touched (5,000: about 15% more messages/s without triage), but triage and scoring hold a
+# touched (5,000: 10-15% more messages/s without triage), but triage and scoring hold a
 # whole batch in memory and gain no speed from it (README, Benchmarks).
 BULK_BATCH_SIZE = 2000
 
