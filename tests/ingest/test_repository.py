@@ -3,18 +3,17 @@ workspace holds."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer
 from socialdesk.ingest import repository as repo
+from tests.query_plans import sqlite_plan, statements_run
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -43,20 +42,6 @@ def test_a_shared_email_or_phone_finds_the_oldest_live_customer(
     assert by_phone == {"+441234": oldest.id}
 
 
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
-    seen: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, sql: str, params: Any, *_: Any) -> None:
-        seen.append((sql, params))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def test_contact_lookups_use_the_contact_indexes_not_a_walk_through_every_customer(
     engine: Engine, session_factory: sessionmaker[Session], workspace: Workspace
 ) -> None:
@@ -65,20 +50,14 @@ def test_contact_lookups_use_the_contact_indexes_not_a_walk_through_every_custom
     with session_factory() as s:
         s.add_all(_customer(workspace, f"c{i}", email=f"c{i}@example.com") for i in range(50))
         s.commit()
-        with _statements(engine) as seen:
+        with statements_run(engine) as seen:
             repo.customers_by_contact(
                 s,
                 workspace.id,
                 {f"c{i}@example.com" for i in (3, 7, 11)},
                 {"+441234", "+441235", "+441236"},
             )
-        plans = [
-            " ".join(
-                row[3]
-                for row in s.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
-            )
-            for sql, params in seen
-        ]
+        plans = [sqlite_plan(s, sql, params) for sql, params in seen]
     assert len(plans) == 2
     assert "ix_customers_workspace_email" in plans[0]
     assert "ix_customers_workspace_phone" in plans[1]

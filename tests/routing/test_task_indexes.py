@@ -3,18 +3,16 @@ every query of those columns."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select, text
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.core.models import Workspace
 from socialdesk.routing import repository as repo
 from socialdesk.routing.models import Task
+from tests.query_plans import sqlite_plan, statements_run
 from tests.routing.factories import T0, agent, task
 
 PARTIAL = {
@@ -25,6 +23,7 @@ PARTIAL = {
 
 def test_the_migrated_indexes_leave_out_tasks_without_a_value(engine: Engine) -> None:
     with engine.connect() as connection:
+        definitions: dict[str, str]
         if engine.dialect.name == "sqlite":
             definitions = dict(
                 connection.exec_driver_sql(
@@ -51,23 +50,9 @@ def test_the_next_sla_check_is_the_earliest_set_one(
         assert repo.next_sla_check(s, workspace.id) == T0 + timedelta(minutes=5)
         due = repo.tasks_due_for_sla_check(s, workspace.id, T0 + timedelta(minutes=10))
         assert len(due) == 1
-        s.execute(Task.__table__.update().values(sla_next_check_at=None))
+        s.execute(update(Task).values(sla_next_check_at=None))
         s.commit()
         assert repo.next_sla_check(s, workspace.id) is None
-
-
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
-    seen: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, sql: str, params: Any, *_: Any) -> None:
-        seen.append((sql, params))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_queries_of_assignees_and_due_checks_use_the_partial_indexes(
@@ -84,10 +69,10 @@ def test_queries_of_assignees_and_due_checks_use_the_partial_indexes(
             sla_next_check_at=T0 + timedelta(minutes=i) if i % 3 else None,
         )
     with session_factory() as s:
-        with _statements(engine) as due_checks:
+        with statements_run(engine) as due_checks:
             repo.next_sla_check(s, workspace.id)
             repo.tasks_due_for_sla_check(s, workspace.id, T0 + timedelta(minutes=5))
-        with _statements(engine) as by_assignee:
+        with statements_run(engine) as by_assignee:
             s.execute(select(Task.id).where(Task.assignee_id == holder, Task.status == "open"))
         expected = [
             ("ix_tasks_ws_sla_next_check", due_checks),
@@ -96,8 +81,5 @@ def test_queries_of_assignees_and_due_checks_use_the_partial_indexes(
         for index, statements in expected:
             assert statements
             for sql, params in statements:
-                plan = " ".join(
-                    row[3]
-                    for row in s.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
-                )
+                plan = sqlite_plan(s, sql, params)
                 assert index in plan, (sql, plan)

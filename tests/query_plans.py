@@ -1,0 +1,32 @@
+"""What a piece of code asks the database, and how SQLite plans to answer it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
+
+
+@contextmanager
+def statements_run(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """Collects (sql, parameters) of every statement run on ``engine`` inside the block."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, params: Any, *_: Any) -> None:
+        seen.append((sql, params))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def sqlite_plan(session: Session, sql: str, params: Any) -> str:
+    """SQLite's EXPLAIN QUERY PLAN of a statement, its steps joined in one line."""
+    return " ".join(
+        row[3] for row in session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
+    )
