@@ -150,7 +150,7 @@ class Pipeline:
         for event in events:
             fresh.setdefault(event_key(event.channel, event.external_id), event)
         serialize = InboundEvent.__pydantic_serializer__.to_json
-        inserted = repo.insert_raw_events_ignoring_duplicates(
+        raw_ids = repo.insert_raw_events_ignoring_duplicates(
             session,
             workspace_id,
             [
@@ -166,7 +166,11 @@ class Pipeline:
             received_at=now,
             processed_at=now if processed_in_same_transaction else None,
         )
-        stored = [(inserted[k], event) for k, event in fresh.items() if k in inserted]
+        stored = [
+            (raw_id, event)
+            for raw_id, event in zip(raw_ids, fresh.values(), strict=True)
+            if raw_id is not None
+        ]
         return AcceptResult(
             accepted=[raw_id for raw_id, _ in stored],
             duplicates=len(events) - len(stored),

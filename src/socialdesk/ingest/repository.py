@@ -151,14 +151,15 @@ def insert_raw_events_ignoring_duplicates(
     status: str,
     received_at: datetime,
     processed_at: datetime | None,
-) -> dict[str, int]:
+) -> list[int | None]:
     """Store raw events, given as (channel, external id, payload JSON); those already stored
     (same workspace, channel, external id) are skipped.
 
-    Returns ``event_key -> id`` for the events actually inserted.
+    Returns, in the events' order, the id each one was stored under, or None for an event
+    that was stored before.
     """
     if not events:
-        return {}
+        return []
     ids = allocate_ids(session, RAW, len(events))
     to_db = datetime_converter(session)
     received, processed = to_db(received_at), to_db(processed_at)
@@ -175,14 +176,13 @@ def insert_raw_events_ignoring_duplicates(
         rows,
         skip_conflicts_on=("workspace_id", "channel", "external_id"),
     )
-    keys = [event_key(channel, external_id) for channel, external_id, _ in events]
     if inserted == len(rows):  # the common case: nothing was stored before
-        return dict(zip(keys, ids, strict=True))
+        return list(ids)
     stored = {
         row.id
         for row in execute_in(session, "SELECT id FROM raw_events WHERE id IN ({values})", (), ids)
     }
-    return {key: row_id for key, row_id in zip(keys, ids, strict=True) if row_id in stored}
+    return [row_id if row_id in stored else None for row_id in ids]
 
 
 def pending_raw_events(
