@@ -1,3 +1,4 @@
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -52,3 +53,21 @@ def test_an_embedded_database_writes_ahead_and_checkpoints_in_large_steps(
         "wal_autocheckpoint": 32_768,  # pages of 4 KB: 128 MB
         "journal_size_limit": 32 * 1024 * 1024,
     }
+
+
+def test_an_embedded_database_binds_none_and_booleans_without_looking_for_adapters(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'socialdesk.sqlite3'}")
+    try:
+        # sqlite3 keys its adapters by (type, protocol); a registered one skips the lookup
+        # that otherwise raises and discards an AttributeError for every such value bound.
+        registered = {type_ for type_, _protocol in sqlite3.adapters}
+        assert {type(None), bool} <= registered
+        with engine.connect() as connection:
+            stored = connection.exec_driver_sql(
+                "SELECT ? IS NULL, typeof(?), ?, typeof(?), ?", (None, True, True, False, False)
+            ).one()
+    finally:
+        engine.dispose()
+    assert tuple(stored) == (1, "integer", 1, "integer", 0)
