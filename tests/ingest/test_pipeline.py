@@ -14,6 +14,7 @@ from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.hooks import PipelineHooks, ProcessedMessage, TriageVerdict
 from socialdesk.ingest.models import RawEvent
 from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.routing.models import Task
 from tests.ingest.factories import event
 
@@ -314,6 +315,23 @@ def test_ingesting_stores_raw_events_as_processed(
     with session_factory() as s:
         rows = s.scalars(select(RawEvent)).all()
     assert [(r.status, r.processed_at is not None) for r in rows] == [("processed", True)] * 2
+
+
+def test_a_raw_event_is_stored_without_its_defaults_and_reads_back_the_same(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    quiet = event("1", "u1")
+    liked = event("2", "u2", metrics={"likes": 4})
+    Pipeline(session_factory).ingest(workspace.id, [quiet, liked])
+    with session_factory() as s:
+        payloads = {
+            external_id: payload
+            for external_id, payload in s.execute(select(RawEvent.external_id, RawEvent.payload))
+        }
+    assert "metrics" not in payloads["1"] and "references" not in payloads["1"]
+    assert payloads["2"]["metrics"] == {"likes": 4}
+    assert InboundEvent.model_validate(payloads["1"]) == quiet
+    assert InboundEvent.model_validate(payloads["2"]) == liked
 
 
 def test_messages_remember_the_brand_account_they_arrived_on(

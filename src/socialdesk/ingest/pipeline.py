@@ -13,11 +13,11 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -31,7 +31,6 @@ from socialdesk.customers.identity import contact_email, normalize_handle, norma
 from socialdesk.ingest import repository as repo
 from socialdesk.ingest.hooks import PipelineHooks, ProcessedMessage, TriageVerdict
 from socialdesk.ingest.models import RawEventStatus
-from socialdesk.ingest.repository import event_key
 from socialdesk.ingest.schemas import InboundEvent, Metrics, Party
 from socialdesk.ingest.threading import starts_new_case, thread_key
 from socialdesk.routing.models import TaskStatus
@@ -64,7 +63,7 @@ class ProcessResult:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Conv:
     """A conversation as the batch sees it, new or loaded, written back in bulk."""
 
@@ -82,7 +81,7 @@ class _Conv:
     dirty: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class _Thread:
     id: int | None
     key: str
@@ -91,7 +90,7 @@ class _Thread:
     conv: _Conv
 
 
-@dataclass
+@dataclass(slots=True)
 class _Msg:
     raw_id: int
     event: InboundEvent
@@ -99,10 +98,11 @@ class _Msg:
     author_identity_id: int
     customer_id: int | None
     thread: _Thread
+    at: datetime  # event.created_at in UTC
     id: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Party:
     identity_id: int
     customer_id: int | None
@@ -146,16 +146,17 @@ class Pipeline:
         """Store new events in the caller's transaction. When the caller processes them in
         that same transaction, they are stored as processed: a failure rolls both back."""
         now = self.clock()
-        fresh: dict[str, InboundEvent] = {}  # in input order, each event once
+        # In input order, each event once (by channel and external id, as stored).
+        fresh: dict[tuple[str, str], InboundEvent] = {}
         for event in events:
-            fresh.setdefault(event_key(event.channel, event.external_id), event)
+            fresh.setdefault((event.channel, event.external_id), event)
         serialize = InboundEvent.__pydantic_serializer__.to_json
         raw_ids = repo.insert_raw_events_ignoring_duplicates(
             session,
             workspace_id,
             [
-                (e.channel, e.external_id, serialize(e, exclude_defaults=True).decode())
-                for e in fresh.values()
+                (channel, external_id, serialize(e, exclude_defaults=True).decode())
+                for (channel, external_id), e in fresh.items()
             ],
             source=source,
             status=(
@@ -373,7 +374,7 @@ class _BatchProcessor:
         items = self._drop_already_processed(items, result)
         parties = self._resolve_parties([event for _, event in items])
         messages = self._thread(items, parties)
-        self._write_conversations_and_threads(messages)
+        self._write_conversations_and_threads()
         self._write_messages(messages)
         verdicts = self._triage(messages)
         result.tasks_changed = self._open_tasks(messages, verdicts)
@@ -405,8 +406,10 @@ class _BatchProcessor:
         done: set[tuple[str, str]] = set()
         for channel, ids in by_channel.items():
             known = repo.messages_by_external_id(self.session, self.ws, channel, wanted[channel])
-            self.known[channel] = dict(known)
+            self.known[channel] = known
             done.update((channel, ext) for ext in ids if ext in known)
+        if not done:  # the common case: every event is new
+            return items
         kept = [(raw, e) for raw, e in items if (e.channel, e.external_id) not in done]
         already = [raw for raw, e in items if (e.channel, e.external_id) in done]
         repo.mark_raw_events(self.session, already, RawEventStatus.PROCESSED, self.now)
@@ -572,9 +575,13 @@ class _BatchProcessor:
             cid: self.convs[row.id] for cid, row in open_cases.items()
         }
         self.merges: list[tuple[_Conv, _Conv]] = []
+        # Made by this batch, in the order of their first message: written with new ids.
+        self.new_convs: list[_Conv] = []
+        self.new_threads: list[_Thread] = []
 
         messages: list[_Msg] = []
         for raw_id, event in items:
+            at = as_utc(event.created_at)
             author = parties[(event.channel, event.author.id)]
             outbound = event.direction == Direction.OUTBOUND or author.is_brand
             customer_id = author.customer_id
@@ -597,9 +604,10 @@ class _BatchProcessor:
                     key,
                     event.channel,
                     event.visibility,
-                    self._case_for(event, customer_id),
+                    self._case_for(event, at, customer_id),
                 )
                 self.threads[(event.channel, key)] = thread
+                self.new_threads.append(thread)
             # A reply that arrived before this message started a thread named after it.
             orphan = self.threads.get((event.channel, event.external_id))
             if orphan is not None and orphan is not thread and orphan.conv is not thread.conv:
@@ -609,7 +617,7 @@ class _BatchProcessor:
             if conv.customer_id is None and customer_id is not None:
                 conv.customer_id = customer_id
                 conv.dirty = True
-            self._count(conv, event, outbound)
+            self._count(conv, event, at, outbound)
             if conv.customer_id is not None:
                 self.open_case_of[conv.customer_id] = conv
             messages.append(
@@ -620,6 +628,7 @@ class _BatchProcessor:
                     author.identity_id,
                     customer_id,
                     thread,
+                    at,
                 )
             )
         return messages
@@ -629,52 +638,52 @@ class _BatchProcessor:
         for conv_id, state in repo.conversations_by_id(self.session, missing).items():
             self.convs[conv_id] = _Conv(**state)
 
-    def _case_for(self, event: InboundEvent, customer_id: int | None) -> _Conv:
+    def _case_for(self, event: InboundEvent, at: datetime, customer_id: int | None) -> _Conv:
+        # A _Conv's times are UTC-aware, loaded or made here, so they compare as they are.
         if not starts_new_case(event) and customer_id is not None:
             case = self.open_case_of.get(customer_id)
-            if (
-                case is not None
-                and as_utc(case.last_message_at)
-                >= as_utc(event.created_at) - self.p.case_join_window
-            ):
+            if case is not None and case.last_message_at >= at - self.p.case_join_window:
                 return case
-        created = as_utc(event.created_at)
-        return _Conv(
+        conv = _Conv(
             None,
             customer_id,
             event.channel,
             ConversationStatus.OPEN,
             0,
-            created,
-            created,
+            at,
+            at,
             None,
             None,
             None,
             (event.subject or event.text)[:200],
             dirty=True,
         )
+        self.new_convs.append(conv)
+        return conv
 
     @staticmethod
-    def _count(conv: _Conv, event: InboundEvent, outbound: bool) -> None:
-        at = as_utc(event.created_at)
+    def _count(conv: _Conv, event: InboundEvent, at: datetime, outbound: bool) -> None:
         conv.dirty = True
         conv.message_count += 1
-        conv.first_message_at = min(as_utc(conv.first_message_at), at)
-        latest = at >= as_utc(conv.last_message_at)
-        conv.last_message_at = max(as_utc(conv.last_message_at), at)
+        if at < conv.first_message_at:
+            conv.first_message_at = at
+        latest = at >= conv.last_message_at
+        if latest:
+            conv.last_message_at = at
         if outbound:
-            conv.last_outbound_at = max(filter(None, (conv.last_outbound_at, at)))
+            if conv.last_outbound_at is None or at > conv.last_outbound_at:
+                conv.last_outbound_at = at
             if latest and conv.status == ConversationStatus.OPEN:
                 conv.status = ConversationStatus.PENDING
         else:
-            conv.last_inbound_at = max(filter(None, (conv.last_inbound_at, at)))
+            if conv.last_inbound_at is None or at > conv.last_inbound_at:
+                conv.last_inbound_at = at
             if latest and not event.is_repost:
                 conv.status = ConversationStatus.OPEN
                 conv.resolved_at = None
 
-    def _write_conversations_and_threads(self, messages: list[_Msg]) -> None:
-        convs = _unique(m.thread.conv for m in messages)
-        new = [c for c in convs if c.id is None]
+    def _write_conversations_and_threads(self) -> None:
+        new = self.new_convs
         to_db, now = self.to_db, self.now_db
         rows: list[tuple[Any, ...]] = []
         for conv, conv_id in zip(
@@ -716,11 +725,11 @@ class _BatchProcessor:
                     "resolved_at": c.resolved_at,
                     "updated_at": self.now,
                 }
-                for c in convs
+                for c in self.convs.values()  # the stored ones this batch changed
                 if c.dirty
             ],
         )
-        threads = [t for t in _unique(m.thread for m in messages) if t.id is None]
+        threads = self.new_threads
         thread_rows: list[tuple[Any, ...]] = []
         for thread, thread_id in zip(
             threads, allocate_ids(self.session, repo.THREADS, len(threads)), strict=True
@@ -789,7 +798,7 @@ class _BatchProcessor:
                 channel=m.event.channel,
                 visibility=m.event.visibility,
                 text=m.event.text,
-                created_at=as_utc(m.event.created_at),
+                created_at=m.at,
                 author_followers=m.event.author.followers,
                 author_verified=m.event.author.verified,
             )
@@ -798,13 +807,15 @@ class _BatchProcessor:
         return dict(self.p.hooks.triage(self.session, self.ws, views))
 
     def _open_tasks(self, messages: list[_Msg], verdicts: dict[int, TriageVerdict]) -> list[int]:
-        conv_ids = {_id(m.thread.conv.id) for m in messages}
-        tasks = repo.tasks_of_conversations(self.session, conv_ids)
+        # Only a stored conversation can have a task already; this batch's new ones cannot.
+        tasks = repo.tasks_of_conversations(
+            self.session, {_id(m.thread.conv.id) for m in messages} & self.convs.keys()
+        )
         changed: set[int] = set()  # conversation ids whose task opened or reopened
         touched: set[int] = set()
         for m in messages:
             conv_id = _id(m.thread.conv.id)
-            at = as_utc(m.event.created_at)
+            at = m.at
             task = tasks.get(conv_id)
             if m.direction == Direction.OUTBOUND:
                 if (
@@ -916,19 +927,6 @@ def _reason(exc: Exception) -> str:
 
 def _parties(event: InboundEvent) -> list[Party]:
     return [event.author] + ([event.recipient] if event.recipient is not None else [])
-
-
-T = TypeVar("T")
-
-
-def _unique(values: Iterable[T]) -> list[T]:
-    seen: set[int] = set()
-    out: list[T] = []
-    for value in values:
-        if id(value) not in seen:
-            seen.add(id(value))
-            out.append(value)
-    return out
 
 
 def _id(value: int | None) -> int:

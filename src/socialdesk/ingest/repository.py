@@ -124,11 +124,6 @@ NEW_TASK_COLUMNS = (
 DbRow = Any
 
 
-def event_key(channel: str, external_id: str) -> str:
-    """How an event is named across a batch: unique per channel, like the stored key."""
-    return f"{channel}\x00{external_id}"
-
-
 RAW_COLUMNS = (
     "id",
     "workspace_id",
