@@ -396,16 +396,19 @@ class _BatchProcessor:
         by_channel: dict[str, set[str]] = {}
         wanted: dict[str, set[str]] = {}
         for _, event in items:
-            by_channel.setdefault(event.channel, set()).add(event.external_id)
-            refs = wanted.setdefault(event.channel, set())
-            refs.add(event.external_id)
-            if event.reply_to:
-                refs.add(event.reply_to)
-            refs.update(event.references)
-        self.known: dict[str, dict[str, Any]] = {}
+            channel: str = event.channel
+            external_id, reply_to = event.external_id, event.reply_to
+            by_channel.setdefault(channel, set()).add(external_id)
+            refs = wanted.setdefault(channel, set())
+            refs.add(external_id)
+            if reply_to:
+                refs.add(reply_to)
+            if event.references:
+                refs.update(event.references)
+        self.known: dict[str, dict[str, str]] = {}  # thread key of stored messages, by id
         done: set[tuple[str, str]] = set()
         for channel, ids in by_channel.items():
-            known = repo.messages_by_external_id(self.session, self.ws, channel, wanted[channel])
+            known = repo.thread_keys_of_messages(self.session, self.ws, channel, wanted[channel])
             self.known[channel] = known
             done.update((channel, ext) for ext in ids if ext in known)
         if not done:  # the common case: every event is new
@@ -419,8 +422,11 @@ class _BatchProcessor:
     def _resolve_parties(self, events: list[InboundEvent]) -> dict[tuple[str, str], _Party]:
         wanted: dict[tuple[str, str], Party] = {}
         for event in events:
-            for party in _parties(event):
-                wanted[(event.channel, party.id)] = party  # the latest profile wins
+            # The latest profile wins.
+            channel, author, recipient = event.channel, event.author, event.recipient
+            wanted[(channel, author.id)] = author
+            if recipient is not None:
+                wanted[(channel, recipient.id)] = recipient
         existing = repo.identities_by_external_id(self.session, self.ws, set(wanted))
         resolved: dict[tuple[str, str], _Party] = {}
         influence: list[dict[str, Any]] = []
@@ -544,13 +550,12 @@ class _BatchProcessor:
         self, items: list[tuple[int, InboundEvent]], parties: dict[tuple[str, str], _Party]
     ) -> list[_Msg]:
         # Thread keys known on each channel: stored messages, then this batch's as it goes.
-        thread_of: dict[str, dict[str, str]] = {
-            ch: {ext: row.key for ext, row in rows.items()} for ch, rows in self.known.items()
-        }
+        thread_of: dict[str, dict[str, str]] = {ch: dict(keys) for ch, keys in self.known.items()}
         provisional: dict[str, dict[str, str]] = {}
         for _, e in items:
-            provisional.setdefault(e.channel, {})[e.external_id] = thread_key(
-                e, thread_of.get(e.channel, {})
+            channel = e.channel
+            provisional.setdefault(channel, {})[e.external_id] = thread_key(
+                e, thread_of.get(channel, {})
             )
         found_threads = {
             channel: repo.threads_by_key(
@@ -563,16 +568,16 @@ class _BatchProcessor:
         }
         open_cases = repo.open_conversations_of_customers(self.session, self.ws, customers)
         self._load_convs(
-            {row.conversation_id for rows in found_threads.values() for row in rows.values()}
-            | {row.id for row in open_cases.values()}
+            {known.conversation_id for rows in found_threads.values() for known in rows.values()}
+            | {case.id for case in open_cases.values()}
         )
         self.threads: dict[tuple[str, str], _Thread] = {
-            (channel, key): _Thread(row.id, key, channel, "", self.convs[row.conversation_id])
+            (channel, key): _Thread(known.id, key, channel, "", self.convs[known.conversation_id])
             for channel, rows in found_threads.items()
-            for key, row in rows.items()
+            for key, known in rows.items()
         }
         self.open_case_of: dict[int, _Conv] = {
-            cid: self.convs[row.id] for cid, row in open_cases.items()
+            customer_id: self.convs[case.id] for customer_id, case in open_cases.items()
         }
         self.merges: list[tuple[_Conv, _Conv]] = []
         # Made by this batch, in the order of their first message: written with new ids.
@@ -580,39 +585,42 @@ class _BatchProcessor:
         self.new_threads: list[_Thread] = []
 
         messages: list[_Msg] = []
+        threads = self.threads
         for raw_id, event in items:
+            # Read once: a field of a pydantic model costs several times a plain attribute.
+            channel, external_id = event.channel, event.external_id
             at = as_utc(event.created_at)
-            author = parties[(event.channel, event.author.id)]
+            author = parties[(channel, event.author.id)]
             outbound = event.direction == Direction.OUTBOUND or author.is_brand
             customer_id = author.customer_id
             if outbound:
                 customer_id = None
                 if event.recipient is not None:
-                    customer_id = parties[(event.channel, event.recipient.id)].customer_id
-            known = thread_of.setdefault(event.channel, {})
+                    customer_id = parties[(channel, event.recipient.id)].customer_id
+            known = thread_of.setdefault(channel, {})
             # Only a reply can find its parent among this batch's messages; any other message
             # keeps the key it was given above.
             key = (
                 thread_key(event, known)
                 if event.reply_to or event.references
-                else provisional[event.channel][event.external_id]
+                else provisional[channel][external_id]
             )
-            thread = self.threads.get((event.channel, key))
+            thread = threads.get((channel, key))
             if thread is None:
                 thread = _Thread(
                     None,
                     key,
-                    event.channel,
+                    channel,
                     event.visibility,
                     self._case_for(event, at, customer_id),
                 )
-                self.threads[(event.channel, key)] = thread
+                threads[(channel, key)] = thread
                 self.new_threads.append(thread)
             # A reply that arrived before this message started a thread named after it.
-            orphan = self.threads.get((event.channel, event.external_id))
+            orphan = threads.get((channel, external_id))
             if orphan is not None and orphan is not thread and orphan.conv is not thread.conv:
                 self.merges.append((orphan.conv, thread.conv))
-            known[event.external_id] = key
+            known[external_id] = key
             conv = thread.conv
             if conv.customer_id is None and customer_id is not None:
                 conv.customer_id = customer_id
@@ -749,28 +757,36 @@ class _BatchProcessor:
         insert_prepared(self.session, repo.THREADS, repo.THREAD_COLUMNS, thread_rows)
 
     def _write_messages(self, messages: list[_Msg]) -> None:
+        account_of = [m.event.account for m in messages]
         accounts = repo.channel_account_ids(
             self.session,
             self.ws,
-            {(m.event.channel, m.event.account) for m in messages if m.event.account},
+            {
+                (m.thread.channel, account)
+                for m, account in zip(messages, account_of, strict=True)
+                if account
+            },
         )
         to_db, now = self.to_db, self.now_db
         metrics_json = _MetricsJson()
         rows: list[tuple[Any, ...]] = []
-        for m, message_id in zip(
-            messages, allocate_ids(self.session, repo.MESSAGES, len(messages)), strict=True
+        for m, account, message_id in zip(
+            messages,
+            account_of,
+            allocate_ids(self.session, repo.MESSAGES, len(messages)),
+            strict=True,
         ):
             m.id = message_id
-            event = m.event
+            event, thread = m.event, m.thread
             rows.append(
                 (
                     message_id,
                     self.ws,
-                    m.thread.conv.id,
-                    m.thread.id,
+                    thread.conv.id,
+                    thread.id,
                     m.raw_id,
-                    event.channel,
-                    accounts.get((event.channel, event.account or "")),
+                    thread.channel,
+                    accounts.get((thread.channel, account)) if account else None,
                     m.direction,
                     event.visibility,
                     m.author_identity_id,
@@ -778,7 +794,7 @@ class _BatchProcessor:
                     event.reply_to,
                     event.text,
                     metrics_json(event.metrics),
-                    to_db(event.created_at),
+                    to_db(m.at),
                     now,
                 )
             )
@@ -923,10 +939,6 @@ def _reason(exc: Exception) -> str:
     """A short reason for an admin: the database's own message, not the whole statement."""
     detail = getattr(exc, "orig", None) or exc
     return f"{type(detail).__name__}: {str(detail).splitlines()[0][:500]}"
-
-
-def _parties(event: InboundEvent) -> list[Party]:
-    return [event.author] + ([event.recipient] if event.recipient is not None else [])
 
 
 def _id(value: int | None) -> int:
