@@ -471,8 +471,9 @@ class _BatchProcessor:
         # Customers to create (name, email, phone), deduplicated inside the batch by the
         # same keys.
         new_customers: list[tuple[str, str | None, str | None]] = []
-        customer_slot: dict[tuple[str, str], int | str] = {}
-        batch_keys: dict[str, int] = {}
+        stored_customer: dict[tuple[str, str], int] = {}  # party -> existing customer id
+        new_customer_slot: dict[tuple[str, str], int] = {}  # party -> index in new_customers
+        batch_keys: dict[tuple[str, str], int] = {}  # ("e"|"p"|"h", value) -> slot
         for key, party in missing.items():
             if party.is_brand:
                 continue
@@ -483,24 +484,26 @@ class _BatchProcessor:
                 or (handle and by_handle.get(handle))
             )
             if found:
-                customer_slot[key] = found
+                stored_customer[key] = found
                 continue
-            match_keys = [
-                k
-                for k in (
-                    f"e:{email}" if email else None,
-                    f"p:{phone}" if phone else None,
-                    f"h:{handle}" if handle else None,
-                )
-                if k
-            ]
-            slot = next((batch_keys[k] for k in match_keys if k in batch_keys), None)
+            match_keys = []
+            if email:
+                match_keys.append(("e", email))
+            if phone:
+                match_keys.append(("p", phone))
+            if handle:
+                match_keys.append(("h", handle))
+            slot = None
+            for match in match_keys:
+                slot = batch_keys.get(match)
+                if slot is not None:
+                    break
             if slot is None:
                 slot = len(new_customers)
                 new_customers.append(((party.name or party.handle or party.id)[:200], email, phone))
-            for k in match_keys:
-                batch_keys.setdefault(k, slot)
-            customer_slot[key] = f"new:{slot}"
+            for match in match_keys:
+                batch_keys.setdefault(match, slot)
+            new_customer_slot[key] = slot
         now = self.now_db
         customer_ids = allocate_ids(self.session, repo.CUSTOMERS, len(new_customers))
         insert_prepared(
@@ -516,10 +519,8 @@ class _BatchProcessor:
         )
 
         def customer_of(key: tuple[str, str]) -> int | None:
-            slot = customer_slot.get(key)
-            if isinstance(slot, str):
-                return customer_ids[int(slot[4:])]
-            return slot
+            slot = new_customer_slot.get(key)
+            return stored_customer.get(key) if slot is None else customer_ids[slot]
 
         identity_ids = allocate_ids(self.session, repo.IDENTITIES, len(missing))
         identity_rows: list[tuple[Any, ...]] = []
