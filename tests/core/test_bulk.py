@@ -113,6 +113,31 @@ def test_prepared_rows_are_stored_as_the_orm_reads_them(
     assert stored["b"].settings == {}
 
 
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 1, 1, 12, 30, 5, 123456, tzinfo=UTC),
+        datetime(2026, 1, 1, 12, 30, tzinfo=UTC),  # no fraction of a second
+        datetime(2026, 1, 1, 0, 30, 0, 5, tzinfo=timezone(timedelta(hours=2))),  # the day before
+        datetime(999, 3, 4, 5, 6, 7, tzinfo=UTC),
+    ],
+)
+def test_converted_datetimes_are_stored_exactly_as_the_orm_stores_them(
+    session_factory: sessionmaker[Session], at: datetime
+) -> None:
+    with session_factory() as s:
+        s.add(Workspace(id=1, slug="orm", name="ORM", created_at=at))
+        s.flush()
+        columns = ("id", "slug", "name", "settings", "created_at")
+        insert_prepared(
+            s, WORKSPACES, columns, [(2, "bulk", "Bulk", "{}", datetime_converter(s)(at))]
+        )
+        stored = (
+            s.connection().exec_driver_sql("SELECT created_at FROM workspaces ORDER BY id").all()
+        )
+    assert stored[0] == stored[1]
+
+
 def test_the_datetime_converter_refuses_naive_datetimes(
     session_factory: sessionmaker[Session],
 ) -> None:

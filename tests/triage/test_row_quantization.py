@@ -103,3 +103,30 @@ def test_a_row_gets_the_same_result_beside_an_outlier_or_alone(
 def test_a_row_of_zeros_gives_exact_zeros(quantised: tuple[object, np.ndarray, int]) -> None:
     run, _, _ = quantised
     assert not product(run, np.zeros((2, 4, WIDTH), dtype=np.float32)).any()
+
+
+def test_weights_are_unsigned_bytes_around_a_zero_point(tmp_path: Path) -> None:
+    # Unsigned by unsigned: ONNX Runtime's unsigned-by-signed kernel saturates on CPUs with
+    # AVX2 but no VNNI, where the test below would fail with signed weights.
+    import onnx
+    from onnx import numpy_helper
+
+    source, _ = graph(tmp_path)
+    quantize_rows(source, tmp_path / "int8.onnx")
+    model = onnx.load(str(tmp_path / "int8.onnx"))
+    constants = {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
+    (product_node,) = [node for node in model.graph.node if node.op_type == "MatMulInteger"]
+    weights, zero_point = (constants[name] for name in product_node.input[1::2])
+    assert weights.dtype == np.uint8 and zero_point.dtype == np.uint8
+    assert product_node.input[2] == ""  # the rows' zero point is corrected for afterwards
+
+
+def test_large_terms_of_one_sign_add_up_without_overflow(
+    quantised: tuple[object, np.ndarray, int],
+) -> None:
+    # Every activation at the top of its row's range against a column of large weights of
+    # the same sign: pairs of byte products pass 16 bits.
+    run, weight, _ = quantised
+    x = np.where(weight[:, :1].T > 0, 1.0, -1.0).astype(np.float32)[None] * 3.0
+    exact = x @ weight
+    assert np.abs(product(run, x) - exact).max() < 0.02 * np.abs(exact).max()

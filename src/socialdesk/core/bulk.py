@@ -41,8 +41,17 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
         raise ValueError("naive datetime given; socialdesk stores UTC-aware datetimes only")
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    # The layout SQLAlchemy's SQLite DATETIME type writes and reads back (no offset).
-    return value.isoformat(" ", timespec="microseconds")[:26]
+    # The layout SQLAlchemy's SQLite DATETIME type writes and reads back (no offset); one
+    # %-format costs about 60% of isoformat, which also formats the offset we cut off.
+    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (  # noqa: UP031
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+    )
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -847,14 +847,14 @@ class _BatchProcessor:
                 continue
             if m.event.is_repost:
                 continue
-            verdict = verdicts.get(_id(m.id), DEFAULT_VERDICT)
+            verdict = verdicts.get(_id(m.id), DEFAULT_VERDICT) if verdicts else DEFAULT_VERDICT
             if not verdict.needs_response or verdict.route_to == "none":
                 continue
             if task is None:
                 tasks[conv_id] = {
                     "id": None,
                     "status": TaskStatus.OPEN,
-                    "channel": m.event.channel,
+                    "channel": m.thread.channel,
                     "queue": verdict.route_to,
                     "waiting_since": at,
                     "first_response_at": None,
