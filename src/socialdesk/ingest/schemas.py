@@ -37,7 +37,9 @@ class Party(BaseModel):
 
 
 class Metrics(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Public engagement counts of a message; frozen, so events without counts share one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     likes: int = Field(default=0, ge=0)
     reposts: int = Field(default=0, ge=0)
@@ -50,6 +52,18 @@ class Metrics(BaseModel):
         if type(other) is not type(self):
             return NotImplemented
         return self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.__dict__.values()))
+
+
+NO_METRICS = Metrics()
+
+
+def _no_metrics() -> Metrics:
+    # Shared rather than built per event: storing an event compares its counts with this
+    # default, and a fresh Metrics() would be validated for every message.
+    return NO_METRICS
 
 
 class InboundEvent(BaseModel):
@@ -78,7 +92,7 @@ class InboundEvent(BaseModel):
         description="Explicit link to a thread key, given by a connector that knows it",
     )
     subject: str = Field(default="", max_length=998)
-    metrics: Metrics = Field(default_factory=Metrics)
+    metrics: Metrics = Field(default_factory=_no_metrics)
     is_repost: bool = Field(default=False, description="A repost/retweet, not a new message")
     extra: dict[str, Any] = Field(default_factory=dict)
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from socialdesk.ingest.schemas import InboundEvent, Metrics, Party
+from socialdesk.ingest.schemas import NO_METRICS, InboundEvent, Metrics, Party
 from socialdesk.simulation.population import Population, SimCustomer, pick_one
 from socialdesk.simulation.vocabulary import (
     CHATTER,
@@ -125,7 +125,6 @@ _KIND_WEIGHT = {
     "other": 0.05,
 }
 _TIER_SCORE = {"bronze": 0.1, "silver": 0.35, "gold": 0.7, "platinum": 1.0}
-_NO_METRICS = Metrics()  # shared: private messages have no public reactions
 _SENTIMENT = {"complaint": "negative", "praise": "positive"}
 
 
@@ -452,7 +451,7 @@ class _Generator:
         created_at = self.start + timedelta(seconds=at)
         references = [] if parent is None else [*parent.references, parent.external_id]
         root_id = parent.root if parent else (root or external_id)
-        metrics = _NO_METRICS
+        metrics = NO_METRICS  # private messages have no public reactions
         if not private:
             reach = customer.followers * (0.002 + 0.02 * rng.random())
             if burst or kind == "complaint":
