@@ -47,8 +47,8 @@ class Metrics(BaseModel):
     quotes: int = Field(default=0, ge=0)
 
     def __eq__(self, other: object) -> bool:
-        # Storing an event (exclude_defaults) compares its metrics with a fresh default once
-        # per message; pydantic's generic model comparison costs more than the rest of it.
+        # Storing an event (exclude_defaults) compares its metrics with the default once per
+        # message; pydantic's generic model comparison cost more than the rest of it.
         if type(other) is not type(self):
             return NotImplemented
         return self.__dict__ == other.__dict__
