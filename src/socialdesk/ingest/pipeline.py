@@ -365,6 +365,7 @@ class _BatchProcessor:
         self.to_db = datetime_converter(session)
         self.now_db = self.to_db(self.now)
         self.convs: dict[int, _Conv] = {}
+        self.new_customer_ids: set[int] = set()
 
     def run(self, items: list[tuple[int, InboundEvent]], mark_processed: bool) -> ProcessResult:
         result = ProcessResult()
@@ -506,6 +507,7 @@ class _BatchProcessor:
             new_customer_slot[key] = slot
         now = self.now_db
         customer_ids = allocate_ids(self.session, repo.CUSTOMERS, len(new_customers))
+        self.new_customer_ids.update(customer_ids)
         insert_prepared(
             self.session,
             repo.CUSTOMERS,
@@ -564,8 +566,11 @@ class _BatchProcessor:
             )
             for channel, keys in provisional.items()
         }
+        # A customer created by this batch has no conversation yet.
         customers = {
-            party.customer_id for party in parties.values() if party.customer_id is not None
+            party.customer_id
+            for party in parties.values()
+            if party.customer_id is not None and party.customer_id not in self.new_customer_ids
         }
         open_cases = repo.open_conversations_of_customers(self.session, self.ws, customers)
         self._load_convs(
