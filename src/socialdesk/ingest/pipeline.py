@@ -117,7 +117,7 @@ class Pipeline:
         *,
         clock: Clock = utcnow,
         case_join_window: timedelta = timedelta(hours=72),
-        batch_size: int = 2000,
+        batch_size: int = BULK_BATCH_SIZE,
     ) -> None:
         self.session_factory = session_factory
         self.hooks = hooks or PipelineHooks()
@@ -406,7 +406,8 @@ class _BatchProcessor:
                 refs.add(reply_to)
             if event.references:
                 refs.update(event.references)
-        self.known: dict[str, dict[str, str]] = {}  # thread key of stored messages, by id
+        # Thread key of stored messages by external id, per channel; threading adds the batch.
+        self.known: dict[str, dict[str, str]] = {}
         done: set[tuple[str, str]] = set()
         for channel, ids in by_channel.items():
             known = repo.thread_keys_of_messages(self.session, self.ws, channel, wanted[channel])
@@ -553,7 +554,7 @@ class _BatchProcessor:
         self, items: list[tuple[int, InboundEvent]], parties: dict[tuple[str, str], _Party]
     ) -> list[_Msg]:
         # Thread keys known on each channel: stored messages, then this batch's as it goes.
-        thread_of: dict[str, dict[str, str]] = {ch: dict(keys) for ch, keys in self.known.items()}
+        thread_of = self.known
         provisional: dict[str, dict[str, str]] = {}
         for _, e in items:
             channel = e.channel
@@ -931,13 +932,12 @@ class _MetricsJson:
     messages of a batch share a handful)."""
 
     def __init__(self) -> None:
-        self.known: dict[tuple[Any, ...], str] = {}
+        self.known: dict[Metrics, str] = {}  # metrics hash and compare by their counts
 
     def __call__(self, metrics: Metrics) -> str:
-        counts = tuple(metrics.__dict__.values())
-        text = self.known.get(counts)
+        text = self.known.get(metrics)
         if text is None:
-            text = self.known[counts] = metrics.model_dump_json()
+            text = self.known[metrics] = metrics.model_dump_json()
         return text
 
 
