@@ -12,15 +12,18 @@ import argparse
 import json
 from pathlib import Path
 
-from socialdesk.ingest.bench import run_ingest_benchmark
+from socialdesk.ingest.bench import IngestStages, run_ingest_benchmark
+from socialdesk.ingest.pipeline import BULK_BATCH_SIZE
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=100_000)
-    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=BULK_BATCH_SIZE)
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--stages", choices=("full", "foundation"), default="full")
+    parser.add_argument(
+        "--stages", type=IngestStages, choices=list(IngestStages), default=IngestStages.FOUNDATION
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     report = run_ingest_benchmark(

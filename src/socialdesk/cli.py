@@ -20,6 +20,7 @@ from socialdesk.core.errors import InvalidInput
 from socialdesk.core.migrate import upgrade
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.customers.cli import app as customers_app
+from socialdesk.ingest.bench import IngestStages
 from socialdesk.ingest.pipeline import BULK_BATCH_SIZE
 from socialdesk.routing.cli import agents_app
 from socialdesk.simulation.cli import simulate
@@ -324,14 +325,14 @@ def bench_ingest(
         typer.Option(help="Database to measure; default a fresh embedded SQLite file"),
     ] = None,
     stages: Annotated[
-        str,
+        IngestStages,
         typer.Option(
-            help="full: with triage, scoring and distribution; foundation: storing, "
-            "threading, identities and tasks only"
+            help="foundation: storing, threading, identities and tasks; "
+            "full: triage, scoring and distribution besides, as production runs"
         ),
-    ] = "full",
+    ] = IngestStages.FOUNDATION,
 ) -> None:
-    """Messages/second and peak memory for accept + process + persist."""
+    """Messages/second and peak memory for accept + process + persist of generated traffic."""
     from socialdesk.ingest.bench import run_ingest_benchmark
 
     with _progress() as progress:
