@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -48,6 +50,8 @@ HASHING_CASES = [
     "",
     "🙂 merci beaucoup, très bien",
     "Ünïcödé and 中文 mixed",
+    "مرحبا، أين حقيبتي؟",
+    "cafe\u0301 and n\u0303 combined",
     "same same same words words",
     "x" * 300,
 ]
@@ -68,6 +72,28 @@ def test_hashed_grams_are_the_matrix_scikit_learn_would_build() -> None:
         assert got.shape == expected.shape
         assert (got != expected).nnz == 0
         assert got.has_sorted_indices
+
+
+def test_text_that_is_not_unicode_is_refused_not_a_crash() -> None:
+    with pytest.raises(UnicodeEncodeError):
+        hash_texts(["half an emoji \ud83d here"])
+
+
+def test_classifying_never_loads_scikit_learn() -> None:
+    """scikit-learn is for training; importing it would cost every process that ingests
+    60 MB and half a second."""
+    probe = (
+        "import sys\n"
+        "from socialdesk.ingest.wiring import build_pipeline\n"
+        "from socialdesk.triage.classifier import seed_kind_model, triage_batch\n"
+        "import socialdesk.cli, socialdesk.web.app\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+    assert loaded == "[]"
 
 
 def test_the_memory_of_hashed_chunks_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,9 +11,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import mmh3
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import murmurhash3_32
 
 from socialdesk.triage.text import Prepared
 
@@ -52,8 +52,12 @@ _pairs: dict[str, int] = {}
 
 
 def _index(gram: str) -> int:
-    """The column scikit-learn's HashingVectorizer (alternate_sign=False) gives a gram."""
-    h = int(murmurhash3_32(gram, 0))
+    """The column scikit-learn's HashingVectorizer (alternate_sign=False) gives a gram: the
+    signed 32-bit MurmurHash3 of its UTF-8 bytes, seed 0."""
+    # mmh3 rather than scikit-learn's own, whose import alone costs the ingest path 60 MB
+    # and half a second. Encoded here because mmh3 crashes the process on a str it cannot
+    # encode (a lone surrogate), where this raises UnicodeEncodeError as scikit-learn does.
+    h: int = mmh3.hash(gram.encode("utf-8"), 0)
     if h == -(2**31):
         return (2**31 - 1 - (HASHED_FEATURES - 1)) % HASHED_FEATURES
     return abs(h) % HASHED_FEATURES

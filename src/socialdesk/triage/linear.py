@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
-from sklearn.svm import LinearSVC
 
 from socialdesk.core.errors import InvalidInput
 from socialdesk.triage.embedding import TunedTop
@@ -149,6 +148,10 @@ def fit_linear(
         raise InvalidInput(f"training {task} needs at least two different labels, got {classes}")
     if len(labels) != len(batch):
         raise InvalidInput("one label per example is needed")
+    # Imported here: scikit-learn is for training alone, and its import costs the processes
+    # that only classify 60 MB.
+    from sklearn.svm import LinearSVC
+
     idf = idf_from(batch)
     matrix = design_matrix(batch, idf, embeddings)
     estimator = LinearSVC(C=c, class_weight="balanced" if balanced else None)

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
 
 from socialdesk.core.errors import InvalidInput
 from socialdesk.triage import embedding, fine_tuning
@@ -112,6 +111,8 @@ def cross_validated_scores(
     counts = Counter(labels)
     if len(labels) < CV_MIN_EXAMPLES or len(counts) < 2 or min(counts.values()) < CV_FOLDS:
         return {}
+    from sklearn.model_selection import StratifiedKFold  # training alone needs scikit-learn
+
     gold = np.array(labels)
     folds = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=0).split(gold, gold)
     totals = dict.fromkeys(C_CANDIDATES, 0.0)
