@@ -22,7 +22,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=BULK_BATCH_SIZE)
     parser.add_argument("--database-url", default=None)
     parser.add_argument(
-        "--stages", type=IngestStages, choices=list(IngestStages), default=IngestStages.FOUNDATION
+        "--stages", choices=[s.value for s in IngestStages], default=IngestStages.FOUNDATION.value
     )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -30,7 +30,7 @@ def main() -> None:
         messages=args.messages,
         batch_size=args.batch_size,
         database_url=args.database_url,
-        stages=args.stages,
+        stages=IngestStages(args.stages),
     )
     text = json.dumps(report, indent=2)
     if args.json:
