@@ -20,7 +20,7 @@ from socialdesk.core.models import Workspace
 from socialdesk.triage import embedding, service
 from socialdesk.triage.classifier import ModelSet, analyse, triage_batch
 from socialdesk.triage.embedding import Encoder, TunedTop
-from socialdesk.triage.fine_tuning import fine_tune
+from socialdesk.triage.fine_tuning import fine_tune, weighted_cross_entropy
 from socialdesk.triage.linear import LinearModel
 from socialdesk.triage.training import Example, train_linear
 
@@ -170,6 +170,68 @@ def test_fine_tuning_needs_the_embedding_tier_and_enough_labeled_texts() -> None
         fine_tune(["a", "b", "c"], ["x", "y", "x"])
     with pytest.raises(InvalidInput, match="two labels"):
         fine_tune(TEXTS, ["negative"] * len(TEXTS))
+
+
+def test_an_example_weighted_twice_counts_as_that_example_twice() -> None:
+    import torch
+
+    generator = torch.Generator().manual_seed(3)
+    logits = torch.randn(4, 3, generator=generator)
+    targets = torch.tensor([0, 2, 1, 2])
+    class_weights = torch.tensor([1.0, 2.5, 0.5])
+
+    unit = weighted_cross_entropy(logits, targets, torch.ones(4), class_weights)
+    doubled = weighted_cross_entropy(
+        logits, targets, torch.tensor([2.0, 1.0, 1.0, 1.0]), class_weights
+    )
+    repeated = weighted_cross_entropy(
+        torch.cat([logits[:1], logits]),
+        torch.cat([targets[:1], targets]),
+        torch.ones(5),
+        class_weights,
+    )
+
+    expected = torch.nn.CrossEntropyLoss(weight=class_weights)(logits, targets)
+    assert float(unit) == pytest.approx(float(expected), rel=1e-6)
+    assert float(doubled) == pytest.approx(float(repeated), rel=1e-6)
+    assert float(doubled) != pytest.approx(float(unit), rel=1e-3)
+
+
+def test_an_example_of_weight_zero_is_left_out_of_the_tuning() -> None:
+    plain = fine_tune(TEXTS, LABELS, epochs=1)
+    with_ignored = fine_tune(
+        [*TEXTS, "the crew were rude and my bag is gone"],
+        [*LABELS, "positive"],
+        weights=[1.0] * len(TEXTS) + [0.0],
+        epochs=1,
+    )
+
+    assert with_ignored.digest == plain.digest
+
+
+def test_example_weights_must_be_one_per_text_finite_and_not_negative() -> None:
+    for weights, reason in (
+        ([1.0] * (len(TEXTS) - 1), "one weight per example"),
+        ([1.0] * (len(TEXTS) - 1) + [-1.0], "not negative"),
+        ([1.0] * (len(TEXTS) - 1) + [float("nan")], "finite"),
+    ):
+        with pytest.raises(InvalidInput, match=reason):
+            fine_tune(TEXTS, LABELS, weights=weights)
+
+
+def test_an_agents_correction_weighs_more_in_the_tuned_layers_too() -> None:
+    """train_linear hands each example's weight to fine-tuning, not only to the linear model."""
+    unit = [Example(t, lab) for t, lab in zip(TEXTS, LABELS, strict=True)]
+    corrected = [
+        Example(t, lab, weight=3.0 if lab == "negative" else 1.0)
+        for t, lab in zip(TEXTS, LABELS, strict=True)
+    ]
+
+    plain = train_linear("sentiment", unit, embeddings=True, fine_tune=True)
+    weighted = train_linear("sentiment", corrected, embeddings=True, fine_tune=True)
+
+    assert plain.encoder_top is not None and weighted.encoder_top is not None
+    assert weighted.encoder_top.digest != plain.encoder_top.digest
 
 
 def test_a_workspace_trains_stores_and_uses_a_fine_tuned_version(

@@ -8,8 +8,9 @@ triage time, because the packaged encoder's output below them is shared by every
 the workspace.
 
 During training a softmax head on the mean-pooled tokens learns with the layers; it is thrown
-away afterwards: the task's linear model is then trained on the tuned embeddings as usual
-(that is where an agent's correction weighs more than an imported row).
+away afterwards: the task's linear model is then trained on the tuned embeddings as usual.
+Each example's weight (an agent's correction weighs more than an imported row) counts in
+both: in the layers' loss here and in the linear model's.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from socialdesk.core.errors import InvalidInput
 from socialdesk.triage.embedding import (
@@ -38,6 +40,9 @@ WARMUP_FRACTION = 0.1
 MAX_TRAINING_TOKENS = 64
 MIN_EXAMPLES = 8
 
+if TYPE_CHECKING:
+    import torch
+
 # Called with (steps done, steps in all) after each optimisation step.
 ProgressCallback = Callable[[int, int], None]
 
@@ -46,18 +51,26 @@ def fine_tune(
     texts: Sequence[str],
     labels: Sequence[str],
     *,
+    weights: Sequence[float] | None = None,
     balanced: bool = False,
     epochs: int = EPOCHS,
     seed: int = 0,
     progress: ProgressCallback | None = None,
 ) -> TunedTop:
-    """Tune the encoder's top layers to tell ``labels`` apart; returns their new weights."""
+    """Tune the encoder's top layers to tell ``labels`` apart; returns their new weights.
+    ``weights`` (one per text, default 1) scale each text's part in the loss."""
     reason = missing_reason()
     if reason is not None:
         raise InvalidInput(reason)
     if len(texts) != len(labels):
         raise InvalidInput("one label per example is needed")
-    rows = [i for i, t in enumerate(texts) if t.strip()]
+    if weights is None:
+        weights = [1.0] * len(texts)
+    if len(weights) != len(texts):
+        raise InvalidInput("one weight per example is needed")
+    if not all(math.isfinite(w) and w >= 0 for w in weights):
+        raise InvalidInput("example weights must be finite and not negative")
+    rows = [i for i, t in enumerate(texts) if t.strip() and weights[i] > 0]
     classes = sorted({labels[i] for i in rows})
     if len(rows) < MIN_EXAMPLES or len(classes) < 2:
         raise InvalidInput(
@@ -69,6 +82,7 @@ def fine_tune(
     return _train(
         [texts[i] for i in rows],
         [classes.index(labels[i]) for i in rows],
+        [float(weights[i]) for i in rows],
         len(classes),
         balanced=balanced,
         epochs=epochs,
@@ -77,9 +91,26 @@ def fine_tune(
     )
 
 
+def weighted_cross_entropy(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    example_weights: torch.Tensor,
+    class_weights: torch.Tensor,
+) -> torch.Tensor:
+    """Cross-entropy averaged with each example weighted by its own weight times its class's:
+    with all example weights 1 it is torch's class-weighted mean, and an example of weight 2
+    counts as that example twice."""
+    import torch
+
+    losses = torch.nn.functional.cross_entropy(logits, targets, reduction="none")
+    scale = example_weights * class_weights[targets]
+    return (losses * scale).sum() / scale.sum().clamp(min=1e-12)
+
+
 def _train(
     texts: list[str],
     targets: list[int],
+    example_weights: list[float],
     n_classes: int,
     *,
     balanced: bool,
@@ -103,13 +134,12 @@ def _train(
     dropout = torch.nn.Dropout(0.1)
 
     counts = Counter(targets)
-    class_weights = None
+    class_weights = torch.ones(n_classes)
     if balanced:
         class_weights = torch.tensor(
             [len(targets) / (n_classes * max(1, counts[c])) for c in range(n_classes)],
             dtype=torch.float32,
         )
-    loss_of = torch.nn.CrossEntropyLoss(weight=class_weights)
     optimiser = torch.optim.AdamW(
         [
             {"params": list(top.parameters()), "lr": LEARNING_RATE},
@@ -145,9 +175,14 @@ def _train(
             hidden = encoder(**encoded).last_hidden_state
             mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            loss = loss_of(head(dropout(pooled)), torch.tensor([targets[i] for i in chosen]))
+            loss = weighted_cross_entropy(
+                head(dropout(pooled)),
+                torch.tensor([targets[i] for i in chosen]),
+                torch.tensor([example_weights[i] for i in chosen], dtype=torch.float32),
+                class_weights,
+            )
             optimiser.zero_grad()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
             torch.nn.utils.clip_grad_norm_(top.parameters(), 1.0)
             optimiser.step()
             schedule.step()

@@ -66,7 +66,13 @@ def train_linear(
     if embeddings:
         bodies = [p.body for p in analysed.prepared]
         if fine_tune:
-            top = fine_tuning.fine_tune(bodies, labels, balanced=balanced, progress=progress)
+            top = fine_tuning.fine_tune(
+                bodies,
+                labels,
+                weights=[e.weight for e in examples],
+                balanced=balanced,
+                progress=progress,
+            )
             # The linear model learns from what inference will give: the cached int8 export.
             vectors = embedding.encode_tuned(bodies, [top])[1][0]
         else:
