@@ -18,6 +18,7 @@ from socialdesk.triage.features import FeatureBatch, featurize
 from socialdesk.triage.labels import KIND_RESPONSE_PRIOR, KIND_ROUTES, KINDS
 from socialdesk.triage.language import UNDETERMINED, detect_language
 from socialdesk.triage.linear import LinearModel, fit_linear
+from socialdesk.triage.model_cache import cached_model, training_key
 from socialdesk.triage.result import MessageContext, TriageResult
 from socialdesk.triage.seeds import seed_examples
 from socialdesk.triage.sentiment import (
@@ -113,20 +114,21 @@ _SIGNAL_ORDER = (
 
 @lru_cache(maxsize=2)
 def seed_kind_model(with_embeddings: bool = False) -> LinearModel:
-    """The day-one kind model, trained on socialdesk's own seed examples."""
+    """The day-one kind model, trained on socialdesk's own seed examples once per machine."""
     seeds = seed_examples()
     texts = [s.text for s in seeds]
-    analysed = analyse(texts)
-    model = fit_linear(
-        "kind",
-        analysed.features,
-        [s.kind for s in seeds],
-        c=0.5,
-        balanced=True,
-        embeddings=_embed(texts) if with_embeddings else None,
-    )
-    model.meta["version"] = SEED_VERSION
-    return model
+    batch = analyse(texts).features
+    labels = [s.kind for s in seeds]
+    settings: dict[str, object] = {"c": 0.5, "balanced": True, "version": SEED_VERSION}
+    embeddings = _embed(texts) if with_embeddings else None
+
+    def train() -> LinearModel:
+        model = fit_linear("kind", batch, labels, c=0.5, balanced=True, embeddings=embeddings)
+        model.meta["version"] = SEED_VERSION
+        return model
+
+    key = training_key(batch, labels, settings, embeddings)
+    return cached_model("seed-kind-embedding" if with_embeddings else "seed-kind", key, train)
 
 
 @lru_cache(maxsize=16)
