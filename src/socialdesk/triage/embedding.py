@@ -42,6 +42,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from socialdesk.core.cache_dirs import user_cache_dir
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.pools import ProcessLocalPool
 from socialdesk.triage.row_quantization import quantize_rows
@@ -93,11 +94,7 @@ def available() -> bool:
 
 def default_cache_dir() -> Path:
     """Where exported models are kept: SOCIALDESK_EMBEDDING_CACHE, else the user cache dir."""
-    explicit = os.environ.get("SOCIALDESK_EMBEDDING_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "socialdesk" / "embedding"
+    return user_cache_dir("SOCIALDESK_EMBEDDING_CACHE", "embedding")
 
 
 def default_precision() -> Precision:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from socialdesk.core.cache_dirs import user_cache_dir
 from socialdesk.triage import features, linear
 from socialdesk.triage.features import FeatureBatch
 from socialdesk.triage.linear import LinearModel
@@ -30,11 +31,7 @@ KEY_LENGTH = 24
 
 def default_cache_dir() -> Path:
     """SOCIALDESK_TRIAGE_CACHE, else the user's cache directory."""
-    explicit = os.environ.get("SOCIALDESK_TRIAGE_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "socialdesk" / "triage"
+    return user_cache_dir("SOCIALDESK_TRIAGE_CACHE", "triage")
 
 
 def training_key(
