@@ -12,7 +12,8 @@ and run it with ONNX Runtime on texts sorted by length, 16 to a call, one call a
 core. A text's vector never depends on its neighbours in a call, and agrees with
 sentence-transformers' fp32 one to a cosine of about 0.999 (``SOCIALDESK_EMBEDDING_PRECISION=
 fp32`` keeps full precision at about half the speed). A cache entry that is missing, corrupt
-or made from other model files is rebuilt; nothing is ever downloaded.
+or made from other model files is rebuilt; nothing is ever downloaded. When an entry is
+built, the entries beside it that no process has used for 30 days go.
 
 Fine-tuned models (``triage.fine_tuning``) carry their own top layers. The packaged export
 also gives the hidden state below those layers, and each tuned top is exported once to its
@@ -42,7 +43,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from socialdesk.core.cache_dirs import user_cache_dir
+from socialdesk.core.cache_dirs import mark_used, remove_unused, user_cache_dir
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.pools import ProcessLocalPool
 from socialdesk.triage.row_quantization import quantize_rows
@@ -59,6 +60,7 @@ EXPORT_RECIPE = 4
 TUNED_LAYERS = 2
 MODEL_FILE = "model.onnx"
 MANIFEST_FILE = "manifest.json"
+ENTRY_PATTERNS = ("minilm-*", "top-*")
 # A build directory this old was left by a process that died while exporting.
 STALE_BUILD_SECONDS = 3600
 
@@ -304,6 +306,7 @@ def ensure_top_export(
 def _ensure(entry: Path, precision: Precision, build: Callable[[Path], Path]) -> CachedModel:
     path = entry / MODEL_FILE
     if _sound(entry):
+        mark_used(entry / MANIFEST_FILE)
         return CachedModel(path, built=False)
     log.info("exporting the MiniLM model to %s (once)", entry)
     entry.mkdir(parents=True, exist_ok=True)
@@ -322,6 +325,9 @@ def _ensure(entry: Path, precision: Precision, build: Callable[[Path], Path]) ->
             encoding="utf-8",
         )
         os.replace(manifest, entry / MANIFEST_FILE)
+    # Exports of older recipes, runtimes or model files, and of tuned versions no longer used.
+    for removed in remove_unused(entry.parent, ENTRY_PATTERNS, MANIFEST_FILE, keep=entry):
+        log.info("removed the unused export %s", removed)
     return CachedModel(path, built=True)
 
 
