@@ -36,7 +36,8 @@ class FakeSmtp:
 
             def handle(self) -> None:
                 self.say("220 fake.smtp.test ESMTP ready")
-                mail_from, rcpt, authed = "", [], False
+                mail_from, authed = "", False
+                rcpt: list[str] = []
                 while True:
                     raw = self.rfile.readline()
                     if not raw:

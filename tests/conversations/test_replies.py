@@ -58,14 +58,14 @@ def test_a_public_reply_to_a_post_is_queued_with_the_message_and_marks_the_first
         s.commit()
         message_id = message.id
     with session_factory() as s:
-        message = s.get(Message, message_id)
-        assert message is not None
-        assert (message.direction, message.visibility, message.channel) == (
+        stored = s.get(Message, message_id)
+        assert stored is not None
+        assert (stored.direction, stored.visibility, stored.channel) == (
             "outbound",
             "public",
             "x",
         )
-        assert message.reply_to_external_id == "1001"
+        assert stored.reply_to_external_id == "1001"
         item = s.scalars(select(OutboxItem)).one()
         assert item.message_id == message_id
         assert item.action == "x.reply"

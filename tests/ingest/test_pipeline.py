@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.conversations.models import Conversation, Message
@@ -51,7 +51,7 @@ def test_processing_turns_pending_events_into_messages_once(
     assert pipeline.process_pending(workspace.id).processed == 0
     with session_factory() as s:
         raw_ids = list(s.scalars(select(RawEvent.id)))
-        s.execute(RawEvent.__table__.update().values(status="pending"))
+        s.execute(update(RawEvent).values(status="pending"))
         s.commit()
     again = pipeline.process_pending(workspace.id, raw_ids)
     assert again.processed == 0 and again.skipped == 2
@@ -271,7 +271,7 @@ def test_a_bad_event_in_a_batch_fails_alone(
     with session_factory() as s:
         # Corrupt one stored event so that it cannot be read back.
         s.execute(
-            RawEvent.__table__.update()
+            update(RawEvent)
             .where(RawEvent.external_id == "broken")
             .values(payload={"channel": "carrier-pigeon"})
         )

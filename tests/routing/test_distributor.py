@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.core.clock import FrozenClock
@@ -90,7 +90,7 @@ def test_presence_changes_trigger_distribution(
     dist, _ = make(session_factory, workspace)
     assert dist.distribute() == []
     with session_factory() as s:
-        s.execute(User.__table__.update().values(presence="online"))
+        s.execute(update(User).values(presence="online"))
         s.commit()
     assert [c.task_id for c in dist.on_agents([a])] == [t]
 

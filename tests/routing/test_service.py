@@ -154,9 +154,9 @@ def test_agents_are_set_up_with_skills_capacity_and_teams(
         )
         user_id = user.id
     with session_factory() as s:
-        user = s.get(User, user_id)
-        assert user is not None
-        assert (user.email, user.languages, user.capacity) == (
+        stored = s.get(User, user_id)
+        assert stored is not None
+        assert (stored.email, stored.languages, stored.capacity) == (
             "dana@acme.test",
             ["en", "fr"],
             {"x": 4, "email": 6},

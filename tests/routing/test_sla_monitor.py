@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,7 +18,7 @@ from socialdesk.routing.models import RoutingNotification, Task
 from tests.routing.factories import T0, agent, assignee, task
 
 
-def timed_task(factory: sessionmaker[Session], ws: int, **fields: object) -> int:
+def timed_task(factory: sessionmaker[Session], ws: int, **fields: Any) -> int:
     """A task whose 30-minute clock started at T0 (as the scoring hook leaves it)."""
     return task(
         factory,

@@ -48,9 +48,9 @@ def message(
         "conversation": conversation or f"e{n}",
     }
     return InboundEvent(
-        channel=channel,  # type: ignore[arg-type]
+        channel=channel,
         external_id=f"e{n}",
-        visibility=visibility,  # type: ignore[arg-type]
+        visibility=visibility,
         author=Party(id=customer or f"u{n}", followers=followers, verified=verified),
         text=f"message {n}",
         created_at=start + timedelta(minutes=minute),

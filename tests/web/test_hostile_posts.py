@@ -128,7 +128,12 @@ def test_hostile_posts_neither_execute_nor_break_the_layout(
         dialogs: list[str] = []
         try:
             page = context.new_page()
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+            def refuse(dialog: Any) -> None:
+                dialogs.append(dialog.message)
+                dialog.dismiss()
+
+            page.on("dialog", refuse)
             page.goto(f"{base}/login")
             page.fill("input[name=email]", "sam@acme.test")
             page.fill("input[name=password]", PASSWORD)
