@@ -65,7 +65,9 @@ def test_entries_unused_for_a_month_are_removed_and_the_rest_kept(tmp_path: Path
     stray_file = tmp_path / "minilm-notes"
     stray_file.write_text("not an entry", encoding="utf-8")
 
-    removed = remove_unused(tmp_path, ("minilm-*", "top-*"), "manifest.json", keep=kept, now=now)
+    removed = remove_unused(
+        tmp_path, ("minilm-*", "top-*"), keep=kept, marker="manifest.json", now=now
+    )
 
     assert sorted(removed) == sorted([stale, stale_top])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
@@ -82,7 +84,9 @@ def test_an_entry_without_its_marker_is_judged_by_its_own_age(tmp_path: Path) ->
     just_started = tmp_path / "top-int8-started"
     just_started.mkdir()
 
-    removed = remove_unused(tmp_path, ("top-*",), "manifest.json", keep=tmp_path / "none", now=now)
+    removed = remove_unused(
+        tmp_path, ("top-*",), keep=tmp_path / "none", marker="manifest.json", now=now
+    )
 
     assert removed == [half_built]
     assert just_started.exists()
@@ -94,5 +98,19 @@ def test_using_an_entry_marks_it_as_used_now(tmp_path: Path) -> None:
 
     mark_used(entry / "manifest.json")
 
-    assert remove_unused(tmp_path, ("minilm-*",), "manifest.json", keep=tmp_path) == []
+    assert remove_unused(tmp_path, ("minilm-*",), keep=tmp_path, marker="manifest.json") == []
     mark_used(tmp_path / "gone" / "manifest.json")  # a vanished entry is no error
+
+
+def test_a_file_entry_is_judged_by_its_own_age(tmp_path: Path) -> None:
+    now = time.time()
+    old, recent = tmp_path / "seed-kind-old.npz", tmp_path / "seed-kind-recent.npz"
+    for path, days in ((old, 31), (recent, 2)):
+        path.write_bytes(b"model")
+        os.utime(path, (now - days * DAY, now - days * DAY))
+    folder = _entry(tmp_path, "seed-kind-folder.npz", used_days_ago=90, now=now)
+
+    removed = remove_unused(tmp_path, ("seed-kind-*.npz",), keep=tmp_path / "x", now=now)
+
+    assert removed == [old]
+    assert recent.exists() and folder.exists()  # a folder needs its marker's name to be judged

@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
+from socialdesk.core.cache_dirs import mark_used
 from socialdesk.triage.classifier import analyse
 from socialdesk.triage.linear import LinearModel, fit_linear
 from socialdesk.triage.model_cache import cached_model, training_key
@@ -66,18 +68,33 @@ def test_anything_the_model_is_trained_from_changes_its_key() -> None:
     assert other_texts != _key()
 
 
-def test_a_new_model_replaces_the_older_ones_of_its_name_only(tmp_path: Path) -> None:
-    older = tmp_path / f"seed-kind-{'0' * 24}.npz"
+def test_a_new_model_removes_those_of_its_name_unused_for_a_month(tmp_path: Path) -> None:
+    month_ago = time.time() - 31 * 24 * 3600
+    stale = tmp_path / f"seed-kind-{'0' * 24}.npz"
+    in_use = tmp_path / f"seed-kind-{'1' * 24}.npz"
     other_name = tmp_path / f"seed-kind-embedding-{'0' * 24}.npz"
     unrelated = tmp_path / "notes.txt"
-    for path in (older, other_name, unrelated):
+    for path in (stale, in_use, other_name, unrelated):
         path.write_bytes(b"kept by someone")
+        os.utime(path, (month_ago, month_ago))
+    mark_used(in_use)
 
     cached_model("seed-kind", _key(), Trainer(), tmp_path)
 
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [f"seed-kind-{_key()}.npz", other_name.name, unrelated.name]
+        [f"seed-kind-{_key()}.npz", in_use.name, other_name.name, unrelated.name]
     )
+
+
+def test_reading_a_model_marks_it_as_used(tmp_path: Path) -> None:
+    cached_model("seed-kind", _key(), Trainer(), tmp_path)
+    entry = tmp_path / f"seed-kind-{_key()}.npz"
+    month_ago = time.time() - 31 * 24 * 3600
+    os.utime(entry, (month_ago, month_ago))
+
+    cached_model("seed-kind", _key(), Trainer(), tmp_path)
+
+    assert entry.stat().st_mtime > month_ago + 24 * 3600
 
 
 def test_an_unreadable_entry_is_trained_again_and_replaced(tmp_path: Path) -> None:

@@ -25,7 +25,8 @@ UNUSED_SECONDS = 30 * 24 * 3600
 
 
 def mark_used(marker: Path) -> None:
-    """Records that the entry was used now (the marker file's modification time)."""
+    """Records that an entry was used now (the modification time of its marker file, or of
+    the entry itself when it is one file)."""
     with contextlib.suppress(OSError):
         os.utime(marker)
 
@@ -33,28 +34,35 @@ def mark_used(marker: Path) -> None:
 def remove_unused(
     directory: Path,
     patterns: tuple[str, ...],
-    marker: str,
     *,
     keep: Path,
+    marker: str | None = None,
     unused_for: float = UNUSED_SECONDS,
     now: float | None = None,
 ) -> list[Path]:
-    """Removes the entries (directories matching ``patterns``) whose ``marker`` file, or the
-    entry itself when it has none, was last used longer ago than ``unused_for`` seconds;
-    returns them. Another process may be building or using an entry meanwhile: an entry in
-    use was marked recently, and an entry that vanishes is simply built again."""
+    """Removes the entries matching ``patterns`` (files, or directories with a ``marker``
+    file) last used longer ago than ``unused_for`` seconds, and returns them. A directory
+    without its marker is judged by its own age. Another process may be building or using an
+    entry meanwhile: an entry in use was marked recently, and an entry that vanishes is
+    simply built again."""
     cutoff = (time.time() if now is None else now) - unused_for
     removed: list[Path] = []
     for pattern in patterns:
         for entry in directory.glob(pattern):
-            if entry == keep or not entry.is_dir():
+            if entry == keep:
                 continue
             try:
-                stamp = entry / marker if (entry / marker).exists() else entry
+                folder = entry.is_dir()
+                if folder and marker is None:
+                    continue
+                stamp = entry / marker if folder and marker and (entry / marker).exists() else entry
                 if stamp.stat().st_mtime >= cutoff:
                     continue
+                if folder:
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
             except OSError:
                 continue
-            shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed

@@ -326,7 +326,7 @@ def _ensure(entry: Path, precision: Precision, build: Callable[[Path], Path]) ->
         )
         os.replace(manifest, entry / MANIFEST_FILE)
     # Exports of older recipes, runtimes or model files, and of tuned versions no longer used.
-    for removed in remove_unused(entry.parent, ENTRY_PATTERNS, MANIFEST_FILE, keep=entry):
+    for removed in remove_unused(entry.parent, ENTRY_PATTERNS, keep=entry, marker=MANIFEST_FILE):
         log.info("removed the unused export %s", removed)
     return CachedModel(path, built=True)
 

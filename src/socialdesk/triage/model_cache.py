@@ -5,15 +5,14 @@ model. Training it takes half a second, and it imports scikit-learn, which costs
 60 MB for as long as it lives. So it is trained once per machine. The trained model is kept
 under a key that covers everything it is trained from: the features and labels of the seed
 examples, the settings, the training code and the scikit-learn release. A change to any of
-them trains a new model, which replaces the one kept under the same name; an unreadable
-file is trained again and replaced.
+them trains a new model; building one removes the models beside it that no process has
+used for 30 days, and an unreadable file is trained again and replaced.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
 from collections.abc import Callable
 from importlib import metadata
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from socialdesk.core.cache_dirs import user_cache_dir
+from socialdesk.core.cache_dirs import mark_used, remove_unused, user_cache_dir
 from socialdesk.triage import features, linear
 from socialdesk.triage.features import FeatureBatch
 from socialdesk.triage.linear import LinearModel
@@ -63,24 +62,17 @@ def cached_model(
     trains it scores exactly as the processes that load it."""
     path = (cache_dir or default_cache_dir()) / f"{name}-{key}.npz"
     try:
-        return LinearModel.from_bytes(path.read_bytes())
+        model = LinearModel.from_bytes(path.read_bytes())
     except Exception:  # a missing or unreadable entry is trained (again)
         pass
+    else:
+        mark_used(path)
+        return model
     blob = train().to_bytes()
     if _write_atomically(path, blob):
-        _remove_older_entries(path.parent, name, keep=path)
+        # Models trained from other inputs (older code or seeds) that no process still uses.
+        remove_unused(path.parent, (f"{name}-{'[0-9a-f]' * KEY_LENGTH}.npz",), keep=path)
     return LinearModel.from_bytes(blob)
-
-
-def _remove_older_entries(directory: Path, name: str, keep: Path) -> None:
-    """Entries of this name trained from other inputs (older code, older seeds)."""
-    entry = re.compile(rf"{re.escape(name)}-[0-9a-f]{{{KEY_LENGTH}}}\.npz")
-    try:
-        for other in directory.iterdir():
-            if other != keep and entry.fullmatch(other.name):
-                other.unlink(missing_ok=True)
-    except OSError:
-        return  # left for the next process that trains: the new entry is already in place
 
 
 def _write_atomically(path: Path, blob: bytes) -> bool:
