@@ -119,11 +119,12 @@ def seed_kind_model(with_embeddings: bool = False) -> LinearModel:
     texts = [s.text for s in seeds]
     batch = analyse(texts).features
     labels = [s.kind for s in seeds]
-    settings: dict[str, object] = {"c": 0.5, "balanced": True, "version": SEED_VERSION}
+    c, balanced = 0.5, True
+    settings: dict[str, object] = {"c": c, "balanced": balanced, "version": SEED_VERSION}
     embeddings = _embed(texts) if with_embeddings else None
 
     def train() -> LinearModel:
-        model = fit_linear("kind", batch, labels, c=0.5, balanced=True, embeddings=embeddings)
+        model = fit_linear("kind", batch, labels, c=c, balanced=balanced, embeddings=embeddings)
         model.meta["version"] = SEED_VERSION
         return model
 
