@@ -25,8 +25,12 @@ def statements_run(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
+def sqlite_plan_steps(session: Session, sql: str, params: Any) -> list[str]:
+    """The steps of SQLite's EXPLAIN QUERY PLAN of a statement."""
+    connection = session.connection()
+    return [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)]
+
+
 def sqlite_plan(session: Session, sql: str, params: Any) -> str:
     """SQLite's EXPLAIN QUERY PLAN of a statement, its steps joined in one line."""
-    return " ".join(
-        row[3] for row in session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
-    )
+    return " ".join(sqlite_plan_steps(session, sql, params))

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from socialdesk.conversations.models import Conversation, Direction, Message
+from socialdesk.core.scoping import workspace_check
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.priority.models import WorkspacePolicy
 from socialdesk.routing.models import Task, TaskStatus, Team
@@ -71,7 +72,7 @@ def scoring_rows(session: Session, workspace_id: int, task_ids: Sequence[int]) -
         .outerjoin(latest, latest.c.conversation_id == Task.conversation_id)
         .outerjoin(Message, Message.id == latest.c.message_id)
         .outerjoin(Identity, Identity.id == Message.author_identity_id)
-        .where(Task.workspace_id == workspace_id, Task.id.in_(list(task_ids)))
+        .where(workspace_check(Task.workspace_id, workspace_id), Task.id.in_(list(task_ids)))
     )
     return list(session.execute(query).all())
 

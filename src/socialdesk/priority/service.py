@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.errors import InvalidInput
+from socialdesk.core.scoping import workspace_check
 from socialdesk.priority import repository as repo
 from socialdesk.priority.scoring import ScoringInput, ValuePolicy, score_value
 from socialdesk.priority.sla import (
@@ -185,7 +186,7 @@ def stored_triage(
         return {}
     rows = session.scalars(
         select(TriageResultRow).where(
-            TriageResultRow.workspace_id == workspace_id,
+            workspace_check(TriageResultRow.workspace_id, workspace_id),
             TriageResultRow.message_id.in_(list(message_ids)),
         )
     )

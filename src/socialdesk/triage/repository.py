@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from socialdesk.conversations.models import Conversation, Direction, Message
 from socialdesk.core.bulk import insert_returning_ids
 from socialdesk.core.models import Workspace
+from socialdesk.core.scoping import workspace_check
 from socialdesk.triage.models import TriageLabelRow, TriageModelRow, TriageResultRow
 
 RESULTS: Table = TriageResultRow.__table__  # type: ignore[assignment]
@@ -42,7 +43,7 @@ def replace_results(session: Session, workspace_id: int, rows: list[dict[str, An
     for chunk in _chunks(ids):
         session.execute(
             delete(TriageResultRow).where(
-                TriageResultRow.workspace_id == workspace_id,
+                workspace_check(TriageResultRow.workspace_id, workspace_id),
                 TriageResultRow.message_id.in_(chunk),
             )
         )
@@ -85,13 +86,16 @@ def earlier_inbound_times(
         return []
     rows: list[tuple[int, datetime]] = []
     for chunk in _chunks(sorted(customer_ids)):
+        # From the customers' conversations to their messages in the window, both by index;
+        # scoping the messages themselves by workspace made SQLite walk every message.
         query = (
             select(Conversation.customer_id, Message.created_at)
-            .join(Conversation, Conversation.id == Message.conversation_id)
+            .select_from(Conversation)
+            .join(Message, Message.conversation_id == Conversation.id)
             .where(
-                Message.workspace_id == workspace_id,
-                Message.direction == Direction.INBOUND,
+                Conversation.workspace_id == workspace_id,
                 Conversation.customer_id.in_(chunk),
+                Message.direction == Direction.INBOUND,
                 Message.created_at >= since,
                 Message.created_at < until,
             )
