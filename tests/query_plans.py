@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,3 +35,28 @@ def sqlite_plan_steps(session: Session, sql: str, params: Any) -> list[str]:
 def sqlite_plan(session: Session, sql: str, params: Any) -> str:
     """SQLite's EXPLAIN QUERY PLAN of a statement, its steps joined in one line."""
     return " ".join(sqlite_plan_steps(session, sql, params))
+
+
+# The tables that grow with traffic; the small ones (teams, models, policies) may be read
+# whole.
+GROWING = (
+    "raw_events",
+    "messages",
+    "threads",
+    "conversations",
+    "customers",
+    "identities",
+    "tasks",
+    "task_assignments",
+    "triage_results",
+)
+_WALK = re.compile(
+    rf"^(?:SCAN (?:{'|'.join(GROWING)})\b"
+    rf"|SEARCH (?:{'|'.join(GROWING)}) USING (?:COVERING )?INDEX \S+ \(workspace_id=\?\))"
+)
+
+
+def walks_through_workspace(plan_steps: list[str]) -> list[str]:
+    """The steps that read a growing table whole, or all of a workspace's rows of it: on a
+    one-brand install the same thing, and slower with every message stored."""
+    return [step for step in plan_steps if _WALK.match(step)]

@@ -31,50 +31,32 @@ from socialdesk.routing.models import Task
 from socialdesk.simulation.traffic import BrandProfile, generate
 from socialdesk.triage.models import TriageResultRow
 from socialdesk.triage.repository import earlier_inbound_times
-from tests.query_plans import sqlite_plan_steps, statements_run
+from tests.query_plans import sqlite_plan_steps, statements_run, walks_through_workspace
 
-# The tables that grow with traffic; the small ones (teams, models, policies) may be read
-# whole.
-GROWING = (
-    "raw_events",
-    "messages",
-    "threads",
-    "conversations",
-    "customers",
-    "identities",
-    "tasks",
-    "task_assignments",
-    "triage_results",
-)
-WALKS = re.compile(
-    rf"^(?:SCAN (?P<scanned>{'|'.join(GROWING)})\b(?! USING COVERING INDEX sqlite_autoindex)"
-    rf"|SEARCH (?P<searched>{'|'.join(GROWING)}) USING (?:COVERING )?INDEX \S+ "
-    r"\(workspace_id=\?\))"
-)
 # Touches no row: the id reservation's write lock ("UPDATE t SET id = id WHERE 0").
 NO_ROWS = re.compile(r"\bWHERE 0\s*$")
 
 
-def _walks(plan_steps: list[str]) -> list[str]:
-    return [step for step in plan_steps if WALKS.match(step)]
-
-
 def test_the_walk_detector_knows_a_walk_from_a_lookup() -> None:
-    assert _walks(["SEARCH messages USING INDEX sqlite_autoindex_messages_1 (workspace_id=?)"])
-    assert _walks(
+    assert walks_through_workspace(
+        ["SEARCH messages USING INDEX sqlite_autoindex_messages_1 (workspace_id=?)"]
+    )
+    assert walks_through_workspace(
         ["SEARCH triage_results USING INDEX ix_triage_results_ws_severity (workspace_id=?)"]
     )
-    assert _walks(["SCAN tasks"])
-    assert not _walks(
+    assert walks_through_workspace(["SCAN tasks"])
+    assert not walks_through_workspace(
         ["SEARCH triage_results USING INDEX sqlite_autoindex_triage_results_1 (message_id=?)"]
     )
-    assert not _walks(
+    assert not walks_through_workspace(
         [
             "SEARCH conversations USING COVERING INDEX ix_conversations_ws_customer "
             "(workspace_id=? AND customer_id=?)"
         ]
     )
-    assert not _walks(["SEARCH teams USING INDEX ix_teams_workspace_id (workspace_id=?)"])
+    assert not walks_through_workspace(
+        ["SEARCH teams USING INDEX ix_teams_workspace_id (workspace_id=?)"]
+    )
 
 
 def test_every_lookup_of_a_full_pipeline_batch_goes_by_key(
@@ -104,7 +86,7 @@ def test_every_lookup_of_a_full_pipeline_batch_goes_by_key(
             and not NO_ROWS.search(sql)
         ]
         walks = {
-            " ".join(sql.split())[:160]: _walks(sqlite_plan_steps(s, sql, params))
+            " ".join(sql.split())[:160]: walks_through_workspace(sqlite_plan_steps(s, sql, params))
             for sql, params in reads
         }
     assert len(reads) > 20

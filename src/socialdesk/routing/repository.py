@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from socialdesk.conversations.models import Conversation
 from socialdesk.core.models import Workspace
+from socialdesk.core.scoping import workspace_check
 from socialdesk.routing.models import (
     RoutingNotification,
     Task,
@@ -168,7 +169,7 @@ def tasks_by_id(session: Session, workspace_id: int, task_ids: Iterable[int]) ->
     if not ids:
         return []
     return session.execute(
-        _task_rows().where(Task.workspace_id == workspace_id, Task.id.in_(ids))
+        _task_rows().where(workspace_check(Task.workspace_id, workspace_id), Task.id.in_(ids))
     ).all()
 
 

@@ -14,6 +14,7 @@ from socialdesk.conversations.action_models import CaseEvent, Note, Snooze
 from socialdesk.conversations.models import Conversation, Direction, Message
 from socialdesk.core.clock import as_utc
 from socialdesk.core.models import Workspace
+from socialdesk.core.scoping import workspace_check
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.routing.models import Task, TaskStatus, Team, TeamMember, User
 
@@ -107,7 +108,7 @@ def inbox_rows(
         select(Task, Conversation, Customer)
         .join(Conversation, Conversation.id == Task.conversation_id)
         .outerjoin(Customer, Customer.id == Conversation.customer_id)
-        .where(Task.workspace_id == workspace_id, Task.id.in_(ids))
+        .where(workspace_check(Task.workspace_id, workspace_id), Task.id.in_(ids))
     ).all()
     rank = {task_id: i for i, task_id in enumerate(ids)}
     ordered = sorted(rows, key=lambda r: rank[r[0].id])
@@ -200,7 +201,10 @@ def identities_of(session: Session, workspace_id: int, customer_id: int) -> list
     return list(
         session.scalars(
             select(Identity)
-            .where(Identity.workspace_id == workspace_id, Identity.customer_id == customer_id)
+            .where(
+                workspace_check(Identity.workspace_id, workspace_id),
+                Identity.customer_id == customer_id,
+            )
             .order_by(Identity.channel, Identity.handle)
         )
     )
@@ -230,7 +234,7 @@ def recent_messages_by(
         session.scalars(
             select(Message)
             .where(
-                Message.workspace_id == workspace_id,
+                workspace_check(Message.workspace_id, workspace_id),
                 Message.author_identity_id.in_(identity_ids),
             )
             .order_by(Message.created_at.desc())
@@ -326,12 +330,14 @@ def triage_rows(
 ) -> list[Any]:
     """Triage's results for some messages, as plain rows of the columns the console shows
     (the model is passed in: triage may not be installed)."""
-    # Scoped through the messages' primary key: the planner then walks the given ids, never
-    # a whole workspace's results.
+    # Scoped through the messages' primary key, the workspace only checked: the planner then
+    # walks the given ids, never a whole workspace's messages.
     query = (
         select(*_triage_columns(model))
         .join(Message, Message.id == model.message_id)
-        .where(Message.id.in_(list(message_ids)), Message.workspace_id == workspace_id)
+        .where(
+            Message.id.in_(list(message_ids)), workspace_check(Message.workspace_id, workspace_id)
+        )
     )
     return list(session.execute(query).all())
 
