@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 
 @contextmanager
@@ -60,3 +63,30 @@ def walks_through_workspace(plan_steps: list[str]) -> list[str]:
     """The steps that read a growing table whole, or all of a workspace's rows of it: on a
     one-brand install the same thing, and slower with every message stored."""
     return [step for step in plan_steps if _WALK.match(step)]
+
+
+def skip_unless_sqlite(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the query plan checked is SQLite's; PostgreSQL plans from statistics")
+
+
+def ingest_simulated_traffic(
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    workspace_id: int,
+    *,
+    start: datetime,
+    seed: int,
+    messages: int,
+    batch_size: int = 300,
+) -> None:
+    """Generated traffic through the full pipeline, as production runs it."""
+    from socialdesk.config import Settings
+    from socialdesk.ingest.wiring import build_pipeline
+    from socialdesk.simulation.traffic import BrandProfile, generate
+
+    url = engine.url.render_as_string(hide_password=False)
+    pipeline = build_pipeline(Settings(database_url=url), session_factory)
+    traffic = generate(BrandProfile(), start, None, 20_000.0, seed, limit=messages)
+    while batch := list(itertools.islice(traffic, batch_size)):
+        pipeline.ingest(workspace_id, batch, source="test", batch_size=batch_size)

@@ -10,11 +10,9 @@ small database tell what a large one would do.
 
 from __future__ import annotations
 
-import itertools
 import re
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +29,15 @@ from socialdesk.routing.models import Task
 from socialdesk.simulation.traffic import BrandProfile, generate
 from socialdesk.triage.models import TriageResultRow
 from socialdesk.triage.repository import earlier_inbound_times
-from tests.query_plans import sqlite_plan_steps, statements_run, walks_through_workspace
+from tests.query_plans import (
+    ingest_simulated_traffic,
+    skip_unless_sqlite,
+    sqlite_plan_steps,
+    statements_run,
+    walks_through_workspace,
+)
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
 
 # Touches no row: the id reservation's write lock ("UPDATE t SET id = id WHERE 0").
 NO_ROWS = re.compile(r"\bWHERE 0\s*$")
@@ -62,15 +68,13 @@ def test_the_walk_detector_knows_a_walk_from_a_lookup() -> None:
 def test_every_lookup_of_a_full_pipeline_batch_goes_by_key(
     engine: Engine, session_factory: sessionmaker[Session], workspace: Workspace
 ) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("the query plan checked is SQLite's; PostgreSQL plans from statistics")
+    skip_unless_sqlite(engine)
+    # History first: repeat customers and open cases for the batch to look up.
+    ingest_simulated_traffic(
+        engine, session_factory, workspace.id, start=START, seed=7, messages=900
+    )
     url = engine.url.render_as_string(hide_password=False)
     pipeline = build_pipeline(Settings(database_url=url), session_factory)
-    history = generate(
-        BrandProfile(), datetime(2026, 1, 5, tzinfo=UTC), None, 20_000.0, 7, limit=900
-    )
-    while batch := list(itertools.islice(history, 300)):  # repeat customers, open cases
-        pipeline.ingest(workspace.id, batch, source="test", batch_size=300)
     later = generate(BrandProfile(), datetime(2026, 1, 6, tzinfo=UTC), None, 20_000.0, 8, limit=300)
 
     with statements_run(engine) as seen:
@@ -96,12 +100,9 @@ def test_every_lookup_of_a_full_pipeline_batch_goes_by_key(
 def test_lookups_by_key_still_keep_to_their_workspace(
     engine: Engine, session_factory: sessionmaker[Session], workspace: Workspace
 ) -> None:
-    url = engine.url.render_as_string(hide_password=False)
-    pipeline = build_pipeline(Settings(database_url=url), session_factory)
-    traffic = generate(
-        BrandProfile(), datetime(2026, 1, 5, tzinfo=UTC), None, 20_000.0, 9, limit=40
+    ingest_simulated_traffic(
+        engine, session_factory, workspace.id, start=START, seed=9, messages=40
     )
-    pipeline.ingest(workspace.id, list(traffic), source="test")
     with unit_of_work(session_factory) as s:
         other = ensure_workspace(s, "another-brand").id
     with session_factory() as s:

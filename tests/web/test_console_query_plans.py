@@ -12,33 +12,32 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from socialdesk.config import Settings
 from socialdesk.conversations.models import Conversation, Message
 from socialdesk.core.models import Workspace
-from socialdesk.ingest.wiring import build_pipeline
 from socialdesk.routing import repository as routing_repo
 from socialdesk.routing.models import Task
-from socialdesk.simulation.traffic import BrandProfile, generate
 from socialdesk.triage.models import TriageResultRow
 from socialdesk.web import console_repository as console
-from tests.query_plans import sqlite_plan_steps, statements_run, walks_through_workspace
+from tests.query_plans import (
+    ingest_simulated_traffic,
+    skip_unless_sqlite,
+    sqlite_plan_steps,
+    statements_run,
+    walks_through_workspace,
+)
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 def test_case_pages_the_inbox_and_the_distributor_read_by_key(
     engine: Engine, session_factory: sessionmaker[Session], workspace: Workspace
 ) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("the query plan checked is SQLite's; PostgreSQL plans from statistics")
-    url = engine.url.render_as_string(hide_password=False)
-    traffic = generate(
-        BrandProfile(), datetime(2026, 1, 5, tzinfo=UTC), None, 20_000.0, 5, limit=400
-    )
-    build_pipeline(Settings(database_url=url), session_factory).ingest(
-        workspace.id, list(traffic), source="test"
+    skip_unless_sqlite(engine)
+    ingest_simulated_traffic(
+        engine, session_factory, workspace.id, start=START, seed=5, messages=400, batch_size=400
     )
     ws = workspace.id
     with session_factory() as s:
