@@ -379,7 +379,8 @@ def _export(model_dir: Path, work: Path, precision: Precision) -> Path:
     also gives the hidden state below the layers that fine-tuning may change."""
     import torch
 
-    class Pooled(torch.nn.Module):
+    # torch is typed where installed and Any where not: either way the class must check.
+    class Pooled(torch.nn.Module):  # type: ignore[misc,unused-ignore]
         def __init__(self, model: Any) -> None:
             super().__init__()
             self.model = model
@@ -427,7 +428,7 @@ def _export_top(top: TunedTop, model_dir: Path, work: Path, precision: Precision
     except (RuntimeError, ValueError) as exc:
         raise InvalidInput(f"the model's tuned encoder layers do not fit MiniLM: {exc}") from None
 
-    class Top(torch.nn.Module):
+    class Top(torch.nn.Module):  # type: ignore[misc,unused-ignore]
         def __init__(self, layers: Any) -> None:
             super().__init__()
             self.layers = layers

@@ -182,7 +182,7 @@ def _train(
                 class_weights,
             )
             optimiser.zero_grad()
-            loss.backward()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
+            loss.backward()  # type: ignore[no-untyped-call,unused-ignore]  # untyped in torch, Any without it
             torch.nn.utils.clip_grad_norm_(top.parameters(), 1.0)
             optimiser.step()
             schedule.step()
