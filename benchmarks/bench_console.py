@@ -25,9 +25,9 @@ from sqlalchemy import select
 
 from socialdesk.config import Settings
 from socialdesk.core.db import make_engine, make_session_factory
+from socialdesk.core.work import Task
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.priority.service import ScoringHook
-from socialdesk.routing.models import Task
 from socialdesk.routing.service import upsert_agent
 from socialdesk.simulation.traffic import BrandProfile, generate_n
 from socialdesk.web import console_repository

@@ -13,9 +13,10 @@ from socialdesk.config import Settings
 from socialdesk.conversations.models import Message
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.demo import DEMO_PASSWORD, DEMO_PEOPLE, LiveTraffic, prepare_demo
 from socialdesk.ingest.pipeline import Pipeline
-from socialdesk.routing.models import Task, User
+from socialdesk.people.models import User
 from socialdesk.web.auth import verify_password
 
 

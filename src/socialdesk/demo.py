@@ -19,7 +19,7 @@ from socialdesk.core.db import unit_of_work
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.ingest.schemas import InboundEvent
-from socialdesk.routing.models import Role, TeamKind, User
+from socialdesk.people.models import Role, TeamKind, User
 from socialdesk.simulation.traffic import BrandProfile
 
 log = logging.getLogger(__name__)

@@ -12,18 +12,13 @@ from socialdesk.conversations.action_models import CaseEvent, Note, Notification
 from socialdesk.conversations.models import Conversation, Message, Thread
 from socialdesk.core.db import Base
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.models import RawEvent
 from socialdesk.knowledge.models import CannedReply, KbArticle
+from socialdesk.people.models import Team, TeamMember, User
 from socialdesk.priority.models import WorkspacePolicy
-from socialdesk.routing.models import (
-    RoutingNotification,
-    Task,
-    TaskAssignment,
-    Team,
-    TeamMember,
-    User,
-)
+from socialdesk.routing.models import RoutingNotification, TaskAssignment
 from socialdesk.triage.models import TriageLabelRow, TriageModelRow, TriageResultRow
 from socialdesk.web.api_tokens import ApiToken
 from socialdesk.web.models import LoginAttempt, WebSession

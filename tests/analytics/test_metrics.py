@@ -10,7 +10,8 @@ from socialdesk.analytics import charts, metrics
 from socialdesk.analytics.service import build_dashboard
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
-from socialdesk.routing.models import TaskStatus, User
+from socialdesk.core.work import TaskStatus
+from socialdesk.people.models import User
 from tests.web.factories import make_case
 
 NOW = datetime(2026, 11, 23, 12, 30, tzinfo=UTC)

@@ -13,7 +13,7 @@ from socialdesk.channels.models import ChannelAccount
 from socialdesk.conversations.models import Message
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.ingest.schemas import InboundEvent
-from socialdesk.routing.models import User
+from socialdesk.people.models import User
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 SECRET = "test-secret-key"

@@ -20,8 +20,8 @@ from socialdesk.conversations.models import Thread
 from socialdesk.conversations.replies import send_reply
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.ingest.pipeline import Pipeline
-from socialdesk.routing.models import Task
 from tests.channels.fake_mail import FakeImap, FakeSmtp
 from tests.channels.helpers import SECRET, T0, add_account, add_agent, message_by_external_id
 

@@ -20,8 +20,8 @@ from socialdesk.channels.sender import OutboxSender
 from socialdesk.conversations.replies import send_reply
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.ingest.models import RawEvent
-from socialdesk.routing.models import Task
 from tests.channels.fake_meta import FakeMeta, graph_error
 from tests.channels.fakeplatform import Reply
 from tests.channels.helpers import T0, add_account, add_agent, message_by_external_id

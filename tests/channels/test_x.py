@@ -23,9 +23,9 @@ from socialdesk.conversations.models import Message
 from socialdesk.conversations.replies import send_reply
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.ingest.models import RawEvent
 from socialdesk.ingest.pipeline import Pipeline
-from socialdesk.routing.models import Task
 from tests.channels.fake_x import FakeX
 from tests.channels.fakeplatform import Reply
 from tests.channels.helpers import SECRET, T0, add_account, add_agent, message_by_external_id

@@ -14,7 +14,7 @@ from socialdesk.conversations.replies import send_reply
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.core.models import Workspace
-from socialdesk.routing.models import Task
+from socialdesk.core.work import Task
 from tests.channels.helpers import (
     T0,
     add_account,

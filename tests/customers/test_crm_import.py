@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 from socialdesk.config import Settings
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.customers.crm_import import apply_records, read_records
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.priority.service import rescore_customers
-from socialdesk.routing.models import Task
 from socialdesk.web.api_tokens import create_token
 from tests.routing.factories import task
 

@@ -21,11 +21,11 @@ from socialdesk.conversations.models import Conversation, Message
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.models import Workspace
 from socialdesk.core.scoping import workspace_check
+from socialdesk.core.work import Task
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.ingest.wiring import build_pipeline
 from socialdesk.priority.repository import scoring_rows
 from socialdesk.priority.service import stored_triage
-from socialdesk.routing.models import Task
 from socialdesk.simulation.traffic import BrandProfile, generate
 from socialdesk.triage.models import TriageResultRow
 from socialdesk.triage.repository import earlier_inbound_times

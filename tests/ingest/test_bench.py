@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from socialdesk.cli import app
 from socialdesk.conversations.models import Message
+from socialdesk.core.work import Task
 from socialdesk.ingest.models import RawEvent
-from socialdesk.routing.models import Task
 from socialdesk.triage.models import TriageResultRow
 
 

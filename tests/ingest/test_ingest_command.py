@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from socialdesk.cli import app
 from socialdesk.conversations.models import Conversation, Message
+from socialdesk.core.work import Task
 from socialdesk.ingest.models import RawEvent
-from socialdesk.routing.models import Task
 
 HEADER = [
     "tweet_id",

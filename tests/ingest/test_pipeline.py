@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.conversations.models import Conversation, Message
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.hooks import PipelineHooks, ProcessedMessage, TriageVerdict
 from socialdesk.ingest.models import RawEvent
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.ingest.schemas import InboundEvent
-from socialdesk.routing.models import Task
 from tests.ingest.factories import event
 
 

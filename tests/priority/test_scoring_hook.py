@@ -13,13 +13,13 @@ from socialdesk.core.clock import FrozenClock
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.hooks import PipelineHooks
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.priority import service
 from socialdesk.priority.service import ScoringHook, TriageSignals
-from socialdesk.routing.models import Task
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

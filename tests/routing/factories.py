@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.conversations.models import Conversation
+from socialdesk.core.work import Task, TaskStatus
 from socialdesk.customers.models import Customer
-from socialdesk.routing.models import Task, TaskStatus, Team, TeamMember, User
+from socialdesk.people.models import Team, TeamMember, User
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

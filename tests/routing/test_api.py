@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.config import Settings
 from socialdesk.core.db import make_session_factory
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.ingest.schemas import InboundEvent
-from socialdesk.routing.models import Task
 from socialdesk.web.api_tokens import create_token
 from socialdesk.web.app import create_app
 from tests.routing.factories import agent, assignee, task, team

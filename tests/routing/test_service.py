@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
+from socialdesk.people.models import User
 from socialdesk.routing import service
-from socialdesk.routing.models import Task, TaskAssignment, User
+from socialdesk.routing.models import TaskAssignment
 from tests.routing.factories import T0, agent, assignee, held, status, task, team
 
 

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.core.clock import FrozenClock, utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.priority import service as priority
 from socialdesk.routing.engine import RoutingEngine
-from socialdesk.routing.models import RoutingNotification, Task
+from socialdesk.routing.models import RoutingNotification
 from tests.routing.factories import T0, agent, assignee, task
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.routing import repository as repo
-from socialdesk.routing.models import Task
 from tests.query_plans import sqlite_plan, statements_run
 from tests.routing.factories import T0, agent, task
 

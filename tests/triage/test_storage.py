@@ -13,10 +13,10 @@ from socialdesk.core.clock import FrozenClock
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.ingest.hooks import PipelineHooks
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.ingest.schemas import InboundEvent
-from socialdesk.routing.models import Task
 from socialdesk.triage import service
 from socialdesk.triage.hook import FastTriageHook
 from socialdesk.triage.models import TriageLabelRow, TriageResultRow

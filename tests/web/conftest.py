@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.config import Settings
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
-from socialdesk.routing.models import User
+from socialdesk.people.models import User
 from socialdesk.routing.service import upsert_agent
 from socialdesk.web.auth import create_user
 from socialdesk.web.ui import install_ui

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from socialdesk.conversations.models import Conversation, Message, Thread
+from socialdesk.core.work import Task, TaskStatus
 from socialdesk.customers.models import Customer, Identity
-from socialdesk.routing.models import Task, TaskStatus
 
 _ids = count(1)
 

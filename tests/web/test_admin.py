@@ -7,8 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
+from socialdesk.people.models import Team, User
 from socialdesk.priority.service import load_policies
-from socialdesk.routing.models import Task, Team, User
 from tests.web.conftest import START, sign_in
 from tests.web.factories import make_case
 

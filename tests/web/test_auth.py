@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
-from socialdesk.routing.models import Task, TaskStatus, User
+from socialdesk.core.work import Task, TaskStatus
+from socialdesk.people.models import User
 from socialdesk.web import auth
 from tests.web.conftest import PASSWORD, START, add_user, csrf_of, sign_in
 from tests.web.factories import make_case

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.config import Settings
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer
 from socialdesk.ingest.schemas import InboundEvent, Party
 from socialdesk.knowledge.service import save_canned_reply
 from socialdesk.priority.service import ScoringHook
-from socialdesk.routing.models import Task
 from socialdesk.simulation.traffic import BrandProfile, generate_n
 from socialdesk.web.app import create_app
 from tests.web.browser import LAUNCH_ARGS, require_chromium, screenshot_path, serve

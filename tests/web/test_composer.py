@@ -10,7 +10,7 @@ from socialdesk.channels.models import ChannelShift, KbLink, OutboxItem
 from socialdesk.conversations.models import Message
 from socialdesk.core.models import Workspace
 from socialdesk.knowledge.service import save_article
-from socialdesk.routing.models import User
+from socialdesk.people.models import User
 from tests.web.conftest import START, sign_in
 from tests.web.factories import make_case
 

@@ -13,8 +13,9 @@ from socialdesk.conversations.action_models import Notification
 from socialdesk.conversations.models import Conversation
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task, TaskStatus
 from socialdesk.knowledge.service import save_article, save_canned_reply
-from socialdesk.routing.models import Task, TaskStatus, Team, User
+from socialdesk.people.models import Team, User
 from tests.web.conftest import START, add_user, sign_in
 from tests.web.factories import make_case
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.conversations.models import Conversation, Message
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.routing import repository as routing_repo
-from socialdesk.routing.models import Task
 from socialdesk.triage.models import TriageResultRow
 from socialdesk.web import console_repository as console
 from tests.query_plans import (

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.core.models import Workspace
-from socialdesk.routing.models import User
+from socialdesk.people.models import User
 from socialdesk.web.live import LiveHub, sse_frame
 from tests.web.conftest import START, sign_in
 from tests.web.factories import make_case

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task, TaskStatus
+from socialdesk.people.models import User
 from socialdesk.routing.engine import RoutingEngine
-from socialdesk.routing.models import Task, TaskStatus, User
 from tests.web.conftest import START, sign_in
 from tests.web.factories import make_case
 

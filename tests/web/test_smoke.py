@@ -1,6 +1,6 @@
 from fastapi.testclient import TestClient
 
-from socialdesk.routing.models import User
+from socialdesk.people.models import User
 from tests.web.conftest import sign_in
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from socialdesk.conversations.models import Direction, Message
-from socialdesk.routing.models import Task, TaskStatus, Team, User
+from socialdesk.core.work import Task, TaskStatus
+from socialdesk.people.models import Team, User
 
 
 def hour_of(session: Session, column: Any) -> Any:

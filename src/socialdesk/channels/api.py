@@ -30,9 +30,9 @@ from socialdesk.conversations.shift import deflection_counts, record_kb_click, s
 from socialdesk.core.clock import utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import InvalidInput, NotFound
+from socialdesk.core.http import Principal, current_workspace, db_session, require_role
 from socialdesk.core.models import Workspace
-from socialdesk.routing.models import Role
-from socialdesk.web.deps import Principal, current_workspace, db_session, require_role
+from socialdesk.people.models import Role
 
 router = APIRouter()
 router.include_router(webhooks_router)

@@ -25,9 +25,9 @@ from socialdesk.channels.models import (
 )
 from socialdesk.conversations.models import Conversation, Direction, Message, Thread
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.models import RawEvent
-from socialdesk.routing.models import Task
 
 # -- workspaces and accounts -------------------------------------------------------------
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from socialdesk.conversations.action_models import CaseEvent, Note, Notification, Snooze
 from socialdesk.conversations.models import Conversation
-from socialdesk.routing.models import Task, TaskStatus, Team, User
+from socialdesk.core.work import Task, TaskStatus
+from socialdesk.people.models import Team, User
 
 
 def conversation(session: Session, workspace_id: int, conversation_id: int) -> Conversation | None:

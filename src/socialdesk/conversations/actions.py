@@ -14,7 +14,8 @@ from socialdesk.conversations.action_models import CaseEvent, Note, Notification
 from socialdesk.conversations.models import Conversation, ConversationStatus
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
-from socialdesk.routing.models import Task, TaskStatus, TeamKind, User
+from socialdesk.core.work import Task, TaskStatus
+from socialdesk.people.models import TeamKind, User
 
 MAX_NOTE_CHARS = 10_000
 MAX_SNOOZE = timedelta(days=30)

@@ -15,10 +15,10 @@ from socialdesk.conversations.schemas import (
     ThreadOut,
 )
 from socialdesk.core.errors import NotFound
+from socialdesk.core.http import current_workspace, db_session
 from socialdesk.core.models import Workspace
 from socialdesk.core.pagination import Page
 from socialdesk.ingest.schemas import Channel
-from socialdesk.web.deps import current_workspace, db_session
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 

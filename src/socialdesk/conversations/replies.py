@@ -33,7 +33,7 @@ from socialdesk.conversations.models import (
 )
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.errors import InvalidInput, NotFound
-from socialdesk.routing.models import TaskStatus
+from socialdesk.core.work import TaskStatus
 
 MAX_KB_URL = 2000
 

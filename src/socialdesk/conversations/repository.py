@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from socialdesk.conversations.models import Conversation, ConversationStatus, Message, Thread
 from socialdesk.core.clock import utcnow
-from socialdesk.routing.models import Task, TaskStatus
+from socialdesk.core.work import Task, TaskStatus
 
 
 def get_conversation(

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from socialdesk.core.errors import NotFound
+from socialdesk.core.http import current_workspace, db_session, require_role
 from socialdesk.core.models import Workspace
 from socialdesk.core.pagination import Page
 from socialdesk.customers import repository as repo
 from socialdesk.customers.schemas import CustomerDetail, CustomerOut, IdentityOut, MergeRequest
 from socialdesk.customers.service import merge_customers
-from socialdesk.routing.models import Role
-from socialdesk.web.deps import current_workspace, db_session, require_role
+from socialdesk.people.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 

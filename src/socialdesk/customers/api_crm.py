@@ -9,11 +9,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from socialdesk.core.clock import utcnow
+from socialdesk.core.http import Principal, current_workspace, db_session, require_role
 from socialdesk.core.models import Workspace
 from socialdesk.customers.crm_import import CrmRecord, Problem, apply_records, parse_record
+from socialdesk.people.models import Role
 from socialdesk.priority.service import rescore_customers
-from socialdesk.routing.models import Role
-from socialdesk.web.deps import Principal, current_workspace, db_session, require_role
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 

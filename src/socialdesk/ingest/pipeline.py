@@ -27,13 +27,13 @@ from socialdesk.conversations.models import ConversationStatus, Direction
 from socialdesk.core.bulk import allocate_ids, datetime_converter, insert_prepared
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.db import unit_of_work
+from socialdesk.core.work import TaskStatus
 from socialdesk.customers.identity import contact_email, normalize_handle, normalize_phone
 from socialdesk.ingest import repository as repo
 from socialdesk.ingest.hooks import PipelineHooks, ProcessedMessage, TriageVerdict
 from socialdesk.ingest.models import RawEventStatus
 from socialdesk.ingest.schemas import InboundEvent, Metrics, Party
 from socialdesk.ingest.threading import starts_new_case, thread_key
-from socialdesk.routing.models import TaskStatus
 
 log = logging.getLogger(__name__)
 

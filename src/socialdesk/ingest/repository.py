@@ -20,9 +20,9 @@ from socialdesk.core.bulk import (
     insert_prepared,
     utc_from_db,
 )
+from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.models import RawEvent, RawEventStatus
-from socialdesk.routing.models import Task
 
 RAW: Table = RawEvent.__table__  # type: ignore[assignment]
 ACCOUNTS: Table = ChannelAccount.__table__  # type: ignore[assignment]

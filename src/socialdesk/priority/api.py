@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from socialdesk.core.http import Principal, current_workspace, db_session, require_role
 from socialdesk.core.models import Workspace
+from socialdesk.people.models import Role
 from socialdesk.priority import service
-from socialdesk.routing.models import Role
-from socialdesk.web.deps import Principal, current_workspace, db_session, require_role
 
 router = APIRouter(prefix="/api/v1", tags=["priority"])
 

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from socialdesk.conversations.models import Conversation, Direction, Message
 from socialdesk.core.scoping import workspace_check
+from socialdesk.core.work import Task, TaskStatus
 from socialdesk.customers.models import Customer, Identity
+from socialdesk.people.models import Team
 from socialdesk.priority.models import WorkspacePolicy
-from socialdesk.routing.models import Task, TaskStatus, Team
 
 
 def get_policy(session: Session, workspace_id: int) -> WorkspacePolicy | None:

@@ -343,7 +343,7 @@ class ScoringHook:
 
 def _task_for_sla(session: Session, workspace_id: int, task_id: int) -> Any:
     from socialdesk.core.errors import NotFound
-    from socialdesk.routing.models import Task
+    from socialdesk.core.work import Task
 
     task = session.get(Task, task_id)
     if task is None or task.workspace_id != workspace_id:

@@ -15,18 +15,18 @@ from sqlalchemy.orm import Session
 
 from socialdesk.core.clock import utcnow
 from socialdesk.core.errors import InvalidInput, PermissionDenied
-from socialdesk.core.models import Workspace
-from socialdesk.routing import repository as repo
-from socialdesk.routing import service
-from socialdesk.routing.models import Role
-from socialdesk.web.auth import has_role
-from socialdesk.web.deps import (
+from socialdesk.core.http import (
     Principal,
     current_principal,
     current_workspace,
     db_session,
+    has_role,
     require_role,
 )
+from socialdesk.core.models import Workspace
+from socialdesk.people.models import Role
+from socialdesk.routing import repository as repo
+from socialdesk.routing import service
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
 

@@ -31,9 +31,10 @@ from socialdesk.conversations.models import Conversation
 from socialdesk.core.clock import utcnow
 from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
 from socialdesk.core.migrate import upgrade
+from socialdesk.core.work import Task, TaskStatus
 from socialdesk.core.workspaces import ensure_workspace
+from socialdesk.people.models import Team, TeamMember, User
 from socialdesk.routing.distributor import Distributor
-from socialdesk.routing.models import Task, TaskStatus, Team, TeamMember, User
 
 CHANNELS = ("x", "facebook", "instagram", "email")
 TARGET_MINUTES = {"x": 30, "facebook": 120, "instagram": 120, "email": 1440}

@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.db import unit_of_work
+from socialdesk.core.work import TaskStatus
 from socialdesk.routing import repository as repo
-from socialdesk.routing.models import TaskStatus
 from socialdesk.routing.repository import AgentRecord, Claim
 from socialdesk.routing.selection import (
     AgentView,

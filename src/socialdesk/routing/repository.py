@@ -21,15 +21,9 @@ from sqlalchemy.orm import Session, aliased
 from socialdesk.conversations.models import Conversation
 from socialdesk.core.models import Workspace
 from socialdesk.core.scoping import workspace_check
-from socialdesk.routing.models import (
-    RoutingNotification,
-    Task,
-    TaskAssignment,
-    TaskStatus,
-    Team,
-    TeamMember,
-    User,
-)
+from socialdesk.core.work import Task, TaskStatus
+from socialdesk.people.models import Team, TeamMember, User
+from socialdesk.routing.models import RoutingNotification, TaskAssignment
 
 # Columns routing reads of a task; one query shape everywhere.
 TASK_COLUMNS = (

@@ -13,16 +13,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
+from socialdesk.core.work import Task, TaskStatus
+from socialdesk.people.models import Role, Team, TeamKind, User
 from socialdesk.routing import repository as repo
-from socialdesk.routing.models import (
-    AssignmentReason,
-    Role,
-    Task,
-    TaskStatus,
-    Team,
-    TeamKind,
-    User,
-)
+from socialdesk.routing.models import AssignmentReason
 from socialdesk.routing.repository import Claim
 from socialdesk.routing.selection import Presence
 

@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from socialdesk.core.clock import as_utc
+from socialdesk.core.work import TaskStatus
 from socialdesk.priority.service import Policies, load_policies, team_business_hours
 from socialdesk.priority.sla import SlaClock, SlaState, next_transition, sla_status
 from socialdesk.routing import repository as repo
-from socialdesk.routing.models import NotificationKind, TaskStatus
+from socialdesk.routing.models import NotificationKind
 
 
 @dataclass

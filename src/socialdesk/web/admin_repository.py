@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from socialdesk.channels.models import ChannelAccount
 from socialdesk.core.models import Workspace
-from socialdesk.routing.models import Team, TeamMember, User
+from socialdesk.people.models import Team, TeamMember, User
 from socialdesk.web.models import WebSession
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
-from socialdesk.routing.models import Role, Team, TeamKind, User
+from socialdesk.people.models import Role, Team, TeamKind, User
 from socialdesk.web import admin_repository as repo
 
 

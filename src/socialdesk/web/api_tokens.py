@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.db import Base, BigId, UTCDateTime
 from socialdesk.core.errors import InvalidInput, NotFound
-from socialdesk.routing.models import Role
+from socialdesk.people.models import Role
 
 TOKEN_PREFIX = "sdk_"
 

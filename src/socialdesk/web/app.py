@@ -14,9 +14,10 @@ import socialdesk
 from socialdesk.config import Settings, get_settings
 from socialdesk.core.db import make_engine, make_session_factory
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from socialdesk.core.http import NotAuthenticated
 from socialdesk.core.migrate import upgrade
 from socialdesk.ingest.wiring import build_dispatcher, build_pipeline
-from socialdesk.web.deps import NotAuthenticated
+from socialdesk.web.deps import authenticate
 
 
 def create_app(
@@ -50,6 +51,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.authenticate = authenticate  # how the API's routers learn who is calling
     app.state.pipeline = build_pipeline(settings, app.state.session_factory)
     app.state.dispatcher = build_dispatcher(settings, app.state.pipeline)
     app.state.on_shutdown = []

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.errors import Conflict, InvalidInput, PermissionDenied
-from socialdesk.routing.models import Role, User
+from socialdesk.people.models import Role, User
 from socialdesk.web import repository as repo
 from socialdesk.web.models import LoginAttempt, WebSession
 
@@ -34,8 +34,6 @@ _hasher = PasswordHasher()
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 # Compared against when the account does not exist, so timing does not reveal which exist.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-
-ROLE_RANK = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
 
 
 class LoginRejected(PermissionDenied):
@@ -57,11 +55,6 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def has_role(user_role: str, required: str) -> bool:
-    """Roles are ordered: an admin may do what a supervisor may, a supervisor what an agent may."""
-    return ROLE_RANK.get(user_role, 0) >= ROLE_RANK[required]
 
 
 def token_hash(token: str) -> str:

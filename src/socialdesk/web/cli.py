@@ -13,7 +13,7 @@ from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
 from socialdesk.core.errors import SocialdeskError
 from socialdesk.core.migrate import upgrade
 from socialdesk.core.workspaces import ensure_workspace, get_workspace
-from socialdesk.routing.models import Role
+from socialdesk.people.models import Role
 from socialdesk.web import auth
 from socialdesk.web import repository as repo
 

@@ -15,8 +15,10 @@ from socialdesk.conversations.models import Conversation, Direction, Message
 from socialdesk.core.clock import as_utc
 from socialdesk.core.models import Workspace
 from socialdesk.core.scoping import workspace_check
+from socialdesk.core.work import Task, TaskStatus
 from socialdesk.customers.models import Customer, Identity
-from socialdesk.routing.models import Task, TaskStatus, Team, TeamMember, User
+from socialdesk.people.models import Team, TeamMember, User
+from socialdesk.triage.models import TriageResultRow
 
 
 def my_teams(session: Session, workspace_id: int, user_id: int) -> list[Team]:
@@ -300,41 +302,31 @@ def workspace(session: Session, workspace_id: int) -> Workspace | None:
     return session.get(Workspace, workspace_id)
 
 
-TRIAGE_COLUMNS = (
-    "message_id",
-    "kind",
-    "label",
-    "kind_confidence",
-    "confidence",
-    "needs_response",
-    "route_to",
-    "sentiment",
-    "sentiment_label",
-    "sentiment_score",
-    "compound",
-    "topic",
-    "language",
-    "lang",
-    "severity",
-    "signals",
-    "explanation",
-)
-
-
-def _triage_columns(model: Any) -> list[Any]:
-    return [getattr(model, name) for name in TRIAGE_COLUMNS if hasattr(model, name)]
-
-
 def triage_rows(
-    session: Session, model: Any, workspace_id: int, message_ids: Sequence[int]
+    session: Session,
+    t: type[TriageResultRow],
+    workspace_id: int,
+    message_ids: Sequence[int],
 ) -> list[Any]:
-    """Triage's results for some messages, as plain rows of the columns the console shows
-    (the model is passed in: triage may not be installed)."""
+    """Triage's results for some messages, as plain rows of the columns the console shows."""
     # Scoped through the messages' primary key, the workspace only checked: the planner then
     # walks the given ids, never a whole workspace's messages.
     query = (
-        select(*_triage_columns(model))
-        .join(Message, Message.id == model.message_id)
+        select(
+            t.message_id,
+            t.kind,
+            t.kind_confidence,
+            t.needs_response,
+            t.route_to,
+            t.sentiment_label,
+            t.sentiment_score,
+            t.topic,
+            t.language,
+            t.severity,
+            t.signals,
+            t.explanation,
+        )
+        .join(Message, Message.id == t.message_id)
         .where(
             Message.id.in_(list(message_ids)), workspace_check(Message.workspace_id, workspace_id)
         )
@@ -343,18 +335,14 @@ def triage_rows(
 
 
 def sentiment_by_hour(
-    session: Session, model: Any, workspace_id: int, since: datetime
+    session: Session, workspace_id: int, since: datetime
 ) -> list[tuple[datetime, float, int]]:
     """Mean sentiment score and count of triaged messages per hour, grouped in SQL."""
-    score = next(
-        (getattr(model, n) for n in ("sentiment_score", "compound") if hasattr(model, n)), None
-    )
-    if score is None:
-        return []
+    score = TriageResultRow.sentiment_score
     hour = hour_of(session, Message.created_at)
     rows = session.execute(
         select(hour, func.avg(score), func.count())
-        .join(Message, Message.id == model.message_id)
+        .join(Message, Message.id == TriageResultRow.message_id)
         .where(
             Message.workspace_id == workspace_id,
             Message.created_at >= since,
@@ -366,21 +354,20 @@ def sentiment_by_hour(
 
 
 def recent_topics(
-    session: Session, model: Any, workspace_id: int, since: datetime, limit: int = 8
+    session: Session, workspace_id: int, since: datetime, limit: int = 8
 ) -> list[tuple[str, int]]:
-    if not hasattr(model, "topic"):
-        return []
+    topic = TriageResultRow.topic
     count = func.count().label("n")
     rows = session.execute(
-        select(model.topic, count)
-        .join(Message, Message.id == model.message_id)
+        select(topic, count)
+        .join(Message, Message.id == TriageResultRow.message_id)
         .where(
             Message.workspace_id == workspace_id,
             Message.created_at >= since,
-            model.topic.is_not(None),
+            topic.is_not(None),
         )
-        .group_by(model.topic)
-        .order_by(count.desc(), model.topic)
+        .group_by(topic)
+        .order_by(count.desc(), topic)
         .limit(limit)
     ).all()
     return [(str(r[0]), int(r[1])) for r in rows]

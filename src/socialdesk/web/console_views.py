@@ -14,8 +14,9 @@ from socialdesk.conversations.action_models import CaseEvent, Note
 from socialdesk.conversations.models import Conversation, Direction, Message
 from socialdesk.core.clock import as_utc
 from socialdesk.core.errors import NotFound
+from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer, Identity
-from socialdesk.routing.models import Task, Team, TeamKind, User
+from socialdesk.people.models import Team, TeamKind, User
 from socialdesk.web import console_repository as repo
 from socialdesk.web import integrations
 from socialdesk.web.integrations import TriageView

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.errors import PermissionDenied
-from socialdesk.routing.models import Role, User
+from socialdesk.core.http import has_role
+from socialdesk.people.models import Role, User
 from socialdesk.web import auth
 from socialdesk.web.models import WebSession
 
@@ -58,7 +59,7 @@ class Viewer:
         return self.web_session.csrf_token
 
     def can(self, role: str) -> bool:
-        return auth.has_role(self.user.role, role)
+        return has_role(self.user.role, role)
 
 
 def client_address(request: Request) -> str:

@@ -7,7 +7,6 @@ when that table exists, so the badges light up as soon as triage stores its resu
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,11 +22,12 @@ from socialdesk.conversations import actions, replies, shift
 from socialdesk.conversations.models import Message
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
+from socialdesk.people.models import User
 from socialdesk.priority import service as priority
 from socialdesk.priority.scoring import FACTORS
 from socialdesk.routing import service as routing
-from socialdesk.routing.models import User
 from socialdesk.triage import service as triage
+from socialdesk.triage.models import TriageResultRow
 from socialdesk.triage.taxonomies import DEFAULT_TAXONOMIES, taxonomy_from_settings
 from socialdesk.web import console_repository as repo
 
@@ -56,92 +56,41 @@ class TriageView:
 # -- triage ------------------------------------------------------------------------------
 
 
-def _triage_model() -> Any | None:
-    try:
-        module = importlib.import_module("socialdesk.triage.models")
-    except ImportError:
-        return None
-    model = getattr(module, "TriageResultRow", None) or getattr(module, "TriageResult", None)
-    return model if model is not None and hasattr(model, "message_id") else None
-
-
-def _first(row: Any, *names: str) -> Any:
-    for name in names:
-        value = getattr(row, name, None)
-        if value is not None:
-            return value
-    return None
-
-
-def _as_float(value: Any) -> float | None:
-    try:
-        return None if value is None else float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _view(row: Any) -> TriageView:
-    compound = _as_float(_first(row, "sentiment_score", "compound"))
-    label = _first(row, "sentiment", "sentiment_label")
-    if not isinstance(label, str):
-        compound = compound if compound is not None else _as_float(label)
-        label = (
-            None
-            if compound is None
-            else "negative"
-            if compound < -0.05
-            else "positive"
-            if compound > 0.05
-            else "neutral"
-        )
-    raw_signals = _first(row, "signals") or {}
-    signals = (
-        tuple(sorted(raw_signals))
-        if isinstance(raw_signals, dict)
-        else tuple(str(s) for s in raw_signals)
-    )
-    explanation = _first(row, "explanation") or ()
-    severity = _first(row, "severity")
+    """The console's view of a row of ``console_repository.triage_rows``."""
+    signals = row.signals or {}
+    explanation = row.explanation or ()
     return TriageView(
-        kind=_first(row, "kind", "label"),
-        sentiment=label,
-        compound=compound,
-        topic=_first(row, "topic"),
-        language=_first(row, "language", "lang"),
-        severity=None if severity is None else int(severity),
-        route_to=_first(row, "route_to"),
-        needs_response=_as_float(_first(row, "needs_response")),
-        confidence=_as_float(_first(row, "kind_confidence", "confidence")),
-        signals=signals,
-        explanation=tuple(str(e) for e in explanation)
-        if isinstance(explanation, list | tuple)
-        else (str(explanation),),
+        kind=row.kind,
+        sentiment=row.sentiment_label,
+        compound=row.sentiment_score,
+        topic=row.topic,
+        language=row.language,
+        severity=int(row.severity),
+        route_to=row.route_to,
+        needs_response=row.needs_response,
+        confidence=row.kind_confidence,
+        signals=tuple(sorted(signals)),
+        explanation=tuple(str(e) for e in explanation),
     )
 
 
 def triage_for_messages(
     session: Session, workspace_id: int, message_ids: Sequence[int]
 ) -> dict[int, TriageView]:
-    model = _triage_model()
-    if model is None or not message_ids:
+    if not message_ids:
         return {}
-    rows = repo.triage_rows(session, model, workspace_id, message_ids)
+    rows = repo.triage_rows(session, TriageResultRow, workspace_id, message_ids)
     return {int(r.message_id): _view(r) for r in rows}
 
 
 def sentiment_trend(session: Session, workspace_id: int, now: datetime) -> list[TrendPoint]:
-    model = _triage_model()
-    if model is None:
-        return []
-    rows = repo.sentiment_by_hour(session, model, workspace_id, now - SENTIMENT_WINDOW)
+    rows = repo.sentiment_by_hour(session, workspace_id, now - SENTIMENT_WINDOW)
     return [TrendPoint(hour, mean, count) for hour, mean, count in sorted(rows)]
 
 
 def topic_counts(session: Session, workspace_id: int, now: datetime) -> list[tuple[str, int]]:
-    model = _triage_model()
-    if model is None:
-        return []
-    return repo.recent_topics(session, model, workspace_id, now - SENTIMENT_WINDOW)
+    return repo.recent_topics(session, workspace_id, now - SENTIMENT_WINDOW)
 
 
 def relabel(

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from socialdesk.core.models import Workspace
-from socialdesk.routing.models import User
+from socialdesk.people.models import User
 from socialdesk.web.models import LoginAttempt, WebSession
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from socialdesk.knowledge import repository as knowledge_repo
 from socialdesk.knowledge import service as knowledge
-from socialdesk.routing.models import Role, TeamKind
+from socialdesk.people.models import Role, TeamKind
 from socialdesk.web import admin_repository as repo
 from socialdesk.web import admin_service, auth, integrations, live
 from socialdesk.web.guard import AdminViewer, DbSession, SupervisorViewer, get_clock

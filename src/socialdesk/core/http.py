@@ -1,0 +1,93 @@
+"""Request-scoped dependencies of the JSON API: the unit of work and who is calling.
+
+An API call is made either by a signed-in person from the web console (the session cookie,
+with the CSRF header on anything that changes state) or by an integration with an API token
+(``Authorization: Bearer sdk_...``). Either way the caller belongs to one workspace, and
+every query of the request is scoped to it.
+
+Every domain's router depends on these, and the web application, which mounts the routers,
+decides how credentials are checked: it installs an ``Authenticator`` as
+``app.state.authenticate``. So the domains never import the web package that imports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from socialdesk.core.errors import NotFound, PermissionDenied, SocialdeskError
+from socialdesk.core.models import Workspace
+
+
+class AccessRole:
+    """The roles a caller can hold, from the least to the most trusted."""
+
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+    ALL = (AGENT, SUPERVISOR, ADMIN)
+
+
+ROLE_RANK = {AccessRole.AGENT: 1, AccessRole.SUPERVISOR: 2, AccessRole.ADMIN: 3}
+
+
+def has_role(user_role: str, required: str) -> bool:
+    """Roles are ordered: an admin may do what a supervisor may, a supervisor what an agent may."""
+    return ROLE_RANK.get(user_role, 0) >= ROLE_RANK[required]
+
+
+class NotAuthenticated(SocialdeskError):
+    """No valid credentials: the API answers 401."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    workspace_id: int
+    role: str
+    user_id: int | None
+    token_id: int | None
+
+
+# Checks the request's credentials (raising NotAuthenticated or PermissionDenied) and says who
+# is calling; the web application installs one as app.state.authenticate.
+Authenticator = Callable[[Request, Session], Principal]
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: the request owns the unit of work and commits it."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def current_principal(request: Request, session: Session = Depends(db_session)) -> Principal:
+    authenticate: Authenticator = request.app.state.authenticate
+    return authenticate(request, session)
+
+
+def require_role(role: str) -> Callable[[Principal], Principal]:
+    def check(principal: Principal = Depends(current_principal)) -> Principal:
+        if not has_role(principal.role, role):
+            raise PermissionDenied(f"this needs the {role} role or above")
+        return principal
+
+    return check
+
+
+def current_workspace(
+    principal: Principal = Depends(current_principal), session: Session = Depends(db_session)
+) -> Workspace:
+    """The caller's workspace: every query of this request is scoped to it."""
+    workspace = session.get(Workspace, principal.workspace_id)
+    if workspace is None:
+        raise NotFound("the caller's workspace no longer exists")
+    return workspace

@@ -1,0 +1,1 @@
+"""People: the users of a workspace, their roles and their teams."""

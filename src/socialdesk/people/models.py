@@ -1,0 +1,66 @@
+"""People of a workspace (users: agents, supervisors, admins), their roles, and their teams."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from socialdesk.core.clock import utcnow
+from socialdesk.core.db import Base, BigId, JsonData, UTCDateTime
+from socialdesk.core.http import AccessRole
+from socialdesk.core.work import WorkQueue
+
+
+class Role(AccessRole):
+    """What a person may do: an admin what a supervisor may, a supervisor what an agent may."""
+
+
+class TeamKind(WorkQueue):
+    """A team works the queue of its own kind (care, marketing, sales, other)."""
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("workspace_id", "email"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(400), default=None)
+    role: Mapped[str] = mapped_column(String(16), default=Role.AGENT)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Routing (migration 0003): presence, skills and capacity of an agent.
+    presence: Mapped[str] = mapped_column(String(16), default="offline", server_default="offline")
+    presence_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Skills; an empty list means "any" (a generalist).
+    languages: Mapped[list[str]] = mapped_column(JsonData, default=list, server_default="[]")
+    topics: Mapped[list[str]] = mapped_column(JsonData, default=list, server_default="[]")
+    tiers: Mapped[list[str]] = mapped_column(JsonData, default=list, server_default="[]")
+    # Concurrent items per channel; a channel not listed is one the agent does not work.
+    capacity: Mapped[dict[str, int]] = mapped_column(JsonData, default=dict, server_default="{}")
+    # When the agent last got an item: ties go to whoever has been idle longest.
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16), default=TeamKind.CARE)
+    settings: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
