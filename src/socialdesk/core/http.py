@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import NotFound, PermissionDenied, SocialdeskError
 from socialdesk.core.models import Workspace
 
@@ -58,15 +59,8 @@ Authenticator = Callable[[Request, Session], Principal]
 
 def db_session(request: Request) -> Iterator[Session]:
     """One transaction per request: the request owns the unit of work and commits it."""
-    session: Session = request.app.state.session_factory()
-    try:
+    with unit_of_work(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def current_principal(request: Request, session: Session = Depends(db_session)) -> Principal:
