@@ -16,6 +16,16 @@ from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.models import RawEvent
 from socialdesk.knowledge.models import CannedReply, KbArticle
+from socialdesk.listening.models import (
+    Alert,
+    AlertDelivery,
+    Incident,
+    IncidentEvent,
+    IncidentMessage,
+    IncidentReply,
+    ListeningMatch,
+    ListeningRule,
+)
 from socialdesk.people.models import Team, TeamMember, User
 from socialdesk.priority.models import WorkspacePolicy
 from socialdesk.routing.models import RoutingNotification, TaskAssignment
@@ -24,6 +34,8 @@ from socialdesk.web.api_tokens import ApiToken
 from socialdesk.web.models import LoginAttempt, WebSession
 
 __all__ = [
+    "Alert",
+    "AlertDelivery",
     "ApiToken",
     "Base",
     "CallbackRequest",
@@ -35,8 +47,14 @@ __all__ = [
     "Customer",
     "DeadLetter",
     "Identity",
+    "Incident",
+    "IncidentEvent",
+    "IncidentMessage",
+    "IncidentReply",
     "KbArticle",
     "KbLink",
+    "ListeningMatch",
+    "ListeningRule",
     "LoginAttempt",
     "Message",
     "Note",

@@ -11,9 +11,11 @@ ALWAYS_PRIVATE = frozenset({"email"})
 class Action:
     X_REPLY = "x.reply"
     X_DM = "x.dm"
+    X_POST = "x.post"  # the brand's own post (an incident's status update)
     FACEBOOK_COMMENT_REPLY = "facebook.comment_reply"
     FACEBOOK_PRIVATE_REPLY = "facebook.private_reply"
     FACEBOOK_MESSAGE = "facebook.message"
+    FACEBOOK_POST = "facebook.post"  # a post on the brand's Page feed
     INSTAGRAM_COMMENT_REPLY = "instagram.comment_reply"
     INSTAGRAM_PRIVATE_REPLY = "instagram.private_reply"
     INSTAGRAM_MESSAGE = "instagram.message"

@@ -153,6 +153,9 @@ class _MetaConnector:
                 {"message": request.text},
                 None,
             )
+        if kind == "post":
+            # https://developers.facebook.com/docs/pages-api/posts: POST /{page-id}/feed
+            return f"/{account.external_id}/feed", {"message": request.text}, None
         if kind == "mention_reply":
             form = {"media_id": str(target["media_id"]), "message": request.text}
             if target.get("comment_id"):
@@ -187,6 +190,16 @@ class _MetaConnector:
             return None  # Instagram offers no lookup of our replies to mentions
         with http.client(account.setting("api_base", API_BASE)) as c:
             try:
+                if kind == "post":
+                    response = c.get(
+                        f"/{account.external_id}/feed",
+                        params={"fields": "id,message", "limit": "20"},
+                        headers=_auth(token),
+                    )
+                    for post in _answer(response).get("data") or []:
+                        if post.get("message") == request.text:
+                            return str(post["id"])
+                    return None
                 if kind == "comment_reply":
                     response = c.get(
                         self._comment_reply_path(str(request.target["object_id"])),

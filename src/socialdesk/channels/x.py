@@ -158,6 +158,10 @@ class XConnector:
         elif request.action == Action.X_DM:
             path = f"/2/dm_conversations/with/{request.target['recipient_id']}/messages"
             body = {"text": request.text}
+        elif request.action == Action.X_POST:
+            # https://docs.x.com/x-api/posts/create-post: a post of our own, no reply field.
+            path = "/2/tweets"
+            body = {"text": request.text}
         else:
             raise DeliveryError(f"X cannot perform {request.action}", permanent=True, code="action")
         with http.client(account.setting("api_base", API_BASE)) as c:
@@ -179,7 +183,7 @@ class XConnector:
         token = credentials.require("access_token")
         with http.client(account.setting("api_base", API_BASE)) as c:
             try:
-                if request.action == Action.X_REPLY:
+                if request.action in (Action.X_REPLY, Action.X_POST):
                     response = c.get(
                         f"/2/users/{account.external_id}/tweets",
                         params={
@@ -201,7 +205,10 @@ class XConnector:
         for item in response.json().get("data") or []:
             if item.get("text") != request.text:
                 continue
-            if request.action == Action.X_REPLY:
+            if request.action == Action.X_POST:
+                if not item.get("referenced_tweets"):
+                    return str(item["id"])
+            elif request.action == Action.X_REPLY:
                 replied = {
                     r.get("id")
                     for r in item.get("referenced_tweets") or []

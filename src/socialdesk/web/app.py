@@ -53,6 +53,9 @@ def create_app(
     app.state.session_factory = make_session_factory(engine)
     app.state.authenticate = authenticate  # how the API's routers learn who is calling
     app.state.pipeline = build_pipeline(settings, app.state.session_factory)
+    from socialdesk.listening.mentions import install as install_listening
+
+    install_listening(app.state.pipeline.hooks)  # rules mark mentions in every batch
     app.state.dispatcher = build_dispatcher(settings, app.state.pipeline)
     app.state.on_shutdown = []
     from socialdesk.routing.engine import RoutingEngine
@@ -95,6 +98,10 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(priority)
     app.include_router(routing)
     app.include_router(crm)
+
+    from socialdesk.listening.api import router as listening
+
+    app.include_router(listening)
 
     from socialdesk.web.ui import install_ui
 

@@ -1,0 +1,100 @@
+"""Managing a workspace's listening rules (admins change them; services flush, callers commit)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from socialdesk.core.errors import Conflict, NotFound
+from socialdesk.listening import repository as repo
+from socialdesk.listening.models import ListeningRule
+from socialdesk.listening.rules import CleanRule, CompiledRule, RuleSpec, compile_rule, validate
+
+
+def _clean_of(rule: ListeningRule) -> CleanRule:
+    return CleanRule(
+        name=rule.name,
+        terms=list(rule.terms or []),
+        handles=list(rule.handles or []),
+        hashtags=list(rule.hashtags or []),
+        exclusions=list(rule.exclusions or []),
+        languages=list(rule.languages or []),
+    )
+
+
+def compiled_rules(session: Session, workspace_id: int) -> list[CompiledRule]:
+    return [
+        compile_rule(r.id, _clean_of(r))
+        for r in repo.rules(session, workspace_id, active_only=True)
+    ]
+
+
+def clean_rules(session: Session, workspace_id: int) -> list[CleanRule]:
+    return [_clean_of(r) for r in repo.rules(session, workspace_id, active_only=True)]
+
+
+def create_rule(
+    session: Session, workspace_id: int, spec: RuleSpec, *, user_id: int | None, now: datetime
+) -> ListeningRule:
+    clean = validate(spec)
+    if repo.rule_by_name(session, workspace_id, clean.name) is not None:
+        raise Conflict(f"a rule named {clean.name!r} exists already")
+    rule = ListeningRule(
+        workspace_id=workspace_id,
+        name=clean.name,
+        terms=clean.terms,
+        handles=clean.handles,
+        hashtags=clean.hashtags,
+        exclusions=clean.exclusions,
+        languages=clean.languages,
+        active=True,
+        created_by_id=user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    return repo.add(session, rule)
+
+
+def update_rule(
+    session: Session,
+    workspace_id: int,
+    rule_id: int,
+    spec: RuleSpec,
+    *,
+    active: bool | None,
+    now: datetime,
+) -> ListeningRule:
+    rule = get_rule(session, workspace_id, rule_id)
+    clean = validate(spec)
+    other = repo.rule_by_name(session, workspace_id, clean.name)
+    if other is not None and other.id != rule.id:
+        raise Conflict(f"a rule named {clean.name!r} exists already")
+    rule.name = clean.name
+    rule.terms = clean.terms
+    rule.handles = clean.handles
+    rule.hashtags = clean.hashtags
+    rule.exclusions = clean.exclusions
+    rule.languages = clean.languages
+    if active is not None:
+        rule.active = active
+    rule.updated_at = now
+    session.flush()
+    return rule
+
+
+def get_rule(session: Session, workspace_id: int, rule_id: int) -> ListeningRule:
+    rule = repo.rule(session, workspace_id, rule_id)
+    if rule is None:
+        raise NotFound(f"listening rule {rule_id} not found")
+    return rule
+
+
+def delete_rule(session: Session, workspace_id: int, rule_id: int) -> None:
+    session.delete(get_rule(session, workspace_id, rule_id))
+    session.flush()
+
+
+def list_rules(session: Session, workspace_id: int) -> Sequence[ListeningRule]:
+    return repo.rules(session, workspace_id)

@@ -1,0 +1,91 @@
+"""A workspace hearing real traffic: the pipeline with triage, scoring and rule matching."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.channels.accounts import create_account
+from socialdesk.core.models import Workspace
+from socialdesk.ingest.hooks import PipelineHooks
+from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.ingest.schemas import InboundEvent, Party
+from socialdesk.listening.mentions import install
+from socialdesk.priority.service import ScoringHook
+from socialdesk.routing.models import User
+from socialdesk.routing.service import upsert_agent
+from socialdesk.triage.hook import FastTriageHook
+from socialdesk.web.auth import create_user
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+SECRET = "test-secret"
+
+
+@pytest.fixture
+def pipeline(session_factory: sessionmaker[Session]) -> Pipeline:
+    hooks = PipelineHooks(triage=FastTriageHook())
+    hooks.on_tasks_changed.append(ScoringHook(lambda: NOW))
+    install(hooks)
+    return Pipeline(session_factory, hooks, clock=lambda: NOW)
+
+
+def person(factory: sessionmaker[Session], workspace: Workspace, email: str, role: str) -> User:
+    with factory() as s:
+        user = create_user(
+            s, workspace.id, email, email.split("@")[0].title(), "pw-123456789", role
+        )
+        upsert_agent(s, workspace.id, email, user.name, role=role)
+        s.commit()
+        return user
+
+
+@pytest.fixture
+def supervisor(session_factory: sessionmaker[Session], workspace: Workspace) -> User:
+    return person(session_factory, workspace, "sam@acme.test", "supervisor")
+
+
+@pytest.fixture
+def x_account(session_factory: sessionmaker[Session], workspace: Workspace) -> int:
+    """The brand's X account in sandbox mode: answers count as sent without a platform."""
+    with session_factory() as s:
+        account = create_account(
+            s,
+            workspace_id=workspace.id,
+            channel="x",
+            external_id="brand-1",
+            secret_key=SECRET,
+            handle="@AcmeCare",
+            settings={"sandbox": True},
+        )
+        s.commit()
+        return account.id
+
+
+def post(
+    n: int,
+    text: str,
+    *,
+    minutes: float = 0.0,
+    followers: int = 10,
+    author: str | None = None,
+    channel: str = "x",
+    private: bool = False,
+    metrics: dict[str, int] | None = None,
+) -> InboundEvent:
+    who = author or f"user{n}"
+    return InboundEvent.model_validate(
+        {
+            "channel": channel,
+            "external_id": f"p{n}",
+            "visibility": "private" if private else "public",
+            "author": Party(
+                id=f"id-{who}", handle=f"@{who}", name=who.title(), followers=followers
+            ),
+            "account": "brand-1",
+            "text": text,
+            "created_at": NOW - timedelta(minutes=30) + timedelta(minutes=minutes),
+            "metrics": metrics or {},
+        }
+    )
