@@ -73,6 +73,7 @@ def post(
     channel: str = "x",
     private: bool = False,
     metrics: dict[str, int] | None = None,
+    base: datetime = NOW,
 ) -> InboundEvent:
     who = author or f"user{n}"
     return InboundEvent.model_validate(
@@ -85,7 +86,7 @@ def post(
             ),
             "account": "brand-1",
             "text": text,
-            "created_at": NOW - timedelta(minutes=30) + timedelta(minutes=minutes),
+            "created_at": base - timedelta(minutes=30) + timedelta(minutes=minutes),
             "metrics": metrics or {},
         }
     )

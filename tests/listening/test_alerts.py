@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import select
@@ -25,10 +26,10 @@ from tests.listening.conftest import NOW, SECRET, post
 
 
 class _Hook(BaseHTTPRequestHandler):
-    answers: list[int] = []
-    bodies: list[dict[str, str]] = []
+    answers: ClassVar[list[int]] = []
+    bodies: ClassVar[list[dict[str, str]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+    def do_POST(self) -> None:
         length = int(self.headers.get("content-length", 0))
         type(self).bodies.append(json.loads(self.rfile.read(length)))
         status = type(self).answers.pop(0) if type(self).answers else 200

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from socialdesk.channels.models import ChannelAccount, OutboxItem
 from socialdesk.conversations.models import Conversation, Direction, Message
+from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.listening.models import (
     Alert,
@@ -53,6 +54,10 @@ def rule_by_name(session: Session, workspace_id: int, name: str) -> ListeningRul
             ListeningRule.workspace_id == workspace_id, ListeningRule.name == name
         )
     )
+
+
+def workspace(session: Session, workspace_id: int) -> Workspace | None:
+    return session.get(Workspace, workspace_id)
 
 
 def our_handles(session: Session, workspace_id: int) -> list[str]:

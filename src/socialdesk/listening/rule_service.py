@@ -91,6 +91,16 @@ def get_rule(session: Session, workspace_id: int, rule_id: int) -> ListeningRule
     return rule
 
 
+def set_active(
+    session: Session, workspace_id: int, rule_id: int, active: bool, now: datetime
+) -> ListeningRule:
+    rule = get_rule(session, workspace_id, rule_id)
+    rule.active = active
+    rule.updated_at = now
+    session.flush()
+    return rule
+
+
 def delete_rule(session: Session, workspace_id: int, rule_id: int) -> None:
     session.delete(get_rule(session, workspace_id, rule_id))
     session.flush()

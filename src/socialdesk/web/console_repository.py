@@ -17,8 +17,10 @@ from socialdesk.core.models import Workspace
 from socialdesk.core.scoping import workspace_check
 from socialdesk.core.work import Task, TaskStatus
 from socialdesk.customers.models import Customer, Identity
+from socialdesk.listening.models import Alert
 from socialdesk.people.models import Team, TeamMember, User
 from socialdesk.triage.models import TriageResultRow
+from socialdesk.routing.models import RoutingNotification
 
 
 def my_teams(session: Session, workspace_id: int, user_id: int) -> list[Team]:
@@ -285,7 +287,16 @@ def change_marker(session: Session, workspace_id: int) -> tuple[object, ...]:
     event_part = session.scalar(
         select(func.max(CaseEvent.id)).where(CaseEvent.workspace_id == workspace_id)
     )
-    return (*tuple(task_part), message_part, event_part)
+    # Alerts and SLA notifications light the supervisors' bell.
+    alert_part = session.scalar(
+        select(func.max(Alert.id)).where(Alert.workspace_id == workspace_id)
+    )
+    sla_part = session.scalar(
+        select(func.max(RoutingNotification.id)).where(
+            RoutingNotification.workspace_id == workspace_id
+        )
+    )
+    return (*tuple(task_part), message_part, event_part, alert_part, sla_part)
 
 
 def active_task_ids(session: Session, workspace_id: int) -> list[int]:

@@ -28,6 +28,7 @@ SECTIONS = (
     ("taxonomies", "Taxonomies"),
     ("canned", "Canned replies"),
     ("kb", "Knowledge base"),
+    ("listening", "Listening"),
 )
 
 
@@ -79,6 +80,10 @@ def admin_section(
     elif section == "sla":
         context["policies"] = integrations.sla_policies(db, ws)
         context["sla_json"] = integrations.sla_policy_json(db, ws)
+    elif section == "listening":
+        from socialdesk.web.routes_listening import listening_admin_context
+
+        context.update(listening_admin_context(db, ws))
     elif section == "taxonomies":
         context["taxonomy"] = integrations.taxonomy(db, ws)
         context["taxonomy_name"], context["taxonomy_names"] = integrations.taxonomy_choice(db, ws)

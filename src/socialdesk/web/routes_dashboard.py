@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from socialdesk.analytics import charts
 from socialdesk.analytics.service import Dashboard, build_dashboard
+from socialdesk.listening import alerts as alert_service
 from socialdesk.web import console_repository, integrations
 from socialdesk.web.guard import DbSession, SupervisorViewer, Viewer, get_clock
 from socialdesk.web.live import LiveHub
@@ -60,7 +61,8 @@ def _build(request: Request, viewer: Viewer, db: DbSession) -> dict[str, object]
         sentiment_trend=integrations.sentiment_trend(db, ws, get_clock(request)()),
         topic_counts=integrations.topic_counts(db, ws, get_clock(request)()),
     )
-    return {"board": board, "charts": _charts(board)}
+    alerts = alert_service.bell(db, ws, unacknowledged=True, limit=10)
+    return {"board": board, "charts": _charts(board), "alerts": alerts}
 
 
 def _charts(board: Dashboard) -> dict[str, object]:

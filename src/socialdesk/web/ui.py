@@ -17,7 +17,14 @@ from socialdesk.core.errors import (
     PermissionDenied,
     SocialdeskError,
 )
-from socialdesk.web import live, routes_admin, routes_auth, routes_console, routes_dashboard
+from socialdesk.web import (
+    live,
+    routes_admin,
+    routes_auth,
+    routes_console,
+    routes_dashboard,
+    routes_listening,
+)
 from socialdesk.web.guard import NotSignedIn
 from socialdesk.web.templating import STATIC_DIR, render
 
@@ -82,6 +89,7 @@ def install_ui(app: FastAPI) -> None:
     app.include_router(routes_console.router)
     app.include_router(routes_dashboard.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_listening.router)
     app.add_exception_handler(NotSignedIn, _not_signed_in)
     app.add_exception_handler(RequestValidationError, _invalid_form)
     # Registered per class too, so these replace any JSON-only handlers for the same classes.

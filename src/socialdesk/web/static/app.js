@@ -59,6 +59,7 @@
         });
         sizeBars(box);
       }
+      await refreshAlertCount();
       const bell = $("#bell-count");
       if (bell) {
         const response = await fetch("/console/notifications/count", { credentials: "same-origin", headers: { "Accept": "application/json" } });
@@ -68,6 +69,20 @@
       document.body.dataset.refreshed = String(Date.now());
     } finally {
       refreshing = false;
+    }
+  }
+  // The supervisors' bell: unacknowledged alerts and SLA warnings and breaches.
+  async function refreshAlertCount() {
+    const count = $("#alert-count");
+    if (!count) return;
+    const response = await fetch("/console/alerts/count", { credentials: "same-origin", headers: { "Accept": "application/json" } });
+    if (!response.ok) return;
+    const n = (await response.json()).unacknowledged;
+    count.textContent = n ? String(n) : "";
+    const bell = $("#alert-bell");
+    if (bell) {
+      bell.classList.toggle("ringing", n > 0);
+      bell.setAttribute("aria-label", n ? `${n} alerts and SLA warnings to acknowledge` : "Alerts and SLA warnings");
     }
   }
   function scheduleRefresh() {
@@ -202,6 +217,7 @@
     setupComposer();
     tickCountdowns();
     setInterval(tickCountdowns, 1000);
+    refreshAlertCount();
     connectLive();
   });
 })();
