@@ -13,8 +13,8 @@ from socialdesk.ingest.hooks import PipelineHooks
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.ingest.schemas import InboundEvent, Party
 from socialdesk.listening.mentions import install
+from socialdesk.people.models import User
 from socialdesk.priority.service import ScoringHook
-from socialdesk.routing.models import User
 from socialdesk.routing.service import upsert_agent
 from socialdesk.triage.hook import FastTriageHook
 from socialdesk.web.auth import create_user

@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.listening import alerts
 from socialdesk.listening.delivery import MAX_ATTEMPTS, Deliverer
 from socialdesk.listening.models import AlertDelivery
+from socialdesk.people.models import User
 from socialdesk.routing import repository as routing_repo
-from socialdesk.routing.models import Task, User
 from tests.listening.conftest import NOW, SECRET, post
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.config import Settings
 from socialdesk.core.models import Workspace
-from socialdesk.routing.models import User
+from socialdesk.people.models import User
 from socialdesk.web.app import create_app
 from tests.listening.conftest import post
 from tests.web.test_read_api import bearer
@@ -64,7 +64,10 @@ def test_rules_are_managed_by_admins_and_bad_ones_refused_with_the_reason(
 
 
 def test_another_workspace_sees_none_of_it(
-    app_client: TestClient, session_factory: sessionmaker[Session], workspace: Workspace
+    app_client: TestClient,
+    session_factory: sessionmaker[Session],
+    workspace: Workspace,
+    supervisor: User,
 ) -> None:
     admin = headers(session_factory, workspace, "admin")
     rule = app_client.post(
@@ -72,9 +75,10 @@ def test_another_workspace_sees_none_of_it(
     )
     incident = app_client.post(
         "/api/v1/incidents",
-        json={"title": "Outage", "hashtags": ["#acmedown"], "user_id": 1},
+        json={"title": "Outage", "hashtags": ["#acmedown"], "user_id": supervisor.id},
         headers=admin,
     )
+    assert incident.status_code == 201
     with session_factory() as s:
         other = Workspace(slug="globex", name="Globex")
         s.add(other)
@@ -86,6 +90,14 @@ def test_another_workspace_sees_none_of_it(
     )
     assert app_client.get("/api/v1/listening/rules", headers=theirs).json() == []
     assert app_client.get("/api/v1/incidents", headers=theirs).json() == []
+    mine = incident.json()["id"]
+    assert app_client.get(f"/api/v1/incidents/{mine}", headers=theirs).status_code == 404
+    refused = app_client.post(
+        f"/api/v1/incidents/{mine}/bulk-reply",
+        json={"template": "hi", "user_id": supervisor.id},
+        headers=theirs,
+    )
+    assert refused.status_code == 404  # their admin cannot act for our supervisor either
 
 
 def test_a_supervisor_runs_an_incident_over_the_api(

@@ -14,11 +14,12 @@ from socialdesk.channels.sender import OutboxSender
 from socialdesk.conversations.models import Conversation, Message
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.listening import bulk, incidents, rule_service
 from socialdesk.listening.models import ListeningMatch
 from socialdesk.listening.rules import RuleSpec
-from socialdesk.routing.models import Task, User
+from socialdesk.people.models import User
 from tests.listening.conftest import NOW, SECRET, post
 
 BURST = [

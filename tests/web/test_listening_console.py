@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.core.models import Workspace
 from socialdesk.listening import alerts
 from socialdesk.listening.models import Alert, Incident, ListeningRule
+from socialdesk.people.models import User
 from socialdesk.routing import repository as routing_repo
-from socialdesk.routing.models import User
 from tests.web.conftest import START, sign_in
 from tests.web.factories import make_case
 

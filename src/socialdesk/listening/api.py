@@ -16,14 +16,14 @@ from sqlalchemy.orm import Session
 
 from socialdesk.core.clock import as_utc, utcnow
 from socialdesk.core.errors import InvalidInput, NotFound
+from socialdesk.core.http import Principal, current_workspace, db_session, require_role
 from socialdesk.core.models import Workspace
 from socialdesk.listening import alerts as alert_service
 from socialdesk.listening import bulk, incidents, rule_service, trends
 from socialdesk.listening import repository as repo
 from socialdesk.listening.models import Alert, ListeningRule
 from socialdesk.listening.rules import RuleSpec
-from socialdesk.routing.models import Role, User
-from socialdesk.web.deps import Principal, current_workspace, db_session, require_role
+from socialdesk.people.models import Role, User
 
 router = APIRouter(prefix="/api/v1", tags=["listening"])
 Supervisor = Depends(require_role(Role.SUPERVISOR))

@@ -31,7 +31,7 @@ from socialdesk.knowledge.placeholders import fill
 from socialdesk.listening import repository as repo
 from socialdesk.listening.incidents import record
 from socialdesk.listening.models import IncidentReply, IncidentStatus
-from socialdesk.routing.models import User
+from socialdesk.people.models import User
 
 # Spacing between two posts of one account, so a burst of answers stays inside the
 # platform's posting limits instead of running into them and waiting out 429s:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from socialdesk.conversations import actions
 from socialdesk.core.errors import InvalidInput, NotFound
+from socialdesk.core.work import TaskStatus
 from socialdesk.listening import repository as repo
 from socialdesk.listening.models import (
     Alert,
@@ -28,7 +29,7 @@ from socialdesk.listening.models import (
     IncidentStatus,
 )
 from socialdesk.listening.rules import hashtags_of
-from socialdesk.routing.models import TaskStatus, User
+from socialdesk.people.models import User
 
 # How far back an incident's grouping looks for related messages before it was opened.
 LOOKBACK = timedelta(hours=6)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from socialdesk.channels.models import ChannelAccount, OutboxItem
 from socialdesk.conversations.models import Conversation, Direction, Message
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.listening.models import (
     Alert,
@@ -25,7 +26,8 @@ from socialdesk.listening.models import (
     ListeningMatch,
     ListeningRule,
 )
-from socialdesk.routing.models import RoutingNotification, Task, User
+from socialdesk.people.models import User
+from socialdesk.routing.models import RoutingNotification
 from socialdesk.triage.models import TriageResultRow
 
 _Row = TypeVar("_Row")
@@ -105,6 +107,7 @@ class HeardMessage:
     sentiment_score: float | None
     metrics: dict[str, Any]
     rule_ids: list[int]
+    author_verified: bool = False
 
 
 def _heard_query() -> Any:
@@ -124,6 +127,7 @@ def _heard_query() -> Any:
             TriageResultRow.sentiment_score,
             Message.metrics,
             ListeningMatch.rule_ids,
+            Identity.verified,
         )
         .outerjoin(Identity, Identity.id == Message.author_identity_id)
         .outerjoin(TriageResultRow, TriageResultRow.message_id == Message.id)
@@ -148,6 +152,7 @@ def _heard(rows: Iterable[Any]) -> list[HeardMessage]:
             sentiment_score=r[11],
             metrics=dict(r[12] or {}),
             rule_ids=[int(x) for x in (r[13] or [])],
+            author_verified=bool(r[14]),
         )
         for r in rows
     ]
@@ -169,6 +174,24 @@ def inbound_between(
         .limit(limit)
     )
     return _heard(session.execute(query))
+
+
+def inbound_after(
+    session: Session, workspace_id: int, after_id: int, limit: int, since: datetime | None
+) -> list[HeardMessage]:
+    """Inbound messages stored after message ``after_id`` (ids only grow), in id order."""
+    query = _heard_query().where(
+        Message.workspace_id == workspace_id,
+        Message.direction == Direction.INBOUND,
+        Message.id > after_id,
+    )
+    if since is not None:
+        query = query.where(Message.created_at >= since)
+    return _heard(session.execute(query.order_by(Message.id).limit(limit)))
+
+
+def workspace_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(Workspace.id).order_by(Workspace.id)))
 
 
 def heard_messages(session: Session, workspace_id: int, ids: Sequence[int]) -> list[HeardMessage]:

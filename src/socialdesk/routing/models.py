@@ -62,5 +62,5 @@ class RoutingNotification(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    # Who acknowledged it (migration 0020): the supervisors' bell records the person.
+    # Who acknowledged it (migration 0045): the supervisors' bell records the person.
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

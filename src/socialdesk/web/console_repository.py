@@ -19,8 +19,8 @@ from socialdesk.core.work import Task, TaskStatus
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.listening.models import Alert
 from socialdesk.people.models import Team, TeamMember, User
-from socialdesk.triage.models import TriageResultRow
 from socialdesk.routing.models import RoutingNotification
+from socialdesk.triage.models import TriageResultRow
 
 
 def my_teams(session: Session, workspace_id: int, user_id: int) -> list[Team]:

@@ -1,7 +1,7 @@
-"""listening
+"""listening: rules, mentions, alerts and their deliveries, incidents; who acknowledged an SLA note
 
-Revision ID: 0020_listening
-Revises: 0002_triage, 0004_channels, 0006_web, 0007_api_tokens, 0008_partial_task_indexes
+Revision ID: 0045_listening
+Revises: 0003_routing
 Create Date: 2026-12-07 07:18:23.225545
 """
 
@@ -15,14 +15,8 @@ from sqlalchemy.dialects import postgresql
 
 import socialdesk.core.db
 
-revision: str = "0020_listening"
-down_revision: str | Sequence[str] | None = (
-    "0002_triage",
-    "0004_channels",
-    "0006_web",
-    "0007_api_tokens",
-    "0008_partial_task_indexes",
-)
+revision: str = "0045_listening"
+down_revision: str | Sequence[str] | None = "0003_routing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
