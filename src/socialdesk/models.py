@@ -8,6 +8,7 @@ from socialdesk.channels.models import (
     KbLink,
     OutboxItem,
 )
+from socialdesk.compliance.models import AuditEvent
 from socialdesk.conversations.action_models import CaseEvent, Note, Notification, Snooze
 from socialdesk.conversations.models import Conversation, Message, Thread
 from socialdesk.core.db import Base
@@ -37,6 +38,7 @@ __all__ = [
     "Alert",
     "AlertDelivery",
     "ApiToken",
+    "AuditEvent",
     "Base",
     "CallbackRequest",
     "CannedReply",

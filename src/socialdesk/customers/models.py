@@ -51,6 +51,9 @@ class Customer(Base):
     crm_fields: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
     # Set when an explicit merge folded this customer into another one.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), default=None)
+    # Set when the customer's personal data was erased on request (GDPR art. 17): the row
+    # stays so that counts and references hold, with nothing left that names the person.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -41,3 +41,6 @@ class RawEvent(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When the payload was dropped (retention, or a customer's erasure); the key stays so a
+    # redelivery of the same event is still recognised as a duplicate.
+    pruned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -1,0 +1,1 @@
+"""Compliance: the audit log, a customer's data on request (export, erasure), retention."""
