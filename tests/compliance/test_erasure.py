@@ -69,9 +69,10 @@ def dana_and_bob(
     )
     with session_factory() as s:
         message = message_by_external_id(s, "1001")
-        customer_id = message.conversation_id and s.scalars(
-            select(Identity.customer_id).where(Identity.external_id == "42")
-        ).one()
+        customer_id = (
+            message.conversation_id
+            and s.scalars(select(Identity.customer_id).where(Identity.external_id == "42")).one()
+        )
         assert customer_id is not None
         customer = s.get(Customer, customer_id)
         assert customer is not None

@@ -133,9 +133,7 @@ def message_ids_of(
     for chunk in _chunks(conversation_ids):
         ids.update(session.scalars(select(Message.id).where(Message.conversation_id.in_(chunk))))
     for chunk in _chunks(identity_ids):
-        ids.update(
-            session.scalars(select(Message.id).where(Message.author_identity_id.in_(chunk)))
-        )
+        ids.update(session.scalars(select(Message.id).where(Message.author_identity_id.in_(chunk))))
     return sorted(ids)
 
 
@@ -224,7 +222,9 @@ def erase_case_texts(session: Session, conversation_ids: Sequence[int]) -> None:
         session.execute(
             update(Notification).where(Notification.conversation_id.in_(chunk)).values(text="")
         )
-        session.execute(update(CaseEvent).where(CaseEvent.conversation_id.in_(chunk)).values(data={}))
+        session.execute(
+            update(CaseEvent).where(CaseEvent.conversation_id.in_(chunk)).values(data={})
+        )
         session.execute(
             update(ChannelShift).where(ChannelShift.conversation_id.in_(chunk)).values(reason="")
         )
@@ -235,7 +235,9 @@ def erase_case_texts(session: Session, conversation_ids: Sequence[int]) -> None:
         )
         session.execute(update(Conversation).where(Conversation.id.in_(chunk)).values(subject=""))
         # Thread keys name the parties of a DM ("dm:a|b") and the customer's post ids.
-        for thread_id in session.scalars(select(Thread.id).where(Thread.conversation_id.in_(chunk))):
+        for thread_id in session.scalars(
+            select(Thread.id).where(Thread.conversation_id.in_(chunk))
+        ):
             session.execute(
                 update(Thread).where(Thread.id == thread_id).values(key=f"erased:{thread_id}")
             )
@@ -375,4 +377,3 @@ def delete_raw_events(session: Session, raw_event_ids: Sequence[int]) -> int:
 
 def delete_conversations(session: Session, conversation_ids: Sequence[int]) -> int:
     return delete_with_dependents(session, Conversation.__table__, conversation_ids)  # type: ignore[arg-type]
-

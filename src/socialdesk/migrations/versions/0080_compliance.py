@@ -56,7 +56,9 @@ def upgrade() -> None:
         sa.Column("client", sa.String(length=200), nullable=False),
         sa.Column("created_at", UTC, nullable=False),
         sa.ForeignKeyConstraint(
-            ["workspace_id"], ["workspaces.id"], name=op.f("fk_audit_events_workspace_id_workspaces")
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_audit_events_workspace_id_workspaces"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
     )
