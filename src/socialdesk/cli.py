@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.cli import channels_app
+from socialdesk.compliance.cli import app as compliance_app
 from socialdesk.config import Settings, get_settings
+from socialdesk.core import audit
 from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.migrate import upgrade
@@ -49,6 +52,15 @@ app.add_typer(channels_app, name="channels")
 app.add_typer(users_app, name="users")
 app.add_typer(customers_app, name="customers")
 app.add_typer(agents_app, name="agents")
+app.add_typer(compliance_app, name="compliance")
+
+
+@app.callback()
+def _command_line() -> None:
+    """Social customer care: listen, triage, prioritise, route and answer."""
+    # Changes made from the command line are the shell user's in the audit log.
+    audit.set_default_actor(audit.Actor(f"cli:{getpass.getuser()}"))
+
 
 console = Console(stderr=True, soft_wrap=True)
 

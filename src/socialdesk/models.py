@@ -8,9 +8,9 @@ from socialdesk.channels.models import (
     KbLink,
     OutboxItem,
 )
-from socialdesk.compliance.models import AuditEvent
 from socialdesk.conversations.action_models import CaseEvent, Note, Notification, Snooze
 from socialdesk.conversations.models import Conversation, Message, Thread
+from socialdesk.core.audit import AuditEvent
 from socialdesk.core.db import Base
 from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task

@@ -14,21 +14,21 @@ from sqlalchemy.types import JSON
 
 import socialdesk.models  # noqa: F401  (registers every table)
 from socialdesk.channels.models import DeadLetter
-from socialdesk.compliance import audit
 from socialdesk.compliance.erasure import erase_customer
 from socialdesk.compliance.export import export_customer
-from socialdesk.compliance.models import AuditEvent
 from socialdesk.config import Settings
 from socialdesk.conversations.actions import add_note
 from socialdesk.conversations.models import Message
 from socialdesk.conversations.replies import send_reply
 from socialdesk.conversations.shift import move_to_email, schedule_callback
+from socialdesk.core import audit
+from socialdesk.core.audit import AuditEvent
 from socialdesk.core.db import Base
 from socialdesk.core.errors import NotFound
 from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.wiring import build_pipeline
-from socialdesk.routing.models import User
+from socialdesk.people.models import User
 from socialdesk.triage.service import relabel
 from tests.channels.helpers import T0, add_account, add_agent, inbound, message_by_external_id
 
@@ -218,7 +218,7 @@ def test_another_customer_keeps_everything(
 ) -> None:
     dana, _bob = dana_and_bob
     with session_factory() as s:
-        erase_customer(s, workspace.id, dana, audit.CLI, NOW)
+        erase_customer(s, workspace.id, dana, audit.default_actor(), NOW)
         s.commit()
     assert "messages.text" in _tables_holding(engine, BOB_WORDS)
 
@@ -242,7 +242,7 @@ def test_customers_merged_into_them_are_erased_with_them(
         assert alt_customer is not None
         alt_customer.merged_into_id = dana
         s.commit()
-        erase_customer(s, workspace.id, dana, audit.CLI, NOW)
+        erase_customer(s, workspace.id, dana, audit.default_actor(), NOW)
         s.commit()
     assert _tables_holding(engine, "dana-alt-words") == []
 
@@ -256,7 +256,7 @@ def test_another_workspaces_customer_is_not_found(
         s.add(other)
         s.flush()
         with pytest.raises(NotFound):
-            erase_customer(s, other.id, dana, audit.CLI, NOW)
+            erase_customer(s, other.id, dana, audit.default_actor(), NOW)
 
 
 def test_the_export_holds_every_part_of_the_customers_data(
@@ -266,7 +266,8 @@ def test_the_export_holds_every_part_of_the_customers_data(
     with session_factory() as s:
         data = export_customer(s, workspace.id, dana, audit.Actor("admin@acme.test"), NOW)
         s.commit()
-        assert s.scalars(select(AuditEvent.action)).all() == ["customer.exported"]
+        exported = select(AuditEvent.target_id).where(AuditEvent.action == "customer.exported")
+        assert s.scalars(exported).all() == [str(dana)]
     json.dumps(data)  # plain JSON values only
     assert data["customer"]["email"] == "dana.private@example.org"
     assert data["customer"]["crm_fields"]["note"] == DANA_WORDS
@@ -284,7 +285,7 @@ def test_the_audit_log_refuses_to_change_a_recorded_event(
     engine: Engine, session_factory: sessionmaker[Session], workspace: Workspace
 ) -> None:
     with session_factory() as s:
-        audit.record(s, workspace.id, audit.CLI, "user.created", "user", 1)
+        audit.record(s, workspace.id, audit.default_actor(), "user.created", "user", 1)
         s.commit()
     with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
         conn.execute(text("UPDATE audit_events SET actor = 'someone else'"))

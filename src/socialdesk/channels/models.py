@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from socialdesk.core import audit
 from socialdesk.core.clock import utcnow
 from socialdesk.core.db import Base, BigId, JsonData, UTCDateTime
 
@@ -186,3 +187,11 @@ class KbLink(Base):
     click_count: Mapped[int] = mapped_column(Integer, default=0)
     first_clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Cursors move with every poll: operational state, not a change anyone made.
+audit.watch(
+    ChannelAccount,
+    "channel_account",
+    ignore=("created_at", "settings.poll_cursors", "settings.imap_last_uid"),
+)

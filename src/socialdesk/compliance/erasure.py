@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from socialdesk.compliance import audit
 from socialdesk.compliance import repository as repo
+from socialdesk.core import audit
 from socialdesk.core.errors import NotFound
 
 

@@ -15,12 +15,12 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from socialdesk.channels.models import CallbackRequest, ChannelShift, OutboxItem
-from socialdesk.compliance import audit
 from socialdesk.compliance import repository as repo
 from socialdesk.conversations.action_models import Note
 from socialdesk.conversations.models import Thread
+from socialdesk.core import audit
 from socialdesk.core.errors import NotFound
-from socialdesk.routing.models import Task
+from socialdesk.core.work import Task
 
 # Columns that are ours, not the customer's, or secrets: left out of the export.
 LEFT_OUT = frozenset({"workspace_id", "credentials_encrypted", "idempotency_key", "lease_until"})

@@ -15,9 +15,9 @@ from socialdesk.channels.models import (
     DeadLetter,
     OutboxItem,
 )
-from socialdesk.compliance.models import AuditEvent
 from socialdesk.conversations.action_models import CaseEvent, Note, Notification
 from socialdesk.conversations.models import Conversation, ConversationStatus, Message, Thread
+from socialdesk.core.audit import AuditEvent
 from socialdesk.core.db import Base
 from socialdesk.core.scoping import workspace_check
 from socialdesk.customers.models import Customer, Identity
@@ -34,12 +34,6 @@ def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
 
 
 # --- the audit log ------------------------------------------------------------------------
-
-
-def add_audit_event(session: Session, event: AuditEvent) -> AuditEvent:
-    session.add(event)
-    session.flush()
-    return event
 
 
 def audit_events(

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from socialdesk.compliance import audit
 from socialdesk.compliance import repository as repo
+from socialdesk.core import audit
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.models import Workspace
 
@@ -84,9 +84,10 @@ def set_policy(
 
 
 def prune(
-    session: Session, workspace: Workspace, now: datetime, actor: audit.Actor = audit.CLI
+    session: Session, workspace: Workspace, now: datetime, actor: audit.Actor | None = None
 ) -> PruneReport:
     """Apply the workspace's limits once (flushes; the caller commits)."""
+    actor = actor or audit.default_actor()
     policy = policy_of(workspace)
     payloads = cases = case_events = 0
     if policy.raw_payload_days is not None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from socialdesk.core import audit
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import NotFound, PermissionDenied, SocialdeskError
 from socialdesk.core.models import Workspace
@@ -60,7 +61,19 @@ Authenticator = Callable[[Request, Session], Principal]
 def db_session(request: Request) -> Iterator[Session]:
     """One transaction per request: the request owns the unit of work and commits it."""
     with unit_of_work(request.app.state.session_factory) as session:
+        audit.set_actor(session, lambda: request_actor(request))
         yield session
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def request_actor(request: Request) -> audit.Actor:
+    """Who is calling, for the audit log of what this request changes (the authenticator
+    names them in ``request.state.actor``)."""
+    actor: audit.Actor | None = getattr(request.state, "actor", None)
+    return actor or audit.Actor("anonymous", None, client_of(request))
 
 
 def current_principal(request: Request, session: Session = Depends(db_session)) -> Principal:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from socialdesk.core import audit
 from socialdesk.core.clock import utcnow
 from socialdesk.core.db import Base, BigId, JsonData, UTCDateTime
 
@@ -20,3 +21,7 @@ class Workspace(Base):
     name: Mapped[str] = mapped_column(String(200))
     settings: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Retention is recorded by its own service with a clearer action (retention.updated).
+audit.watch(Workspace, "workspace", ignore=("created_at", "settings.retention"))

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from socialdesk.core import audit
 from socialdesk.core.clock import utcnow
 from socialdesk.core.db import Base, BigId, JsonData, UTCDateTime
 from socialdesk.core.http import AccessRole
@@ -64,3 +65,8 @@ class TeamMember(Base):
 
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+
+
+# Presence and the idle clock change all day long: routing's state, not an admin's change.
+audit.watch(User, "user", ignore=("presence", "presence_changed_at", "last_assigned_at"))
+audit.watch(Team, "team", ignore=("created_at",))

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
+from socialdesk.core import audit
 from socialdesk.core.clock import utcnow
 from socialdesk.core.db import Base, JsonData, UTCDateTime
 
@@ -24,3 +25,6 @@ class WorkspacePolicy(Base):
     # The workspace's opening hours; a team's own (Team.settings["business_hours"]) win.
     business_hours: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+audit.watch(WorkspacePolicy, "policy", ignore=("updated_at",))

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from socialdesk.core import audit
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.triage import repository as repo
@@ -47,11 +48,17 @@ def configure(session: Session, workspace_id: int, **values: Any) -> dict[str, A
     if values.get("tier") not in (None, FAST, EMBEDDING):
         raise InvalidInput(f"unknown tier {values['tier']!r}: use fast or embedding")
     settings = repo.workspace_settings(session, workspace_id)
-    triage = dict(settings.get("triage") or {})
-    triage.update({k: v for k, v in values.items() if v is not None})
+    before = dict(settings.get("triage") or {})
+    triage = before | {k: v for k, v in values.items() if v is not None}
     settings["triage"] = triage
     taxonomy_from_settings(settings)  # rejects an unknown taxonomy before it is stored
     repo.set_workspace_settings(session, workspace_id, settings)
+    old, new = audit.changed(before, triage)
+    if new:
+        action = "taxonomy.updated" if "taxonomy" in new else "triage.configured"
+        audit.record(
+            session, workspace_id, None, action, "workspace", workspace_id, before=old, after=new
+        )
     session.flush()
     return triage
 

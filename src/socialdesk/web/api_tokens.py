@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from socialdesk.core import audit
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.db import Base, BigId, UTCDateTime
 from socialdesk.core.errors import InvalidInput, NotFound
@@ -95,3 +96,6 @@ def revoke_token(
     token.revoked_at = token.revoked_at or clock()
     session.flush()
     return token
+
+
+audit.watch(ApiToken, "token", ignore=("last_used_at",))

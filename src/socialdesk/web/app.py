@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 
 import socialdesk
 from socialdesk.config import Settings, get_settings
+from socialdesk.core import audit
 from socialdesk.core.db import make_engine, make_session_factory
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from socialdesk.core.http import NotAuthenticated
@@ -27,6 +28,9 @@ def create_app(
     migrate: bool = True,
 ) -> FastAPI:
     settings = settings or get_settings()
+    # What the server changes by itself (timers, the pipeline) is the system's doing; each
+    # request names its own caller.
+    audit.set_default_actor(audit.Actor("system"))
     engine = engine or make_engine(settings.effective_database_url)
     if migrate:
         upgrade(engine)
@@ -91,6 +95,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(ingest)
     app.include_router(channels)
 
+    from socialdesk.compliance.api import router as compliance
     from socialdesk.customers.api_crm import router as crm
     from socialdesk.priority.api import router as priority
     from socialdesk.routing.api import router as routing
@@ -98,6 +103,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(priority)
     app.include_router(routing)
     app.include_router(crm)
+    app.include_router(compliance)
 
     from socialdesk.listening.api import router as listening
 

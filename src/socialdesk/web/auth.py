@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
+from socialdesk.core import audit
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.errors import Conflict, InvalidInput, PermissionDenied
 from socialdesk.people.models import Role, User
@@ -139,6 +140,16 @@ def authenticate(
             attempted_at=now,
         ),
     )
+    if workspace is not None:
+        audit.record(
+            session,
+            workspace.id,
+            audit.Actor(email[:400], user.id if user is not None else None, client),
+            "signin.succeeded" if ok else "signin.failed",
+            "user",
+            user.id if user is not None else "",
+            now=now,
+        )
     if not ok or user is None:
         raise LoginRejected("wrong workspace, e-mail or password")
     return user

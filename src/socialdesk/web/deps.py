@@ -12,8 +12,9 @@ import hmac
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from socialdesk.core import audit
 from socialdesk.core.errors import PermissionDenied
-from socialdesk.core.http import NotAuthenticated, Principal
+from socialdesk.core.http import NotAuthenticated, Principal, client_of
 from socialdesk.web import auth
 from socialdesk.web.api_tokens import find_token
 from socialdesk.web.guard import CSRF_HEADER, SESSION_COOKIE
@@ -26,6 +27,7 @@ def authenticate(request: Request, session: Session) -> Principal:
         token = find_token(session, secret.strip()) if scheme.lower() == "bearer" else None
         if token is None:
             raise NotAuthenticated("unknown or revoked API token")
+        request.state.actor = audit.Actor(f"token:{token.name}", None, client_of(request))
         return Principal(token.workspace_id, token.role, None, token.id)
     cookie = request.cookies.get(SESSION_COOKIE, "")
     found = auth.resolve_session(session, cookie) if cookie else None
@@ -36,4 +38,5 @@ def authenticate(request: Request, session: Session) -> Principal:
         supplied = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(supplied.encode(), web_session.csrf_token.encode()):
             raise PermissionDenied("missing or wrong CSRF token")
+    request.state.actor = audit.Actor(user.email, user.id, client_of(request))
     return Principal(user.workspace_id, user.role, user.id, None)

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from socialdesk.core import audit
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.errors import PermissionDenied
 from socialdesk.core.http import has_role
@@ -39,7 +40,17 @@ def get_clock(request: Request) -> Clock:
 def get_db(request: Request) -> Iterator[Session]:
     """One session per request; the endpoint commits what it changed (it owns the unit of work)."""
     with request.app.state.session_factory() as session:
+        audit.set_actor(session, lambda: viewer_actor(request))
         yield session
+
+
+def viewer_actor(request: Request) -> audit.Actor:
+    """The signed-in person, for the audit log of what this request changes."""
+    viewer: Viewer | None = getattr(request.state, "viewer", None)
+    client = client_address(request)
+    if viewer is None:
+        return audit.Actor("anonymous", None, client)
+    return audit.Actor(viewer.user.email, viewer.user.id, client)
 
 
 DbSession = Annotated[Session, Depends(get_db)]
