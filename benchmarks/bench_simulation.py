@@ -80,7 +80,7 @@ def bench_day(
             source,
             name,
             TeamConfig(agents=agents),
-            RoutingPolicy(pressure_weight=sla.pressure_weight),
+            RoutingPolicy(pressure_weight=sla.pressure_weight, rescue_after=sla.rescue_after),
             breach_boost=sla.breach_boost,
         )
         seconds[name] = round(time.perf_counter() - t, 3)

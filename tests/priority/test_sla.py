@@ -16,6 +16,7 @@ from socialdesk.priority.sla import (
     business_time_between,
     due_at,
     effective_priority,
+    explain_priority,
     next_transition,
     select_target,
     sla_status,
@@ -130,24 +131,89 @@ def test_timers_know_the_exact_moments_of_each_warning_and_the_breach() -> None:
     assert next_transition(clock.pause(MON_9), ALWAYS) == []
 
 
-def test_time_pressure_rises_to_the_weight_at_the_due_time_and_keeps_rising() -> None:
+def test_time_pressure_rises_to_the_weight_at_the_due_time_and_stops_there() -> None:
     assert time_pressure(0.0) == 0.0
-    assert 0 < time_pressure(0.5) < time_pressure(0.9) < time_pressure(1.0) == 100.0
-    assert time_pressure(2.0) > time_pressure(1.0)
+    assert 0 < time_pressure(0.5) < time_pressure(0.9) < time_pressure(1.0) == 10.0
+    assert time_pressure(1.0, 30.0) == 30.0
+    # Capped: lateness alone does not keep adding points (that would make the list FIFO).
+    assert time_pressure(5.0) == time_pressure(1.0)
 
 
-def test_nothing_starves_an_old_low_value_item_overtakes_fresh_valuable_ones() -> None:
-    praise_since = MON_9
-    praise_due = MON_9 + timedelta(hours=2)
-    now = praise_due + timedelta(minutes=1)
-    old_praise = effective_priority(5.0, praise_since, praise_due, now)
-    fresh_vip = effective_priority(95.0, now, now + timedelta(minutes=30), now)
-    assert old_praise > fresh_vip
-    # Before its due time, the valuable item stays ahead.
-    early = MON_9 + timedelta(minutes=20)
-    assert effective_priority(5.0, praise_since, praise_due, early) < effective_priority(
-        95.0, early, early + timedelta(minutes=30), early
+def test_under_overload_the_most_valuable_items_still_come_first() -> None:
+    """Everything in the backlog has breached: the order is by value, not by lateness."""
+    now = MON_9 + timedelta(hours=3)
+    backlog = {
+        # value: waiting since (X items, due after 30 minutes)
+        30.0: MON_9,  # the oldest, least valuable
+        45.0: MON_9 + timedelta(minutes=40),
+        60.0: MON_9 + timedelta(minutes=80),
+        75.0: MON_9 + timedelta(minutes=120),  # the newest, most valuable
+    }
+    scores = {
+        value: effective_priority(value, since, since + timedelta(minutes=30), now)
+        for value, since in backlog.items()
+    }
+    assert sorted(scores, key=lambda v: -scores[v]) == [75.0, 60.0, 45.0, 30.0]
+    # A fresh top-quartile item still passes breached items of lower quartiles.
+    fresh_top = effective_priority(70.0, now, now + timedelta(minutes=30), now)
+    assert fresh_top > scores[45.0] > scores[30.0]
+
+
+def test_a_breach_does_not_flatten_the_order() -> None:
+    """Two breached items keep their value order however late each one is."""
+    since_a, since_b = MON_9, MON_9 + timedelta(minutes=50)
+    for late in (1, 30, 120, 185):  # the older one is overdue by up to 235 minutes
+        now = since_b + timedelta(minutes=30 + late)
+        older_cheap = effective_priority(40.0, since_a, since_a + timedelta(minutes=30), now)
+        newer_dear = effective_priority(50.0, since_b, since_b + timedelta(minutes=30), now)
+        assert newer_dear > older_cheap, late
+
+
+def test_an_item_about_to_breach_passes_slightly_more_valuable_fresh_ones_only() -> None:
+    since = MON_9
+    due = since + timedelta(minutes=30)
+    almost = due - timedelta(seconds=1)
+    nearly_late = effective_priority(50.0, since, due, almost)
+    assert nearly_late > effective_priority(58.0, almost, almost + timedelta(minutes=30), almost)
+    assert nearly_late < effective_priority(61.0, almost, almost + timedelta(minutes=30), almost)
+
+
+def test_no_item_waits_forever_once_overdue_by_the_rescue_time_it_comes_first() -> None:
+    policy = SlaPolicy()
+    assert policy.rescue_after == timedelta(hours=4)
+    since, due = MON_9, MON_9 + timedelta(minutes=30)
+    rescue = due + timedelta(hours=4)
+    before = effective_priority(1.0, since, due, rescue - timedelta(seconds=1))
+    after = effective_priority(1.0, since, due, rescue)
+    fresh_best = effective_priority(100.0, rescue, rescue + timedelta(minutes=30), rescue)
+    assert before < fresh_best < after
+    # Among rescued items, the one rescued first goes first, whatever the values.
+    later_rescue = effective_priority(
+        99.0, since + timedelta(minutes=5), due + timedelta(minutes=5), rescue + timedelta(hours=1)
     )
+    assert effective_priority(1.0, since, due, rescue + timedelta(hours=1)) > later_rescue
+    # Without the rescue an overloaded team could leave a cheap item waiting for ever.
+    never = effective_priority(1.0, since, due, rescue + timedelta(days=30), rescue_after=None)
+    assert never < fresh_best
+
+
+def test_the_wait_is_bounded_by_the_target_plus_the_rescue_time() -> None:
+    """Sustained overload: a fresh item worth more arrives whenever an agent frees up.
+    The cheap item is still served by its due time plus the rescue time (plus one pick)."""
+    rescue_after = timedelta(hours=1)
+    cheap_since, cheap_due = MON_9, MON_9 + timedelta(minutes=30)
+    now = MON_9
+    served_at = None
+    while served_at is None and now < MON_9 + timedelta(days=1):
+        now += timedelta(minutes=5)
+        fresh = effective_priority(
+            90.0, now, now + timedelta(minutes=30), now, rescue_after=rescue_after
+        )
+        cheap = effective_priority(5.0, cheap_since, cheap_due, now, rescue_after=rescue_after)
+        if cheap > fresh:
+            served_at = now
+    assert served_at is not None
+    assert served_at - cheap_due <= rescue_after + timedelta(minutes=5)
 
 
 def test_policies_round_trip_and_bad_ones_are_refused() -> None:
@@ -155,8 +221,10 @@ def test_policies_round_trip_and_bad_ones_are_refused() -> None:
         rules=(SlaRule(timedelta(minutes=20), timedelta(minutes=40), channel="x"),),
         warning_fractions=(0.75,),
         reassign_on_breach=True,
+        rescue_after=timedelta(minutes=90),
     )
     assert SlaPolicy.from_dict(policy.to_dict()) == policy
+    assert SlaPolicy.from_dict({"rescue_after_minutes": None}).rescue_after is None
     with pytest.raises(ValueError, match="between 0 and 1"):
         SlaPolicy(warning_fractions=(1.5,))
     with pytest.raises(ValueError, match="positive"):
@@ -167,3 +235,21 @@ def test_policies_round_trip_and_bad_ones_are_refused() -> None:
         BusinessHours("Mars/Olympus")
     with pytest.raises(ValueError, match="no open time"):
         add_business_time(MON_9, timedelta(hours=1), BusinessHours(weekly={}))
+
+
+def test_the_explanation_gives_the_parts_of_the_effective_priority() -> None:
+    since, due = MON_9, MON_9 + timedelta(minutes=30)
+    fresh = explain_priority(50.0, since, due, since)
+    assert (fresh.effective, fresh.pressure, fresh.rescued) == (50.0, 0.0, False)
+    assert fresh.sentence() == "Ordered by value."
+    nearing = explain_priority(50.0, since, due, since + timedelta(minutes=15))
+    assert nearing.effective == 50.0 + nearing.pressure == 52.5
+    assert "2.5 of 10 points" in nearing.sentence()
+    late = explain_priority(50.0, since, due, due + timedelta(hours=1))
+    assert late.overdue == timedelta(hours=1) and late.effective == 60.0
+    assert "stays in value order" in late.sentence()
+    rescued = explain_priority(50.0, since, due, due + timedelta(hours=5))
+    assert rescued.rescued and rescued.effective == effective_priority(
+        50.0, since, due, due + timedelta(hours=5)
+    )
+    assert "before every other item" in rescued.sentence()

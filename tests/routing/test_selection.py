@@ -119,9 +119,10 @@ def test_after_the_overflow_wait_skill_requirements_widen() -> None:
 
 
 def test_the_work_list_puts_the_highest_effective_priority_first() -> None:
+    # About to breach, it passes fresh items worth up to the pressure weight (10) more.
     low_old = task(
         1,
-        priority=10.0,
+        priority=55.0,
         waiting_since=NOW - timedelta(minutes=29),
         due_at=NOW + timedelta(minutes=1),
     )
@@ -130,7 +131,7 @@ def test_the_work_list_puts_the_highest_effective_priority_first() -> None:
     assert [t.id for t in order_tasks([mid, high_new, low_old], NOW)] == [1, 2, 3]
     # Without time pressure, pure value.
     early = NOW - timedelta(minutes=29)
-    assert [t.id for t in order_tasks([mid, low_old, high_new], early)] == [2, 3, 1]
+    assert [t.id for t in order_tasks([mid, low_old, high_new], early)] == [2, 1, 3]
 
 
 def test_equal_priorities_are_served_oldest_first() -> None:

@@ -254,3 +254,28 @@ def test_the_dashboard_counts_a_resolution_at_once(
     assert resolved() == 0
     client.post(f"/console/c/{conv.id}/resolve", data={"csrf_token": token})
     assert resolved() == 1
+
+
+def test_why_is_this_first_follows_the_ordering_rule_as_time_passes(
+    client: TestClient,
+    agent: User,
+    session_factory: sessionmaker[Session],
+    workspace: Workspace,
+    clock: FrozenClock,
+) -> None:
+    with session_factory() as s:
+        conv, _, _ = make_case(s, workspace.id, text="no signal", at=START, value=40)
+        s.commit()
+    sign_in(client, agent.email)
+
+    def why() -> str:
+        page = client.get(f"/console/c/{conv.id}").text
+        return page[page.index('id="why"') : page.index("</p>", page.index('id="why"'))]
+
+    assert "Ordered by value." in why()
+    clock.advance(timedelta(minutes=15))  # half the 30-minute target: 2.5 of 10 points
+    assert ">42.5<" in why() and "2.5 of 10 points of time pressure" in why()
+    clock.advance(timedelta(hours=2))
+    assert ">50.0<" in why() and "stays in value order among overdue items" in why()
+    clock.advance(timedelta(hours=3))  # overdue by more than the 4-hour rescue time
+    assert ">rescued<" in why() and "served before every other item" in why()

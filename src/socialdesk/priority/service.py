@@ -86,7 +86,9 @@ def load_policies(session: Session, workspace_id: int) -> Policies:
     return Policies(
         value=_parse("value", ValuePolicy.from_dict, row.value or {}),
         sla=sla,
-        routing=replace(routing, pressure_weight=sla.pressure_weight),
+        routing=replace(
+            routing, pressure_weight=sla.pressure_weight, rescue_after=sla.rescue_after
+        ),
         business_hours=_parse("business hours", business_hours_from_dict, row.business_hours or {}),
     )
 

@@ -17,6 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from socialdesk.core.clock import as_utc
 
 ZERO = timedelta(0)
+# The ordering rule's defaults (see ``effective_priority_ts``).
+DEFAULT_PRESSURE_WEIGHT = 10.0
+DEFAULT_RESCUE_AFTER = timedelta(hours=4)
+# Rescued items rank above any value score plus pressure a policy can produce.
+RESCUE_LEVEL = 1_000_000.0
 # How far ahead a due time is searched for; a calendar with no open hour in two years is wrong.
 _MAX_SEARCH_DAYS = 800
 
@@ -80,11 +85,15 @@ class SlaPolicy:
     default_next_response: timedelta = timedelta(hours=24)
     # Fractions of the target at which a warning is raised (the last one is "warning").
     warning_fractions: tuple[float, ...] = (0.5, 0.8)
-    # Priority added when the due time is reached; with the default value weights (max 100)
-    # an item at its due time outranks any fresh item, which is what prevents starvation.
-    pressure_weight: float = 100.0
-    # Priority added once per breach (on top of the pressure), so supervisors see it jump.
-    breach_boost: float = 25.0
+    # Priority an item gains by its due time (and keeps after it): it passes fresher items
+    # worth up to this much more. 0 orders by value alone until the rescue.
+    pressure_weight: float = DEFAULT_PRESSURE_WEIGHT
+    # Overdue by this much, an item is served before all others, oldest rescue first: the
+    # bound on any wait. None switches the rescue off (items may then starve under overload).
+    rescue_after: timedelta | None = DEFAULT_RESCUE_AFTER
+    # Priority added to the stored priority once per breach. 0 by default: a constant added
+    # to every breached item lifts them all above fresh valuable ones alike.
+    breach_boost: float = 0.0
     # Take a breached item back from the agent who holds it and hand it to another.
     reassign_on_breach: bool = False
 
@@ -96,8 +105,12 @@ class SlaPolicy:
             raise ValueError("warning fractions must lie strictly between 0 and 1")
         object.__setattr__(self, "warning_fractions", fractions)
         object.__setattr__(self, "rules", tuple(self.rules))
+        if not (math.isfinite(self.pressure_weight) and math.isfinite(self.breach_boost)):
+            raise ValueError("pressure_weight and breach_boost must be finite")
         if self.pressure_weight < 0 or self.breach_boost < 0:
             raise ValueError("pressure_weight and breach_boost must be >= 0")
+        if self.rescue_after is not None and self.rescue_after < ZERO:
+            raise ValueError("rescue_after must be >= 0 minutes (or null to switch it off)")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +128,9 @@ class SlaPolicy:
             "default_next_response_minutes": self.default_next_response.total_seconds() / 60,
             "warning_fractions": list(self.warning_fractions),
             "pressure_weight": self.pressure_weight,
+            "rescue_after_minutes": None
+            if self.rescue_after is None
+            else self.rescue_after.total_seconds() / 60,
             "breach_boost": self.breach_boost,
             "reassign_on_breach": self.reassign_on_breach,
         }
@@ -161,6 +177,11 @@ class SlaPolicy:
         for key in ("pressure_weight", "breach_boost"):
             if key in data:
                 kwargs[key] = float(data[key])
+        if "rescue_after_minutes" in data:
+            raw_rescue = data["rescue_after_minutes"]
+            kwargs["rescue_after"] = (
+                None if raw_rescue is None else timedelta(minutes=float(raw_rescue))
+            )
         if "reassign_on_breach" in data:
             kwargs["reassign_on_breach"] = bool(data["reassign_on_breach"])
         return cls(**kwargs)
@@ -383,12 +404,24 @@ def elapsed_fraction_ts(waiting_since: float, due: float | None, now: float) -> 
     return max(spent, 0.0) / total
 
 
-def time_pressure(fraction: float, weight: float = 100.0) -> float:
-    """Priority added as the due time nears: slow at first, ``weight`` at the due time,
-    and growing without bound afterwards, so every waiting item eventually comes first."""
+def time_pressure(fraction: float, weight: float = DEFAULT_PRESSURE_WEIGHT) -> float:
+    """Priority added as the due time nears: slow at first, ``weight`` at the due time, and
+    no more after it. Capping the ageing at the due time keeps breached items in value order
+    (a breach must not turn the list into first in, first out); the rescue below bounds the
+    wait instead."""
     if fraction <= 0 or math.isnan(fraction):
         return 0.0
-    return weight * fraction * fraction
+    capped = min(fraction, 1.0)
+    return weight * capped * capped
+
+
+def rescued_since(due: float | None, now: float, rescue_after: float | None) -> float | None:
+    """The moment (POSIX seconds) an item overdue by ``rescue_after`` seconds entered the
+    rescue class, or None while it has not (or when rescue is off)."""
+    if due is None or rescue_after is None:
+        return None
+    moment = due + rescue_after
+    return moment if now >= moment else None
 
 
 def effective_priority(
@@ -396,15 +429,17 @@ def effective_priority(
     waiting_since: datetime,
     due: datetime | None,
     now: datetime,
-    pressure_weight: float = 100.0,
+    pressure_weight: float = DEFAULT_PRESSURE_WEIGHT,
+    rescue_after: timedelta | None = DEFAULT_RESCUE_AFTER,
 ) -> float:
-    """The priority items are ordered by: their stored priority plus time pressure."""
+    """The priority items are ordered by (see ``effective_priority_ts``)."""
     return effective_priority_ts(
         priority,
         as_utc(waiting_since).timestamp(),
         None if due is None else as_utc(due).timestamp(),
         as_utc(now).timestamp(),
         pressure_weight,
+        None if rescue_after is None else rescue_after.total_seconds(),
     )
 
 
@@ -413,10 +448,73 @@ def effective_priority_ts(
     waiting_since: float,
     due: float | None,
     now: float,
-    pressure_weight: float = 100.0,
+    pressure_weight: float = DEFAULT_PRESSURE_WEIGHT,
+    rescue_after: float | None = DEFAULT_RESCUE_AFTER.total_seconds(),
 ) -> float:
-    """``effective_priority`` on POSIX timestamps."""
+    """Value classes with capped ageing and a bounded wait, on POSIX timestamps.
+
+    - Until its due time an item gains up to ``pressure_weight`` points (``time_pressure``),
+      so one about to breach passes fresher items worth up to that much more.
+    - Once due, it keeps its value plus ``pressure_weight``: among breached items the most
+      valuable still comes first.
+    - Overdue by ``rescue_after`` seconds, it enters the rescue class, above every other
+      item, served in the order items entered it: no item waits longer than its target plus
+      ``rescue_after`` plus the time to answer the rescued items ahead of it.
+    """
+    rescued = rescued_since(due, now, rescue_after)
+    if rescued is not None:
+        return RESCUE_LEVEL + (now - rescued) / 60.0
     return priority + time_pressure(elapsed_fraction_ts(waiting_since, due, now), pressure_weight)
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityExplanation:
+    """Why an item stands where it does in the work list (``effective_priority_ts``)."""
+
+    effective: float
+    stored: float  # value score plus any breach boost
+    pressure: float  # points from the approaching (or passed) due time
+    pressure_weight: float
+    overdue: timedelta | None  # None before the due time
+    rescued: bool
+
+    def sentence(self) -> str:
+        if self.rescued:
+            return (
+                "Overdue by more than the rescue time: served before every other item, "
+                "oldest rescue first."
+            )
+        if self.overdue is not None:
+            return (
+                f"Overdue: {self.pressure:.1f} points of time pressure (the most it gets), "
+                "so it stays in value order among overdue items."
+            )
+        if self.pressure > 0:
+            return (
+                f"{self.pressure:.1f} of {self.pressure_weight:.0f} points of time pressure "
+                "as its due time nears."
+            )
+        return "Ordered by value."
+
+
+def explain_priority(
+    priority: float,
+    waiting_since: datetime,
+    due: datetime | None,
+    now: datetime,
+    pressure_weight: float = DEFAULT_PRESSURE_WEIGHT,
+    rescue_after: timedelta | None = DEFAULT_RESCUE_AFTER,
+) -> PriorityExplanation:
+    """The parts of ``effective_priority`` for one item, for "why is this first"."""
+    effective = effective_priority(priority, waiting_since, due, now, pressure_weight, rescue_after)
+    if due is None:
+        return PriorityExplanation(effective, priority, 0.0, pressure_weight, None, False)
+    since_ts, due_ts, now_ts = (as_utc(t).timestamp() for t in (waiting_since, due, now))
+    rescue = None if rescue_after is None else rescue_after.total_seconds()
+    pressure = time_pressure(elapsed_fraction_ts(since_ts, due_ts, now_ts), pressure_weight)
+    overdue = as_utc(now) - as_utc(due) if now_ts >= due_ts else None
+    rescued = rescued_since(due_ts, now_ts, rescue) is not None
+    return PriorityExplanation(effective, priority, pressure, pressure_weight, overdue, rescued)
 
 
 def business_hours_to_dict(hours: BusinessHours) -> dict[str, Any]:

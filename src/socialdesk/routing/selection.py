@@ -22,7 +22,12 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from socialdesk.core.clock import as_utc
-from socialdesk.priority.sla import effective_priority, effective_priority_ts
+from socialdesk.priority.sla import (
+    DEFAULT_PRESSURE_WEIGHT,
+    DEFAULT_RESCUE_AFTER,
+    effective_priority,
+    effective_priority_ts,
+)
 
 
 class Presence:
@@ -100,7 +105,14 @@ class RoutingPolicy:
     overflow_after: timedelta | None = timedelta(minutes=10)
     overflow_languages_after: timedelta | None = None
     sticky: bool = True
-    pressure_weight: float = 100.0  # the SLA policy's time-pressure weight
+    # The SLA policy's ordering knobs (``priority.sla.effective_priority_ts``).
+    pressure_weight: float = DEFAULT_PRESSURE_WEIGHT
+    rescue_after: timedelta | None = DEFAULT_RESCUE_AFTER
+
+    @property
+    def rescue_after_seconds(self) -> float | None:
+        return None if self.rescue_after is None else self.rescue_after.total_seconds()
+
     topic_fit: int = 4
     tier_fit: int = 2
     language_fit: int = 1
@@ -219,7 +231,12 @@ def choose_agent(
 
 def task_priority(task: TaskView, now: datetime, policy: RoutingPolicy = RoutingPolicy()) -> float:
     return effective_priority(
-        task.priority, task.waiting_since, task.due_at, now, policy.pressure_weight
+        task.priority,
+        task.waiting_since,
+        task.due_at,
+        now,
+        policy.pressure_weight,
+        policy.rescue_after,
     )
 
 
@@ -234,6 +251,7 @@ def order_key(
         task.id,
         as_utc(now).timestamp(),
         policy.pressure_weight,
+        policy.rescue_after_seconds,
     )
 
 
@@ -244,10 +262,11 @@ def order_key_ts(
     task_id: int,
     now: float,
     pressure_weight: float,
+    rescue_after: float | None,
 ) -> tuple[float, float, int]:
     """``order_key`` on POSIX timestamps (what indexes over many tasks use)."""
     return (
-        -effective_priority_ts(priority, waiting_since, due, now, pressure_weight),
+        -effective_priority_ts(priority, waiting_since, due, now, pressure_weight, rescue_after),
         waiting_since,
         task_id,
     )

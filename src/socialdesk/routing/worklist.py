@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from socialdesk.core.clock import as_utc
+from socialdesk.priority.sla import RESCUE_LEVEL
 from socialdesk.routing.selection import (
     RoutingPolicy,
     TaskView,
@@ -168,24 +169,37 @@ class WorkList:
 
     def _key(self, task_id: int, at: float) -> tuple[float, float, int]:
         priority, since, due = self._num[task_id]
-        return order_key_ts(priority, since, due, task_id, at, self.policy.pressure_weight)
+        return order_key_ts(
+            priority,
+            since,
+            due,
+            task_id,
+            at,
+            self.policy.pressure_weight,
+            self.policy.rescue_after_seconds,
+        )
 
     def _rekey(self, bucket: Bucket, now: datetime) -> None:
         bucket.keyed_at = as_utc(now)
         at = bucket.keyed_at.timestamp()
         weight = self.policy.pressure_weight
+        rescue_after = self.policy.rescue_after_seconds
         num, token = self._num, self._token
         heap: list[_Entry] = []
         # order_key_ts written out: this loop runs over whole buckets, and the result is
         # checked against order_key in the tests.
         for i in bucket.members:
             priority, since, due = num[i]
-            fraction = 0.0
-            if due is not None:
-                total, spent = due - since, max(at - since, 0.0)
-                fraction = 1.0 + spent / 60.0 if total <= 0 else spent / total
-            pressure = weight * fraction * fraction if fraction > 0 else 0.0
-            heap.append(((-(priority + pressure), since, i), token[i], i))
+            if due is None:
+                heap.append(((-priority, since, i), token[i], i))
+                continue
+            if rescue_after is not None and at >= due + rescue_after:
+                level = RESCUE_LEVEL + (at - due - rescue_after) / 60.0
+                heap.append(((-level, since, i), token[i], i))
+                continue
+            total, spent = due - since, max(at - since, 0.0)
+            fraction = 1.0 if total <= 0 else min(spent / total, 1.0)
+            heap.append(((-(priority + weight * fraction * fraction), since, i), token[i], i))
         heapq.heapify(heap)
         bucket.heap = heap
 

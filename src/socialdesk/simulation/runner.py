@@ -47,6 +47,7 @@ class Scenario:
         overflow = self.language_overflow_minutes
         return RoutingPolicy(
             pressure_weight=self.sla_policy.pressure_weight,
+            rescue_after=self.sla_policy.rescue_after,
             overflow_languages_after=None if overflow is None else timedelta(minutes=overflow),
         )
 

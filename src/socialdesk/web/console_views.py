@@ -17,6 +17,7 @@ from socialdesk.core.errors import NotFound
 from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.people.models import Team, TeamKind, User
+from socialdesk.priority.sla import PriorityExplanation
 from socialdesk.web import console_repository as repo
 from socialdesk.web import integrations
 from socialdesk.web.integrations import TriageView
@@ -182,6 +183,7 @@ class ConversationView:
     colleagues: list[User]
     teams: list[Team]
     channels: list[str] = field(default_factory=list)
+    why: PriorityExplanation | None = None
 
 
 def mentioned_handles(texts: list[str]) -> list[tuple[str, int]]:
@@ -285,4 +287,14 @@ def conversation_view(
         colleagues=sorted((u for u in people.values() if u.is_active), key=lambda u: u.name),
         teams=repo.teams(session, workspace_id),
         channels=sorted({m.channel for m, _ in messages}),
+        why=None
+        if task is None
+        else integrations.priority_explanation(
+            session,
+            workspace_id,
+            float(task.priority or 0.0),
+            task.waiting_since,
+            task.due_at,
+            now,
+        ),
     )

@@ -25,6 +25,7 @@ from socialdesk.core.errors import Conflict, InvalidInput, NotFound
 from socialdesk.people.models import User
 from socialdesk.priority import service as priority
 from socialdesk.priority.scoring import FACTORS
+from socialdesk.priority.sla import PriorityExplanation, explain_priority
 from socialdesk.routing import service as routing
 from socialdesk.triage import service as triage
 from socialdesk.triage.models import TriageResultRow
@@ -367,6 +368,19 @@ def save_sla_policy(session: Session, workspace_id: int, text: str, clock: Clock
     priority.score_tasks(
         session, workspace_id, repo.active_task_ids(session, workspace_id), clock()
     )
+
+
+def priority_explanation(
+    session: Session,
+    workspace_id: int,
+    stored: float,
+    since: datetime,
+    due: datetime | None,
+    now: datetime,
+) -> PriorityExplanation:
+    """The parts of a task's effective priority under the workspace's ordering rule."""
+    sla = priority.load_policies(session, workspace_id).sla
+    return explain_priority(stored, since, due, now, sla.pressure_weight, sla.rescue_after)
 
 
 def warning_fraction(session: Session, workspace_id: int) -> float:
