@@ -180,9 +180,9 @@ def test_an_item_about_to_breach_passes_slightly_more_valuable_fresh_ones_only()
 
 def test_no_item_waits_forever_once_overdue_by_the_rescue_time_it_comes_first() -> None:
     policy = SlaPolicy()
-    assert policy.rescue_after == timedelta(hours=4)
+    assert policy.rescue_after == timedelta(hours=12)
     since, due = MON_9, MON_9 + timedelta(minutes=30)
-    rescue = due + timedelta(hours=4)
+    rescue = due + timedelta(hours=12)
     before = effective_priority(1.0, since, due, rescue - timedelta(seconds=1))
     after = effective_priority(1.0, since, due, rescue)
     fresh_best = effective_priority(100.0, rescue, rescue + timedelta(minutes=30), rescue)
@@ -248,8 +248,8 @@ def test_the_explanation_gives_the_parts_of_the_effective_priority() -> None:
     late = explain_priority(50.0, since, due, due + timedelta(hours=1))
     assert late.overdue == timedelta(hours=1) and late.effective == 60.0
     assert "stays in value order" in late.sentence()
-    rescued = explain_priority(50.0, since, due, due + timedelta(hours=5))
+    rescued = explain_priority(50.0, since, due, due + timedelta(hours=13))
     assert rescued.rescued and rescued.effective == effective_priority(
-        50.0, since, due, due + timedelta(hours=5)
+        50.0, since, due, due + timedelta(hours=13)
     )
     assert "before every other item" in rescued.sentence()

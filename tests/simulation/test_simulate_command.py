@@ -151,3 +151,24 @@ def test_bad_options_end_with_a_clear_message(args: list[str], message: str) -> 
     result = runner.invoke(app, [*SMALL, *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_interval_staffing_follows_a_burst_hour_by_hour(tmp_path: Path) -> None:
+    """A 300-message burst in the second hour: staffed for that hour, not on average."""
+    report_path = tmp_path / "r.json"
+    args = [*SMALL, "--bursts", "6", "--burst-size", "300", "--staffing", "interval"]
+    result = runner.invoke(app, [*args, "--policies", "fifo,value", "--json", str(report_path)])
+    assert result.exit_code == 0, result.output
+    assert "Erlang C per interval: 4 hours from 2026-11-23T09:00:00+00:00" in result.output
+    assert "forecast for the next 168 hours" in result.output
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    erlang = report["erlang_c"]
+    timeline = report["team"]["timeline"]
+    assert timeline == [max(1, h["agents"]) for h in erlang["by_interval"]]
+    busiest = max(erlang["by_interval"], key=lambda h: h["arrivals"])
+    assert busiest["agents"] == max(timeline) > min(timeline)
+    assert len(erlang["forecast"]["by_interval"]) == 168
+    comparison = report["comparison"]
+    assert comparison["response_rate"] == {"fifo": 1.0, "value": 1.0}
+    waits = comparison["top_quartile_wait_p90_minutes"]
+    assert waits["value"] <= waits["fifo"]

@@ -277,5 +277,7 @@ def test_why_is_this_first_follows_the_ordering_rule_as_time_passes(
     assert ">42.5<" in why() and "2.5 of 10 points of time pressure" in why()
     clock.advance(timedelta(hours=2))
     assert ">50.0<" in why() and "stays in value order among overdue items" in why()
-    clock.advance(timedelta(hours=3))  # overdue by more than the 4-hour rescue time
+    clock.advance(timedelta(hours=11))  # overdue by more than the 12-hour rescue time
+    client.cookies.clear()
+    sign_in(client, agent.email)  # the sign-in of the morning has expired
     assert ">rescued<" in why() and "served before every other item" in why()

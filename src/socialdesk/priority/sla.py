@@ -19,7 +19,7 @@ from socialdesk.core.clock import as_utc
 ZERO = timedelta(0)
 # The ordering rule's defaults (see ``effective_priority_ts``).
 DEFAULT_PRESSURE_WEIGHT = 10.0
-DEFAULT_RESCUE_AFTER = timedelta(hours=4)
+DEFAULT_RESCUE_AFTER = timedelta(hours=12)
 # Rescued items rank above any value score plus pressure a policy can produce.
 RESCUE_LEVEL = 1_000_000.0
 # How far ahead a due time is searched for; a calendar with no open hour in two years is wrong.

@@ -22,6 +22,7 @@ from socialdesk.simulation.items import ItemSource, build_items
 from socialdesk.simulation.metrics import hourly_load
 from socialdesk.simulation.output import print_report, write_charts, write_json
 from socialdesk.simulation.runner import Scenario, ServiceGoal, policy_names, run_scenario
+from socialdesk.simulation.staffing import interval_load, staffing_by_interval
 from socialdesk.simulation.traffic import BrandProfile, generate
 from socialdesk.simulation.vocabulary import SECTORS
 
@@ -44,14 +45,19 @@ def _load_json(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
+STAFFING_PLANS = ("erlang", "interval")
+
+
 def parse_staffing(raw: str) -> tuple[int, ...] | None:
-    """24 comma-separated agent counts, or 'erlang' (None here: planned later)."""
-    if raw.strip().lower() == "erlang":
+    """24 comma-separated agent counts, or 'erlang' / 'interval' (None here: planned later)."""
+    if raw.strip().lower() in STAFFING_PLANS:
         return None
     try:
         counts = tuple(int(part) for part in raw.split(","))
     except ValueError:
-        raise ValueError("staffing must be 24 comma-separated whole numbers or 'erlang'") from None
+        raise ValueError(
+            "staffing must be 24 comma-separated whole numbers, 'erlang' or 'interval'"
+        ) from None
     if len(counts) != 24:
         raise ValueError(f"staffing needs 24 hourly counts, got {len(counts)}")
     return counts
@@ -113,6 +119,13 @@ def simulate(
     bursts: Annotated[
         float, typer.Option(help="Bursts (outages) per day in generated traffic.", min=0.0)
     ] = 1.0,
+    burst_size: Annotated[
+        int | None,
+        typer.Option(
+            help="Messages in one burst of generated traffic (default: 1.5 hours of traffic).",
+            min=1,
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (traffic and handling times).")] = 1,
     start: Annotated[
         str, typer.Option(help="Start of generated traffic, ISO date or time (UTC).")
@@ -121,8 +134,9 @@ def simulate(
     staffing: Annotated[
         str | None,
         typer.Option(
-            help="Agents per hour of day (UTC): 24 comma-separated counts, or 'erlang' to staff "
-            "each hour as Erlang C recommends for the goal."
+            help="Agents per hour of day (UTC): 24 comma-separated counts, 'erlang' to staff "
+            "each hour of day as Erlang C recommends for the goal (averaged over the days), or "
+            "'interval' to staff each hour of the record (date and hour) for its own traffic."
         ),
     ] = None,
     slots: Annotated[int, typer.Option(help="Items an agent works at once.", min=1)] = 1,
@@ -231,7 +245,7 @@ def simulate(
         else:
             begin = datetime.fromisoformat(start)
             begin = begin.replace(tzinfo=UTC) if begin.tzinfo is None else begin
-            profile = BrandProfile(sector=sector, bursts_per_day=bursts)
+            profile = BrandProfile(sector=sector, bursts_per_day=bursts, burst_size=burst_size)
             events = list(generate(profile, begin, timedelta(hours=hours), rate, seed))
             if save_traffic is not None:
                 _write_jsonl(events, save_traffic)
@@ -246,12 +260,16 @@ def simulate(
         )
         if not source.items:
             raise ValueError("no item in the traffic needs a response from care")
-        if staffing and planned is None:
+        timeline = None
+        if staffing and staffing.strip().lower() == "interval":
+            timeline = _interval_staffing(source, goal, slots)
+        elif staffing and planned is None:
             planned = _erlang_staffing(source, goal, slots)
         team = TeamConfig(
             agents=agents,
             slots=slots,
             staffing=planned,
+            timeline=timeline,
             patience_hours=patience,
             drain_hours=drain,
             sweep_minutes=sweep,
@@ -303,6 +321,14 @@ def _erlang_staffing(source: ItemSource, goal: ServiceGoal, slots: int) -> tuple
     rates, handling = hourly_load(source)
     plan = staffing_by_hour(rates, handling, goal.minutes, goal.share, slots_per_agent=slots)
     return tuple(max(1, h.agents) for h in plan)
+
+
+def _interval_staffing(source: ItemSource, goal: ServiceGoal, slots: int) -> tuple[int, ...]:
+    load = interval_load(
+        ((i.created_at, i.handling_minutes) for i in source.items), source.start, source.end
+    )
+    plan = staffing_by_interval(load, goal.minutes, goal.share, slots_per_agent=slots, minimum=1)
+    return tuple(p.agents for p in plan)
 
 
 app = typer.Typer(help="Simulation of a care team.", rich_markup_mode=None)

@@ -28,6 +28,9 @@ class TeamConfig:
     """Items an agent works at once."""
     staffing: tuple[int, ...] | None = None
     """Agents on duty per hour of day (24 values, UTC); overrides ``agents``."""
+    timeline: tuple[int, ...] | None = None
+    """Agents on duty in each hour from the start of the run (the last value holds after
+    its end); overrides ``staffing`` and ``agents``."""
     patience_hours: float | None = None
     """Customers give up after this long without an answer (None: they wait)."""
     drain_hours: float = 48.0
@@ -41,7 +44,10 @@ class TeamConfig:
     """Handling time multiplier when an agent answers in a language they do not speak."""
 
     def __post_init__(self) -> None:
-        if self.staffing is not None:
+        if self.timeline is not None:
+            if not self.timeline or min(self.timeline) < 0 or max(self.timeline) == 0:
+                raise ValueError("a staffing timeline needs non-negative counts, one above 0")
+        elif self.staffing is not None:
             if len(self.staffing) != 24 or min(self.staffing) < 0:
                 raise ValueError("staffing needs 24 non-negative agent counts, one per hour")
             if max(self.staffing) == 0:
@@ -61,9 +67,14 @@ class TeamConfig:
 
     @property
     def headcount(self) -> int:
+        if self.timeline is not None:
+            return max(self.timeline)
         return max(self.staffing) if self.staffing is not None else self.agents
 
-    def on_duty(self, hour: int) -> int:
+    def on_duty(self, hour: int, index: int = 0) -> int:
+        """Agents on duty in hour of day ``hour``, the ``index``-th hour of the run."""
+        if self.timeline is not None:
+            return self.timeline[min(index, len(self.timeline) - 1)]
         return self.staffing[hour % 24] if self.staffing is not None else self.agents
 
     def agent_languages(self) -> list[frozenset[str]]:
@@ -146,7 +157,7 @@ class _Run:
         hour = 0
         last = 0.0
         while True:
-            duty = self.team.on_duty(self.first_hour + hour)
+            duty = self.team.on_duty(self.first_hour + hour, hour)
             for agent in self.agents:
                 if agent.on_shift:
                     agent.shift_seconds += self.env.now - last

@@ -48,6 +48,7 @@ def _round(value: float | None, digits: int = 2) -> float | None:
 
 def _group(items: Sequence[SimItem], outcome: RunOutcome, source: ItemSource) -> dict[str, Any]:
     answered: list[float] = []
+    waited: list[float] = []
     sla_met = 0
     for item in items:
         done = outcome.done[item.index]
@@ -55,6 +56,8 @@ def _group(items: Sequence[SimItem], outcome: RunOutcome, source: ItemSource) ->
             continue
         minutes = (done - item.arrival) / 60.0
         answered.append(minutes)
+        started = outcome.started[item.index]
+        waited.append(((started if started is not None else done) - item.arrival) / 60.0)
         if source.start + timedelta(seconds=done) <= item.due_at:
             sla_met += 1
     count = len(items)
@@ -67,6 +70,13 @@ def _group(items: Sequence[SimItem], outcome: RunOutcome, source: ItemSource) ->
             "p90": _round(percentile(answered, 90)),
             "p99": _round(percentile(answered, 99)),
             "mean": _round(sum(answered) / len(answered) if answered else None),
+        },
+        # Until an agent starts on it (Erlang C's wait): what the order of the list decides.
+        "wait_minutes": {
+            "p50": _round(percentile(waited, 50)),
+            "p90": _round(percentile(waited, 90)),
+            "p99": _round(percentile(waited, 99)),
+            "max": _round(max(waited) if waited else None),
         },
         "sla_attainment": _round(sla_met / count if count else None, 4),
     }

@@ -121,6 +121,31 @@ def print_report(report: Mapping[str, Any], console: Console) -> None:
             f"{_minutes(p90['fifo'])} -> {_minutes(p90['value'])} ({intended:g}x)",
             markup=False,
         )
+    wait_cut = comparison.get("top_quartile_wait_p90_cut")
+    if wait_cut is not None:
+        wait = comparison["top_quartile_wait_p90_minutes"]
+        console.print(
+            f"value vs fifo, top value quartile wait until an agent starts, p90: "
+            f"{_minutes(wait['fifo'])} -> {_minutes(wait['value'])} ({wait_cut:g}x)",
+            markup=False,
+        )
+    erlang = report.get("erlang_c") or {}
+    actual = erlang.get("by_interval_summary")
+    if actual and actual.get("intervals"):
+        console.print(
+            f"Erlang C per interval: {actual['intervals']} hours from {actual['first']}, peak "
+            f"{actual['peak_agents']} agents at {actual['peak_at']} "
+            f"({actual['peak_arrivals']:g} arrivals), {actual['agent_hours']} agent-hours",
+            markup=False,
+        )
+    ahead = (erlang.get("forecast") or {}).get("summary")
+    if ahead and ahead.get("intervals"):
+        console.print(
+            f"forecast for the next {ahead['intervals']} hours from {ahead['first']}: peak "
+            f"{ahead['peak_agents']} agents at {ahead['peak_at']}, "
+            f"{ahead['agent_hours']} agent-hours",
+            markup=False,
+        )
 
 
 def write_json(report: Mapping[str, Any], path: Path) -> None:

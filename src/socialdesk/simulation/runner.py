@@ -16,6 +16,12 @@ from socialdesk.simulation.erlang import staffing_by_hour
 from socialdesk.simulation.items import ItemSource
 from socialdesk.simulation.metrics import hourly_load, summarize
 from socialdesk.simulation.policies import POLICIES
+from socialdesk.simulation.staffing import (
+    forecast_week,
+    interval_load,
+    staffing_by_interval,
+    staffing_summary,
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,7 @@ def run_scenario(
             "agents": scenario.team.headcount,
             "slots": scenario.team.slots,
             "staffing": list(scenario.team.staffing) if scenario.team.staffing else None,
+            "timeline": list(scenario.team.timeline) if scenario.team.timeline else None,
             "patience_hours": scenario.team.patience_hours,
             "round_robin_sweep_minutes": scenario.team.sweep_minutes,
             "languages": dict(scenario.team.languages),
@@ -114,16 +121,38 @@ def run_scenario(
             "slots_per_agent": scenario.team.slots,
             "by_hour": [asdict(h) | {"service_level": round(h.service_level, 4)} for h in plan],
             "peak_agents": max((h.agents for h in plan), default=0),
+            **timeline_staffing(source, scenario),
         },
     }
     return SimulationResult(report=report, outcomes=outcomes)
 
 
-def _top_p90(policy: dict[str, Any], grouping: str) -> float | None:
+def timeline_staffing(source: ItemSource, scenario: Scenario) -> dict[str, Any]:
+    """Erlang C per interval (date and hour) of the traffic, and for the forecast week."""
+    goal, slots = scenario.goal, scenario.team.slots
+    load = interval_load(
+        ((i.created_at, i.handling_minutes) for i in source.items), source.start, source.end
+    )
+    actual = staffing_by_interval(load, goal.minutes, goal.share, slots_per_agent=slots)
+    ahead = staffing_by_interval(
+        forecast_week(load), goal.minutes, goal.share, slots_per_agent=slots
+    )
+    return {
+        "by_interval_summary": staffing_summary(actual),
+        "by_interval": [p.as_dict() for p in actual],
+        "forecast": {
+            "method": "hour-of-week means with a linear trend of the daily totals",
+            "summary": staffing_summary(ahead),
+            "by_interval": [p.as_dict() for p in ahead],
+        },
+    }
+
+
+def _top_p90(policy: dict[str, Any], grouping: str, measure: str = "frt_minutes") -> float | None:
     groups = policy.get(grouping)
     if not groups:
         return None
-    value: float | None = groups["Q4"]["frt_minutes"]["p90"]
+    value: float | None = groups["Q4"][measure]["p90"]
     return value
 
 
@@ -144,9 +173,19 @@ def compare(policies: dict[str, Any], base: str = "fifo", ours: str = "value") -
         factor = round(top_base / top_ours, 2) if top_base is not None and top_ours else None
         result[f"{label}_p90_minutes"] = {base: top_base, ours: top_ours}
         result[f"{label}_p90_cut"] = factor
+        wait_base = _top_p90(policies[base], grouping, "wait_minutes")
+        wait_ours = _top_p90(policies[ours], grouping, "wait_minutes")
+        result[f"{label}_wait_p90_minutes"] = {base: wait_base, ours: wait_ours}
+        result[f"{label}_wait_p90_cut"] = (
+            round(wait_base / wait_ours, 2) if wait_base is not None and wait_ours else None
+        )
     result["response_rate"] = {
         base: policies[base]["response_rate"],
         ours: policies[ours]["response_rate"],
+    }
+    result["sla_attainment"] = {
+        base: policies[base]["sla_attainment"],
+        ours: policies[ours]["sla_attainment"],
     }
     return result
 
