@@ -15,18 +15,10 @@ from socialdesk.listening.detection import (
     VolumeDetector,
     detect_series,
 )
-from socialdesk.listening.synthetic import SeriesSpec, generate_series
+from socialdesk.listening.synthetic import SeriesSpec, generate_series, poisson
 
 MONDAY = datetime(2026, 3, 2, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
-
-
-def poisson(rng: random.Random, mu: float) -> int:
-    limit, k, product = math.exp(-mu), 0, rng.random()
-    while product > limit:
-        k += 1
-        product *= rng.random()
-    return k
 
 
 def seasonal_rate(at: datetime, per_step: float) -> float:

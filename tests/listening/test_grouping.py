@@ -16,7 +16,9 @@ from socialdesk.listening.grouping import (
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
-def item(n: int, text: str, topic: str | None = None, vector: tuple[float, ...] | None = None):
+def item(
+    n: int, text: str, topic: str | None = None, vector: tuple[float, ...] | None = None
+) -> GroupItem:
     return GroupItem(
         id=f"m{n}", at=T0 + timedelta(minutes=n), text=text, topic=topic, vector=vector
     )

@@ -16,7 +16,7 @@ def quiet_traffic(monitor: ListeningMonitor, until: datetime, seed: int) -> list
     """A message every ~20 seconds from many authors, a few on a regular hashtag."""
     rng = random.Random(seed)
     at = monitor.open_step
-    kinds = []
+    kinds: list[str] = []
     while at < until:
         at += timedelta(seconds=rng.expovariate(1 / 20))
         keys: tuple[str, ...] = (ALL, "topic:billing")

@@ -60,10 +60,11 @@ def _negative_binomial(rng: random.Random, mu: float, r2: float) -> int:
     if r2 > 0:
         shape = 1.0 / r2
         mu = rng.gammavariate(shape, mu / shape)
-    return _poisson(rng, mu)
+    return poisson(rng, mu)
 
 
-def _poisson(rng: random.Random, mu: float) -> int:
+def poisson(rng: random.Random, mu: float) -> int:
+    """A Poisson draw (Knuth's product method; a normal draw above 60)."""
     if mu > 60:
         return max(0, round(rng.gauss(mu, math.sqrt(mu))))
     limit, k, product = math.exp(-mu), 0, rng.random()
