@@ -25,7 +25,7 @@ from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.customers.cli import app as customers_app
 from socialdesk.ingest.bench import IngestStages
 from socialdesk.ingest.pipeline import BULK_BATCH_SIZE
-from socialdesk.listening.cli import listening_app
+from socialdesk.listening.cli import bench_listening, listening_app
 from socialdesk.routing.cli import agents_app
 from socialdesk.simulation.cli import simulate
 from socialdesk.triage.cli import app as triage_app
@@ -55,6 +55,7 @@ app.add_typer(customers_app, name="customers")
 app.add_typer(agents_app, name="agents")
 app.add_typer(compliance_app, name="compliance")
 app.add_typer(listening_app, name="listening")
+bench_app.command("listening")(bench_listening)
 
 
 @app.callback()

@@ -76,3 +76,35 @@ def detect(
             raise typer.Exit(2) from None
     else:
         typer.echo(json.dumps({"detections": stamps}))
+
+
+def bench_listening(
+    days: Annotated[float, typer.Option(help="Days of generated traffic.", min=2.0)] = 7.0,
+    rate: Annotated[
+        float, typer.Option(help="Generated messages per hour (daily average).", min=10.0)
+    ] = 300.0,
+    seed: Annotated[int, typer.Option(help="Random seed of the traffic.")] = 1,
+    classify: Annotated[
+        str,
+        typer.Option(
+            help="Topic and sentiment from 'truth' (the generator's labels) or 'triage' "
+            "(socialdesk's classifier)."
+        ),
+    ] = "truth",
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the report here.")] = None,
+) -> None:
+    """A simulated week with an outage (a topic x10), a backlash hashtag (x100 within an
+    hour) and a viral complaint: detection delay, false alarms per week, share grouped."""
+    from socialdesk.listening.bench import BenchConfig, run_listening_benchmark
+
+    if classify not in ("truth", "triage"):
+        console.print("error: --classify must be 'truth' or 'triage'", markup=False)
+        raise typer.Exit(2)
+    report = run_listening_benchmark(
+        BenchConfig(days=days, rate=rate, seed=seed, classify=classify)
+    )
+    text = json.dumps(report, indent=2)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(text + "\n", encoding="utf-8")
+    typer.echo(text)

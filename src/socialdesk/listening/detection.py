@@ -25,7 +25,6 @@ form (:func:`detect_series`) are the same code and a prefix gets the same detect
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,6 +36,7 @@ from socialdesk.listening.baseline import (
     lower_tail_z,
     upper_tail_z,
 )
+from socialdesk.listening.windows import ScanWindows
 
 DEFAULT_SCALES = (
     timedelta(0),  # the current step alone, whatever the step
@@ -112,9 +112,7 @@ class VolumeDetector:
         self.key = key
         self.baseline = SeasonalBaseline(self.config.baseline, step, prior_rate)
         self._spans = sorted({max(1, round(s / step)) if s else 1 for s in self.config.scales})
-        self._longest = self._spans[-1]
-        self._values: deque[float] = deque(maxlen=self._longest)
-        self._expected: deque[float] = deque(maxlen=self._longest)
+        self._windows = ScanWindows(self._spans)
         self._first: datetime | None = None if prior_rate is None else datetime.min
         self._last: datetime | None = None
         self._quiet_until: datetime | None = None
@@ -137,16 +135,14 @@ class VolumeDetector:
             if at <= self._last:
                 raise ValueError(f"steps must increase: {at.isoformat()} after {self._last}")
             if at - self._last > self.step * 1.5:
-                self._values.clear()
-                self._expected.clear()
+                self._windows.clear()
         if self._first is None:
             self._first = at
         self._last = at
         if not math.isfinite(value) or value < 0:
             raise ValueError(f"a count must be a finite non-negative number, got {value!r}")
         mu = self.baseline.expected(at)
-        self._values.append(value)
-        self._expected.append(mu)
+        self._windows.push(value, mu)
         detection = self._judge(at) if self._armed(at) else None
         self._watch_after_alarm(at, value, mu, detection)
         self.baseline.learn(at, value, mu)
@@ -175,8 +171,7 @@ class VolumeDetector:
                 if ratio >= limit or ratio <= 1 / limit:
                     self.baseline.level *= ratio
                     # The open scan windows were judged by the old level: re-read them.
-                    for i, old in enumerate(self._expected):
-                        self._expected[i] = old * ratio
+                    self._windows.scale_m(ratio)
 
     def _armed(self, at: datetime) -> bool:
         first = self._first
@@ -209,41 +204,24 @@ class VolumeDetector:
     def _scan(self, at: datetime) -> Detection | None:
         cfg = self.config
         best: Detection | None = None
-        observed = expected = expected_sq = 0.0
-        values, mus = self._values, self._expected
-        n = len(values)
-        span_index = 0
-        for back in range(1, n + 1):
-            x, mu = values[n - back], mus[n - back]
-            observed += x
-            expected += mu
-            expected_sq += mu * mu
-            if back != self._spans[span_index]:
+        for span, observed, expected, expected_sq in self._windows.windows():
+            if observed < cfg.min_count or observed < cfg.min_ratio * expected:
                 continue
-            span_index += 1
-            if observed >= cfg.min_count and observed >= cfg.min_ratio * expected:
-                d = self._window_dispersion(expected, expected_sq)
-                z = upper_tail_z(observed / d, expected / d)
-                if z >= cfg.threshold and (best is None or z > best.z):
-                    best = Detection(
-                        at, "volume", self.step * back, observed, expected, z, self.key
-                    )
-            if span_index == len(self._spans):
-                break
+            d = self._window_dispersion(expected, expected_sq)
+            z = upper_tail_z(observed / d, expected / d)
+            if z >= cfg.threshold and (best is None or z > best.z):
+                best = Detection(at, "volume", self.step * span, observed, expected, z, self.key)
         return best
 
     def _scan_drop(self, at: datetime) -> Detection | None:
         cfg = self.config
         hour = max(1, round(timedelta(hours=1) / self.step))
-        for span in self._spans:
-            if span < hour or span > len(self._values):
+        for span, observed, expected, expected_sq in self._windows.windows():
+            if span < hour:
                 continue
-            observed = sum(list(self._values)[-span:])
-            window_mu = list(self._expected)[-span:]
-            expected = sum(window_mu)
             if expected < max(cfg.min_count, 1.0) * 2 or observed * cfg.min_ratio > expected:
                 continue
-            d = self._window_dispersion(expected, sum(m * m for m in window_mu))
+            d = self._window_dispersion(expected, expected_sq)
             z = lower_tail_z(observed / d, expected / d)
             if z >= cfg.drop_threshold:
                 return Detection(at, "drop", self.step * span, observed, expected, z, self.key)
@@ -280,6 +258,8 @@ class ShareConfig:
     """The share must exceed the usual share by at least this much (0.2 = 20 points)."""
     half_life: timedelta = timedelta(days=3)
     prior_share: float = 0.25
+    warmup_messages: float = 200.0
+    """No alarm before the series has seen this many messages (its usual share is unknown)."""
     refractory: timedelta = timedelta(hours=6)
     overdispersion: float = 0.02
     """Extra variance of the share between windows (beta-binomial intra-class correlation)."""
@@ -293,13 +273,13 @@ class ShareDetector:
         self.step = step
         self.key = key
         self._spans = sorted({max(1, round(s / step)) for s in self.config.scales})
-        longest = self._spans[-1]
-        self._totals: deque[float] = deque(maxlen=longest)
-        self._negatives: deque[float] = deque(maxlen=longest)
+        self._windows = ScanWindows(self._spans)  # x = negative messages, m = all
         self._alpha = half_life_alpha(self.config.half_life / step)
-        # Weighted sums of negatives and totals: the usual share is their ratio.
-        self._sum_negative = self.config.prior_share * 20
-        self._sum_total = 20.0
+        # Weighted sums of negatives and totals: the usual share is their ratio (a prior
+        # worth a few messages until real ones come).
+        self._sum_negative = self.config.prior_share * 5
+        self._sum_total = 5.0
+        self._seen = 0.0
         self._quiet_until: datetime | None = None
         self._last: datetime | None = None
 
@@ -311,46 +291,38 @@ class ShareDetector:
         if negative > total or negative < 0:
             raise ValueError("negative messages must be between 0 and the total")
         if self._last is not None and at - self._last > self.step * 1.5:
-            self._totals.clear()
-            self._negatives.clear()
+            self._windows.clear()
         self._last = at
-        self._totals.append(total)
-        self._negatives.append(negative)
+        self._windows.push(negative, total)
         p = min(max(self.usual_share, 0.01), 0.99)
         found = None
-        if self._quiet_until is None or at >= self._quiet_until:
+        quiet = self._quiet_until is not None and at < self._quiet_until
+        if not quiet and self._seen >= self.config.warmup_messages:
             found = self._scan(at, p)
             if found is not None:
                 self._quiet_until = at + self.config.refractory
-        # Learn from the step, clipped to the usual share's plausible range so a burst of
-        # anger does not become the new normal within the hour.
-        capped = min(negative, total * min(1.0, p + self.config.min_lift))
-        decay = (1 - self._alpha) ** 1
-        self._sum_negative = self._sum_negative * decay + capped
-        self._sum_total = self._sum_total * decay + total
+                quiet = True
+        # Learn from the step, except while an alarm stands: a burst of anger must not
+        # become the new normal within the hour.
+        if not quiet:
+            decay = 1 - self._alpha
+            self._sum_negative = self._sum_negative * decay + negative
+            self._sum_total = self._sum_total * decay + total
+            self._seen += total
         return found
 
     def _scan(self, at: datetime, p: float) -> Detection | None:
         cfg = self.config
         best = None
-        n = len(self._totals)
-        total = negative = 0.0
-        span_index = 0
-        for back in range(1, n + 1):
-            total += self._totals[n - back]
-            negative += self._negatives[n - back]
-            if back != self._spans[span_index]:
+        for span, negative, total, _ in self._windows.windows():
+            if negative < cfg.min_count or total <= 0 or negative / total < p + cfg.min_lift:
                 continue
-            span_index += 1
-            if negative >= cfg.min_count and total > 0 and negative / total >= p + cfg.min_lift:
-                variance = total * p * (1 - p) * (1 + cfg.overdispersion * (total - 1))
-                z = (negative - 0.5 - total * p) / math.sqrt(variance)
-                if z >= cfg.threshold and (best is None or z > best.z):
-                    best = Detection(
-                        at, "negative_share", self.step * back, negative, total * p, z, self.key
-                    )
-            if span_index == len(self._spans):
-                break
+            variance = total * p * (1 - p) * (1 + cfg.overdispersion * (total - 1))
+            z = (negative - 0.5 - total * p) / math.sqrt(variance)
+            if z >= cfg.threshold and (best is None or z > best.z):
+                best = Detection(
+                    at, "negative_share", self.step * span, negative, total * p, z, self.key
+                )
         return best
 
 

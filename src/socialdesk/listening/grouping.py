@@ -4,9 +4,10 @@ An incident has a profile: the hashtags and topic that opened it, the terms its 
 use, and (when the embedding tier gives vectors) their centroid. A message belongs to an
 incident when, within the incident's time window, it
 
-1. carries one of the incident's hashtags (strongest evidence), or
+1. replies in one of the incident's threads (a viral post's conversation), or carries one
+   of the incident's hashtags (strongest evidence), or
 2. has the incident's topic, or
-3. shares at least ``min_shared_terms`` of the incident's characteristic terms (terms used
+3. shares at least ``min_shared_terms`` (3) of the incident's characteristic terms (terms used
    by at least ``term_support`` of its messages so far), or
 4. has an embedding whose cosine similarity to the incident's centroid reaches
    ``vector_similarity``.
@@ -54,6 +55,8 @@ class GroupItem:
     hashtags: tuple[str, ...] | None = None
     """Lower-case hashtags with '#'; taken from the text when not given."""
     vector: Sequence[float] | None = None
+    thread: str | None = None
+    """The conversation (root message) it belongs to, when known."""
 
     def tags(self) -> tuple[str, ...]:
         return self.hashtags if self.hashtags is not None else find_hashtags(self.text)
@@ -63,7 +66,7 @@ class GroupItem:
 class GroupingPolicy:
     window: timedelta = timedelta(hours=12)
     """A message more than this after an incident's last message no longer joins it."""
-    min_shared_terms: int = 2
+    min_shared_terms: int = 3
     term_support: float = 0.15
     vector_similarity: float = 0.75
     ignore_hashtags: frozenset[str] = frozenset()
@@ -78,6 +81,7 @@ class Incident:
     key: str
     hashtags: set[str] = field(default_factory=set)
     topic: str | None = None
+    threads: set[str] = field(default_factory=set)
     ids: list[str] = field(default_factory=list)
     terms: Counter[str] = field(default_factory=Counter)
     centroid: list[float] | None = None
@@ -94,6 +98,16 @@ class Incident:
             incident.hashtags.add(value.lower())
         elif kind == "topic" and value:
             incident.topic = value
+        return incident
+
+    @classmethod
+    def from_message(cls, item: GroupItem, key: str | None = None) -> Incident:
+        """An incident opened by one message (a viral complaint): its thread and hashtags."""
+        incident = cls(key=key or f"message:{item.id}")
+        if item.thread:
+            incident.threads.add(item.thread)
+        incident.hashtags.update(item.tags())
+        incident.add(item)
         return incident
 
     def characteristic_terms(self, support: float) -> set[str]:
@@ -138,6 +152,8 @@ def match(
     p = policy or GroupingPolicy()
     if incident.last_at is not None and item.at - incident.last_at > p.window:
         return None
+    if item.thread is not None and item.thread in incident.threads:
+        return Match(1.0, "same conversation")
     shared_tags = (set(item.tags()) - p.ignore_hashtags) & incident.hashtags
     if shared_tags:
         return Match(1.0, f"hashtag {sorted(shared_tags)[0]}")

@@ -44,9 +44,9 @@ class PostSignal:
 class ViralPolicy:
     reach_followers: int = 100_000
     verified_followers: int = 20_000
-    engagement_rate: float = 0.0005
+    engagement_rate: float = 0.002
     """Expected spreading interactions per follower per hour for an ordinary post."""
-    velocity_factor: float = 10.0
+    velocity_factor: float = 15.0
     min_engagement: int = 25
     min_age: timedelta = timedelta(minutes=1)
     """Younger posts are judged as if this old (a post seconds old has no meaningful rate)."""

@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from socialdesk.ingest.schemas import NO_METRICS, InboundEvent, Metrics, Party
+from socialdesk.simulation.injected import EventSource, InjectedEvent
 from socialdesk.simulation.population import Population, SimCustomer, pick_one
 from socialdesk.simulation.vocabulary import (
     CHATTER,
@@ -155,6 +156,8 @@ class BrandProfile:
     typo_rate: float = 0.15
     emoji_rate: float = 0.30
     hashtag_rate: float = 0.15
+    events: tuple[InjectedEvent, ...] = ()
+    """Outages, backlashes and viral complaints injected on top (see simulation.injected)."""
 
     def __post_init__(self) -> None:
         if self.sector not in SECTORS:
@@ -233,7 +236,7 @@ def generate_n(
 
 
 # Heap entry kinds, ordered only by time then sequence number.
-_BASE, _FOLLOWUP, _DM, _BURST, _DAY = range(5)
+_BASE, _FOLLOWUP, _DM, _BURST, _DAY, _EVENT = range(6)
 
 
 @dataclass(slots=True)
@@ -287,6 +290,8 @@ class _Generator:
         self.accounts = {c: profile.account(c) for c in SIM_CHANNELS}
         self.heap: list[tuple[float, int, int, Any]] = []
         self.heap_seq = 0
+        self.last_origin: _Origin | None = None
+        self.injected = EventSource(self) if profile.events else None
 
     # --- scheduling -------------------------------------------------------------------
 
@@ -333,6 +338,8 @@ class _Generator:
         midnight = self.start.replace(hour=0, minute=0, second=0, microsecond=0)
         first_day = (midnight - self.start).total_seconds()
         self.schedule_day(first_day)
+        if self.injected is not None:
+            self.injected.schedule(self.push, _EVENT)
         self.push(self.next_base(0.0), _BASE)
         while self.heap:
             at, _, entry, payload = heapq.heappop(self.heap)
@@ -348,6 +355,8 @@ class _Generator:
                 yield self.burst_message(at, payload)
             elif entry == _FOLLOWUP:
                 yield self.followup(at, payload)
+            elif entry == _EVENT and self.injected is not None:
+                yield self.injected.message(at, payload)
             else:
                 yield self.dm_after_post(at, payload)
 
@@ -444,6 +453,8 @@ class _Generator:
         burst: str | None,
         followup: bool = False,
         root: str | None = None,
+        event: str | None = None,
+        metrics: Metrics | None = None,
     ) -> InboundEvent:
         rng = self.rng
         self.seq += 1
@@ -451,8 +462,9 @@ class _Generator:
         created_at = self.start + timedelta(seconds=at)
         references = [] if parent is None else [*parent.references, parent.external_id]
         root_id = parent.root if parent else (root or external_id)
-        metrics = NO_METRICS  # private messages have no public reactions
-        if not private:
+        if private:
+            metrics = NO_METRICS  # private messages have no public reactions
+        elif metrics is None:
             reach = customer.followers * (0.002 + 0.02 * rng.random())
             if burst or kind == "complaint":
                 reach *= 2.0
@@ -464,7 +476,7 @@ class _Generator:
             )
         customer.messages += 1
         repeat = customer.messages > 1
-        event = InboundEvent(
+        inbound = InboundEvent(
             channel=channel,
             external_id=external_id,
             visibility="private" if private else "public",
@@ -493,8 +505,10 @@ class _Generator:
             },
         )
         customer.last_message[channel] = external_id
+        if event is not None:
+            inbound.extra["sim"]["event"] = event
         if followup and parent is not None:
-            return event
+            return inbound
         origin = _Origin(
             customer=customer,
             channel=channel,
@@ -505,6 +519,10 @@ class _Generator:
             references=references,
             burst=burst,
         )
+        self.last_origin = origin
+        if event is not None:
+            # Injected messages start no follow-ups: organic traffic stays the same.
+            return inbound
         if _NEEDS_RESPONSE[kind] and kind != "marketing":
             if rng.random() < self.p.followup_rate:
                 # Customers chase after minutes to hours when nobody answers.
@@ -516,7 +534,7 @@ class _Generator:
                 and rng.random() < self.p.dm_after_post_rate
             ):
                 self.push(at + rng.uniform(120, 1800), _DM, origin)
-        return event
+        return inbound
 
     def external_id(self, channel: str) -> str:
         n = (self.seed % 100_000) * 10_000_000_000 + self.seq
