@@ -18,6 +18,7 @@ from socialdesk.priority.sla import BusinessHours, SlaPolicy, business_hours_fro
 from socialdesk.simulation.engine import TeamConfig
 from socialdesk.simulation.erlang import staffing_by_hour
 from socialdesk.simulation.handling import HandlingTimes
+from socialdesk.simulation.incident_run import IncidentOptions, compare_incident_response
 from socialdesk.simulation.items import ItemSource, build_items
 from socialdesk.simulation.metrics import hourly_load
 from socialdesk.simulation.output import print_report, write_charts, write_json
@@ -216,6 +217,27 @@ def simulate(
         ),
     ] = None,
     charts: Annotated[Path | None, typer.Option(help="Write PNG charts into this folder.")] = None,
+    incidents: Annotated[
+        bool,
+        typer.Option(
+            "--incidents",
+            help="Also compare the bursts' first responses with and without incident response "
+            "(one agent, one template, bulk replies) at a normal day's Erlang C staffing.",
+        ),
+    ] = False,
+    incident_detect_minutes: Annotated[
+        float, typer.Option(help="Minutes from a burst's first message to its incident.", min=0)
+    ] = 3.0,
+    template_minutes: Annotated[
+        float, typer.Option(help="Minutes to write an incident's reply template.", min=0)
+    ] = 8.0,
+    bulk_minutes: Annotated[
+        float,
+        typer.Option(
+            help="Minutes per message to check a bulk reply's selection before sending.",
+            min=0.01,
+        ),
+    ] = 0.1,
 ) -> None:
     """Simulate a care team over a day or more of traffic and compare distribution policies.
 
@@ -297,6 +319,20 @@ def simulate(
     with progress:
         task = progress.add_task(f"simulating {len(source.items)} items", total=len(names))
         result = run_scenario(source, scenario, lambda _name: progress.advance(task))
+    if incidents:
+        try:
+            result.report["incidents"] = compare_incident_response(
+                source,
+                events,
+                scenario,
+                IncidentOptions(
+                    detect_minutes=incident_detect_minutes,
+                    template_minutes=template_minutes,
+                    per_item_minutes=bulk_minutes,
+                ),
+            )
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
     print_report(result.report, out)
     if json_path is not None:
         write_json(result.report, json_path)

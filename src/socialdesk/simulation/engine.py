@@ -17,6 +17,7 @@ from typing import Any
 import simpy
 
 from socialdesk.routing.selection import RoutingPolicy
+from socialdesk.simulation.incidents import IncidentHandling
 from socialdesk.simulation.items import ItemSource, SimItem
 from socialdesk.simulation.policies import Agent, Policy, RoundRobin, ValueFirst, make_policy
 
@@ -111,6 +112,7 @@ class _Run:
         team: TeamConfig,
         routing: RoutingPolicy,
         breach_boost: float,
+        incidents: IncidentHandling | None = None,
     ) -> None:
         n = len(source.items)
         self.source = source
@@ -141,6 +143,13 @@ class _Run:
         self.arrivals_done = False
         self.finished = self.env.event()
         self.first_hour = source.start.hour
+        self.incidents = incidents
+        # Per incident: the items routed to it (waiting for the bulk reply), and whether it
+        # is open (its agent is on it); the agents working an incident.
+        self.incident_queue: dict[str, list[SimItem]] = {}
+        self.incident_open: dict[str, bool] = {}
+        self.incident_agents: set[int] = set()
+        self.by_index = {item.index: item for item in source.items}
 
     # --- processes ----------------------------------------------------------------------
 
@@ -162,8 +171,10 @@ class _Run:
                 if agent.on_shift:
                     agent.shift_seconds += self.env.now - last
             last = self.env.now
-            on_shift = self.agents[:duty]
+            on_shift = [a for a in self.agents[:duty] if a.id not in self.incident_agents]
             for agent in self.agents[duty:]:
+                if agent.id in self.incident_agents:
+                    continue
                 if agent.on_shift:
                     agent.on_shift = False
                     self.policy.off_shift(agent, on_shift)
@@ -229,6 +240,10 @@ class _Run:
             self.outcome.absorbed[item.index] = True
             return
         self.open[item.conversation] = item.index
+        key = self._incident_of(item)
+        if key is not None and self.incident_open.get(key):
+            self.incident_queue[key].append(item)
+            return
         free: Sequence[Agent] = [a for a in self.agents if a.free]
         agent = self.policy.arrive(item, free, self.env.now)
         if agent is not None:
@@ -241,6 +256,65 @@ class _Run:
                 widen = self.policy.widens_after()
                 if widen is not None:
                     self.env.process(self.overflow(widen))
+
+    def _incident_of(self, item: SimItem) -> str | None:
+        if self.incidents is None:
+            return None
+        found = self.incidents.plan.get(item.index)
+        return None if found is None else found[0]
+
+    def incident(self, key: str, known_at: float) -> Generator[simpy.Event, Any, None]:
+        """One agent takes the incident: a template, then a bulk reply to each message."""
+        assert self.incidents is not None
+        handling = self.incidents
+        if known_at > self.env.now:
+            yield self.env.timeout(known_at - self.env.now)
+        # The least loaded agent on shift leaves the queue (finishing what they hold).
+        on_shift = [a for a in self.agents if a.on_shift and a.id not in self.incident_agents]
+        if not on_shift:
+            return
+        agent = min(on_shift, key=lambda a: (a.busy, a.id))
+        self.incident_agents.add(agent.id)
+        agent.on_shift = False
+        self.policy.off_shift(agent, [a for a in on_shift if a is not agent])
+        self.incident_open[key] = True
+        queue = self.incident_queue.setdefault(key, [])
+        # Messages of the incident still waiting in the queue move to it.
+        for index, (other, _) in handling.plan.items():
+            item = self.by_index[index]
+            waiting = self.outcome.started[index] is None and item.arrival <= self.env.now
+            if other == key and waiting and self.policy.withdraw(item):
+                queue.append(item)
+        while agent.busy:
+            yield self.env.timeout(10.0)
+        started = self.env.now
+        yield self.env.timeout(handling.template_minutes * 60.0)
+        idle_since = self.env.now
+        while True:
+            if queue:
+                # Bulk reply: select everything waiting, glance over each, send at once.
+                batch, queue[:] = list(queue), []
+                for item in batch:
+                    self.outcome.started[item.index] = self.env.now
+                    self.outcome.assigned[item.index] = agent.id
+                yield self.env.timeout(handling.per_item_minutes * 60.0 * len(batch))
+                for item in batch:
+                    self.outcome.done[item.index] = self.env.now
+                    agent.handled += 1
+                    self.close(item)
+                idle_since = self.env.now
+                continue
+            if self.env.now - idle_since >= handling.idle_close_minutes * 60.0:
+                break
+            yield self.env.timeout(30.0)
+        self.incident_open[key] = False
+        agent.busy_seconds += self.env.now - started
+        self.incident_agents.discard(agent.id)
+        hour = int(self.first_hour + self.env.now // 3600.0)
+        if agent.id <= self.team.on_duty(hour):
+            agent.on_shift = True
+            self.refill(agent)
+        self.check_finished()
 
     def start(self, agent: Agent, item: SimItem) -> None:
         agent.busy += 1
@@ -269,6 +343,12 @@ class _Run:
         env.process(self.shifts())
         env.process(self.sampler())
         env.process(self.arrivals())
+        if self.incidents is not None:
+            known: dict[str, float] = {}
+            for key, at in self.incidents.plan.values():
+                known[key] = min(known.get(key, at), at)
+            for key, at in sorted(known.items(), key=lambda kv: kv[1]):
+                env.process(self.incident(key, at))
         if isinstance(self.policy, RoundRobin) and self.policy.sweep_seconds > 0:
             env.process(self.sweeps(self.policy))
         last_arrival = self.source.items[-1].arrival if self.source.items else 0.0
@@ -289,10 +369,11 @@ def simulate(
     routing: RoutingPolicy | None = None,
     *,
     breach_boost: float = 0.0,
+    incidents: IncidentHandling | None = None,
 ) -> RunOutcome:
     """Run one policy over the items of ``source`` with the given team.
 
     ``breach_boost`` (the SLA policy's) is added to a waiting item's priority at its due
     time under the ``value`` policy, as the SLA monitor does in production.
     """
-    return _Run(source, policy, team, routing or RoutingPolicy(), breach_boost).run()
+    return _Run(source, policy, team, routing or RoutingPolicy(), breach_boost, incidents).run()

@@ -113,6 +113,17 @@ def print_report(report: Mapping[str, Any], console: Console) -> None:
             f"{_share(comparison['response_rate']['value'])}",
             markup=False,
         )
+    incidents = report.get("incidents")
+    if incidents:
+        before = incidents["without_incident_response"]["burst"]
+        after = incidents["with_incident_response"]["burst"]
+        console.print(
+            f"bursts ({incidents['burst_items']} care messages) answered within 60 min at a "
+            f"normal day's Erlang C staffing: {_share(before['within_60_minutes'])} without "
+            f"incident response, {_share(after['within_60_minutes'])} with it (p90 "
+            f"{_minutes(before['frt_minutes']['p90'])} -> {_minutes(after['frt_minutes']['p90'])})",
+            markup=False,
+        )
     intended = comparison.get("top_intended_quartile_p90_cut")
     if intended is not None:
         p90 = comparison["top_intended_quartile_p90_minutes"]
