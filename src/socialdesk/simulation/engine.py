@@ -310,8 +310,8 @@ class _Run:
         self.incident_open[key] = False
         agent.busy_seconds += self.env.now - started
         self.incident_agents.discard(agent.id)
-        hour = int(self.first_hour + self.env.now // 3600.0)
-        if agent.id <= self.team.on_duty(hour):
+        index = int(self.env.now // 3600.0)
+        if agent.id <= self.team.on_duty(self.first_hour + index, index):
             agent.on_shift = True
             self.refill(agent)
         self.check_finished()

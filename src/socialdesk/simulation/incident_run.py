@@ -58,7 +58,7 @@ def compare_incident_response(
         rates, handling, goal.minutes, goal.share, slots_per_agent=scenario.team.slots
     )
     staffing = tuple(max(1, h.agents) for h in plan)
-    team: TeamConfig = replace(scenario.team, staffing=staffing)
+    team: TeamConfig = replace(scenario.team, staffing=staffing, timeline=None)
     boost = scenario.sla_policy.breach_boost
     without = simulate(source, policy, team, scenario.routing, breach_boost=boost)
     incidents = IncidentHandling(
