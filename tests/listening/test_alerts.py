@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import ClassVar
 
 import pytest
-from sqlalchemy import select
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.config import Settings
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.models import Workspace
@@ -23,6 +26,7 @@ from socialdesk.listening.delivery import MAX_ATTEMPTS, Deliverer
 from socialdesk.listening.models import AlertDelivery
 from socialdesk.people.models import User
 from socialdesk.routing import repository as routing_repo
+from socialdesk.web.app import create_app
 from tests.listening.conftest import NOW, SECRET, post
 
 
@@ -192,3 +196,27 @@ def test_the_bell_lists_alerts_with_sla_warnings_and_records_who_acknowledged(
         assert {
             (i.acknowledged_by, i.acknowledged_at is not None) for i in alerts.bell(s, workspace.id)
         } == {("Sam", True)}
+
+
+def test_the_web_process_sends_alerts_in_the_background(
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    workspace: Workspace,
+    webhook: tuple[str, type[_Hook]],
+) -> None:
+    url, hook = webhook
+    app = create_app(Settings(default_workspace="acme"), engine=engine, migrate=False)
+    app.state.alert_deliveries.interval = 0.2
+    with TestClient(app):
+        with session_factory() as s:
+            ws = s.get(Workspace, workspace.id)
+            assert ws is not None
+            alerts.set_destinations(ws, [], url)
+            raise_spike(s, workspace.id)
+            s.commit()
+        deadline = time.monotonic() + 15
+        while not hook.bodies and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert [b["text"] for b in hook.bodies] == [
+        "socialdesk alert: #acmedown: 40 posts in 5 minutes (40 against 0.5 expected)"
+    ]

@@ -35,7 +35,8 @@ def poll_x_account(
     secret_key: str,
     connector: XConnector | None = None,
 ) -> PollReport:
-    """Fetch new mentions and the account's saved searches (settings["search_queries"])."""
+    """Fetch new mentions, the account's saved searches (settings["search_queries"]) and the
+    listening rules' query (settings["rules_query"])."""
     x = connector or XConnector()
     with session_factory() as session:
         account = session.get(ChannelAccount, account_id)
@@ -47,7 +48,10 @@ def poll_x_account(
         raw_queries = (account.settings or {}).get("search_queries") or []
         if isinstance(raw_queries, str):  # "--setting search_queries=#acmedown,acme outage"
             raw_queries = raw_queries.split(",")
-        queries = [str(q).strip() for q in raw_queries if str(q).strip()]
+        # The workspace's listening rules as one recent-search query (kept up to date by
+        # socialdesk.listening.rule_service whenever a rule changes).
+        rules_query = str((account.settings or {}).get("rules_query") or "")
+        queries = [str(q).strip() for q in [*raw_queries, rules_query] if str(q).strip()]
     report = PollReport()
     results = {"mentions": x.poll_mentions(ref, credentials, cursors.get("mentions"))}
     for query in queries:

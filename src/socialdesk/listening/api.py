@@ -50,6 +50,9 @@ def _person(session: Session, principal: Principal, workspace_id: int, user_id: 
         raise NotFound(f"user {wanted} not found")
     if principal.user_id is not None and user_id not in (None, principal.user_id):
         raise InvalidInput("a signed-in person acts for themselves")
+    # End the read of the sign-in lookup: the action's own transaction then starts with its
+    # write (an embedded SQLite database refuses to turn an old read into a write).
+    session.commit()
     return user
 
 

@@ -65,7 +65,7 @@ def bulk_reply(
     conversation_ids: Sequence[int] | None = None,
     visibility: str = "public",
 ) -> BulkResult:
-    incident = repo.incident(session, workspace_id, incident_id)
+    incident = repo.lock_incident(session, workspace_id, incident_id)
     if incident is None:
         raise NotFound(f"incident {incident_id} not found")
     if incident.status != IncidentStatus.OPEN:
@@ -195,7 +195,7 @@ def public_post(
     It is stored as the brand's message in a case of its own (so customers' replies to it
     thread there) and leaves through the outbox like every answer.
     """
-    incident = repo.incident(session, workspace_id, incident_id)
+    incident = repo.lock_incident(session, workspace_id, incident_id)
     if incident is None:
         raise NotFound(f"incident {incident_id} not found")
     action = PUBLIC_POST_ACTIONS.get(channel)

@@ -13,6 +13,7 @@ Teams' Slack-compatible endpoints all accept
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -211,3 +212,33 @@ class Deliverer:
                 wait = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (job.attempts - 1))
                 d.next_attempt_at = self.clock() + wait
                 report.retried.append(job.delivery_id)
+
+
+class DeliveryLoop:
+    """The deliverer as a background thread of the web process: a round every few seconds."""
+
+    def __init__(self, deliverer: Deliverer, interval: float = 5.0) -> None:
+        self.deliverer = deliverer
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.deliverer.run_once()
+            except Exception:  # the rows stay pending; the next round tries again
+                log.exception("alert deliveries failed")
+            self._stop.wait(self.interval)
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="alert-deliveries", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None

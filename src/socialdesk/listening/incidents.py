@@ -172,7 +172,7 @@ def matches_criteria(criteria: Mapping[str, Any], message: repo.HeardMessage) ->
 
 
 def _incident(session: Session, workspace_id: int, incident_id: int) -> Incident:
-    found = repo.incident(session, workspace_id, incident_id)
+    found = repo.lock_incident(session, workspace_id, incident_id)
     if found is None:
         raise NotFound(f"incident {incident_id} not found")
     return found
@@ -365,7 +365,9 @@ class IncidentView:
 def view(
     session: Session, workspace_id: int, incident_id: int, bucket: timedelta = timedelta(minutes=15)
 ) -> IncidentView:
-    incident = _incident(session, workspace_id, incident_id)
+    incident = repo.incident(session, workspace_id, incident_id)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} not found")
     members = repo.incident_members(session, incident.id)
     heard = repo.heard_messages(session, workspace_id, [m.message_id for m in members])
     conv_ids = sorted({m.conversation_id for m in heard})

@@ -62,6 +62,16 @@ def workspace(session: Session, workspace_id: int) -> Workspace | None:
     return session.get(Workspace, workspace_id)
 
 
+def x_accounts(session: Session, workspace_id: int) -> list[ChannelAccount]:
+    return list(
+        session.scalars(
+            select(ChannelAccount).where(
+                ChannelAccount.workspace_id == workspace_id, ChannelAccount.channel == "x"
+            )
+        )
+    )
+
+
 def our_handles(session: Session, workspace_id: int) -> list[str]:
     return [
         h
@@ -409,6 +419,20 @@ def incident(session: Session, workspace_id: int, incident_id: int) -> Incident 
     return session.scalar(
         select(Incident).where(Incident.workspace_id == workspace_id, Incident.id == incident_id)
     )
+
+
+def lock_incident(session: Session, workspace_id: int, incident_id: int) -> Incident | None:
+    """The incident, locked for this transaction: a write first, so that on SQLite the
+    transaction holds the write lock from its start (a read-then-write transaction fails at
+    once when another connection committed in between) and on PostgreSQL two supervisors
+    acting on one incident take turns."""
+    session.execute(
+        update(Incident)
+        .where(Incident.workspace_id == workspace_id, Incident.id == incident_id)
+        .values(status=Incident.status)
+        .execution_options(synchronize_session=False)
+    )
+    return incident(session, workspace_id, incident_id)
 
 
 def incidents(

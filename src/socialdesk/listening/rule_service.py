@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 from socialdesk.core.errors import Conflict, NotFound
 from socialdesk.listening import repository as repo
 from socialdesk.listening.models import ListeningRule
-from socialdesk.listening.rules import CleanRule, CompiledRule, RuleSpec, compile_rule, validate
+from socialdesk.listening.rules import (
+    CleanRule,
+    CompiledRule,
+    RuleSpec,
+    compile_rule,
+    validate,
+    x_search_query,
+)
 
 
 def _clean_of(rule: ListeningRule) -> CleanRule:
@@ -35,6 +42,23 @@ def clean_rules(session: Session, workspace_id: int) -> list[CleanRule]:
     return [_clean_of(r) for r in repo.rules(session, workspace_id, active_only=True)]
 
 
+def sync_x_searches(session: Session, workspace_id: int) -> str:
+    """Give every X account of the workspace the active rules as one recent-search query
+    (``rules_query``, which polling runs beside the account's own saved searches)."""
+    query = (
+        x_search_query(clean_rules(session, workspace_id))
+        if repo.rules(session, workspace_id, active_only=True)
+        else ""
+    )
+    for account in repo.x_accounts(session, workspace_id):
+        settings = dict(account.settings or {})
+        if settings.get("rules_query", "") != query:
+            settings["rules_query"] = query
+            account.settings = settings
+    session.flush()
+    return query
+
+
 def create_rule(
     session: Session, workspace_id: int, spec: RuleSpec, *, user_id: int | None, now: datetime
 ) -> ListeningRule:
@@ -54,7 +78,9 @@ def create_rule(
         created_at=now,
         updated_at=now,
     )
-    return repo.add(session, rule)
+    repo.add(session, rule)
+    sync_x_searches(session, workspace_id)
+    return rule
 
 
 def update_rule(
@@ -81,6 +107,7 @@ def update_rule(
         rule.active = active
     rule.updated_at = now
     session.flush()
+    sync_x_searches(session, workspace_id)
     return rule
 
 
@@ -98,12 +125,14 @@ def set_active(
     rule.active = active
     rule.updated_at = now
     session.flush()
+    sync_x_searches(session, workspace_id)
     return rule
 
 
 def delete_rule(session: Session, workspace_id: int, rule_id: int) -> None:
     session.delete(get_rule(session, workspace_id, rule_id))
     session.flush()
+    sync_x_searches(session, workspace_id)
 
 
 def list_rules(session: Session, workspace_id: int) -> Sequence[ListeningRule]:

@@ -42,6 +42,8 @@ def create_app(
         threading.Thread(target=_warm_up_triage, name="triage-warm-up", daemon=True).start()
         app.state.routing_engine.start()  # real-time distribution and SLA timers
         app.state.on_shutdown.append(app.state.routing_engine.stop)
+        app.state.alert_deliveries.start()  # e-mails and webhooks of alerts, after commit
+        app.state.on_shutdown.append(app.state.alert_deliveries.stop)
         yield
         for stop in app.state.on_shutdown:
             stop()
@@ -66,6 +68,11 @@ def create_app(
 
     app.state.routing_engine = RoutingEngine(app.state.session_factory)
     app.state.pipeline.hooks.after_commit.append(app.state.routing_engine.after_commit)
+    from socialdesk.listening.delivery import Deliverer, DeliveryLoop
+
+    app.state.alert_deliveries = DeliveryLoop(
+        Deliverer(app.state.session_factory, secret_key=settings.secret_key)
+    )
 
     _add_error_handlers(app)
     _add_routes(app)

@@ -85,6 +85,14 @@
       bell.setAttribute("aria-label", n ? `${n} alerts and SLA warnings to acknowledge` : "Alerts and SLA warnings");
     }
   }
+  // A fragment whose state changes elsewhere without touching the live fingerprint (our
+  // answers leaving through the outbox) asks to be fetched again every few seconds.
+  function pollFragments() {
+    const boxes = $$("[data-live-poll]");
+    if (!boxes.length) return;
+    const every = Math.max(1000, Math.min(...boxes.map((b) => +b.dataset.livePoll || 5000)));
+    setInterval(() => { if (!document.hidden) scheduleRefresh(); }, every);
+  }
   function scheduleRefresh() {
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(refreshFragments, 250);
@@ -218,6 +226,7 @@
     tickCountdowns();
     setInterval(tickCountdowns, 1000);
     refreshAlertCount();
+    pollFragments();
     connectLive();
   });
 })();
