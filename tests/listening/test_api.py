@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.config import Settings
+from socialdesk.core.audit import AuditEvent
 from socialdesk.core.models import Workspace
 from socialdesk.people.models import User
 from socialdesk.web.app import create_app
@@ -61,6 +62,17 @@ def test_rules_are_managed_by_admins_and_bad_ones_refused_with_the_reason(
     )
     assert paused.json()["active"] is False
     assert app_client.delete(f"/api/v1/listening/rules/{rule_id}", headers=admin).status_code == 204
+    with session_factory() as s:
+        actions = s.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.target_type == "listening_rule")
+            .order_by(AuditEvent.id)
+        ).all()
+    assert actions == [
+        "listening_rule.created",
+        "listening_rule.updated",
+        "listening_rule.deleted",
+    ]
 
 
 def test_another_workspace_sees_none_of_it(

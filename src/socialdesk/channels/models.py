@@ -193,5 +193,11 @@ class KbLink(Base):
 audit.watch(
     ChannelAccount,
     "channel_account",
-    ignore=("created_at", "settings.poll_cursors", "settings.imap_last_uid"),
+    # rules_query follows the listening rules (whose changes are audited themselves).
+    ignore=(
+        "created_at",
+        "settings.poll_cursors",
+        "settings.imap_last_uid",
+        "settings.rules_query",
+    ),
 )

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from socialdesk.core import audit
 from socialdesk.core.clock import utcnow
 from socialdesk.core.db import Base, BigId, JsonData, UTCDateTime
 
@@ -32,6 +33,10 @@ class ListeningRule(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Admins configure rules: every change is in the audit log.
+audit.watch(ListeningRule, "listening_rule", ignore=("created_at", "updated_at"))
 
 
 class ListeningMatch(Base):
