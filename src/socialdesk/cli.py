@@ -6,6 +6,7 @@ import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.analytics.stored_traffic import load_stored_traffic
 from socialdesk.channels.cli import channels_app
 from socialdesk.compliance.cli import app as compliance_app
 from socialdesk.config import Settings, get_settings
@@ -27,7 +29,8 @@ from socialdesk.ingest.bench import IngestStages
 from socialdesk.ingest.pipeline import BULK_BATCH_SIZE
 from socialdesk.listening.cli import bench_listening, listening_app
 from socialdesk.routing.cli import agents_app
-from socialdesk.simulation.cli import simulate
+from socialdesk.simulation.cli import simulate, use_stored_traffic
+from socialdesk.simulation.items import StoredTraffic
 from socialdesk.triage.cli import app as triage_app
 from socialdesk.web.cli import users_app
 
@@ -107,6 +110,19 @@ def _workspace_database(slug: str | None) -> Iterator[tuple[sessionmaker[Session
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from None
         yield session_factory, workspace_id
+
+
+def _stored_traffic(
+    slug: str | None, since: datetime | None, until: datetime | None
+) -> StoredTraffic:
+    settings = get_settings()
+    with _database(settings) as session_factory:
+        return load_stored_traffic(
+            session_factory, slug or settings.default_workspace, since, until
+        )
+
+
+use_stored_traffic(_stored_traffic)
 
 
 @db_app.command("upgrade")

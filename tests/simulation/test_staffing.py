@@ -97,3 +97,12 @@ def test_a_team_works_a_staffing_timeline_hour_by_hour() -> None:
     assert [team.on_duty(9 + i, i) for i in range(5)] == [1, 5, 2, 2, 2]
     with pytest.raises(ValueError, match="timeline"):
         TeamConfig(timeline=(0, 0))
+
+
+def test_a_one_off_burst_does_not_come_back_in_the_forecast() -> None:
+    load = [IntervalLoad(MONDAY + timedelta(hours=h), 20.0, 6.0) for h in range(72)]
+    load[33] = IntervalLoad(load[33].start, 900.0, 6.0)  # Tuesday 09:00
+    ahead = forecast_week(load)
+    tuesday_9 = next(i for i in ahead if i.start.weekday() == 1 and i.start.hour == 9)
+    assert tuesday_9.arrivals == pytest.approx(20.0, rel=0.35)
+    assert max(i.arrivals for i in ahead) < 40

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from socialdesk.conversations.models import Direction, Message
 from socialdesk.core.work import Task, TaskStatus
+from socialdesk.customers.models import Customer, Identity
 from socialdesk.people.models import Team, User
+from socialdesk.triage.models import TriageResultRow
 
 
 def hour_of(session: Session, column: Any) -> Any:
@@ -146,3 +148,51 @@ def resolved_count_since(session: Session, workspace_id: int, since: datetime) -
         )
         or 0
     )
+
+
+def stored_inbound(
+    session: Session, workspace_id: int, since: datetime | None, until: datetime | None
+) -> list[Any]:
+    """Inbound messages of a period with their author, customer and stored triage (any of
+    which may be missing), oldest first: the traffic a what-if simulation replays."""
+    query = (
+        select(
+            Message.id,
+            Message.external_id,
+            Message.conversation_id,
+            Message.channel,
+            Message.visibility,
+            Message.created_at,
+            Message.reply_to_external_id,
+            Message.metrics,
+            Identity.external_id.label("author_id"),
+            Identity.followers,
+            Identity.verified,
+            Identity.is_brand,
+            Identity.customer_id,
+            Customer.tier,
+            Customer.lifetime_value,
+            TriageResultRow.kind,
+            TriageResultRow.needs_response,
+            TriageResultRow.route_to,
+            TriageResultRow.sentiment_score,
+            TriageResultRow.severity,
+            TriageResultRow.signals,
+            TriageResultRow.language,
+            TriageResultRow.topic,
+        )
+        .outerjoin(Identity, Identity.id == Message.author_identity_id)
+        .outerjoin(Customer, Customer.id == Identity.customer_id)
+        .outerjoin(
+            TriageResultRow,
+            (TriageResultRow.message_id == Message.id)
+            & (TriageResultRow.workspace_id == workspace_id),
+        )
+        .where(Message.workspace_id == workspace_id, Message.direction == Direction.INBOUND)
+        .order_by(Message.created_at, Message.id)
+    )
+    if since is not None:
+        query = query.where(Message.created_at >= since)
+    if until is not None:
+        query = query.where(Message.created_at < until)
+    return list(session.execute(query).all())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from socialdesk.core.errors import SocialdeskError
 from socialdesk.ingest.replay import Read, read_file
 from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.priority.scoring import ValuePolicy
@@ -19,7 +21,7 @@ from socialdesk.simulation.engine import TeamConfig
 from socialdesk.simulation.erlang import staffing_by_hour
 from socialdesk.simulation.handling import HandlingTimes
 from socialdesk.simulation.incident_run import IncidentOptions, compare_incident_response
-from socialdesk.simulation.items import ItemSource, build_items
+from socialdesk.simulation.items import ItemSource, StoredFacts, StoredTraffic, build_items
 from socialdesk.simulation.metrics import hourly_load
 from socialdesk.simulation.output import print_report, write_charts, write_json
 from socialdesk.simulation.runner import Scenario, ServiceGoal, policy_names, run_scenario
@@ -29,6 +31,28 @@ from socialdesk.simulation.vocabulary import SECTORS
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
+
+
+StoredLoader = Callable[[str | None, datetime | None, datetime | None], StoredTraffic]
+_stored: dict[str, StoredLoader] = {}
+
+
+def use_stored_traffic(loader: StoredLoader) -> None:
+    """Give ``--from-db`` its reader of stored traffic. The command line that owns the
+    database sets it: the simulation itself never touches storage."""
+    _stored["loader"] = loader
+
+
+def _moment(raw: str | None, what: str) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(
+            f"{what} must be an ISO date or time, like 2026-11-16 or 2026-11-16T09:00"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _fail(message: str) -> typer.Exit:
@@ -111,6 +135,24 @@ def simulate(
         typer.Option(
             "--replay", help="Replay a file (.jsonl socialdesk or .csv twcs) instead of generating."
         ),
+    ] = None,
+    from_db: Annotated[
+        bool,
+        typer.Option(
+            "--from-db",
+            help="Replay the workspace's stored messages with their stored triage, under the "
+            "workspace's own value, SLA and business-hours policies.",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option(help="--from-db: first moment replayed (ISO date or time, UTC).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="--from-db: replay up to this moment (excluded).")
+    ] = None,
+    workspace: Annotated[
+        str | None,
+        typer.Option("--workspace", "-w", help="--from-db: workspace slug (default: settings)."),
     ] = None,
     hours: Annotated[float, typer.Option(help="Hours of generated traffic.", min=0.1)] = 24.0,
     rate: Annotated[
@@ -262,7 +304,19 @@ def simulate(
         goal = ServiceGoal(minutes=goal_minutes, share=goal_share)
         if not 0 < goal_share < 1 or goal_minutes <= 0:
             raise ValueError("the goal share must lie in (0, 1) and the minutes be positive")
-        if replay is not None:
+        facts: dict[str, StoredFacts] | None = None
+        stored: StoredTraffic | None = None
+        if from_db:
+            if replay is not None:
+                raise ValueError("choose either --replay or --from-db")
+            stored = _read_stored(workspace, _moment(since, "--since"), _moment(until, "--until"))
+            events, facts = stored.events, stored.facts
+            values = values if value_policy else stored.value_policy
+            sla_policy = sla_policy if sla else stored.sla_policy
+            hours_open = hours_open if business_hours else stored.business_hours
+        elif since or until or workspace:
+            raise ValueError("--since, --until and --workspace go with --from-db")
+        elif replay is not None:
             events = _replayed(replay)
         else:
             begin = datetime.fromisoformat(start)
@@ -279,6 +333,7 @@ def simulate(
             seed=seed,
             classify=classify,
             hours=hours_open,
+            facts=facts,
         )
         if not source.items:
             raise ValueError("no item in the traffic needs a response from care")
@@ -308,6 +363,12 @@ def simulate(
         )
     except (ValueError, TypeError) as exc:
         raise _fail(str(exc)) from exc
+    if stored is not None and stored.untriaged:
+        console.print(
+            f"{stored.untriaged} stored message(s) had no triage and were classified afresh",
+            markup=False,
+            highlight=False,
+        )
 
     progress = Progress(
         TextColumn("{task.description}"),
@@ -340,6 +401,21 @@ def simulate(
     if charts is not None:
         for path in write_charts(result.report, result.outcomes, charts):
             console.print(f"chart written to {path}", markup=False, highlight=False)
+
+
+def _read_stored(slug: str | None, since: datetime | None, until: datetime | None) -> StoredTraffic:
+    loader = _stored.get("loader")
+    if loader is None:
+        raise ValueError("--from-db needs the socialdesk command line (no database here)")
+    if since is not None and until is not None and until <= since:
+        raise ValueError("--until must come after --since")
+    try:
+        stored = loader(slug, since, until)
+    except SocialdeskError as exc:
+        raise ValueError(str(exc)) from exc
+    if not stored.events:
+        raise ValueError("no stored inbound message in that period")
+    return stored
 
 
 def _write_jsonl(events: list[InboundEvent], path: Path) -> None:

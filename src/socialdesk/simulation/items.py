@@ -86,6 +86,36 @@ class Signals:
     topic: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class StoredFacts:
+    """What a workspace's storage knows of a message: its stored triage, its customer (CRM
+    tier and lifetime value) and its conversation. Handed in by the reader of stored
+    traffic, so a replay of last week uses last week's own triage."""
+
+    signals: Signals
+    customer: str
+    conversation: str
+    tier: str | None = None
+    lifetime_value: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTraffic:
+    """A workspace's stored traffic as plain data, with its own policies."""
+
+    events: list[InboundEvent]
+    facts: dict[str, StoredFacts]
+    value_policy: ValuePolicy
+    sla_policy: SlaPolicy
+    business_hours: BusinessHours
+    untriaged: int = 0  # messages without a stored triage (classified afresh)
+
+
+def urgent(signal_names: Iterable[str]) -> float:
+    """1.0 when triage saw a signal that makes an item urgent."""
+    return 1.0 if any(s in _URGENT for s in signal_names) else 0.0
+
+
 def truth_signals(truth: Mapping[str, Any]) -> Signals:
     kind = truth.get("kind")
     return Signals(
@@ -117,12 +147,21 @@ def triage_signals(events: list[InboundEvent]) -> list[Signals]:
             route_to=r.route_to,
             sentiment=r.sentiment_score,
             severity=min(1.0, r.severity / _TRIAGE_SEVERITY_MAX),
-            urgency=1.0 if any(s in r.signals for s in _URGENT) else 0.0,
+            urgency=urgent(r.signals),
             language=None if r.language in ("", "und") else r.language,
             topic=r.topic,
         )
         for r in results
     ]
+
+
+def _facts_as_truth(known: StoredFacts) -> dict[str, Any]:
+    return {
+        "conversation": known.conversation,
+        "customer": known.customer,
+        "tier": known.tier,
+        "lifetime_value": known.lifetime_value,
+    }
 
 
 def build_items(
@@ -136,6 +175,7 @@ def build_items(
     queues: tuple[str, ...] = ("care",),
     start: datetime | None = None,
     classify: str = "auto",
+    facts: Mapping[str, StoredFacts] | None = None,
 ) -> ItemSource:
     """Items that need a response from the given queues, in arrival order.
 
@@ -145,7 +185,10 @@ def build_items(
     needing care, kind unknown), ``"triage"`` classifies every message, and ``"auto"`` uses
     the ground truth where present and triage elsewhere. Customer tier and lifetime value,
     which come from the CRM in production, are taken from the ground truth when present.
+    ``facts`` (by external id) override both: a stored message's own triage, customer and
+    conversation.
     """
+    facts = facts or {}
     if classify not in CLASSIFY_MODES:
         raise ValueError(f"classify must be one of {', '.join(CLASSIFY_MODES)}")
     hours = hours or BusinessHours()
@@ -157,7 +200,10 @@ def build_items(
     begin = as_utc(begin).replace(microsecond=0)
     inbound = [e for e in ordered if e.direction == "inbound" and not e.author.is_brand]
     to_classify = [
-        e for e in inbound if classify == "triage" or (classify == "auto" and not _truth(e))
+        e
+        for e in inbound
+        if e.external_id not in facts
+        and (classify == "triage" or (classify == "auto" and not _truth(e)))
     ]
     classified = dict(
         zip(
@@ -171,7 +217,8 @@ def build_items(
     items: list[SimItem] = []
     outbound = no_response = other_team = 0
     for event in ordered:
-        truth = _truth(event)
+        known = facts.get(event.external_id)
+        truth = _truth(event) if known is None else _facts_as_truth(known)
         root = truth.get("conversation")
         if not isinstance(root, str):
             parent = event.reply_to
@@ -180,7 +227,11 @@ def build_items(
         if event.direction != "inbound" or event.author.is_brand:
             outbound += 1
             continue
-        signals = classified.get(id(event)) or truth_signals(truth)
+        signals = (
+            known.signals
+            if known is not None
+            else classified.get(id(event)) or truth_signals(truth)
+        )
         if not signals.needs_response:
             no_response += 1
             continue

@@ -9,9 +9,10 @@ it: with perfect hindsight, what the team needed.
 The forecast is a classical multiplicative decomposition (Hyndman & Athanasopoulos,
 "Forecasting: Principles and Practice", chapter 3): a least-squares line through the daily
 totals gives the trend; each hour's arrivals over the trend's level at that time give a
-seasonal index, averaged per hour of the week; the forecast of an hour of the coming week
-is its index times the trend carried forward. Hours of the week the history has not seen
-fall back to the index of that hour of day.
+seasonal index, whose median is taken per hour of the week; the forecast of an hour of the
+coming week is its index times the trend carried forward. Hours of the week seen fewer
+than three times fall back to the median of that hour of day, so a one-off burst does not
+come back every week.
 
 Pure functions over plain data (moments and handling minutes): the simulator and the
 stored-traffic reader both hand their items in this form.
@@ -20,6 +21,7 @@ stored-traffic reader both hand their items in this form.
 from __future__ import annotations
 
 import math
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,6 +32,9 @@ from socialdesk.simulation.erlang import agents_needed, service_level
 
 HOUR = timedelta(hours=1)
 WEEK_HOURS = 168
+# Occurrences of an hour of the week needed before it stands for itself: with fewer, a
+# one-off burst would come back every week; the hour of day's median stands in instead.
+MIN_WEEKS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +162,10 @@ def forecast_week(load: Sequence[IntervalLoad], hours: int = WEEK_HOURS) -> list
     """Arrivals and handling time for each hour after the history, for ``hours`` hours.
 
     Multiplicative decomposition: each hour's arrivals over the trend's hourly level give a
-    seasonal index; the index of each hour of the week (of the hour of day where the week
-    has a gap, 1 where neither was seen) times the trend's level carried forward is the
-    forecast."""
+    seasonal index; the median index of each hour of the week (of the hour of day where the
+    history holds that hour of the week fewer than ``MIN_WEEKS`` times, 1 where neither was
+    seen) times the trend's level carried forward is the forecast. Medians, so that a
+    one-off burst does not come back in the forecast."""
     if not load:
         raise ValueError("a forecast needs some history")
     origin = load[0].start
@@ -180,8 +186,10 @@ def forecast_week(load: Sequence[IntervalLoad], hours: int = WEEK_HOURS) -> list
     out = []
     moment = load[-1].start + HOUR
     for _ in range(hours):
-        same = by_week.get(_how_of(moment)) or by_day.get(moment.hour) or []
-        index = sum(k for k, _ in same) / len(same) if same else 1.0
+        same = by_week.get(_how_of(moment), [])
+        if len(same) < MIN_WEEKS:
+            same = by_day.get(moment.hour, [])
+        index = statistics.median(k for k, _ in same) if same else 1.0
         came = sum(i.arrivals for _, i in same)
         aht = sum(i.arrivals * i.handling_minutes for _, i in same) / came if came else overall_aht
         level = trend.daily(_day_of(moment, origin)) / 24.0
