@@ -13,6 +13,7 @@ from socialdesk.core.work import Task
 from socialdesk.people.models import User
 from socialdesk.routing import service
 from socialdesk.routing.models import TaskAssignment
+from socialdesk.routing.selection import TaskView, order_tasks
 from tests.routing.factories import T0, agent, assignee, held, status, task, team
 
 
@@ -40,7 +41,7 @@ def test_an_agent_picks_from_the_team_list_but_not_a_task_someone_holds(
     t = task(session_factory, workspace.id, priority=30)
     low = task(session_factory, workspace.id, priority=5)
     with session_factory() as s:
-        listed = service.team_list(s, workspace.id, a)
+        listed = service.team_list(s, workspace.id, a, T0)
     assert [item.task_id for item in listed] == [t, low]
     with unit_of_work(session_factory) as s:
         service.assign_to_me(s, workspace.id, t, a, T0)
@@ -121,8 +122,8 @@ def test_transfer_to_a_team_puts_the_task_in_that_teams_list(
             sales,
             "sales",
         )
-        assert [i.task_id for i in service.team_list(s, workspace.id, seller)] == [t]
-        assert service.team_list(s, workspace.id, a) == []
+        assert [i.task_id for i in service.team_list(s, workspace.id, seller, T0)] == [t]
+        assert service.team_list(s, workspace.id, a, T0) == []
 
 
 def test_release_puts_a_task_back_and_only_its_holder_may(
@@ -167,3 +168,27 @@ def test_agents_are_set_up_with_skills_capacity_and_teams(
         service.set_skills(s, workspace.id, user_id, capacity={"fax": 1})
     with session_factory() as s, pytest.raises(InvalidInput, match="team kind"):
         service.create_team(s, workspace.id, "Legal", "lawyers")
+
+
+def test_the_team_list_follows_the_distributors_order_not_the_stored_priority(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    """One order everywhere: what the distributor would hand out first is listed first."""
+
+    a = agent(session_factory, workspace.id, "A")
+    fresh = task(session_factory, workspace.id, priority=55, minutes_waiting=0)
+    nearly_due = task(session_factory, workspace.id, priority=50, minutes_waiting=29)
+    forgotten = task(
+        session_factory, workspace.id, priority=5, minutes_waiting=13 * 60
+    )  # overdue by more than the 12-hour rescue time
+    cheap = [task(session_factory, workspace.id, priority=1) for _ in range(3)]
+    with session_factory() as s:
+        listed = [i.task_id for i in service.team_list(s, workspace.id, a, T0, limit=3)]
+        rows = s.scalars(select(Task)).all()
+    views = [
+        TaskView(r.id, r.channel, r.waiting_since, priority=r.priority, due_at=r.due_at)
+        for r in rows
+    ]
+    expected = [t.id for t in order_tasks(views, T0)][:3]
+    assert listed == expected == [forgotten, nearly_due, fresh]
+    assert not set(cheap) & set(listed)

@@ -281,3 +281,22 @@ def test_why_is_this_first_follows_the_ordering_rule_as_time_passes(
     client.cookies.clear()
     sign_in(client, agent.email)  # the sign-in of the morning has expired
     assert ">rescued<" in why() and "served before every other item" in why()
+
+
+def test_the_inbox_follows_the_distributors_order_not_the_stored_priority(
+    client: TestClient,
+    agent: User,
+    session_factory: sessionmaker[Session],
+    workspace: Workspace,
+    clock: FrozenClock,
+) -> None:
+    with session_factory() as s:
+        nearly_due, _, _ = make_case(s, workspace.id, text="still waiting", at=START, value=50)
+        s.commit()
+    clock.advance(timedelta(minutes=29))
+    with session_factory() as s:
+        fresh, _, _ = make_case(s, workspace.id, text="hello", at=clock(), value=55)
+        s.commit()
+    sign_in(client, agent.email)
+    # 50 plus 9.3 points of time pressure a minute before its due time passes 55.
+    assert _order(client.get("/console").text) == [nearly_due.id, fresh.id]

@@ -177,7 +177,7 @@ def team_list(
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
 ) -> list[TeamListItemOut]:
-    items = service.team_list(session, workspace.id, user_id, limit)
+    items = service.team_list(session, workspace.id, user_id, utcnow(), limit)
     return [TeamListItemOut.model_validate(i, from_attributes=True) for i in items]
 
 

@@ -19,11 +19,16 @@ from sqlalchemy import Row, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from socialdesk.conversations.models import Conversation
+from socialdesk.core.clock import as_utc
 from socialdesk.core.models import Workspace
 from socialdesk.core.scoping import workspace_check
 from socialdesk.core.work import Task, TaskStatus
 from socialdesk.people.models import Team, TeamMember, User
 from socialdesk.routing.models import RoutingNotification, TaskAssignment
+from socialdesk.routing.selection import RoutingPolicy, order_key_ts
+
+# What ranks tasks: the routing policy carries the SLA policy's ordering knobs.
+Ordering = RoutingPolicy
 
 # Columns routing reads of a task; one query shape everywhere.
 TASK_COLUMNS = (
@@ -257,21 +262,66 @@ def add_member(session: Session, team_id: int, user_id: int) -> None:
         session.flush()
 
 
+def ranked_task_ids(
+    session: Session, conditions: Sequence[Any], now: datetime, order: Ordering, limit: int
+) -> list[int]:
+    """Ids of the tasks matching ``conditions`` in work-list order (the distributor's
+    ``selection.order_key``: value, capped time pressure, rescue), the first ``limit``.
+
+    The effective priority of an item not rescued lies between its stored priority and
+    that plus the pressure weight, so only rescued items and those within the pressure
+    weight of the ``limit``-th stored priority can make the page; they are ranked exactly.
+    """
+    columns = select(Task.id, Task.priority, Task.waiting_since, Task.due_at).where(*conditions)
+    rows: list[Any] = []
+    rest = columns
+    if order.rescue_after is not None:
+        cutoff = now - order.rescue_after
+        rows += session.execute(
+            columns.where(Task.due_at <= cutoff).order_by(Task.due_at, Task.id).limit(limit)
+        ).all()
+        rest = columns.where(or_(Task.due_at.is_(None), Task.due_at > cutoff))
+    if len(rows) < limit:
+        top = session.execute(rest.order_by(Task.priority.desc(), Task.id).limit(limit)).all()
+        if len(top) == limit:
+            floor = float(top[-1].priority or 0.0) - order.pressure_weight
+            top = session.execute(rest.where(Task.priority >= floor)).all()
+        rows += top
+    at = as_utc(now).timestamp()
+    rescue = None if order.rescue_after is None else order.rescue_after.total_seconds()
+
+    def key(row: Any) -> tuple[float, float, int]:
+        due = None if row.due_at is None else as_utc(row.due_at).timestamp()
+        since = as_utc(row.waiting_since).timestamp()
+        return order_key_ts(
+            float(row.priority or 0.0), since, due, row.id, at, order.pressure_weight, rescue
+        )
+
+    return [row.id for row in sorted(rows, key=key)[:limit]]
+
+
 def team_list(
-    session: Session, workspace_id: int, team_ids: Sequence[int], queues: Sequence[str], limit: int
+    session: Session,
+    workspace_id: int,
+    team_ids: Sequence[int],
+    queues: Sequence[str],
+    limit: int,
+    now: datetime,
+    order: Ordering,
 ) -> Sequence[Task]:
-    """Open tasks of the given teams or queues, most valuable first (the team's list)."""
+    """Open tasks of the given teams or queues in work-list order (the team's list)."""
     scope: list[Any] = [Task.queue.in_(list(queues)) & Task.team_id.is_(None)] if queues else []
     if team_ids:
         scope.append(Task.team_id.in_(list(team_ids)))
     if not scope:
         return []
-    return session.scalars(
-        select(Task)
-        .where(Task.workspace_id == workspace_id, Task.status == TaskStatus.OPEN, or_(*scope))
-        .order_by(Task.priority.desc(), Task.waiting_since, Task.id)
-        .limit(limit)
-    ).all()
+    conditions = [Task.workspace_id == workspace_id, Task.status == TaskStatus.OPEN, or_(*scope)]
+    ids = ranked_task_ids(session, conditions, now, order, limit)
+    if not ids:
+        return []
+    rank = {task_id: i for i, task_id in enumerate(ids)}
+    tasks = session.scalars(select(Task).where(Task.id.in_(ids))).all()
+    return sorted(tasks, key=lambda t: rank[t.id])
 
 
 def set_presence(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
 from socialdesk.core.work import Task, TaskStatus
 from socialdesk.people.models import Role, Team, TeamKind, User
+from socialdesk.priority.service import load_routing_policy
 from socialdesk.routing import repository as repo
 from socialdesk.routing.models import AssignmentReason
 from socialdesk.routing.repository import Claim
@@ -260,12 +261,13 @@ class TeamListItem:
 
 
 def team_list(
-    session: Session, workspace_id: int, user_id: int, limit: int = 50
+    session: Session, workspace_id: int, user_id: int, now: datetime, limit: int = 50
 ) -> list[TeamListItem]:
     """The open tasks an agent may pick: those of the agent's teams and their queues."""
     _user(session, workspace_id, user_id)
     team_ids = repo.team_ids_of(session, workspace_id, user_id)
     kinds = sorted({t.kind for t in repo.list_teams(session, workspace_id) if t.id in team_ids})
+    order = load_routing_policy(session, workspace_id)
     return [
         TeamListItem(
             t.id,
@@ -279,5 +281,5 @@ def team_list(
             t.waiting_since,
             t.sla_state,
         )
-        for t in repo.team_list(session, workspace_id, team_ids, kinds, limit)
+        for t in repo.team_list(session, workspace_id, team_ids, kinds, limit, now, order)
     ]

@@ -20,6 +20,8 @@ from socialdesk.customers.models import Customer, Identity
 from socialdesk.listening.models import Alert
 from socialdesk.people.models import Team, TeamMember, User
 from socialdesk.routing.models import RoutingNotification
+from socialdesk.routing.repository import ranked_task_ids
+from socialdesk.routing.selection import RoutingPolicy
 from socialdesk.triage.models import TriageResultRow
 
 
@@ -84,8 +86,10 @@ def inbox_rows(
     queues: Sequence[str] = (),
     everything: bool = False,
     limit: int = 200,
+    order: RoutingPolicy = RoutingPolicy(),
 ) -> list[tuple[Task, Conversation, Customer | None]]:
-    """Active tasks, most valuable first; snoozed cases stay out until their time comes."""
+    """Active tasks in the work list's order (the distributor's: value, capped time
+    pressure, rescue); snoozed cases stay out until their time comes."""
     conditions = _inbox_filter(
         workspace_id,
         now=now,
@@ -98,14 +102,7 @@ def inbox_rows(
         return []
     # Two steps: rank the ids on the tasks table alone (its index, no joins), then load the
     # page's rows; joining every open task before sorting costs ten times more.
-    ids = list(
-        session.scalars(
-            select(Task.id)
-            .where(*conditions)
-            .order_by(Task.priority.desc(), Task.value_score.desc(), Task.waiting_since, Task.id)
-            .limit(limit)
-        )
-    )
+    ids = ranked_task_ids(session, conditions, now, order, limit)
     if not ids:
         return []
     rows = session.execute(

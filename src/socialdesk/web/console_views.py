@@ -114,7 +114,13 @@ def inbox_total(session: Session, viewer: User, *, scope: str, now: datetime) ->
 
 def inbox(session: Session, viewer: User, *, scope: str, now: datetime) -> list[InboxItem]:
     ws = viewer.workspace_id
-    rows = repo.inbox_rows(session, ws, now=now, **_scope(session, viewer, scope))
+    rows = repo.inbox_rows(
+        session,
+        ws,
+        now=now,
+        order=integrations.ordering(session, ws),
+        **_scope(session, viewer, scope),
+    )
     warn = integrations.warning_fraction(session, ws)
     latest = repo.latest_inbound(session, ws, [c.id for _, c, _ in rows])
     triage = integrations.triage_for_messages(session, ws, [m.id for m, _ in latest.values()])

@@ -27,6 +27,7 @@ from socialdesk.priority import service as priority
 from socialdesk.priority.scoring import FACTORS
 from socialdesk.priority.sla import PriorityExplanation, explain_priority
 from socialdesk.routing import service as routing
+from socialdesk.routing.selection import RoutingPolicy
 from socialdesk.triage import service as triage
 from socialdesk.triage.models import TriageResultRow
 from socialdesk.triage.taxonomies import DEFAULT_TAXONOMIES, taxonomy_from_settings
@@ -381,6 +382,11 @@ def priority_explanation(
     """The parts of a task's effective priority under the workspace's ordering rule."""
     sla = priority.load_policies(session, workspace_id).sla
     return explain_priority(stored, since, due, now, sla.pressure_weight, sla.rescue_after)
+
+
+def ordering(session: Session, workspace_id: int) -> RoutingPolicy:
+    """The workspace's work-list order (the routing policy carries the SLA's knobs)."""
+    return priority.load_routing_policy(session, workspace_id)
 
 
 def warning_fraction(session: Session, workspace_id: int) -> float:
