@@ -300,3 +300,33 @@ def test_the_inbox_follows_the_distributors_order_not_the_stored_priority(
     sign_in(client, agent.email)
     # 50 plus 9.3 points of time pressure a minute before its due time passes 55.
     assert _order(client.get("/console").text) == [nearly_due.id, fresh.id]
+
+
+def test_assign_to_me_when_full_offers_one_item_over_capacity_once(
+    client: TestClient, agent: User, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with session_factory() as s:
+        for n in range(3):  # capacity on X is 3
+            make_case(s, workspace.id, text=f"held {n}", at=START, assignee_id=agent.id)
+        _, answered, _ = make_case(s, workspace.id, text="answered", at=START, assignee_id=agent.id)
+        answered.status = TaskStatus.PENDING  # waiting on the customer: holds no slot
+        first, _, _ = make_case(s, workspace.id, text="urgent one", at=START)
+        second, _, _ = make_case(s, workspace.id, text="and another", at=START)
+        s.commit()
+    token = sign_in(client, agent.email)
+    full = client.post(f"/console/c/{first.id}/assign", data={"csrf_token": token})
+    assert full.status_code == 409
+    assert "no free x slot (3 of 3 in use)" in full.text
+    assert 'name="exceed" value="true"' in full.text and 'id="exceed-once"' in full.text
+    taken = client.post(
+        f"/console/c/{first.id}/assign", data={"csrf_token": token, "exceed": "true"}
+    )
+    assert taken.status_code == 200
+    with session_factory() as s:
+        task = s.scalars(select(Task).where(Task.conversation_id == first.id)).one()
+        assert task.assignee_id == agent.id and task.status == TaskStatus.ASSIGNED
+    again = client.post(
+        f"/console/c/{second.id}/assign", data={"csrf_token": token, "exceed": "true"}
+    )
+    assert again.status_code == 409
+    assert "already holds one x item over capacity" in again.text

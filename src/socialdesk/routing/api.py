@@ -64,6 +64,14 @@ class ActorIn(BaseModel):
     )
 
 
+class AssignIn(ActorIn):
+    exceed_capacity: bool = Field(
+        default=False,
+        description="Take the task even though the agent's slots on its channel are full: "
+        "one item over capacity, once (a 409 without it says when this applies).",
+    )
+
+
 class TransferIn(BaseModel):
     user_id: int | None = None
     team_id: int | None = None
@@ -184,14 +192,16 @@ def team_list(
 @router.post("/tasks/{task_id}/assign-to-me", status_code=204)
 def assign_to_me(
     task_id: int,
-    body: ActorIn,
+    body: AssignIn,
     request: Request,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
     principal: Principal = Depends(current_principal),
 ) -> None:
     actor = _actor(principal, body.user_id)
-    service.assign_to_me(session, workspace.id, task_id, actor, utcnow())
+    service.assign_to_me(
+        session, workspace.id, task_id, actor, utcnow(), exceed_once=body.exceed_capacity
+    )
     session.commit()
     _after(request, lambda e: e.on_agents(workspace.id, [actor]))
 

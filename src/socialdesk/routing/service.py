@@ -7,7 +7,7 @@ Services flush; the caller owns the unit of work and commits, then tells the rou
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -174,10 +174,33 @@ def _claim(session: Session, workspace_id: int, task: Task, user: User, reason: 
     )
 
 
+class AtCapacity(Conflict):
+    """The agent's slots on the task's channel are all taken (the caller may offer to go
+    one over, once)."""
+
+    def __init__(self, name: str, channel: str, capacity: int) -> None:
+        super().__init__(
+            f"{name} has no free {channel} slot ({capacity} of {capacity} in use); "
+            "taking it anyway puts you one item over capacity, once"
+        )
+        self.channel = channel
+        self.capacity = capacity
+
+
 def assign_to_me(
-    session: Session, workspace_id: int, task_id: int, user_id: int, now: datetime
+    session: Session,
+    workspace_id: int,
+    task_id: int,
+    user_id: int,
+    now: datetime,
+    *,
+    exceed_once: bool = False,
 ) -> None:
-    """An agent takes an open task from the team's list (never one someone else holds)."""
+    """An agent takes an open task from the team's list (never one someone else holds).
+
+    When the agent's slots on the channel are full this raises ``AtCapacity``; with
+    ``exceed_once`` the agent may hold one item more than capacity (not two: a second
+    attempt is refused until an item is answered or handed back)."""
     task, user = _task(session, workspace_id, task_id), _user(session, workspace_id, user_id)
     allowed = set(repo.team_ids_of(session, workspace_id, user_id))
     kinds = {t.kind for t in repo.list_teams(session, workspace_id) if t.id in allowed}
@@ -185,21 +208,37 @@ def assign_to_me(
         raise Conflict(f"task {task_id} belongs to a team you are not in")
     if task.team_id is None and task.queue not in kinds:
         raise Conflict(f"task {task_id} is in the {task.queue} list, not your team's")
-    _assign_now(session, workspace_id, task, user, AssignmentReason.PICKED, now)
+    extra = 1 if exceed_once else 0
+    _assign_now(session, workspace_id, task, user, AssignmentReason.PICKED, now, extra=extra)
 
 
 def _assign_now(
-    session: Session, workspace_id: int, task: Task, user: User, reason: str, now: datetime
+    session: Session,
+    workspace_id: int,
+    task: Task,
+    user: User,
+    reason: str,
+    now: datetime,
+    *,
+    extra: int = 0,
 ) -> None:
     claim = _claim(session, workspace_id, task, user, reason)
     if claim.capacity <= 0:
         raise Conflict(f"{user.name} does not work the {task.channel} channel")
+    capacity = claim.capacity
+    if extra:
+        claim = replace(claim, capacity=capacity + extra)
     session.flush()
     if not repo.assign_batch(session, workspace_id, [claim], now):
         session.expire(task)
         if task.status != TaskStatus.OPEN:
             raise Conflict(f"task {task.id} is no longer open (now {task.status})")
-        raise Conflict(f"{user.name} has no free {task.channel} slot")
+        if extra:
+            raise Conflict(
+                f"{user.name} already holds one {task.channel} item over capacity: answer "
+                "or hand back an item first"
+            )
+        raise AtCapacity(user.name, task.channel, capacity)
     session.expire(task)
 
 

@@ -223,13 +223,14 @@ def assign_to_me(
     conversation_id: int,
     actor: User,
     clock: Clock = utcnow,
+    exceed_once: bool = False,
 ) -> None:
     task_id = _task_id(session, workspace_id, conversation_id)
     task = repo.task_of(session, workspace_id, conversation_id)
     if task is not None and task.assignee_id is not None and task.assignee_id != actor.id:
         holder = repo.users(session, workspace_id).get(task.assignee_id)
         raise Conflict(f"already taken by {holder.name if holder else 'a colleague'}")
-    routing.assign_to_me(session, workspace_id, task_id, actor.id, clock())
+    routing.assign_to_me(session, workspace_id, task_id, actor.id, clock(), exceed_once=exceed_once)
     actions.record_event(
         session,
         workspace_id=workspace_id,

@@ -16,6 +16,7 @@ from socialdesk.conversations import action_repository, actions
 from socialdesk.core.errors import InvalidInput
 from socialdesk.knowledge import repository as knowledge_repo
 from socialdesk.knowledge import service as knowledge
+from socialdesk.routing.service import AtCapacity
 from socialdesk.web import console_repository, console_views, integrations, live
 from socialdesk.web.guard import AgentViewer, DbSession, Viewer, get_clock
 from socialdesk.web.templating import render
@@ -178,14 +179,27 @@ def canned_text(
 
 
 @router.post("/c/{conversation_id}/assign")
-def assign(request: Request, viewer: AgentViewer, db: DbSession, conversation_id: int) -> Response:
-    integrations.assign_to_me(
-        db,
-        workspace_id=viewer.workspace_id,
-        conversation_id=conversation_id,
-        actor=viewer.user,
-        clock=get_clock(request),
-    )
+def assign(
+    request: Request,
+    viewer: AgentViewer,
+    db: DbSession,
+    conversation_id: int,
+    exceed: Annotated[bool, Form()] = False,
+) -> Response:
+    try:
+        integrations.assign_to_me(
+            db,
+            workspace_id=viewer.workspace_id,
+            conversation_id=conversation_id,
+            actor=viewer.user,
+            clock=get_clock(request),
+            exceed_once=exceed,
+        )
+    except AtCapacity as full:
+        db.rollback()
+        # Offer the choice rather than a dead end: one item over capacity, once.
+        context = {"message": str(full), "conversation_id": conversation_id}
+        return render(request, "at_capacity.html", context, 409)
     db.commit()
     return _done(request, viewer, conversation_id)
 
