@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.channels.models import ChannelAccount
 from socialdesk.config import Settings
 from socialdesk.conversations.models import Message
-from socialdesk.core.clock import FrozenClock
+from socialdesk.core.clock import FrozenClock, as_utc
 from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task
 from socialdesk.demo import DEMO_PASSWORD, DEMO_PEOPLE, LiveTraffic, prepare_demo
@@ -85,3 +85,29 @@ def test_the_backlog_carries_the_teams_past_answers() -> None:
         assert answer.direction == "outbound" and answer.author.is_brand
         assert question.created_at < answer.created_at < now
         assert answer.channel == question.channel and answer.visibility == question.visibility
+
+
+def test_a_restart_continues_the_demos_timeline_instead_of_a_second_backlog(
+    session_factory: sessionmaker[Session],
+) -> None:
+    settings = Settings(default_workspace="demo")
+    pipeline = Pipeline(session_factory)
+    first_start = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    args = {"backlog_hours": 1.0, "rate_per_minute": 4.0, "seed": 3}
+    prepare_demo(settings, session_factory, pipeline, now=first_start, **args)
+    with session_factory() as s:
+        first = s.scalar(select(func.count()).select_from(Message)) or 0
+    restart = first_start + timedelta(minutes=20)
+    prepare_demo(settings, session_factory, pipeline, now=restart, **args)
+    with session_factory() as s:
+        total = s.scalar(select(func.count()).select_from(Message)) or 0
+        newest = s.scalar(select(func.max(Message.created_at)))
+        gap_filled = s.scalar(
+            select(func.count()).select_from(Message).where(Message.created_at > first_start)
+        )
+    added = total - first
+    assert first > 100
+    # Twenty minutes of traffic fill the gap: about a third of the hour-long backlog.
+    assert 0 < added < first / 2
+    assert gap_filled == added  # nothing was added before the first run ended
+    assert newest is not None and as_utc(newest) <= restart

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.config import Settings, get_settings
-from socialdesk.core.clock import Clock, utcnow
+from socialdesk.conversations.repository import latest_message_at
+from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.ingest.pipeline import Pipeline
@@ -148,8 +149,13 @@ class LiveTraffic:
     def _run(self) -> None:
         from socialdesk.simulation.traffic import BrandProfile, generate
 
+        start = self.clock()
         events = generate(
-            BrandProfile(), self.clock(), None, self.rate_per_minute * 60, self.seed + 1
+            BrandProfile(),
+            start,
+            None,
+            self.rate_per_minute * 60,
+            timeline_seed(self.seed + 1, start),
         )
         for batch in _batches_due(events, self.clock, self.stop_event, self.tick):
             try:
@@ -238,6 +244,23 @@ def ingest_backlog(
     return len(events)
 
 
+def timeline_seed(seed: int, start: datetime) -> int:
+    """The generator's seed for traffic starting at ``start``. Message ids derive from the
+    seed, so a restarted demo needs its own: with the first run's seed its messages would
+    repeat the earlier ones and be dropped as duplicates."""
+    return seed * 1_000_003 + int(as_utc(start).timestamp() // 60)
+
+
+def backlog_to_fill(last_message: datetime | None, now: datetime, backlog_hours: float) -> float:
+    """Hours of traffic to generate before the demo starts: the whole backlog on a fresh
+    database; on a restart only the time since the demo's last message (at most the
+    backlog), so the timeline carries on instead of stacking a second backlog."""
+    if last_message is None:
+        return backlog_hours
+    gap = (as_utc(now) - as_utc(last_message)).total_seconds() / 3600.0
+    return min(backlog_hours, max(0.0, gap))
+
+
 def prepare_demo(
     settings: Settings,
     session_factory: sessionmaker[Session],
@@ -247,19 +270,23 @@ def prepare_demo(
     rate_per_minute: float,
     seed: int,
     on_progress: Callable[[int, int], None] | None = None,
+    now: datetime | None = None,
 ) -> int:
+    now = now or utcnow()
     with unit_of_work(session_factory) as session:
         workspace = ensure_workspace(session, settings.default_workspace, "Acme Telecom (demo)")
         seed_people(session, workspace.id)
         seed_sandbox_accounts(session, workspace.id, settings.secret_key)
         workspace_id = workspace.id
+        last = latest_message_at(session, workspace_id)
+    hours = backlog_to_fill(last, now, backlog_hours)
     ingest_backlog(
         pipeline,
         workspace_id,
-        hours=backlog_hours,
+        hours=hours,
         rate_per_minute=rate_per_minute,
-        seed=seed,
-        now=utcnow(),
+        seed=timeline_seed(seed, now - timedelta(hours=hours)),
+        now=now,
         on_progress=on_progress,
     )
     return workspace_id

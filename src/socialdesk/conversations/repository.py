@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from socialdesk.conversations.models import Conversation, ConversationStatus, Message, Thread
-from socialdesk.core.clock import utcnow
+from socialdesk.core.clock import as_utc, utcnow
 from socialdesk.core.work import Task, TaskStatus
 
 
@@ -152,3 +153,11 @@ def recount_conversation(session: Session, conversation_id: int) -> None:
         conv.last_message_at = last
     conv.last_inbound_at = last_in
     conv.last_outbound_at = last_out
+
+
+def latest_message_at(session: Session, workspace_id: int) -> datetime | None:
+    """When the workspace's newest message was written (None without any)."""
+    value = session.scalar(
+        select(func.max(Message.created_at)).where(Message.workspace_id == workspace_id)
+    )
+    return None if value is None else as_utc(value)
