@@ -143,3 +143,22 @@ def test_agents_pick_transfer_and_release_through_the_api(
     neither = client.post(f"/api/v1/tasks/{t}/transfer", json={})
     assert neither.status_code == 400
     assert client.get("/api/v1/routing/notifications").json() == []
+
+
+def test_a_full_agent_is_told_why_and_may_take_one_more_once(
+    engine: Engine, workspace: Workspace, session_factory: sessionmaker[Session]
+) -> None:
+    a = agent(session_factory, workspace.id, "A", capacity={"x": 1}, presence="away")
+    held_task, first, second = (task(session_factory, workspace.id) for _ in range(3))
+    client = client_for(engine, workspace)
+    take = f"/api/v1/tasks/{held_task}/assign-to-me"
+    assert client.post(take, json={"user_id": a}).status_code == 204
+    full = client.post(f"/api/v1/tasks/{first}/assign-to-me", json={"user_id": a})
+    assert full.status_code == 409
+    assert "no free x slot (1 of 1 in use)" in full.json()["detail"]
+    body = {"user_id": a, "exceed_capacity": True}
+    assert client.post(f"/api/v1/tasks/{first}/assign-to-me", json=body).status_code == 204
+    assert assignee(session_factory, first) == a
+    twice = client.post(f"/api/v1/tasks/{second}/assign-to-me", json=body)
+    assert twice.status_code == 409
+    assert "already holds one x item over capacity" in twice.json()["detail"]
