@@ -27,10 +27,10 @@ runner = CliRunner()
 
 
 def stored_week(engine: Engine, factory: sessionmaker[Session], workspace_id: int) -> None:
-    """Four hours of generated traffic through the full pipeline (triage included)."""
+    """Three hours of generated traffic through the full pipeline (triage included)."""
     url = engine.url.render_as_string(hide_password=False)
     pipeline = build_pipeline(Settings(database_url=url), factory)
-    events = list(generate(BrandProfile(), START, timedelta(hours=4), 60.0, 5))
+    events = list(generate(BrandProfile(), START, timedelta(hours=3), 50.0, 5))
     pipeline.ingest(workspace_id, events, source="test")
 
 
@@ -53,7 +53,7 @@ def test_stored_traffic_replays_with_its_stored_triage_and_the_workspaces_polici
             .select_from(TriageResultRow)
             .where(TriageResultRow.needs_response < 0.5)
         )
-    assert len(traffic.events) == inbound and inbound > 100
+    assert len(traffic.events) == inbound and inbound > 60
     assert traffic.untriaged == 0 and len(traffic.facts) == inbound
     assert traffic.sla_policy.rescue_after == timedelta(minutes=90)
 
