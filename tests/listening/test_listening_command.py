@@ -83,3 +83,13 @@ def test_missing_steps_are_gaps_not_errors(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "1 missing step(s)" in result.output
     assert json.loads(result.stdout) == {"detections": []}
+
+
+def test_a_jittering_clock_is_not_an_irregular_step(tmp_path: Path) -> None:
+    rows = ["timestamp,value", "2026-01-01 00:00:00,3", "2026-01-01 00:05:12,4"]
+    rows += ["2026-01-01 00:09:55,3", "2026-01-01 00:15:00,5", "2026-01-01 00:25:03,4"]
+    path = tmp_path / "jitter.csv"
+    path.write_text("\n".join(rows), encoding="utf-8")
+    result = runner.invoke(app, ["listening", "detect", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "step 0:05:00, 1 missing step(s)" in result.output

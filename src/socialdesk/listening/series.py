@@ -13,6 +13,9 @@ from pathlib import Path
 
 from socialdesk.listening.detection import Detection, DetectorConfig, detect_series
 
+JITTER = 0.1
+"""How far (a share of the step) a timestamp may sit from the regular grid."""
+
 
 class SeriesError(ValueError):
     """A series file that cannot be read; the message says where and why."""
@@ -102,15 +105,22 @@ def _regular_step(timestamps: list[datetime]) -> tuple[timedelta, int]:
                 f"timestamps must increase: {timestamps[i + 1].isoformat()} follows "
                 f"{timestamps[i].isoformat()}"
             )
-    step = Counter(diffs).most_common(1)[0][0]
+    step, seen = Counter(diffs).most_common(1)[0]
+    if seen * 2 < len(diffs):
+        # No difference dominates (a jittering clock): the median, on a whole minute or second.
+        middle = sorted(diffs)[len(diffs) // 2]
+        unit = timedelta(minutes=1) if middle >= timedelta(minutes=1) else timedelta(seconds=1)
+        step = max(unit, unit * round(middle / unit))
     gaps = 0
     for i, diff in enumerate(diffs):
-        if diff % step:
+        # A logger's clock jitters: a step within a tenth of a whole number of steps counts.
+        steps = round(diff / step)
+        if steps < 1 or abs(diff - step * steps) > step * JITTER:
             raise SeriesError(
                 f"irregular steps: {timestamps[i].isoformat()} to {timestamps[i + 1].isoformat()} "
                 f"is {diff}, not a whole number of the series' step {step}"
             )
-        gaps += diff // step - 1
+        gaps += steps - 1
     return step, gaps
 
 
