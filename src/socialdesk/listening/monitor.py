@@ -32,7 +32,9 @@ _MONDAY = datetime(2000, 1, 3, tzinfo=UTC)
 class MonitorConfig:
     step: timedelta = timedelta(minutes=1)
     volume: DetectorConfig = field(
-        default_factory=lambda: DetectorConfig(scales=(*DEFAULT_SCALES, timedelta(minutes=5)))
+        default_factory=lambda: DetectorConfig(
+            threshold=5.0, scales=(*DEFAULT_SCALES, timedelta(minutes=5))
+        )
     )
     share: ShareConfig = field(default_factory=ShareConfig)
     dedup_window: timedelta = timedelta(hours=1)
