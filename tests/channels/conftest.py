@@ -10,16 +10,20 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.models import ChannelAccount
 from socialdesk.channels.registry import default_connectors
 from socialdesk.channels.sender import OutboxSender
 from socialdesk.config import Settings
 from socialdesk.conversations.shift import complete_shifts
 from socialdesk.core.clock import FrozenClock
+from socialdesk.core.models import Workspace
 from socialdesk.ingest.hooks import PipelineHooks
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.web.app import create_app
+from tests.channels.fake_meta import FakeMeta
 from tests.channels.fake_x import FakeX
 from tests.channels.helpers import SECRET, T0
+from tests.channels.meta_helpers import meta_account
 
 
 @pytest.fixture
@@ -56,3 +60,24 @@ def sender(session_factory: sessionmaker[Session], clock: FrozenClock) -> Outbox
 def fake_x() -> Iterator[FakeX]:
     with FakeX().serve() as server:
         yield server  # type: ignore[misc]
+
+
+@pytest.fixture
+def fake_meta() -> Iterator[FakeMeta]:
+    with FakeMeta().serve() as server:
+        yield server  # type: ignore[misc]
+
+
+@pytest.fixture
+def page(
+    session_factory: sessionmaker[Session], workspace: Workspace, fake_meta: FakeMeta
+) -> ChannelAccount:
+    return meta_account(session_factory, workspace, fake_meta, "facebook")
+
+
+@pytest.fixture
+def instagram(
+    session_factory: sessionmaker[Session], workspace: Workspace, fake_meta: FakeMeta
+) -> ChannelAccount:
+    fake_meta.owner_id = "ig-1"
+    return meta_account(session_factory, workspace, fake_meta, "instagram")

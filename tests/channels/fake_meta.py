@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.channels.fakeplatform import FakePlatform, Recorded, Reply
@@ -37,6 +38,14 @@ MISSING_OBJECT = graph_error(
     "GraphMethodException",
 )
 UNAVAILABLE = graph_error(551, "(#551) This person isn't available right now.", 1545041)
+# Messenger Platform, Common Error Codes ("10 - 2018278: This message is sent outside of
+# allowed window"): https://developers.facebook.com/docs/messenger-platform/error-codes
+OUTSIDE_WINDOW = graph_error(10, "(#10) This message is sent outside of allowed window.", 2018278)
+# The standard window and the HUMAN_AGENT tag: "Send a Message" and the Send API reference,
+# https://developers.facebook.com/docs/messenger-platform/send-messages and
+# https://developers.facebook.com/docs/messenger-platform/reference/send-api
+STANDARD_WINDOW = timedelta(hours=24)
+HUMAN_AGENT_WINDOW = timedelta(days=7)
 
 
 @dataclass
@@ -50,6 +59,9 @@ class FakeMeta(FakePlatform):
     # comment id -> (username, text, ISO timestamp): comments that @mention us
     mentioned: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     mention_replies: list[dict[str, str]] = field(default_factory=list)
+    # When each customer last wrote, and the platform's "now": the Send API's windows.
+    wrote_at: dict[str, datetime] = field(default_factory=dict)
+    now: datetime | None = None
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -101,9 +113,21 @@ class FakeMeta(FakePlatform):
         user = recipient.get("id") or f"commenter-of-{recipient['comment_id']}"
         if user in self.unavailable:
             return Reply(400, UNAVAILABLE)
+        if recipient.get("id") and not self._within_window(user, body):
+            return Reply(400, OUTSIDE_WINDOW)
         message_id = f"m_{next(self._ids)}"
         self.messages.append({"id": message_id, "user": user, "text": text, "body": body})
         return Reply(200, {"recipient_id": user, "message_id": message_id})
+
+    def _within_window(self, user: str, body: dict[str, Any]) -> bool:
+        wrote = self.wrote_at.get(user)
+        if wrote is None or self.now is None:
+            return True
+        if body.get("messaging_type") == "RESPONSE":
+            return self.now - wrote < STANDARD_WINDOW
+        if body.get("messaging_type") == "MESSAGE_TAG" and body.get("tag") == "HUMAN_AGENT":
+            return self.now - wrote < HUMAN_AGENT_WINDOW
+        return False
 
     def _conversations(self, request: Recorded, match: re.Match[str]) -> Reply:
         user = request.query.get("user_id")

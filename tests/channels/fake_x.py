@@ -21,6 +21,18 @@ DELETED = {
     "status": 403,
     "detail": "You attempted to reply to a Tweet that is deleted or not visible to you.",
 }
+# "Post creation restrictions (self-serve)" of the manage-Posts integration guide
+# (https://docs.x.com/x-api/posts/manage-tweets/integrate): an API reply is accepted only
+# when the original post's author summoned the replying account (mentioned or quoted it);
+# Enterprise apps are exempt. The guide gives no error body; this one is X's usual
+# problem shape with the refusal's wording as developers reported it in February 2026.
+REPLY_NOT_ALLOWED = {
+    "title": "Forbidden",
+    "type": "about:blank",
+    "status": 403,
+    "detail": "Reply to this conversation is not allowed because you have not been mentioned "
+    "or otherwise engaged by the author of the post you are replying to.",
+}
 TOO_MANY = {
     "title": "Too Many Requests",
     "detail": "Too Many Requests",
@@ -37,6 +49,9 @@ class FakeX(FakePlatform):
     posts: list[dict[str, Any]] = field(default_factory=list)
     dms: list[dict[str, Any]] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    brand_username: str = "AcmeCare"
+    # A self-serve app (Free, Basic, Pro, pay-per-use) is held to the reply restriction.
+    enterprise: bool = False
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -68,12 +83,26 @@ class FakeX(FakePlatform):
         reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
         if reply_to in self.deleted:
             return Reply(403, DELETED)
+        if reply_to and not self.enterprise and not self._summoned(reply_to):
+            return Reply(403, REPLY_NOT_ALLOWED)
         tweet_id = str(next(self._ids))
-        self.posts.append({"id": tweet_id, "text": body["text"], "reply_to": reply_to})
+        self.posts.append(
+            {
+                "id": tweet_id,
+                "text": body["text"],
+                "reply_to": reply_to,
+                "quote_of": body.get("quote_tweet_id"),
+            }
+        )
         return Reply(
             201,
             {"data": {"id": tweet_id, "text": body["text"], "edit_history_tweet_ids": [tweet_id]}},
         )
+
+    def _summoned(self, tweet_id: str) -> bool:
+        """Whether the post mentions our account (posts the fake does not know pass)."""
+        post = next((t for t in self.timeline if t["id"] == tweet_id), None)
+        return post is None or f"@{self.brand_username}".lower() in post["text"].lower()
 
     def _send_dm(self, request: Recorded, match: re.Match[str]) -> Reply:
         if not self._authorized(request):

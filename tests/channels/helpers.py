@@ -18,6 +18,9 @@ from socialdesk.people.models import User
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 SECRET = "test-secret-key"
 
+# The handle a customer names when they write to the brand (replies to our posts carry it too).
+HANDLES = {"x": "@AcmeCare"}
+
 BRAND_IDS = {
     "x": "900",
     "facebook": "page-1",
@@ -42,7 +45,7 @@ def add_account(
             channel=channel,
             external_id=BRAND_IDS[channel],
             secret_key=SECRET,
-            handle=f"@acme-{channel}",
+            handle=HANDLES.get(channel, f"@acme-{channel}"),
             credentials=credentials or {},
             settings=settings or {},
         )
@@ -63,7 +66,7 @@ def inbound(
     *,
     channel: str = "x",
     author: str = "42",
-    text: str = "my router is down again",
+    text: str = "@AcmeCare my router is down again",
     private: bool = False,
     reply_to: str | None = None,
     minutes: float = 0,

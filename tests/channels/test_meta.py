@@ -2,108 +2,30 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.models import ChannelAccount, DeadLetter, OutboxItem
 from socialdesk.channels.sender import OutboxSender
-from socialdesk.conversations.replies import send_reply
 from socialdesk.core.clock import FrozenClock
-from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task
 from socialdesk.ingest.models import RawEvent
 from tests.channels.fake_meta import FakeMeta, graph_error
 from tests.channels.fakeplatform import Reply
-from tests.channels.helpers import T0, add_account, add_agent, message_by_external_id
-
-PAYLOADS = Path(__file__).parent / "payloads"
-APP_SECRET = "meta-app-secret"
-VERIFY_TOKEN = "verify-me-please"
-
-
-def payload(name: str) -> bytes:
-    return (PAYLOADS / name).read_bytes()
-
-
-def sign(body: bytes, secret: str = APP_SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def count(session: Session, model: type) -> int:
-    return session.scalar(select(func.count()).select_from(model)) or 0
-
-
-@pytest.fixture
-def fake_meta() -> Iterator[FakeMeta]:
-    with FakeMeta().serve() as server:
-        yield server  # type: ignore[misc]
-
-
-def _account(
-    session_factory: sessionmaker[Session], workspace: Workspace, fake: FakeMeta, channel: str
-) -> ChannelAccount:
-    return add_account(
-        session_factory,
-        workspace.id,
-        channel,
-        credentials={
-            "app_secret": APP_SECRET,
-            "verify_token": VERIFY_TOKEN,
-            "access_token": "page-token",
-        },
-        settings={"api_base": f"{fake.base_url}/v21.0"},
-    )
-
-
-@pytest.fixture
-def page(
-    session_factory: sessionmaker[Session], workspace: Workspace, fake_meta: FakeMeta
-) -> ChannelAccount:
-    return _account(session_factory, workspace, fake_meta, "facebook")
-
-
-@pytest.fixture
-def instagram(
-    session_factory: sessionmaker[Session], workspace: Workspace, fake_meta: FakeMeta
-) -> ChannelAccount:
-    fake_meta.owner_id = "ig-1"
-    return _account(session_factory, workspace, fake_meta, "instagram")
-
-
-def deliver(client: TestClient, account: ChannelAccount, body: bytes, **headers: str) -> Any:
-    headers.setdefault("x-hub-signature-256", sign(body))
-    return client.post(f"/webhooks/{account.channel}/{account.id}", content=body, headers=headers)
-
-
-def reply(
-    session_factory: sessionmaker[Session],
-    account: ChannelAccount,
-    external_id: str,
-    text: str,
-    visibility: str = "public",
-) -> None:
-    agent = add_agent(session_factory, account.workspace_id)
-    with session_factory() as s:
-        send_reply(
-            s,
-            workspace_id=account.workspace_id,
-            conversation_id=message_by_external_id(s, external_id).conversation_id,
-            author_user_id=agent,
-            text=text,
-            visibility=visibility,
-            clock=lambda: T0,
-        )
-        s.commit()
+from tests.channels.helpers import T0, message_by_external_id
+from tests.channels.meta_helpers import (
+    VERIFY_TOKEN,
+    count,
+    deliver,
+    payload,
+    reply,
+    sign,
+)
 
 
 def test_the_subscription_handshake_echoes_the_challenge_only_for_our_token(

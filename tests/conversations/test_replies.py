@@ -90,6 +90,7 @@ def test_the_reply_and_its_outbox_row_roll_back_together(
             conversation_id=_case(s, "1001"),
             author_user_id=agent,
             text="On it",
+            clock=FrozenClock(NOW),
         )
         s.rollback()
     with session_factory() as s:
@@ -110,6 +111,7 @@ def test_a_post_longer_than_x_allows_is_refused_before_anything_is_stored(
                 conversation_id=_case(s, "1001"),
                 author_user_id=agent,
                 text="x" * 281,
+                clock=FrozenClock(NOW),
             )
         s.rollback()
         assert _count(s, OutboxItem) == 0
@@ -127,6 +129,7 @@ def test_x_counts_a_long_link_as_23_characters(
             conversation_id=_case(s, "1001"),
             author_user_id=agent,
             text=text,
+            clock=FrozenClock(NOW),
         )
         s.commit()
         assert s.scalars(select(OutboxItem.text)).one() == text
@@ -146,6 +149,7 @@ def test_a_private_answer_to_a_public_post_goes_to_a_dm_thread_of_the_same_case(
             author_user_id=agent,
             text="Could you send us your account number here?",
             visibility="private",
+            clock=FrozenClock(NOW),
         )
         s.commit()
         thread = s.get(Thread, message.thread_id)
@@ -176,6 +180,7 @@ def test_a_private_answer_to_a_facebook_comment_is_a_private_reply(
             author_user_id=agent,
             text="We sent you a message.",
             visibility="private",
+            clock=FrozenClock(NOW),
         )
         item = s.scalars(select(OutboxItem)).one()
         assert item.action == "facebook.private_reply"
@@ -198,10 +203,15 @@ def test_answers_to_a_private_message_stay_private(
             author_user_id=agent,
             text="Hi! Let me check.",
             visibility="public",
+            clock=FrozenClock(NOW),
         )
         assert message.visibility == "private"
         item = s.scalars(select(OutboxItem)).one()
-        assert (item.action, item.target) == ("facebook.message", {"recipient_id": "psid-5"})
+        # Within 24 hours of the customer's message: a plain Send API response.
+        assert (item.action, item.target) == (
+            "facebook.message",
+            {"recipient_id": "psid-5", "messaging_type": "RESPONSE"},
+        )
 
 
 def test_an_email_answer_threads_by_message_id(
@@ -227,6 +237,7 @@ def test_an_email_answer_threads_by_message_id(
             conversation_id=_case(s, "<a1@mail.test>"),
             author_user_id=agent,
             text="We corrected it.",
+            clock=FrozenClock(NOW),
         )
         item = s.scalars(select(OutboxItem)).one()
         assert item.action == "email.send"
@@ -255,6 +266,7 @@ def test_a_reply_can_carry_a_knowledge_base_link_that_is_recorded(
             author_user_id=agent,
             text="This guide fixes it:",
             kb_article_url="https://help.acme.test/router-reset",
+            clock=FrozenClock(NOW),
         )
         s.commit()
         link = s.scalars(select(KbLink)).one()
@@ -275,6 +287,7 @@ def test_a_knowledge_base_link_must_be_a_web_address(
             author_user_id=agent,
             text="see",
             kb_article_url="javascript:alert(1)",
+            clock=FrozenClock(NOW),
         )
 
 
@@ -293,6 +306,7 @@ def test_another_workspaces_conversation_is_not_found(
                 conversation_id=_case(s, "1001"),
                 author_user_id=agent,
                 text="hi",
+                clock=FrozenClock(NOW),
             )
 
 
@@ -308,6 +322,7 @@ def test_a_channel_the_customer_never_used_needs_a_channel_shift(
             author_user_id=agent,
             text="hi",
             channel="email",
+            clock=FrozenClock(NOW),
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -86,3 +88,52 @@ def test_a_channel_shift_to_a_private_message_keeps_its_reason(
             "needs the account number",
         )
     assert "shift to dm" in client.get(f"/console/c/{conv.id}").text
+
+
+def test_the_composer_shows_the_messenger_window_and_its_deadline(
+    client: TestClient, agent: User, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with session_factory() as s:
+        conv, _, _ = make_case(
+            s,
+            workspace.id,
+            text="my bill doubled",
+            at=START - timedelta(hours=30),
+            channel="facebook",
+            visibility="private",
+        )
+        s.commit()
+    sign_in(client, agent.email)
+    page = client.get(f"/console/c/{conv.id}").text
+    # 30 hours after the customer wrote: only a person, with the HUMAN_AGENT tag, for 7 days.
+    assert 'class="reply-window human_agent"' in page
+    assert "open until" in page and "2026-11-29 03:00 UTC" in page and "HUMAN_AGENT" in page
+    assert 'disabled title="The platform does not accept an answer now"' not in page
+
+
+def test_after_seven_days_the_composer_blocks_the_reply_and_offers_a_channel_shift(
+    client: TestClient, agent: User, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with session_factory() as s:
+        conv, _, _ = make_case(
+            s,
+            workspace.id,
+            text="my bill doubled",
+            at=START - timedelta(days=8),
+            channel="facebook",
+            visibility="private",
+        )
+        s.commit()
+    token = sign_in(client, agent.email)
+    page = client.get(f"/console/c/{conv.id}").text
+    assert 'class="reply-window blocked"' in page
+    assert "more than 7 days old" in page and "e-mail or a phone callback" in page
+    assert 'disabled title="The platform does not accept an answer now"' in page
+    assert '<details class="shift" open>' in page
+    refused = client.post(
+        f"/console/c/{conv.id}/reply",
+        data={"csrf_token": token, "text": "Still there?", "visibility": "private"},
+    )
+    assert refused.status_code == 400 and "more than 7 days old" in refused.text
+    with session_factory() as s:
+        assert s.scalars(select(OutboxItem)).all() == []

@@ -12,6 +12,9 @@ class Action:
     X_REPLY = "x.reply"
     X_DM = "x.dm"
     X_POST = "x.post"  # the brand's own post (an incident's status update)
+    # A new post quoting the customer's: how a self-serve X app answers in public a post
+    # that does not mention the account (replies to those are refused since 2026).
+    X_QUOTE = "x.quote"
     FACEBOOK_COMMENT_REPLY = "facebook.comment_reply"
     FACEBOOK_PRIVATE_REPLY = "facebook.private_reply"
     FACEBOOK_MESSAGE = "facebook.message"
@@ -25,18 +28,31 @@ class Action:
 
 
 def effective_visibility(channel: str, requested: str, target_visibility: str) -> str:
-    """A private conversation never turns public; a public one may go private on request."""
-    if requested not in ("public", "private"):
-        raise InvalidInput(f"visibility must be 'public' or 'private', not {requested!r}")
+    """A private conversation never turns public; a public one may go private on request.
+
+    ``quote`` (X only) answers a public post with a public post quoting it.
+    """
+    if requested not in ("public", "private", "quote"):
+        raise InvalidInput(f"visibility must be 'public', 'private' or 'quote', not {requested!r}")
     if channel in ALWAYS_PRIVATE or target_visibility == "private":
+        if requested == "quote":
+            raise InvalidInput("only a public post can be quoted")
         return "private"
+    if requested == "quote":
+        if channel != "x":
+            raise InvalidInput(f"answering with a quote exists on X only, not on {channel}")
+        return "public"
     return requested
 
 
-def plan_action(channel: str, visibility: str, target_visibility: str) -> str:
+def plan_action(
+    channel: str, visibility: str, target_visibility: str, *, quote: bool = False
+) -> str:
     """The action for a reply of ``visibility`` to a message of ``target_visibility``."""
     public_target = target_visibility == "public"
     if channel == "x":
+        if quote:
+            return Action.X_QUOTE
         return Action.X_REPLY if visibility == "public" else Action.X_DM
     if channel in ("facebook", "instagram"):
         prefix = channel

@@ -42,7 +42,13 @@ THROTTLING_CODES = frozenset({4, 17, 32, 613, *range(80001, 80015)})
 EXPIRED_TOKEN = 190
 PERMISSION_CODES = frozenset({10, *range(200, 300)})
 USER_UNAVAILABLE = 551
+# Send API: "(#10) This message is sent outside of allowed window."
+OUTSIDE_WINDOW = (10, 2018278)
 TRANSIENT_CODES = frozenset({1, 2})
+
+
+def api_base(account: AccountRef) -> str:
+    return account.setting("api_base", API_BASE)
 
 
 def signature(body: bytes, app_secret: str) -> str:
@@ -128,9 +134,14 @@ class _MetaConnector:
     ) -> SendResult:
         token = credentials.require("access_token")
         path, form, body = self._request(request, account)
-        with http.client(account.setting("api_base", API_BASE)) as c:
+        with http.client(api_base(account)) as c:
             try:
                 response = c.post(path, data=form, json=body, headers=_auth(token))
+                if body and body.get("messaging_type") == "RESPONSE" and _outside_window(response):
+                    # Queued inside the 24 hours, sent after them: a person wrote it, so it
+                    # may still go out with the HUMAN_AGENT tag within the 7 days.
+                    body = {**body, "messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+                    response = c.post(path, data=form, json=body, headers=_auth(token))
             except httpx.HTTPError as exc:
                 raise http.transport_error(exc) from exc
         data = _answer(response)
@@ -168,11 +179,15 @@ class _MetaConnector:
             }
             return f"/{account.external_id}/messages", None, body
         if kind == "message":
+            # The reply service chose the type by the window: RESPONSE within 24 hours of
+            # the customer's last message, the HUMAN_AGENT tag up to 7 days after it.
             body = {
                 "recipient": {"id": str(target["recipient_id"])},
-                "messaging_type": "RESPONSE",
+                "messaging_type": str(target.get("messaging_type") or "RESPONSE"),
                 "message": {"text": request.text},
             }
+            if target.get("tag"):
+                body["tag"] = str(target["tag"])
             return f"/{account.external_id}/messages", None, body
         raise DeliveryError(
             f"{self.channel} cannot perform {request.action}", permanent=True, code="action"
@@ -188,7 +203,7 @@ class _MetaConnector:
         kind = request.action.split(".", 1)[1]
         if kind == "mention_reply":
             return None  # Instagram offers no lookup of our replies to mentions
-        with http.client(account.setting("api_base", API_BASE)) as c:
+        with http.client(api_base(account)) as c:
             try:
                 if kind == "post":
                     response = c.get(
@@ -348,7 +363,7 @@ class InstagramConnector(_MetaConnector):
         else:
             edge = "mentioned_media"
             fields = f"mentioned_media.media_id({media_id}){{id,caption,timestamp,username}}"
-        with http.client(account.setting("api_base", API_BASE)) as c:
+        with http.client(api_base(account)) as c:
             try:
                 response = c.get(
                     f"/{account.external_id}", params={"fields": fields}, headers=_auth(token)
@@ -449,11 +464,26 @@ def _error(response: httpx.Response, body: Any) -> DeliveryError:
         )
     if code in TRANSIENT_CODES or response.status_code >= 500:
         return DeliveryError(message, permanent=False, code=label, outcome_unknown=True)
+    if (code, subcode) == OUTSIDE_WINDOW:
+        return DeliveryError(
+            "the customer's last message is more than 7 days old: Meta refuses any answer "
+            "until they write again; move them to e-mail or a phone callback",
+            permanent=True,
+            code=label,
+        )
     if code == EXPIRED_TOKEN:
         return DeliveryError(
             f"access token expired or revoked: {message}", permanent=True, code=label
         )
     return DeliveryError(message, permanent=True, code=label)
+
+
+def _outside_window(response: httpx.Response) -> bool:
+    try:
+        error = response.json().get("error") or {}
+    except (ValueError, AttributeError):
+        return False
+    return (error.get("code"), error.get("error_subcode")) == OUTSIDE_WINDOW
 
 
 def _regain_access(response: httpx.Response) -> timedelta | None:

@@ -155,6 +155,9 @@ class XConnector:
                 "text": request.text,
                 "reply": {"in_reply_to_tweet_id": str(request.target["in_reply_to_tweet_id"])},
             }
+        elif request.action == Action.X_QUOTE:
+            path = "/2/tweets"
+            body = {"text": request.text, "quote_tweet_id": str(request.target["quote_tweet_id"])}
         elif request.action == Action.X_DM:
             path = f"/2/dm_conversations/with/{request.target['recipient_id']}/messages"
             body = {"text": request.text}
@@ -288,8 +291,15 @@ def _v1_tweet_event(
                 "quotes": int(tweet.get("quote_count") or 0),
             },
             "is_repost": retweeted is not None,
+            # A quote of our post lets a self-serve app answer it in public (a mention too).
+            "extra": {"quotes_account": True} if _quotes(tweet, brand) else {},
         }
     )
+
+
+def _quotes(tweet: Mapping[str, Any], brand: str) -> bool:
+    quoted = tweet.get("quoted_status") or {}
+    return str((quoted.get("user") or {}).get("id_str", "")) == brand
 
 
 def _v1_time(tweet: Mapping[str, Any]) -> datetime:

@@ -10,6 +10,7 @@ happens after commit, by the outbox sender.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,7 +24,16 @@ from socialdesk.channels.actions import (
     plan_action,
 )
 from socialdesk.channels.limits import check_outbound
-from socialdesk.channels.models import ChannelAccount, KbLink
+from socialdesk.channels.models import ChannelAccount, KbLink, OutboxStatus
+from socialdesk.channels.policy import (
+    OPEN,
+    ReplyNotAllowed,
+    ReplyWindow,
+    messaging_window,
+    private_reply_window,
+    x_public_reply,
+)
+from socialdesk.conversations import repository as conversation_repository
 from socialdesk.conversations.models import (
     Conversation,
     ConversationStatus,
@@ -60,9 +70,14 @@ def send_reply(
     if target_thread is None:  # the foreign key makes this a broken database, not bad input
         raise NotFound(f"thread {target.thread_id} of message {target.id} not found")
     chosen_visibility = effective_visibility(target.channel, visibility, target.visibility)
-    action = plan_action(target.channel, chosen_visibility, target.visibility)
+    action = plan_action(
+        target.channel, chosen_visibility, target.visibility, quote=visibility == "quote"
+    )
 
     account = _account_for(session, workspace_id, target)
+    window = answer_window(session, action, target, account, now)
+    if not window.allowed:
+        raise ReplyNotAllowed(window)
     key = outbox.new_idempotency_key()
     link: KbLink | None = None
     body = text.strip()
@@ -75,6 +90,10 @@ def send_reply(
         session, conversation, target_thread, chosen_visibility, account, customer
     )
     delivery_target = _delivery_target(session, action, target, thread, conversation, account, key)
+    if window.messaging_type:
+        delivery_target["messaging_type"] = window.messaging_type
+        if window.tag:
+            delivery_target["tag"] = window.tag
     if delivery_target.pop("mention", False):
         action = Action.INSTAGRAM_MENTION_REPLY
     external_id = delivery_target.get("message_id") or f"outbox:{key}"
@@ -130,6 +149,62 @@ def send_reply(
         task.updated_at = now
     session.flush()
     return message
+
+
+def answer_window(
+    session: Session,
+    action: str,
+    target: Message,
+    account: ChannelAccount | None,
+    now: datetime,
+) -> ReplyWindow:
+    """Whether the platform accepts ``action`` as an answer to ``target`` now, and how."""
+    if action in (Action.FACEBOOK_MESSAGE, Action.INSTAGRAM_MESSAGE):
+        last = conversation_repository.latest_inbound_in_thread(session, target.thread_id)
+        return messaging_window((last or target).created_at, now)
+    if action in (Action.FACEBOOK_PRIVATE_REPLY, Action.INSTAGRAM_PRIVATE_REPLY):
+        answered = any(
+            item.action == action
+            and str(item.target.get("comment_id")) == target.external_id
+            and item.status not in (OutboxStatus.FAILED, OutboxStatus.CANCELLED)
+            for item in repository.outbox_for_conversation(
+                session, target.workspace_id, target.conversation_id
+            )
+        )
+        return private_reply_window(target.created_at, answered, now)
+    if action == Action.X_REPLY and account is not None:
+        # (Without an account nothing is sent; the sender records that failure instead.)
+        settings = account.settings or {}
+        extra = repository.raw_event_extra(session, target.raw_event_id)
+        return x_public_reply(
+            tier=str(settings.get("x_tier") or "self_serve"),
+            text=target.text,
+            handle=account.handle,
+            quotes_account=bool(extra.get("quotes_account")),
+        )
+    return OPEN
+
+
+def reply_windows(
+    session: Session, workspace_id: int, conversation_id: int, now: datetime
+) -> dict[str, ReplyWindow]:
+    """For the composer: the public and the private answer to the customer's last message."""
+    conversation = repository.get_conversation(session, workspace_id, conversation_id)
+    if conversation is None:
+        return {}
+    target = repository.latest_inbound_message(session, workspace_id, conversation_id)
+    if target is None:
+        return {}
+    account = _account_for(session, workspace_id, target)
+    windows: dict[str, ReplyWindow] = {}
+    for visibility in ("public", "private"):
+        try:
+            chosen = effective_visibility(target.channel, visibility, target.visibility)
+            action = plan_action(target.channel, chosen, target.visibility)
+        except InvalidInput:
+            continue
+        windows[visibility] = answer_window(session, action, target, account, now)
+    return windows
 
 
 def _target_message(
@@ -226,6 +301,8 @@ def _delivery_target(
     author_id = author.external_id if author else None
     if action == Action.X_REPLY:
         return {"in_reply_to_tweet_id": target.external_id}
+    if action == Action.X_QUOTE:
+        return {"quote_tweet_id": target.external_id}
     if action == Action.INSTAGRAM_COMMENT_REPLY:
         mention = repository.raw_event_extra(session, target.raw_event_id)
         if mention.get("mention"):

@@ -8,7 +8,13 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from socialdesk.conversations.models import Conversation, ConversationStatus, Message, Thread
+from socialdesk.conversations.models import (
+    Conversation,
+    ConversationStatus,
+    Direction,
+    Message,
+    Thread,
+)
 from socialdesk.core.clock import as_utc, utcnow
 from socialdesk.core.work import Task, TaskStatus
 
@@ -161,3 +167,12 @@ def latest_message_at(session: Session, workspace_id: int) -> datetime | None:
         select(func.max(Message.created_at)).where(Message.workspace_id == workspace_id)
     )
     return None if value is None else as_utc(value)
+
+
+def latest_inbound_in_thread(session: Session, thread_id: int) -> Message | None:
+    """The customer's newest message of a thread: it opens the platform's reply window."""
+    return session.scalars(
+        select(Message)
+        .where(Message.thread_id == thread_id, Message.direction == Direction.INBOUND)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+    ).first()

@@ -409,6 +409,13 @@ def channel_limit(channel: str, visibility: str = "public") -> int:
         return 10_000
 
 
+def reply_windows(
+    session: Session, workspace_id: int, conversation_id: int, now: datetime
+) -> dict[str, Any]:
+    """Per answer kind ("public", "private"): whether the platform takes it now, until when."""
+    return dict(replies.reply_windows(session, workspace_id, conversation_id, now))
+
+
 def send_reply(
     session: Session,
     *,

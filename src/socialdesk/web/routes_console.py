@@ -115,6 +115,7 @@ def _conversation_context(
         else []
     )
     channel = view.last_inbound.channel if view.last_inbound else view.conversation.channel
+    windows = integrations.reply_windows(db, ws, cid, get_clock(request)())
     return {
         "view": view,
         "canned": knowledge_repo.canned_replies(db, ws),
@@ -123,6 +124,10 @@ def _conversation_context(
         "limit": integrations.channel_limit(channel, "public"),
         "limit_private": integrations.channel_limit(channel, "private"),
         "replies_available": integrations.replies_available(),
+        "windows": windows,
+        # Every answer on this channel refused (e.g. Messenger after 7 days): shift instead.
+        "reply_blocked": bool(windows)
+        and not any(w.allowed or "quote" in w.offers for w in windows.values()),
         "notifications": action_repository.unread_notifications(db, ws, viewer.user.id),
     }
 
@@ -305,7 +310,7 @@ def reply(
     db: DbSession,
     conversation_id: int,
     text: Annotated[str, Form(max_length=100_000)],
-    visibility: Annotated[Literal["public", "private"], Form()] = "public",
+    visibility: Annotated[Literal["public", "private", "quote"], Form()] = "public",
     kb_article_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     kb_url = None
