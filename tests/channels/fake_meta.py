@@ -51,6 +51,7 @@ HUMAN_AGENT_WINDOW = timedelta(days=7)
 @dataclass
 class FakeMeta(FakePlatform):
     owner_id: str = "page-1"
+    page_id: str = "page-1"  # the Facebook Page (linked to the Instagram account)
     access_token: str = "page-token"
     deleted: set[str] = field(default_factory=set)
     unavailable: set[str] = field(default_factory=set)
@@ -90,13 +91,25 @@ class FakeMeta(FakePlatform):
         return Reply(200, {"id": comment_id})
 
     def _list_comments(self, request: Recorded, match: re.Match[str]) -> Reply:
+        # A Facebook Comment carries its text in ``message``, an Instagram Comment in
+        # ``text``; naming a field the node lacks fails the request with error #100.
+        # https://developers.facebook.com/docs/graph-api/reference/comment/ and
+        # https://developers.facebook.com/docs/instagram-platform/reference/instagram-comment
+        field = "text" if match.group(2) == "replies" else "message"
+        asked = request.query.get("fields", "id").split(",")
+        unknown = [f for f in asked if f not in ("id", "from", "timestamp", field)]
+        if unknown:
+            node = "IGCommentFromUser" if field == "text" else "Comment"
+            return Reply(
+                400,
+                graph_error(
+                    100,
+                    f"(#100) Tried accessing nonexisting field ({unknown[0]}) "
+                    f"on node type ({node})",
+                ),
+            )
         data = [
-            {
-                "id": c["id"],
-                "message": c["message"],
-                "text": c["message"],
-                "from": {"id": self.owner_id, "name": "Acme"},
-            }
+            {"id": c["id"], field: c["message"], "from": {"id": self.owner_id, "name": "Acme"}}
             for c in self.comments
             if c["parent"] == match.group(1)
         ]
@@ -130,6 +143,18 @@ class FakeMeta(FakePlatform):
         return False
 
     def _conversations(self, request: Recorded, match: re.Match[str]) -> Reply:
+        # Conversations API: GET /PAGE-ID/conversations?platform=messenger|instagram; with
+        # Facebook Login the Instagram inbox is read through the linked Page too.
+        # https://developers.facebook.com/docs/messenger-platform/conversations
+        if match.group(1) != self.page_id:
+            return Reply(
+                400,
+                graph_error(
+                    100,
+                    "(#100) Tried accessing nonexisting field (conversations) on node type "
+                    "(InstagramUser)",
+                ),
+            )
         user = request.query.get("user_id")
         data = [
             {"id": m["id"], "message": m["text"], "from": {"id": self.owner_id}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -49,6 +50,26 @@ def create_account(
 
 def set_credentials(account: ChannelAccount, credentials: dict[str, Any], secret_key: str) -> None:
     account.credentials_encrypted = encrypt_credentials(credentials, secret_key)
+
+
+def save_rotated_credentials(
+    session: Session, account_id: int, credentials: Credentials, secret_key: str, now: datetime
+) -> None:
+    """Store tokens a connector renewed (encrypted) and record when, and how often, they
+    were rotated: a refresh token is spent once used, so losing the new one means
+    connecting the account again."""
+    if not credentials.rotated:
+        return
+    account = session.get(ChannelAccount, account_id)
+    if account is None:
+        return
+    account.credentials_encrypted = encrypt_credentials(credentials.to_store(), secret_key)
+    settings = dict(account.settings or {})
+    settings["token_rotated_at"] = now.isoformat()
+    settings["token_rotations"] = int(settings.get("token_rotations") or 0) + 1
+    account.settings = settings
+    credentials.rotated = False
+    session.flush()
 
 
 def credentials_of(account: ChannelAccount, secret_key: str) -> Credentials:

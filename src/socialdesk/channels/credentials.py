@@ -45,10 +45,20 @@ def decrypt_credentials(token: str | None, secret_key: str) -> dict[str, Any]:
 class Credentials:
     """Decrypted credentials that refuse to show themselves in reprs, logs or tracebacks."""
 
-    __slots__ = ("_values",)
+    __slots__ = ("_values", "rotated")
 
     def __init__(self, values: dict[str, Any]) -> None:
         self._values = dict(values)
+        # Set when a connector replaced a token (an OAuth refresh): the owner stores them.
+        self.rotated = False
+
+    def rotate(self, **values: str) -> None:
+        self._values.update(values)
+        self.rotated = True
+
+    def to_store(self) -> dict[str, Any]:
+        """The values to encrypt again after a rotation; never for display."""
+        return dict(self._values)
 
     def get(self, name: str, default: str = "") -> str:
         value = self._values.get(name, default)

@@ -216,22 +216,24 @@ class _MetaConnector:
                             return str(post["id"])
                     return None
                 if kind == "comment_reply":
+                    # Only fields the node has: asking a Facebook Comment for ``text`` (or an
+                    # Instagram one for ``message``) is error #100 for the whole request.
+                    field = self._comment_text_field()
                     response = c.get(
                         self._comment_reply_path(str(request.target["object_id"])),
-                        params={"fields": "id,message,text,from"},
+                        params={"fields": f"id,{field},from"},
                         headers=_auth(token),
                     )
                     for comment in _answer(response).get("data") or []:
                         author = (comment.get("from") or {}).get("id")
-                        text = comment.get("message", comment.get("text"))
-                        if author == account.external_id and text == request.text:
+                        if author == account.external_id and comment.get(field) == request.text:
                             return str(comment["id"])
                     return None
                 user = request.target.get("recipient_id")
                 if not user:
                     return None
                 response = c.get(
-                    f"/{account.external_id}/conversations",
+                    f"/{self._conversations_owner(account)}/conversations",
                     params={
                         "user_id": str(user),
                         "platform": self._platform(),
@@ -250,6 +252,12 @@ class _MetaConnector:
 
     def _platform(self) -> str:
         return "messenger"
+
+    def _comment_text_field(self) -> str:
+        return "message"
+
+    def _conversations_owner(self, account: AccountRef) -> str:
+        return account.external_id
 
 
 class FacebookConnector(_MetaConnector):
@@ -401,6 +409,22 @@ class InstagramConnector(_MetaConnector):
 
     def _platform(self) -> str:
         return "instagram"
+
+    def _comment_text_field(self) -> str:
+        return "text"
+
+    def _conversations_owner(self, account: AccountRef) -> str:
+        # With Facebook Login, Instagram conversations live under the linked Page:
+        # GET /PAGE-ID/conversations?platform=instagram.
+        page = account.setting("page_id")
+        if not page:
+            raise DeliveryError(
+                "the Instagram account has no page_id setting (the Facebook Page linked to "
+                "it), so its conversations cannot be read",
+                permanent=False,
+                code="config",
+            )
+        return page
 
 
 # -- helpers ----------------------------------------------------------------------------------

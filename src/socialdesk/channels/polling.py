@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from socialdesk.channels.accounts import credentials_of
+from socialdesk.channels.accounts import credentials_of, save_rotated_credentials
 from socialdesk.channels.intake import accept_events
 from socialdesk.channels.mail import EmailConnector
 from socialdesk.channels.models import ChannelAccount
 from socialdesk.channels.webhooks import account_ref
 from socialdesk.channels.x import XConnector
+from socialdesk.core.clock import utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import NotFound
 from socialdesk.ingest.pipeline import Pipeline
@@ -53,11 +54,16 @@ def poll_x_account(
         rules_query = str((account.settings or {}).get("rules_query") or "")
         queries = [str(q).strip() for q in [*raw_queries, rules_query] if str(q).strip()]
     report = PollReport()
-    results = {"mentions": x.poll_mentions(ref, credentials, cursors.get("mentions"))}
-    for query in queries:
-        results[f"search:{query}"] = x.poll_search(
-            ref, credentials, query, cursors.get(f"search:{query}")
-        )
+    try:
+        results = {"mentions": x.poll_mentions(ref, credentials, cursors.get("mentions"))}
+        for query in queries:
+            results[f"search:{query}"] = x.poll_search(
+                ref, credentials, query, cursors.get(f"search:{query}")
+            )
+    finally:
+        if credentials.rotated:  # the refresh token was spent: keep the new pair
+            with unit_of_work(session_factory) as session:
+                save_rotated_credentials(session, account_id, credentials, secret_key, utcnow())
     raw_ids: list[int] = []
     with unit_of_work(session_factory) as session:
         for name, result in results.items():

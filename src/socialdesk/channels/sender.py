@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels import repository
-from socialdesk.channels.accounts import credentials_of
+from socialdesk.channels.accounts import credentials_of, save_rotated_credentials
 from socialdesk.channels.backoff import MAX_ATTEMPTS, next_attempt
 from socialdesk.channels.base import (
     AccountRef,
@@ -165,7 +165,14 @@ class OutboxSender:
             return
         try:
             if claim.check_first:
-                earlier = connector.find_sent(claim.request, claim.account, claim.credentials)
+                try:
+                    earlier = connector.find_sent(claim.request, claim.account, claim.credentials)
+                except DeliveryError as error:
+                    # Not knowing is not a verdict: the reply may be there. Never final;
+                    # look again later rather than post twice or give up on it.
+                    self._record_failure(claim.item_id, _lookup_failed(error), may_end=False)
+                    report.retried += 1
+                    return
                 if earlier is not None:
                     self._record_sent(claim, SendResult(external_id=earlier))
                     report.recovered += 1
@@ -184,6 +191,8 @@ class OutboxSender:
             )
             report.failed += 1
             return
+        finally:
+            self._keep_rotated_credentials(claim)
         self._record_sent(claim, result)
         report.sent += 1
         report.sent_item_ids.append(claim.item_id)
@@ -216,14 +225,25 @@ class OutboxSender:
         if self.after_send is not None:
             self.after_send(claim.workspace_id, claim.item_id)
 
-    def _record_failure(self, item_id: int, error: DeliveryError) -> bool:
+    def _keep_rotated_credentials(self, claim: _Claim) -> None:
+        """A connector that renewed a token (X's OAuth refresh) spent the old one: store the
+        new pair now, whatever became of the send."""
+        if claim.account is None or claim.credentials is None or not claim.credentials.rotated:
+            return
+        with unit_of_work(self.session_factory) as session:
+            save_rotated_credentials(
+                session, claim.account.id, claim.credentials, self.secret_key, self.clock()
+            )
+        log.info("channel account %d: access token renewed", claim.account.id)
+
+    def _record_failure(self, item_id: int, error: DeliveryError, *, may_end: bool = True) -> bool:
         """Record a failed attempt; True when it is final (shown on the conversation)."""
         now = self.clock()
         with unit_of_work(self.session_factory) as session:
             item = repository.get_outbox_item(session, item_id)
             if item is None:
                 return True
-            final = error.permanent or item.attempts >= MAX_ATTEMPTS
+            final = may_end and (error.permanent or item.attempts >= MAX_ATTEMPTS)
             item.error_code = error.code
             item.error_reason = error.reason[:2000]
             item.lease_until = None
@@ -243,3 +263,14 @@ class OutboxSender:
             "outbox item %d: %s (%s)", item_id, "failed" if final else "will retry", error.code
         )
         return final
+
+
+def _lookup_failed(error: DeliveryError) -> DeliveryError:
+    return DeliveryError(
+        f"could not check whether an earlier attempt got through: {error.reason}",
+        permanent=False,
+        code=error.code,
+        retry_at=error.retry_at,
+        retry_after=error.retry_after,
+        outcome_unknown=True,
+    )

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -33,14 +35,29 @@ from socialdesk.channels.base import (
     lower_headers,
 )
 from socialdesk.channels.credentials import Credentials
+from socialdesk.channels.x_tokens import call_as_user
 from socialdesk.ingest.schemas import InboundEvent
 
+log = logging.getLogger(__name__)
+
 API_BASE = "https://api.x.com"
+# Polling reads at most this many pages of 100 per round (the rest waits for the next one).
+MAX_PAGES = 50
+# Our clock and X's may disagree a little: a post a few seconds "before" queueing is ours.
+CLOCK_SKEW = timedelta(minutes=1)
+_LINK = re.compile(r"https?://\S+")
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
+# note_tweet: a post longer than 280 characters comes with a shortened ``text`` and its
+# whole text in ``note_tweet.text``, only when asked for.
 TWEET_FIELDS = (
-    "created_at,conversation_id,in_reply_to_user_id,referenced_tweets,public_metrics,author_id"
+    "created_at,conversation_id,in_reply_to_user_id,referenced_tweets,public_metrics,author_id,"
+    "note_tweet"
 )
 USER_FIELDS = "username,name,public_metrics,verified"
+
+
+def api_base(account: AccountRef) -> str:
+    return account.setting("api_base", API_BASE)
 
 
 def crc_response(crc_token: str, consumer_secret: str) -> dict[str, str]:
@@ -121,34 +138,60 @@ class XConnector:
         params: dict[str, str],
         since_id: str | None,
     ) -> PollResult:
-        token = (
-            credentials.require("bearer_token")
-            if credentials.get("bearer_token")
-            else (credentials.require("access_token"))
-        )
-        with http.client(account.setting("api_base", API_BASE)) as c:
-            try:
-                response = c.get(path, params=params, headers=_auth(token))
-            except httpx.HTTPError as exc:
-                raise http.transport_error(exc) from exc
+        """Every page newer than ``since_id``, so a burst after a quiet time loses nothing.
+
+        With ``since_id`` X answers the newest posts first, 100 a page, and names the next
+        (older) page with ``meta.next_token`` until the range is exhausted.
+        """
+        events: list[InboundEvent] = []
+        newest: str | None = None
+        next_token: str | None = None
+        for _ in range(MAX_PAGES):
+            page = dict(params)
+            if next_token:
+                page["pagination_token"] = next_token
+            body = self._get(account, credentials, path, page)
+            meta = body.get("meta") or {}
+            newest = newest or meta.get("newest_id")
+            users = {u["id"]: u for u in (body.get("includes") or {}).get("users", [])}
+            for tweet in body.get("data") or []:
+                event = _v2_tweet_event(tweet, users, account)
+                if event is not None:
+                    events.append(event)
+            next_token = meta.get("next_token")
+            if not next_token:
+                break
+        else:
+            log.warning("X %s: more than %d pages since %s", path, MAX_PAGES, since_id)
+        return PollResult(events=events, cursor=newest or since_id)
+
+    def _get(
+        self, account: AccountRef, credentials: Credentials, path: str, params: dict[str, str]
+    ) -> dict[str, Any]:
+        if credentials.get("bearer_token"):  # app-only: no user token to refresh
+            bearer = credentials.require("bearer_token")
+            with http.client(api_base(account)) as c:
+                try:
+                    response = c.get(path, params=params, headers=_auth(bearer))
+                except httpx.HTTPError as exc:
+                    raise http.transport_error(exc) from exc
+        else:
+            response = call_as_user(
+                api_base(account),
+                account,
+                credentials,
+                lambda c, token: c.get(path, params=params, headers=_auth(token)),
+            )
         if response.status_code != 200:
             raise _error(response)
         body = response.json()
-        users = {u["id"]: u for u in (body.get("includes") or {}).get("users", [])}
-        events = []
-        for tweet in body.get("data") or []:
-            event = _v2_tweet_event(tweet, users, account)
-            if event is not None:
-                events.append(event)
-        newest = (body.get("meta") or {}).get("newest_id") or since_id
-        return PollResult(events=events, cursor=newest)
+        return body if isinstance(body, dict) else {}
 
     # -- outbound -------------------------------------------------------------------------
 
     def send(
         self, request: OutboundRequest, account: AccountRef, credentials: Credentials
     ) -> SendResult:
-        token = credentials.require("access_token")
         if request.action == Action.X_REPLY:
             path = "/2/tweets"
             body: dict[str, Any] = {
@@ -167,11 +210,12 @@ class XConnector:
             body = {"text": request.text}
         else:
             raise DeliveryError(f"X cannot perform {request.action}", permanent=True, code="action")
-        with http.client(account.setting("api_base", API_BASE)) as c:
-            try:
-                response = c.post(path, json=body, headers=_auth(token))
-            except httpx.HTTPError as exc:
-                raise http.transport_error(exc) from exc
+        response = call_as_user(
+            api_base(account),
+            account,
+            credentials,
+            lambda c, token: c.post(path, json=body, headers=_auth(token)),
+        )
         if response.status_code not in (200, 201):
             raise _error(response)
         data = response.json().get("data") or {}
@@ -183,45 +227,74 @@ class XConnector:
     def find_sent(
         self, request: OutboundRequest, account: AccountRef, credentials: Credentials
     ) -> str | None:
-        token = credentials.require("access_token")
-        with http.client(account.setting("api_base", API_BASE)) as c:
-            try:
-                if request.action in (Action.X_REPLY, Action.X_POST):
-                    response = c.get(
-                        f"/2/users/{account.external_id}/tweets",
-                        params={
-                            "max_results": "20",
-                            "tweet.fields": "referenced_tweets,created_at",
-                        },
-                        headers=_auth(token),
-                    )
-                else:
-                    response = c.get(
-                        f"/2/dm_conversations/with/{request.target['recipient_id']}/dm_events",
-                        params={"dm_event.fields": "sender_id,text,created_at"},
-                        headers=_auth(token),
-                    )
-            except httpx.HTTPError as exc:
-                raise http.transport_error(exc) from exc
-        if response.status_code != 200:
-            raise _error(response)
-        for item in response.json().get("data") or []:
-            if item.get("text") != request.text:
-                continue
-            if request.action == Action.X_POST:
-                if not item.get("referenced_tweets"):
-                    return str(item["id"])
-            elif request.action == Action.X_REPLY:
-                replied = {
-                    r.get("id")
-                    for r in item.get("referenced_tweets") or []
-                    if r.get("type") == "replied_to"
+        """Our post or DM made for this request since it was queued, matched by what it
+        answers and when; not by its text, which X rewrites (links become t.co)."""
+        since = request.queued_at - CLOCK_SKEW
+        if request.action in (Action.X_REPLY, Action.X_QUOTE, Action.X_POST):
+            kind, answered = (
+                ("replied_to", request.target.get("in_reply_to_tweet_id"))
+                if request.action == Action.X_REPLY
+                else ("quoted", request.target.get("quote_tweet_id"))
+            )
+            body = self._get(
+                account,
+                credentials,
+                f"/2/users/{account.external_id}/tweets",
+                {
+                    "max_results": "100",
+                    "tweet.fields": "referenced_tweets,created_at",
+                    "start_time": _rfc3339(since),
+                },
+            )
+            for post in body.get("data") or []:
+                refs = {
+                    (r.get("type"), str(r.get("id"))) for r in post.get("referenced_tweets") or []
                 }
-                if str(request.target["in_reply_to_tweet_id"]) in replied:
-                    return str(item["id"])
-            elif str(item.get("sender_id")) == account.external_id:
-                return str(item["id"])
+                if not _at_or_after(post.get("created_at"), since):
+                    continue
+                if request.action == Action.X_POST:
+                    # A post of our own answers nothing: matched by its text, links aside.
+                    same = _without_links(str(post.get("text") or "")) == _without_links(
+                        request.text
+                    )
+                    if not refs and same:
+                        return str(post["id"])
+                elif (kind, str(answered)) in refs:
+                    return str(post["id"])
+            return None
+        body = self._get(
+            account,
+            credentials,
+            f"/2/dm_conversations/with/{request.target['recipient_id']}/dm_events",
+            {"dm_event.fields": "sender_id,text,created_at"},
+        )
+        wanted = _without_links(request.text)
+        for event in body.get("data") or []:
+            if (
+                str(event.get("sender_id")) == account.external_id
+                and _at_or_after(event.get("created_at"), since)
+                and _without_links(str(event.get("text") or "")) == wanted
+            ):
+                return str(event["id"])
         return None
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _at_or_after(value: Any, moment: datetime) -> bool:
+    if not value:
+        return False
+    try:
+        created = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return created >= moment
+
+
+def _without_links(text: str) -> str:
+    return _LINK.sub("<link>", text).strip()
 
 
 # -- normalization ------------------------------------------------------------------------
@@ -364,7 +437,7 @@ def _v2_tweet_event(
                 "is_brand": brand,
             },
             "account": account.external_id,
-            "text": tweet["text"],
+            "text": (tweet.get("note_tweet") or {}).get("text") or tweet["text"],
             "created_at": tweet["created_at"],
             "reply_to": refs.get("replied_to"),
             "metrics": {
@@ -397,7 +470,10 @@ def _error(response: httpx.Response) -> DeliveryError:
         return DeliveryError(reason, permanent=False, code=str(status), outcome_unknown=True)
     if status == 401:
         return DeliveryError(
-            f"access token expired or revoked: {reason}", permanent=True, code="401"
+            f"access token expired or revoked and no refresh token to renew it: {reason}; "
+            "connect the account again with the offline.access scope",
+            permanent=True,
+            code="401",
         )
     if status == 403 and "duplicate" in reason.lower():
         # X refuses a post identical to one just made: most likely our own earlier attempt,
