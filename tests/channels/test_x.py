@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ from socialdesk.channels.outbox import deliveries, retry
 from socialdesk.channels.polling import poll_x_account
 from socialdesk.channels.sender import OutboxSender
 from socialdesk.conversations.models import Message
-from socialdesk.conversations.replies import send_reply
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task
@@ -28,25 +26,15 @@ from socialdesk.ingest.models import RawEvent
 from socialdesk.ingest.pipeline import Pipeline
 from tests.channels.fake_x import FakeX
 from tests.channels.fakeplatform import Reply
-from tests.channels.helpers import SECRET, T0, add_account, add_agent, message_by_external_id
-
-PAYLOADS = Path(__file__).parent / "payloads"
-CONSUMER_SECRET = "consumer-secret-of-the-app"
-TWEET_ID = "1855000000000000001"
-
-
-def payload(name: str) -> bytes:
-    return (PAYLOADS / name).read_bytes()
-
-
-def sign(body: bytes, secret: str = CONSUMER_SECRET) -> str:
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-    return "sha256=" + base64.b64encode(digest).decode()
-
-
-def deliver(client: TestClient, account: ChannelAccount, body: bytes, **headers: str) -> Any:
-    headers.setdefault("x-twitter-webhooks-signature", sign(body))
-    return client.post(f"/webhooks/x/{account.id}", content=body, headers=headers)
+from tests.channels.helpers import SECRET, T0, add_account, message_by_external_id
+from tests.channels.x_helpers import (
+    CONSUMER_SECRET,
+    TWEET_ID,
+    answer_the_mention,
+    deliver,
+    payload,
+    sign,
+)
 
 
 def count(session: Session, model: type) -> int:
@@ -156,21 +144,7 @@ def _open_case_and_reply(
     text: str = "Sorry Dana, we are resetting your line now.",
     visibility: str = "public",
 ) -> int:
-    deliver(client, account, payload("x_tweet_create_events.json"))
-    agent = add_agent(session_factory, account.workspace_id)
-    with session_factory() as s:
-        conversation_id = message_by_external_id(s, TWEET_ID).conversation_id
-        send_reply(
-            s,
-            workspace_id=account.workspace_id,
-            conversation_id=conversation_id,
-            author_user_id=agent,
-            text=text,
-            visibility=visibility,
-            clock=lambda: T0,
-        )
-        s.commit()
-    return conversation_id
+    return answer_the_mention(client, account, session_factory, text, visibility)
 
 
 def test_end_to_end_a_reply_leaves_as_exactly_one_post_in_the_thread(

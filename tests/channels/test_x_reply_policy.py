@@ -20,7 +20,7 @@ from socialdesk.core.models import Workspace
 from socialdesk.ingest.pipeline import Pipeline
 from tests.channels.fake_x import FakeX
 from tests.channels.helpers import SECRET, T0, add_account, add_agent, message_by_external_id
-from tests.channels.test_x import CONSUMER_SECRET, payload, sign
+from tests.channels.x_helpers import CONSUMER_SECRET, payload, sign
 
 FOUND_BY_SEARCH = "1855000000000000201"
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -12,7 +16,24 @@ from socialdesk.conversations.replies import send_reply
 from socialdesk.core.models import Workspace
 from tests.channels.fake_x import FakeX
 from tests.channels.helpers import T0, add_account, add_agent, message_by_external_id
-from tests.channels.test_x import CONSUMER_SECRET, TWEET_ID, deliver, payload
+
+PAYLOADS = Path(__file__).parent / "payloads"
+CONSUMER_SECRET = "consumer-secret-of-the-app"
+TWEET_ID = "1855000000000000001"
+
+
+def payload(name: str) -> bytes:
+    return (PAYLOADS / name).read_bytes()
+
+
+def sign(body: bytes, secret: str = CONSUMER_SECRET) -> str:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return "sha256=" + base64.b64encode(digest).decode()
+
+
+def deliver(client: TestClient, account: ChannelAccount, body: bytes, **headers: str) -> Any:
+    headers.setdefault("x-twitter-webhooks-signature", sign(body))
+    return client.post(f"/webhooks/x/{account.id}", content=body, headers=headers)
 
 
 def x_account(
