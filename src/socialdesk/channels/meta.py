@@ -58,6 +58,9 @@ def signature(body: bytes, app_secret: str) -> str:
 class _MetaConnector:
     channel = "facebook"
     object_name = "page"
+    # Meta expects 200 for every authentic delivery; others are retried and, if failures
+    # go on, the app's subscription is disabled. Not understood = kept as a dead letter.
+    malformed_status = 200
 
     # -- webhooks in ----------------------------------------------------------------------
 
@@ -120,7 +123,7 @@ class _MetaConnector:
                 "visibility": "private",
                 "author": {"id": sender, "is_brand": from_brand},
                 "recipient": {"id": recipient, "is_brand": not from_brand},
-                "account": account.external_id,
+                "account": owner,
                 "text": text,
                 "created_at": _ms(messaging["timestamp"]),
                 "reply_to": (message.get("reply_to") or {}).get("mid"),
@@ -292,7 +295,7 @@ class FacebookConnector(_MetaConnector):
                     "name": str(author.get("name", ""))[:200],
                     "is_brand": from_brand,
                 },
-                "account": account.external_id,
+                "account": owner,
                 "text": str(value.get("message") or ""),
                 "created_at": _seconds(value.get("created_time")),
                 "reply_to": str(parent) if parent else None,
@@ -325,7 +328,7 @@ class InstagramConnector(_MetaConnector):
                         "handle": "@" + str(author.get("username", "")),
                         "is_brand": from_brand,
                     },
-                    "account": account.external_id,
+                    "account": owner,
                     "text": str(value.get("text") or ""),
                     "created_at": _seconds(value.get("timestamp")),
                     "reply_to": str(value.get("parent_id") or value["media"]["id"]),
@@ -342,7 +345,7 @@ class InstagramConnector(_MetaConnector):
                     "external_id": str(comment_id or media_id),
                     "visibility": "public",
                     "author": {"id": "unresolved"},
-                    "account": account.external_id,
+                    "account": owner,
                     "text": "",
                     "created_at": datetime.now(UTC),
                     "extra": {

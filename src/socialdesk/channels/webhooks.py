@@ -54,7 +54,8 @@ class WebhookOutcome:
     body: dict[str, Any]
     workspace_id: int | None = None
     raw_ids: tuple[int, ...] = ()
-    stubs: tuple[InboundEvent, ...] = ()
+    # Events the webhook only named (Instagram mentions), with the account each is for.
+    stubs: tuple[tuple[int, InboundEvent], ...] = ()
 
 
 def account_ref(account: ChannelAccount) -> AccountRef:
@@ -105,21 +106,26 @@ def handle_delivery(
         try:
             events = connector.parse(body, account_ref(account))
         except MalformedPayload as exc:
-            letter = repository.add_dead_letter(
+            letter = _dead_letter(session, account, channel, body, headers, str(exc))
+            # Meta retries a delivery that is not answered 200 and may switch the
+            # subscription off: an authentic payload, kept as a dead letter, is answered 200.
+            status = getattr(connector, "malformed_status", 400)
+            return WebhookOutcome(status, {"detail": str(exc), "dead_letter_id": letter.id})
+        owners, strangers = _owners(session, account, events)
+        if strangers:
+            named = ", ".join(sorted({e.account or "?" for e in strangers}))
+            _dead_letter(
                 session,
-                DeadLetter(
-                    workspace_id=account.workspace_id,
-                    channel=channel,
-                    channel_account_id=account.id,
-                    source=f"webhook:{channel}",
-                    content_type=headers.get("content-type", "")[:200],
-                    body=body.decode("utf-8", errors="replace")[:DEAD_LETTER_MAX_CHARS],
-                    reason=str(exc)[:2000],
-                ),
+                account,
+                channel,
+                body,
+                headers,
+                f"events for {channel} account(s) {named}, not connected in this workspace",
             )
-            return WebhookOutcome(400, {"detail": str(exc), "dead_letter_id": letter.id})
-        stubs = tuple(e for e in events if e.extra.get("unresolved"))
-        complete = [e for e in events if not e.extra.get("unresolved")]
+        unrouted = {id(e) for e in strangers}
+        mine = [e for e in events if id(e) not in unrouted]
+        stubs = tuple((owners[e.account or ""], e) for e in mine if e.extra.get("unresolved"))
+        complete = [e for e in mine if not e.extra.get("unresolved")]
         result = accept_events(
             session, pipeline, account.workspace_id, complete, source=f"webhook:{channel}"
         )
@@ -131,10 +137,55 @@ def handle_delivery(
             "duplicates": result.duplicates,
             "ignored": result.echoes,
             "resolving": len(stubs),
+            "unrouted": len(strangers),
         },
         workspace_id,
         tuple(result.accepted_raw_ids),
         stubs,
+    )
+
+
+def _owners(
+    session: Session, account: ChannelAccount, events: Sequence[InboundEvent]
+) -> tuple[dict[str, int], list[InboundEvent]]:
+    """Which of the workspace's accounts each event is for (X's ``for_user_id``, Meta's
+    ``entry[].id``): one app's webhook serves all of them. Events for an account that is
+    not connected here come back as strangers."""
+    owners = {account.external_id: account.id}
+    strangers: list[InboundEvent] = []
+    for event in events:
+        owner = event.account or account.external_id
+        if owner not in owners:
+            found = repository.get_account_by_external_id(
+                session, account.workspace_id, account.channel, owner
+            )
+            if found is None or not found.active:
+                strangers.append(event)
+                continue
+            owners[owner] = found.id
+    owners[""] = account.id
+    return owners, strangers
+
+
+def _dead_letter(
+    session: Session,
+    account: ChannelAccount,
+    channel: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    reason: str,
+) -> DeadLetter:
+    return repository.add_dead_letter(
+        session,
+        DeadLetter(
+            workspace_id=account.workspace_id,
+            channel=channel,
+            channel_account_id=account.id,
+            source=f"webhook:{channel}",
+            content_type=headers.get("content-type", "")[:200],
+            body=body.decode("utf-8", errors="replace")[:DEAD_LETTER_MAX_CHARS],
+            reason=reason[:2000],
+        ),
     )
 
 
@@ -263,22 +314,25 @@ def _resolve_then_process(
     request: Request,
     pipeline: Pipeline,
     connector: Connector,
-    account_id: int,
     outcome: WebhookOutcome,
     body: bytes,
 ) -> None:
     session_factory, _, secret_key = _state(request)
-    raw_ids = resolve_stubs(
-        session_factory,
-        pipeline,
-        connector,
-        account_id=account_id,
-        stubs=outcome.stubs,
-        body=body,
-        secret_key=secret_key,
-    )
-    if raw_ids and outcome.workspace_id is not None:
-        _hand_over(request, pipeline, outcome.workspace_id, raw_ids)
+    by_account: dict[int, list[InboundEvent]] = {}
+    for account_id, stub in outcome.stubs:
+        by_account.setdefault(account_id, []).append(stub)
+    for account_id, stubs in by_account.items():
+        raw_ids = resolve_stubs(
+            session_factory,
+            pipeline,
+            connector,
+            account_id=account_id,
+            stubs=stubs,
+            body=body,
+            secret_key=secret_key,
+        )
+        if raw_ids and outcome.workspace_id is not None:
+            _hand_over(request, pipeline, outcome.workspace_id, raw_ids)
 
 
 def _credential(
@@ -352,9 +406,7 @@ async def receive(
         secret_key=secret_key,
     )
     if outcome.stubs:
-        background.add_task(
-            _resolve_then_process, request, pipeline, connector, account_id, outcome, body
-        )
+        background.add_task(_resolve_then_process, request, pipeline, connector, outcome, body)
     if outcome.raw_ids and outcome.workspace_id is not None:
         background.add_task(
             _hand_over, request, pipeline, outcome.workspace_id, list(outcome.raw_ids)

@@ -4,7 +4,9 @@ Webhooks: X sends ``GET ?crc_token=`` (answer ``{"response_token": "sha256=<base
 keyed with the app's consumer secret) and signs every POST with
 ``x-twitter-webhooks-signature: sha256=<base64 HMAC-SHA256(consumer secret, body)>``.
 Events carry ``for_user_id`` plus ``tweet_create_events`` (v1.1 tweet objects) and
-``direct_message_events`` (``message_create`` objects, users in ``users``).
+``direct_message_events`` (``message_create`` objects, users in ``users``). One app's
+webhook serves every user subscribed to it: ``for_user_id`` names the account an event is
+for, and events are filed (and answered) under that account, whatever the URL named.
 """
 
 from __future__ import annotations
@@ -353,7 +355,7 @@ def _v1_tweet_event(
                 "verified": bool(user.get("verified")),
                 "is_brand": author_id == brand,
             },
-            "account": account.external_id,
+            "account": brand,
             "text": text,
             "created_at": _v1_time(tweet),
             "reply_to": tweet.get("in_reply_to_status_id_str"),
@@ -405,7 +407,7 @@ def _dm_event(
                 "is_brand": sender == brand,
             },
             "recipient": {"id": recipient, "is_brand": recipient == brand},
-            "account": account.external_id,
+            "account": brand,
             "text": create["message_data"]["text"],
             "created_at": datetime.fromtimestamp(int(dm["created_timestamp"]) / 1000, UTC),
         }
