@@ -137,3 +137,20 @@ def test_after_seven_days_the_composer_blocks_the_reply_and_offers_a_channel_shi
     assert refused.status_code == 400 and "more than 7 days old" in refused.text
     with session_factory() as s:
         assert s.scalars(select(OutboxItem)).all() == []
+
+
+def test_the_case_shows_an_edit_with_the_original_and_a_removal(
+    client: TestClient, agent: User, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with session_factory() as s:
+        conv, _, message = make_case(
+            s, workspace.id, text="refund now <b>please</b>", at=START, channel="facebook"
+        )
+        message.original_text, message.edited_at = "refund?", START + timedelta(minutes=5)
+        message.removed_at = START + timedelta(minutes=9)
+        s.commit()
+    sign_in(client, agent.email)
+    page = client.get(f"/console/c/{conv.id}").text
+    assert "edited" in page and "original, as first posted" in page and "refund?" in page
+    assert "removed by the author" in page
+    assert "&lt;b&gt;please&lt;/b&gt;" in page  # the edited text is escaped like any post

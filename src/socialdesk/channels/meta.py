@@ -270,11 +270,14 @@ class FacebookConnector(_MetaConnector):
     def _change(
         self, field: str, value: Mapping[str, Any], owner: str, account: AccountRef
     ) -> InboundEvent | None:
-        if field != "feed" or value.get("verb") != "add":
+        verb = value.get("verb")
+        if field != "feed" or verb not in ("add", "edited", "remove"):
             return None
         item = value.get("item")
         if item not in ("comment", "post", "status", "photo", "video"):
             return None  # reactions, likes, shares: reach, not messages
+        if verb != "add":
+            return _revision(value, str(verb), owner)
         author = value["from"]
         author_id = str(author["id"])
         from_brand = author_id == owner
@@ -304,6 +307,31 @@ class FacebookConnector(_MetaConnector):
                 "is_repost": item == "post" and bool(value.get("is_share")),
             }
         )
+
+
+def _revision(value: Mapping[str, Any], verb: str, owner: str) -> InboundEvent:
+    """An edit or removal of a post or comment, stored as its own event: the pipeline
+    applies it to the message it names (``revision_of``), keeping the original text."""
+    original = str(value.get("comment_id") if value.get("item") == "comment" else value["post_id"])
+    text = str(value.get("message") or "")
+    kind = "edited" if verb == "edited" else "removed"
+    # The same edit delivered twice is one event; two edits with different texts are two.
+    suffix = hashlib.sha256(text.encode()).hexdigest()[:16] if kind == "edited" else "0"
+    author = value.get("from") or {}
+    author_id = str(author.get("id") or "unknown")
+    return InboundEvent.model_validate(
+        {
+            "channel": "facebook",
+            "external_id": f"{original}#{kind}:{suffix}",
+            "direction": "outbound" if author_id == owner else "inbound",
+            "visibility": "public",
+            "author": {"id": author_id, "name": str(author.get("name", ""))[:200]},
+            "account": owner,
+            "text": text,
+            "created_at": _seconds(value.get("created_time")),
+            "extra": {"revision": kind, "revision_of": original},
+        }
+    )
 
 
 class InstagramConnector(_MetaConnector):

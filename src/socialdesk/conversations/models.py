@@ -104,3 +104,8 @@ class Message(Base):
     metrics: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The author edited the post on the platform: ``text`` is the latest version and the
+    # first one is kept here for the audit. Removal keeps the text and marks the time.
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    original_text: Mapped[str | None] = mapped_column(Text, default=None)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -372,6 +372,7 @@ class _BatchProcessor:
         if not items:
             return result
         items = sorted(items, key=lambda item: as_utc(item[1].created_at))
+        items, revisions = self._split_revisions(items)
         items = self._drop_already_processed(items, result)
         parties = self._resolve_parties([event for _, event in items])
         messages = self._thread(items, parties)
@@ -382,12 +383,56 @@ class _BatchProcessor:
         self._apply_merges()
         for hook in self.p.hooks.on_tasks_changed:
             hook(self.session, self.ws, result.tasks_changed)
+        self._apply_revisions(revisions)
         if mark_processed:
             repo.mark_raw_events(
-                self.session, [m.raw_id for m in messages], RawEventStatus.PROCESSED, self.now
+                self.session,
+                [m.raw_id for m in messages] + [raw for raw, _ in revisions],
+                RawEventStatus.PROCESSED,
+                self.now,
             )
-        result.processed = len(messages)
+        result.processed = len(messages) + len(revisions)
         return result
+
+    def _split_revisions(
+        self, items: list[tuple[int, InboundEvent]]
+    ) -> tuple[list[tuple[int, InboundEvent]], list[tuple[int, InboundEvent]]]:
+        """Edits and removals of stored messages apart from new messages. An edit of a
+        message never seen (it predates the connection) is that message, as edited."""
+        revisions = [(raw, e) for raw, e in items if e.extra.get("revision")]
+        if not revisions:
+            return items, []
+        rest = [(raw, e) for raw, e in items if not e.extra.get("revision")]
+        batch = {(e.channel, e.external_id) for _, e in rest}
+        kept: list[tuple[int, InboundEvent]] = []
+        for raw, event in revisions:
+            original = str(event.extra.get("revision_of") or "")
+            stored = repo.messages_by_external_id(self.session, self.ws, event.channel, {original})
+            if original in stored or (event.channel, original) in batch:
+                kept.append((raw, event))
+            elif event.extra["revision"] == "edited":
+                rest.append((raw, event.model_copy(update={"external_id": original, "extra": {}})))
+            # A removal of a message never stored has nothing to mark.
+        rest.sort(key=lambda item: as_utc(item[1].created_at))
+        return rest, kept
+
+    def _apply_revisions(self, revisions: list[tuple[int, InboundEvent]]) -> None:
+        """The author changed or removed a post: show the change, keep the original."""
+        for _, event in revisions:
+            original = str(event.extra.get("revision_of"))
+            found = repo.messages_by_external_id(
+                self.session, self.ws, event.channel, {original}
+            ).get(original)
+            if found is None:
+                continue
+            if event.extra["revision"] == "removed":
+                found.removed_at = found.removed_at or event.created_at
+            elif event.text != found.text:
+                if found.original_text is None:
+                    found.original_text = found.text
+                found.text = event.text
+                found.edited_at = event.created_at
+        self.session.flush()
 
     # -- steps ----------------------------------------------------------------------------
 

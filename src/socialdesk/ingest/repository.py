@@ -454,3 +454,19 @@ def reset_failed_raw_events(session: Session, workspace_id: int) -> list[int]:
         ids,
     )
     return ids
+
+
+def messages_by_external_id(
+    session: Session, workspace_id: int, channel: str, external_ids: set[str]
+) -> dict[str, Message]:
+    """Stored messages of a channel by their platform ids (to apply edits and removals)."""
+    if not external_ids:
+        return {}
+    rows = session.scalars(
+        select(Message).where(
+            Message.workspace_id == workspace_id,
+            Message.channel == channel,
+            Message.external_id.in_(sorted(external_ids)),
+        )
+    ).all()
+    return {m.external_id: m for m in rows}
