@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     port: int = 8000
     max_ingest_text_chars: int = 100_000
     log_level: str = "INFO"
+    meta_graph_version: str = Field(
+        default="v26.0",
+        pattern=r"^v\d+\.\d+$",
+        description="Graph API version the Facebook and Instagram connectors call (e.g. v26.0).",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -48,6 +48,11 @@ STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 
 
+# Every Graph API path starts with the version asked for ("Versioning"):
+# https://developers.facebook.com/docs/graph-api/guides/versioning
+VERSION = r"/v\d+\.\d+"
+
+
 @dataclass
 class FakeMeta(FakePlatform):
     owner_id: str = "page-1"
@@ -67,12 +72,12 @@ class FakeMeta(FakePlatform):
     def __post_init__(self) -> None:
         super().__init__()
         self._ids = itertools.count(1)
-        self.route("POST", r"/v21.0/([^/]+)/(comments|replies)", self._comment)
-        self.route("GET", r"/v21.0/([^/]+)/(comments|replies)", self._list_comments)
-        self.route("POST", r"/v21.0/([^/]+)/messages", self._message)
-        self.route("GET", r"/v21.0/([^/]+)/conversations", self._conversations)
-        self.route("POST", r"/v21.0/([^/]+)/mentions", self._reply_to_mention)
-        self.route("GET", r"/v21.0/([^/]+)", self._user_fields)
+        self.route("POST", VERSION + r"/([^/]+)/(comments|replies)", self._comment)
+        self.route("GET", VERSION + r"/([^/]+)/(comments|replies)", self._list_comments)
+        self.route("POST", VERSION + r"/([^/]+)/messages", self._message)
+        self.route("GET", VERSION + r"/([^/]+)/conversations", self._conversations)
+        self.route("POST", VERSION + r"/([^/]+)/mentions", self._reply_to_mention)
+        self.route("GET", VERSION + r"/([^/]+)", self._user_fields)
 
     def _authorized(self, request: Recorded) -> bool:
         return request.headers.get("authorization") == f"Bearer {self.access_token}"

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.base import Connector
 from socialdesk.channels.registry import default_connectors
 from socialdesk.channels.sender import OutboxSender
 
@@ -21,9 +22,15 @@ log = logging.getLogger(__name__)
 
 class OutboxThread:
     def __init__(
-        self, session_factory: sessionmaker[Session], secret_key: str, interval: float = 2.0
+        self,
+        session_factory: sessionmaker[Session],
+        secret_key: str,
+        interval: float = 2.0,
+        connectors: Mapping[str, Connector] | None = None,
     ) -> None:
-        self.sender = OutboxSender(session_factory, default_connectors(), secret_key=secret_key)
+        self.sender = OutboxSender(
+            session_factory, connectors or default_connectors(), secret_key=secret_key
+        )
         self.interval = interval
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -55,7 +62,10 @@ def start_outbox_thread(app: Any, interval: float = 2.0) -> Callable[[], None]:
     """Start sending for a web app made by ``create_app``; returns the stop function and
     puts ``wake`` on ``app.state.outbox_wake``."""
     thread = OutboxThread(
-        app.state.session_factory, app.state.settings.secret_key, interval=interval
+        app.state.session_factory,
+        app.state.settings.secret_key,
+        interval=interval,
+        connectors=getattr(app.state, "connectors", None),
     )
     thread.start()
     app.state.outbox_wake = thread.wake

@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -153,12 +154,17 @@ def accounts_set_credentials(
 def accounts_list(workspace: WorkspaceOption = None) -> None:
     """List accounts (credentials are never shown, only whether there are some)."""
     from socialdesk.channels.accounts import list_accounts, public_view
+    from socialdesk.channels.graph_versions import expiry_warning
 
     settings = get_settings()
     with _database(settings) as factory, factory() as session:
         workspace_id = _workspace(settings, factory, workspace)
-        for account in list_accounts(session, workspace_id):
+        accounts = list_accounts(session, workspace_id)
+        for account in accounts:
             out.print(_safe(json.dumps(public_view(account))), markup=False)
+    warning = expiry_warning(settings.meta_graph_version, date.today())
+    if warning and any(a.channel in ("facebook", "instagram") for a in accounts):
+        err.print(f"warning: {warning}", markup=False)
 
 
 @channels_app.command("send")
@@ -173,7 +179,11 @@ def send(
 
     settings = get_settings()
     with _database(settings) as factory:
-        sender = OutboxSender(factory, default_connectors(), secret_key=settings.secret_key)
+        sender = OutboxSender(
+            factory,
+            default_connectors(settings.meta_graph_version),
+            secret_key=settings.secret_key,
+        )
         while True:
             report = sender.run_once(limit)
             out.print(
@@ -277,7 +287,7 @@ def letters_replay(
             outcome = replay(
                 factory,
                 build_pipeline(settings, factory),
-                default_connectors(),
+                default_connectors(settings.meta_graph_version),
                 workspace_id=_workspace(settings, factory, workspace),
                 letter_id=letter_id,
                 corrected_body=corrected,

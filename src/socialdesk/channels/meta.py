@@ -32,9 +32,9 @@ from socialdesk.channels.base import (
     lower_headers,
 )
 from socialdesk.channels.credentials import Credentials
+from socialdesk.channels.graph_versions import DEFAULT_GRAPH_VERSION, graph_base
 from socialdesk.ingest.schemas import InboundEvent
 
-API_BASE = "https://graph.facebook.com/v21.0"
 SIGNATURE_HEADER = "x-hub-signature-256"
 # Graph API throttling: application, user, page and business-use-case rate limits.
 THROTTLING_CODES = frozenset({4, 17, 32, 613, *range(80001, 80015)})
@@ -47,10 +47,6 @@ OUTSIDE_WINDOW = (10, 2018278)
 TRANSIENT_CODES = frozenset({1, 2})
 
 
-def api_base(account: AccountRef) -> str:
-    return account.setting("api_base", API_BASE)
-
-
 def signature(body: bytes, app_secret: str) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -61,6 +57,16 @@ class _MetaConnector:
     # Meta expects 200 for every authentic delivery; others are retried and, if failures
     # go on, the app's subscription is disabled. Not understood = kept as a dead letter.
     malformed_status = 200
+
+    def __init__(self, graph_version: str = DEFAULT_GRAPH_VERSION) -> None:
+        self.graph_version = graph_version
+
+    def _base(self, account: AccountRef) -> str:
+        """The Graph API root: the account's own ``api_base`` (a full root, version and
+        all), else the configured version on ``graph_host`` (default graph.facebook.com)."""
+        return account.setting("api_base") or graph_base(
+            self.graph_version, account.setting("graph_host")
+        )
 
     # -- webhooks in ----------------------------------------------------------------------
 
@@ -137,7 +143,7 @@ class _MetaConnector:
     ) -> SendResult:
         token = credentials.require("access_token")
         path, form, body = self._request(request, account)
-        with http.client(api_base(account)) as c:
+        with http.client(self._base(account)) as c:
             try:
                 response = c.post(path, data=form, json=body, headers=_auth(token))
                 if body and body.get("messaging_type") == "RESPONSE" and _outside_window(response):
@@ -206,7 +212,7 @@ class _MetaConnector:
         kind = request.action.split(".", 1)[1]
         if kind == "mention_reply":
             return None  # Instagram offers no lookup of our replies to mentions
-        with http.client(api_base(account)) as c:
+        with http.client(self._base(account)) as c:
             try:
                 if kind == "post":
                     response = c.get(
@@ -402,7 +408,7 @@ class InstagramConnector(_MetaConnector):
         else:
             edge = "mentioned_media"
             fields = f"mentioned_media.media_id({media_id}){{id,caption,timestamp,username}}"
-        with http.client(api_base(account)) as c:
+        with http.client(self._base(account)) as c:
             try:
                 response = c.get(
                     f"/{account.external_id}", params={"fields": fields}, headers=_auth(token)

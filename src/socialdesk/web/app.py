@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
 import socialdesk
+from socialdesk.channels.graph_versions import expiry_warning
+from socialdesk.channels.registry import default_connectors
 from socialdesk.config import Settings, get_settings
 from socialdesk.core import audit
 from socialdesk.core.db import make_engine, make_session_factory
@@ -19,6 +23,8 @@ from socialdesk.core.http import NotAuthenticated
 from socialdesk.core.migrate import upgrade
 from socialdesk.ingest.wiring import build_dispatcher, build_pipeline
 from socialdesk.web.deps import authenticate
+
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -63,6 +69,10 @@ def create_app(
 
     install_listening(app.state.pipeline.hooks)  # rules mark mentions in every batch
     app.state.dispatcher = build_dispatcher(settings, app.state.pipeline)
+    app.state.connectors = default_connectors(settings.meta_graph_version)
+    warning = expiry_warning(settings.meta_graph_version, datetime.now(UTC).date())
+    if warning:
+        log.warning("%s", warning)
     app.state.on_shutdown = []
     from socialdesk.routing.engine import RoutingEngine
 
