@@ -20,9 +20,11 @@ from socialdesk.core.models import Workspace
 from socialdesk.ingest.hooks import PipelineHooks
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.web.app import create_app
+from tests.channels.fake_mail import FakeImap, FakeSmtp
 from tests.channels.fake_meta import FakeMeta
 from tests.channels.fake_x import FakeX
-from tests.channels.helpers import SECRET, T0
+from tests.channels.helpers import SECRET, T0, add_account
+from tests.channels.mail_helpers import WEBHOOK_SECRET
 from tests.channels.meta_helpers import meta_account
 
 
@@ -81,3 +83,40 @@ def instagram(
 ) -> ChannelAccount:
     fake_meta.owner_id = "ig-1"
     return meta_account(session_factory, workspace, fake_meta, "instagram")
+
+
+@pytest.fixture
+def smtp() -> Iterator[FakeSmtp]:
+    with FakeSmtp().serve() as server:
+        yield server
+
+
+@pytest.fixture
+def imap() -> Iterator[FakeImap]:
+    with FakeImap().serve() as server:
+        yield server
+
+
+@pytest.fixture
+def mailbox(
+    session_factory: sessionmaker[Session], workspace: Workspace, smtp: FakeSmtp, imap: FakeImap
+) -> ChannelAccount:
+    return add_account(
+        session_factory,
+        workspace.id,
+        "email",
+        credentials={
+            "username": "care@acme.test",
+            "password": "mail-password",
+            "webhook_secret": WEBHOOK_SECRET,
+        },
+        settings={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp.port,
+            "smtp_security": "none",
+            "imap_host": "127.0.0.1",
+            "imap_port": imap.port,
+            "imap_ssl": "false",
+            "display_name": "Acme Care",
+        },
+    )

@@ -23,7 +23,12 @@ class FakeSmtp:
     password: str = "mail-password"
     refused: set[str] = field(default_factory=set)
     temporary_failures: int = 0  # answer DATA with 451 this many times
+    # Accept the message, then drop the connection before the 250 reply this many times
+    # (RFC 5321 section 4.1.1.4: the reply to the end of data is what confirms delivery).
+    lost_replies: int = 0
     messages: list[SmtpMessage] = field(default_factory=list)
+    # Where an accepted message is also filed, as providers do with a Sent folder.
+    sent_folder: dict[int, bytes] | None = None
     port: int = 0
 
     @contextmanager
@@ -84,6 +89,11 @@ class FakeSmtp:
                             self.say("451 4.3.0 Try again later")
                             continue
                         fake.messages.append(SmtpMessage(mail_from, rcpt, data))
+                        if fake.sent_folder is not None:
+                            fake.sent_folder[len(fake.sent_folder) + 1] = data
+                        if fake.lost_replies > 0:
+                            fake.lost_replies -= 1
+                            return  # queued, but the client never hears so
                         self.say("250 2.0.0 Ok: queued")
                     elif verb == "RSET":
                         self.say("250 Ok")
@@ -109,7 +119,11 @@ class FakeSmtp:
 class FakeImap:
     username: str = "care@acme.test"
     password: str = "mail-password"
-    mailbox: dict[int, bytes] = field(default_factory=dict)  # uid -> raw message
+    mailbox: dict[int, bytes] = field(default_factory=dict)  # uid -> raw message (INBOX)
+    sent: dict[int, bytes] = field(default_factory=dict)  # the "Sent" folder
+    # RFC 3501 section 2.3.1.1: UIDs are valid only with this value; a server that
+    # renumbers a mailbox announces a new one in the SELECT response.
+    uidvalidity: int = 1
     port: int = 0
 
     @contextmanager
@@ -122,6 +136,7 @@ class FakeImap:
 
             def handle(self) -> None:
                 self.say("* OK [CAPABILITY IMAP4rev1] fake IMAP ready")
+                box = fake.mailbox
                 while True:
                     raw = self.rfile.readline()
                     if not raw:
@@ -139,19 +154,30 @@ class FakeImap:
                         else:
                             self.say(f"{tag} NO [AUTHENTICATIONFAILED] Invalid credentials")
                     elif command in ("SELECT", "EXAMINE"):
-                        self.say(f"* {len(fake.mailbox)} EXISTS")
-                        self.say("* OK [UIDVALIDITY 1] UIDs valid")
+                        name = args.strip().strip('"')
+                        if name not in ("INBOX", "Sent"):
+                            self.say(f"{tag} NO [NONEXISTENT] Unknown Mailbox: {name}")
+                            continue
+                        box = fake.mailbox if name == "INBOX" else fake.sent
+                        self.say(f"* {len(box)} EXISTS")
+                        self.say(f"* OK [UIDVALIDITY {fake.uidvalidity}] UIDs valid")
                         self.say(f"{tag} OK [READ-ONLY] {command} completed")
                     elif command == "UID":
                         sub, _, uid_args = args.partition(" ")
-                        if sub.upper() == "SEARCH":
+                        if sub.upper() == "SEARCH" and uid_args.upper().startswith("HEADER"):
+                            # UID SEARCH HEADER Message-ID "<id>" (RFC 3501 section 6.4.4)
+                            wanted = uid_args.split(" ", 2)[2].strip('"').encode()
+                            found = [str(u) for u, raw in sorted(box.items()) if wanted in raw]
+                            self.say("* SEARCH " + " ".join(found))
+                            self.say(f"{tag} OK SEARCH completed")
+                        elif sub.upper() == "SEARCH":
                             low = int(uid_args.split()[-1].split(":")[0])
-                            found = [str(u) for u in sorted(fake.mailbox) if u >= low]
+                            found = [str(u) for u in sorted(box) if u >= low]
                             self.say("* SEARCH " + " ".join(found))
                             self.say(f"{tag} OK SEARCH completed")
                         else:
                             uid = int(uid_args.split(" ")[0])
-                            body = fake.mailbox[uid]
+                            body = box[uid]
                             self.wfile.write(
                                 f"* 1 FETCH (UID {uid} RFC822 {{{len(body)}}}\r\n".encode()
                                 + body

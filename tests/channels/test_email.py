@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,83 +17,11 @@ from socialdesk.channels.sender import OutboxSender
 from socialdesk.conversations.models import Thread
 from socialdesk.conversations.replies import send_reply
 from socialdesk.core.clock import FrozenClock
-from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task
 from socialdesk.ingest.pipeline import Pipeline
 from tests.channels.fake_mail import FakeImap, FakeSmtp
-from tests.channels.helpers import SECRET, T0, add_account, add_agent, message_by_external_id
-
-WEBHOOK_SECRET = "inbound-mail-secret"
-
-
-def mail(
-    message_id: str,
-    *,
-    sender: str = "Dana K <dana@mail.test>",
-    subject: str = "Invoice 2231 is wrong",
-    body: str = "Hello, you charged me twice.",
-    in_reply_to: str | None = None,
-    extra: str = "",
-) -> bytes:
-    headers = [
-        f"From: {sender}",
-        "To: Acme Care <care@acme.test>",
-        f"Subject: {subject}",
-        "Date: Mon, 02 Nov 2026 09:00:00 +0000",
-        f"Message-ID: {message_id}",
-        "MIME-Version: 1.0",
-        "Content-Type: text/plain; charset=utf-8",
-    ]
-    if in_reply_to:
-        headers += [f"In-Reply-To: {in_reply_to}", f"References: {in_reply_to}"]
-    if extra:
-        headers.append(extra)
-    return ("\r\n".join(headers) + "\r\n\r\n" + body + "\r\n").encode()
-
-
-@pytest.fixture
-def smtp() -> Iterator[FakeSmtp]:
-    with FakeSmtp().serve() as server:
-        yield server
-
-
-@pytest.fixture
-def imap() -> Iterator[FakeImap]:
-    with FakeImap().serve() as server:
-        yield server
-
-
-@pytest.fixture
-def mailbox(
-    session_factory: sessionmaker[Session], workspace: Workspace, smtp: FakeSmtp, imap: FakeImap
-) -> ChannelAccount:
-    return add_account(
-        session_factory,
-        workspace.id,
-        "email",
-        credentials={
-            "username": "care@acme.test",
-            "password": "mail-password",
-            "webhook_secret": WEBHOOK_SECRET,
-        },
-        settings={
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp.port,
-            "smtp_security": "none",
-            "imap_host": "127.0.0.1",
-            "imap_port": imap.port,
-            "imap_ssl": "false",
-            "display_name": "Acme Care",
-        },
-    )
-
-
-def post_mail(
-    client: TestClient, account: ChannelAccount, raw: bytes, secret: str = WEBHOOK_SECRET
-) -> Any:
-    headers = signing.signed_headers(raw, secret, datetime.now(UTC))
-    headers["content-type"] = "message/rfc822"
-    return client.post(f"/webhooks/email/{account.id}", content=raw, headers=headers)
+from tests.channels.helpers import SECRET, T0, add_agent, message_by_external_id
+from tests.channels.mail_helpers import WEBHOOK_SECRET, mail, post_mail
 
 
 def test_end_to_end_an_inbound_email_is_answered_in_the_same_thread(

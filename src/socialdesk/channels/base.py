@@ -90,6 +90,8 @@ class MalformedPayload(Exception):
 class PollResult:
     events: list[InboundEvent]
     cursor: str | None
+    # What the cursor is only valid within (IMAP's UIDVALIDITY): a new epoch resets it.
+    epoch: str | None = None
 
 
 class Connector(Protocol):

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
+import logging
 import re
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC
 from email import policy
 from email.headerregistry import Address
@@ -22,6 +23,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, getaddresses, parsedate_to_datetime
 from html import unescape
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -37,6 +39,8 @@ from socialdesk.channels.base import (
 from socialdesk.channels.credentials import Credentials
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.ingest.schemas import InboundEvent
+
+log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT = 20.0
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -62,23 +66,33 @@ class EmailConnector:
         event = parse_message(body, account, self.clock)
         return [] if event is None else [event]
 
-    def poll_imap(self, account: AccountRef, credentials: Credentials, last_uid: int) -> PollResult:
-        """Fetch messages with a UID above ``last_uid`` from the mailbox, read-only."""
-        host = account.setting("imap_host")
-        if not host:
-            raise DeliveryError("the mailbox has no imap_host", permanent=True, code="config")
-        port = int(account.setting("imap_port", "993"))
-        use_ssl = account.setting("imap_ssl", "true").lower() != "false"
-        client: imaplib.IMAP4 = (
-            imaplib.IMAP4_SSL(host, port, ssl_context=ssl.create_default_context(), timeout=30)
-            if use_ssl
-            else imaplib.IMAP4(host, port, timeout=30)
-        )
+    def poll_imap(
+        self,
+        account: AccountRef,
+        credentials: Credentials,
+        last_uid: int,
+        uidvalidity: str | None = None,
+    ) -> PollResult:
+        """Fetch messages with a UID above ``last_uid`` from the mailbox, read-only.
+
+        UIDs only mean something together with the mailbox's UIDVALIDITY (RFC 3501
+        section 2.3.1.1): when the server announces another value (the mailbox was rebuilt
+        or moved), every saved UID is void, so the whole mailbox is read again; the
+        messages already stored are recognised by their Message-ID and not stored twice.
+        """
         events: list[InboundEvent] = []
         newest = last_uid
-        try:
-            client.login(credentials.require("username"), credentials.require("password"))
+        with _imap(account, credentials) as client:
             client.select(account.setting("imap_folder", "INBOX"), readonly=True)
+            epoch = _uidvalidity(client)
+            if uidvalidity is not None and epoch is not None and epoch != uidvalidity:
+                log.warning(
+                    "mailbox %s: UIDVALIDITY changed from %s to %s, reading it again",
+                    account.id,
+                    uidvalidity,
+                    epoch,
+                )
+                last_uid = newest = 0
             status, data = client.uid("SEARCH", "UID", f"{last_uid + 1}:*")
             if status != "OK":
                 raise DeliveryError(f"IMAP search failed: {status}", permanent=False)
@@ -95,10 +109,7 @@ class EmailConnector:
                 if event is not None:
                     events.append(event)
                 newest = max(newest, uid)
-        finally:
-            with contextlib.suppress(imaplib.IMAP4.error, OSError):
-                client.logout()
-        return PollResult(events=events, cursor=str(newest))
+        return PollResult(events=events, cursor=str(newest), epoch=epoch)
 
     # -- outbound -----------------------------------------------------------------------------
 
@@ -111,6 +122,9 @@ class EmailConnector:
             raise DeliveryError("the mailbox has no smtp_host", permanent=True, code="config")
         port = int(account.setting("smtp_port", "587"))
         security = account.setting("smtp_security", "starttls")  # starttls, ssl or none
+        # Once the message itself has gone out, a lost answer leaves the outcome unknown:
+        # the server may have queued it. The next attempt looks in the Sent folder first.
+        handed_over = False
         try:
             smtp = (
                 smtplib.SMTP_SSL(
@@ -124,6 +138,14 @@ class EmailConnector:
                     smtp.starttls(context=ssl.create_default_context())
                 if credentials.get("username"):
                     smtp.login(credentials.require("username"), credentials.require("password"))
+                send_data = smtp.data
+
+                def data(msg: Any) -> tuple[int, bytes]:
+                    nonlocal handed_over
+                    handed_over = True
+                    return send_data(msg)
+
+                smtp.data = data  # type: ignore[method-assign]
                 smtp.send_message(message)
         except smtplib.SMTPAuthenticationError as exc:
             raise DeliveryError(
@@ -144,15 +166,79 @@ class EmailConnector:
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(
-                f"mail server unreachable: {type(exc).__name__}", permanent=False, code="network"
+                f"mail server unreachable: {type(exc).__name__}"
+                + (" after the message was handed over" if handed_over else ""),
+                permanent=False,
+                code="network",
+                outcome_unknown=handed_over,
             ) from exc
         return SendResult(external_id=str(request.target["message_id"]))
 
     def find_sent(
         self, request: OutboundRequest, account: AccountRef, credentials: Credentials
     ) -> str | None:
-        # A resend carries the same Message-ID, which mail systems de-duplicate.
-        return None
+        """Our mail in the Sent folder, by its Message-ID (chosen before the first attempt).
+
+        Without IMAP there is nothing to look in: the resend carries the same Message-ID,
+        which receiving systems de-duplicate.
+        """
+        if not account.setting("imap_host"):
+            return None
+        message_id = str(request.target["message_id"])
+        with _imap(account, credentials) as client:
+            status, _ = client.select(_quoted(account.setting("imap_sent_folder", "Sent")), True)
+            if status != "OK":
+                raise DeliveryError(
+                    "the Sent folder cannot be opened; set imap_sent_folder",
+                    permanent=False,
+                    code="config",
+                )
+            status, data = client.uid("SEARCH", "HEADER", "Message-ID", _quoted(message_id))
+            if status != "OK":
+                raise DeliveryError(f"IMAP search failed: {status}", permanent=False)
+        return message_id if (data[0] or b"").split() else None
+
+
+@contextlib.contextmanager
+def _imap(account: AccountRef, credentials: Credentials) -> Iterator[imaplib.IMAP4]:
+    host = account.setting("imap_host")
+    if not host:
+        raise DeliveryError("the mailbox has no imap_host", permanent=True, code="config")
+    port = int(account.setting("imap_port", "993"))
+    use_ssl = account.setting("imap_ssl", "true").lower() != "false"
+    try:
+        client: imaplib.IMAP4 = (
+            imaplib.IMAP4_SSL(host, port, ssl_context=ssl.create_default_context(), timeout=30)
+            if use_ssl
+            else imaplib.IMAP4(host, port, timeout=30)
+        )
+    except OSError as exc:
+        raise DeliveryError(
+            f"mail server unreachable: {type(exc).__name__}", permanent=False, code="network"
+        ) from exc
+    try:
+        try:
+            client.login(credentials.require("username"), credentials.require("password"))
+        except imaplib.IMAP4.error as exc:
+            raise DeliveryError(
+                f"mail server rejected the credentials: {exc}", permanent=True, code="auth"
+            ) from exc
+        yield client
+    finally:
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            client.logout()
+
+
+def _uidvalidity(client: imaplib.IMAP4) -> str | None:
+    _, data = client.response("UIDVALIDITY")
+    value = data[0] if data else None
+    if isinstance(value, bytes):
+        return value.decode(errors="replace").strip() or None
+    return None
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _smtp_reason(exc: smtplib.SMTPResponseException) -> str:

@@ -89,7 +89,8 @@ def poll_email_account(
     secret_key: str,
     connector: EmailConnector | None = None,
 ) -> PollReport:
-    """Fetch new mail over IMAP (UIDs above the last one seen) and accept it."""
+    """Fetch new mail over IMAP (UIDs above the last one seen, within the mailbox's
+    UIDVALIDITY) and accept it."""
     mail = connector or EmailConnector()
     with session_factory() as session:
         account = session.get(ChannelAccount, account_id)
@@ -98,12 +99,18 @@ def poll_email_account(
         ref = account_ref(account)
         credentials = credentials_of(account, secret_key)
         last_uid = int((account.settings or {}).get("imap_last_uid") or 0)
-    result = mail.poll_imap(ref, credentials, last_uid)
+        validity = (account.settings or {}).get("imap_uidvalidity")
+    result = mail.poll_imap(ref, credentials, last_uid, str(validity) if validity else None)
     with unit_of_work(session_factory) as session:
         accepted = accept_events(session, pipeline, ref.workspace_id, result.events, "poll:email")
         account = session.get(ChannelAccount, account_id)
         if account is not None and result.cursor:
-            account.settings = {**(account.settings or {}), "imap_last_uid": int(result.cursor)}
+            # The UID and the UIDVALIDITY it belongs to are saved together.
+            account.settings = {
+                **(account.settings or {}),
+                "imap_last_uid": int(result.cursor),
+                "imap_uidvalidity": result.epoch,
+            }
     if accepted.accepted_raw_ids:
         pipeline.process_pending(ref.workspace_id, accepted.accepted_raw_ids)
     return PollReport(fetched=len(result.events), accepted=len(accepted.accepted_raw_ids))

@@ -431,14 +431,19 @@ def take_outbox_item(
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def raw_event_extra(session: Session, raw_event_id: int | None) -> dict[str, Any]:
-    """What a connector noted on the stored event (e.g. that it is an Instagram mention)."""
+def raw_event_payload(session: Session, raw_event_id: int | None) -> dict[str, Any]:
+    """The event as the connector gave it (headers such as an email's References)."""
     if raw_event_id is None:
         return {}
     raw = session.get(RawEvent, raw_event_id)
     if raw is None or not isinstance(raw.payload, dict):
         return {}
-    extra = raw.payload.get("extra")
+    return raw.payload
+
+
+def raw_event_extra(session: Session, raw_event_id: int | None) -> dict[str, Any]:
+    """What a connector noted on the stored event (e.g. that it is an Instagram mention)."""
+    extra = raw_event_payload(session, raw_event_id).get("extra")
     return extra if isinstance(extra, dict) else {}
 
 

@@ -340,8 +340,9 @@ def _email_target(
     )
     if not address or "@" not in address:
         raise InvalidInput("the customer's email address is unknown")
-    chain = [m.external_id for m in repository.messages_of_thread(session, thread.id)]
-    references = [ref for ref in chain if ref.startswith("<")][-20:]
+    references = reply_references(
+        target.external_id, repository.raw_event_payload(session, target.raw_event_id)
+    )
     subject = conversation.subject or "Your message"
     if not subject.lower().startswith("re:"):
         subject = f"Re: {subject}"
@@ -357,6 +358,19 @@ def _email_target(
         "in_reply_to": target.external_id if target.external_id.startswith("<") else None,
         "references": references,
     }
+
+
+def reply_references(parent_id: str, parent: dict[str, Any]) -> list[str]:
+    """RFC 5322 section 3.6.4: the parent's References (or, lacking them, its single
+    In-Reply-To) followed by the parent's Message-ID. A long chain keeps its first id
+    (the thread's root) and the most recent ones."""
+    chain = [str(r) for r in parent.get("references") or [] if str(r).startswith("<")]
+    if not chain and str(parent.get("reply_to") or "").startswith("<"):
+        chain = [str(parent["reply_to"])]
+    if parent_id.startswith("<"):
+        chain.append(parent_id)
+    unique = list(dict.fromkeys(chain))
+    return unique if len(unique) <= 20 else [unique[0], *unique[-19:]]
 
 
 def _with_kb_link(session: Session, workspace_id: int, body: str, url: str) -> tuple[KbLink, str]:
