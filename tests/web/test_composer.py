@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.accounts import create_account
 from socialdesk.channels.models import ChannelShift, KbLink, OutboxItem
 from socialdesk.conversations.models import Message
 from socialdesk.core.models import Workspace
@@ -154,3 +155,28 @@ def test_the_case_shows_an_edit_with_the_original_and_a_removal(
     assert "edited" in page and "original, as first posted" in page and "refund?" in page
     assert "removed by the author" in page
     assert "&lt;b&gt;please&lt;/b&gt;" in page  # the edited text is escaped like any post
+
+
+def test_an_x_post_that_does_not_name_the_account_offers_a_dm_or_a_quote(
+    client: TestClient, agent: User, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with session_factory() as s:
+        create_account(
+            s,
+            workspace_id=workspace.id,
+            channel="x",
+            external_id="900",
+            secret_key="test-secret",
+            handle="@AcmeCare",
+        )
+        conv, _, _ = make_case(s, workspace.id, text="acme outage again", at=START)
+        named, _, _ = make_case(s, workspace.id, text="@AcmeCare outage again", at=START)
+        s.commit()
+    sign_in(client, agent.email)
+    page = client.get(f"/console/c/{conv.id}").text
+    assert '<option value="public" disabled' in page
+    assert '<option value="quote">quote the post</option>' in page
+    assert "mention or quote the account" in page
+    assert 'disabled title="The platform does not accept an answer now"' not in page
+    mentioned = client.get(f"/console/c/{named.id}").text
+    assert '<option value="public" disabled' not in mentioned and "quote the post" not in mentioned
