@@ -322,14 +322,13 @@ def _delivery_target(
             raise InvalidInput("the customer's account on this channel is unknown")
         return {"recipient_id": author_id}
     if action == Action.EMAIL_SEND:
-        return _email_target(session, target, thread, conversation, account, author, key)
+        return _email_target(session, target, conversation, account, author, key)
     return {"recipient_id": author_id, "reply_to": target.external_id, "thread": thread.key}
 
 
 def _email_target(
     session: Session,
     target: Message,
-    thread: Thread,
     conversation: Conversation,
     account: ChannelAccount | None,
     author: Any,
