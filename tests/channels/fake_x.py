@@ -172,6 +172,9 @@ class FakeX(FakePlatform):
         )
 
     def _user_tweets(self, request: Recorded, _: re.Match[str]) -> Reply:
+        # GET /2/users/:id/tweets: newest first, ``start_time`` bounds the oldest post,
+        # ``referenced_tweets`` names what each post replies to or quotes.
+        # https://docs.x.com/x-api/posts/timelines/introduction
         if not self._authorized(request):
             return Reply(401, UNAUTHORIZED)
         since = request.query.get("start_time", "")
