@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from socialdesk.channels.accounts import credentials_of
+from socialdesk.channels.accounts import credentials_of, set_credentials
 from socialdesk.channels.models import ChannelAccount, OutboxItem
 from socialdesk.channels.polling import poll_x_account
-from socialdesk.channels.sender import OutboxSender
+from socialdesk.channels.sender import OutboxSender, SendReport
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
 from socialdesk.ingest.pipeline import Pipeline
@@ -92,3 +94,37 @@ def test_polling_refreshes_the_token_too_and_keeps_the_new_pair(
         stored = s.get(ChannelAccount, account.id)
         assert stored is not None
         assert credentials_of(stored, SECRET).get("refresh_token") == "refresh-2"
+
+
+def test_a_refresh_token_spent_by_another_sender_is_no_reason_to_give_up(
+    client: TestClient,
+    session_factory: sessionmaker[Session],
+    workspace: Workspace,
+    sender: OutboxSender,
+    fake_x: FakeX,
+    clock: FrozenClock,
+) -> None:
+    account = x_account(session_factory, workspace, fake_x, OFFLINE)
+    answer_the_mention(client, account, session_factory, "We are on it.")
+    [claim] = sender._claim(10)  # holds the old pair (user-token, refresh-1)
+    # Meanwhile another sender refreshed: X issued a new pair and spent refresh-1.
+    fake_x.access_token, fake_x.refresh_token = "user-token-7", "refresh-7"
+    with session_factory() as s:
+        stored = s.get(ChannelAccount, account.id)
+        assert stored is not None
+        set_credentials(
+            stored,
+            {
+                **credentials_of(stored, SECRET).to_store(),
+                "access_token": "user-token-7",
+                "refresh_token": "refresh-7",
+            },
+            SECRET,
+        )
+        s.commit()
+    report = SendReport()
+    sender._deliver(claim, report)
+    assert (report.failed, report.retried) == (0, 1)
+    clock.advance(timedelta(minutes=1))
+    assert sender.run_once().sent == 1
+    assert fake_x.calls("POST", "/2/tweets")[-1].headers["authorization"] == "Bearer user-token-7"

@@ -180,6 +180,15 @@ class OutboxSender:
                     return
             result = connector.send(claim.request, claim.account, claim.credentials)
         except DeliveryError as error:
+            if error.permanent and error.code == "401" and self._renewed_elsewhere(claim):
+                # Another sender refreshed the token first and spent the refresh token we
+                # held: the stored pair is newer, so this is no reason to give up.
+                error = DeliveryError(
+                    "the token was renewed by another sender meanwhile; trying again",
+                    permanent=False,
+                    code="401",
+                    retry_after=timedelta(0),
+                )
             if self._record_failure(claim.item_id, error):
                 report.failed += 1
             else:
@@ -224,6 +233,19 @@ class OutboxSender:
             log.info("echo of outbox item %d arrived before it was recorded", claim.item_id)
         if self.after_send is not None:
             self.after_send(claim.workspace_id, claim.item_id)
+
+    def _renewed_elsewhere(self, claim: _Claim) -> bool:
+        if claim.account is None or claim.credentials is None:
+            return False
+        with self.session_factory() as session:
+            account = repository.get_account(session, claim.account.workspace_id, claim.account.id)
+            if account is None:
+                return False
+            stored = credentials_of(account, self.secret_key)
+        return any(
+            stored.get(name) != claim.credentials.get(name)
+            for name in ("access_token", "refresh_token")
+        )
 
     def _keep_rotated_credentials(self, claim: _Claim) -> None:
         """A connector that renewed a token (X's OAuth refresh) spent the old one: store the
