@@ -1,7 +1,7 @@
 """Messages remember the platform's edits and removals
 
-Revision ID: 0023_message_revisions
-Revises: 0008_partial_task_indexes
+Revision ID: 0060_message_revisions
+Revises: 0001_foundation
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 import socialdesk.core.db
 
-revision: str = "0023_message_revisions"
-down_revision: str | Sequence[str] | None = "0008_partial_task_indexes"
+revision: str = "0060_message_revisions"
+down_revision: str | Sequence[str] | None = "0001_foundation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
