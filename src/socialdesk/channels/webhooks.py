@@ -137,8 +137,8 @@ def handle_delivery(
             "duplicates": result.duplicates,
             "ignored": result.echoes,
             "resolving": len(stubs),
-            "unrouted": len(strangers),
-        },
+        }
+        | ({"unrouted": len(strangers)} if strangers else {}),
         workspace_id,
         tuple(result.accepted_raw_ids),
         stubs,
