@@ -48,7 +48,8 @@ def supervisor(session_factory: sessionmaker[Session], workspace: Workspace) -> 
 
 @pytest.fixture
 def x_account(session_factory: sessionmaker[Session], workspace: Workspace) -> int:
-    """The brand's X account in sandbox mode: answers count as sent without a platform."""
+    """The brand's X account (Enterprise API) in sandbox mode: answers count as sent
+    without a platform."""
     with session_factory() as s:
         account = create_account(
             s,
@@ -57,7 +58,9 @@ def x_account(session_factory: sessionmaker[Session], workspace: Workspace) -> i
             external_id="brand-1",
             secret_key=SECRET,
             handle="@AcmeCare",
-            settings={"sandbox": True},
+            # An Enterprise app: a self-serve one may answer in public only posts that
+            # mention or quote the account (socialdesk.channels.policy), not a hashtag burst.
+            settings={"sandbox": True, "x_tier": "enterprise"},
         )
         s.commit()
         return account.id
