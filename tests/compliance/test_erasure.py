@@ -58,12 +58,12 @@ def dana_and_bob(
         engine,
         session_factory,
         workspace.id,
-        inbound("1001", text=f"@acme my {DANA_WORDS} is terrible, I want a refund"),
+        inbound("1001", text=f"@AcmeCare my {DANA_WORDS} is terrible, I want a refund"),
         inbound("dm-1", text=f"DM about the {DANA_WORDS}", private=True, minutes=3),
         inbound(
             "2001",
             author="77",
-            text=f"@acme {BOB_WORDS} praise you all",
+            text=f"@AcmeCare {BOB_WORDS} praise you all",
             author_fields={"name": "Bob"},
         ),
     )
@@ -78,6 +78,8 @@ def dana_and_bob(
         assert customer is not None
         customer.email, customer.phone = "dana.private@example.org", "+44 7700 900123"
         customer.crm_fields = {"city": "Dana's town", "note": DANA_WORDS}
+        # She edited her post: the first version is kept for the audit, and must go too.
+        message.original_text = f"my {DANA_WORDS}!!"
         agent = s.get(User, agent_id)
         assert agent is not None
         conversation_id = message.conversation_id

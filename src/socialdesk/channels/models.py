@@ -189,7 +189,8 @@ class KbLink(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-# Cursors move with every poll: operational state, not a change anyone made.
+# Cursors move with every poll: operational state, not a change anyone made. A renewed
+# token is recorded (credentials redacted), its counters in the settings are not.
 audit.watch(
     ChannelAccount,
     "channel_account",
@@ -199,5 +200,8 @@ audit.watch(
         "settings.poll_cursors",
         "settings.imap_last_uid",
         "settings.rules_query",
+        "settings.imap_uidvalidity",
+        "settings.token_rotated_at",
+        "settings.token_rotations",
     ),
 )

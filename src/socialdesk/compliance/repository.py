@@ -172,7 +172,8 @@ def erase_message_texts(session: Session, workspace_id: int, message_ids: Sequen
         session.execute(
             update(Message)
             .where(Message.id.in_(chunk), workspace_check(Message.workspace_id, workspace_id))
-            .values(text="")
+            # An edited post keeps its first version for the audit: erased with the rest.
+            .values(text="", original_text=None)
         )
         # The explanation and the signals quote the words that triggered them.
         session.execute(
