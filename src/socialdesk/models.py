@@ -15,6 +15,7 @@ from socialdesk.core.db import Base
 from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer, Identity
+from socialdesk.eventhooks.models import RelayCursor, WebhookDelivery, WebhookSubscription
 from socialdesk.ingest.models import RawEvent
 from socialdesk.knowledge.models import CannedReply, KbArticle
 from socialdesk.listening.models import (
@@ -63,6 +64,7 @@ __all__ = [
     "Notification",
     "OutboxItem",
     "RawEvent",
+    "RelayCursor",
     "RoutingNotification",
     "Snooze",
     "Task",
@@ -75,6 +77,8 @@ __all__ = [
     "TriageResultRow",
     "User",
     "WebSession",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "Workspace",
     "WorkspacePolicy",
 ]

@@ -50,6 +50,8 @@ def create_app(
         app.state.on_shutdown.append(app.state.routing_engine.stop)
         app.state.alert_deliveries.start()  # e-mails and webhooks of alerts, after commit
         app.state.on_shutdown.append(app.state.alert_deliveries.stop)
+        app.state.webhooks.start()  # outgoing event webhooks: relay and send
+        app.state.on_shutdown.append(app.state.webhooks.stop)
         yield
         for stop in app.state.on_shutdown:
             stop()
@@ -77,6 +79,9 @@ def create_app(
     from socialdesk.routing.engine import RoutingEngine
 
     app.state.routing_engine = RoutingEngine(app.state.session_factory)
+    from socialdesk.eventhooks.runner import WebhookRunner
+
+    app.state.webhooks = WebhookRunner(app.state.session_factory, settings.secret_key)
     app.state.pipeline.hooks.after_commit.append(app.state.routing_engine.after_commit)
     from socialdesk.listening.delivery import Deliverer, DeliveryLoop
 
@@ -114,6 +119,7 @@ def _add_routes(app: FastAPI) -> None:
 
     from socialdesk.compliance.api import router as compliance
     from socialdesk.customers.api_crm import router as crm
+    from socialdesk.eventhooks.api import router as webhooks
     from socialdesk.priority.api import router as priority
     from socialdesk.routing.api import router as routing
 
@@ -121,6 +127,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(routing)
     app.include_router(crm)
     app.include_router(compliance)
+    app.include_router(webhooks)
 
     from socialdesk.listening.api import router as listening
 
