@@ -27,6 +27,8 @@ from socialdesk.core.db import Base
 from socialdesk.core.errors import NotFound
 from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer, Identity
+from socialdesk.eventhooks.relay import relay
+from socialdesk.eventhooks.service import subscribe
 from socialdesk.ingest.wiring import build_pipeline
 from socialdesk.people.models import User
 from socialdesk.triage.service import relabel
@@ -54,6 +56,11 @@ def dana_and_bob(
     letter. Bob: one post, untouched by her erasure."""
     add_account(session_factory, workspace.id, "x")
     agent_id = add_agent(session_factory, workspace.id)
+    # A CRM hears every message: the delivery log holds copies of Dana's words too.
+    with session_factory() as s:
+        subscribe(s, workspace.id, "https://crm.test/h", ["message.received"], "k", T0)
+        relay(s, T0)
+        s.commit()
     _ingest(
         engine,
         session_factory,
@@ -129,6 +136,8 @@ def dana_and_bob(
                 reason="could not be parsed",
             )
         )
+        s.commit()
+        relay(s, NOW)
         s.commit()
         bob = s.scalars(select(Identity.customer_id).where(Identity.external_id == "77")).one()
         assert bob is not None

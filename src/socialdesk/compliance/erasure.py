@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from socialdesk.compliance import repository as repo
 from socialdesk.core import audit
 from socialdesk.core.errors import NotFound
+from socialdesk.eventhooks.repository import erase_payloads_of_cases
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,8 @@ def erase_customer(
             repo.clear_dead_letter(letter)
             dead += 1
     repo.erase_case_texts(session, conversation_ids)
+    # Copies of their messages on their way to other systems (the webhook delivery log).
+    erase_payloads_of_cases(session, conversation_ids)
     repo.anonymise_identities(session, identity_ids)
     repo.anonymise_customers(session, customer_ids, now)
     report = ErasureReport(

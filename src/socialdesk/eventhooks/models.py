@@ -75,6 +75,8 @@ class RelayCursor(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
     source: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_id: Mapped[int] = mapped_column(BigId, default=0)
+    # Where reading began: re-reading for late commits never goes back before it.
+    first_id: Mapped[int] = mapped_column(BigId, default=0)
     last_time: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 

@@ -303,7 +303,9 @@ TIME_SOURCES: dict[str, tuple[tuple[str, ...], TimeSource]] = {
 }
 
 
-def _offer(session: Session, subs: Sequence[WebhookSubscription], events: Iterable[Event]) -> int:
+def _offer(
+    session: Session, subs: Sequence[WebhookSubscription], events: Iterable[Event], now: datetime
+) -> int:
     events = list(events)
     wanted = [(s, e) for e in events for s in subs if e.type in s.events and e.at >= s.created_at]
     if not wanted:
@@ -319,8 +321,8 @@ def _offer(session: Session, subs: Sequence[WebhookSubscription], events: Iterab
             "payload": {"id": e.key, "type": e.type, "created_at": _iso(e.at), "data": e.data},
             "status": DeliveryStatus.PENDING,
             "attempts": 0,
-            "next_attempt_at": e.at if e.at > s.created_at else s.created_at,
-            "created_at": e.at,
+            "next_attempt_at": now,
+            "created_at": now,
         }
         for s, e in wanted
         if (s.id, e.key) not in taken
@@ -343,8 +345,8 @@ def relay_workspace(
                 session, workspace_id, source, repo.max_id(session, model, workspace_id), now
             )
             continue
-        events, last = read(session, workspace_id, max(0, found.last_id - ID_OVERLAP))
-        offered += _offer(session, subs, events)
+        events, last = read(session, workspace_id, max(found.first_id, found.last_id - ID_OVERLAP))
+        offered += _offer(session, subs, events, now)
         repo.save_cursor(session, workspace_id, source, max(last, found.last_id), now)
     for source, (types, read_since) in TIME_SOURCES.items():
         if not wanted.intersection(types):
@@ -354,7 +356,7 @@ def relay_workspace(
             repo.save_cursor(session, workspace_id, source, 0, now)
             continue
         events, last_time = read_since(session, workspace_id, found.last_time - TIME_OVERLAP)
-        offered += _offer(session, subs, events)
+        offered += _offer(session, subs, events, now)
         repo.save_cursor(session, workspace_id, source, 0, max(last_time, found.last_time))
     session.flush()
     return offered

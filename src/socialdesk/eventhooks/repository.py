@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -21,6 +21,8 @@ from socialdesk.eventhooks.models import (
     WebhookSubscription,
 )
 from socialdesk.listening.models import Incident
+
+LEASE = timedelta(minutes=2)
 
 # --- subscriptions -------------------------------------------------------------------------
 
@@ -100,9 +102,20 @@ def claim_attempt(session: Session, delivery_id: int, attempts: int, now: dateti
             WebhookDelivery.attempts == attempts,
             WebhookDelivery.status == DeliveryStatus.PENDING,
         )
-        .values(attempts=attempts + 1, last_attempt_at=now)
+        # Leased while in flight: no other round picks it up until its outcome is recorded
+        # (or the lease runs out, when a sender died mid-attempt).
+        .values(attempts=attempts + 1, last_attempt_at=now, next_attempt_at=now + LEASE)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def unclaim_attempt(session: Session, delivery_id: int, attempts: int) -> None:
+    """Give back an attempt that was claimed but never made."""
+    session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.attempts == attempts)
+        .values(attempts=attempts - 1)
+    )
 
 
 def deliveries_of(
@@ -156,7 +169,11 @@ def save_cursor(
     if found is None:
         session.add(
             RelayCursor(
-                workspace_id=workspace_id, source=source, last_id=last_id, last_time=last_time
+                workspace_id=workspace_id,
+                source=source,
+                last_id=last_id,
+                first_id=last_id,
+                last_time=last_time,
             )
         )
     else:

@@ -76,22 +76,30 @@ class _Job:
     body: bytes
 
 
-def _claim(session: Session, now: datetime, secret_key: str, limit: int) -> list[_Job]:
-    jobs: list[_Job] = []
-    busy: set[int] = set()
+def _claim(session: Session, now: datetime, secret_key: str, limit: int) -> list[list[_Job]]:
+    """Due deliveries, claimed, grouped by subscription in the order they are due."""
+    groups: dict[int, list[_Job]] = {}
+    secrets: dict[int, tuple[str, str]] = {}
     for d in repo.due_deliveries(session, now, limit):
-        if d.subscription_id in busy or not repo.claim_attempt(session, d.id, d.attempts, now):
-            continue
-        busy.add(d.subscription_id)
-        sub = session.get(WebhookSubscription, d.subscription_id)
-        assert sub is not None
-        secret = decrypt_credentials(sub.secret_encrypted, secret_key).get("secret", "")
+        attempt = d.attempts + 1  # read first: the claim's update refreshes the row
+        if not repo.claim_attempt(session, d.id, d.attempts, now):
+            continue  # another process took this attempt
+        if d.subscription_id not in secrets:
+            sub = session.get(WebhookSubscription, d.subscription_id)
+            assert sub is not None
+            secret = decrypt_credentials(sub.secret_encrypted, secret_key).get("secret", "")
+            secrets[sub.id] = (sub.url, secret)
+        url, secret = secrets[d.subscription_id]
         body = json.dumps(d.payload, ensure_ascii=False, separators=(",", ":")).encode()
-        jobs.append(_Job(d.id, sub.id, d.attempts + 1, sub.url, secret, d.event_type, body))
-    return jobs
+        job = _Job(d.id, d.subscription_id, attempt, url, secret, d.event_type, body)
+        groups.setdefault(d.subscription_id, []).append(job)
+    return list(groups.values())
 
 
-def _post(job: _Job, poster: Poster, now: datetime) -> tuple[_Job, int | None, str | None]:
+Result = tuple[_Job, int | None, str | None]
+
+
+def _post(job: _Job, poster: Poster, now: datetime) -> Result:
     timestamp = int(now.timestamp())
     headers = {
         "Content-Type": "application/json",
@@ -107,6 +115,21 @@ def _post(job: _Job, poster: Poster, now: datetime) -> tuple[_Job, int | None, s
         return job, None, f"no answer within {TIMEOUT:g} s"
     except httpx.HTTPError as exc:
         return job, None, f"{exc.__class__.__name__}: {exc}"[:500]
+
+
+def _post_in_order(
+    jobs: list[_Job], poster: Poster, now: datetime
+) -> tuple[list[Result], list[_Job]]:
+    """One subscription's deliveries one after another; the first failure ends its round
+    (the rest wait, unattempted), so a failing endpoint gets one request a round."""
+    results: list[Result] = []
+    for index, job in enumerate(jobs):
+        result = _post(job, poster, now)
+        results.append(result)
+        code = result[1]
+        if code is None or not 200 <= code < 300:
+            return results, jobs[index + 1 :]
+    return results, []
 
 
 def _notify_admins(session: Session, sub: WebhookSubscription, reason: str) -> None:
@@ -163,18 +186,21 @@ def send_due(
     *,
     poster: Poster = http_post,
     clock: Clock = utcnow,
-    limit: int = 50,
+    limit: int = 200,
 ) -> SendReport:
     """Send what is due: claim (commit), post outside any transaction, record (commit)."""
     now = clock()
     with unit_of_work(factory) as session:
-        jobs = _claim(session, now, secret_key, limit)
+        groups = _claim(session, now, secret_key, limit)
     report = SendReport()
-    if not jobs:
+    if not groups:
         return report
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-        results = list(pool.map(lambda job: _post(job, poster, now), jobs))
+        outcomes = list(pool.map(lambda jobs: _post_in_order(jobs, poster, now), groups))
     with unit_of_work(factory) as session:
-        for job, code, error in results:
-            _record(session, job, code, error, clock(), report)
+        for results, unattempted in outcomes:
+            for job, code, error in results:
+                _record(session, job, code, error, clock(), report)
+            for job in unattempted:
+                repo.unclaim_attempt(session, job.delivery_id, job.attempts)
     return report

@@ -91,6 +91,7 @@ def upgrade() -> None:
         sa.Column("workspace_id", BIG_ID, nullable=False),
         sa.Column("source", sa.String(length=64), nullable=False),
         sa.Column("last_id", BIG_ID, nullable=False),
+        sa.Column("first_id", BIG_ID, nullable=False),
         sa.Column("last_time", UTC, nullable=True),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
