@@ -57,6 +57,7 @@ SECRET_FIELDS = frozenset(
         "token_hash",
         "credentials",
         "credentials_encrypted",
+        "secret_encrypted",
     }
 )
 

@@ -29,6 +29,8 @@ SECTIONS = (
     ("canned", "Canned replies"),
     ("kb", "Knowledge base"),
     ("listening", "Listening"),
+    ("webhooks", "Webhooks"),
+    ("audit", "Audit log"),
 )
 
 
@@ -84,6 +86,15 @@ def admin_section(
         from socialdesk.web.routes_listening import listening_admin_context
 
         context.update(listening_admin_context(db, ws))
+    elif section == "webhooks":
+        from socialdesk.web.routes_integrations import webhooks_context
+
+        context.update(webhooks_context(db, ws))
+    elif section == "audit":
+        from socialdesk.web.routes_integrations import audit_context
+
+        if viewer.can(Role.ADMIN):
+            context.update(audit_context(request, db, ws))
     elif section == "taxonomies":
         context["taxonomy"] = integrations.taxonomy(db, ws)
         context["taxonomy_name"], context["taxonomy_names"] = integrations.taxonomy_choice(db, ws)

@@ -23,6 +23,7 @@ from socialdesk.web import (
     routes_auth,
     routes_console,
     routes_dashboard,
+    routes_integrations,
     routes_listening,
 )
 from socialdesk.web.guard import NotSignedIn
@@ -90,6 +91,7 @@ def install_ui(app: FastAPI) -> None:
     app.include_router(routes_dashboard.router)
     app.include_router(routes_admin.router)
     app.include_router(routes_listening.router)
+    app.include_router(routes_integrations.router)
     app.add_exception_handler(NotSignedIn, _not_signed_in)
     app.add_exception_handler(RequestValidationError, _invalid_form)
     # Registered per class too, so these replace any JSON-only handlers for the same classes.
