@@ -21,7 +21,7 @@ from socialdesk.compliance.cli import app as compliance_app
 from socialdesk.config import Settings, get_settings
 from socialdesk.core import audit
 from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
-from socialdesk.core.errors import InvalidInput
+from socialdesk.core.errors import InvalidInput, SocialdeskError
 from socialdesk.core.migrate import upgrade
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.customers.cli import app as customers_app
@@ -56,6 +56,8 @@ app.add_typer(channels_app, name="channels")
 app.add_typer(users_app, name="users")
 app.add_typer(customers_app, name="customers")
 app.add_typer(agents_app, name="agents")
+workspaces_app = typer.Typer(help="Workspaces (brands).", no_args_is_help=True)
+app.add_typer(workspaces_app, name="workspaces")
 app.add_typer(compliance_app, name="compliance")
 app.add_typer(listening_app, name="listening")
 bench_app.command("listening")(bench_listening)
@@ -133,6 +135,32 @@ def db_upgrade() -> None:
     upgrade(engine)
     engine.dispose()
     console.print(f"schema up to date: {engine.url.render_as_string(hide_password=True)}")
+
+
+@workspaces_app.command("create")
+def workspaces_create(
+    slug: Annotated[str, typer.Argument(help="Lowercase letters, digits and dashes")],
+    name: Annotated[str | None, typer.Option(help="Display name (default: the slug)")] = None,
+    sector: Annotated[
+        str,
+        typer.Option(
+            help="telecom, retail, airline, utilities, insurance, public_sector or general: "
+            "picks the triage topic taxonomy"
+        ),
+    ] = "general",
+) -> None:
+    """Create a workspace (or set up an existing one) with its sector's triage topics."""
+    from socialdesk.triage.service import configure_sector
+
+    settings = get_settings()
+    try:
+        with _database(settings) as factory, unit_of_work(factory) as session:
+            workspace = ensure_workspace(session, slug, name)
+            taxonomy = configure_sector(session, workspace.id, sector)
+    except SocialdeskError as exc:
+        console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    console.print(f"workspace {slug}: triage topics from the {taxonomy} taxonomy", markup=False)
 
 
 @app.command()

@@ -22,6 +22,7 @@ from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.people.models import Role, TeamKind, User
 from socialdesk.simulation.traffic import BrandProfile
+from socialdesk.triage.service import configure_sector
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +276,8 @@ def prepare_demo(
     now = now or utcnow()
     with unit_of_work(session_factory) as session:
         workspace = ensure_workspace(session, settings.default_workspace, "Acme Telecom (demo)")
+        # Topics from the demo brand's own sector ("internet down" is a telecom outage).
+        configure_sector(session, workspace.id, BrandProfile().sector)
         seed_people(session, workspace.id)
         seed_sandbox_accounts(session, workspace.id, settings.secret_key)
         workspace_id = workspace.id

@@ -19,9 +19,10 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from socialdesk.triage import features
-from socialdesk.triage.classifier import analyse, seed_kind_model
+from socialdesk.triage.classifier import analyse
 from socialdesk.triage.features import HASHED_FEATURES, hash_texts
 from socialdesk.triage.linear import design_matrix, fit_linear
+from socialdesk.triage.seed_models import seed_kind_model
 from socialdesk.triage.seeds import seed_examples
 from socialdesk.triage.text import prepare
 
@@ -85,7 +86,8 @@ def test_classifying_never_loads_scikit_learn() -> None:
     probe = (
         "import sys\n"
         "from socialdesk.ingest.wiring import build_pipeline\n"
-        "from socialdesk.triage.classifier import seed_kind_model, triage_batch\n"
+        "from socialdesk.triage.classifier import triage_batch\n"
+        "from socialdesk.triage.seed_models import seed_kind_model\n"
         "import socialdesk.cli, socialdesk.web.app\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))\n"
     )

@@ -20,6 +20,7 @@ from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.triage import service
 from socialdesk.triage.hook import FastTriageHook
 from socialdesk.triage.models import TriageLabelRow, TriageResultRow
+from socialdesk.triage.seed_models import SEED_VERSION
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -65,7 +66,7 @@ def test_the_pipeline_stores_a_result_per_inbound_message_and_skips_noise(
     with session_factory() as s:
         complaint, spam = result(s, "1"), result(s, "2")
         assert complaint.kind == "complaint" and complaint.route_to == "care"
-        assert complaint.model_versions["kind"] == "seed-1"
+        assert complaint.model_versions["kind"] == SEED_VERSION
         assert complaint.signals["outage"] == ["been down"]
         assert spam.kind == "spam" and spam.route_to == "none"
         queues = list(s.scalars(select(Task.queue)))
@@ -200,7 +201,9 @@ def test_results_are_walled_off_by_workspace(
         )
         service.train(s, other.id, "kind")
         assert service.list_models(s, workspace.id) == []
-        assert service.triage_texts(s, workspace.id, ["hi"])[0].model_versions["kind"] == "seed-1"
+        assert (
+            service.triage_texts(s, workspace.id, ["hi"])[0].model_versions["kind"] == SEED_VERSION
+        )
 
 
 def test_the_console_correction_entry_point_and_the_priority_reader_see_one_result(

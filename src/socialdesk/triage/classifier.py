@@ -17,10 +17,10 @@ from socialdesk.triage import rules
 from socialdesk.triage.features import FeatureBatch, featurize
 from socialdesk.triage.labels import KIND_RESPONSE_PRIOR, KIND_ROUTES, KINDS
 from socialdesk.triage.language import UNDETERMINED, detect_language
-from socialdesk.triage.linear import LinearModel, fit_linear
-from socialdesk.triage.model_cache import cached_model, training_key
+from socialdesk.triage.linear import LinearModel
 from socialdesk.triage.result import MessageContext, TriageResult
-from socialdesk.triage.seeds import seed_examples
+from socialdesk.triage.seed_models import SEED_VERSION, seed_kind_model, seed_sentiment_model
+from socialdesk.triage.seeds import seed_languages
 from socialdesk.triage.sentiment import (
     care_compound,
     failure_cues,
@@ -31,13 +31,16 @@ from socialdesk.triage.signals import detect_signals
 from socialdesk.triage.taxonomies import DEFAULT_TAXONOMIES, Taxonomy
 from socialdesk.triage.text import Prepared, prepare
 
-SEED_VERSION = "seed-1"
 URGENT_SIGNALS = ("churn_threat", "legal_threat", "safety", "outage", "vulnerable_customer")
 REPEAT_WINDOW_NOTE = "earlier contacts"
 # Cosine similarity from which a text is taken to be about a topic's description.
 TOPIC_SIMILARITY = 0.35
 # Below this, the seed model and rules have found nothing that sets one kind apart.
 UNSURE = 0.3
+# The weight of VADER beside the seed sentiment model where VADER can read the text.
+VADER_SHARE = 0.5
+# How much the cue rules add to the seed kind model's log-odds (1 = each rule's own bonus).
+RULE_WEIGHT = 1.0
 # Encodes a batch on the embedding tier while the caller's thread runs the fast tier.
 _BACKGROUND = ProcessLocalPool(1, "triage-embeddings")
 
@@ -112,26 +115,6 @@ _SIGNAL_ORDER = (
 )
 
 
-@lru_cache(maxsize=2)
-def seed_kind_model(with_embeddings: bool = False) -> LinearModel:
-    """The day-one kind model, trained on socialdesk's own seed examples once per machine."""
-    seeds = seed_examples()
-    texts = [s.text for s in seeds]
-    batch = analyse(texts).features
-    labels = [s.kind for s in seeds]
-    c, balanced = 0.5, True
-    settings: dict[str, object] = {"c": c, "balanced": balanced, "version": SEED_VERSION}
-    embeddings = _embed(texts) if with_embeddings else None
-
-    def train() -> LinearModel:
-        model = fit_linear("kind", batch, labels, c=c, balanced=balanced, embeddings=embeddings)
-        model.meta["version"] = SEED_VERSION
-        return model
-
-    key = training_key(batch, labels, settings, embeddings)
-    return cached_model("seed-kind-embedding" if with_embeddings else "seed-kind", key, train)
-
-
 @lru_cache(maxsize=16)
 def _topic_vectors(topics: tuple[tuple[str, str], ...]) -> tuple[tuple[str, ...], np.ndarray]:
     return tuple(t for t, _ in topics), _embed([d for _, d in topics])
@@ -170,6 +153,12 @@ def triage_batch(
         for task, model in models.trained.items()
         if task != "kind"
     }
+    if "sentiment" not in models.trained:
+        seed_sentiment = seed_sentiment_model(embeddings is not None)
+        predictions["seed_sentiment"] = (
+            seed_sentiment.scores(analysed.features, embeddings),
+            seed_sentiment.classes,
+        )
     if embeddings is not None and "topic" not in models.trained:
         ids, vectors = _topic_vectors(
             tuple(
@@ -218,8 +207,9 @@ def _versions(models: ModelSet) -> dict[str, str]:
     """The model version behind each task's answer (the same for the whole batch)."""
     tasks = ("kind", "sentiment", "topic", "needs_response", "severity")
     versions = {task: models.version_of(task) for task in tasks}
-    if "kind" not in models.trained:
-        versions["kind"] = SEED_VERSION
+    for task in ("kind", "sentiment"):  # the seed models answer until one is trained
+        if task not in models.trained:
+            versions[task] = SEED_VERSION
     return versions
 
 
@@ -238,7 +228,7 @@ def _kind_probabilities(
         evidence = rules.kind_evidence(p.body, compound, len(analysed.failures[i]), p.prefixes)
         analysed.evidence.append(evidence)
         for kind, cues in evidence.items():
-            logits[i, seed.classes.index(kind)] += rules.kind_bonus(kind, cues)
+            logits[i, seed.classes.index(kind)] += RULE_WEIGHT * rules.kind_bonus(kind, cues)
     logits -= logits.max(axis=1, keepdims=True)
     exp = np.exp(logits)
     return exp / exp.sum(axis=1, keepdims=True), seed.classes
@@ -280,10 +270,20 @@ def _one(
             f"sentiment {sentiment} by the trained model ({sentiment_confidence:.2f})"
         )
     else:
-        sentiment = label_for(compound)
-        score = compound
-        sentiment_confidence = min(1.0, 0.5 + abs(compound) / 2)
-        explanation.append(f"sentiment {sentiment}: VADER {vader['compound']:+.2f}")
+        row, classes = predictions["seed_sentiment"][0][i], predictions["seed_sentiment"][1]
+        if language not in seed_languages() or language == "en":
+            # VADER reads English (and emoji): its compound, spread over the three labels,
+            # is averaged with the seed model's probabilities.
+            row = (1 - VADER_SHARE) * row + VADER_SHARE * _vader_distribution(compound, classes)
+        best = int(row.argmax())
+        sentiment, sentiment_confidence = classes[best], float(row[best])
+        score = _prob(row, classes, "positive") - _prob(row, classes, "negative")
+        if not p.has_words:
+            sentiment, score = label_for(compound), compound
+            sentiment_confidence = min(1.0, 0.5 + abs(compound) / 2)
+        explanation.append(
+            f"sentiment {sentiment} ({sentiment_confidence:.2f}; VADER {vader['compound']:+.2f})"
+        )
         if failures:
             explanation.append("service failure stated: " + ", ".join(failures[:4]))
 
@@ -297,14 +297,13 @@ def _one(
         kind, kind_confidence = kind_classes[best], float(kind_row[best])
         if kind not in KINDS:
             kind = "other"
-        if "kind" not in models.trained and (
-            kind_confidence < UNSURE or language not in ("en", UNDETERMINED)
-        ):
-            # The day-one models read English; a guess on anything else is no guess.
-            foreign = language not in ("en", UNDETERMINED)
+        readable = seed_languages() | {UNDETERMINED}
+        if "kind" not in models.trained and (kind_confidence < UNSURE or language not in readable):
+            # The day-one models read the seeds' languages; a guess on any other is no guess.
+            foreign = language not in readable
             kind, kind_confidence = "other", 0.5
             explanation.append(
-                f"written in {language}: the day-one models read English only"
+                f"written in {language}: the day-one models have no seeds in it"
                 if foreign
                 else "no kind stands out"
             )
@@ -362,6 +361,16 @@ def _one(
         model_versions=versions,
         tier=models.tier,
     )
+
+
+def _vader_distribution(compound: float, classes: tuple[str, ...]) -> np.ndarray:
+    """A compound in [-1, 1] as probabilities of negative, neutral and positive."""
+    share = {
+        "negative": max(0.0, -compound),
+        "neutral": 1.0 - abs(compound),
+        "positive": max(0.0, compound),
+    }
+    return np.array([share.get(c, 0.0) for c in classes])
 
 
 def _prob(row: np.ndarray, classes: tuple[str, ...], label: str) -> float:

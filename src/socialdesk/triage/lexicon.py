@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 PREFIX = 3
 _LEADING_LETTERS = re.compile(r"[a-z']+")
+# A whole word of any script, as text.WORD_RE reads a post's words.
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
 def word_prefixes(words: Iterable[str]) -> frozenset[str]:
@@ -69,7 +71,7 @@ def _literal_gate(phrase: str, *, open_end: bool) -> str | None:
         return None
     candidates = []
     for n, word in enumerate(words):
-        if not _LEADING_LETTERS.fullmatch(word):
+        if not _WORD.fullmatch(word):
             continue
         last = n == len(words) - 1
         if last and open_end and len(word) < PREFIX:

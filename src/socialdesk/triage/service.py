@@ -27,7 +27,7 @@ from socialdesk.triage.labels import KIND_ROUTES, TASKS, normalize_label
 from socialdesk.triage.linear import LinearModel
 from socialdesk.triage.models import TriageModelRow
 from socialdesk.triage.result import MessageContext, TriageResult
-from socialdesk.triage.taxonomies import taxonomy_from_settings
+from socialdesk.triage.taxonomies import taxonomy_for_sector, taxonomy_from_settings
 from socialdesk.triage.training import Example, train_linear
 
 FAST = "fast"
@@ -61,6 +61,18 @@ def configure(session: Session, workspace_id: int, **values: Any) -> dict[str, A
         )
     session.flush()
     return triage
+
+
+def configure_sector(session: Session, workspace_id: int, sector: str) -> str:
+    """Give a workspace its sector's topic taxonomy unless it has chosen one; returns the
+    taxonomy in force."""
+    triage = triage_settings(session, workspace_id)
+    if "taxonomy" in triage:
+        current = triage["taxonomy"]
+        return current if isinstance(current, str) else str(current.get("name", "custom"))
+    name = taxonomy_for_sector(sector)
+    configure(session, workspace_id, taxonomy=name)
+    return name
 
 
 def model_set(session: Session, workspace_id: int, tier: str | None = None) -> ModelSet:

@@ -12,6 +12,7 @@ from typing import Any
 
 from socialdesk.core.errors import InvalidInput
 from socialdesk.triage.lexicon import Lexicon
+from socialdesk.triage.taxonomy_cues import TRANSLATED_CUES
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,17 @@ _TELECOM = (
         "no service",
         "no internet",
         "internet down",
+        "internet is down",
+        "internet's down",
+        "internet went down",
         "network down",
+        "network is down",
+        "no wifi",
+        "no broadband",
+        "no connection",
+        "lost connection",
+        "connection down",
+        "down again",
         "wifi down",
         "offline",
         "not working",
@@ -512,7 +523,13 @@ def _compose(name: str, specific: Iterable[Topic]) -> Taxonomy:
     specific = tuple(specific)
     ids = {t.id for t in specific}
     topics = specific + tuple(t for t in _COMMON if t.id not in ids)
-    return Taxonomy(name, topics)
+    return Taxonomy(name, tuple(_translated(t) for t in topics))
+
+
+def _translated(topic: Topic) -> Topic:
+    """The topic with its cues in the other languages read on day one."""
+    extra = TRANSLATED_CUES.get(topic.id, ())
+    return Topic(topic.id, topic.description, topic.cues + extra) if extra else topic
 
 
 DEFAULT_TAXONOMIES: dict[str, Taxonomy] = {
@@ -524,6 +541,16 @@ DEFAULT_TAXONOMIES: dict[str, Taxonomy] = {
     "public_sector": _compose("public_sector", _PUBLIC_SECTOR),
     "general": _compose("general", ()),
 }
+
+
+def taxonomy_for_sector(sector: str | None) -> str:
+    """The default taxonomy of a brand's sector (its name, normalised); InvalidInput lists the
+    sectors that have one."""
+    name = (sector or "general").strip().lower().replace("-", "_").replace(" ", "_")
+    if name not in DEFAULT_TAXONOMIES:
+        known = ", ".join(sorted(DEFAULT_TAXONOMIES))
+        raise InvalidInput(f"unknown sector {sector!r}; known: {known}")
+    return name
 
 
 def taxonomy_from_settings(settings: Mapping[str, Any] | None) -> Taxonomy:
