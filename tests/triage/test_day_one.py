@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from socialdesk.triage.classifier import ModelSet, triage_batch
-from socialdesk.triage.result import TriageResult
+from socialdesk.triage.result import MessageContext, TriageResult
 from socialdesk.triage.seed_models import seed_texts
 from socialdesk.triage.seeds import parse_seeds, seed_examples, seed_languages
 from socialdesk.triage.taxonomies import DEFAULT_TAXONOMIES
@@ -129,3 +129,11 @@ def test_a_malformed_seed_line_names_its_file_and_line() -> None:
     with pytest.raises(ValueError, match=r"x\.txt:2"):
         parse_seeds("# comment\ncomplaint|angry|text\n", "en", "x.txt")
     assert parse_seeds("praise|positive|a | b\n", "en")[0].text == "a | b"
+
+
+def test_a_private_message_is_meant_for_the_brand_whatever_its_words() -> None:
+    public, private = triage_batch(
+        ["lol what a day"] * 2, TELECOM, [MessageContext(), MessageContext(private=True)]
+    )
+    assert public.route_to == "none" and public.needs_response < 0.5
+    assert private.route_to == "care" and private.needs_response >= 0.5

@@ -256,3 +256,30 @@ def test_a_large_batch_is_triaged_in_slices_that_keep_each_result_with_its_messa
     with session_factory() as s:
         kinds = [result(s, str(i)).kind for i in range(len(texts))]
     assert kinds == ["complaint", "spam", "spam", "complaint", "spam"]
+
+
+def test_a_reply_where_the_brand_already_wrote_is_meant_for_the_brand(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    p = pipeline(session_factory)
+    p.ingest(workspace.id, [post("1", "my order has not arrived", "ann", 0)])
+    answer = InboundEvent.model_validate(
+        {
+            "channel": "x",
+            "external_id": "2",
+            "direction": "outbound",
+            "author": {"id": "brand", "handle": "acme"},
+            "text": "Sorry to hear that, could you send us the order number?",
+            "created_at": T0 + timedelta(minutes=5),
+            "reply_to": "1",
+        }
+    )
+    reply = post("3", "ok, just did it now", "ann", 10)
+    reply = reply.model_copy(update={"reply_to": "2"})
+    p.ingest(workspace.id, [answer])
+    p.ingest(workspace.id, [reply, post("4", "ok, just did it now", "bob", 10)])
+    with session_factory() as s:
+        in_thread, alone = result(s, "3"), result(s, "4")
+        assert in_thread.needs_response >= 0.5 and in_thread.route_to == "care"
+        assert "written back in a conversation the brand answered" in in_thread.explanation
+        assert alone.needs_response < 0.5

@@ -330,13 +330,23 @@ def _one(
             needs = 0.5
         if context.private:
             needs = min(1.0, needs + 0.1)
+    directed = context.private or context.answered_before
+    if directed and p.has_words and kind not in ("spam", "praise", "marketing", "sales_lead"):
+        # A private message, or a reply where the brand has already written, is meant for the
+        # brand: not chatter, whatever its words.
+        needs = max(needs, 0.6)
+        explanation.append(
+            "written back in a conversation the brand answered"
+            if context.answered_before
+            else "a private message to the brand"
+        )
     if urgent and kind not in ("spam",):
         needs = max(needs, 0.8)
         explanation.append("urgent: " + ", ".join(urgent))
     route = KIND_ROUTES.get(kind, "none")
     if urgent and route != "care" and kind != "spam":
         route = "care"
-    if unreadable:
+    if unreadable or (directed and kind == "other" and p.has_words):
         route = "care"
 
     severity = _severity(

@@ -41,10 +41,14 @@ class FastTriageHook:
             [(m.message_id, m.customer_id, m.created_at) for m in messages],
             self.window,
         )
+        answered = service.answered_conversations(
+            session, workspace_id, {m.conversation_id for m in messages}
+        )
         contexts = [
             MessageContext(
                 earlier_contacts=earlier.get(m.message_id, 0),
                 private=m.visibility == "private",
+                answered_before=m.conversation_id in answered,
             )
             for m in messages
         ]

@@ -72,6 +72,28 @@ def message_text(session: Session, workspace_id: int, message_id: int) -> str | 
     )
 
 
+def answered_conversations(
+    session: Session, workspace_id: int, conversation_ids: set[int]
+) -> set[int]:
+    """Those of the conversations in which the brand has already written."""
+    answered: set[int] = set()
+    for chunk in _chunks(sorted(conversation_ids)):
+        # By the messages' conversation index; the join keeps the workspace's wall.
+        answered.update(
+            session.scalars(
+                select(Message.conversation_id)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(
+                    Message.conversation_id.in_(chunk),
+                    workspace_check(Conversation.workspace_id, workspace_id),
+                    Message.direction == Direction.OUTBOUND,
+                )
+                .distinct()
+            )
+        )
+    return answered
+
+
 def earlier_inbound_times(
     session: Session,
     workspace_id: int,

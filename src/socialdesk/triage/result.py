@@ -12,6 +12,7 @@ class MessageContext:
 
     earlier_contacts: int = 0  # the customer's inbound messages in the recent past
     private: bool = False  # a DM or an email rather than a public post
+    answered_before: bool = False  # the brand has already written in this conversation
 
 
 @dataclass(frozen=True, slots=True)

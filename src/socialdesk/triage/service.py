@@ -169,6 +169,13 @@ def store_results(
     session.flush()
 
 
+def answered_conversations(
+    session: Session, workspace_id: int, conversation_ids: set[int]
+) -> set[int]:
+    """The conversations in which the brand has already written."""
+    return repo.answered_conversations(session, workspace_id, conversation_ids)
+
+
 def earlier_contacts(
     session: Session,
     workspace_id: int,
