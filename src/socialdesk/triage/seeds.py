@@ -65,6 +65,7 @@ def seed_examples() -> list[Seed]:
     return list(_all_seeds())
 
 
+@lru_cache(maxsize=1)
 def seed_languages() -> frozenset[str]:
     """The languages the day-one models have seeds in, so can read."""
     return frozenset(s.language for s in _all_seeds())
