@@ -122,3 +122,18 @@ def test_a_restart_continues_the_demos_timeline_instead_of_a_second_backlog(
     assert 0 < added < first / 2
     assert gap_filled == added  # nothing was added before the first run ended
     assert newest is not None and as_utc(newest) <= restart
+
+
+def test_the_demo_prints_every_sign_in_with_its_role_an_admin_among_them() -> None:
+    from socialdesk.demo import ROLE_SUMMARY, banner
+
+    text = banner("127.0.0.1", 8000, "sqlite:///demo.db", 10)
+    lines = text.splitlines()
+    for person in DEMO_PEOPLE:
+        (line,) = [x for x in lines if person.email in x]
+        assert line.split()[0] == person.role
+    assert {p.role for p in DEMO_PEOPLE} == {"agent", "supervisor", "admin"}
+    stripped = [x.strip() for x in lines]
+    for role, summary in ROLE_SUMMARY.items():
+        assert f"{role:<10} may use {summary}" in stripped
+    assert DEMO_PASSWORD in text and "http://127.0.0.1:8000/docs" in text

@@ -47,6 +47,28 @@ DEMO_PEOPLE = (
 )
 DEMO_TEAMS = {"Care": TeamKind.CARE, "Marketing": TeamKind.MARKETING, "Sales": TeamKind.SALES}
 
+# What each role may do, as the demo tells those who sign in (roles are ordered: each may do
+# what the one before it may).
+ROLE_SUMMARY = {
+    Role.AGENT: "the inbox: reply, note, assign, shift channel, resolve",
+    Role.SUPERVISOR: "as an agent, plus the dashboard, every admin screen to read, value weights",
+    Role.ADMIN: "as a supervisor, plus changing channels, teams, agents, SLAs, taxonomies, "
+    "canned replies and the knowledge base",
+}
+
+
+def sign_in_lines(people: Sequence[DemoPerson] = DEMO_PEOPLE) -> list[str]:
+    """Every demo sign-in with its role, agents first, then what each role may do."""
+    order = {role: rank for rank, role in enumerate(Role.ALL)}
+    width = max(len(p.email) for p in people)
+    return [
+        *(
+            f"{p.role:<10} {p.email:<{width}}  {p.name}, {p.team} team"
+            for p in sorted(people, key=lambda p: order[p.role])
+        ),
+        *(f"{role:<10} may use {ROLE_SUMMARY[role]}" for role in Role.ALL),
+    ]
+
 
 DEMO_CAPACITY = {"x": 3, "facebook": 3, "instagram": 3, "email": 5, "webhook": 3}
 
@@ -295,6 +317,19 @@ def prepare_demo(
     return workspace_id
 
 
+def banner(host: str, port: int, database_url: str, rate_per_minute: float) -> str:
+    """What the demo prints once it runs: where to go and who can sign in."""
+    people = "".join(f"    {line}\n" for line in sign_in_lines())
+    return (
+        "\nsocialdesk demo is running\n"
+        f"  open      http://{host}:{port}/\n"
+        f"  API docs  http://{host}:{port}/docs\n"
+        f"  sign in   any of these, password {DEMO_PASSWORD}\n{people}"
+        f"  data      {database_url}\n"
+        f"  traffic   about {rate_per_minute:g} messages a minute\n"
+    )
+
+
 def run_demo(
     *, host: str, port: int, rate_per_minute: float, backlog_hours: float, seed: int
 ) -> None:
@@ -324,14 +359,5 @@ def run_demo(
     from socialdesk.channels.background import start_outbox_thread
 
     app.state.on_shutdown.append(start_outbox_thread(app))
-    print(
-        "\nsocialdesk demo is running\n"
-        f"  open      http://{host}:{port}/\n"
-        f"  API docs  http://{host}:{port}/docs\n"
-        f"  sign in   {DEMO_PEOPLE[1].email} (agent) or {DEMO_PEOPLE[0].email} (supervisor)\n"
-        f"  password  {DEMO_PASSWORD}\n"
-        f"  data      {settings.effective_database_url}\n"
-        f"  traffic   about {rate_per_minute:g} messages a minute\n",
-        flush=True,
-    )
+    print(banner(host, port, settings.effective_database_url, rate_per_minute), flush=True)
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())

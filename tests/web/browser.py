@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -81,3 +82,27 @@ def serve(app: FastAPI) -> Iterator[str]:
 def screenshot_path(name: str) -> str:
     ARTIFACTS.mkdir(exist_ok=True)
     return str(ARTIFACTS / name)
+
+
+def serious_accessibility_violations(page: Any) -> list[str]:
+    """axe-core's critical and serious WCAG 2.x A/AA findings on the page as it is now."""
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        if IN_CI:
+            pytest.fail("axe-playwright-python is not installed; CI requires it")
+        pytest.skip("axe-playwright-python is not installed (pip install -e '.[dev]')")
+    options = {
+        "resultTypes": ["violations"],
+        "runOnly": {
+            "type": "tag",
+            "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"],
+        },
+    }
+    results = Axe().run(page, options=options)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + "; ".join(", ".join(n["target"]) for n in v["nodes"][:5])
+        for v in results.response["violations"]
+        if v["impact"] in ("critical", "serious")
+    ]

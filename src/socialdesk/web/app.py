@@ -61,6 +61,8 @@ def create_app(
         version=socialdesk.__version__,
         description="Social customer care: listen, triage, prioritise, route, answer.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_api_docs, with its assets from an installed package
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -133,9 +135,11 @@ def _add_routes(app: FastAPI) -> None:
 
     app.include_router(listening)
 
+    from socialdesk.web.api_docs import install_api_docs
     from socialdesk.web.ui import install_ui
 
     install_ui(app)
+    install_api_docs(app)
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from socialdesk.core.errors import (
@@ -101,6 +101,11 @@ def install_ui(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     def _home() -> RedirectResponse:
         return RedirectResponse("/console", 303)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def _favicon() -> FileResponse:
+        # Browsers ask for this path before reading a page's <link rel=icon>.
+        return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
     @app.middleware("http")
     async def _security_headers(
