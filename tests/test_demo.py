@@ -137,3 +137,28 @@ def test_the_demo_prints_every_sign_in_with_its_role_an_admin_among_them() -> No
     for role, summary in ROLE_SUMMARY.items():
         assert f"{role:<10} may use {summary}" in stripped
     assert DEMO_PASSWORD in text and "http://127.0.0.1:8000/docs" in text
+
+
+def test_the_telecom_demo_has_telecom_topics_canned_replies_and_help_articles(
+    session_factory: sessionmaker[Session],
+) -> None:
+    from socialdesk.demo_content import DEMO_ARTICLES, DEMO_CANNED
+    from socialdesk.knowledge import repository as knowledge_repo
+    from socialdesk.knowledge.service import suggestions_for
+    from socialdesk.triage.service import triage_settings
+
+    settings = Settings(default_workspace="demo")
+    pipeline = Pipeline(session_factory)
+    workspace_id = prepare_demo(
+        settings, session_factory, pipeline, backlog_hours=0, rate_per_minute=10, seed=3
+    )
+    prepare_demo(settings, session_factory, pipeline, backlog_hours=0, rate_per_minute=10, seed=3)
+    with session_factory() as s:
+        assert triage_settings(s, workspace_id)["taxonomy"] == "telecom"
+        canned = knowledge_repo.canned_replies(s, workspace_id)
+        assert sorted(c.shortcut for c in canned) == sorted(c.shortcut for c in DEMO_CANNED)
+        assert len(knowledge_repo.articles(s, workspace_id)) == len(DEMO_ARTICLES)
+        (first, _), *_ = suggestions_for(
+            s, workspace_id=workspace_id, message="my internet is down again, no signal"
+        )
+        assert first.title == "Check for outages in your area"

@@ -18,6 +18,7 @@ from socialdesk.conversations.repository import latest_message_at
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.workspaces import ensure_workspace
+from socialdesk.demo_content import DEMO_TAXONOMY, seed_knowledge
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.people.models import Role, TeamKind, User
@@ -121,6 +122,15 @@ def seed_sandbox_accounts(session: Session, workspace_id: int, secret_key: str) 
                 settings={"sandbox": True},
             )
     session.flush()
+
+
+def use_sector_taxonomy(session: Session, workspace_id: int) -> None:
+    """The telecom brand's topics (outage, billing, roaming…) rather than the general list,
+    unless someone already chose a taxonomy for the demo workspace."""
+    from socialdesk.triage import service as triage
+
+    if "taxonomy" not in triage.triage_settings(session, workspace_id):
+        triage.configure(session, workspace_id, taxonomy=DEMO_TAXONOMY)
 
 
 def _batches_due(
@@ -302,6 +312,8 @@ def prepare_demo(
         configure_sector(session, workspace.id, BrandProfile().sector)
         seed_people(session, workspace.id)
         seed_sandbox_accounts(session, workspace.id, settings.secret_key)
+        seed_knowledge(session, workspace.id)
+        use_sector_taxonomy(session, workspace.id)
         workspace_id = workspace.id
         last = latest_message_at(session, workspace_id)
     hours = backlog_to_fill(last, now, backlog_hours)

@@ -27,10 +27,13 @@ class OutboxThread:
         secret_key: str,
         interval: float = 2.0,
         connectors: Mapping[str, Connector] | None = None,
+        on_change: Callable[[int], None] | None = None,
     ) -> None:
         self.sender = OutboxSender(
             session_factory, connectors or default_connectors(), secret_key=secret_key
         )
+        # Called with a workspace id after its deliveries changed state (sent, failed, retried).
+        self.on_change = on_change
         self.interval = interval
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -51,7 +54,10 @@ class OutboxThread:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.sender.run_once()
+                report = self.sender.run_once()
+                if self.on_change is not None:
+                    for workspace_id in report.workspace_ids:
+                        self.on_change(workspace_id)
             except Exception:  # the items stay queued; the next round tries again
                 log.exception("outbox round failed")
             self._wake.wait(self.interval)
@@ -61,11 +67,13 @@ class OutboxThread:
 def start_outbox_thread(app: Any, interval: float = 2.0) -> Callable[[], None]:
     """Start sending for a web app made by ``create_app``; returns the stop function and
     puts ``wake`` on ``app.state.outbox_wake``."""
+    hub = getattr(app.state, "live_hub", None)
     thread = OutboxThread(
         app.state.session_factory,
         app.state.settings.secret_key,
         interval=interval,
         connectors=getattr(app.state, "connectors", None),
+        on_change=hub.notify if hub is not None else None,
     )
     thread.start()
     app.state.outbox_wake = thread.wake

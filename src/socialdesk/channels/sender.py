@@ -45,6 +45,8 @@ class SendReport:
     failed: int = 0
     recovered: int = 0  # found already posted by an earlier, interrupted attempt
     sent_item_ids: list[int] = field(default_factory=list)
+    # Whose deliveries changed state this round (screens showing them refresh).
+    workspace_ids: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class OutboxSender:
         report = SendReport()
         for claim in self._claim(limit):
             self._deliver(claim, report)
+            report.workspace_ids.add(claim.workspace_id)
         return report
 
     def _claim(self, limit: int) -> list[_Claim]:

@@ -14,7 +14,7 @@ from socialdesk.conversations.action_models import CaseEvent, Note
 from socialdesk.conversations.models import Conversation, Direction, Message
 from socialdesk.core.clock import as_utc
 from socialdesk.core.errors import NotFound
-from socialdesk.core.work import Task
+from socialdesk.core.work import Task, TaskStatus
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.people.models import Team, TeamKind, User
 from socialdesk.priority.sla import PriorityExplanation
@@ -32,9 +32,12 @@ def sla_state(
     due_at: datetime | None,
     now: datetime,
     warn_fraction: float = WARN_FRACTION,
+    *,
+    status: str = TaskStatus.OPEN,
 ) -> str:
-    """none (no target), ok, warn (past the warning share of the target) or breach."""
-    if due_at is None:
+    """none (no target, or nobody owes an answer: answered or done), ok, warn (past the
+    warning share of the target) or breach."""
+    if due_at is None or status not in TaskStatus.ACTIVE:
         return "none"
     start, due = as_utc(waiting_since), as_utc(due_at)
     if now >= due:
@@ -45,12 +48,25 @@ def sla_state(
     return "ok"
 
 
+_GREETING = re.compile(
+    r"^(?:hi|hello|hey|hiya|dear|good (?:morning|afternoon|evening|day)|greetings"
+    r"|to whom it may concern|hallo|hola|bonjour|buenos d[ií]as|guten tag)\b"
+    r"(?:(?:\s+[\w.'’-]+){0,4}\s*[,!:;.—-]|(?:\s+[\w.'’-]+){0,2})$",
+    re.IGNORECASE,
+)
+
+
+def is_greeting(line: str) -> bool:
+    """A line that only greets ("Hi,", "Dear Acme team,", "To whom it may concern:")."""
+    return bool(_GREETING.match(line.strip()))
+
+
 def first_line(text: str, limit: int = FIRST_LINE_CHARS) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            line = line.strip()
-            return line if len(line) <= limit else line[: limit - 1] + "…"
-    return ""
+    """The first line that says something: greetings are skipped (an e-mail's "Hi," tells
+    the agent nothing), unless the message is nothing but a greeting."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    line = next((x for x in lines if not is_greeting(x)), lines[0] if lines else "")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def breakdown_rows(breakdown: dict[str, Any]) -> list[tuple[str, float]]:
@@ -85,6 +101,11 @@ class InboxItem:
     sla: str
     first_line: str
     assignee: User | None
+
+    @property
+    def subject(self) -> str:
+        """An e-mail's subject (posts and DMs have none)."""
+        return self.conversation.subject if self.task.channel == "email" else ""
 
     @property
     def customer_label(self) -> str:
@@ -136,7 +157,7 @@ def inbox(session: Session, viewer: User, *, scope: str, now: datetime) -> list[
                 message=message,
                 author=author,
                 triage=None if message is None else triage.get(message.id),
-                sla=sla_state(task.waiting_since, task.due_at, now, warn),
+                sla=sla_state(task.waiting_since, task.due_at, now, warn, status=task.status),
                 first_line=first_line(message.text if message else conv.subject),
                 assignee=people.get(task.assignee_id) if task.assignee_id else None,
             )
@@ -154,6 +175,7 @@ class TimelineEntry:
     event: CaseEvent | None = None
     user: User | None = None
     triage: TriageView | None = None
+    delivery: integrations.Delivery | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,16 +265,22 @@ def conversation_view(
     notes, events = repo.notes_and_events(session, workspace_id, conversation_id)
     people = repo.users(session, workspace_id)
     triage = integrations.triage_for_messages(session, workspace_id, [m.id for m, _ in messages])
-    timeline = [
-        TimelineEntry(
-            at=m.created_at,
-            kind=m.direction,
-            message=m,
-            author=a,
-            triage=triage.get(m.id),
+    deliveries = integrations.deliveries_by_message(session, workspace_id, conversation_id)
+    timeline: list[TimelineEntry] = []
+    for m, a in messages:
+        delivery = deliveries.get(m.id)
+        sender = delivery.author_user_id if delivery else None
+        timeline.append(
+            TimelineEntry(
+                at=m.created_at,
+                kind=m.direction,
+                message=m,
+                author=a,
+                triage=triage.get(m.id),
+                delivery=delivery,
+                user=people.get(sender) if sender else None,
+            )
         )
-        for m, a in messages
-    ]
     timeline += [
         TimelineEntry(at=n.created_at, kind="note", note=n, user=people.get(n.author_user_id))
         for n in notes
@@ -288,6 +316,7 @@ def conversation_view(
             task.due_at,
             now,
             integrations.warning_fraction(session, workspace_id),
+            status=task.status,
         ),
         assignee=people.get(task.assignee_id) if task and task.assignee_id else None,
         colleagues=sorted((u for u in people.values() if u.is_active), key=lambda u: u.name),

@@ -17,7 +17,10 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from socialdesk.analytics.metrics import TrendPoint
+from socialdesk.channels import outbox
+from socialdesk.channels.actions import ALWAYS_PRIVATE
 from socialdesk.channels.limits import limits_for
+from socialdesk.channels.models import OutboxItem, OutboxStatus
 from socialdesk.conversations import actions, replies, shift
 from socialdesk.conversations.models import Message
 from socialdesk.core.clock import Clock, utcnow
@@ -402,6 +405,16 @@ def replies_available() -> bool:
     return True
 
 
+def reply_modes(channel: str, target_visibility: str) -> list[tuple[str, str]]:
+    """The ways an answer can go on this channel to this message, as (visibility, label):
+    an e-mail is answered by e-mail, a private message privately; a public post either way."""
+    if channel in ALWAYS_PRIVATE:
+        return [("private", "e-mail reply" if channel == "email" else "private reply")]
+    if target_visibility == "private":
+        return [("private", "private message")]
+    return [("public", "public reply"), ("private", "private message")]
+
+
 def channel_limit(channel: str, visibility: str = "public") -> int:
     try:
         return limits_for(channel, visibility).max_length
@@ -439,6 +452,52 @@ def send_reply(
         kb_article_url=kb_article_url,
         clock=clock,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How one of our replies is getting to the customer, as the agent sees it."""
+
+    item_id: int
+    state: str  # queued, sent, failed or cancelled
+    reason: str
+    author_user_id: int | None
+
+
+DELIVERY_STATE = {
+    OutboxStatus.PENDING: "queued",
+    OutboxStatus.SENDING: "queued",
+    OutboxStatus.SENT: "sent",
+    OutboxStatus.FAILED: "failed",
+    OutboxStatus.CANCELLED: "cancelled",
+}
+
+
+def delivery_of(item: OutboxItem) -> Delivery:
+    retrying = item.status == OutboxStatus.PENDING and item.error_reason
+    return Delivery(
+        item_id=item.id,
+        state=DELIVERY_STATE.get(item.status, item.status),
+        reason=(item.error_reason or "") if item.status == OutboxStatus.FAILED or retrying else "",
+        author_user_id=item.author_user_id,
+    )
+
+
+def deliveries_by_message(
+    session: Session, workspace_id: int, conversation_id: int
+) -> dict[int, Delivery]:
+    return {
+        item.message_id: delivery_of(item)
+        for item in outbox.deliveries(session, workspace_id, conversation_id)
+    }
+
+
+def retry_delivery(session: Session, workspace_id: int, conversation_id: int, item_id: int) -> None:
+    for item in outbox.deliveries(session, workspace_id, conversation_id):
+        if item.id == item_id:
+            outbox.retry(session, workspace_id=workspace_id, item_id=item_id, now=utcnow())
+            return
+    raise NotFound(f"no delivery {item_id} on case {conversation_id}")
 
 
 def channel_shift(

@@ -43,8 +43,12 @@ def _done(
     freed_by: int | None = None,
     reopened: bool = False,
 ) -> RedirectResponse:
-    """After the commit: wake the live screens, and tell routing what became free."""
+    """After the commit: wake the live screens and the outbox sender, and tell routing what
+    became free."""
     _hub(request).notify(viewer.workspace_id)
+    wake_outbox = getattr(request.app.state, "outbox_wake", None)
+    if wake_outbox is not None:
+        wake_outbox()  # a reply or retry goes out now rather than at the sender's next round
     if freed_by is not None:
         live.tell_routing(request.app.state, "agents", viewer.workspace_id, [freed_by])
     if reopened:
@@ -121,6 +125,9 @@ def _conversation_context(
         "canned": knowledge_repo.canned_replies(db, ws),
         "suggestions": suggestions,
         "channel": channel,
+        "reply_modes": integrations.reply_modes(
+            channel, view.last_inbound.visibility if view.last_inbound else "public"
+        ),
         "limit": integrations.channel_limit(channel, "public"),
         "limit_private": integrations.channel_limit(channel, "private"),
         "replies_available": integrations.replies_available(),
@@ -327,6 +334,15 @@ def reply(
         kb_article_url=kb_url,
         clock=get_clock(request),
     )
+    db.commit()
+    return _done(request, viewer, conversation_id)
+
+
+@router.post("/c/{conversation_id}/deliveries/{item_id}/retry")
+def retry_delivery(
+    request: Request, viewer: AgentViewer, db: DbSession, conversation_id: int, item_id: int
+) -> Response:
+    integrations.retry_delivery(db, viewer.workspace_id, conversation_id, item_id)
     db.commit()
     return _done(request, viewer, conversation_id)
 

@@ -166,6 +166,22 @@
     });
   }
 
+  // ---- channel shift: only the chosen target's fields ----------------------------------
+  function setupShift() {
+    const action = $("#shift-action");
+    if (!action) return;
+    const show = () => {
+      $$("[data-shift-for]", action.form).forEach((label) => {
+        const on = label.dataset.shiftFor.split(" ").includes(action.value);
+        label.hidden = !on;
+        // A hidden field is disabled too, so it is neither required nor sent.
+        $$("input, select, textarea", label).forEach((field) => { field.disabled = !on; });
+      });
+    };
+    action.addEventListener("change", show);
+    show();
+  }
+
   // ---- keyboard -------------------------------------------------------------------------
   function toggleHelp(show) {
     const help = $("#help");
@@ -223,6 +239,7 @@
     document.addEventListener("keydown", onKey);
     sizeBars(document);
     setupComposer();
+    setupShift();
     tickCountdowns();
     setInterval(tickCountdowns, 1000);
     refreshAlertCount();
