@@ -106,3 +106,12 @@ def serious_accessibility_violations(page: Any) -> list[str]:
         for v in results.response["violations"]
         if v["impact"] in ("critical", "serious")
     ]
+
+
+def sign_in_as(page: Any, base: str, email: str, password: str) -> None:
+    """Through the sign-in form, as a person would; lands on their first page."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()

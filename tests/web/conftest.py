@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -95,6 +96,20 @@ def supervisor(session_factory: sessionmaker[Session], workspace: Workspace) -> 
 @pytest.fixture
 def admin(session_factory: sessionmaker[Session], workspace: Workspace) -> User:
     return add_user(session_factory, workspace, "ada@acme.test", "admin", "Ada Admin")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per test module (skips, with the reason, where it is missing)."""
+    from tests.web.browser import LAUNCH_ARGS, require_chromium
+
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

@@ -17,22 +17,11 @@ from socialdesk.channels.background import start_outbox_thread
 from socialdesk.config import Settings
 from socialdesk.core.models import Workspace
 from socialdesk.web.app import create_app
-from tests.web.browser import LAUNCH_ARGS, require_chromium, serve
+from tests.web.browser import serve, sign_in_as
 from tests.web.conftest import PASSWORD, add_user
 from tests.web.factories import make_case
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -51,10 +40,7 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def sign_in(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in_as(page, base, email, PASSWORD)
     page.wait_for_url(f"{base}/console")
 
 

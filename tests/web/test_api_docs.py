@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,7 @@ from socialdesk.config import Settings
 from socialdesk.core.models import Workspace
 from socialdesk.web.api_docs import inline_script_hashes
 from socialdesk.web.app import create_app
-from tests.web.browser import (
-    LAUNCH_ARGS,
-    require_chromium,
-    serve,
-)
+from tests.web.browser import serve
 
 
 @pytest.fixture
@@ -54,17 +49,6 @@ def test_the_favicon_is_our_own() -> None:
         icon = client.get("/favicon.ico")
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     assert icon.content == (STATIC_DIR / "favicon.svg").read_bytes()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.mark.browser
