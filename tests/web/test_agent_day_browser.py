@@ -3,6 +3,7 @@ forms are valid and whole."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +42,7 @@ def page(browser: Any) -> Iterator[Any]:
 
 def sign_in(page: Any, base: str, email: str) -> None:
     sign_in_as(page, base, email, PASSWORD)
-    page.wait_for_url(f"{base}/console")
+    page.wait_for_url(re.compile(rf"{re.escape(base)}/(console|dashboard)$"))
 
 
 def test_a_reply_that_cannot_be_delivered_shows_failed_with_the_reason_live(

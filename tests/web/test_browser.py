@@ -62,7 +62,7 @@ def sign_in(page: Any, base: str, email: str) -> None:
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/console")
+    page.wait_for_url(re.compile(rf"{re.escape(base)}/(console|dashboard)$"))
 
 
 def event(

@@ -23,9 +23,10 @@ class Dashboard:
     sla_by_team: list[metrics.ServiceLevel]
     first_response: metrics.Histogram
     agents: list[metrics.AgentLoad]
-    resolved_24h: int
+    resolved_24h: int  # resolved within the window (24 h unless another was asked for)
     sentiment: list[metrics.TrendPoint] = field(default_factory=list)
     topics: list[tuple[str, int]] = field(default_factory=list)
+    window: timedelta = WINDOW
 
     @property
     def open_total(self) -> int:
@@ -46,13 +47,15 @@ def build_dashboard(
     sentiment_rows: list[tuple[datetime, float]] | None = None,
     sentiment_trend: list[metrics.TrendPoint] | None = None,
     topic_counts: list[tuple[str, int]] | None = None,
+    window: timedelta = WINDOW,
 ) -> Dashboard:
     """Presence, capacity, sentiment and topics come from routing and triage. Counting and
     grouping happen in the database, so the cost does not grow with every open item."""
     now = clock()
-    since = now - WINDOW
+    since = now - window
+    hours = max(1, round(window.total_seconds() / 3600))
     volume = metrics.hourly_volume(
-        repo.inbound_per_channel_hour(session, workspace_id, since), now=now
+        repo.inbound_per_channel_hour(session, workspace_id, since), now=now, hours=hours
     )
     groups = repo.service_level_groups(session, workspace_id, since, now)
     teams = repo.team_names(session, workspace_id)
@@ -90,6 +93,7 @@ def build_dashboard(
         resolved_24h=repo.resolved_count_since(session, workspace_id, since),
         sentiment=sentiment_trend
         if sentiment_trend is not None
-        else metrics.hourly_mean(sentiment_rows or [], now=now),
+        else metrics.hourly_mean(sentiment_rows or [], now=now, hours=hours),
         topics=topic_counts or [],
+        window=window,
     )

@@ -23,6 +23,7 @@ from socialdesk.routing.models import RoutingNotification
 from socialdesk.routing.repository import ranked_task_ids
 from socialdesk.routing.selection import RoutingPolicy
 from socialdesk.triage.models import TriageResultRow
+from socialdesk.web.inbox_filters import InboxFilters
 
 
 def my_teams(session: Session, workspace_id: int, user_id: int) -> list[Team]:
@@ -87,9 +88,11 @@ def inbox_rows(
     everything: bool = False,
     limit: int = 200,
     order: RoutingPolicy = RoutingPolicy(),
+    extra: Sequence[Any] = (),
 ) -> list[tuple[Task, Conversation, Customer | None]]:
     """Active tasks in the work list's order (the distributor's: value, capped time
-    pressure, rescue); snoozed cases stay out until their time comes."""
+    pressure, rescue); snoozed cases stay out until their time comes. ``extra`` narrows
+    the list (search and filters, see ``search_conditions``)."""
     conditions = _inbox_filter(
         workspace_id,
         now=now,
@@ -100,6 +103,7 @@ def inbox_rows(
     )
     if conditions is None:
         return []
+    conditions += extra
     # Two steps: rank the ids on the tasks table alone (its index, no joins), then load the
     # page's rows; joining every open task before sorting costs ten times more.
     ids = ranked_task_ids(session, conditions, now, order, limit)
@@ -125,6 +129,7 @@ def inbox_count(
     team_ids: Sequence[int] = (),
     queues: Sequence[str] = (),
     everything: bool = False,
+    extra: Sequence[Any] = (),
 ) -> int:
     conditions = _inbox_filter(
         workspace_id,
@@ -136,7 +141,93 @@ def inbox_count(
     )
     if conditions is None:
         return 0
+    conditions += extra
     return int(session.scalar(select(func.count()).select_from(Task).where(*conditions)) or 0)
+
+
+def search_conditions(
+    workspace_id: int,
+    filters: InboxFilters,
+    *,
+    viewer_id: int,
+    task_ids: Sequence[int] | None = None,
+) -> list[Any]:
+    """SQL conditions on tasks for an inbox search and its filters. ``task_ids`` (the tasks
+    in the wanted service-level state, worked out by the caller) narrows to those ids."""
+    conditions: list[Any] = []
+    customer_id = (
+        select(Conversation.customer_id)
+        .where(Conversation.id == Task.conversation_id)
+        .correlate(Task)
+        .scalar_subquery()
+    )
+    if filters.q:
+        words = filters.q
+        conditions.append(
+            or_(
+                exists().where(
+                    Message.conversation_id == Task.conversation_id,
+                    Message.workspace_id == workspace_id,
+                    Message.text.icontains(words, autoescape=True),
+                ),
+                exists().where(
+                    Customer.id == customer_id,
+                    Customer.display_name.icontains(words, autoescape=True),
+                ),
+                exists().where(
+                    Identity.customer_id == customer_id,
+                    or_(
+                        Identity.handle.icontains(words, autoescape=True),
+                        Identity.display_name.icontains(words, autoescape=True),
+                    ),
+                ),
+            )
+        )
+    if filters.channel:
+        conditions.append(Task.channel == filters.channel)
+    if filters.kind:
+        conditions.append(Task.kind == filters.kind)
+    if filters.topic:
+        conditions.append(Task.topic == filters.topic)
+    if filters.assignee == "me":
+        conditions.append(Task.assignee_id == viewer_id)
+    elif filters.assignee == "none":
+        conditions.append(Task.assignee_id.is_(None))
+    elif filters.assignee:
+        conditions.append(Task.assignee_id == int(filters.assignee))
+    if filters.team:
+        conditions.append(Task.team_id == int(filters.team))
+    if filters.sentiment:
+        latest = (
+            select(func.max(Message.id))
+            .where(
+                Message.conversation_id == Task.conversation_id,
+                Message.direction == Direction.INBOUND,
+            )
+            .correlate(Task)
+            .scalar_subquery()
+        )
+        conditions.append(
+            exists().where(
+                TriageResultRow.message_id == latest,
+                TriageResultRow.sentiment_label == filters.sentiment,
+            )
+        )
+    if task_ids is not None:
+        conditions.append(Task.id.in_(list(task_ids)))
+    return conditions
+
+
+def task_clocks(
+    session: Session, workspace_id: int
+) -> list[tuple[int, str, datetime, datetime | None]]:
+    """Every active task's id, status, waiting-since and due time (tasks table only)."""
+    rows = session.execute(
+        select(Task.id, Task.status, Task.waiting_since, Task.due_at).where(
+            Task.workspace_id == workspace_id, Task.status.in_(TaskStatus.ACTIVE)
+        )
+    ).all()
+    return [(int(r[0]), str(r[1]), r[2], r[3]) for r in rows]
 
 
 def latest_inbound(

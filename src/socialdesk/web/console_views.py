@@ -19,10 +19,12 @@ from socialdesk.customers.models import Customer, Identity
 from socialdesk.people.models import Team, TeamKind, User
 from socialdesk.priority.sla import PriorityExplanation
 from socialdesk.web import console_repository as repo
-from socialdesk.web import integrations
+from socialdesk.web import inbox_filters, integrations
+from socialdesk.web.inbox_filters import InboxFilters
 from socialdesk.web.integrations import TriageView
 
 WARN_FRACTION = 0.75
+NO_FILTERS = InboxFilters()
 FIRST_LINE_CHARS = 240
 _MENTION = re.compile(r"(?<![\w@])@(\w{1,50})")
 
@@ -129,20 +131,79 @@ def _scope(session: Session, viewer: User, scope: str) -> dict[str, Any]:
     }
 
 
-def inbox_total(session: Session, viewer: User, *, scope: str, now: datetime) -> int:
-    return repo.inbox_count(session, viewer.workspace_id, now=now, **_scope(session, viewer, scope))
-
-
-def inbox(session: Session, viewer: User, *, scope: str, now: datetime) -> list[InboxItem]:
+def _narrowing(
+    session: Session, viewer: User, filters: InboxFilters, now: datetime, warn: float
+) -> list[Any]:
+    if not filters.active:
+        return []
     ws = viewer.workspace_id
+    task_ids = None
+    if filters.sla:
+        task_ids = [
+            task_id
+            for task_id, status, waiting_since, due_at in repo.task_clocks(session, ws)
+            if sla_state(waiting_since, due_at, now, warn, status=status) == filters.sla
+        ]
+    return repo.search_conditions(
+        ws,
+        filters,
+        viewer_id=viewer.id,
+        task_ids=task_ids,
+    )
+
+
+def filter_choices(session: Session, workspace_id: int) -> dict[str, Any]:
+    """What the inbox's filter menus offer."""
+    return {
+        "channels": inbox_filters.CHANNELS,
+        "kinds": inbox_filters.KINDS,
+        "sentiments": inbox_filters.SENTIMENTS,
+        "sla": inbox_filters.SLA_STATES,
+        "topics": integrations.topic_ids(session, workspace_id),
+        "people": sorted(
+            (u for u in repo.users(session, workspace_id).values() if u.is_active),
+            key=lambda u: u.name,
+        ),
+        "teams": repo.teams(session, workspace_id),
+    }
+
+
+def inbox_total(
+    session: Session,
+    viewer: User,
+    *,
+    scope: str,
+    now: datetime,
+    filters: InboxFilters = NO_FILTERS,
+) -> int:
+    warn = integrations.warning_fraction(session, viewer.workspace_id)
+    return repo.inbox_count(
+        session,
+        viewer.workspace_id,
+        now=now,
+        extra=_narrowing(session, viewer, filters, now, warn),
+        **_scope(session, viewer, scope),
+    )
+
+
+def inbox(
+    session: Session,
+    viewer: User,
+    *,
+    scope: str,
+    now: datetime,
+    filters: InboxFilters = NO_FILTERS,
+) -> list[InboxItem]:
+    ws = viewer.workspace_id
+    warn = integrations.warning_fraction(session, ws)
     rows = repo.inbox_rows(
         session,
         ws,
         now=now,
         order=integrations.ordering(session, ws),
+        extra=_narrowing(session, viewer, filters, now, warn),
         **_scope(session, viewer, scope),
     )
-    warn = integrations.warning_fraction(session, ws)
     latest = repo.latest_inbound(session, ws, [c.id for _, c, _ in rows])
     triage = integrations.triage_for_messages(session, ws, [m.id for m, _ in latest.values()])
     people = repo.users(session, ws)

@@ -89,13 +89,17 @@ def triage_for_messages(
     return {int(r.message_id): _view(r) for r in rows}
 
 
-def sentiment_trend(session: Session, workspace_id: int, now: datetime) -> list[TrendPoint]:
-    rows = repo.sentiment_by_hour(session, workspace_id, now - SENTIMENT_WINDOW)
+def sentiment_trend(
+    session: Session, workspace_id: int, now: datetime, window: timedelta = SENTIMENT_WINDOW
+) -> list[TrendPoint]:
+    rows = repo.sentiment_by_hour(session, workspace_id, now - window)
     return [TrendPoint(hour, mean, count) for hour, mean, count in sorted(rows)]
 
 
-def topic_counts(session: Session, workspace_id: int, now: datetime) -> list[tuple[str, int]]:
-    return repo.recent_topics(session, workspace_id, now - SENTIMENT_WINDOW)
+def topic_counts(
+    session: Session, workspace_id: int, now: datetime, window: timedelta = SENTIMENT_WINDOW
+) -> list[tuple[str, int]]:
+    return repo.recent_topics(session, workspace_id, now - window)
 
 
 def relabel(
@@ -179,6 +183,12 @@ def taxonomy(session: Session, workspace_id: int) -> list[str] | None:
     ws = repo.workspace(session, workspace_id)
     tax = taxonomy_from_settings(ws.settings if ws else {})
     return [f"{t.id} — {t.description}" for t in tax.topics]
+
+
+def topic_ids(session: Session, workspace_id: int) -> list[str]:
+    """The topics of the workspace's taxonomy, for the inbox's topic filter."""
+    ws = repo.workspace(session, workspace_id)
+    return [t.id for t in taxonomy_from_settings(ws.settings if ws else {}).topics]
 
 
 def taxonomy_choice(session: Session, workspace_id: int) -> tuple[str, list[str]]:

@@ -9,6 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from socialdesk.core.http import has_role
+from socialdesk.people.models import Role
 from socialdesk.web import auth
 from socialdesk.web.guard import (
     PRELOGIN_COOKIE,
@@ -85,7 +87,9 @@ def login(
         return _login_page(request, str(exc), 401, email)
     new = auth.start_session(db, user, clock=get_clock(request))
     db.commit()
-    response = RedirectResponse("/console", 303)
+    # Supervisors start on the dashboard: the state of the whole desk is their work.
+    landing = "/dashboard" if has_role(user.role, Role.SUPERVISOR) else "/console"
+    response = RedirectResponse(landing, 303)
     _set_cookie(response, SESSION_COOKIE, new.token, int(auth.SESSION_LIFETIME.total_seconds()))
     response.delete_cookie(PRELOGIN_COOKIE, path="/")
     return response

@@ -19,6 +19,7 @@ from socialdesk.knowledge import service as knowledge
 from socialdesk.routing.service import AtCapacity
 from socialdesk.web import console_repository, console_views, integrations, live
 from socialdesk.web.guard import AgentViewer, DbSession, Viewer, get_clock
+from socialdesk.web.inbox_filters import parse_filters
 from socialdesk.web.templating import render
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -69,13 +70,22 @@ def inbox_page(
     request: Request, viewer: AgentViewer, db: DbSession, scope: Scope = "team"
 ) -> Response:
     now = get_clock(request)()
-    items = console_views.inbox(db, viewer.user, scope=scope, now=now)
-    total = console_views.inbox_total(db, viewer.user, scope=scope, now=now)
+    filters = parse_filters(request.query_params)
+    items = console_views.inbox(db, viewer.user, scope=scope, now=now, filters=filters)
+    total = console_views.inbox_total(db, viewer.user, scope=scope, now=now, filters=filters)
     unread = action_repository.unread_notifications(db, viewer.workspace_id, viewer.user.id)
+    ws = viewer.workspace_id
     return render(
         request,
         "inbox.html",
-        {"items": items, "total": total, "scope": scope, "notifications": unread},
+        {
+            "items": items,
+            "total": total,
+            "scope": scope,
+            "notifications": unread,
+            "filters": filters,
+            "choices": console_views.filter_choices(db, ws),
+        },
     )
 
 
@@ -84,9 +94,14 @@ def inbox_fragment(
     request: Request, viewer: AgentViewer, db: DbSession, scope: Scope = "team"
 ) -> Response:
     now = get_clock(request)()
-    items = console_views.inbox(db, viewer.user, scope=scope, now=now)
-    total = console_views.inbox_total(db, viewer.user, scope=scope, now=now)
-    return render(request, "_inbox_list.html", {"items": items, "total": total, "scope": scope})
+    filters = parse_filters(request.query_params)
+    items = console_views.inbox(db, viewer.user, scope=scope, now=now, filters=filters)
+    total = console_views.inbox_total(db, viewer.user, scope=scope, now=now, filters=filters)
+    return render(
+        request,
+        "_inbox_list.html",
+        {"items": items, "total": total, "scope": scope, "filters": filters},
+    )
 
 
 @router.get("/next")

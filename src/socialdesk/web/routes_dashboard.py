@@ -12,6 +12,7 @@ from socialdesk.analytics import charts
 from socialdesk.analytics.service import Dashboard, build_dashboard
 from socialdesk.listening import alerts as alert_service
 from socialdesk.web import console_repository, integrations
+from socialdesk.web.date_range import PRESETS, DateRange, parse_range
 from socialdesk.web.guard import DbSession, SupervisorViewer, Viewer, get_clock
 from socialdesk.web.live import LiveHub
 from socialdesk.web.templating import render
@@ -28,6 +29,7 @@ _cache_lock = threading.Lock()
 
 def _context(request: Request, viewer: Viewer, db: DbSession) -> dict[str, object]:
     ws = viewer.workspace_id
+    span = parse_range(request.query_params, get_clock(request)())
     hub: LiveHub = request.app.state.live_hub
     factory = request.app.state.session_factory
 
@@ -38,35 +40,46 @@ def _context(request: Request, viewer: Viewer, db: DbSession) -> dict[str, objec
     # This process's own actions bump the hub's version, so they show at once; changes
     # committed elsewhere show once the shared fingerprint (at most a second old) sees them.
     marker = (hub.version(ws), hub.marker(ws, compute))
-    cache: dict[int, tuple[float, object, dict[str, object]]] = request.app.state.dashboard_cache
+    cache: dict[tuple[int, str], tuple[float, object, dict[str, object]]] = (
+        request.app.state.dashboard_cache
+    )
     now = time.monotonic()
     with _cache_lock:
-        hit = cache.get(ws)
+        hit = cache.get((ws, span.key))
     if hit is not None and hit[1] == marker and now - hit[0] < CACHE_SECONDS:
         return hit[2]
-    context = _build(request, viewer, db)
+    context = _build(request, viewer, db, span)
     with _cache_lock:
-        cache[ws] = (now, marker, context)
+        cache[(ws, span.key)] = (now, marker, context)
     return context
 
 
-def _build(request: Request, viewer: Viewer, db: DbSession) -> dict[str, object]:
+def _build(request: Request, viewer: Viewer, db: DbSession, span: DateRange) -> dict[str, object]:
     ws = viewer.workspace_id
+    now = get_clock(request)()
     board = build_dashboard(
         db,
         ws,
-        clock=get_clock(request),
+        clock=lambda: now,
         presence=integrations.presence_of(db, ws),
         capacity=integrations.capacity_of(db, ws),
-        sentiment_trend=integrations.sentiment_trend(db, ws, get_clock(request)()),
-        topic_counts=integrations.topic_counts(db, ws, get_clock(request)()),
+        sentiment_trend=integrations.sentiment_trend(db, ws, now, span.window),
+        topic_counts=integrations.topic_counts(db, ws, now, span.window),
+        window=span.window,
     )
     alerts = alert_service.bell(db, ws, unacknowledged=True, limit=10)
-    return {"board": board, "charts": _charts(board), "alerts": alerts}
+    return {
+        "board": board,
+        "charts": _charts(board, span),
+        "span": span,
+        "presets": PRESETS,
+        "alerts": alerts,
+    }
 
 
-def _charts(board: Dashboard) -> dict[str, object]:
-    hours = [h.strftime("%H") for h in board.volume.hours]
+def _charts(board: Dashboard, span: DateRange) -> dict[str, object]:
+    hour_format = "%H" if len(board.volume.hours) <= 24 else "%d %b %H:00"
+    hours = [h.strftime(hour_format) for h in board.volume.hours]
     out: dict[str, object] = {
         "volume": charts.stacked_bars(
             hours,
@@ -78,7 +91,7 @@ def _charts(board: Dashboard) -> dict[str, object]:
         "first_response": charts.bars(
             board.first_response.labels,
             board.first_response.counts,
-            title="First-response time, last 24 h",
+            title=f"First-response time, {span.label}",
         ),
         "attainment": charts.hbars(
             [s.group for s in board.sla_by_channel],
@@ -94,13 +107,15 @@ def _charts(board: Dashboard) -> dict[str, object]:
     }
     if board.sentiment:
         out["sentiment"] = charts.line(
-            [p.hour.strftime("%H:00") for p in board.sentiment],
+            [p.hour.strftime("%d %b %H:00") for p in board.sentiment],
             [p.mean for p in board.sentiment],
             title="Mean sentiment per hour",
         )
     if board.topics:
         out["topics"] = charts.hbars(
-            [t for t, _ in board.topics], [n for _, n in board.topics], title="Top topics, 24 h"
+            [t for t, _ in board.topics],
+            [n for _, n in board.topics],
+            title=f"Top topics, {span.label}",
         )
     return out
 
