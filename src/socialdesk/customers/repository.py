@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from socialdesk.conversations.models import Conversation, Direction, Message
 from socialdesk.customers.models import Customer, Identity
 
 
@@ -51,3 +52,43 @@ def list_customers(
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(Customer.id).limit(limit).offset(offset)).all()
     return list(rows), total
+
+
+def get_identity(session: Session, workspace_id: int, identity_id: int) -> Identity | None:
+    return session.scalars(
+        select(Identity).where(Identity.workspace_id == workspace_id, Identity.id == identity_id)
+    ).one_or_none()
+
+
+def conversations_only_by(
+    session: Session, workspace_id: int, customer_id: int, identity_id: int
+) -> list[int]:
+    """The customer's cases in which every inbound message came from this one identity."""
+    others = (
+        select(Message.id)
+        .where(
+            Message.conversation_id == Conversation.id,
+            Message.direction == Direction.INBOUND,
+            Message.author_identity_id.is_distinct_from(identity_id),
+        )
+        .correlate(Conversation)
+        .exists()
+    )
+    return list(
+        session.scalars(
+            select(Conversation.id).where(
+                Conversation.workspace_id == workspace_id,
+                Conversation.customer_id == customer_id,
+                ~others,
+            )
+        )
+    )
+
+
+def move_conversations(session: Session, conversation_ids: Sequence[int], customer_id: int) -> None:
+    if conversation_ids:
+        session.execute(
+            update(Conversation)
+            .where(Conversation.id.in_(list(conversation_ids)))
+            .values(customer_id=customer_id)
+        )

@@ -1,4 +1,5 @@
-"""Customer operations: explicit merge of two records that are the same person."""
+"""Customer operations: explicit merge of two records that are the same person, and the
+undo of a wrong one (an identity split off into a customer of its own)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from socialdesk.conversations.models import Conversation
 from socialdesk.core.errors import InvalidInput, NotFound
+from socialdesk.customers import repository as repo
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.customers.repository import get_customer
 
@@ -38,3 +40,28 @@ def merge_customers(
     source.merged_into_id = target_id
     session.flush()
     return target
+
+
+def split_identity(session: Session, workspace_id: int, identity_id: int) -> Customer:
+    """Unmerge: the identity becomes a customer of its own, taking the cases that only it
+    wrote in. CRM fields stay with the customer it leaves (they cannot be told apart)."""
+    identity = repo.get_identity(session, workspace_id, identity_id)
+    if identity is None:
+        raise NotFound(f"no identity {identity_id}")
+    if identity.customer_id is None:
+        raise InvalidInput("this identity belongs to no customer")
+    former = identity.customer_id
+    if len(repo.identities_of(session, former)) < 2:
+        raise InvalidInput("the customer's only identity cannot be split off")
+    fresh = Customer(
+        workspace_id=workspace_id,
+        display_name=identity.display_name or identity.handle,
+        crm_fields={},
+    )
+    session.add(fresh)
+    session.flush()
+    cases = repo.conversations_only_by(session, workspace_id, former, identity.id)
+    identity.customer_id = fresh.id
+    repo.move_conversations(session, cases, fresh.id)
+    session.flush()
+    return fresh

@@ -317,6 +317,47 @@ def conversations_of(
     )
 
 
+def customer_timeline(
+    session: Session, workspace_id: int, customer_id: int, limit: int = 100
+) -> list[tuple[Message, Identity | None]]:
+    """Every message of the customer's cases on every channel, ours included, newest first."""
+    rows = session.execute(
+        select(Message, Identity)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .outerjoin(Identity, Identity.id == Message.author_identity_id)
+        .where(
+            Conversation.workspace_id == workspace_id,
+            Conversation.customer_id == customer_id,
+            Message.workspace_id == workspace_id,
+        )
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(limit)
+    ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def customers_by_handle(
+    session: Session, workspace_id: int, handles: Sequence[str], exclude_customer_id: int
+) -> dict[str, Customer]:
+    """The customers behind @handles (lower-case, without the @): people, never the brand's
+    own accounts, never the customer themselves."""
+    if not handles:
+        return {}
+    wanted = sorted({h.lower() for h in handles} | {"@" + h.lower() for h in handles})
+    rows = session.execute(
+        select(Identity.handle, Customer)
+        .join(Customer, Customer.id == Identity.customer_id)
+        .where(
+            Identity.workspace_id == workspace_id,
+            func.lower(Identity.handle).in_(wanted),
+            Identity.is_brand.is_(False),
+            Customer.id != exclude_customer_id,
+            Customer.merged_into_id.is_(None),
+        )
+    ).all()
+    return {str(r[0]).lower().lstrip("@"): r[1] for r in rows}
+
+
 def recent_messages_by(
     session: Session, workspace_id: int, identity_ids: Sequence[int], limit: int = 30
 ) -> list[Message]:

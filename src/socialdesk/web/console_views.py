@@ -248,6 +248,9 @@ class CustomerPanel:
     mentions: list[tuple[str, int]]
     sentiment: list[tuple[datetime, float]]
     stance: str  # advocate, detractor, neutral or unknown
+    # People they talk with or about (their @handles resolved to known customers; the brand's
+    # own accounts and unknown handles left out), with how often.
+    related: list[tuple[Customer, int]] = field(default_factory=list)
 
     @property
     def followers(self) -> int:
@@ -293,6 +296,21 @@ def stance(customer: Customer, sentiment: list[tuple[datetime, float]]) -> str:
     return "advocate" if mean > 0.3 else "detractor" if mean < -0.3 else "neutral"
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerProfile:
+    """The customer 360: the panel's facts plus the whole history and the people around."""
+
+    panel: CustomerPanel
+    timeline: list[tuple[Message, Identity | None]]
+
+
+def customer_profile(session: Session, workspace_id: int, customer_id: int) -> CustomerProfile:
+    return CustomerProfile(
+        panel=customer_panel(session, workspace_id, customer_id),
+        timeline=repo.customer_timeline(session, workspace_id, customer_id),
+    )
+
+
 def customer_panel(session: Session, workspace_id: int, customer_id: int) -> CustomerPanel:
     customer = repo.customer(session, workspace_id, customer_id)
     if customer is None:
@@ -305,14 +323,19 @@ def customer_panel(session: Session, workspace_id: int, customer_id: int) -> Cus
         for m in recent
         if (t := triage.get(m.id)) is not None and t.compound is not None
     )
+    mentions = mentioned_handles([m.text for m in recent])
+    known = repo.customers_by_handle(
+        session, workspace_id, [h for h, _ in mentions], exclude_customer_id=customer_id
+    )
     return CustomerPanel(
         customer=customer,
         identities=identities,
         past_cases=repo.conversations_of(session, workspace_id, customer_id),
         recent=recent[:10],
-        mentions=mentioned_handles([m.text for m in recent]),
+        mentions=mentions,
         sentiment=sentiment,
         stance=stance(customer, sentiment),
+        related=[(known[h], n) for h, n in mentions if h in known],
     )
 
 

@@ -13,12 +13,13 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from socialdesk.conversations import action_repository, actions
-from socialdesk.core.errors import InvalidInput
+from socialdesk.core.errors import InvalidInput, NotFound
+from socialdesk.customers import service as customers
 from socialdesk.knowledge import repository as knowledge_repo
 from socialdesk.knowledge import service as knowledge
 from socialdesk.routing.service import AtCapacity
 from socialdesk.web import console_repository, console_views, integrations, live
-from socialdesk.web.guard import AgentViewer, DbSession, Viewer, get_clock
+from socialdesk.web.guard import AgentViewer, DbSession, SupervisorViewer, Viewer, get_clock
 from socialdesk.web.inbox_filters import parse_filters
 from socialdesk.web.templating import render
 
@@ -442,8 +443,38 @@ def presence(
 def customer_page(
     request: Request, viewer: AgentViewer, db: DbSession, customer_id: int
 ) -> Response:
-    panel = console_views.customer_panel(db, viewer.workspace_id, customer_id)
-    return render(request, "customer.html", {"panel": panel})
+    profile = console_views.customer_profile(db, viewer.workspace_id, customer_id)
+    return render(request, "customer.html", {"profile": profile})
+
+
+@router.post("/customers/{customer_id}/merge")
+def merge_customer(
+    request: Request,
+    viewer: SupervisorViewer,
+    db: DbSession,
+    customer_id: int,
+    other_id: Annotated[int, Form(ge=1)],
+) -> Response:
+    """The other customer is the same person: fold them into this one."""
+    customers.merge_customers(db, viewer.workspace_id, other_id, customer_id)
+    db.commit()
+    _hub(request).notify(viewer.workspace_id)
+    return RedirectResponse(f"/console/customers/{customer_id}", 303)
+
+
+@router.post("/customers/{customer_id}/identities/{identity_id}/unmerge")
+def unmerge_identity(
+    request: Request, viewer: SupervisorViewer, db: DbSession, customer_id: int, identity_id: int
+) -> Response:
+    """A wrong merge undone: the identity becomes a customer of its own."""
+    if identity_id not in {
+        i.id for i in console_repository.identities_of(db, viewer.workspace_id, customer_id)
+    }:
+        raise NotFound(f"customer {customer_id} has no identity {identity_id}")
+    customers.split_identity(db, viewer.workspace_id, identity_id)
+    db.commit()
+    _hub(request).notify(viewer.workspace_id)
+    return RedirectResponse(f"/console/customers/{customer_id}", 303)
 
 
 @router.get("/notifications")
