@@ -150,6 +150,8 @@ def test_an_agent_sees_an_item_arrive_live_answers_it_and_the_dashboard_counts_i
             agent_page.click(".item a")
             agent_page.wait_for_selector("#reply-text")
             agent_page.select_option("#canned", label="/sorry · Apology")
+            assert agent_page.input_value("#reply-text") == ""  # choosing alone inserts nothing
+            agent_page.click("#canned-insert")
             wait_until(
                 lambda: agent_page.input_value("#reply-text").startswith("Hi "),
                 "the canned reply in the composer",

@@ -33,8 +33,10 @@ def _hub(request: Request) -> live.LiveHub:
     return hub
 
 
-def _back(conversation_id: int) -> RedirectResponse:
-    return RedirectResponse(f"/console/c/{conversation_id}", 303)
+def _back(conversation_id: int, done: str = "") -> RedirectResponse:
+    """Back to the case; ``done`` names the action, announced there (see DONE_MESSAGES)."""
+    query = f"?done={done}" if done else ""
+    return RedirectResponse(f"/console/c/{conversation_id}{query}", 303)
 
 
 def _done(
@@ -42,6 +44,7 @@ def _done(
     viewer: Viewer,
     conversation_id: int,
     *,
+    done: str,
     freed_by: int | None = None,
     reopened: bool = False,
 ) -> RedirectResponse:
@@ -57,7 +60,7 @@ def _done(
         task = _task_id_after(request, viewer, conversation_id)
         if task is not None:
             live.tell_routing(request.app.state, "tasks", viewer.workspace_id, [task])
-    return _back(conversation_id)
+    return _back(conversation_id, done)
 
 
 def _task_id_after(request: Request, viewer: Viewer, conversation_id: int) -> int | None:
@@ -229,7 +232,7 @@ def assign(
         context = {"message": str(full), "conversation_id": conversation_id}
         return render(request, "at_capacity.html", context, 409)
     db.commit()
-    return _done(request, viewer, conversation_id)
+    return _done(request, viewer, conversation_id, done="assigned")
 
 
 @router.post("/c/{conversation_id}/transfer")
@@ -253,7 +256,14 @@ def transfer(
         clock=get_clock(request),
     )
     db.commit()
-    return _done(request, viewer, conversation_id, freed_by=viewer.user.id, reopened=kind == "t")
+    return _done(
+        request,
+        viewer,
+        conversation_id,
+        done="transferred",
+        freed_by=viewer.user.id,
+        reopened=kind == "t",
+    )
 
 
 @router.post("/c/{conversation_id}/snooze")
@@ -275,7 +285,7 @@ def snooze(
     )
     db.commit()
     _hub(request).notify(viewer.workspace_id)
-    return RedirectResponse("/console", 303)
+    return RedirectResponse("/console?done=snoozed", 303)
 
 
 @router.post("/c/{conversation_id}/resolve")
@@ -290,7 +300,7 @@ def resolve(request: Request, viewer: AgentViewer, db: DbSession, conversation_i
         clock=get_clock(request),
     )
     db.commit()
-    return _done(request, viewer, conversation_id, freed_by=holder)
+    return _done(request, viewer, conversation_id, done="resolved", freed_by=holder)
 
 
 @router.post("/c/{conversation_id}/reopen")
@@ -303,7 +313,7 @@ def reopen(request: Request, viewer: AgentViewer, db: DbSession, conversation_id
         clock=get_clock(request),
     )
     db.commit()
-    return _done(request, viewer, conversation_id)
+    return _done(request, viewer, conversation_id, done="reopened")
 
 
 @router.post("/c/{conversation_id}/note")
@@ -323,7 +333,7 @@ def note(
         clock=get_clock(request),
     )
     db.commit()
-    return _done(request, viewer, conversation_id)
+    return _done(request, viewer, conversation_id, done="noted")
 
 
 @router.post("/c/{conversation_id}/reply")
@@ -351,7 +361,7 @@ def reply(
         clock=get_clock(request),
     )
     db.commit()
-    return _done(request, viewer, conversation_id)
+    return _done(request, viewer, conversation_id, done="replied")
 
 
 @router.post("/c/{conversation_id}/deliveries/{item_id}/retry")
@@ -360,7 +370,7 @@ def retry_delivery(
 ) -> Response:
     integrations.retry_delivery(db, viewer.workspace_id, conversation_id, item_id)
     db.commit()
-    return _done(request, viewer, conversation_id)
+    return _done(request, viewer, conversation_id, done="retrying")
 
 
 @router.post("/c/{conversation_id}/shift")
@@ -394,7 +404,7 @@ def shift(
         clock=get_clock(request),
     )
     db.commit()
-    return _done(request, viewer, conversation_id)
+    return _done(request, viewer, conversation_id, done="shifted")
 
 
 @router.post("/c/{conversation_id}/relabel")
@@ -422,7 +432,7 @@ def relabel(
         clock=get_clock(request),
     )
     db.commit()
-    return _done(request, viewer, conversation_id)
+    return _done(request, viewer, conversation_id, done="relabelled")
 
 
 @router.post("/presence")
@@ -436,7 +446,7 @@ def presence(
     db.commit()
     _hub(request).notify(viewer.workspace_id)
     live.tell_routing(request.app.state, "agents", viewer.workspace_id, [viewer.user.id])
-    return RedirectResponse("/console", 303)
+    return RedirectResponse("/console?done=presence", 303)
 
 
 @router.get("/customers/{customer_id}")

@@ -71,10 +71,21 @@ def _build(request: Request, viewer: Viewer, db: DbSession, span: DateRange) -> 
     return {
         "board": board,
         "charts": _charts(board, span),
+        "volume_rows": _volume_rows(board),
         "span": span,
         "presets": PRESETS,
         "alerts": alerts,
     }
+
+
+def _volume_rows(board: Dashboard) -> list[tuple[object, list[int]]]:
+    """The volume chart's data as table rows: hours with any message, newest first."""
+    volume = board.volume
+    rows = [
+        (hour, [volume.counts[ch][i] for ch in volume.channels])
+        for i, hour in enumerate(volume.hours)
+    ]
+    return [row for row in reversed(rows) if sum(row[1])]
 
 
 def _charts(board: Dashboard, span: DateRange) -> dict[str, object]:

@@ -32,6 +32,22 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.0f}%"
 
 
+# What the status region says after an action (the redirect names it with ?done=...).
+DONE_MESSAGES = {
+    "assigned": "Assigned to you.",
+    "transferred": "Transferred.",
+    "resolved": "Case resolved.",
+    "reopened": "Case reopened.",
+    "noted": "Note added.",
+    "replied": "Reply queued for sending.",
+    "retrying": "Sending again.",
+    "shifted": "Channel shift recorded.",
+    "relabelled": "Correction saved.",
+    "snoozed": "Snoozed.",
+    "presence": "Presence changed.",
+}
+
+templates.env.globals["done_messages"] = DONE_MESSAGES
 templates.env.filters["iso"] = _iso
 templates.env.filters["when"] = _short_time
 templates.env.filters["duration"] = format_duration
