@@ -143,7 +143,16 @@ def test_resolve_is_announced_can_be_undone_and_asks_first_on_a_case_not_mine(
     with serve(product) as base:
         sign_in_as(page, base, agent.email, PASSWORD)
         page.goto(f"{base}/console/c/{case}")
-        page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+
+        def dismiss(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.dismiss()
+
+        def accept(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.accept()
+
+        page.once("dialog", dismiss)
         page.keyboard.press("e")
         page.wait_for_timeout(500)
         assert asked and "not assigned to you" in asked[0]
@@ -162,7 +171,7 @@ def test_resolve_is_announced_can_be_undone_and_asks_first_on_a_case_not_mine(
         page.keyboard.press("?")
         page.uncheck("#keys-enabled")
         page.keyboard.press("Escape")
-        page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
+        page.on("dialog", accept)
         asked.clear()
         page.keyboard.press("e")
         page.wait_for_timeout(800)
