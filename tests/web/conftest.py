@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,6 +111,25 @@ def browser() -> Iterator[Any]:
         chromium = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def product(engine: Engine, workspace: Workspace, tmp_path: Path) -> FastAPI:
+    """The whole product's app (API, screens, pipeline) on the test database."""
+    from socialdesk.web.app import create_app
+
+    settings = Settings(default_workspace=workspace.slug, data_dir=tmp_path)
+    return create_app(settings, engine=engine, migrate=False)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh desktop-sized browser page (its own cookies) for one test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @pytest.fixture

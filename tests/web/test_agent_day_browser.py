@@ -4,40 +4,20 @@ forms are valid and whole."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.background import start_outbox_thread
-from socialdesk.config import Settings
 from socialdesk.core.models import Workspace
-from socialdesk.web.app import create_app
 from tests.web.browser import serve, sign_in_as
 from tests.web.conftest import PASSWORD, add_user
 from tests.web.factories import make_case
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def product(engine: Engine, workspace: Workspace, tmp_path: Path) -> FastAPI:
-    settings = Settings(default_workspace=workspace.slug, data_dir=tmp_path)
-    return create_app(settings, engine=engine, migrate=False)
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def sign_in(page: Any, base: str, email: str) -> None:

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from socialdesk.config import Settings
-from socialdesk.core.models import Workspace
 from socialdesk.web.api_docs import inline_script_hashes
-from socialdesk.web.app import create_app
 from tests.web.browser import serve
-
-
-@pytest.fixture
-def product(engine: Engine, workspace: Workspace, tmp_path: Path) -> FastAPI:
-    settings = Settings(default_workspace=workspace.slug, data_dir=tmp_path)
-    return create_app(settings, engine=engine, migrate=False)
 
 
 def test_the_api_page_loads_every_script_and_style_from_our_own_origin(product: FastAPI) -> None:

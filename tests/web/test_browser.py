@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,24 +26,13 @@ from socialdesk.knowledge.service import save_canned_reply
 from socialdesk.priority.service import ScoringHook
 from socialdesk.simulation.traffic import BrandProfile, generate_n
 from socialdesk.web.app import create_app
-from tests.web.browser import LAUNCH_ARGS, require_chromium, screenshot_path, serve
+from tests.web.browser import screenshot_path, serve
 from tests.web.conftest import PASSWORD, add_user
 
 pytestmark = pytest.mark.browser
 
 DESK = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

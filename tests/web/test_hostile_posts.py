@@ -6,7 +6,6 @@ escaping alone is proven to stop every payload (CSP is the second wall, not the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from socialdesk.conversations.models import Conversation, Message
 from socialdesk.core.models import Workspace
 from socialdesk.ingest.schemas import InboundEvent, Party
 from socialdesk.web.app import create_app
-from tests.web.browser import LAUNCH_ARGS, require_chromium, screenshot_path, serve
+from tests.web.browser import screenshot_path, serve
 from tests.web.conftest import PASSWORD, add_user
 
 pytestmark = pytest.mark.browser
@@ -48,17 +47,6 @@ HOSTILE_NAMES = [
     "\u202eeman desrever",
     "Z" * 200,
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

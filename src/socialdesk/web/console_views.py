@@ -16,8 +16,10 @@ from socialdesk.core.clock import as_utc
 from socialdesk.core.errors import NotFound
 from socialdesk.core.work import Task, TaskStatus
 from socialdesk.customers.models import Customer, Identity
+from socialdesk.ingest.schemas import CHANNELS
 from socialdesk.people.models import Team, TeamKind, User
 from socialdesk.priority.sla import PriorityExplanation
+from socialdesk.triage.labels import KINDS, SENTIMENTS
 from socialdesk.web import console_repository as repo
 from socialdesk.web import inbox_filters, integrations
 from socialdesk.web.inbox_filters import InboxFilters
@@ -155,9 +157,9 @@ def _narrowing(
 def filter_choices(session: Session, workspace_id: int) -> dict[str, Any]:
     """What the inbox's filter menus offer."""
     return {
-        "channels": inbox_filters.CHANNELS,
-        "kinds": inbox_filters.KINDS,
-        "sentiments": inbox_filters.SENTIMENTS,
+        "channels": CHANNELS,
+        "kinds": KINDS,
+        "sentiments": SENTIMENTS,
         "sla": inbox_filters.SLA_STATES,
         "topics": integrations.topic_ids(session, workspace_id),
         "people": sorted(

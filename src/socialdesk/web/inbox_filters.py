@@ -10,20 +10,9 @@ from dataclasses import asdict, dataclass
 from urllib.parse import urlencode
 
 from socialdesk.core.errors import InvalidInput
+from socialdesk.ingest.schemas import CHANNELS
+from socialdesk.triage.labels import KINDS, SENTIMENTS
 
-CHANNELS = ("x", "facebook", "instagram", "email", "webhook")
-KINDS = (
-    "complaint",
-    "question",
-    "request",
-    "praise",
-    "suggestion",
-    "sales_lead",
-    "marketing",
-    "spam",
-    "other",
-)
-SENTIMENTS = ("negative", "neutral", "positive")
 # The service-level states as the lists name them (the badge shows the same words).
 SLA_STATES = {"breach": "late", "warn": "at risk", "ok": "on time", "none": "no target"}
 MAX_QUERY = 200
