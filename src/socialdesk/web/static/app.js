@@ -188,15 +188,14 @@
   function connectLive() {
     if (!document.body.dataset.csrf || !window.EventSource) return;
     const source = new EventSource("/console/events");
-    let seen = false;
     source.addEventListener("hello", () => {
       connected = true;
       showLiveState();
       document.body.dataset.live = "on";
-      // A stream ends every half minute and the browser reconnects: catch up on what
-      // changed in between.
-      if (seen) scheduleRefresh();
-      seen = true;
+      // Catch up on what changed while no stream listened: between the page's render and
+      // the first connection (a reply's delivery can fail in that gap), and between the
+      // reconnects every half minute.
+      scheduleRefresh();
     });
     source.addEventListener("changed", scheduleRefresh);
     source.onerror = () => { connected = false; showLiveState(); };
