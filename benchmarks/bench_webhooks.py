@@ -30,11 +30,11 @@ from sqlalchemy import func, select
 
 from socialdesk.channels.accounts import create_account
 from socialdesk.channels.base import AccountRef
+from socialdesk.channels.inbox import RawEvent, RawEventStatus
 from socialdesk.channels.x import XConnector
 from socialdesk.config import Settings
 from socialdesk.core.db import make_engine, unit_of_work
 from socialdesk.core.workspaces import ensure_workspace
-from socialdesk.ingest.models import RawEvent, RawEventStatus
 from socialdesk.web.app import create_app
 
 SECRET = "bench-consumer-secret"

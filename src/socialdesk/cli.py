@@ -305,7 +305,7 @@ def serve(
     """Run the web app and API."""
     import uvicorn
 
-    from socialdesk.channels.background import start_outbox_thread
+    from socialdesk.conversations.outbox_thread import start_outbox_thread
     from socialdesk.web.app import create_app
 
     settings = get_settings()

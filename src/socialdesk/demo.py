@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.events import InboundEvent
 from socialdesk.config import Settings, get_settings
 from socialdesk.conversations.repository import latest_message_at
 from socialdesk.core.clock import Clock, as_utc, utcnow
@@ -20,7 +21,6 @@ from socialdesk.core.db import unit_of_work
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.demo_content import DEMO_TAXONOMY, seed_knowledge
 from socialdesk.ingest.pipeline import Pipeline
-from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.people.models import Role, TeamKind, User
 from socialdesk.simulation.traffic import BrandProfile
 from socialdesk.triage.service import configure_sector
@@ -368,7 +368,7 @@ def run_demo(
     )
     traffic.start()
     app.state.on_shutdown.append(traffic.stop)
-    from socialdesk.channels.background import start_outbox_thread
+    from socialdesk.conversations.outbox_thread import start_outbox_thread
 
     app.state.on_shutdown.append(start_outbox_thread(app))
     print(banner(host, port, settings.effective_database_url, rate_per_minute), flush=True)

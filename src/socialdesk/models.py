@@ -1,5 +1,6 @@
 """Every table of the product, imported in one place so the metadata is complete."""
 
+from socialdesk.channels.inbox import RawEvent
 from socialdesk.channels.models import (
     CallbackRequest,
     ChannelAccount,
@@ -16,7 +17,6 @@ from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.eventhooks.models import RelayCursor, WebhookDelivery, WebhookSubscription
-from socialdesk.ingest.models import RawEvent
 from socialdesk.knowledge.models import CannedReply, KbArticle
 from socialdesk.listening.models import (
     Alert,

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.models import ChannelAccount
 from socialdesk.channels.registry import default_connectors
-from socialdesk.channels.sender import OutboxSender
 from socialdesk.config import Settings
+from socialdesk.conversations.outbox_sender import OutboxSender
 from socialdesk.conversations.shift import complete_shifts
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
-from socialdesk.ingest.hooks import PipelineHooks
+from socialdesk.core.processing import PipelineHooks
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.web.app import create_app
 from tests.channels.fake_mail import FakeImap, FakeSmtp

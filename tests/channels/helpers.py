@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.accounts import create_account
+from socialdesk.channels.events import InboundEvent
 from socialdesk.channels.models import ChannelAccount
 from socialdesk.conversations.models import Message
 from socialdesk.ingest.pipeline import Pipeline
-from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.people.models import User
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels import signing
-from socialdesk.channels.sender import OutboxSender
+from socialdesk.conversations.outbox_sender import OutboxSender
 from socialdesk.conversations.replies import send_reply
 from socialdesk.conversations.shift import invite_to_dm, schedule_callback
 from socialdesk.core.models import Workspace

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.channels import signing
 from socialdesk.channels.models import ChannelAccount, OutboxItem
 from socialdesk.channels.polling import poll_email_account
-from socialdesk.channels.sender import OutboxSender
 from socialdesk.conversations.models import Thread
+from socialdesk.conversations.outbox_sender import OutboxSender
 from socialdesk.conversations.replies import send_reply
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.work import Task

@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels import signing
 from socialdesk.channels.deadletters import list_letters, replay
+from socialdesk.channels.inbox import RawEvent
 from socialdesk.channels.models import ChannelAccount, OutboxItem
 from socialdesk.channels.registry import default_connectors
-from socialdesk.channels.sender import OutboxSender
+from socialdesk.conversations.outbox_sender import OutboxSender
 from socialdesk.conversations.replies import send_reply
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task
-from socialdesk.ingest.models import RawEvent
 from socialdesk.ingest.pipeline import Pipeline
 from tests.channels.fakeplatform import FakePlatform, Reply
 from tests.channels.helpers import T0, add_account, add_agent, message_by_external_id

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.graph_versions import DEFAULT_GRAPH_VERSION, EXPIRES, expiry_warning
 from socialdesk.channels.registry import default_connectors
-from socialdesk.channels.sender import OutboxSender
 from socialdesk.config import Settings
+from socialdesk.conversations.outbox_sender import OutboxSender
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
 from socialdesk.web.app import create_app

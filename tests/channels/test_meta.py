@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.inbox import RawEvent
 from socialdesk.channels.models import ChannelAccount, DeadLetter, OutboxItem
-from socialdesk.channels.sender import OutboxSender
+from socialdesk.conversations.outbox_sender import OutboxSender
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.work import Task
-from socialdesk.ingest.models import RawEvent
 from tests.channels.fake_meta import FakeMeta, graph_error
 from tests.channels.fakeplatform import Reply
 from tests.channels.helpers import T0, message_by_external_id

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.models import ChannelAccount, OutboxItem
-from socialdesk.channels.sender import OutboxSender
+from socialdesk.conversations.outbox_sender import OutboxSender
 from socialdesk.core.clock import FrozenClock
 from tests.channels.fake_meta import FakeMeta
 from tests.channels.fakeplatform import Reply

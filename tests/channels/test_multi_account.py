@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.accounts import create_account
 from socialdesk.channels.models import ChannelAccount, DeadLetter, OutboxItem
-from socialdesk.channels.sender import OutboxSender
 from socialdesk.conversations.models import Message
+from socialdesk.conversations.outbox_sender import OutboxSender
 from socialdesk.conversations.replies import send_reply
 from socialdesk.core.models import Workspace
 from tests.channels import meta_helpers, x_helpers

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.models import OutboxItem
 from socialdesk.channels.registry import default_connectors
-from socialdesk.channels.sender import OutboxSender
+from socialdesk.conversations.outbox_sender import OutboxSender
 from socialdesk.conversations.replies import send_reply
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.db import make_session_factory

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.models import ChannelAccount, OutboxItem
 from socialdesk.channels.policy import ReplyNotAllowed
-from socialdesk.channels.sender import OutboxSender
 from socialdesk.conversations.models import Message
+from socialdesk.conversations.outbox_sender import OutboxSender
 from socialdesk.conversations.replies import reply_windows
 from socialdesk.core.clock import FrozenClock
 from tests.channels.fake_meta import FakeMeta

@@ -14,15 +14,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.inbox import RawEvent
 from socialdesk.channels.models import ChannelAccount, DeadLetter, OutboxItem
 from socialdesk.channels.outbox import deliveries, retry
 from socialdesk.channels.polling import poll_x_account
-from socialdesk.channels.sender import OutboxSender
 from socialdesk.conversations.models import Message
+from socialdesk.conversations.outbox_sender import OutboxSender
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task
-from socialdesk.ingest.models import RawEvent
 from socialdesk.ingest.pipeline import Pipeline
 from tests.channels.fake_x import FakeX
 from tests.channels.fakeplatform import Reply
@@ -365,7 +365,7 @@ def test_the_web_process_sends_in_the_background_when_woken(
 ) -> None:
     import time
 
-    from socialdesk.channels.background import start_outbox_thread
+    from socialdesk.conversations.outbox_thread import start_outbox_thread
 
     app = client.app
     stop = start_outbox_thread(app, interval=30)

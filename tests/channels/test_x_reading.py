@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.models import OutboxItem
 from socialdesk.channels.polling import poll_x_account
-from socialdesk.channels.sender import OutboxSender
 from socialdesk.conversations.models import Message
+from socialdesk.conversations.outbox_sender import OutboxSender
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
 from socialdesk.ingest.pipeline import Pipeline

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.channels.models import ChannelAccount, OutboxItem
 from socialdesk.channels.policy import ReplyNotAllowed
 from socialdesk.channels.polling import poll_x_account
-from socialdesk.channels.sender import OutboxSender
+from socialdesk.conversations.outbox_sender import OutboxSender
 from socialdesk.conversations.replies import reply_windows, send_reply
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace

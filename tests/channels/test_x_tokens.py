@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.channels.accounts import credentials_of, set_credentials
 from socialdesk.channels.models import ChannelAccount, OutboxItem
 from socialdesk.channels.polling import poll_x_account
-from socialdesk.channels.sender import OutboxSender, SendReport
+from socialdesk.conversations.outbox_sender import OutboxSender, SendReport
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
 from socialdesk.ingest.pipeline import Pipeline

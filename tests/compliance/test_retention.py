@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import socialdesk.models  # noqa: F401  (registers every table)
+from socialdesk.channels.inbox import RawEvent
 from socialdesk.channels.models import OutboxItem
 from socialdesk.compliance.retention import RetentionPolicy, policy_of, prune, set_policy
 from socialdesk.conversations.actions import add_note, resolve
@@ -19,7 +20,6 @@ from socialdesk.core.audit import AuditEvent
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task
-from socialdesk.ingest.models import RawEvent
 from socialdesk.people.models import User
 from tests.channels.helpers import T0, add_account, add_agent, inbound, ingest
 

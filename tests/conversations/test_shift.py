@@ -23,9 +23,9 @@ from socialdesk.conversations.shift import (
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.models import Workspace
+from socialdesk.core.processing import PipelineHooks
 from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer
-from socialdesk.ingest.hooks import PipelineHooks
 from socialdesk.ingest.pipeline import Pipeline
 from tests.channels.helpers import (
     T0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from socialdesk.ingest.schemas import InboundEvent, Party
+from socialdesk.channels.events import InboundEvent, Party
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

@@ -10,10 +10,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from socialdesk.channels.inbox import RawEvent
 from socialdesk.cli import app
 from socialdesk.conversations.models import Message
 from socialdesk.core.work import Task
-from socialdesk.ingest.models import RawEvent
 from socialdesk.triage.models import TriageResultRow
 
 

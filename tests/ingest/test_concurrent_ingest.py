@@ -7,10 +7,10 @@ import threading
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.inbox import RawEvent
 from socialdesk.conversations.models import Conversation, Message
 from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Identity
-from socialdesk.ingest.models import RawEvent
 from socialdesk.ingest.pipeline import Pipeline
 from tests.ingest.factories import event
 

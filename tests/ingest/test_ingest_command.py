@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from socialdesk.channels.inbox import RawEvent
 from socialdesk.cli import app
 from socialdesk.conversations.models import Conversation, Message
 from socialdesk.core.work import Task
-from socialdesk.ingest.models import RawEvent
 
 HEADER = [
     "tweet_id",

@@ -8,14 +8,14 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.events import InboundEvent
+from socialdesk.channels.inbox import RawEvent
 from socialdesk.conversations.models import Conversation, Message
 from socialdesk.core.models import Workspace
+from socialdesk.core.processing import PipelineHooks, ProcessedMessage, TriageVerdict
 from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer, Identity
-from socialdesk.ingest.hooks import PipelineHooks, ProcessedMessage, TriageVerdict
-from socialdesk.ingest.models import RawEvent
 from socialdesk.ingest.pipeline import Pipeline
-from socialdesk.ingest.schemas import InboundEvent
 from tests.ingest.factories import event
 
 

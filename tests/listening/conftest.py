@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.accounts import create_account
+from socialdesk.channels.events import InboundEvent, Party
 from socialdesk.core.models import Workspace
-from socialdesk.ingest.hooks import PipelineHooks
+from socialdesk.core.processing import PipelineHooks
 from socialdesk.ingest.pipeline import Pipeline
-from socialdesk.ingest.schemas import InboundEvent, Party
 from socialdesk.listening.mentions import install
 from socialdesk.people.models import User
 from socialdesk.priority.service import ScoringHook

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.models import OutboxItem
 from socialdesk.channels.registry import default_connectors
-from socialdesk.channels.sender import OutboxSender
 from socialdesk.conversations.models import Conversation, Message
+from socialdesk.conversations.outbox_sender import OutboxSender
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task

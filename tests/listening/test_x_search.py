@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.channels.models import ChannelAccount
 from socialdesk.channels.polling import poll_x_account
 from socialdesk.channels.registry import default_connectors
-from socialdesk.channels.sender import OutboxSender
+from socialdesk.conversations.outbox_sender import OutboxSender
 from socialdesk.core.models import Workspace
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.listening import bulk, incidents, rule_service

@@ -9,15 +9,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.events import InboundEvent
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.models import Workspace
+from socialdesk.core.processing import PipelineHooks
 from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer, Identity
-from socialdesk.ingest.hooks import PipelineHooks
 from socialdesk.ingest.pipeline import Pipeline
-from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.priority import service
 from socialdesk.priority.service import ScoringHook, TriageSignals
 

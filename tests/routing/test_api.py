@@ -9,11 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.events import InboundEvent
 from socialdesk.config import Settings
 from socialdesk.core.db import make_session_factory
 from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task
-from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.web.api_tokens import create_token
 from socialdesk.web.app import create_app
 from tests.routing.factories import agent, assignee, task, team

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from socialdesk.ingest.schemas import InboundEvent, Party
+from socialdesk.channels.events import InboundEvent, Party
 from socialdesk.priority.scoring import ValuePolicy
 from socialdesk.priority.sla import SlaPolicy
 from socialdesk.simulation.handling import Distribution, HandlingTimes

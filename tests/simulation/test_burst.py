@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from socialdesk.ingest.schemas import InboundEvent
+from socialdesk.channels.events import InboundEvent
 from socialdesk.priority.sla import SlaPolicy
 from socialdesk.routing.selection import RoutingPolicy
 from socialdesk.simulation.engine import RunOutcome, TeamConfig, simulate

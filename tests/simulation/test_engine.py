@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from socialdesk.ingest.schemas import InboundEvent
+from socialdesk.channels.events import InboundEvent
 from socialdesk.priority.scoring import ValuePolicy
 from socialdesk.priority.sla import SlaPolicy
 from socialdesk.routing.selection import RoutingPolicy

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from socialdesk.channels.events import InboundEvent
 from socialdesk.cli import app
-from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.simulation.engine import TeamConfig, simulate
 from socialdesk.simulation.incidents import IncidentHandling, burst_response, plan_from_bursts
 from tests.simulation.factories import fixed_handling, items, message

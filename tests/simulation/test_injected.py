@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from socialdesk.ingest.schemas import InboundEvent
+from socialdesk.channels.events import InboundEvent
 from socialdesk.simulation.injected import InjectedEvent
 from socialdesk.simulation.traffic import BrandProfile, generate
 

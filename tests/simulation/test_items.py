@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from socialdesk.ingest.schemas import InboundEvent, Party
+from socialdesk.channels.events import InboundEvent, Party
 from socialdesk.priority.scoring import ScoringInput, ValuePolicy, score_value
 from socialdesk.priority.sla import BusinessHours, SlaPolicy
 from socialdesk.simulation.handling import HandlingTimes

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from socialdesk.ingest.schemas import InboundEvent
+from socialdesk.channels.events import InboundEvent
 from socialdesk.simulation.traffic import BrandProfile, generate, generate_n
 from socialdesk.simulation.vocabulary import KINDS
 

@@ -8,15 +8,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.events import InboundEvent
 from socialdesk.conversations.models import Message
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.core.models import Workspace
+from socialdesk.core.processing import PipelineHooks
 from socialdesk.core.work import Task
-from socialdesk.ingest.hooks import PipelineHooks
 from socialdesk.ingest.pipeline import Pipeline
-from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.triage import service
 from socialdesk.triage.hook import FastTriageHook
 from socialdesk.triage.models import TriageLabelRow, TriageResultRow
@@ -79,7 +79,7 @@ def test_reprocessing_replaces_the_result(
     pipeline(session_factory).ingest(workspace.id, [post("1", "where is my parcel?")])
     hook = FastTriageHook()
     with unit_of_work(session_factory) as s:
-        from socialdesk.ingest.hooks import ProcessedMessage
+        from socialdesk.core.processing import ProcessedMessage
 
         mid = message_id(s, "1")
         view = ProcessedMessage(mid, 1, None, "x", "public", "where is my parcel?", T0, 0, False)

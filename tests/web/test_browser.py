@@ -17,11 +17,11 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.events import InboundEvent, Party
 from socialdesk.config import Settings
 from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer
-from socialdesk.ingest.schemas import InboundEvent, Party
 from socialdesk.knowledge.service import save_canned_reply
 from socialdesk.priority.service import ScoringHook
 from socialdesk.simulation.traffic import BrandProfile, generate_n

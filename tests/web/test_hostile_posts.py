@@ -15,10 +15,10 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.events import InboundEvent, Party
 from socialdesk.config import Settings
 from socialdesk.conversations.models import Conversation, Message
 from socialdesk.core.models import Workspace
-from socialdesk.ingest.schemas import InboundEvent, Party
 from socialdesk.web.app import create_app
 from tests.web.browser import screenshot_path, serve
 from tests.web.conftest import PASSWORD, add_user

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.analytics import repository as repo
+from socialdesk.channels.events import InboundEvent, Metrics, Party
 from socialdesk.core.clock import as_utc
 from socialdesk.core.workspaces import get_workspace
-from socialdesk.ingest.schemas import InboundEvent, Metrics, Party
 from socialdesk.priority import service as priority
 from socialdesk.simulation.items import Signals, StoredFacts, StoredTraffic, urgent
 

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from socialdesk.channels import repository
 from socialdesk.channels.credentials import Credentials, decrypt_credentials, encrypt_credentials
+from socialdesk.channels.events import CHANNELS
 from socialdesk.channels.models import ChannelAccount
 from socialdesk.core.errors import Conflict, InvalidInput
-from socialdesk.ingest.schemas import CHANNELS
 
 
 def create_account(

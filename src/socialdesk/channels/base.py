@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from socialdesk.channels.credentials import Credentials
-from socialdesk.ingest.schemas import InboundEvent
+from socialdesk.channels.events import InboundEvent
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,7 +175,7 @@ def send(
 ) -> None:
     """Deliver queued replies (retries, backoff, rate limits); every workspace."""
     from socialdesk.channels.registry import default_connectors
-    from socialdesk.channels.sender import OutboxSender
+    from socialdesk.conversations.outbox_sender import OutboxSender
 
     settings = get_settings()
     with _database(settings) as factory:

@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.channels import repository
 from socialdesk.channels.accounts import credentials_of
 from socialdesk.channels.base import Connector, DeliveryError, MalformedPayload
+from socialdesk.channels.events import InboundEvent
 from socialdesk.channels.intake import accept_events
 from socialdesk.channels.models import ChannelAccount, DeadLetter, DeadLetterStatus
+from socialdesk.channels.sink import EventSink
 from socialdesk.channels.webhooks import account_ref
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
-from socialdesk.ingest.pipeline import Pipeline
-from socialdesk.ingest.schemas import InboundEvent
 
 
 @dataclass
@@ -45,7 +45,7 @@ def get_letter(session: Session, workspace_id: int, letter_id: int) -> DeadLette
 
 def replay(
     session_factory: sessionmaker[Session],
-    pipeline: Pipeline,
+    pipeline: EventSink,
     connectors: Mapping[str, Connector],
     *,
     workspace_id: int,

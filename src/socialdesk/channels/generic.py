@@ -27,8 +27,8 @@ from socialdesk.channels.base import (
     SendResult,
 )
 from socialdesk.channels.credentials import Credentials
+from socialdesk.channels.events import InboundEvent, Party
 from socialdesk.core.clock import Clock, utcnow
-from socialdesk.ingest.schemas import InboundEvent, Party
 
 MAX_MESSAGES = 500
 

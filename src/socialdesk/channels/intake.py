@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from socialdesk.channels import repository
-from socialdesk.ingest.pipeline import AcceptResult, Pipeline
-from socialdesk.ingest.schemas import InboundEvent
+from socialdesk.channels.events import InboundEvent
+from socialdesk.channels.sink import AcceptResult, EventSink
 
 
 @dataclass
@@ -48,7 +48,7 @@ def own_echoes(session: Session, workspace_id: int, events: Sequence[InboundEven
 
 def accept_events(
     session: Session,
-    pipeline: Pipeline,
+    pipeline: EventSink,
     workspace_id: int,
     events: Sequence[InboundEvent],
     source: str,

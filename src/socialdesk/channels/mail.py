@@ -37,8 +37,8 @@ from socialdesk.channels.base import (
     SendResult,
 )
 from socialdesk.channels.credentials import Credentials
+from socialdesk.channels.events import InboundEvent
 from socialdesk.core.clock import Clock, utcnow
-from socialdesk.ingest.schemas import InboundEvent
 
 log = logging.getLogger(__name__)
 

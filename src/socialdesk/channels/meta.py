@@ -32,8 +32,8 @@ from socialdesk.channels.base import (
     lower_headers,
 )
 from socialdesk.channels.credentials import Credentials
+from socialdesk.channels.events import InboundEvent
 from socialdesk.channels.graph_versions import DEFAULT_GRAPH_VERSION, graph_base
-from socialdesk.ingest.schemas import InboundEvent
 
 SIGNATURE_HEADER = "x-hub-signature-256"
 # Graph API throttling: application, user, page and business-use-case rate limits.

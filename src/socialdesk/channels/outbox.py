@@ -1,7 +1,7 @@
 """The outbox: outbound actions committed with the agent's work, sent after commit.
 
 ``enqueue`` only flushes, inside the caller's transaction, so a reply and its outbox row
-commit or roll back together. The sender (``socialdesk.channels.sender``) delivers them.
+commit or roll back together. The sender (``socialdesk.conversations.outbox_sender``) delivers them.
 """
 
 from __future__ import annotations

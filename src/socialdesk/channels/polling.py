@@ -14,12 +14,12 @@ from socialdesk.channels.accounts import credentials_of, save_rotated_credential
 from socialdesk.channels.intake import accept_events
 from socialdesk.channels.mail import EmailConnector
 from socialdesk.channels.models import ChannelAccount
+from socialdesk.channels.sink import EventSink
 from socialdesk.channels.webhooks import account_ref
 from socialdesk.channels.x import XConnector
 from socialdesk.core.clock import utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import NotFound
-from socialdesk.ingest.pipeline import Pipeline
 
 
 @dataclass
@@ -30,7 +30,7 @@ class PollReport:
 
 def poll_x_account(
     session_factory: sessionmaker[Session],
-    pipeline: Pipeline,
+    pipeline: EventSink,
     *,
     account_id: int,
     secret_key: str,
@@ -83,7 +83,7 @@ def poll_x_account(
 
 def poll_email_account(
     session_factory: sessionmaker[Session],
-    pipeline: Pipeline,
+    pipeline: EventSink,
     *,
     account_id: int,
     secret_key: str,

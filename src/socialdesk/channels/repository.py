@@ -1,8 +1,5 @@
-"""All SQL of the channels domain: accounts, outbox, dead letters, shifts, callbacks, links.
-
-Replies and channel shifts read the conversation tables through here too, so that the
-services stay free of queries.
-"""
+"""All SQL of the channels domain: accounts, outbox, dead letters, shifts, callbacks, links,
+and what a connector noted on a stored event."""
 
 from __future__ import annotations
 
@@ -13,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from socialdesk.channels.inbox import RawEvent
 from socialdesk.channels.models import (
     CallbackRequest,
     ChannelAccount,
@@ -23,11 +21,7 @@ from socialdesk.channels.models import (
     OutboxItem,
     OutboxStatus,
 )
-from socialdesk.conversations.models import Conversation, Direction, Message, Thread
 from socialdesk.core.models import Workspace
-from socialdesk.core.work import Task
-from socialdesk.customers.models import Customer, Identity
-from socialdesk.ingest.models import RawEvent
 
 # -- workspaces and accounts -------------------------------------------------------------
 
@@ -95,91 +89,6 @@ def brand_external_ids(session: Session, workspace_id: int, channel: str) -> set
         )
     ).all()
     return set(ids)
-
-
-# -- conversations, messages, threads (read and updated by replies and shifts) ----------
-
-
-def get_conversation(
-    session: Session, workspace_id: int, conversation_id: int
-) -> Conversation | None:
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None or conversation.workspace_id != workspace_id:
-        return None
-    return conversation
-
-
-def get_message(session: Session, workspace_id: int, message_id: int) -> Message | None:
-    message = session.get(Message, message_id)
-    if message is None or message.workspace_id != workspace_id:
-        return None
-    return message
-
-
-def get_thread(session: Session, thread_id: int) -> Thread | None:
-    return session.get(Thread, thread_id)
-
-
-def get_thread_by_key(session: Session, workspace_id: int, channel: str, key: str) -> Thread | None:
-    return session.scalars(
-        select(Thread).where(
-            Thread.workspace_id == workspace_id, Thread.channel == channel, Thread.key == key
-        )
-    ).first()
-
-
-def add_thread(session: Session, thread: Thread) -> Thread:
-    session.add(thread)
-    session.flush()
-    return thread
-
-
-def latest_inbound_message(
-    session: Session, workspace_id: int, conversation_id: int, channel: str | None = None
-) -> Message | None:
-    query = select(Message).where(
-        Message.workspace_id == workspace_id,
-        Message.conversation_id == conversation_id,
-        Message.direction == Direction.INBOUND,
-    )
-    if channel is not None:
-        query = query.where(Message.channel == channel)
-    return session.scalars(query.order_by(Message.created_at.desc(), Message.id.desc())).first()
-
-
-def messages_of_thread(session: Session, thread_id: int) -> Sequence[Message]:
-    return session.scalars(
-        select(Message).where(Message.thread_id == thread_id).order_by(Message.created_at)
-    ).all()
-
-
-def get_identity(session: Session, identity_id: int | None) -> Identity | None:
-    return None if identity_id is None else session.get(Identity, identity_id)
-
-
-def message_exists(session: Session, workspace_id: int, channel: str, external_id: str) -> bool:
-    found = session.scalar(
-        select(Message.id).where(
-            Message.workspace_id == workspace_id,
-            Message.channel == channel,
-            Message.external_id == external_id,
-        )
-    )
-    return found is not None
-
-
-def get_task_for_conversation(session: Session, conversation_id: int) -> Task | None:
-    return session.scalars(select(Task).where(Task.conversation_id == conversation_id)).first()
-
-
-def add_message(session: Session, message: Message) -> Message:
-    session.add(message)
-    session.flush()
-    return message
-
-
-def set_message_external_id(session: Session, message_id: int, external_id: str) -> None:
-    session.execute(update(Message).where(Message.id == message_id).values(external_id=external_id))
 
 
 # -- outbox -------------------------------------------------------------------------------
@@ -360,32 +269,6 @@ def kb_link_counts(
         )
     ).one()
     return int(sent), int(used)
-
-
-def get_customer(session: Session, workspace_id: int, customer_id: int | None) -> Customer | None:
-    if customer_id is None:
-        return None
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.workspace_id != workspace_id:
-        return None
-    return customer
-
-
-def inbound_in_thread_since(session: Session, thread_id: int, since: datetime) -> bool:
-    found = session.scalar(
-        select(Message.id).where(
-            Message.thread_id == thread_id,
-            Message.direction == Direction.INBOUND,
-            Message.created_at >= since,
-        )
-    )
-    return found is not None
-
-
-def tasks_by_id(session: Session, task_ids: Sequence[int]) -> Sequence[Task]:
-    if not task_ids:
-        return []
-    return session.scalars(select(Task).where(Task.id.in_(list(task_ids)))).all()
 
 
 def open_shifts_of_conversations(

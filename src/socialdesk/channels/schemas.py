@@ -67,20 +67,6 @@ class CallbackOut(BaseModel):
     status: str
 
 
-class ShiftStat(BaseModel):
-    kind: str
-    reason: str
-    count: int
-
-
-class ChannelStats(BaseModel):
-    since: datetime
-    until: datetime
-    shifts: list[ShiftStat]
-    kb_links_sent: int
-    kb_links_used: int
-
-
 class ReplayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -30,14 +30,14 @@ from socialdesk.channels.base import (
     MalformedPayload,
     WebhookRejected,
 )
+from socialdesk.channels.events import InboundEvent
 from socialdesk.channels.intake import accept_events
 from socialdesk.channels.models import ChannelAccount, DeadLetter
 from socialdesk.channels.registry import default_connectors
+from socialdesk.channels.sink import EventSink
 from socialdesk.channels.x import crc_response
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import InvalidInput
-from socialdesk.ingest.pipeline import Pipeline
-from socialdesk.ingest.schemas import InboundEvent
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ async def read_limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> by
 
 def handle_delivery(
     session_factory: sessionmaker[Session],
-    pipeline: Pipeline,
+    pipeline: EventSink,
     connector: Connector,
     *,
     channel: str,
@@ -191,7 +191,7 @@ def _dead_letter(
 
 def resolve_stubs(
     session_factory: sessionmaker[Session],
-    pipeline: Pipeline,
+    pipeline: EventSink,
     connector: Connector,
     *,
     account_id: int,
@@ -245,10 +245,9 @@ def _active_account(session: Session, channel: str, account_id: int) -> ChannelA
     return account
 
 
-def _state(request: Request) -> tuple[sessionmaker[Session], Pipeline, str]:
+def _state(request: Request) -> tuple[sessionmaker[Session], EventSink, str]:
     state = request.app.state
-    pipeline = getattr(state, "pipeline", None) or Pipeline(state.session_factory)
-    return state.session_factory, pipeline, state.settings.secret_key
+    return state.session_factory, state.pipeline, state.settings.secret_key
 
 
 def _connector(request: Request, channel: str) -> Connector:
@@ -264,7 +263,7 @@ class _Processor:
     webhooks answered: deliveries that arrive together are processed as one batch, and
     never two batches of a workspace at once."""
 
-    def __init__(self, pipeline: Pipeline, workspace_id: int) -> None:
+    def __init__(self, pipeline: EventSink, workspace_id: int) -> None:
         self.pipeline = pipeline
         self.workspace_id = workspace_id
         self.wanted = threading.Event()
@@ -290,7 +289,7 @@ _processors: dict[tuple[int, int], _Processor] = {}
 _processors_guard = threading.Lock()
 
 
-def process_soon(pipeline: Pipeline, workspace_id: int) -> None:
+def process_soon(pipeline: EventSink, workspace_id: int) -> None:
     with _processors_guard:
         key = (id(pipeline), workspace_id)
         processor = _processors.get(key)
@@ -299,7 +298,9 @@ def process_soon(pipeline: Pipeline, workspace_id: int) -> None:
     processor.wanted.set()
 
 
-def _hand_over(request: Request, pipeline: Pipeline, workspace_id: int, raw_ids: list[int]) -> None:
+def _hand_over(
+    request: Request, pipeline: EventSink, workspace_id: int, raw_ids: list[int]
+) -> None:
     """After commit: workers (scale mode), this request (tests) or the batching thread."""
     dispatcher = getattr(request.app.state, "dispatcher", None)
     if dispatcher is not None and dispatcher.scale_mode:
@@ -312,7 +313,7 @@ def _hand_over(request: Request, pipeline: Pipeline, workspace_id: int, raw_ids:
 
 def _resolve_then_process(
     request: Request,
-    pipeline: Pipeline,
+    pipeline: EventSink,
     connector: Connector,
     outcome: WebhookOutcome,
     body: bytes,

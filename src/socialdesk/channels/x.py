@@ -37,8 +37,8 @@ from socialdesk.channels.base import (
     lower_headers,
 )
 from socialdesk.channels.credentials import Credentials
+from socialdesk.channels.events import InboundEvent
 from socialdesk.channels.x_tokens import call_as_user
-from socialdesk.ingest.schemas import InboundEvent
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
+from socialdesk.channels.inbox import RawEvent, RawEventStatus
 from socialdesk.channels.models import (
     CallbackRequest,
     ChannelShift,
@@ -21,7 +22,6 @@ from socialdesk.core.audit import AuditEvent
 from socialdesk.core.db import Base
 from socialdesk.core.scoping import workspace_check
 from socialdesk.customers.models import Customer, Identity
-from socialdesk.ingest.models import RawEvent, RawEventStatus
 from socialdesk.triage.models import TriageLabelRow, TriageResultRow
 
 # Long IN-lists are split: SQLite allows at most 32,766 bound values a statement.

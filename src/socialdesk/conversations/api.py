@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
+from socialdesk.channels.events import Channel
 from socialdesk.conversations import repository as repo
 from socialdesk.conversations.schemas import (
     ConversationDetail,
@@ -18,7 +19,6 @@ from socialdesk.core.errors import NotFound
 from socialdesk.core.http import current_workspace, db_session
 from socialdesk.core.models import Workspace
 from socialdesk.core.pagination import Page
-from socialdesk.ingest.schemas import Channel
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from socialdesk.channels import outbox, repository
+from socialdesk.channels import outbox
+from socialdesk.channels import repository as channel_repo
 from socialdesk.channels.actions import (
     ALWAYS_PRIVATE,
     Action,
@@ -33,6 +34,7 @@ from socialdesk.channels.policy import (
     private_reply_window,
     x_public_reply,
 )
+from socialdesk.conversations import repository
 from socialdesk.conversations import repository as conversation_repository
 from socialdesk.conversations.models import (
     Conversation,
@@ -134,7 +136,7 @@ def send_reply(
         link.conversation_id = conversation.id
         link.message_id = message.id
         link.created_at = now
-        repository.add_kb_link(session, link)
+        channel_repo.add_kb_link(session, link)
 
     conversation.status = ConversationStatus.PENDING
     conversation.message_count += 1
@@ -167,7 +169,7 @@ def answer_window(
             item.action == action
             and str(item.target.get("comment_id")) == target.external_id
             and item.status not in (OutboxStatus.FAILED, OutboxStatus.CANCELLED)
-            for item in repository.outbox_for_conversation(
+            for item in channel_repo.outbox_for_conversation(
                 session, target.workspace_id, target.conversation_id
             )
         )
@@ -175,7 +177,7 @@ def answer_window(
     if action == Action.X_REPLY and account is not None:
         # (Without an account nothing is sent; the sender records that failure instead.)
         settings = account.settings or {}
-        extra = repository.raw_event_extra(session, target.raw_event_id)
+        extra = channel_repo.raw_event_extra(session, target.raw_event_id)
         return x_public_reply(
             tier=str(settings.get("x_tier") or "self_serve"),
             text=target.text,
@@ -237,11 +239,11 @@ def _target_message(
 
 def _account_for(session: Session, workspace_id: int, target: Message) -> ChannelAccount | None:
     if target.channel_account_id is not None:
-        account = repository.get_account(session, workspace_id, target.channel_account_id)
+        account = channel_repo.get_account(session, workspace_id, target.channel_account_id)
         if account is not None and account.active:
             return account
     # Without an account the reply is still stored; the sender records the failure.
-    return repository.first_active_account(session, workspace_id, target.channel)
+    return channel_repo.first_active_account(session, workspace_id, target.channel)
 
 
 def _reply_thread(
@@ -304,7 +306,7 @@ def _delivery_target(
     if action == Action.X_QUOTE:
         return {"quote_tweet_id": target.external_id}
     if action == Action.INSTAGRAM_COMMENT_REPLY:
-        mention = repository.raw_event_extra(session, target.raw_event_id)
+        mention = channel_repo.raw_event_extra(session, target.raw_event_id)
         if mention.get("mention"):
             # Someone else's post mentioning us: answered through the mentions edge.
             return {
@@ -340,7 +342,7 @@ def _email_target(
     if not address or "@" not in address:
         raise InvalidInput("the customer's email address is unknown")
     references = reply_references(
-        target.external_id, repository.raw_event_payload(session, target.raw_event_id)
+        target.external_id, channel_repo.raw_event_payload(session, target.raw_event_id)
     )
     subject = conversation.subject or "Your message"
     if not subject.lower().startswith("re:"):
@@ -379,7 +381,7 @@ def _with_kb_link(session: Session, workspace_id: int, body: str, url: str) -> t
             "the knowledge-base link must be an http(s) URL of at most 2000 characters"
         )
     token = secrets.token_urlsafe(12)
-    workspace = repository.get_workspace(session, workspace_id)
+    workspace = channel_repo.get_workspace(session, workspace_id)
     base = str((workspace.settings or {}).get("link_base_url", "")) if workspace else ""
     # With a public base URL the link goes through our redirect, which records its use.
     shown = f"{base.rstrip('/')}/l/{token}" if base else url

@@ -1,4 +1,5 @@
-"""SQL for conversations, threads and messages (reads for the API, merges of cases)."""
+"""SQL for conversations, threads and messages: reads for the API, merges of cases, and what
+replies, channel shifts and the outbox sender read and write."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from socialdesk.conversations.models import (
 )
 from socialdesk.core.clock import as_utc, utcnow
 from socialdesk.core.work import Task, TaskStatus
+from socialdesk.customers.models import Identity
 
 
 def get_conversation(
@@ -176,3 +178,96 @@ def latest_inbound_in_thread(session: Session, thread_id: int) -> Message | None
         .where(Message.thread_id == thread_id, Message.direction == Direction.INBOUND)
         .order_by(Message.created_at.desc(), Message.id.desc())
     ).first()
+
+
+# -- read and written by replies, channel shifts and the outbox sender -------------------
+
+
+def get_message(session: Session, workspace_id: int, message_id: int) -> Message | None:
+    message = session.get(Message, message_id)
+    if message is None or message.workspace_id != workspace_id:
+        return None
+    return message
+
+
+def get_thread(session: Session, thread_id: int) -> Thread | None:
+    return session.get(Thread, thread_id)
+
+
+def get_thread_by_key(session: Session, workspace_id: int, channel: str, key: str) -> Thread | None:
+    return session.scalars(
+        select(Thread).where(
+            Thread.workspace_id == workspace_id, Thread.channel == channel, Thread.key == key
+        )
+    ).first()
+
+
+def add_thread(session: Session, thread: Thread) -> Thread:
+    session.add(thread)
+    session.flush()
+    return thread
+
+
+def latest_inbound_message(
+    session: Session, workspace_id: int, conversation_id: int, channel: str | None = None
+) -> Message | None:
+    query = select(Message).where(
+        Message.workspace_id == workspace_id,
+        Message.conversation_id == conversation_id,
+        Message.direction == Direction.INBOUND,
+    )
+    if channel is not None:
+        query = query.where(Message.channel == channel)
+    return session.scalars(query.order_by(Message.created_at.desc(), Message.id.desc())).first()
+
+
+def messages_of_thread(session: Session, thread_id: int) -> Sequence[Message]:
+    return session.scalars(
+        select(Message).where(Message.thread_id == thread_id).order_by(Message.created_at)
+    ).all()
+
+
+def get_identity(session: Session, identity_id: int | None) -> Identity | None:
+    return None if identity_id is None else session.get(Identity, identity_id)
+
+
+def message_exists(session: Session, workspace_id: int, channel: str, external_id: str) -> bool:
+    found = session.scalar(
+        select(Message.id).where(
+            Message.workspace_id == workspace_id,
+            Message.channel == channel,
+            Message.external_id == external_id,
+        )
+    )
+    return found is not None
+
+
+def get_task_for_conversation(session: Session, conversation_id: int) -> Task | None:
+    return session.scalars(select(Task).where(Task.conversation_id == conversation_id)).first()
+
+
+def add_message(session: Session, message: Message) -> Message:
+    session.add(message)
+    session.flush()
+    return message
+
+
+def set_message_external_id(session: Session, message_id: int, external_id: str) -> None:
+    session.execute(update(Message).where(Message.id == message_id).values(external_id=external_id))
+
+
+def inbound_in_thread_since(session: Session, thread_id: int, since: datetime) -> bool:
+    found = session.scalar(
+        select(Message.id).where(
+            Message.thread_id == thread_id,
+            Message.direction == Direction.INBOUND,
+            Message.created_at >= since,
+        )
+    )
+    return found is not None
+
+
+def tasks_by_id(session: Session, task_ids: Sequence[int]) -> Sequence[Task]:
+    if not task_ids:
+        return []
+    return session.scalars(select(Task).where(Task.id.in_(list(task_ids)))).all()

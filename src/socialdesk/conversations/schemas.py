@@ -53,3 +53,17 @@ class ConversationOut(BaseModel):
 
 class ConversationDetail(ConversationOut):
     threads: list[ThreadOut]
+
+
+class ShiftStat(BaseModel):
+    kind: str
+    reason: str
+    count: int
+
+
+class ChannelStats(BaseModel):
+    since: datetime
+    until: datetime
+    shifts: list[ShiftStat]
+    kb_links_sent: int
+    kb_links_used: int

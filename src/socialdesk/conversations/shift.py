@@ -13,10 +13,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from socialdesk.channels import outbox, repository
+from socialdesk.channels import outbox
+from socialdesk.channels import repository as channel_repo
 from socialdesk.channels.actions import Action
 from socialdesk.channels.limits import check_outbound
 from socialdesk.channels.models import CallbackRequest, CallbackStatus, ChannelShift, ShiftKind
+from socialdesk.conversations import repository
 from socialdesk.conversations.models import (
     Conversation,
     ConversationStatus,
@@ -27,6 +29,8 @@ from socialdesk.conversations.models import (
 from socialdesk.conversations.replies import ensure_dm_thread, send_reply
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.errors import InvalidInput, NotFound
+from socialdesk.customers import repository as customers_repo
+from socialdesk.customers.models import Customer
 
 DEFAULT_DM_INVITE = (
     "We'd like to help with this privately. Please send us a direct message "
@@ -52,6 +56,12 @@ def _conversation(session: Session, workspace_id: int, conversation_id: int) -> 
     if conversation is None:
         raise NotFound(f"conversation {conversation_id} not found")
     return conversation
+
+
+def _customer(session: Session, conversation: Conversation) -> Customer | None:
+    if conversation.customer_id is None:
+        return None
+    return customers_repo.get_customer(session, conversation.workspace_id, conversation.customer_id)
 
 
 def invite_to_dm(
@@ -85,7 +95,7 @@ def invite_to_dm(
     )
     customer = repository.get_identity(session, target.author_identity_id if target else None)
     account = (
-        repository.get_account(session, workspace_id, reply.channel_account_id)
+        channel_repo.get_account(session, workspace_id, reply.channel_account_id)
         if reply.channel_account_id
         else None
     )
@@ -96,7 +106,7 @@ def invite_to_dm(
         brand_id=account.external_id if account else "brand",
         customer_id=customer.external_id if customer else f"conversation-{conversation.id}",
     )
-    return repository.add_shift(
+    return channel_repo.add_shift(
         session,
         ChannelShift(
             workspace_id=workspace_id,
@@ -138,7 +148,7 @@ def move_to_email(
     conversation = _conversation(session, workspace_id, conversation_id)
     body = text.strip()
     check_outbound("email", "private", body)
-    account = repository.first_active_account(session, workspace_id, "email")
+    account = channel_repo.first_active_account(session, workspace_id, "email")
     mailbox = account.external_id if account else "care@localhost"
     domain = mailbox.rsplit("@", 1)[-1] if "@" in mailbox else "localhost"
     key = outbox.new_idempotency_key()
@@ -193,7 +203,7 @@ def move_to_email(
         author_user_id=author_user_id,
     )
     # Knowing the address lets the customer's answer join this case from the inbox.
-    customer = repository.get_customer(session, workspace_id, conversation.customer_id)
+    customer = _customer(session, conversation)
     if customer is not None and not customer.email:
         customer.email = address.lower()
     if notice:
@@ -209,7 +219,7 @@ def move_to_email(
     conversation.status = ConversationStatus.PENDING
     conversation.last_outbound_at = now
     conversation.updated_at = now
-    return repository.add_shift(
+    return channel_repo.add_shift(
         session,
         ChannelShift(
             workspace_id=workspace_id,
@@ -265,7 +275,7 @@ def schedule_callback(
             visibility="private",
             clock=clock,
         ).id
-    shift = repository.add_shift(
+    shift = channel_repo.add_shift(
         session,
         ChannelShift(
             workspace_id=workspace_id,
@@ -279,10 +289,10 @@ def schedule_callback(
             created_at=now,
         ),
     )
-    customer = repository.get_customer(session, workspace_id, conversation.customer_id)
+    customer = _customer(session, conversation)
     if customer is not None and not customer.phone:
         customer.phone = number
-    return repository.add_callback(
+    return channel_repo.add_callback(
         session,
         CallbackRequest(
             workspace_id=workspace_id,
@@ -299,14 +309,14 @@ def schedule_callback(
 
 
 def shifts_of(session: Session, workspace_id: int, conversation_id: int) -> Sequence[ChannelShift]:
-    return repository.shifts_for_conversation(session, workspace_id, conversation_id)
+    return channel_repo.shifts_for_conversation(session, workspace_id, conversation_id)
 
 
 def complete_shifts(session: Session, workspace_id: int, task_ids: Sequence[int]) -> None:
     """A pipeline ``on_tasks_changed`` hook: a shift is complete once the customer writes in
     the new thread (the DM or email answer that was asked for)."""
     conversation_ids = [t.conversation_id for t in repository.tasks_by_id(session, task_ids)]
-    for shift in repository.open_shifts_of_conversations(session, conversation_ids):
+    for shift in channel_repo.open_shifts_of_conversations(session, conversation_ids):
         if shift.workspace_id != workspace_id or shift.thread_id is None:
             continue
         if repository.inbound_in_thread_since(session, shift.thread_id, shift.created_at):
@@ -318,19 +328,19 @@ def shift_counts(
     session: Session, workspace_id: int, since: datetime, until: datetime
 ) -> dict[tuple[str, str], int]:
     """Shifts by (kind, reason) in a period, for analytics."""
-    return repository.count_shifts(session, workspace_id, since, until)
+    return channel_repo.count_shifts(session, workspace_id, since, until)
 
 
 def deflection_counts(
     session: Session, workspace_id: int, since: datetime, until: datetime
 ) -> tuple[int, int]:
     """(replies carrying a knowledge-base link, links the customer opened) in a period."""
-    return repository.kb_link_counts(session, workspace_id, since, until)
+    return channel_repo.kb_link_counts(session, workspace_id, since, until)
 
 
 def record_kb_click(session: Session, token: str, now: datetime) -> str:
     """The customer opened a knowledge-base link; returns where to send them."""
-    link = repository.get_kb_link_by_token(session, token)
+    link = channel_repo.get_kb_link_by_token(session, token)
     if link is None:
         raise NotFound("unknown link")
     link.click_count += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from socialdesk.ingest.schemas import Party
+from socialdesk.channels.events import Party
 
 
 def normalize_handle(handle: str) -> str:

@@ -8,10 +8,10 @@ from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from socialdesk.channels.events import InboundEvent
 from socialdesk.core.http import current_workspace, db_session, require_role
 from socialdesk.core.models import Workspace
 from socialdesk.ingest.pipeline import Pipeline
-from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.people.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])

@@ -17,8 +17,8 @@ from rich.progress import Progress
 from socialdesk.config import Settings
 from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
 from socialdesk.core.migrate import upgrade
+from socialdesk.core.processing import PipelineHooks
 from socialdesk.core.workspaces import ensure_workspace
-from socialdesk.ingest.hooks import PipelineHooks
 from socialdesk.ingest.pipeline import BULK_BATCH_SIZE
 from socialdesk.ingest.wiring import build_pipeline
 

@@ -10,10 +10,10 @@ from typing import IO
 
 from rich.progress import Progress
 
+from socialdesk.channels.events import InboundEvent
+from socialdesk.channels.replay import Read, Rejected, read_file
 from socialdesk.core.clock import as_utc
 from socialdesk.ingest.pipeline import BULK_BATCH_SIZE, Pipeline
-from socialdesk.ingest.replay import Read, Rejected, read_file
-from socialdesk.ingest.schemas import InboundEvent
 
 # Records are sorted by time within windows of this size, so that replies mostly meet
 # their posts already stored, without holding a whole multi-million-row file in memory.

@@ -23,16 +23,17 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.events import InboundEvent, Metrics, Party
+from socialdesk.channels.inbox import RawEventStatus
+from socialdesk.channels.sink import AcceptResult
 from socialdesk.conversations.models import ConversationStatus, Direction
 from socialdesk.core.bulk import allocate_ids, datetime_converter, insert_prepared
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.db import unit_of_work
+from socialdesk.core.processing import PipelineHooks, ProcessedMessage, TriageVerdict
 from socialdesk.core.work import TaskStatus
 from socialdesk.customers.identity import contact_email, normalize_handle, normalize_phone
 from socialdesk.ingest import repository as repo
-from socialdesk.ingest.hooks import PipelineHooks, ProcessedMessage, TriageVerdict
-from socialdesk.ingest.models import RawEventStatus
-from socialdesk.ingest.schemas import InboundEvent, Metrics, Party
 from socialdesk.ingest.threading import starts_new_case, thread_key
 
 log = logging.getLogger(__name__)
@@ -44,14 +45,6 @@ RETRIES = 3
 # touched (5,000: 10-15% more messages/s without triage), but triage and scoring hold a
 # whole batch in memory and gain no speed from it (README, Benchmarks).
 BULK_BATCH_SIZE = 2000
-
-
-@dataclass
-class AcceptResult:
-    accepted: list[int] = field(default_factory=list)
-    duplicates: int = 0
-    # (raw event id, event) of the events stored by this call, in input order.
-    stored: list[tuple[int, InboundEvent]] = field(default_factory=list)
 
 
 @dataclass

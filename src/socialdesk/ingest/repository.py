@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Table, select, tuple_
 from sqlalchemy.orm import Session
 
+from socialdesk.channels.inbox import RawEvent, RawEventStatus
 from socialdesk.channels.models import ChannelAccount
 from socialdesk.conversations.models import Conversation, Message, Thread
 from socialdesk.core.bulk import (
@@ -22,7 +23,6 @@ from socialdesk.core.bulk import (
 )
 from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer, Identity
-from socialdesk.ingest.models import RawEvent, RawEventStatus
 
 RAW: Table = RawEvent.__table__  # type: ignore[assignment]
 ACCOUNTS: Table = ChannelAccount.__table__  # type: ignore[assignment]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from socialdesk.ingest.schemas import InboundEvent
+from socialdesk.channels.events import InboundEvent
 
 PAIR_THREADED_CHANNELS = frozenset({"x", "facebook", "instagram"})
 

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.config import Settings
 from socialdesk.core.bus import RedisStreamsBus
 from socialdesk.core.clock import Clock, utcnow
+from socialdesk.core.processing import PipelineHooks
 from socialdesk.ingest.dispatch import ProcessingDispatcher
-from socialdesk.ingest.hooks import PipelineHooks
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.priority.service import ScoringHook
 from socialdesk.triage.hook import FastTriageHook

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from socialdesk.ingest.schemas import InboundEvent
+from socialdesk.channels.events import InboundEvent
 from socialdesk.listening.counting import Mention, series_keys
 from socialdesk.listening.detection import Detection
 from socialdesk.listening.grouping import GroupItem, Incident, group_messages

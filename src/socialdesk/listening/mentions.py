@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
-from socialdesk.ingest.hooks import PipelineHooks, ProcessedMessage, TriageHook, TriageVerdict
+from socialdesk.core.processing import PipelineHooks, ProcessedMessage, TriageHook, TriageVerdict
 from socialdesk.listening import repository as repo
 from socialdesk.listening.models import ListeningMatch
 from socialdesk.listening.rule_service import compiled_rules

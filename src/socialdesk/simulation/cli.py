@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from socialdesk.channels.events import InboundEvent
+from socialdesk.channels.replay import Read, read_file
 from socialdesk.core.errors import SocialdeskError
-from socialdesk.ingest.replay import Read, read_file
-from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.priority.scoring import ValuePolicy
 from socialdesk.priority.sla import BusinessHours, SlaPolicy, business_hours_from_dict
 from socialdesk.simulation.engine import TeamConfig

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from socialdesk.ingest.schemas import InboundEvent
+from socialdesk.channels.events import InboundEvent
 from socialdesk.simulation.engine import TeamConfig, simulate
 from socialdesk.simulation.erlang import staffing_by_hour
 from socialdesk.simulation.incidents import IncidentHandling, burst_response, plan_from_bursts

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from socialdesk.ingest.schemas import Metrics
+from socialdesk.channels.events import Metrics
 from socialdesk.simulation.population import Population, pick_one
 from socialdesk.simulation.vocabulary import EMOJI_NEGATIVE
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from socialdesk.channels.events import InboundEvent
 from socialdesk.core.clock import as_utc
-from socialdesk.ingest.schemas import InboundEvent
 from socialdesk.priority.scoring import ScoringInput, ValuePolicy, score_value
 from socialdesk.priority.sla import BusinessHours, SlaClock, SlaPolicy, due_at, select_target
 from socialdesk.simulation.handling import HandlingTimes

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from socialdesk.ingest.schemas import Party
+from socialdesk.channels.events import Party
 from socialdesk.simulation.vocabulary import EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES
 
 T = TypeVar("T")

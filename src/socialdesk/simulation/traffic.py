@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from socialdesk.ingest.schemas import NO_METRICS, InboundEvent, Metrics, Party
+from socialdesk.channels.events import NO_METRICS, InboundEvent, Metrics, Party
 from socialdesk.simulation.injected import EventSource, InjectedEvent
 from socialdesk.simulation.population import Population, SimCustomer, pick_one
 from socialdesk.simulation.vocabulary import (

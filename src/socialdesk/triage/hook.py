@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from socialdesk.core.clock import Clock, utcnow
-from socialdesk.ingest.hooks import ProcessedMessage, RouteTo, TriageVerdict
+from socialdesk.core.processing import ProcessedMessage, RouteTo, TriageVerdict
 from socialdesk.triage import service
 from socialdesk.triage.result import MessageContext
 
@@ -24,7 +24,7 @@ TEXTS_PER_CALL = 1000
 
 
 class FastTriageHook:
-    """Implements ``socialdesk.ingest.hooks.TriageHook`` with the fast tier."""
+    """Implements ``socialdesk.core.processing.TriageHook`` with the fast tier."""
 
     def __init__(self, clock: Clock = utcnow, window: timedelta = service.REPEAT_WINDOW) -> None:
         self.clock = clock

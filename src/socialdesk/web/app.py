@@ -119,6 +119,10 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(ingest)
     app.include_router(channels)
 
+    from socialdesk.conversations.api_channels import router as case_channels
+
+    app.include_router(case_channels)
+
     from socialdesk.compliance.api import router as compliance
     from socialdesk.customers.api_crm import router as crm
     from socialdesk.eventhooks.api import router as webhooks

@@ -5,6 +5,9 @@ before the platform is called, and the outcome is recorded in another. A sender 
 in between leaves the item ``sending`` with a lease that runs out; the next sender then
 treats the outcome as unknown and asks the platform whether the earlier attempt got
 through before sending again, so a crash never posts twice.
+
+It belongs to the conversations, above the connectors it calls: a sent reply's platform id
+is recorded on the conversation's message.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from socialdesk.channels.base import (
 )
 from socialdesk.channels.credentials import Credentials
 from socialdesk.channels.models import OutboxItem, OutboxStatus
+from socialdesk.conversations import repository as conversations_repo
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import InvalidInput
@@ -228,10 +232,12 @@ class OutboxSender:
         # The platform id on our message makes the webhook echo of this reply a duplicate.
         try:
             with unit_of_work(self.session_factory) as session:
-                if not repository.message_exists(
+                if not conversations_repo.message_exists(
                     session, claim.workspace_id, channel, result.external_id
                 ):
-                    repository.set_message_external_id(session, message_id, result.external_id)
+                    conversations_repo.set_message_external_id(
+                        session, message_id, result.external_id
+                    )
         except IntegrityError:
             log.info("echo of outbox item %d arrived before it was recorded", claim.item_id)
         if self.after_send is not None:

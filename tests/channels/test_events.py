@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from socialdesk.ingest.schemas import Metrics
+from socialdesk.channels.events import Metrics
 from tests.ingest.factories import event
 
 

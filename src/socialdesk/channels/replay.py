@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from socialdesk.ingest.schemas import InboundEvent, Party
+from socialdesk.channels.events import InboundEvent, Party
 
 TWCS_COLUMNS = (
     "tweet_id",

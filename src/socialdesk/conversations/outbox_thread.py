@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.base import Connector
 from socialdesk.channels.registry import default_connectors
-from socialdesk.channels.sender import OutboxSender
+from socialdesk.conversations.outbox_sender import OutboxSender
 
 log = logging.getLogger(__name__)
 

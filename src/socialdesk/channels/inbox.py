@@ -1,4 +1,5 @@
-"""Raw inbound events, stored once before any processing (DESIGN.md rule 5)."""
+"""The inbox: raw inbound events as connectors delivered them, stored once before any processing
+(DESIGN.md rule 5)."""
 
 from __future__ import annotations
 
