@@ -29,8 +29,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.work import TaskStatus
+from socialdesk.routing import assignment_repository as assignments
 from socialdesk.routing import repository as repo
-from socialdesk.routing.repository import AgentRecord, Claim
+from socialdesk.routing.assignment_repository import Claim
+from socialdesk.routing.repository import AgentRecord
 from socialdesk.routing.selection import (
     AgentView,
     Presence,
@@ -469,7 +471,7 @@ class Distributor:
 
     def _write(self, claims: list[Claim], now: datetime) -> list[Claim]:
         with unit_of_work(self.session_factory) as session:
-            done = repo.assign_batch(session, self.workspace_id, claims, now)
+            done = assignments.assign_batch(session, self.workspace_id, claims, now)
         took = set(done)
         lost = [c for c in claims if c not in took]
         if lost:

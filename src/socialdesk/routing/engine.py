@@ -26,8 +26,8 @@ from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.priority.service import load_routing_policy
 from socialdesk.routing import repository as repo
+from socialdesk.routing.assignment_repository import Claim
 from socialdesk.routing.distributor import AssignedCallback, Distributor
-from socialdesk.routing.repository import Claim
 from socialdesk.routing.sla_monitor import SlaOutcome, check_due
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,10 @@ from socialdesk.core.errors import Conflict, InvalidInput, NotFound
 from socialdesk.core.work import Task, TaskStatus
 from socialdesk.people.models import Role, Team, TeamKind, User
 from socialdesk.priority.service import load_routing_policy
+from socialdesk.routing import assignment_repository as assignments
 from socialdesk.routing import repository as repo
+from socialdesk.routing.assignment_repository import Claim
 from socialdesk.routing.models import AssignmentReason
-from socialdesk.routing.repository import Claim
 from socialdesk.routing.selection import Presence
 
 CHANNELS = ("x", "facebook", "instagram", "email", "webhook")
@@ -229,7 +230,7 @@ def _assign_now(
     if extra:
         claim = replace(claim, capacity=capacity + extra)
     session.flush()
-    if not repo.assign_batch(session, workspace_id, [claim], now):
+    if not assignments.assign_batch(session, workspace_id, [claim], now):
         session.expire(task)
         if task.status != TaskStatus.OPEN:
             raise Conflict(f"task {task.id} is no longer open (now {task.status})")
@@ -244,9 +245,9 @@ def _assign_now(
 
 def release(session: Session, workspace_id: int, task_id: int, user_id: int, now: datetime) -> None:
     """An agent puts a task back in the list."""
-    if not repo.take_back(session, workspace_id, task_id, user_id, now):
+    if not assignments.take_back(session, workspace_id, task_id, user_id, now):
         raise Conflict(f"task {task_id} is not assigned to you")
-    repo.close_assignment(session, task_id, user_id, now, "released")
+    assignments.close_assignment(session, task_id, user_id, now, "released")
 
 
 def transfer_to_user(
@@ -259,9 +260,9 @@ def transfer_to_user(
         if task.assignee_id == to_user_id:
             return
         holder = task.assignee_id
-        if not repo.take_back(session, workspace_id, task_id, holder, now):
+        if not assignments.take_back(session, workspace_id, task_id, holder, now):
             raise Conflict(f"task {task_id} changed hands meanwhile; try again")
-        repo.close_assignment(session, task_id, holder, now, "transferred")
+        assignments.close_assignment(session, task_id, holder, now, "transferred")
         session.expire(task)
     elif task.status != TaskStatus.OPEN:
         raise Conflict(f"task {task_id} is {task.status}; only open or assigned tasks move")
@@ -277,10 +278,10 @@ def transfer_to_team(
     values = {"team_id": team.id, "queue": team.kind}
     if task.status == TaskStatus.ASSIGNED and task.assignee_id is not None:
         holder = task.assignee_id
-        if not repo.take_back(session, workspace_id, task_id, holder, now, **values):
+        if not assignments.take_back(session, workspace_id, task_id, holder, now, **values):
             raise Conflict(f"task {task_id} changed hands meanwhile; try again")
-        repo.close_assignment(session, task_id, holder, now, "transferred")
-    elif not repo.retarget_open(session, workspace_id, task_id, now, **values):
+        assignments.close_assignment(session, task_id, holder, now, "transferred")
+    elif not assignments.retarget_open(session, workspace_id, task_id, now, **values):
         raise Conflict(f"task {task_id} is {task.status}; only open or assigned tasks move")
     session.expire(task)
 

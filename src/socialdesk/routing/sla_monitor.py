@@ -16,6 +16,7 @@ from socialdesk.core.clock import as_utc
 from socialdesk.core.work import TaskStatus
 from socialdesk.priority.service import Policies, load_policies, team_business_hours
 from socialdesk.priority.sla import SlaClock, SlaState, next_transition, sla_status
+from socialdesk.routing import assignment_repository as assignments
 from socialdesk.routing import repository as repo
 from socialdesk.routing.models import NotificationKind
 
@@ -96,7 +97,7 @@ def check_due(
                 and row.status == TaskStatus.ASSIGNED
                 and holder is not None
                 # Stickiness must not hand it straight back to the same agent.
-                and repo.take_back(
+                and assignments.take_back(
                     session,
                     workspace_id,
                     row.id,
@@ -106,7 +107,7 @@ def check_due(
                     avoid_agent_id=holder,
                 )
             ):
-                repo.close_assignment(session, row.id, holder, now, "sla_breach")
+                assignments.close_assignment(session, row.id, holder, now, "sla_breach")
                 repo.add_notification(
                     session,
                     workspace_id,
