@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
-from socialdesk.channels.background import start_outbox_thread
+from socialdesk.conversations.outbox_thread import start_outbox_thread
 from socialdesk.core.models import Workspace
 from tests.web.browser import serve, sign_in_as
 from tests.web.conftest import PASSWORD, add_user

@@ -10,13 +10,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from socialdesk.channels.events import CHANNELS
 from socialdesk.conversations.action_models import CaseEvent, Note
 from socialdesk.conversations.models import Conversation, Direction, Message
 from socialdesk.core.clock import as_utc
 from socialdesk.core.errors import NotFound
 from socialdesk.core.work import Task, TaskStatus
 from socialdesk.customers.models import Customer, Identity
-from socialdesk.ingest.schemas import CHANNELS
 from socialdesk.people.models import Team, TeamKind, User
 from socialdesk.priority.sla import PriorityExplanation
 from socialdesk.triage.labels import KINDS, SENTIMENTS

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from urllib.parse import urlencode
 
+from socialdesk.channels.events import CHANNELS
 from socialdesk.core.errors import InvalidInput
-from socialdesk.ingest.schemas import CHANNELS
 from socialdesk.triage.labels import KINDS, SENTIMENTS
 
 # The service-level states as the lists name them (the badge shows the same words).
