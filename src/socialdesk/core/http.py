@@ -22,23 +22,7 @@ from socialdesk.core import audit
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import NotFound, PermissionDenied, SocialdeskError
 from socialdesk.core.models import Workspace
-
-
-class AccessRole:
-    """The roles a caller can hold, from the least to the most trusted."""
-
-    AGENT = "agent"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-    ALL = (AGENT, SUPERVISOR, ADMIN)
-
-
-ROLE_RANK = {AccessRole.AGENT: 1, AccessRole.SUPERVISOR: 2, AccessRole.ADMIN: 3}
-
-
-def has_role(user_role: str, required: str) -> bool:
-    """Roles are ordered: an admin may do what a supervisor may, a supervisor what an agent may."""
-    return ROLE_RANK.get(user_role, 0) >= ROLE_RANK[required]
+from socialdesk.core.roles import has_role
 
 
 class NotAuthenticated(SocialdeskError):

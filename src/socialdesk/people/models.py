@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from socialdesk.core import audit
 from socialdesk.core.clock import utcnow
 from socialdesk.core.db import Base, BigId, JsonData, UTCDateTime
-from socialdesk.core.http import AccessRole
+from socialdesk.core.roles import AccessRole
 from socialdesk.core.work import WorkQueue
 
 

@@ -20,10 +20,10 @@ from socialdesk.core.http import (
     current_principal,
     current_workspace,
     db_session,
-    has_role,
     require_role,
 )
 from socialdesk.core.models import Workspace
+from socialdesk.core.roles import has_role
 from socialdesk.people.models import Role
 from socialdesk.routing import repository as repo
 from socialdesk.routing import service

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from socialdesk.core import audit
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.errors import PermissionDenied
-from socialdesk.core.http import has_role
+from socialdesk.core.roles import has_role
 from socialdesk.people.models import Role, User
 from socialdesk.web import auth
 from socialdesk.web.models import WebSession

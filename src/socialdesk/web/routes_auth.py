@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from socialdesk.core.http import has_role
+from socialdesk.core.roles import has_role
 from socialdesk.people.models import Role
 from socialdesk.web import auth
 from socialdesk.web.guard import (
