@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -20,8 +21,10 @@ from socialdesk.channels.cli import channels_app
 from socialdesk.compliance.cli import app as compliance_app
 from socialdesk.config import Settings, get_settings
 from socialdesk.core import audit
+from socialdesk.core.bus import STREAM_PREFIX
 from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
 from socialdesk.core.errors import InvalidInput, SocialdeskError
+from socialdesk.core.logs import configure_logging
 from socialdesk.core.migrate import upgrade
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.customers.cli import app as customers_app
@@ -309,6 +312,7 @@ def serve(
     from socialdesk.web.app import create_app
 
     settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
     web_app = create_app(settings)
     if settings.mode == "embedded":
         # Replies leave from this process; scale mode runs `socialdesk channels send --loop`.
@@ -318,6 +322,8 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
+        # JSON logs: uvicorn's records go through the root handler like every other.
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
     )
 
 
@@ -347,21 +353,52 @@ def worker(
     sweep_every: Annotated[
         float, typer.Option(help="Seconds between sweeps for stored, unannounced events")
     ] = 30.0,
+    claim_idle: Annotated[
+        float, typer.Option(help="Seconds before a dead worker's batch is claimed by another")
+    ] = 60.0,
+    orphan_after: Annotated[
+        float | None,
+        typer.Option(help="Seconds after which the sweep takes a pending event (2 x claim-idle)"),
+    ] = None,
+    batch: Annotated[int, typer.Option(min=1, help="Stream entries read at a time")] = 500,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this worker's Prometheus metrics on this port")
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="Address for --metrics-port")] = "127.0.0.1",
+    stream_prefix: Annotated[
+        str, typer.Option(help="Prefix of the Redis keys (one per deployment sharing a Redis)")
+    ] = STREAM_PREFIX,
 ) -> None:
-    """Process stored events from the Redis Streams of scale mode (run any number of these)."""
+    """Process stored events from the Redis Streams of scale mode (run any number of these).
+
+    SIGTERM (or Ctrl+C) stops it after the batch in hand is committed and acknowledged."""
     from socialdesk.core.bus import RedisStreamsBus
     from socialdesk.ingest.dispatch import Worker
     from socialdesk.ingest.wiring import build_pipeline
+    from socialdesk.routing.events import RoutingAnnouncer
 
     settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
     if not settings.redis_url:
         typer.echo(
             "error: a worker needs SOCIALDESK_REDIS_URL (and SOCIALDESK_MODE=scale)", err=True
         )
         raise typer.Exit(2)
-    bus = RedisStreamsBus(settings.redis_url)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=metrics_host)
+    bus = RedisStreamsBus(
+        settings.redis_url, claim_idle_ms=int(claim_idle * 1000), prefix=stream_prefix
+    )
     with _database(settings) as session_factory:
-        runner = Worker(build_pipeline(settings, session_factory), bus, sweep_every=sweep_every)
+        pipeline = build_pipeline(settings, session_factory)
+        # Tasks this worker opens reach the web processes' routing engines at once.
+        pipeline.hooks.after_commit.append(RoutingAnnouncer(bus).tasks_changed)
+        runner = Worker(
+            pipeline, bus, sweep_every=sweep_every, orphan_after=orphan_after, batch=batch
+        )
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: runner.stop_event.set())
         console.print(f"worker consuming {settings.redis_url} (Ctrl+C stops)")
         try:
             runner.run(max_seconds=max_seconds)
@@ -370,6 +407,60 @@ def worker(
         finally:
             bus.close()
     typer.echo(f"handled {runner.handled} stream entries")
+
+
+@bench_app.command("pipeline")
+def bench_pipeline(
+    workers: Annotated[
+        list[int], typer.Option(help="Worker counts to run in scale mode (repeat); 0: embedded")
+    ] = [0, 1, 2, 4],  # noqa: B006 (typer reads the default)
+    messages: Annotated[int, typer.Option(min=1, help="Messages per run")] = 20_000,
+    rate: Annotated[
+        list[float], typer.Option(help="Offered messages/second (repeat); 0: all at once")
+    ] = [0.0, 500.0],  # noqa: B006
+    database_url: Annotated[
+        str | None, typer.Option(help="PostgreSQL for scale mode (embedded: a fresh SQLite)")
+    ] = None,
+    redis_url: Annotated[str | None, typer.Option(help="Redis for scale mode")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the report here")] = None,
+) -> None:
+    """Accept-to-assigned: msg/s and p50/p99 latency, embedded and with N scale-mode workers."""
+    from socialdesk.routing.bench_pipeline import run_pipeline_benchmark
+
+    settings = get_settings()
+    runs = []
+    for count in workers:
+        for offered in rate:
+            run = run_pipeline_benchmark(
+                messages=messages,
+                workers=count,
+                rate=offered,
+                database_url=database_url or (settings.database_url if count else None),
+                redis_url=redis_url or settings.redis_url,
+            )
+            console.print_json(json.dumps(run))
+            runs.append(run)
+    text = json.dumps({"benchmark": "pipeline", "runs": runs}, indent=2)
+    if json_out is not None:
+        json_out.write_text(text + "\n")
+    typer.echo(text)
+
+
+@bench_app.command("soak")
+def bench_soak(
+    minutes: Annotated[float, typer.Option(min=0.1, help="How long to run")] = 60.0,
+    rate: Annotated[float, typer.Option(min=1, help="Offered messages/second")] = 500.0,
+    sample_every: Annotated[float, typer.Option(min=1, help="Seconds between samples")] = 10.0,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the report here")] = None,
+) -> None:
+    """Steady traffic with agents answering: memory, p99 accept-to-assigned, errors over time."""
+    from socialdesk.routing.bench_soak import run_soak
+
+    report = run_soak(minutes=minutes, rate=rate, sample_every=sample_every)
+    text = json.dumps(report, indent=2)
+    if json_out is not None:
+        json_out.write_text(text + "\n")
+    typer.echo(text)
 
 
 @bench_app.command("ingest")

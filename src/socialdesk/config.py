@@ -55,6 +55,9 @@ class Settings(BaseSettings):
         pattern=r"^v\d+\.\d+$",
         description="Graph API version the Facebook and Instagram connectors call (e.g. v26.0).",
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object a line, with message ids"
+    )
 
     @classmethod
     def settings_customise_sources(

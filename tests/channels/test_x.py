@@ -469,3 +469,37 @@ def test_the_echo_of_a_reply_still_in_flight_is_not_stored_twice(
     assert response.json()["ignored"] == 1
     with session_factory() as s:
         assert count(s, Message) == 2  # the customer's post and our reply, once
+
+
+def _tweet(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(payload("x_tweet_create_events.json"))
+    data["tweet_create_events"][0].update(changes)
+    return data
+
+
+@pytest.mark.parametrize("timestamp_ms", ["99999999999999999999", "-99999999999999999"])
+def test_a_signed_event_with_an_impossible_time_is_refused_and_kept(
+    client: TestClient,
+    account: ChannelAccount,
+    session_factory: sessionmaker[Session],
+    timestamp_ms: str,
+) -> None:
+    body = json.dumps(_tweet(timestamp_ms=timestamp_ms)).encode()
+    response = deliver(client, account, body)
+    assert response.status_code == 400, response.text
+    with session_factory() as s:
+        letter = s.scalars(select(DeadLetter)).one()
+        assert letter.id == response.json()["dead_letter_id"]
+        assert count(s, RawEvent) == 0
+
+
+def test_nul_and_a_cut_emoji_in_a_post_are_cleaned_and_the_post_is_kept(
+    client: TestClient, account: ChannelAccount, session_factory: sessionmaker[Session]
+) -> None:
+    # As a platform may send them: escaped in the JSON, and signed as they are.
+    body = json.dumps(_tweet(text="router\u0000 down \ud83d")).encode()
+    assert b"\\u0000" in body and b"\\ud83d" in body
+    response = deliver(client, account, body)
+    assert response.status_code == 200 and response.json()["accepted"] == 1
+    with session_factory() as s:
+        assert message_by_external_id(s, TWEET_ID).text == "router down \ufffd"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,10 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.conversations.models import Message
 from socialdesk.core.bus import INGEST_STREAM, RedisStreamsBus
+from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
 from socialdesk.ingest.dispatch import ProcessingDispatcher, Worker, handle_ingest_entries
 from socialdesk.ingest.pipeline import Pipeline
-from tests.ingest.factories import event
+from tests.ingest.factories import T0, event
 
 
 @pytest.fixture
@@ -73,12 +75,31 @@ def test_entries_of_a_worker_that_died_are_claimed_by_another(
     assert bus.pending(INGEST_STREAM) == 0
 
 
-def test_the_sweep_processes_events_stored_but_never_announced(
+def test_the_sweep_processes_events_stored_but_never_announced_once_they_are_orphans(
+    session_factory: sessionmaker[Session], workspace: Workspace, bus: RedisStreamsBus
+) -> None:
+    clock = FrozenClock(T0)
+    pipeline = Pipeline(session_factory, clock=clock)
+    pipeline.accept(workspace.id, [event("1", "u1")])  # the publish never happened
+    worker = Worker(pipeline, bus, orphan_after=120)
+    assert worker.sweep() == 0  # maybe another worker's: left alone
+    assert messages(session_factory) == 0
+    clock.advance(timedelta(seconds=121))
+    assert worker.sweep() == 1
+    assert messages(session_factory) == 1
+
+
+def test_a_worker_makes_its_group_again_when_redis_lost_it(
     session_factory: sessionmaker[Session], workspace: Workspace, bus: RedisStreamsBus
 ) -> None:
     pipeline = Pipeline(session_factory)
-    pipeline.accept(workspace.id, [event("1", "u1")])  # the publish never happened
-    Worker(pipeline, bus).run(max_seconds=0.2, block_ms=50)
+    bus.ensure_group(INGEST_STREAM)
+    bus.client.delete(bus.key(INGEST_STREAM))  # as after a restart without persistence
+    handle = lambda p: handle_ingest_entries(pipeline, p)  # noqa: E731
+    assert bus.consume_once(INGEST_STREAM, "w1", handle, block_ms=50) == 0
+    accepted = pipeline.accept(workspace.id, [event("1", "u1")])
+    ProcessingDispatcher(pipeline, bus).dispatch(workspace.id, accepted.accepted)
+    assert bus.consume_once(INGEST_STREAM, "w1", handle, block_ms=50) == 1
     assert messages(session_factory) == 1
 
 

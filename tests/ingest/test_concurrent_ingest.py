@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
-from sqlalchemy import func, select
+from pytest import LogCaptureFixture
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.events import InboundEvent
 from socialdesk.channels.inbox import RawEvent
 from socialdesk.conversations.models import Conversation, Message
+from socialdesk.core.db import make_session_factory
 from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Identity
+from socialdesk.ingest.batch_state import ProcessResult
 from socialdesk.ingest.pipeline import Pipeline
 from tests.ingest.factories import event
 
@@ -63,3 +68,40 @@ def test_concurrent_writers_store_each_event_once_and_keep_chains_whole(
         )
     assert all(case_of[f"p{c}"] == case_of[f"r{c}"] for c in range(40))
     assert live == 40
+
+
+def test_workers_meeting_the_same_new_authors_never_collide(
+    pg_engine: Engine, caplog: LogCaptureFixture
+) -> None:
+    """Distinct events by the same 60 new authors, processed by 4 workers at once: nobody
+    falls back to one-by-one processing over a duplicate identity. (Workers of scale mode
+    run on PostgreSQL; embedded mode has one process.)"""
+    caplog.set_level(logging.ERROR, logger="socialdesk.ingest.pipeline")
+    session_factory = make_session_factory(pg_engine)
+    with session_factory() as s:
+        workspace = Workspace(slug="acme", name="Acme")
+        s.add(workspace)
+        s.commit()
+    pipeline = Pipeline(session_factory)
+    batches = [
+        [event(f"w{w}-{i}", f"new-author-{i}", minutes=i) for i in range(60)]
+        for w in range(WRITERS)
+    ]
+    stored = [pipeline.accept(workspace.id, batch).stored for batch in batches]
+    start = threading.Barrier(WRITERS)
+    results: list[ProcessResult] = []
+
+    def work(items: list[tuple[int, InboundEvent]]) -> None:
+        start.wait()
+        results.append(Pipeline(session_factory).process_events(workspace.id, items))
+
+    threads = [threading.Thread(target=work, args=(items,)) for items in stored]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sum(r.processed for r in results) == 60 * WRITERS
+    assert sum(r.failed for r in results) == 0
+    assert "one by one" not in caplog.text
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Identity)) == 60

@@ -410,3 +410,18 @@ def test_a_file_import_commits_in_batches_of_the_size_asked_for(
     summary = import_files(pipeline, workspace.id, [source], batch_size=3)
     assert summary.accepted == 7
     assert opened_per_commit == [3, 3, 1]
+
+
+def test_nul_characters_are_dropped_when_stored_so_the_rest_is_kept(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    pipeline = Pipeline(session_factory)
+    accepted = pipeline.accept(
+        workspace.id, [event("1\x00", text="router\x00down", author_fields={"name": "D\x00"})]
+    )
+    assert len(accepted.accepted) == 1
+    pipeline.process_pending(workspace.id)
+    pipeline.ingest(workspace.id, [event("2", text="still\x00down")])
+    with session_factory() as s:
+        texts = {row[0]: row[1] for row in s.execute(select(Message.external_id, Message.text))}
+        assert texts == {"1": "routerdown", "2": "stilldown"}

@@ -236,3 +236,47 @@ def test_the_work_list_orders_each_bucket_by_the_selection_order_key() -> None:
         order.append(top.id)
         wl.remove(top.id)
     assert order == [t.id for t in sorted(tasks, key=lambda t: order_key(t, later))]
+
+
+def test_a_task_committed_after_a_sync_with_an_earlier_change_time_is_still_assigned(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    # A worker's transaction stamps updated_at when it runs and commits later: by then the
+    # distributor has looked past that time, so no time window can find the task.
+    a = agent(session_factory, workspace.id, "A")
+    dist, clock = make(session_factory, workspace)
+    dist.load()
+    clock.advance(timedelta(seconds=30))
+    dist.sync()
+    late = task(session_factory, workspace.id, now=T0)  # stamped T0, committed at T0+30s
+    clock.advance(timedelta(seconds=1))
+    dist.sync()
+    dist.distribute()
+    clock.advance(dist.sweep_every)
+    dist.sync()
+    dist.distribute()
+    assert assignee(session_factory, late) == a
+
+
+def test_a_slot_freed_by_a_late_commit_is_seen_by_the_sweep(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    a = agent(session_factory, workspace.id, "A", capacity={"x": 1})
+    dist, clock = make(session_factory, workspace)
+    dist.load()
+    first = task(session_factory, workspace.id)
+    dist.on_tasks([first])
+    assert assignee(session_factory, first) == a
+    clock.advance(timedelta(seconds=30))
+    dist.sync()
+    finish(session_factory, first)
+    with session_factory() as s:  # the reply's transaction ran before the last look
+        s.execute(update(Task).where(Task.id == first).values(updated_at=T0))
+        s.commit()
+    waiting = task(session_factory, workspace.id, now=clock())
+    dist.on_tasks([waiting])
+    assert assignee(session_factory, waiting) is None  # the view still sees A's slot taken
+    clock.advance(dist.sweep_every)
+    dist.sync()
+    dist.distribute()
+    assert assignee(session_factory, waiting) == a

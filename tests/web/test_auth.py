@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -187,3 +188,52 @@ def test_one_workspace_never_sees_another(
         client.post(f"/console/c/{theirs.id}/resolve", data={"csrf_token": token}).status_code
         == 404
     )
+
+
+def _attempt(
+    factory: sessionmaker[Session], slug: str, email: str, password: str, clock: FrozenClock
+) -> str:
+    """One sign-in in a transaction of its own, as the login form makes it; its outcome."""
+    with factory() as s:
+        try:
+            auth.authenticate(
+                s,
+                workspace_slug=slug,
+                email=email,
+                password=password,
+                client="1.2.3.4",
+                clock=clock,
+            )
+            outcome = "signed in"
+        except auth.TooManyAttempts:
+            outcome = "refused unchecked"
+        except auth.LoginRejected:
+            outcome = "checked and wrong"
+        s.commit()
+        return outcome
+
+
+def test_parallel_guesses_get_no_more_checks_than_the_limit(
+    session_factory: sessionmaker[Session], agent: User, clock: FrozenClock
+) -> None:
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        outcomes = list(
+            pool.map(
+                lambda i: _attempt(session_factory, "acme", agent.email, f"guess {i}", clock),
+                range(30),
+            )
+        )
+    assert outcomes.count("checked and wrong") == auth.MAX_FAILURES_PER_ACCOUNT
+    assert outcomes.count("refused unchecked") == 30 - auth.MAX_FAILURES_PER_ACCOUNT
+    assert _attempt(session_factory, "acme", agent.email, PASSWORD, clock) == "refused unchecked"
+
+
+def test_failures_in_another_workspace_do_not_lock_the_account_out(
+    session_factory: sessionmaker[Session], agent: User, clock: FrozenClock
+) -> None:
+    with session_factory() as s:
+        s.add(Workspace(slug="globex", name="Globex"))
+        s.commit()
+    for i in range(auth.MAX_FAILURES_PER_ACCOUNT + 1):
+        _attempt(session_factory, "globex", agent.email, f"guess {i}", clock)
+    assert _attempt(session_factory, "acme", agent.email, PASSWORD, clock) == "signed in"

@@ -17,6 +17,9 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from socialdesk.core.limits import MAX_DB_INT
+
+EARLIEST_YEAR = 1970
 CHANNELS = ("x", "facebook", "instagram", "email", "webhook")
 Channel = Literal["x", "facebook", "instagram", "email", "webhook"]
 
@@ -31,7 +34,7 @@ class Party(BaseModel):
     name: str = Field(default="", max_length=200)
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=40)
-    followers: int = Field(default=0, ge=0)
+    followers: int = Field(default=0, ge=0, le=MAX_DB_INT)
     verified: bool = False
     is_brand: bool = Field(default=False, description="One of the workspace's own accounts")
 
@@ -41,10 +44,10 @@ class Metrics(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    likes: int = Field(default=0, ge=0)
-    reposts: int = Field(default=0, ge=0)
-    replies: int = Field(default=0, ge=0)
-    quotes: int = Field(default=0, ge=0)
+    likes: int = Field(default=0, ge=0, le=MAX_DB_INT)
+    reposts: int = Field(default=0, ge=0, le=MAX_DB_INT)
+    replies: int = Field(default=0, ge=0, le=MAX_DB_INT)
+    quotes: int = Field(default=0, ge=0, le=MAX_DB_INT)
 
     def __eq__(self, other: object) -> bool:
         # Storing an event (exclude_defaults) compares its metrics with the default once per
@@ -98,7 +101,11 @@ class InboundEvent(BaseModel):
 
     @field_validator("created_at")
     @classmethod
-    def _reject_far_future(cls, value: datetime) -> datetime:
+    def _reject_implausible(cls, value: datetime) -> datetime:
+        # Both ends are checked here, at the edge: a time the case arithmetic cannot handle
+        # (year 1, with a 72-hour window) would otherwise fail every time it is processed.
         if value.year > 2200:
             raise ValueError("created_at is implausibly far in the future")
+        if value.year < EARLIEST_YEAR:
+            raise ValueError(f"created_at is before {EARLIEST_YEAR}")
         return value

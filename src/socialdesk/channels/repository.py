@@ -340,3 +340,13 @@ def in_flight_texts(session: Session, workspace_id: int, channel: str) -> set[st
         )
     ).all()
     return set(texts)
+
+
+def outbox_counts(session: Session) -> dict[tuple[str, str], int]:
+    """Outbox items still to send or given up, by (channel, status), over every workspace."""
+    rows = session.execute(
+        select(OutboxItem.channel, OutboxItem.status, func.count())
+        .where(OutboxItem.status.in_((*OutboxStatus.OPEN, OutboxStatus.FAILED)))
+        .group_by(OutboxItem.channel, OutboxItem.status)
+    )
+    return {(channel, status): int(n) for channel, status, n in rows}

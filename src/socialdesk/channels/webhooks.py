@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -38,6 +39,7 @@ from socialdesk.channels.sink import EventSink
 from socialdesk.channels.x import crc_response
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import InvalidInput
+from socialdesk.core.limits import storable, storable_text
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +106,10 @@ def handle_delivery(
         except WebhookRejected as exc:
             return WebhookOutcome(exc.status, {"detail": exc.reason})
         try:
-            events = connector.parse(body, account_ref(account))
-        except MalformedPayload as exc:
+            events = connector.parse(storable_json(body), account_ref(account))
+        # A value the payload's own format allows but we cannot hold (a timestamp out of
+        # range) is as unusable as a malformed payload: kept as a dead letter.
+        except (MalformedPayload, ValueError, OverflowError, OSError) as exc:
             letter = _dead_letter(session, account, channel, body, headers, str(exc))
             # Meta retries a delivery that is not answered 200 and may switch the
             # subscription off: an authentic payload, kept as a dead letter, is answered 200.
@@ -183,8 +187,8 @@ def _dead_letter(
             channel_account_id=account.id,
             source=f"webhook:{channel}",
             content_type=headers.get("content-type", "")[:200],
-            body=body.decode("utf-8", errors="replace")[:DEAD_LETTER_MAX_CHARS],
-            reason=reason[:2000],
+            body=storable_text(body.decode("utf-8", errors="replace"))[:DEAD_LETTER_MAX_CHARS],
+            reason=storable_text(reason)[:2000],
         ),
     )
 
@@ -236,6 +240,22 @@ def resolve_stubs(
                 ),
             )
     return result.accepted_raw_ids
+
+
+# JSON escapes of what no column can hold: NUL, and UTF-16 surrogates (paired or not).
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def storable_json(body: bytes) -> bytes:
+    """A verified JSON payload with NUL characters dropped and lone surrogates replaced;
+    the signature was checked on the original bytes."""
+    if _UNSTORABLE_ESCAPE.search(body) is None:
+        return body
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body  # not JSON: the connector reports what is wrong with it
+    return json.dumps(storable(data), ensure_ascii=False).encode()
 
 
 def _active_account(session: Session, channel: str, account_id: int) -> ChannelAccount | None:

@@ -36,6 +36,7 @@ from socialdesk.conversations import repository as conversations_repo
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import InvalidInput
+from socialdesk.core.logs import log_fields
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +230,16 @@ class OutboxSender:
             item.updated_at = now
             message_id = item.message_id
             channel = item.channel
+        log.info(
+            "reply sent",
+            extra=log_fields(
+                "reply.sent",
+                workspace_id=claim.workspace_id,
+                message_id=message_id,
+                outbox_item_id=claim.item_id,
+                channel=channel,
+            ),
+        )
         # The platform id on our message makes the webhook echo of this reply a duplicate.
         try:
             with unit_of_work(self.session_factory) as session:

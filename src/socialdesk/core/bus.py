@@ -24,6 +24,9 @@ Handler = Callable[[list[dict[str, Any]]], None]
 
 STREAM_PREFIX = "socialdesk:"
 INGEST_STREAM = "ingest"
+# Fan-out, not a work queue: every routing engine reads every entry (no consumer group).
+ROUTING_STREAM = "routing"
+ROUTING_MAXLEN = 10_000
 
 
 def consumer_name() -> str:
@@ -40,6 +43,7 @@ class RedisStreamsBus:
         group: str = "workers",
         maxlen: int = 1_000_000,
         claim_idle_ms: int = 60_000,
+        prefix: str = STREAM_PREFIX,
     ) -> None:
         import redis
 
@@ -47,9 +51,33 @@ class RedisStreamsBus:
         self.group = group
         self.maxlen = maxlen
         self.claim_idle_ms = claim_idle_ms
+        self.prefix = prefix
 
     def key(self, stream: str) -> str:
-        return STREAM_PREFIX + stream
+        return self.prefix + stream
+
+    def announce(self, stream: str, payload: dict[str, Any], maxlen: int = ROUTING_MAXLEN) -> None:
+        """Append one entry for every reader of a fan-out stream (kept to about ``maxlen``)."""
+        self.client.xadd(
+            self.key(stream), {"data": json.dumps(payload)}, maxlen=maxlen, approximate=True
+        )
+
+    def now_id(self) -> str:
+        """A stream id for "from this moment", by the Redis server's clock (ids are times)."""
+        seconds, micros = self.client.time()
+        return f"{int(seconds) * 1000 + int(micros) // 1000}-0"
+
+    def read_new(
+        self, stream: str, after: str, *, count: int = 200, block_ms: int = 1000
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """Entries after the id ``after`` (see ``now_id``); returns the last id read."""
+        response: Any = self.client.xread({self.key(stream): after}, count=count, block=block_ms)
+        payloads: list[dict[str, Any]] = []
+        for _stream, items in response or []:
+            for entry_id, fields in items:
+                after = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+                payloads.append(json.loads(fields[b"data"]))
+        return after, payloads
 
     def publish(self, stream: str, payloads: Sequence[dict[str, Any]]) -> None:
         if not payloads:
@@ -87,17 +115,33 @@ class RedisStreamsBus:
         Returns how many entries were handled. An entry whose handler raised stays pending
         and is retried after the idle time (by this or another worker).
         """
+        import redis
+
         key = self.key(stream)
-        claimed: Any = self.client.xautoclaim(
-            key, self.group, consumer, min_idle_time=self.claim_idle_ms, start_id="0-0", count=count
-        )
-        entries: list[tuple[bytes, dict[bytes, bytes]]] = [e for e in claimed[1] if e and e[1]]
-        if not entries:
-            response: Any = self.client.xreadgroup(
-                self.group, consumer, {key: ">"}, count=count, block=block_ms
+        try:
+            claimed: Any = self.client.xautoclaim(
+                key,
+                self.group,
+                consumer,
+                min_idle_time=self.claim_idle_ms,
+                start_id="0-0",
+                count=count,
             )
-            for _stream, items in response or []:
-                entries.extend(items)
+            entries: list[tuple[bytes, dict[bytes, bytes]]] = [e for e in claimed[1] if e and e[1]]
+            if not entries:
+                response: Any = self.client.xreadgroup(
+                    self.group, consumer, {key: ">"}, count=count, block=block_ms
+                )
+                for _stream, items in response or []:
+                    entries.extend(items)
+        except redis.ResponseError as exc:
+            # Redis restarted empty (or the stream was deleted): the group is gone. Make it
+            # again; what was announced before is found by the workers' sweep of the database.
+            if "NOGROUP" not in str(exc):
+                raise
+            log.warning("consumer group of %s missing; creating it again", key)
+            self.ensure_group(stream)
+            return 0
         if not entries:
             return 0
         payloads = [json.loads(fields[b"data"]) for _id, fields in entries]

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from socialdesk.core.limits import DbId
+
 
 class IdentityOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -39,4 +41,4 @@ class CustomerDetail(CustomerOut):
 
 
 class MergeRequest(BaseModel):
-    into_customer_id: int
+    into_customer_id: DbId

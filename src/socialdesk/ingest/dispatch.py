@@ -7,11 +7,12 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from socialdesk.core.bus import INGEST_STREAM, RedisStreamsBus, consumer_name
 from socialdesk.ingest.pipeline import Pipeline
-from socialdesk.ingest.repository import workspaces_with_pending
+from socialdesk.ingest.repository import orphaned_pending
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,14 @@ def handle_ingest_entries(pipeline: Pipeline, payloads: list[dict[str, Any]]) ->
 
 class Worker:
     """A `socialdesk worker`: processes the ingest stream; now and then it also sweeps up
-    events that were stored but never announced (a crash between commit and publish)."""
+    events that were stored but never announced (a crash between commit and publish), or
+    whose announcement Redis lost (a restart without persistence).
+
+    The sweep takes only orphans: events still pending ``orphan_after`` seconds after they
+    were stored. An announced event is handled within moments, and one held by a worker that
+    died is claimed from the stream after ``claim_idle_ms``, so an event that old is held by
+    no one; events other workers are busy with are left to them.
+    """
 
     def __init__(
         self,
@@ -56,35 +64,51 @@ class Worker:
         *,
         sweep_every: float = 30.0,
         batch: int = 500,
+        orphan_after: float | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.bus = bus
         self.sweep_every = sweep_every
         self.batch = batch
+        self.orphan_after = (
+            orphan_after if orphan_after is not None else 2 * bus.claim_idle_ms / 1000
+        )
         self.stop_event = threading.Event()
         self.handled = 0
 
     def sweep(self) -> int:
         swept = 0
-        with self.pipeline.session_factory() as session:
-            workspaces = workspaces_with_pending(session)
-        for workspace_id in workspaces:
-            swept += self.pipeline.process_pending(workspace_id).processed
-        return swept
+        before = self.pipeline.clock() - timedelta(seconds=self.orphan_after)
+        while True:
+            with self.pipeline.session_factory() as session:
+                orphans = orphaned_pending(session, before, self.pipeline.batch_size)
+            if not orphans:
+                return swept
+            by_workspace: dict[int, list[int]] = defaultdict(list)
+            for workspace_id, raw_id in orphans:
+                by_workspace[workspace_id].append(raw_id)
+            for workspace_id, raw_ids in by_workspace.items():
+                result = self.pipeline.process_pending(workspace_id, raw_ids)
+                swept += result.processed + result.skipped + result.failed
+            if len(orphans) < self.pipeline.batch_size:
+                return swept
 
     def run(self, *, max_seconds: float | None = None, block_ms: int = 1000) -> None:
+        # A group that is missing later (Redis restarted empty) is made again by consume_once.
         self.bus.ensure_group(INGEST_STREAM)
         consumer = consumer_name()
         started = time.monotonic()
-        last_sweep = 0.0
+        # The first sweep waits a period: at start the stream has the work, and workers that
+        # start together would all sweep the same events.
+        last_sweep = started
         while not self.stop_event.is_set():
             now = time.monotonic()
             if max_seconds is not None and now - started >= max_seconds:
                 break
-            if now - last_sweep >= self.sweep_every:
-                self.sweep()
-                last_sweep = now
             try:
+                if now - last_sweep >= self.sweep_every:
+                    last_sweep = now
+                    self.sweep()
                 self.handled += self.bus.consume_once(
                     INGEST_STREAM,
                     consumer,
@@ -92,6 +116,6 @@ class Worker:
                     count=self.batch,
                     block_ms=block_ms,
                 )
-            except Exception:  # the entry stays pending and is retried; the worker goes on
-                log.exception("ingest batch failed; it will be retried")
+            except Exception:  # Redis or the database away, a batch failed: it stays pending
+                log.exception("ingest round failed; it will be retried")
                 self.stop_event.wait(1.0)

@@ -44,6 +44,16 @@ class IdentifyStage(BatchState):
         missing = {key: party for key, party in wanted.items() if key not in existing}
         if not missing:
             return resolved
+        # Another worker may be creating the same new authors now: wait for it, then take
+        # what it committed as known (each statement sees the latest commits).
+        if repo.lock_new_identities(self.session, self.ws, set(missing)):
+            for key, row in repo.identities_by_external_id(
+                self.session, self.ws, set(missing)
+            ).items():
+                resolved[key] = PartyState(row.id, row.customer_id, row.is_brand)
+                del missing[key]
+            if not missing:
+                return resolved
         # Each new party's match keys, normalized once: email, phone, handle.
         contacts = {
             (channel, pid): (

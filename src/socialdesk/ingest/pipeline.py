@@ -26,6 +26,9 @@ from socialdesk.channels.inbox import RawEventStatus
 from socialdesk.channels.sink import AcceptResult
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.db import unit_of_work
+from socialdesk.core.limits import storable
+from socialdesk.core.logs import log_fields
+from socialdesk.core.metrics import EVENTS_ACCEPTED, EVENTS_FAILED, EVENTS_PROCESSED
 from socialdesk.core.processing import PipelineHooks
 from socialdesk.ingest import repository as repo
 from socialdesk.ingest.batch import BatchProcessor
@@ -83,13 +86,17 @@ class Pipeline:
         for event in events:
             fresh.setdefault((event.channel, event.external_id), event)
         serialize = InboundEvent.__pydantic_serializer__.to_json
+        rows = []
+        for key, e in fresh.items():
+            payload = serialize(e, exclude_defaults=True)
+            if b"\\u0000" in payload:  # PostgreSQL cannot store NUL: drop it, keep the rest
+                e = fresh[key] = without_nul(e)
+                payload = serialize(e, exclude_defaults=True)
+            rows.append((e.channel, e.external_id, payload.decode()))
         raw_ids = repo.insert_raw_events_ignoring_duplicates(
             session,
             workspace_id,
-            [
-                (channel, external_id, serialize(e, exclude_defaults=True).decode())
-                for (channel, external_id), e in fresh.items()
-            ],
+            rows,
             source=source,
             status=(
                 RawEventStatus.PROCESSED
@@ -104,6 +111,19 @@ class Pipeline:
             for raw_id, event in zip(raw_ids, fresh.values(), strict=True)
             if raw_id is not None
         ]
+        if not processed_in_same_transaction:  # else counted once the batch committed
+            EVENTS_ACCEPTED.labels(source or "unknown").inc(len(stored))
+        if stored:
+            log.info(
+                "stored %d events",
+                len(stored),
+                extra=log_fields(
+                    "event.accepted",
+                    workspace_id=workspace_id,
+                    source=source,
+                    raw_event_ids=[raw_id for raw_id, _ in stored],
+                ),
+            )
         return AcceptResult(
             accepted=[raw_id for raw_id, _ in stored],
             duplicates=len(events) - len(stored),
@@ -186,7 +206,11 @@ class Pipeline:
             )
             accepted = self.accept(workspace_id, events, source)
             return accepted, self.process_events(workspace_id, accepted.stored)
-        self._after_commit(workspace_id, processed.tasks_changed)
+        EVENTS_ACCEPTED.labels(source or "unknown").inc(len(accepted.accepted))
+        EVENTS_PROCESSED.inc(processed.processed)
+        self._after_commit(
+            workspace_id, processed.tasks_changed, [raw_id for raw_id, _ in accepted.stored]
+        )
         return accepted, processed
 
     def process_events(
@@ -228,12 +252,25 @@ class Pipeline:
     ) -> ProcessResult:
         with unit_of_work(self.session_factory) as session:
             result = self.process_in(session, workspace_id, items)
-        self._after_commit(workspace_id, result.tasks_changed)
+        EVENTS_PROCESSED.inc(result.processed)
+        self._after_commit(workspace_id, result.tasks_changed, [raw_id for raw_id, _ in items])
         return result
 
-    def _after_commit(self, workspace_id: int, task_ids: list[int]) -> None:
+    def _after_commit(
+        self, workspace_id: int, task_ids: list[int], raw_ids: Sequence[int] = ()
+    ) -> None:
         """Side effects of work already committed: one that fails is logged, never taken for
         a failure of the events (they are stored and processed)."""
+        log.info(
+            "processed %d events",
+            len(raw_ids),
+            extra=log_fields(
+                "event.processed",
+                workspace_id=workspace_id,
+                raw_event_ids=list(raw_ids),
+                task_ids=task_ids,
+            ),
+        )
         for hook in self.hooks.after_commit:
             try:
                 hook(workspace_id, task_ids)
@@ -247,6 +284,7 @@ class Pipeline:
             for raw_id, reason in failures:
                 repo.mark_raw_events(session, [raw_id], RawEventStatus.FAILED, self.clock(), reason)
         result.failed += len(failures)
+        EVENTS_FAILED.inc(len(failures))
         result.errors.extend(failures)
 
     @staticmethod
@@ -267,6 +305,10 @@ class Pipeline:
     ) -> ProcessResult:
         """Process one batch inside the caller's transaction (it flushes, the caller commits)."""
         return BatchProcessor(self, session, workspace_id).run(items, mark_processed)
+
+
+def without_nul(event: InboundEvent) -> InboundEvent:
+    return InboundEvent.model_validate(storable(event.model_dump()))
 
 
 @contextmanager

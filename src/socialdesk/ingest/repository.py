@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Table, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from socialdesk.channels.inbox import RawEvent, RawEventStatus
@@ -252,6 +253,35 @@ def identities_by_external_id(
     }
 
 
+def lock_new_identities(session: Session, workspace_id: int, keys: set[tuple[str, str]]) -> bool:
+    """PostgreSQL: hold a lock per (workspace, channel, external id) until commit, so that two
+    workers meeting the same new author insert it one after the other, not both at once.
+
+    Keys are locked in one order (their hash, sorted) so two batches cannot deadlock on them.
+    SQLite has one writer at a time: nothing to do there. Returns whether it locked.
+    """
+    if not keys or session.get_bind().dialect.name != "postgresql":
+        return False
+    hashes = sorted(
+        {
+            int.from_bytes(
+                hashlib.blake2b(
+                    f"{workspace_id}\x1f{channel}\x1f{external_id}".encode(), digest_size=8
+                ).digest(),
+                "big",
+                signed=True,
+            )
+            for channel, external_id in keys
+        }
+    )
+    # unnest yields the array in order, and each row takes its lock before the next.
+    session.execute(
+        text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+        {"keys": hashes},
+    )
+    return True
+
+
 def customers_by_handle(session: Session, workspace_id: int, handles: set[str]) -> dict[str, int]:
     """Customer ids of identities with these (normalized) handles on any channel."""
     found: dict[str, int] = {}
@@ -422,6 +452,20 @@ def _utc(value: Any) -> datetime:
     return at
 
 
+def orphaned_pending(
+    session: Session, received_before: datetime, limit: int
+) -> list[tuple[int, int]]:
+    """(workspace id, raw id) of events still pending that were stored before a time: older
+    than any announcement a worker could still be holding."""
+    stmt = (
+        select(RAW.c.workspace_id, RAW.c.id)
+        .where(RAW.c.status == RawEventStatus.PENDING, RAW.c.received_at < received_before)
+        .order_by(RAW.c.id)
+        .limit(limit)
+    )
+    return [(int(ws), int(raw_id)) for ws, raw_id in session.execute(stmt)]
+
+
 def workspaces_with_pending(session: Session) -> list[int]:
     stmt = select(RAW.c.workspace_id).where(RAW.c.status == RawEventStatus.PENDING).distinct()
     return list(session.scalars(stmt))
@@ -470,3 +514,11 @@ def messages_by_external_id(
         )
     ).all()
     return {m.external_id: m for m in rows}
+
+
+def oldest_pending_received_at(session: Session) -> datetime | None:
+    """When the oldest event still waiting for processing was stored (any workspace)."""
+    value = session.scalar(
+        select(func.min(RAW.c.received_at)).where(RAW.c.status == RawEventStatus.PENDING)
+    )
+    return None if value is None else utc_from_db(value)

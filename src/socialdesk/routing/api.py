@@ -22,6 +22,7 @@ from socialdesk.core.http import (
     db_session,
     require_role,
 )
+from socialdesk.core.limits import DbId
 from socialdesk.core.models import Workspace
 from socialdesk.core.roles import has_role
 from socialdesk.people.models import Role
@@ -57,7 +58,7 @@ class SkillsIn(BaseModel):
 
 
 class ActorIn(BaseModel):
-    user_id: int | None = Field(
+    user_id: DbId | None = Field(
         default=None,
         description="The agent acting: the signed-in user by default; an integration "
         "(API token) must name one; only supervisors act for someone else.",
@@ -73,8 +74,8 @@ class AssignIn(ActorIn):
 
 
 class TransferIn(BaseModel):
-    user_id: int | None = None
-    team_id: int | None = None
+    user_id: DbId | None = None
+    team_id: DbId | None = None
 
 
 class TeamListItemOut(BaseModel):
@@ -109,6 +110,9 @@ def _actor(principal: Principal, user_id: int | None) -> int:
         return user_id
     if user_id is None:
         raise InvalidInput("name the acting agent (user_id)")
+    # An API token belongs to no person: acting for one takes a supervisor's token.
+    if not has_role(principal.role, Role.SUPERVISOR):
+        raise PermissionDenied("an agent-role API token cannot act for a person")
     return user_id
 
 

@@ -10,12 +10,19 @@ Triggers, each of which runs a distribution at once: new or reopened tasks
 (``on_tasks``), a freed slot or a presence or skill change (``on_agents``), an SLA warning
 or breach (``on_tasks`` from the SLA monitor), and ``sync`` on a short timer that picks up
 changes made elsewhere (another process, a reply that freed a slot).
+
+``sync`` reads the tasks changed since its last look, by ``updated_at``. That time is taken
+when a writer's transaction runs, not when it commits, so a transaction that commits after
+a look can carry a time before it and never match a later window. Every ``sweep_every``,
+``sync`` therefore also compares its view with the state of the work itself: every open
+task (id and last change) and every assignment. Nothing committed can stay unseen longer.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -28,6 +35,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.db import unit_of_work
+from socialdesk.core.logs import log_fields
+from socialdesk.core.metrics import DISTRIBUTION_SECONDS
 from socialdesk.core.work import TaskStatus
 from socialdesk.routing import assignment_repository as assignments
 from socialdesk.routing import repository as repo
@@ -42,6 +51,8 @@ from socialdesk.routing.selection import (
     is_eligible,
 )
 from socialdesk.routing.worklist import BucketKey, WorkList
+
+log = logging.getLogger(__name__)
 
 AssignedCallback = Callable[[int, Sequence[Claim]], None]
 # Agents with the same skills, teams and channels are interchangeable for eligibility and
@@ -121,6 +132,7 @@ class Distributor:
         rekey_every: timedelta = timedelta(seconds=15),
         sync_margin: timedelta = timedelta(seconds=0.5),
         agents_refresh_every: timedelta = timedelta(seconds=10),
+        sweep_every: timedelta = timedelta(seconds=5),
         on_assigned: AssignedCallback | None = None,
         policy_loader: Callable[[Session, int], RoutingPolicy] | None = None,
     ) -> None:
@@ -136,6 +148,7 @@ class Distributor:
         self._held: dict[int, tuple[int, str]] = {}  # assigned task -> (agent, channel)
         self._customers: dict[int, int | None] = {}  # open task -> customer
         self._seen_update: dict[int, datetime] = {}  # open task -> updated_at in the view
+        self._entered: dict[int, float] = {}  # open task -> when it entered the view
         self._free: dict[tuple[str, str], set[int]] = {}  # (queue, channel) -> agents
         self._free_team: dict[tuple[int, str], set[int]] = {}  # (team, channel) -> agents
         # Free agents per (profile, channel), best first; entries of an older version are stale.
@@ -152,6 +165,8 @@ class Distributor:
         self._agents_at: datetime | None = None
         self.sync_margin = sync_margin
         self.agents_refresh_every = agents_refresh_every
+        self.sweep_every = sweep_every
+        self._swept_at: datetime | None = None
         self.stats = DistributorStats()
 
     # -- keeping the views in step ----------------------------------------------------------
@@ -167,7 +182,7 @@ class Distributor:
                 row.id: (int(row.assignee_id), row.channel)
                 for row in repo.assigned_tasks(session, self.workspace_id)
             }
-            self._customers, self._seen_update = {}, {}
+            self._customers, self._seen_update, self._entered = {}, {}, {}
             for row in repo.open_tasks(session, self.workspace_id):
                 self._add_open(row, now)
             self.agents = {}
@@ -177,7 +192,7 @@ class Distributor:
             loads = self._loads_from_held()
             for record in repo.load_agents(session, self.workspace_id):
                 self._put_agent(agent_view(record, loads.get(record.id, {})))
-            self._synced_at = self._agents_at = now
+            self._synced_at = self._agents_at = self._swept_at = now
             self._loaded = True
 
     def _loads_from_held(self) -> dict[int, dict[str, int]]:
@@ -192,6 +207,7 @@ class Distributor:
             self.load()
 
     def _add_open(self, row: Any, now: datetime) -> None:
+        self._entered.setdefault(row.id, time.monotonic())
         self.worklist.upsert(task_view(row), now)
         self._customers[row.id] = row.customer_id
         self._seen_update[row.id] = as_utc(row.updated_at)
@@ -220,6 +236,7 @@ class Distributor:
             self.worklist.remove(row.id)
             self._customers.pop(row.id, None)
             self._seen_update.pop(row.id, None)
+            self._entered.pop(row.id, None)
         return touched
 
     def _bump(self, agent_id: int, channel: str, delta: int) -> None:
@@ -340,6 +357,8 @@ class Distributor:
             since = (self._synced_at or now) - self.sync_margin
             with self.session_factory() as session:
                 self._pull_changes(session, since, now)
+                if self._swept_at is None or now - self._swept_at >= self.sweep_every:
+                    self.sweep(session, now)
                 # Presence changes are cheap to look for; skills and teams are re-read on a
                 # slower period (services also call on_agents right after changing them).
                 if self._agents_at is None or now - self._agents_at >= self.agents_refresh_every:
@@ -362,6 +381,39 @@ class Distributor:
                 wanted.append(row.id)
         for row in repo.tasks_by_id(session, self.workspace_id, wanted):
             self._apply_task_row(row, now)
+
+    def sweep(self, session: Session, now: datetime) -> None:
+        """Catch up by state, not by time: open tasks new to the view or changed since it
+        read them, tasks the view holds open that are no longer open, and assignments that
+        differ from the view's (a slot freed or taken elsewhere)."""
+        with self._lock:
+            wanted: set[int] = set()
+            open_now: set[int] = set()
+            for row in repo.open_task_stamps(session, self.workspace_id):
+                open_now.add(row.id)
+                if self._seen_update.get(row.id) != as_utc(row.updated_at):
+                    wanted.add(row.id)
+            wanted.update(t for t in self._seen_update if t not in open_now)
+            held = {
+                row.id: (int(row.assignee_id), row.channel)
+                for row in repo.assigned_tasks(session, self.workspace_id)
+            }
+            wanted.update(
+                t for t in held.keys() | self._held.keys() if held.get(t) != self._held.get(t)
+            )
+            found = set()
+            for row in repo.tasks_by_id(session, self.workspace_id, sorted(wanted)):
+                found.add(row.id)
+                self._apply_task_row(row, now)  # also moves the agents' loads
+            for gone in wanted - found:  # deleted with its case
+                self.worklist.remove(gone)
+                self._customers.pop(gone, None)
+                self._seen_update.pop(gone, None)
+                self._entered.pop(gone, None)
+                if gone in self._held:
+                    agent_id, channel = self._held.pop(gone)
+                    self._bump(agent_id, channel, -1)
+            self._swept_at = now
 
     def _refresh_agents(self, session: Session, agent_ids: Iterable[int] | None) -> None:
         ids = None if agent_ids is None else list(agent_ids)
@@ -473,6 +525,11 @@ class Distributor:
         with unit_of_work(self.session_factory) as session:
             done = assignments.assign_batch(session, self.workspace_id, claims, now)
         took = set(done)
+        moment = time.monotonic()
+        for claim in done:
+            entered = self._entered.pop(claim.task_id, None)
+            if entered is not None:
+                DISTRIBUTION_SECONDS.observe(moment - entered)
         lost = [c for c in claims if c not in took]
         if lost:
             self.stats.lost_races += len(lost)
@@ -504,6 +561,17 @@ class Distributor:
                 fruitless = 0 if done else fruitless + 1
                 if len(claims) < self.batch_size and len(done) == len(claims):
                     break
+        if assigned:
+            log.info(
+                "assigned %d tasks",
+                len(assigned),
+                extra=log_fields(
+                    "task.assigned",
+                    workspace_id=self.workspace_id,
+                    task_ids=[c.task_id for c in assigned],
+                    user_ids=[c.user_id for c in assigned],
+                ),
+            )
         if assigned and self.on_assigned is not None:
             self.on_assigned(self.workspace_id, assigned)
         return assigned

@@ -19,15 +19,19 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.core.bus import ROUTING_STREAM, RedisStreamsBus
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.db import unit_of_work
+from socialdesk.core.metrics import SLA_BREACHES, SLA_WARNINGS
 from socialdesk.priority.service import load_routing_policy
 from socialdesk.routing import repository as repo
 from socialdesk.routing.assignment_repository import Claim
 from socialdesk.routing.distributor import AssignedCallback, Distributor
+from socialdesk.routing.events import RoutingAnnouncer
 from socialdesk.routing.sla_monitor import SlaOutcome, check_due
 
 log = logging.getLogger(__name__)
@@ -42,6 +46,7 @@ class RoutingEngine:
         tick_seconds: float = 1.0,
         on_assigned: AssignedCallback | None = None,
         on_sla: Callable[[int, SlaOutcome], None] | None = None,
+        bus: RedisStreamsBus | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.clock = clock
@@ -53,6 +58,10 @@ class RoutingEngine:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        # Scale mode: routing events to and from the other processes.
+        self.announcer = None if bus is None else RoutingAnnouncer(bus)
+        self._listener: threading.Thread | None = None
+        self.listening = threading.Event()  # set once events are being read
 
     def distributor(self, workspace_id: int) -> Distributor:
         with self._guard:
@@ -81,10 +90,26 @@ class RoutingEngine:
         self._wake.set()  # their SLA moments may be sooner than the timer's next wake
 
     def on_tasks(self, workspace_id: int, task_ids: Sequence[int]) -> list[Claim]:
+        """Tasks changed in this process: distribute, and tell the other engines."""
+        if self.announcer is not None:
+            self.announcer.announce(workspace_id, tasks=task_ids)
         return self.distributor(workspace_id).on_tasks(task_ids)
 
     def on_agents(self, workspace_id: int, user_ids: Sequence[int]) -> list[Claim]:
+        """Agents changed in this process (presence, a freed slot, skills): likewise."""
+        if self.announcer is not None:
+            self.announcer.announce(workspace_id, agents=user_ids)
         return self.distributor(workspace_id).on_agents(user_ids)
+
+    def handle_event(self, payload: dict[str, Any]) -> None:
+        """A routing event from another process."""
+        if self.announcer is not None and payload.get("origin") == self.announcer.origin:
+            return
+        dist = self.distributor(int(payload["workspace_id"]))
+        if payload.get("tasks"):
+            dist.on_tasks([int(t) for t in payload["tasks"]])
+        if payload.get("agents"):
+            dist.on_agents([int(a) for a in payload["agents"]])
 
     def policies_changed(self, workspace_id: int) -> list[Claim]:
         dist = self.distributor(workspace_id)
@@ -97,6 +122,8 @@ class RoutingEngine:
         now = self.clock()
         with unit_of_work(self.session_factory) as session:
             outcome = check_due(session, workspace_id, now)
+        SLA_WARNINGS.inc(outcome.warnings)
+        SLA_BREACHES.inc(outcome.breaches)
         if outcome.changed:
             self.on_tasks(workspace_id, outcome.changed)
         if self.on_sla is not None and (outcome.warnings or outcome.breaches):
@@ -134,16 +161,39 @@ class RoutingEngine:
             self._wake.wait(wait)
             self._wake.clear()
 
+    def _listen(self) -> None:
+        assert self.announcer is not None
+        bus = self.announcer.bus
+        after: str | None = None
+        while not self._stop.is_set():
+            try:
+                if after is None:
+                    after = bus.now_id()
+                    self.listening.set()
+                after, payloads = bus.read_new(ROUTING_STREAM, after, block_ms=500)
+                for payload in payloads:
+                    self.handle_event(payload)
+            except Exception:  # Redis away, or one bad round: the sweep covers the gap
+                log.exception("reading routing events failed; retrying")
+                after = None
+                self._stop.wait(1.0)
+
     def start(self) -> None:
         if self._thread is not None:
             return
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="socialdesk-routing", daemon=True)
         self._thread.start()
+        if self.announcer is not None:
+            self._listener = threading.Thread(
+                target=self._listen, name="socialdesk-routing-events", daemon=True
+            )
+            self._listener.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        for thread in (self._thread, self._listener):
+            if thread is not None:
+                thread.join(timeout=10)
+        self._thread = self._listener = None

@@ -182,6 +182,17 @@ def task_changes_since(session: Session, workspace_id: int, since: datetime) -> 
     )
 
 
+def open_task_stamps(session: Session, workspace_id: int) -> list[Any]:
+    """Every open task's id and last change: the catch-up sweep compares them with its view."""
+    return list(
+        session.execute(
+            select(Task.id, Task.updated_at).where(
+                Task.workspace_id == workspace_id, Task.status == TaskStatus.OPEN
+            )
+        ).all()
+    )
+
+
 def presence_changed_since(session: Session, workspace_id: int, since: datetime) -> list[int]:
     return list(
         session.scalars(

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
@@ -23,6 +23,8 @@ from socialdesk.core.http import NotAuthenticated
 from socialdesk.core.migrate import upgrade
 from socialdesk.ingest.wiring import build_dispatcher, build_pipeline
 from socialdesk.web.deps import authenticate
+from socialdesk.web.edge import check_integer_ranges, install_edge
+from socialdesk.web.metrics import install_metrics
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served by install_api_docs, with its assets from an installed package
         redoc_url=None,
+        dependencies=[Depends(check_integer_ranges)],
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -80,7 +83,9 @@ def create_app(
     app.state.on_shutdown = []
     from socialdesk.routing.engine import RoutingEngine
 
-    app.state.routing_engine = RoutingEngine(app.state.session_factory)
+    app.state.routing_engine = RoutingEngine(
+        app.state.session_factory, bus=app.state.dispatcher.bus
+    )
     from socialdesk.eventhooks.runner import WebhookRunner
 
     app.state.webhooks = WebhookRunner(app.state.session_factory, settings.secret_key)
@@ -92,6 +97,8 @@ def create_app(
     )
 
     _add_error_handlers(app)
+    install_edge(app)
+    install_metrics(app)
     _add_routes(app)
     return app
 

@@ -115,31 +115,43 @@ def authenticate(
     client: str,
     clock: Clock = utcnow,
 ) -> User:
-    """Check a sign-in; every attempt is recorded, and too many failures lock the door."""
+    """Check a sign-in; every attempt is recorded, and too many failures lock the door.
+
+    Failures are counted per account of a workspace (the same e-mail typed into another
+    workspace is another account) and per client address. The attempt is recorded as a
+    failure before the password is checked, under a lock per account, so parallel attempts
+    are counted one after the other: no more than the limit are ever checked.
+    """
     now = clock()
     email = email.strip().lower()
-    by_email, by_client = repo.failures_since(
-        session, email=email, client=client, since=now - RATE_WINDOW
-    )
-    if by_email >= MAX_FAILURES_PER_ACCOUNT or by_client >= MAX_FAILURES_PER_CLIENT:
-        raise TooManyAttempts("too many failed sign-in attempts; try again in 15 minutes")
     workspace = repo.workspace_by_slug(session, workspace_slug)
-    user = None if workspace is None else repo.user_by_email(session, workspace.id, email)
+    workspace_id = None if workspace is None else workspace.id
+    repo.lock_sign_in(session, workspace_id, email)
+    attempt = LoginAttempt(
+        workspace_id=workspace_id,
+        email=email[:320],
+        client=client[:64],
+        success=False,
+        attempted_at=now,
+    )
+    repo.record_attempt(session, attempt)
+    by_email, by_client = repo.failures_since(
+        session, workspace_id=workspace_id, email=email, client=client, since=now - RATE_WINDOW
+    )
+    # Both counts include this attempt.
+    if by_email > MAX_FAILURES_PER_ACCOUNT or by_client > MAX_FAILURES_PER_CLIENT:
+        session.delete(attempt)  # refused unchecked: it does not prolong the lock-out
+        session.flush()
+        raise TooManyAttempts("too many failed sign-in attempts; try again in 15 minutes")
+    user = None if workspace_id is None else repo.user_by_email(session, workspace_id, email)
     if user is None:
-        _hasher.verify(_DUMMY_HASH, "not-a-real-password")
+        _dummy_check()  # same time as a real check: no hint of which accounts exist
         ok = False
     else:
         ok = user.is_active and verify_password(user.password_hash, password)
-    repo.record_attempt(
-        session,
-        LoginAttempt(
-            workspace_id=None if workspace is None else workspace.id,
-            email=email[:320],
-            client=client[:64],
-            success=ok,
-            attempted_at=now,
-        ),
-    )
+    if ok:
+        attempt.success = True
+        session.flush()
     if workspace is not None:
         audit.record(
             session,
@@ -153,6 +165,10 @@ def authenticate(
     if not ok or user is None:
         raise LoginRejected("wrong workspace, e-mail or password")
     return user
+
+
+def _dummy_check() -> None:
+    verify_password(_DUMMY_HASH, "not-a-real-password")
 
 
 @dataclass(frozen=True, slots=True)

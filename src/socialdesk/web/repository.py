@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from socialdesk.core.models import Workspace
@@ -69,15 +69,35 @@ def record_attempt(session: Session, attempt: LoginAttempt) -> None:
     session.flush()
 
 
+def lock_sign_in(session: Session, workspace_id: int | None, email: str) -> None:
+    """Serialise the sign-in attempts of one account until the transaction ends.
+
+    PostgreSQL: an advisory lock on the account's key. SQLite serialises every writer
+    already; there the caller's first write (the attempt's row) takes the lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"sign-in:{workspace_id}:{email}"},
+        )
+
+
 def failures_since(
-    session: Session, *, email: str, client: str, since: datetime
+    session: Session, *, workspace_id: int | None, email: str, client: str, since: datetime
 ) -> tuple[int, int]:
-    """Failed attempts since a time: (for this account name, from this client address)."""
+    """Failed attempts since a time: (for this account of this workspace, from this client
+    address)."""
+    same_workspace = (
+        LoginAttempt.workspace_id.is_(None)
+        if workspace_id is None
+        else LoginAttempt.workspace_id == workspace_id
+    )
     by_email = session.scalar(
         select(func.count())
         .select_from(LoginAttempt)
         .where(
             LoginAttempt.email == email,
+            same_workspace,
             LoginAttempt.success.is_(False),
             LoginAttempt.attempted_at >= since,
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -18,6 +17,7 @@ from socialdesk.core.errors import (
     SocialdeskError,
 )
 from socialdesk.web import (
+    edge,
     live,
     routes_admin,
     routes_auth,
@@ -68,7 +68,7 @@ async def _invalid_form(request: Request, exc: Exception) -> Response:
     """A form field out of bounds: a readable page on the screens, the usual JSON elsewhere."""
     assert isinstance(exc, RequestValidationError)
     if not request.url.path.startswith(UI_PREFIXES):
-        return await request_validation_exception_handler(request, exc)
+        return await edge.validation_error(request, exc)
     problems = "; ".join(
         f"{'/'.join(str(p) for p in e.get('loc', ())[1:]) or 'form'}: {e.get('msg', 'invalid')}"
         for e in exc.errors()

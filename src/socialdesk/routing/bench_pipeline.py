@@ -1,0 +1,236 @@
+"""The pipeline benchmark: accept to assigned, embedded and in scale mode with N workers.
+
+Generated traffic is offered as the web processes would take it: stored (``accept``) in
+small chunks, at a steady rate or as fast as possible, then announced on the Redis Stream
+(scale mode, to ``socialdesk worker`` processes) or processed in the same call (embedded).
+A routing engine with enough online agents distributes the tasks as they open; in scale mode
+it learns of them by the routing events the workers announce. Each task's latency runs from
+the moment its first message was stored to its assignment, both as written in the database.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from socialdesk.channels.events import InboundEvent
+from socialdesk.config import Settings
+from socialdesk.core.bus import INGEST_STREAM, RedisStreamsBus
+from socialdesk.core.clock import as_utc
+from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
+from socialdesk.core.migrate import upgrade
+from socialdesk.core.workspaces import ensure_workspace
+from socialdesk.ingest.dispatch import ProcessingDispatcher
+from socialdesk.ingest.wiring import build_pipeline
+
+CHUNK_SECONDS = 0.05  # the offered load arrives in chunks this far apart
+AGENTS = 100
+CHANNELS = ("x", "facebook", "instagram", "email", "webhook")
+ALL_TEAMS = (("Care", "care"), ("Marketing", "marketing"), ("Sales", "sales"), ("Other", "other"))
+
+
+def _events(messages: int, seed: int) -> list[InboundEvent]:
+    from socialdesk.simulation.traffic import BrandProfile, generate
+
+    return list(
+        generate(
+            BrandProfile(), datetime(2026, 1, 5, tzinfo=UTC), None, 20_000.0, seed, limit=messages
+        )
+    )
+
+
+def _add_agents(
+    session_factory: Any, workspace_id: int, *, count: int = AGENTS, capacity: int = 1000
+) -> None:
+    from socialdesk.routing.service import set_presence, upsert_agent
+
+    with unit_of_work(session_factory) as session:
+        for i in range(count):
+            user = upsert_agent(
+                session,
+                workspace_id,
+                f"agent{i}@bench.example",
+                f"Agent {i}",
+                capacity={
+                    ch: capacity for ch in ("x", "facebook", "instagram", "email", "webhook")
+                },
+                teams=ALL_TEAMS,
+            )
+            set_presence(session, workspace_id, user.id, "online", datetime.now(UTC))
+
+
+def _latencies(engine: Engine, workspace_id: int) -> list[float]:
+    """Seconds from each task's first stored message to its first assignment."""
+    sql = text(
+        """
+        SELECT a.first_at, min(r.received_at)
+        FROM (SELECT task_id, min(assigned_at) AS first_at FROM task_assignments
+              WHERE workspace_id = :ws GROUP BY task_id) a
+        JOIN tasks t ON t.id = a.task_id
+        JOIN messages m ON m.conversation_id = t.conversation_id
+        JOIN raw_events r ON r.id = m.raw_event_id
+        GROUP BY a.task_id, a.first_at
+        """
+    )
+    from socialdesk.core.bulk import utc_from_db
+
+    with engine.connect() as conn:
+        rows = conn.execute(sql, {"ws": workspace_id}).all()
+    out = []
+    for assigned, received in rows:
+        a, r = utc_from_db(assigned), utc_from_db(received)
+        if a is not None and r is not None:
+            out.append(max(0.0, (as_utc(a) - as_utc(r)).total_seconds()))
+    return sorted(out)
+
+
+def _state(engine: Engine, workspace_id: int) -> tuple[int, int, int]:
+    """(events still pending, tasks still open, tasks assigned at least once)."""
+    with engine.connect() as conn:
+        pending = conn.execute(
+            text("SELECT count(*) FROM raw_events WHERE workspace_id = :ws AND status = 'pending'"),
+            {"ws": workspace_id},
+        ).scalar_one()
+        open_tasks = conn.execute(
+            text("SELECT count(*) FROM tasks WHERE workspace_id = :ws AND status = 'open'"),
+            {"ws": workspace_id},
+        ).scalar_one()
+        assigned = conn.execute(
+            text("SELECT count(DISTINCT task_id) FROM task_assignments WHERE workspace_id = :ws"),
+            {"ws": workspace_id},
+        ).scalar_one()
+    return int(pending), int(open_tasks), int(assigned)
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    return round(values[min(len(values) - 1, int(q * len(values)))], 3)
+
+
+def run_pipeline_benchmark(
+    *,
+    messages: int,
+    workers: int,
+    rate: float,
+    database_url: str | None,
+    redis_url: str | None,
+    seed: int = 11,
+    timeout: float = 600.0,
+) -> dict[str, Any]:
+    """One run: ``workers`` = 0 is embedded mode; ``rate`` = 0 offers everything at once."""
+    from socialdesk.routing.engine import RoutingEngine
+
+    scale = workers > 0
+    if scale and (not redis_url or not database_url or database_url.startswith("sqlite")):
+        raise ValueError("scale mode needs --database-url (PostgreSQL) and --redis-url")
+    events = _events(messages, seed)
+    with tempfile.TemporaryDirectory(prefix="socialdesk-bench-") as scratch:
+        url = database_url or f"sqlite:///{Path(scratch) / 'bench.sqlite3'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        session_factory = make_session_factory(engine)
+        slug = f"bench-{uuid.uuid4().hex[:8]}"
+        with unit_of_work(session_factory) as session:
+            workspace_id = ensure_workspace(session, slug).id
+        _add_agents(session_factory, workspace_id)
+        prefix = f"bench-{uuid.uuid4().hex[:8]}:"
+        bus = RedisStreamsBus(redis_url, prefix=prefix) if scale and redis_url else None
+        pipeline = build_pipeline(Settings(database_url=url), session_factory)
+        routing = RoutingEngine(session_factory, bus=bus)
+        processes: list[subprocess.Popen[bytes]] = []
+        if bus is not None:
+            bus.ensure_group(INGEST_STREAM)
+            env = os.environ | {
+                "SOCIALDESK_DATABASE_URL": url,
+                "SOCIALDESK_REDIS_URL": redis_url or "",
+                "SOCIALDESK_MODE": "scale",
+            }
+            for _ in range(workers):
+                processes.append(
+                    subprocess.Popen(
+                        [
+                            *(sys.executable, "-m", "socialdesk.cli", "worker"),
+                            *("--stream-prefix", prefix, "--batch", "20"),
+                        ],
+                        env=env,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
+            time.sleep(3.0)  # workers import and connect before the clock starts
+        else:
+            pipeline.hooks.after_commit.append(routing.after_commit)
+        routing.start()
+        dispatcher = ProcessingDispatcher(pipeline, bus)
+        load_before = os.getloadavg()
+        started = time.monotonic()
+        chunk = max(1, int(rate * CHUNK_SECONDS)) if rate > 0 else 500
+        offered = 0
+        for index in range(0, len(events), chunk):
+            part = events[index : index + chunk]
+            if scale:
+                accepted = pipeline.accept(workspace_id, part, source="bench")
+                dispatcher.dispatch(workspace_id, accepted.accepted)
+            else:
+                pipeline.ingest(workspace_id, part, source="bench")
+            offered += len(part)
+            if rate > 0:
+                ahead = started + offered / rate - time.monotonic()
+                if ahead > 0:
+                    time.sleep(ahead)
+        offered_seconds = time.monotonic() - started
+        deadline = started + timeout
+        while time.monotonic() < deadline:
+            pending, open_tasks, _ = _state(engine, workspace_id)
+            if pending == 0 and open_tasks == 0:
+                break
+            time.sleep(0.1)
+        finished = time.monotonic() - started
+        pending, open_tasks, assigned = _state(engine, workspace_id)
+        routing.stop()
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        latencies = _latencies(engine, workspace_id)
+        if bus is not None:
+            bus.client.delete(bus.key(INGEST_STREAM), bus.key("routing"))
+            bus.close()
+        backend = engine.url.get_backend_name()
+        engine.dispose()
+    return {
+        "benchmark": "pipeline",
+        "mode": f"scale, {workers} worker(s)" if scale else "embedded",
+        "database": backend,
+        "messages": messages,
+        "offered_rate_per_second": rate or "as fast as possible",
+        "offered_seconds": round(offered_seconds, 2),
+        "seconds_to_all_assigned": round(finished, 2),
+        "messages_per_second": round(messages / finished, 1) if finished else None,
+        "tasks_assigned": assigned,
+        "left_pending": pending,
+        "left_open": open_tasks,
+        "accept_to_assigned_p50_s": _percentile(latencies, 0.50),
+        "accept_to_assigned_p99_s": _percentile(latencies, 0.99),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "targets": {"messages_per_second": 3_000, "p99_s_at_500_per_second": 1.0},
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }

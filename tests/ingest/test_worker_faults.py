@@ -1,0 +1,294 @@
+"""Scale mode under faults, on real PostgreSQL and a Redis of the test's own.
+
+Workers run as `socialdesk worker` processes. They are killed (SIGKILL) and restarted, stopped
+(SIGTERM), cut off from PostgreSQL (pg_terminate_backend), and their Redis is killed and
+started again empty. Whatever happens, every stored event ends up processed exactly once.
+The counts are small so that the file takes seconds of work; the benchmark runs the same
+code on 20,000 events.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.channels.inbox import RawEvent
+from socialdesk.conversations.models import Message
+from socialdesk.core.bus import INGEST_STREAM, RedisStreamsBus
+from socialdesk.core.db import make_session_factory
+from socialdesk.core.models import Workspace
+from socialdesk.core.work import Task
+from socialdesk.ingest.dispatch import ProcessingDispatcher
+from socialdesk.ingest.pipeline import Pipeline
+from tests.conftest import IN_CI
+from tests.ingest.factories import event
+
+EVENTS = 2_000
+CLAIM_IDLE = 2.0  # seconds before a dead worker's batch is claimed (60 in production)
+WAIT = 240.0  # seconds: generous, for a machine shared with other work
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PrivateRedis:
+    """A redis-server child process without persistence: killed, it comes back empty."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+            finally:
+                client.close()
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()  # by its PID: only our own child
+            self.process.wait(10)
+            self.process = None
+
+
+@pytest.fixture
+def private_redis(test_db_backend: str) -> Iterator[PrivateRedis]:
+    if test_db_backend != "postgresql":
+        pytest.skip("scale mode's fault tests run in the PostgreSQL pass of the suite")
+    if shutil.which("redis-server") is None:
+        if IN_CI:
+            pytest.fail("redis-server is needed for the fault tests (CI requires it)")
+        pytest.skip("redis-server is not installed")
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.kill()
+
+
+class Workers:
+    """`socialdesk worker` processes on the test's databases."""
+
+    def __init__(self, engine: Engine, redis_url: str, tmp: Path) -> None:
+        self.env = os.environ | {
+            "SOCIALDESK_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+            "SOCIALDESK_REDIS_URL": redis_url,
+            "SOCIALDESK_MODE": "scale",
+            "SOCIALDESK_DATA_DIR": str(tmp / "data"),
+            "SOCIALDESK_CONFIG_FILE": str(tmp / "absent.toml"),
+        }
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.tmp = tmp
+        # Seconds before the sweep takes a pending event as orphaned. Short where Redis is
+        # to lose announcements; long where the stream holds them all.
+        self.orphan_after = 60.0
+
+    def start(self, *extra: str) -> subprocess.Popen[bytes]:
+        # The child keeps its own copy of the file; ours closes at once.
+        with open(self.tmp / f"worker-{len(self.processes)}.log", "wb") as log:
+            process = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "socialdesk.cli", "worker", "--max-seconds", "300"),
+                    *("--claim-idle", str(CLAIM_IDLE), "--sweep-every", "1"),
+                    *("--orphan-after", str(self.orphan_after)),
+                    *("--batch", "4", *extra),
+                ],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.processes.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+
+
+@pytest.fixture
+def workers(pg_engine: Engine, private_redis: PrivateRedis, tmp_path: Path) -> Iterator[Workers]:
+    group = Workers(pg_engine, private_redis.url, tmp_path)
+    yield group
+    group.stop_all()
+
+
+@pytest.fixture
+def pg_factory(pg_engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(pg_engine)
+
+
+@pytest.fixture
+def pg_workspace(pg_factory: sessionmaker[Session]) -> int:
+    with pg_factory() as s:
+        ws = Workspace(slug="acme", name="Acme")
+        s.add(ws)
+        s.commit()
+        return ws.id
+
+
+def push(
+    factory: sessionmaker[Session], workspace_id: int, bus: RedisStreamsBus | None, first: int
+) -> None:
+    """What the web processes do: store events, then announce them in small entries."""
+    pipeline = Pipeline(factory)
+    events = [
+        event(str(i), f"author-{i % 300}", minutes=i / 10, text=f"my order {i} is late")
+        for i in range(first, first + EVENTS // 2)
+    ]
+    dispatcher = ProcessingDispatcher(pipeline, bus)
+    for start in range(0, len(events), 50):
+        accepted = pipeline.accept(workspace_id, events[start : start + 50], source="api")
+        if bus is not None:
+            dispatcher.dispatch(workspace_id, accepted.accepted)
+
+
+def processed(factory: sessionmaker[Session]) -> int:
+    with factory() as s:
+        return s.scalar(select(func.count()).where(RawEvent.status == "processed")) or 0
+
+
+def wait_for(check: Callable[[], bool], seconds: float, workers: Workers) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    logs = "\n".join(p.read_text()[-2000:] for p in sorted(workers.tmp.glob("worker-*.log")))
+    raise AssertionError(f"timed out; worker logs:\n{logs}")
+
+
+def assert_each_event_once(factory: sessionmaker[Session], total: int) -> None:
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(RawEvent)) == total
+        assert s.scalar(select(func.count()).where(RawEvent.status != "processed")) == 0
+        assert s.scalar(select(func.count()).select_from(Message)) == total
+        assert s.scalar(select(func.count(func.distinct(Message.raw_event_id)))) == total
+        tasks = s.scalar(select(func.count()).select_from(Task))
+        cases = s.scalar(select(func.count(func.distinct(Task.conversation_id))))
+        assert tasks == cases  # one task per case, however often a batch was retried
+
+
+def test_workers_killed_and_restarted_lose_and_duplicate_nothing(
+    pg_factory: sessionmaker[Session],
+    pg_workspace: int,
+    private_redis: PrivateRedis,
+    workers: Workers,
+) -> None:
+    bus = RedisStreamsBus(private_redis.url)
+    bus.ensure_group(INGEST_STREAM)
+    push(pg_factory, pg_workspace, bus, 0)
+    push(pg_factory, pg_workspace, bus, EVENTS // 2)
+    started = [workers.start() for _ in range(3)]
+    wait_for(lambda: processed(pg_factory) >= EVENTS // 5, WAIT, workers)
+    started[0].send_signal(signal.SIGKILL)
+    workers.start()
+    wait_for(lambda: processed(pg_factory) >= EVENTS // 2, WAIT, workers)
+    started[1].send_signal(signal.SIGKILL)
+    workers.start()
+    wait_for(lambda: processed(pg_factory) == EVENTS, WAIT, workers)
+    assert_each_event_once(pg_factory, EVENTS)
+    wait_for(lambda: bus.pending(INGEST_STREAM) == 0, 30, workers)
+    bus.close()
+
+
+def test_a_redis_restarted_empty_loses_nothing(
+    pg_factory: sessionmaker[Session],
+    pg_workspace: int,
+    private_redis: PrivateRedis,
+    workers: Workers,
+) -> None:
+    bus = RedisStreamsBus(private_redis.url)
+    bus.ensure_group(INGEST_STREAM)
+    workers.orphan_after = 3.0
+    workers.start()
+    push(pg_factory, pg_workspace, bus, 0)
+    private_redis.kill()  # whatever was announced and not yet handled is gone with it
+    push(pg_factory, pg_workspace, None, EVENTS // 2)  # stored while Redis is away
+    time.sleep(1.0)
+    private_redis.start()  # empty: no stream, no consumer group
+    wait_for(lambda: processed(pg_factory) == EVENTS, WAIT, workers)
+    assert_each_event_once(pg_factory, EVENTS)
+    assert workers.processes[0].poll() is None  # the worker lived through it
+    bus.close()
+
+
+def test_a_dropped_database_connection_loses_nothing(
+    pg_engine: Engine,
+    pg_factory: sessionmaker[Session],
+    pg_workspace: int,
+    private_redis: PrivateRedis,
+    workers: Workers,
+) -> None:
+    bus = RedisStreamsBus(private_redis.url)
+    bus.ensure_group(INGEST_STREAM)
+    workers.start()
+    workers.start()
+    push(pg_factory, pg_workspace, bus, 0)
+    wait_for(lambda: processed(pg_factory) > 0, WAIT, workers)
+    with pg_engine.connect() as conn:  # every other connection to this database
+        dropped = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    assert dropped
+    push(pg_factory, pg_workspace, bus, EVENTS // 2)
+    wait_for(lambda: processed(pg_factory) == EVENTS, WAIT, workers)
+    assert_each_event_once(pg_factory, EVENTS)
+    bus.close()
+
+
+def test_sigterm_lets_a_worker_finish_its_batch_and_leave(
+    pg_factory: sessionmaker[Session],
+    pg_workspace: int,
+    private_redis: PrivateRedis,
+    workers: Workers,
+) -> None:
+    bus = RedisStreamsBus(private_redis.url)
+    bus.ensure_group(INGEST_STREAM)
+    push(pg_factory, pg_workspace, bus, 0)
+    worker = workers.start()
+    wait_for(lambda: processed(pg_factory) > 0, WAIT, workers)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(WAIT) == 0  # once the batch in hand is committed and acknowledged
+    assert bus.pending(INGEST_STREAM) == 0  # nothing left in its hands
+    workers.start()
+    wait_for(lambda: processed(pg_factory) == EVENTS // 2, WAIT, workers)
+    assert_each_event_once(pg_factory, EVENTS // 2)
+    bus.close()
