@@ -425,7 +425,7 @@ def bench_pipeline(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the report here")] = None,
 ) -> None:
     """Accept-to-assigned: msg/s and p50/p99 latency, embedded and with N scale-mode workers."""
-    from socialdesk.routing.bench_pipeline import run_pipeline_benchmark
+    from socialdesk.ingest.bench_pipeline import run_pipeline_benchmark
 
     settings = get_settings()
     runs = []
@@ -454,7 +454,7 @@ def bench_soak(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the report here")] = None,
 ) -> None:
     """Steady traffic with agents answering: memory, p99 accept-to-assigned, errors over time."""
-    from socialdesk.routing.bench_soak import run_soak
+    from socialdesk.ingest.bench_soak import run_soak
 
     report = run_soak(minutes=minutes, rate=rate, sample_every=sample_every)
     text = json.dumps(report, indent=2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from socialdesk.routing.bench_soak import run_soak
+from socialdesk.ingest.bench_soak import run_soak
 
 
 def test_a_short_soak_reports_samples_over_time_without_errors() -> None:

@@ -77,7 +77,7 @@ def run_soak(
     *, minutes: float, rate: float, sample_every: float = 10.0, seed: int = 11
 ) -> dict[str, Any]:
     from socialdesk.conversations.actions import resolve
-    from socialdesk.routing.bench_pipeline import _add_agents
+    from socialdesk.ingest.bench_pipeline import _add_agents
     from socialdesk.routing.engine import RoutingEngine
     from socialdesk.simulation.traffic import BrandProfile, generate
 

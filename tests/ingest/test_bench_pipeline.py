@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from socialdesk.routing.bench_pipeline import run_pipeline_benchmark
+from socialdesk.ingest.bench_pipeline import run_pipeline_benchmark
 
 
 def test_an_embedded_run_assigns_every_task_and_reports_latencies() -> None:
