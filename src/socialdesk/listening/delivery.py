@@ -65,7 +65,7 @@ def alert_text(alert: Alert, base_url: str = "") -> str:
     """The alert in one line, with a link to its incident when the console's URL is known."""
     evidence = ""
     if alert.kind in ("spike", "negative") and alert.expected > 0:
-        evidence = f" ({alert.observed:g} against {alert.expected:.1f} expected)"
+        evidence = f" ({alert.observed:g} against {alert.expected:.2g} expected)"
     elif alert.kind in ("spike", "negative"):
         evidence = f" ({alert.observed:g})"
     link = ""

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from socialdesk.conversations import actions
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.core.work import TaskStatus
+from socialdesk.listening import grouping
 from socialdesk.listening import repository as repo
 from socialdesk.listening.models import (
     Alert,
@@ -34,6 +35,10 @@ from socialdesk.people.models import User
 # How far back an incident's grouping looks for related messages before it was opened.
 LOOKBACK = timedelta(hours=6)
 SAMPLE_POSTS = 8
+# The latest members that teach grouping an incident's characteristic terms.
+MAX_SEED = 500
+# An incident stays open for days: grouping's window is measured from its last message.
+GROUPING = grouping.GroupingPolicy()
 
 
 def record(
@@ -131,6 +136,36 @@ def open_from_alert(session: Session, alert: Alert, now: datetime) -> Incident:
     return incident
 
 
+def open_for_alerts(session: Session, alerts: Sequence[Alert], now: datetime) -> Incident:
+    """One incident for alerts raised together (a burst fires its hashtag, topic and rule
+    series at once): the open incident of any of their series, or a new one. Its criteria
+    grow by each alert's series."""
+    found = None
+    for alert in alerts:
+        found = repo.open_incident_for_series(session, alert.workspace_id, alert.series)
+        if found is not None:
+            break
+    merged: dict[str, Any] = dict(found.criteria or {}) if found else {}
+    for alert in alerts:
+        extra = criteria_of_series(alert.series, alert.detail)
+        for name in ("hashtags", "terms", "rule_ids"):
+            merged[name] = list(merged.get(name) or []) + list(extra.get(name) or [])
+        if extra.get("topic") and not merged.get("topic"):
+            merged["topic"] = extra["topic"]
+    if found is None:
+        found = open_incident(
+            session, alerts[0].workspace_id, title=alerts[0].title, criteria=merged, now=now
+        )
+    else:
+        found.criteria = clean_criteria(merged)
+    for alert in alerts:
+        alert.incident_id = found.id
+        record(session, found, "alert", None, now, alert_id=alert.id, title=alert.title)
+    session.flush()
+    regroup(session, found, now)
+    return found
+
+
 def criteria_of_series(series: str, detail: Mapping[str, Any]) -> dict[str, Any]:
     """What an alert on ``series`` groups by: its topic, hashtag, rule or channel."""
     kind, _, value = series.partition(":")
@@ -150,27 +185,6 @@ def criteria_of_series(series: str, detail: Mapping[str, Any]) -> dict[str, Any]
     return criteria
 
 
-def matches_criteria(criteria: Mapping[str, Any], message: repo.HeardMessage) -> bool:
-    """Whether a message carries the incident's topic, one of its hashtags or terms, or a
-    match of one of its rules (on its channel when one is set)."""
-    channel = criteria.get("channel")
-    if channel and message.channel != channel:
-        return False
-    if criteria.get("topic") and message.topic == criteria["topic"]:
-        return True
-    tags = set(criteria.get("hashtags") or [])
-    if tags and not tags.isdisjoint(hashtags_of(message.text)):
-        return True
-    lowered = message.text.lower()
-    if any(term in lowered for term in criteria.get("terms") or []):
-        return True
-    rules = set(criteria.get("rule_ids") or [])
-    if rules and not rules.isdisjoint(message.rule_ids):
-        return True
-    only_channel = channel and not (criteria.get("topic") or tags or criteria.get("terms") or rules)
-    return bool(only_channel)
-
-
 def _incident(session: Session, workspace_id: int, incident_id: int) -> Incident:
     found = repo.lock_incident(session, workspace_id, incident_id)
     if found is None:
@@ -179,7 +193,8 @@ def _incident(session: Session, workspace_id: int, incident_id: int) -> Incident
 
 
 def regroup(session: Session, incident: Incident, now: datetime) -> int:
-    """Group the messages that belong to the incident and are not yet decided on."""
+    """Group the stored messages that belong to the incident and are not yet decided on
+    (from ``LOOKBACK`` before it opened until now)."""
     if incident.status != IncidentStatus.OPEN:
         return 0
     criteria = dict(incident.criteria or {})
@@ -195,11 +210,30 @@ def regroup(session: Session, incident: Incident, now: datetime) -> int:
         candidates += repo.inbound_between(
             session, incident.workspace_id, incident.opened_at - LOOKBACK, now, limit=5000
         )
+    return absorb(session, incident, candidates, now)
+
+
+def absorb(
+    session: Session, incident: Incident, messages: Sequence[repo.HeardMessage], now: datetime
+) -> int:
+    """Add the messages that belong to the incident (a person's removal sticks)."""
+    if incident.status != IncidentStatus.OPEN or not messages:
+        return 0
     known = repo.known_member_ids(session, incident.id)
-    fresh = {m.message_id: m for m in candidates if m.message_id not in known}
-    chosen = [m.message_id for m in fresh.values() if matches_criteria(criteria, m)]
-    for message_id in chosen:
-        m = fresh[message_id]
+    fresh = {m.message_id: m for m in messages if m.message_id not in known}
+    if not fresh:
+        return 0
+    members = repo.heard_messages(
+        session,
+        incident.workspace_id,
+        [m.message_id for m in repo.incident_members(session, incident.id)][-MAX_SEED:],
+    )
+    seed = _profile(incident, members)
+    criteria = dict(incident.criteria or {})
+    chosen = [
+        m for m in sorted(fresh.values(), key=lambda m: m.created_at) if _belongs(criteria, seed, m)
+    ]
+    for m in chosen:
         session.add(
             IncidentMessage(
                 incident_id=incident.id,
@@ -213,6 +247,46 @@ def regroup(session: Session, incident: Incident, now: datetime) -> int:
     if chosen:
         session.flush()
     return len(chosen)
+
+
+def _item(m: repo.HeardMessage) -> grouping.GroupItem:
+    return grouping.GroupItem(id=str(m.message_id), at=m.created_at, text=m.text, topic=m.topic)
+
+
+def _profile(incident: Incident, members: Sequence[repo.HeardMessage]) -> grouping.Incident:
+    """The incident as grouping sees it: its hashtags and topic, and the terms its messages
+    use so far (grouping learns the characteristic ones)."""
+    criteria = dict(incident.criteria or {})
+    profile = grouping.Incident(
+        key=f"incident:{incident.id}",
+        hashtags={str(t) for t in criteria.get("hashtags") or []},
+        topic=criteria.get("topic"),
+    )
+    for m in members:
+        profile.add(_item(m))
+    return profile
+
+
+def _belongs(
+    criteria: Mapping[str, Any], profile: grouping.Incident, message: repo.HeardMessage
+) -> bool:
+    """Grouping's verdict (hashtag, topic, characteristic terms), or one of the incident's
+    explicit terms or rules; on the incident's channel when one is set."""
+    channel = criteria.get("channel")
+    if channel and message.channel != channel:
+        return False
+    if grouping.match(_item(message), profile, GROUPING) is not None:
+        return True
+    lowered = message.text.lower()
+    if any(term in lowered for term in criteria.get("terms") or []):
+        return True
+    rules = set(criteria.get("rule_ids") or [])
+    if rules and not rules.isdisjoint(message.rule_ids):
+        return True
+    only_channel = channel and not (
+        criteria.get("topic") or criteria.get("hashtags") or criteria.get("terms") or rules
+    )
+    return bool(only_channel)
 
 
 def add_message(
@@ -365,9 +439,7 @@ class IncidentView:
 def view(
     session: Session, workspace_id: int, incident_id: int, bucket: timedelta = timedelta(minutes=15)
 ) -> IncidentView:
-    incident = repo.incident(session, workspace_id, incident_id)
-    if incident is None:
-        raise NotFound(f"incident {incident_id} not found")
+    incident = _incident(session, workspace_id, incident_id)
     members = repo.incident_members(session, incident.id)
     heard = repo.heard_messages(session, workspace_id, [m.message_id for m in members])
     conv_ids = sorted({m.conversation_id for m in heard})

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from socialdesk.core.errors import InvalidInput
+from socialdesk.listening.counting import hashtags
 
 MAX_PATTERN = 200
 MAX_PATTERNS = 100
@@ -71,13 +72,12 @@ class CompiledRule:
         return not (self.exclude is not None and self.exclude.search(text))
 
 
-_TAG_RE = re.compile(r"(?<![\w#])#([^\W_][\w]*)", re.UNICODE)
 _AT_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9_.]*[A-Za-z0-9_])")
 
 
 def hashtags_of(text: str) -> set[str]:
-    """Hashtags in a text, lower-cased with their ``#``."""
-    return {f"#{tag.lower()}" for tag in _TAG_RE.findall(text)}
+    """Hashtags in a text, lower-cased with their ``#`` (as the detector counts them)."""
+    return set(hashtags(text))
 
 
 def handles_of(text: str) -> set[str]:

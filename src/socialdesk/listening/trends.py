@@ -6,7 +6,6 @@ messages with their triage and rule matches and hands them over.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from socialdesk.core.errors import InvalidInput
 from socialdesk.listening import repository as repo
+from socialdesk.listening.grouping import content_terms
 from socialdesk.listening.repository import HeardMessage
 from socialdesk.listening.rules import hashtags_of
 
@@ -24,90 +24,6 @@ MAX_RANGE = timedelta(days=92)
 MAX_BUCKETS = 2000
 TOP = 10
 GroupBy = Literal["rule", "topic", "channel", "hashtag"]
-_WORD = re.compile(r"[^\W\d_][\w']{2,}", re.UNICODE)
-_NOISE = re.compile(r"https?://\S+|[@#]\w+")
-_STOP = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "you",
-        "your",
-        "are",
-        "was",
-        "were",
-        "this",
-        "that",
-        "with",
-        "have",
-        "has",
-        "had",
-        "not",
-        "but",
-        "all",
-        "any",
-        "can",
-        "our",
-        "out",
-        "get",
-        "got",
-        "just",
-        "now",
-        "what",
-        "when",
-        "where",
-        "who",
-        "why",
-        "how",
-        "its",
-        "it's",
-        "i'm",
-        "they",
-        "them",
-        "their",
-        "there",
-        "then",
-        "than",
-        "too",
-        "very",
-        "been",
-        "from",
-        "into",
-        "over",
-        "about",
-        "again",
-        "still",
-        "also",
-        "only",
-        "will",
-        "would",
-        "could",
-        "should",
-        "did",
-        "does",
-        "some",
-        "more",
-        "most",
-        "much",
-        "one",
-        "please",
-        "thanks",
-        "thank",
-        "hello",
-        "really",
-        "today",
-        "here",
-        "want",
-        "need",
-        "know",
-        "like",
-        "don't",
-        "can't",
-        "won't",
-        "isn't",
-        "didn't",
-    ]
-)
 
 
 class GroupTrend(BaseModel):
@@ -128,11 +44,6 @@ class TrendsOut(BaseModel):
     groups: list[GroupTrend]
     top_terms: list[tuple[str, int]]
     top_hashtags: list[tuple[str, int]]
-
-
-def terms_of(text: str) -> set[str]:
-    cleaned = _NOISE.sub(" ", text.lower())
-    return {w for w in _WORD.findall(cleaned) if w not in _STOP}
 
 
 def _groups_of(m: HeardMessage, by: GroupBy, rule_names: dict[int, str]) -> list[str]:
@@ -186,7 +97,7 @@ def summarise(
         for group in _groups_of(m, by, names):
             per_group[group][i] += 1
             per_group_neg[group][i] += int(bad)
-        words.update(terms_of(m.text))
+        words.update(content_terms(m.text))
         tags.update(hashtags_of(m.text))
     groups = sorted(
         (

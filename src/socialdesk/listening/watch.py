@@ -1,0 +1,266 @@
+"""Listening in production: the spike detector and the viral verdict on each workspace's
+incoming traffic, alerts and incidents from what they find, and the alerts' deliveries.
+
+``TrafficWatch.tick`` is one round: per workspace, the inbound messages stored since the last
+round are fed to the workspace's streaming monitor (``listening.monitor``; each message counts
+under the brand, its topic, channel, hashtags and matching rules, each author once per
+series), every finished step is closed, and each alarm becomes an alert. A negative post
+that ``listening.viral`` judges viral raises an alert and lifts its task's value. Alerts of one
+round open one incident together (a burst fires its hashtag, topic and rule series at once),
+or join the open incident of the same series. Open incidents then take in the new messages
+that belong to them. Everything of a round commits in one transaction per workspace;
+the live screens' wake-up follows the commit (e-mails and webhooks leave from
+``listening.delivery``'s loop).
+
+On its first round for a workspace the monitor replays ``history`` of stored traffic (by
+default the detector's warm-up), so its seasonal baseline starts warm after a restart; alarms
+of that replay older than ``replay_grace`` are not raised again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.core.clock import Clock, utcnow
+from socialdesk.core.db import unit_of_work
+from socialdesk.listening import alerts as alert_service
+from socialdesk.listening import incidents
+from socialdesk.listening import repository as repo
+from socialdesk.listening.counting import Mention, series_keys
+from socialdesk.listening.detection import Detection
+from socialdesk.listening.models import Alert, AlertKind
+from socialdesk.listening.monitor import ListeningMonitor, MonitorConfig
+from socialdesk.listening.repository import HeardMessage
+from socialdesk.listening.viral import PostSignal, ViralPolicy, viral_verdict
+
+log = logging.getLogger(__name__)
+
+BATCH = 5000
+# Series whose alert opens an incident by itself: they say what the incident is about. A
+# spike of the whole brand or of a channel is shown as an alert; a supervisor opens one.
+INCIDENT_SERIES = ("hashtag:", "topic:", "rule:", "message:")
+
+
+@dataclass
+class _State:
+    monitor: ListeningMonitor
+    cursor: int  # the last message id fed to the monitor
+    rule_names: dict[int, str]
+
+
+class TrafficWatch:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        clock: Clock = utcnow,
+        config: MonitorConfig | None = None,
+        viral: ViralPolicy | None = None,
+        history: timedelta | None = None,
+        replay_grace: timedelta = timedelta(minutes=30),
+        tick_seconds: float = 5.0,
+        on_alert: Callable[[int], None] | None = None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.clock = clock
+        self.config = config or MonitorConfig()
+        self.viral = viral or ViralPolicy()
+        self.history = history if history is not None else self.config.volume.warmup
+        self.replay_grace = replay_grace
+        self.tick_seconds = tick_seconds
+        self.on_alert = on_alert
+        self._states: dict[int, _State] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- one round ----------------------------------------------------------------------------
+
+    def tick(self) -> list[int]:
+        """One round over every workspace; returns the ids of the alerts raised."""
+        raised: list[int] = []
+        with self.session_factory() as session:
+            workspaces = repo.workspace_ids(session)
+        for workspace_id in workspaces:
+            try:
+                raised.extend(self.watch(workspace_id))
+            except Exception:  # one workspace's trouble must not silence the others
+                log.exception("listening round failed for workspace %s", workspace_id)
+        return raised
+
+    def watch(self, workspace_id: int) -> list[int]:
+        now = self.clock()
+        state = self._states.get(workspace_id)
+        replaying = state is None
+        if state is None:
+            state = self._start(workspace_id, now)
+        fresh = self._feed(workspace_id, state, since=now - self.history if replaying else None)
+        detections = state.monitor.advance(now)
+        if replaying:
+            detections = [d for d in detections if d.at >= now - self.replay_grace]
+            fresh = [m for m in fresh if m.created_at >= now - self.replay_grace]
+        with unit_of_work(self.session_factory) as session:
+            raised = [self._raise(session, workspace_id, d, state, now) for d in detections]
+            raised += [self._viral(session, workspace_id, m, now) for m in fresh]
+            alerts = [a for a in raised if a is not None]
+            self._open_incidents(session, alerts, now)
+            if fresh:
+                for incident in repo.open_incidents(session, workspace_id):
+                    incidents.absorb(session, incident, fresh, now)
+            ids = [a.id for a in alerts]
+        if ids and self.on_alert is not None:
+            self.on_alert(workspace_id)
+        return ids
+
+    def _start(self, workspace_id: int, now: datetime) -> _State:
+        state = _State(
+            monitor=ListeningMonitor(now - self.history, self.config), cursor=0, rule_names={}
+        )
+        self._states[workspace_id] = state
+        return state
+
+    def _feed(self, workspace_id: int, state: _State, since: datetime | None) -> list[HeardMessage]:
+        """Feed the messages stored since the last round; return them."""
+        fed: list[HeardMessage] = []
+        with self.session_factory() as session:
+            state.rule_names = {r.id: r.name for r in repo.rules(session, workspace_id)}
+            while True:
+                batch = repo.inbound_after(session, workspace_id, state.cursor, BATCH, since)
+                if not batch:
+                    break
+                for m in batch:
+                    state.monitor.observe(_mention(m))
+                state.cursor = max(m.message_id for m in batch)
+                fed.extend(batch)
+                since = None
+        return fed
+
+    # -- alerts -------------------------------------------------------------------------------
+
+    def _raise(
+        self, session: Session, workspace_id: int, d: Detection, state: _State, now: datetime
+    ) -> Alert | None:
+        kind = {"volume": AlertKind.SPIKE, "negative_share": AlertKind.NEGATIVE}.get(d.kind)
+        if kind is None:
+            return None  # a drop in volume: a feed gone quiet, not a crisis
+        label = _label(d.key, state.rule_names)
+        minutes = max(1, round((d.window + self.config.step) / timedelta(minutes=1)))
+        if kind == AlertKind.SPIKE:
+            title = f"Spike on {label}: {d.observed:g} people in {minutes} min"
+        else:
+            title = f"Anger on {label}: {d.observed:g} negative in {minutes} min"
+        return alert_service.raise_alert(
+            session,
+            workspace_id,
+            kind=kind,
+            series=d.key,
+            title=title,
+            window_start=d.at,
+            now=now,
+            observed=d.observed,
+            expected=d.expected,
+            detail={"z": round(d.z, 2), "window_minutes": minutes},
+        )
+
+    def _viral(
+        self, session: Session, workspace_id: int, m: HeardMessage, now: datetime
+    ) -> Alert | None:
+        verdict = viral_verdict(
+            PostSignal(
+                followers=m.followers,
+                negative=m.sentiment == "negative",
+                age=max(timedelta(0), now - m.created_at),
+                replies=int(m.metrics.get("replies", 0)),
+                reposts=int(m.metrics.get("reposts", 0)),
+                quotes=int(m.metrics.get("quotes", 0)),
+                likes=int(m.metrics.get("likes", 0)),
+                verified=m.author_verified,
+            ),
+            self.viral,
+        )
+        if not verdict.viral:
+            return None
+        # The title names no one and quotes nothing: alerts travel by e-mail and webhook,
+        # and a customer's erasure must not have to chase copies of their words.
+        alert = alert_service.raise_alert(
+            session,
+            workspace_id,
+            kind=AlertKind.VIRAL,
+            series=f"message:{m.message_id}",
+            title=f"Viral complaint ({verdict.reason.replace('+', ' and ')}): an author with "
+            f"{m.followers:,} followers, message {m.message_id}",
+            window_start=m.created_at,
+            now=now,
+            observed=float(m.followers),
+            detail={"reason": verdict.reason, "score": verdict.score},
+            message_id=m.message_id,
+        )
+        if alert is not None:
+            alert_service.boost_task(
+                session, m.message_id, alert_service.VIRAL_BOOST * (0.5 + verdict.score)
+            )
+        return alert
+
+    def _open_incidents(self, session: Session, alerts: list[Alert], now: datetime) -> None:
+        """One incident for the alerts of one round (one burst fires several series)."""
+        eligible = [a for a in alerts if a.series.startswith(INCIDENT_SERIES)]
+        viral = [a for a in eligible if a.kind == AlertKind.VIRAL]
+        spikes = sorted(
+            (a for a in eligible if a.kind != AlertKind.VIRAL),
+            key=lambda a: INCIDENT_SERIES.index(a.series.split(":", 1)[0] + ":"),
+        )
+        for alert in viral:
+            incidents.open_from_alert(session, alert, now)
+        if spikes:
+            incidents.open_for_alerts(session, spikes, now)
+
+    # -- the timer ----------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("listening round failed")
+            self._stop.wait(self.tick_seconds)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="socialdesk-listening", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+
+def _mention(m: HeardMessage) -> Mention:
+    return Mention(
+        at=m.created_at,
+        author=m.author_handle or str(m.author_id or m.message_id),
+        keys=series_keys(
+            topic=m.topic, channel=m.channel, text=m.text, rules=[str(r) for r in m.rule_ids]
+        ),
+        negative=m.sentiment == "negative",
+        text=m.text,
+    )
+
+
+def _label(series: str, rule_names: dict[int, str]) -> str:
+    kind, _, value = series.partition(":")
+    if kind == "rule" and value.isdigit():
+        return f"rule {rule_names.get(int(value), value)}"
+    if kind == "all" or not value:
+        return "all mentions"
+    if kind == "hashtag":
+        return value
+    return f"{kind} {value}"
