@@ -309,6 +309,7 @@ def serve(
     import uvicorn
 
     from socialdesk.conversations.outbox_thread import start_outbox_thread
+    from socialdesk.listening.watch import start_listening_watch
     from socialdesk.web.app import create_app
 
     settings = get_settings()
@@ -317,6 +318,7 @@ def serve(
     if settings.mode == "embedded":
         # Replies leave from this process; scale mode runs `socialdesk channels send --loop`.
         web_app.state.on_shutdown.append(start_outbox_thread(web_app))
+    web_app.state.on_shutdown.append(start_listening_watch(web_app))
     uvicorn.run(
         web_app,
         host=host or settings.host,

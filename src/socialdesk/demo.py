@@ -371,5 +371,8 @@ def run_demo(
     from socialdesk.conversations.outbox_thread import start_outbox_thread
 
     app.state.on_shutdown.append(start_outbox_thread(app))
+    from socialdesk.listening.watch import start_listening_watch
+
+    app.state.on_shutdown.append(start_listening_watch(app))
     print(banner(host, port, settings.effective_database_url, rate_per_minute), flush=True)
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())

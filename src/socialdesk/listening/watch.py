@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -264,3 +265,19 @@ def _label(series: str, rule_names: dict[int, str]) -> str:
     if kind == "hashtag":
         return value
     return f"{kind} {value}"
+
+
+def start_listening_watch(app: Any) -> Callable[[], None]:
+    """Start the watch for a web app made by ``create_app`` (``socialdesk serve``, the demo);
+    the bell of this process's browsers rings as soon as an alert is committed. Returns the
+    stop function and puts the watch on ``app.state.traffic_watch``."""
+
+    def alerted(workspace_id: int) -> None:
+        hub = getattr(app.state, "live_hub", None)
+        if hub is not None:
+            hub.notify(workspace_id)
+
+    watch = TrafficWatch(app.state.session_factory, on_alert=alerted)
+    app.state.traffic_watch = watch
+    watch.start()
+    return watch.stop

@@ -50,8 +50,6 @@ def create_app(
         threading.Thread(target=_warm_up_triage, name="triage-warm-up", daemon=True).start()
         app.state.routing_engine.start()  # real-time distribution and SLA timers
         app.state.on_shutdown.append(app.state.routing_engine.stop)
-        app.state.traffic_watch.start()  # spike and viral detection on incoming traffic
-        app.state.on_shutdown.append(app.state.traffic_watch.stop)
         app.state.alert_deliveries.start()  # e-mails and webhooks of alerts, after commit
         app.state.on_shutdown.append(app.state.alert_deliveries.stop)
         app.state.webhooks.start()  # outgoing event webhooks: relay and send
@@ -92,14 +90,6 @@ def create_app(
 
     app.state.webhooks = WebhookRunner(app.state.session_factory, settings.secret_key)
     app.state.pipeline.hooks.after_commit.append(app.state.routing_engine.after_commit)
-    from socialdesk.listening.watch import TrafficWatch
-
-    def _alerted(workspace_id: int) -> None:
-        hub = getattr(app.state, "live_hub", None)
-        if hub is not None:
-            hub.notify(workspace_id)  # the bell rings at once in this process's browsers
-
-    app.state.traffic_watch = TrafficWatch(app.state.session_factory, on_alert=_alerted)
     from socialdesk.listening.delivery import Deliverer, DeliveryLoop
 
     app.state.alert_deliveries = DeliveryLoop(
