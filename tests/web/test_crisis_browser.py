@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.accounts import create_account
-from socialdesk.channels.background import start_outbox_thread
+from socialdesk.channels.events import InboundEvent, Party
 from socialdesk.config import Settings
+from socialdesk.conversations.outbox_thread import start_outbox_thread
 from socialdesk.core.models import Workspace
-from socialdesk.ingest.schemas import InboundEvent, Party
 from socialdesk.listening.detection import DetectorConfig
 from socialdesk.listening.monitor import MonitorConfig
 from socialdesk.listening.watch import TrafficWatch
