@@ -81,7 +81,7 @@ def burst(n: int) -> list[InboundEvent]:
         InboundEvent(
             channel="x",
             external_id=f"down-{i}",
-            text=f"No signal for hours, is the network down? #AcmeDown ({i})",
+            text=f"@AcmeCare no signal for hours, is the network down? #AcmeDown ({i})",
             created_at=now,
             account="brand-1",
             author=Party(id=f"id-{i}", handle=f"@caller{i}", name=f"Caller {i}", followers=40),
