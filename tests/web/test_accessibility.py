@@ -33,6 +33,9 @@ ADMIN_SECTIONS = (
     "taxonomies",
     "canned",
     "kb",
+    "listening",
+    "webhooks",
+    "audit",
 )
 
 
@@ -123,5 +126,8 @@ def test_every_page_an_admin_sees_passes_axe(
             check(page, f"admin {section}")
         page.goto(f"{base}/console/customers/{ids['customer']}")
         check(page, "customer 360 with merge")
+        for path in ("/console/alerts", "/console/incidents", "/dashboard/trends"):
+            page.goto(f"{base}{path}")
+            check(page, path)
     finally:
         context.close()
