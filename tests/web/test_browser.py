@@ -254,8 +254,14 @@ def test_keyboard_shortcuts_drive_the_common_actions(
     live_app.state.pipeline.ingest(
         workspace.id,
         [
-            event("first problem", ext="k1", handle="one", name="One", followers=50_000),
-            event("second problem", ext="k2", handle="two", name="Two"),
+            event(
+                "first problem: my bill is wrong",
+                ext="k1",
+                handle="one",
+                name="One",
+                followers=50_000,
+            ),
+            event("second problem: my router is down again", ext="k2", handle="two", name="Two"),
         ],
     )
     with serve(live_app) as base:
