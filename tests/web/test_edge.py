@@ -149,6 +149,7 @@ def test_every_kind_of_response_carries_security_headers(app_client: TestClient)
         assert response.headers["x-content-type-options"] == "nosniff", url
         assert response.headers["x-frame-options"] == "DENY", url
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"], url
+        assert "cdn" not in response.headers["content-security-policy"], url  # all served here
         assert "strict-transport-security" not in response.headers, url
     console = app_client.get("/login")
     assert "script-src 'self';" in console.headers["content-security-policy"]

@@ -38,43 +38,32 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 BODY_LIMITS = {"/api/v1/events": 1_048_576}
 NUL_EXEMPT_PREFIXES = ("/webhooks/",)
 
+# Pages that need more (the console, the API docs page) set their own policy, which is kept.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
-# FastAPI's interactive docs load Swagger UI / ReDoc from their CDN with an inline starter.
-DOCS_POLICY = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    "https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; frame-ancestors 'none'"
-)
-DOCS_PATHS = ("/docs", "/redoc")
 HSTS = "max-age=31536000; includeSubDomains"
 
 # A JSON \u0000 escape that is not itself an escaped backslash followed by "u0000".
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
-def _policy_for(path: str) -> str:
-    return DOCS_POLICY if path.startswith(DOCS_PATHS) else API_POLICY
-
-
-def security_headers(path: str, https: bool) -> list[tuple[bytes, bytes]]:
+def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
     headers = [
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
         (b"referrer-policy", b"no-referrer"),
-        (b"content-security-policy", _policy_for(path).encode()),
+        (b"content-security-policy", API_POLICY.encode()),
     ]
     if https:
         headers.append((b"strict-transport-security", HSTS.encode()))
     return headers
 
 
-async def _refuse(send: Send, status: int, detail: str, path: str, https: bool) -> None:
+async def _refuse(send: Send, status: int, detail: str, https: bool) -> None:
     body = JSONResponse({"detail": detail}).body
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
-        *security_headers(path, https),
+        *security_headers(https),
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -97,7 +86,7 @@ class EdgeMiddleware:
         if not exempt and (
             "\x00" in path or b"\x00" in unquote_to_bytes(scope.get("query_string", b""))
         ):
-            await _refuse(send, 400, "NUL characters are not allowed in a URL", path, https)
+            await _refuse(send, 400, "NUL characters are not allowed in a URL", https)
             return
 
         limit = BODY_LIMITS.get(path)
@@ -105,14 +94,13 @@ class EdgeMiddleware:
         if limit is not None or (is_json and not exempt and scope.get("method") != "GET"):
             body, too_large = await _read_body(receive, limit)
             if too_large:
-                await _refuse(send, 413, f"body larger than {limit} bytes", path, https)
+                await _refuse(send, 413, f"body larger than {limit} bytes", https)
                 return
             if is_json and not exempt and _JSON_NUL.search(body):
                 await _refuse(
                     send,
                     400,
                     "text holds a NUL character (\\u0000), which cannot be stored; remove it",
-                    path,
                     https,
                 )
                 return
@@ -126,7 +114,7 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [h for h in security_headers(path, https) if h[0] not in present]
+                extra = [h for h in security_headers(https) if h[0] not in present]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
