@@ -28,13 +28,13 @@ from socialdesk.core.http import (
     request_actor,
     require_role,
 )
+from socialdesk.core.limits import MAX_DB_INT
 from socialdesk.core.models import Workspace
 from socialdesk.people.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["compliance"])
-MAX_ID = 2**63 - 1
 AdminOnly = Annotated[Principal, Depends(require_role(Role.ADMIN))]
-CustomerId = Annotated[int, Path(ge=1, le=MAX_ID)]
+CustomerId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 AUDIT_COLUMNS = (
     "id",
     "created_at",
@@ -79,7 +79,7 @@ def list_audit_events(
     target_type: Annotated[str | None, Query(max_length=64)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    cursor: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:
     """Newest first. `action` matches one action (`user.updated`) or a family (`user`)."""

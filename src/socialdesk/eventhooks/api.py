@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from socialdesk.core.clock import utcnow
 from socialdesk.core.http import Principal, current_workspace, db_session, require_role
+from socialdesk.core.limits import MAX_DB_INT
 from socialdesk.core.models import Workspace
 from socialdesk.eventhooks import repository as repo
 from socialdesk.eventhooks import service
@@ -18,9 +19,8 @@ from socialdesk.eventhooks.relay import EVENT_TYPES
 from socialdesk.people.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"])
-MAX_ID = 2**63 - 1
 AdminOnly = Annotated[Principal, Depends(require_role(Role.ADMIN))]
-Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+Id = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 
 
 class SubscriptionIn(BaseModel):
@@ -139,7 +139,7 @@ def list_deliveries(
     _admin: AdminOnly,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
-    cursor: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> DeliveryPage:
     """The delivery log, newest first, with each response code and error."""
