@@ -375,6 +375,7 @@ def worker(
 
     SIGTERM (or Ctrl+C) stops it after the batch in hand is committed and acknowledged."""
     from socialdesk.core.bus import RedisStreamsBus
+    from socialdesk.core.live_channel import LiveChannel
     from socialdesk.ingest.dispatch import Worker
     from socialdesk.ingest.wiring import build_pipeline
     from socialdesk.routing.events import RoutingAnnouncer
@@ -397,6 +398,9 @@ def worker(
         pipeline = build_pipeline(settings, session_factory)
         # Tasks this worker opens reach the web processes' routing engines at once.
         pipeline.hooks.after_commit.append(RoutingAnnouncer(bus).tasks_changed)
+        # Messages it stores show at once on the screens of every web process.
+        live = LiveChannel(settings.redis_url, channel=bus.key("live"))
+        pipeline.hooks.after_commit.append(live.after_commit_hook)
         runner = Worker(
             pipeline, bus, sweep_every=sweep_every, orphan_after=orphan_after, batch=batch
         )
@@ -407,6 +411,7 @@ def worker(
         except KeyboardInterrupt:
             pass
         finally:
+            live.stop()
             bus.close()
     typer.echo(f"handled {runner.handled} stream entries")
 

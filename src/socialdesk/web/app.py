@@ -20,6 +20,7 @@ from socialdesk.core import audit
 from socialdesk.core.db import make_engine, make_session_factory
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from socialdesk.core.http import NotAuthenticated
+from socialdesk.core.live_channel import LiveChannel
 from socialdesk.core.migrate import upgrade
 from socialdesk.ingest.wiring import build_dispatcher, build_pipeline
 from socialdesk.web.deps import authenticate
@@ -48,6 +49,8 @@ def create_app(
         # Load the triage models now rather than inside the first processing transaction,
         # where they would hold the write lock of an embedded database for seconds.
         threading.Thread(target=_warm_up_triage, name="triage-warm-up", daemon=True).start()
+        app.state.live_hub.start()  # scale mode: hear the other processes' changes
+        app.state.on_shutdown.append(app.state.live_hub.stop)
         app.state.routing_engine.start()  # real-time distribution and SLA timers
         app.state.on_shutdown.append(app.state.routing_engine.stop)
         app.state.alert_deliveries.start()  # e-mails and webhooks of alerts, after commit
@@ -81,10 +84,18 @@ def create_app(
     if warning:
         log.warning("%s", warning)
     app.state.on_shutdown = []
+    from socialdesk.web.live import LiveHub
+
+    app.state.live_hub = hub = LiveHub()
+    if app.state.dispatcher.bus is not None and settings.redis_url:
+        # Browsers attached to any web process see every process's changes at once.
+        hub.connect(LiveChannel(settings.redis_url, channel=app.state.dispatcher.bus.key("live")))
     from socialdesk.routing.engine import RoutingEngine
 
     app.state.routing_engine = RoutingEngine(
-        app.state.session_factory, bus=app.state.dispatcher.bus
+        app.state.session_factory,
+        bus=app.state.dispatcher.bus,
+        on_assigned=lambda workspace_id, _claims: hub.notify(workspace_id),
     )
     from socialdesk.eventhooks.runner import WebhookRunner
 

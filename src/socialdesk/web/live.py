@@ -1,14 +1,16 @@
 """Live updates to browsers over server-sent events.
 
 The stream tells the page *that* something changed; the page then fetches the fresh,
-server-rendered fragment. Changes are noticed two ways: actions in this process poke the
-hub at once, and a cheap fingerprint query catches what other processes (workers, other web
-processes) committed, so the same code works embedded and at scale.
+server-rendered fragment. Changes are noticed three ways: actions in this process poke the
+hub, which wakes its streams at once; in scale mode, the hub also hears every other process's
+changes (web processes, workers) through Redis pub/sub (``core.live_channel``), at once too;
+and a cheap fingerprint query, once a second, catches whatever a lost notice missed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -16,7 +18,11 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 from fastapi import Request
 
+from socialdesk.core.live_channel import LiveChannel
+
 POLL_SECONDS = 1.0
+# Changes in a burst reach a browser at most this often (it fetches fragments on each).
+MIN_GAP_SECONDS = 0.5
 HEARTBEAT_SECONDS = 15.0
 # A stream ends after this long and the browser reconnects by itself (``retry``): a server
 # that stops never waits long on open streams, and a reconnect costs one small request.
@@ -24,16 +30,63 @@ STREAM_SECONDS = 30.0
 
 
 class LiveHub:
-    """A version counter per workspace, safe to bump from any thread."""
+    """A version counter per workspace, safe to bump from any thread; streams waiting on a
+    workspace wake as soon as its counter moves."""
 
-    def __init__(self) -> None:
+    def __init__(self, poll_seconds: float = POLL_SECONDS) -> None:
+        self.poll_seconds = poll_seconds  # how often streams compare the database fingerprint
         self._lock = threading.Lock()
         self._versions: dict[int, int] = {}
         self._markers: dict[int, tuple[float, object]] = {}
+        self._waiters: dict[int, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+        self.channel: LiveChannel | None = None
+
+    def connect(self, channel: LiveChannel) -> None:
+        """Share changes with the other processes through ``channel`` (scale mode)."""
+        self.channel = channel
+
+    def start(self) -> None:
+        if self.channel is not None:
+            self.channel.start(self.changed_elsewhere)
+
+    def stop(self) -> None:
+        if self.channel is not None:
+            self.channel.stop()
 
     def notify(self, workspace_id: int) -> None:
+        """A change committed in this process: wake its streams, and tell the others."""
+        self.changed_elsewhere(workspace_id)
+        if self.channel is not None:
+            self.channel.publish(workspace_id)
+
+    def changed_elsewhere(self, workspace_id: int) -> None:
+        """A change this process only hears of: wake its streams without telling anyone."""
         with self._lock:
             self._versions[workspace_id] = self._versions.get(workspace_id, 0) + 1
+            waiters = list(self._waiters.get(workspace_id, ()))
+        for loop, event in waiters:
+            with contextlib.suppress(RuntimeError):  # that stream's event loop has closed
+                loop.call_soon_threadsafe(event.set)
+
+    async def wait_change(self, workspace_id: int, seen: int, timeout: float) -> None:
+        """Return once the workspace's version is past ``seen``, or after ``timeout``."""
+        event = asyncio.Event()
+        waiter = (asyncio.get_running_loop(), event)
+        with self._lock:
+            if self._versions.get(workspace_id, 0) != seen:
+                return
+            self._waiters.setdefault(workspace_id, set()).add(waiter)
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            pass
+        finally:
+            with self._lock:
+                waiting = self._waiters.get(workspace_id)
+                if waiting is not None:
+                    waiting.discard(waiter)
+                    if not waiting:
+                        del self._waiters[workspace_id]
 
     def version(self, workspace_id: int) -> int:
         with self._lock:
@@ -69,10 +122,16 @@ async def stream(
     workspace_id: int,
     fingerprint: Callable[[], object],
     *,
-    poll_seconds: float = POLL_SECONDS,
+    poll_seconds: float | None = None,
     max_seconds: float | None = None,
+    min_gap: float = MIN_GAP_SECONDS,
 ) -> AsyncIterator[str]:
-    """Yield ``changed`` events while the browser listens; comments keep proxies from idling."""
+    """Yield ``changed`` events while the browser listens; comments keep proxies from idling.
+
+    The stream sleeps until the hub's version moves (a change in this process, or one heard
+    from another) or ``poll_seconds`` (the hub's) pass, when the database fingerprint is
+    compared."""
+    poll = hub.poll_seconds if poll_seconds is None else poll_seconds
     loop = asyncio.get_running_loop()
     started = loop.time()
     last_marker = await asyncio.to_thread(fingerprint)
@@ -84,17 +143,21 @@ async def stream(
         if await request.is_disconnected():
             return
         now = loop.time()
-        if max_seconds is not None and now - started > max_seconds:
+        if max_seconds is not None and now - started >= max_seconds:
             return
         version = hub.version(workspace_id)
         marker = await asyncio.to_thread(fingerprint)
         if version != last_version or marker != last_marker:
             last_version, last_marker = version, marker
             yield sse_frame("changed", {"version": version})
+            await asyncio.sleep(min_gap)  # a burst of changes becomes one refresh
         elif now - last_beat > HEARTBEAT_SECONDS:
             last_beat = now
             yield ": keep-alive\n\n"
-        await asyncio.sleep(poll_seconds)
+        wait = poll
+        if max_seconds is not None:
+            wait = max(0.0, min(wait, started + max_seconds - loop.time()))
+        await hub.wait_change(workspace_id, last_version, wait)
 
 
 def routing_engine(state: object) -> object | None:
