@@ -133,6 +133,10 @@ class Workers:
         self.processes.append(process)
         return process
 
+    def consuming(self, index: int) -> bool:
+        """Whether a worker has started and is reading its stream."""
+        return "consuming" in (self.tmp / f"worker-{index}.log").read_text()
+
     def stop_all(self) -> None:
         for process in self.processes:
             if process.poll() is None:
@@ -236,6 +240,7 @@ def test_a_redis_restarted_empty_loses_nothing(
     bus.ensure_group(INGEST_STREAM)
     workers.orphan_after = 3.0
     workers.start()
+    wait_for(lambda: workers.consuming(0), WAIT, workers)
     push(pg_factory, pg_workspace, bus, 0)
     private_redis.kill()  # whatever was announced and not yet handled is gone with it
     push(pg_factory, pg_workspace, None, EVENTS // 2)  # stored while Redis is away
@@ -244,6 +249,26 @@ def test_a_redis_restarted_empty_loses_nothing(
     wait_for(lambda: processed(pg_factory) == EVENTS, WAIT, workers)
     assert_each_event_once(pg_factory, EVENTS)
     assert workers.processes[0].poll() is None  # the worker lived through it
+    bus.close()
+
+
+def test_a_worker_started_while_redis_is_away_waits_for_it(
+    pg_factory: sessionmaker[Session],
+    pg_workspace: int,
+    private_redis: PrivateRedis,
+    workers: Workers,
+) -> None:
+    private_redis.kill()
+    workers.orphan_after = 3.0
+    workers.start()
+    push(pg_factory, pg_workspace, None, 0)  # stored while Redis is away: the sweep finds them
+    wait_for(lambda: processed(pg_factory) == EVENTS // 2, WAIT, workers)
+    assert workers.processes[0].poll() is None  # it did not die for want of Redis
+    private_redis.start()
+    bus = RedisStreamsBus(private_redis.url)
+    push(pg_factory, pg_workspace, bus, EVENTS // 2)
+    wait_for(lambda: processed(pg_factory) == EVENTS, WAIT, workers)
+    assert_each_event_once(pg_factory, EVENTS)
     bus.close()
 
 

@@ -94,9 +94,11 @@ class Worker:
                 return swept
 
     def run(self, *, max_seconds: float | None = None, block_ms: int = 1000) -> None:
-        # A group that is missing later (Redis restarted empty) is made again by consume_once.
-        self.bus.ensure_group(INGEST_STREAM)
         consumer = consumer_name()
+        # Made in the loop, so that a worker started while Redis is away waits for it (and
+        # sweeps the database meanwhile) instead of dying. A group that goes missing later
+        # (Redis restarted empty) is made again by consume_once.
+        group_ready = False
         started = time.monotonic()
         # The first sweep waits a period: at start the stream has the work, and workers that
         # start together would all sweep the same events.
@@ -109,6 +111,9 @@ class Worker:
                 if now - last_sweep >= self.sweep_every:
                     last_sweep = now
                     self.sweep()
+                if not group_ready:
+                    self.bus.ensure_group(INGEST_STREAM)
+                    group_ready = True
                 self.handled += self.bus.consume_once(
                     INGEST_STREAM,
                     consumer,
