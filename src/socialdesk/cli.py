@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.analytics.cli import app as report_app
 from socialdesk.analytics.stored_traffic import load_stored_traffic
 from socialdesk.channels.cli import channels_app
 from socialdesk.compliance.cli import app as compliance_app
@@ -62,6 +63,7 @@ app.add_typer(agents_app, name="agents")
 workspaces_app = typer.Typer(help="Workspaces (brands).", no_args_is_help=True)
 app.add_typer(workspaces_app, name="workspaces")
 app.add_typer(compliance_app, name="compliance")
+app.add_typer(report_app, name="report")
 app.add_typer(listening_app, name="listening")
 bench_app.command("listening")(bench_listening)
 

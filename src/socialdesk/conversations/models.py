@@ -38,6 +38,7 @@ class Conversation(Base):
     __table_args__ = (
         Index("ix_conversations_ws_status_last", "workspace_id", "status", "last_message_at"),
         Index("ix_conversations_ws_customer", "workspace_id", "customer_id"),
+        Index("ix_conversations_ws_first_message", "workspace_id", "first_message_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -82,6 +83,7 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "channel", "external_id"),
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+        Index("ix_messages_ws_created", "workspace_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

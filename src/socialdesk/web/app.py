@@ -141,6 +141,7 @@ def _add_routes(app: FastAPI) -> None:
 
     app.include_router(case_channels)
 
+    from socialdesk.analytics.api import router as reports
     from socialdesk.compliance.api import router as compliance
     from socialdesk.customers.api_crm import router as crm
     from socialdesk.eventhooks.api import router as webhooks
@@ -151,6 +152,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(routing)
     app.include_router(crm)
     app.include_router(compliance)
+    app.include_router(reports)
     app.include_router(webhooks)
 
     from socialdesk.listening.api import router as listening
