@@ -336,17 +336,35 @@ def demo(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     rate: Annotated[
-        float, typer.Option(help="Generated messages per minute", min=1, max=6000)
-    ] = 10.0,
+        float,
+        typer.Option(help="Generated messages per minute (daily average)", min=0.1, max=6000),
+    ] = 1.0,
     backlog_hours: Annotated[
         float, typer.Option(help="Hours of traffic generated before the start", min=0, max=72)
     ] = 2.0,
     seed: Annotated[int, typer.Option(help="Seed of the traffic generator")] = 7,
+    team: Annotated[
+        int | None,
+        typer.Option(
+            help="Simulated care colleagues working their lists (default: as many as Erlang C "
+            "gives for the rate's busiest hour; 0: none)",
+            min=0,
+            max=500,
+        ),
+    ] = None,
 ) -> None:
-    """Start the web app on an embedded SQLite, with generated traffic flowing live."""
+    """Start the web app on an embedded SQLite, with generated traffic flowing live and a
+    simulated care team working it."""
     from socialdesk.demo import run_demo
 
-    run_demo(host=host, port=port, rate_per_minute=rate, backlog_hours=backlog_hours, seed=seed)
+    run_demo(
+        host=host,
+        port=port,
+        rate_per_minute=rate,
+        backlog_hours=backlog_hours,
+        seed=seed,
+        team=team,
+    )
 
 
 @app.command()

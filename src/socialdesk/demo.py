@@ -6,7 +6,7 @@ import logging
 import math
 import random
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -76,7 +76,8 @@ DEMO_CAPACITY = {"x": 3, "facebook": 3, "instagram": 3, "email": 5, "webhook": 3
 
 def seed_people(session: Session, workspace_id: int, *, now: datetime | None = None) -> None:
     """Teams and people of the demo brand, created once: agents with skills and capacity on
-    every channel, online, so that work reaches them as soon as it arrives."""
+    every channel. They start away: the simulated team is on duty, and whoever signs in sets
+    themselves online (the console's top bar) to receive work alongside it."""
     from socialdesk.routing.service import set_presence, upsert_agent
     from socialdesk.web.auth import create_user
 
@@ -97,7 +98,7 @@ def seed_people(session: Session, workspace_id: int, *, now: datetime | None = N
             teams=((person.team, DEMO_TEAMS[person.team]),),
         )
         if person.email not in existing and person.role == Role.AGENT:
-            set_presence(session, workspace_id, user.id, "online", now or utcnow())
+            set_presence(session, workspace_id, user.id, "away", now or utcnow())
     session.flush()
 
 
@@ -133,24 +134,9 @@ def use_sector_taxonomy(session: Session, workspace_id: int) -> None:
         triage.configure(session, workspace_id, taxonomy=DEMO_TAXONOMY)
 
 
-def _batches_due(
-    events: Iterator[InboundEvent], clock: Clock, stop: threading.Event, tick: float
-) -> Iterator[list[InboundEvent]]:
-    """Hand out generated events when their time has come, a tick's worth at a time."""
-    pending = next(events, None)
-    while pending is not None and not stop.is_set():
-        due: list[InboundEvent] = []
-        now = clock()
-        while pending is not None and pending.created_at <= now:
-            due.append(pending)
-            pending = next(events, None)
-        if due:
-            yield due
-        stop.wait(tick)
-
-
 class LiveTraffic:
-    """Feeds generated traffic into the pipeline in real time, on a background thread."""
+    """Feeds generated traffic into the pipeline as its time comes: ``pump`` hands over what
+    is due now; ``start`` pumps on a background thread every ``tick`` seconds."""
 
     def __init__(
         self,
@@ -170,6 +156,8 @@ class LiveTraffic:
         self.tick = tick
         self.stop_event = threading.Event()
         self.delivered = 0
+        self._events: Iterator[InboundEvent] | None = None
+        self._pending: InboundEvent | None = None
         self.thread = threading.Thread(target=self._run, name="demo-traffic", daemon=True)
 
     def start(self) -> None:
@@ -179,24 +167,41 @@ class LiveTraffic:
         self.stop_event.set()
         self.thread.join(timeout=5)
 
-    def _run(self) -> None:
+    def pump(self) -> int:
+        """Ingest every generated event whose time has come; returns how many."""
         from socialdesk.simulation.traffic import BrandProfile, generate
 
-        start = self.clock()
-        events = generate(
-            BrandProfile(),
-            start,
-            None,
-            self.rate_per_minute * 60,
-            timeline_seed(self.seed + 1, start),
-        )
-        for batch in _batches_due(events, self.clock, self.stop_event, self.tick):
+        now = self.clock()
+        if self._events is None:  # the timeline starts at the first pump
+            self._events = generate(
+                BrandProfile(),
+                now,
+                None,
+                self.rate_per_minute * 60,
+                timeline_seed(self.seed + 1, now),
+            )
+            self._pending = next(self._events, None)
+        due: list[InboundEvent] = []
+        while self._pending is not None and self._pending.created_at <= now:
+            due.append(self._pending)
+            self._pending = next(self._events, None)
+        if due:
+            self.pipeline.ingest(self.workspace_id, due, source="demo")
+            self.delivered += len(due)
+        return len(due)
+
+    def _run(self) -> None:
+        while not self.stop_event.is_set():
             try:
-                self.pipeline.ingest(self.workspace_id, batch, source="demo")
-                self.delivered += len(batch)
+                self.pump()
             except Exception:  # the demo goes on; the reason is in the log
                 log.exception("demo traffic batch failed")
+            self.stop_event.wait(self.tick)
 
+
+# Median minutes to a past answer per channel: about a quarter of each channel's
+# first-response target (30 min on X, 2 h on Facebook and Instagram, 24 h for e-mail).
+PAST_ANSWER_MINUTES = {"x": 8.0, "facebook": 30.0, "instagram": 30.0, "email": 180.0}
 
 PAST_ANSWERS = (
     "Thanks for reaching out, we are looking into it now.",
@@ -213,19 +218,22 @@ def past_answers(
     *,
     now: datetime,
     seed: int,
-    share: float = 0.9,
-    median_minutes: float = 25.0,
+    share: float = 0.98,
+    median_minutes: Mapping[str, float] | None = None,
 ) -> list[InboundEvent]:
-    """The answers a care team gave before the demo started: most messages that needed one
-    got one, a quarter of an hour to an hour or so later, so the demo opens on a realistic
-    queue rather than on hours of untouched work."""
+    """The answers the demo's team gave before the demo started: nearly every message that
+    needed one got one, as fast as the team on duty answers (minutes on X, within its
+    service level on each channel), so the demo opens on a realistic queue rather than on
+    hours of untouched work."""
+    medians = PAST_ANSWER_MINUTES if median_minutes is None else median_minutes
     rng = random.Random(seed)
     answers: list[InboundEvent] = []
     for event in events:
         wanted = bool(event.extra.get("sim", {}).get("needs_response", True))
         if not wanted or rng.random() > share:
             continue
-        at = event.created_at + timedelta(minutes=rng.lognormvariate(math.log(median_minutes), 0.8))
+        median = medians.get(event.channel, 30.0)
+        at = event.created_at + timedelta(minutes=rng.lognormvariate(math.log(median), 0.8))
         if at >= now:
             continue
         private = event.visibility == "private"
@@ -304,13 +312,20 @@ def prepare_demo(
     seed: int,
     on_progress: Callable[[int, int], None] | None = None,
     now: datetime | None = None,
+    team: int = 0,
 ) -> int:
+    """The demo workspace, its people (with ``team`` simulated care colleagues on duty) and
+    the backlog of traffic up to ``now``."""
+    from socialdesk.demo_team import seed_teammates
+
     now = now or utcnow()
     with unit_of_work(session_factory) as session:
         workspace = ensure_workspace(session, settings.default_workspace, "Acme Telecom (demo)")
         # Topics from the demo brand's own sector ("internet down" is a telecom outage).
         configure_sector(session, workspace.id, BrandProfile().sector)
-        seed_people(session, workspace.id)
+        seed_people(session, workspace.id, now=now)
+        if team:
+            seed_teammates(session, workspace.id, team, now)
         seed_sandbox_accounts(session, workspace.id, settings.secret_key)
         seed_knowledge(session, workspace.id)
         use_sector_taxonomy(session, workspace.id)
@@ -329,9 +344,15 @@ def prepare_demo(
     return workspace_id
 
 
-def banner(host: str, port: int, database_url: str, rate_per_minute: float) -> str:
+def banner(host: str, port: int, database_url: str, rate_per_minute: float, team: int = 0) -> str:
     """What the demo prints once it runs: where to go and who can sign in."""
     people = "".join(f"    {line}\n" for line in sign_in_lines())
+    on_duty = (
+        f"  team      {team} simulated care colleagues (and one each in marketing and sales)"
+        " work their lists;\n            set yourself online in the top bar to get work too\n"
+        if team
+        else ""
+    )
     return (
         "\nsocialdesk demo is running\n"
         f"  open      http://{host}:{port}/\n"
@@ -339,17 +360,28 @@ def banner(host: str, port: int, database_url: str, rate_per_minute: float) -> s
         f"  sign in   any of these, password {DEMO_PASSWORD}\n{people}"
         f"  data      {database_url}\n"
         f"  traffic   about {rate_per_minute:g} messages a minute\n"
+        f"{on_duty}"
     )
 
 
 def run_demo(
-    *, host: str, port: int, rate_per_minute: float, backlog_hours: float, seed: int
+    *,
+    host: str,
+    port: int,
+    rate_per_minute: float,
+    backlog_hours: float,
+    seed: int,
+    team: int | None = None,
 ) -> None:
+    """``team``: simulated care colleagues (None: as many as the rate needs, 0: none)."""
     import uvicorn
     from rich.progress import Progress
 
+    from socialdesk.demo_team import DemoTeam, team_for_rate, team_members
     from socialdesk.web.app import create_app
+    from socialdesk.web.live import tell_routing
 
+    care = team_for_rate(rate_per_minute) if team is None else team
     settings = get_settings()
     app = create_app(settings)
     with Progress() as progress:
@@ -362,6 +394,7 @@ def run_demo(
             rate_per_minute=rate_per_minute,
             seed=seed,
             on_progress=lambda done, total: progress.update(bar, completed=done, total=total),
+            team=care,
         )
     traffic = LiveTraffic(
         app.state.pipeline, workspace_id, rate_per_minute=rate_per_minute, seed=seed
@@ -374,5 +407,23 @@ def run_demo(
     from socialdesk.listening.watch import start_listening_watch
 
     app.state.on_shutdown.append(start_listening_watch(app))
-    print(banner(host, port, settings.effective_database_url, rate_per_minute), flush=True)
+    if care:
+
+        def freed(user_ids: list[int]) -> None:
+            # As after a console action: routing refills the slots, the screens refresh,
+            # the answers leave now.
+            tell_routing(app.state, "agents", workspace_id, user_ids)
+            app.state.live_hub.notify(workspace_id)
+            wake = getattr(app.state, "outbox_wake", None)
+            if wake is not None:
+                wake()
+
+        with app.state.session_factory() as session:
+            members = team_members(session, workspace_id)
+        demo_team = DemoTeam(
+            app.state.session_factory, workspace_id, members, seed=seed, on_freed=freed
+        )
+        demo_team.start()
+        app.state.on_shutdown.append(demo_team.stop)
+    print(banner(host, port, settings.effective_database_url, rate_per_minute, care), flush=True)
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())

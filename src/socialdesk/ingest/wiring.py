@@ -14,20 +14,24 @@ from socialdesk.priority.service import ScoringHook
 from socialdesk.triage.hook import FastTriageHook
 
 
-def default_hooks(settings: Settings, session_factory: sessionmaker[Session]) -> PipelineHooks:
+def default_hooks(
+    settings: Settings, session_factory: sessionmaker[Session], *, clock: Clock = utcnow
+) -> PipelineHooks:
     from socialdesk.conversations.shift import complete_shifts
 
     hooks = PipelineHooks(triage=FastTriageHook())
     hooks.on_tasks_changed.append(complete_shifts)
     # Business value and the response clock of every opened or reopened task.
-    hooks.on_tasks_changed.append(ScoringHook())
+    hooks.on_tasks_changed.append(ScoringHook(clock))
     return hooks
 
 
 def build_pipeline(
     settings: Settings, session_factory: sessionmaker[Session], *, clock: Clock = utcnow
 ) -> Pipeline:
-    return Pipeline(session_factory, default_hooks(settings, session_factory), clock=clock)
+    return Pipeline(
+        session_factory, default_hooks(settings, session_factory, clock=clock), clock=clock
+    )
 
 
 def build_dispatcher(settings: Settings, pipeline: Pipeline) -> ProcessingDispatcher:
