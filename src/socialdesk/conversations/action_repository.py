@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from socialdesk.conversations.action_models import CaseEvent, Note, Notification, Snooze
 from socialdesk.conversations.models import Conversation
-from socialdesk.core.work import Task, TaskStatus
-from socialdesk.people.models import Team, User
+from socialdesk.core.work import Task
+from socialdesk.people.models import User
 
 
 def conversation(session: Session, workspace_id: int, conversation_id: int) -> Conversation | None:
@@ -40,18 +40,6 @@ def users_by_handles(session: Session, workspace_id: int, handles: Sequence[str]
     return [u for u in users if u.email.split("@", 1)[0].lower() in wanted]
 
 
-def team(session: Session, workspace_id: int, team_id: int) -> Team | None:
-    return session.scalars(
-        select(Team).where(Team.workspace_id == workspace_id, Team.id == team_id)
-    ).first()
-
-
-def user(session: Session, workspace_id: int, user_id: int) -> User | None:
-    return session.scalars(
-        select(User).where(User.workspace_id == workspace_id, User.id == user_id)
-    ).first()
-
-
 def add(session: Session, *rows: Note | Notification | Snooze | CaseEvent) -> None:
     session.add_all(rows)
     session.flush()
@@ -71,25 +59,6 @@ def clear_snooze(session: Session, workspace_id: int, conversation_id: int) -> N
             Snooze.workspace_id == workspace_id, Snooze.conversation_id == conversation_id
         )
     )
-
-
-def claim_task(
-    session: Session, workspace_id: int, task_id: int, user_id: int, now: datetime
-) -> bool:
-    """Take a task if nobody else holds it; one conditional UPDATE, so two agents never both win."""
-    result = session.execute(
-        update(Task)
-        .where(
-            Task.workspace_id == workspace_id,
-            Task.id == task_id,
-            Task.status.in_(TaskStatus.ACTIVE),
-            (Task.assignee_id.is_(None)) | (Task.assignee_id == user_id),
-        )
-        .values(assignee_id=user_id, status=TaskStatus.ASSIGNED, assigned_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.expire_all()
-    return bool(getattr(result, "rowcount", 0))
 
 
 def notes_of(session: Session, workspace_id: int, conversation_id: int) -> list[Note]:

@@ -1,5 +1,6 @@
-"""What an agent does to a case besides replying: notes with @mentions, snooze, resolve, reopen,
-assign to me and transfer. Services flush; the caller commits and only then pushes live updates.
+"""What an agent does to a case besides replying: notes with @mentions, snooze, resolve, reopen
+(taking and handing on the work is routing's, in ``routing.cases``). Services flush; the
+caller commits and only then pushes live updates.
 """
 
 from __future__ import annotations
@@ -212,76 +213,6 @@ def reopen(
     _event(session, workspace_id, conversation_id, actor, "reopened", now)
     session.flush()
     return conv
-
-
-def _active_task(session: Session, workspace_id: int, conversation_id: int) -> Task:
-    _conversation(session, workspace_id, conversation_id)
-    task = repo.task_for(session, workspace_id, conversation_id)
-    if task is None or task.status not in TaskStatus.ACTIVE:
-        raise Conflict("this case has no open work to take")
-    return task
-
-
-def assign_to_me(
-    session: Session,
-    *,
-    workspace_id: int,
-    conversation_id: int,
-    actor: User,
-    clock: Clock = utcnow,
-) -> Task:
-    now = clock()
-    task = _active_task(session, workspace_id, conversation_id)
-    if not repo.claim_task(session, workspace_id, task.id, actor.id, now):
-        holder = task.assignee_id
-        other = None if holder is None else repo.user(session, workspace_id, holder)
-        raise Conflict(f"already taken by {other.name if other else 'a colleague'}")
-    _event(session, workspace_id, conversation_id, actor, "assigned", now, to_user_id=actor.id)
-    refreshed = repo.task_for(session, workspace_id, conversation_id)
-    assert refreshed is not None
-    return refreshed
-
-
-def transfer(
-    session: Session,
-    *,
-    workspace_id: int,
-    conversation_id: int,
-    actor: User,
-    to_user_id: int | None = None,
-    to_team_id: int | None = None,
-    clock: Clock = utcnow,
-) -> Task:
-    """Hand the work to a colleague, or back to a team's list for anyone there to take."""
-    if (to_user_id is None) == (to_team_id is None):
-        raise InvalidInput("transfer to exactly one person or one team")
-    now = clock()
-    task = _active_task(session, workspace_id, conversation_id)
-    if to_user_id is not None:
-        target = repo.user(session, workspace_id, to_user_id)
-        if target is None or not target.is_active:
-            raise NotFound("no such active colleague in this workspace")
-        task.assignee_id = target.id
-        task.status = TaskStatus.ASSIGNED
-        task.assigned_at = now
-        _event(
-            session, workspace_id, conversation_id, actor, "transferred", now, to_user_id=target.id
-        )
-    else:
-        assert to_team_id is not None
-        team = repo.team(session, workspace_id, to_team_id)
-        if team is None:
-            raise NotFound("no such team in this workspace")
-        task.team_id = team.id
-        task.queue = team.kind
-        task.assignee_id = None
-        task.status = TaskStatus.OPEN
-        _event(
-            session, workspace_id, conversation_id, actor, "transferred", now, to_team_id=team.id
-        )
-    task.updated_at = now
-    session.flush()
-    return task
 
 
 def send_to_queue(

@@ -46,8 +46,43 @@ from socialdesk.conversations.models import (
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.core.work import TaskStatus
+from socialdesk.knowledge import repository as knowledge_repo
 
 MAX_KB_URL = 2000
+
+
+def reply_to_case(
+    session: Session,
+    *,
+    workspace_id: int,
+    conversation_id: int,
+    author_user_id: int,
+    text: str,
+    visibility: str = "public",
+    kb_article_id: int | None = None,
+    clock: Clock = utcnow,
+) -> Message:
+    """An agent answers a case on its channel, publicly or privately (``quote`` for a quote
+    post where the platform takes no reply), with a knowledge article's tracked link when
+    ``kb_article_id`` names one of the workspace's articles."""
+    if not text.strip():
+        raise InvalidInput("the reply is empty")
+    kb_url = None
+    if kb_article_id is not None:
+        article = knowledge_repo.article(session, workspace_id, kb_article_id)
+        if article is None:
+            raise NotFound(f"no knowledge article {kb_article_id} in this workspace")
+        kb_url = article.url
+    return send_reply(
+        session,
+        workspace_id=workspace_id,
+        conversation_id=conversation_id,
+        author_user_id=author_user_id,
+        text=text,
+        visibility=visibility,
+        kb_article_url=kb_url,
+        clock=clock,
+    )
 
 
 def send_reply(

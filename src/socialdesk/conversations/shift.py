@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,7 @@ from socialdesk.channels import repository as channel_repo
 from socialdesk.channels.actions import Action
 from socialdesk.channels.limits import check_outbound
 from socialdesk.channels.models import CallbackRequest, CallbackStatus, ChannelShift, ShiftKind
-from socialdesk.conversations import repository
+from socialdesk.conversations import actions, repository
 from socialdesk.conversations.models import (
     Conversation,
     ConversationStatus,
@@ -31,6 +32,7 @@ from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.customers import repository as customers_repo
 from socialdesk.customers.models import Customer
+from socialdesk.people.models import User
 
 DEFAULT_DM_INVITE = (
     "We'd like to help with this privately. Please send us a direct message "
@@ -348,3 +350,65 @@ def record_kb_click(session: Session, token: str, now: datetime) -> str:
         link.first_clicked_at = now
     session.flush()
     return link.url
+
+
+SHIFT_ACTIONS = ("dm", "email", "callback")
+
+
+def shift_channel(
+    session: Session,
+    *,
+    workspace_id: int,
+    conversation_id: int,
+    actor: User,
+    action: str,
+    reason: str,
+    detail: str = "",
+    message: str = "",
+    callback_at: datetime | None = None,
+    clock: Clock = utcnow,
+) -> None:
+    """An agent moves the customer to a better channel, with the reason: a DM invitation, an
+    e-mail to ``detail`` (the address) or a phone callback to ``detail`` (the number) at
+    ``callback_at`` (in an hour by default). The case's history records it."""
+    common: dict[str, Any] = {
+        "workspace_id": workspace_id,
+        "conversation_id": conversation_id,
+        "author_user_id": actor.id,
+        "reason": reason,
+        "clock": clock,
+    }
+    if action == "dm":
+        invite_to_dm(session, text=message or None, **common)
+    elif action == "email":
+        if not detail.strip():
+            raise InvalidInput("give the customer's e-mail address")
+        move_to_email(
+            session,
+            email=detail.strip(),
+            text=message or "Hello, we continue here by e-mail as promised.",
+            **common,
+        )
+    elif action == "callback":
+        start = callback_at or clock() + timedelta(hours=1)
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=UTC)
+        schedule_callback(
+            session,
+            phone=detail,
+            window_start=start,
+            window_end=start + timedelta(hours=2),
+            notice=message or None,
+            **common,
+        )
+    else:
+        raise InvalidInput("choose DM, e-mail or callback")
+    actions.record_event(
+        session,
+        workspace_id=workspace_id,
+        conversation_id=conversation_id,
+        actor=actor,
+        event=f"shift to {action}",
+        clock=clock,
+        reason=reason,
+    )

@@ -12,17 +12,18 @@ decides how credentials are checked: it installs an ``Authenticator`` as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from socialdesk.core import audit
+from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.db import unit_of_work
-from socialdesk.core.errors import NotFound, PermissionDenied, SocialdeskError
+from socialdesk.core.errors import InvalidInput, NotFound, PermissionDenied, SocialdeskError
 from socialdesk.core.models import Workspace
-from socialdesk.core.roles import has_role
+from socialdesk.core.roles import AccessRole, has_role
 
 
 class NotAuthenticated(SocialdeskError):
@@ -82,3 +83,56 @@ def current_workspace(
     if workspace is None:
         raise NotFound("the caller's workspace no longer exists")
     return workspace
+
+
+def acting_user_id(principal: Principal, user_id: int | None) -> int:
+    """The person an action is done as: the signed-in user by default. Only supervisors act
+    for someone else; an API token belongs to no person, so it names one (``user_id``), and
+    only a supervisor's or an admin's token may."""
+    if principal.user_id is not None:
+        if user_id is None or user_id == principal.user_id:
+            return principal.user_id
+        if not has_role(principal.role, AccessRole.SUPERVISOR):
+            raise PermissionDenied("only supervisors act for someone else")
+        return user_id
+    if user_id is None:
+        raise InvalidInput("name the acting agent (user_id)")
+    if not has_role(principal.role, AccessRole.SUPERVISOR):
+        raise PermissionDenied("an agent-role API token cannot act for a person")
+    return user_id
+
+
+def request_clock(request: Request) -> Clock:
+    """The application's clock (a test or the simulator may set one), else the wall clock."""
+    clock: Clock | None = getattr(request.app.state, "clock", None)
+    return clock or utcnow
+
+
+def after_commit(
+    request: Request,
+    workspace_id: int,
+    *,
+    agents: Sequence[int] = (),
+    tasks: Sequence[int] = (),
+    policies: bool = False,
+    outbox: bool = False,
+) -> None:
+    """After the request's commit, what this process runs reacts at once: the live screens
+    refresh, the outbox sender wakes (``outbox``), and the routing engine hears of agents
+    with free slots, work back in a list or new policies."""
+    state = request.app.state
+    hub = getattr(state, "live_hub", None)
+    if hub is not None:
+        hub.notify(workspace_id)
+    wake = getattr(state, "outbox_wake", None)
+    if outbox and wake is not None:
+        wake()
+    engine = getattr(state, "routing_engine", None)
+    if engine is None:
+        return
+    if agents:
+        engine.on_agents(workspace_id, list(agents))
+    if tasks:
+        engine.on_tasks(workspace_id, list(tasks))
+    if policies:
+        engine.policies_changed(workspace_id)

@@ -14,20 +14,21 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from socialdesk.core.clock import utcnow
-from socialdesk.core.errors import InvalidInput, PermissionDenied
+from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.core.http import (
     Principal,
+    acting_user_id,
     current_principal,
     current_workspace,
     db_session,
+    request_clock,
     require_role,
 )
 from socialdesk.core.limits import DbId
 from socialdesk.core.models import Workspace
-from socialdesk.core.roles import has_role
-from socialdesk.people.models import Role
+from socialdesk.people.models import Role, User
+from socialdesk.routing import cases, service
 from socialdesk.routing import repository as repo
-from socialdesk.routing import service
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
 
@@ -101,19 +102,14 @@ class NotificationOut(BaseModel):
     created_at: datetime
 
 
-def _actor(principal: Principal, user_id: int | None) -> int:
-    if principal.user_id is not None:
-        if user_id is None or user_id == principal.user_id:
-            return principal.user_id
-        if not has_role(principal.role, Role.SUPERVISOR):
-            raise PermissionDenied("only supervisors act for someone else")
-        return user_id
-    if user_id is None:
-        raise InvalidInput("name the acting agent (user_id)")
-    # An API token belongs to no person: acting for one takes a supervisor's token.
-    if not has_role(principal.role, Role.SUPERVISOR):
-        raise PermissionDenied("an agent-role API token cannot act for a person")
-    return user_id
+_actor = acting_user_id
+
+
+def _user(session: Session, workspace_id: int, user_id: int) -> User:
+    user = repo.get_user(session, workspace_id, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id} in this workspace")
+    return user
 
 
 def _after(request: Request, notify: Callable[[Any], Any]) -> None:
@@ -203,8 +199,13 @@ def assign_to_me(
     principal: Principal = Depends(current_principal),
 ) -> None:
     actor = _actor(principal, body.user_id)
-    service.assign_to_me(
-        session, workspace.id, task_id, actor, utcnow(), exceed_once=body.exceed_capacity
+    cases.assign_task(
+        session,
+        workspace_id=workspace.id,
+        task_id=task_id,
+        actor=_user(session, workspace.id, actor),
+        clock=request_clock(request),
+        exceed_once=body.exceed_capacity,
     )
     session.commit()
     _after(request, lambda e: e.on_agents(workspace.id, [actor]))
@@ -231,14 +232,20 @@ def transfer(
     request: Request,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
+    principal: Principal = Depends(current_principal),
 ) -> None:
     if (body.user_id is None) == (body.team_id is None):
         raise InvalidInput("give either user_id or team_id")
-    if body.user_id is not None:
-        service.transfer_to_user(session, workspace.id, task_id, body.user_id, utcnow())
-    else:
-        assert body.team_id is not None
-        service.transfer_to_team(session, workspace.id, task_id, body.team_id, utcnow())
+    by = None if principal.user_id is None else _user(session, workspace.id, principal.user_id)
+    cases.transfer_task(
+        session,
+        workspace_id=workspace.id,
+        task_id=task_id,
+        actor=by,
+        to_user_id=body.user_id,
+        to_team_id=body.team_id,
+        clock=request_clock(request),
+    )
     session.commit()
     _after(request, lambda e: e.on_tasks(workspace.id, [task_id]))
 

@@ -147,9 +147,11 @@ def _add_routes(app: FastAPI) -> None:
     from socialdesk.eventhooks.api import router as webhooks
     from socialdesk.priority.api import router as priority
     from socialdesk.routing.api import router as routing
+    from socialdesk.routing.case_api import router as case_actions
 
     app.include_router(priority)
     app.include_router(routing)
+    app.include_router(case_actions)
     app.include_router(crm)
     app.include_router(compliance)
     app.include_router(reports)

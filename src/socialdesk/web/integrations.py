@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,11 +21,9 @@ from socialdesk.channels import outbox
 from socialdesk.channels.actions import ALWAYS_PRIVATE
 from socialdesk.channels.limits import limits_for
 from socialdesk.channels.models import OutboxItem, OutboxStatus
-from socialdesk.conversations import actions, replies, shift
-from socialdesk.conversations.models import Message
+from socialdesk.conversations import replies
 from socialdesk.core.clock import Clock, utcnow
-from socialdesk.core.errors import Conflict, InvalidInput, NotFound
-from socialdesk.people.models import User
+from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.priority import service as priority
 from socialdesk.priority.scoring import FACTORS
 from socialdesk.priority.sla import PriorityExplanation, explain_priority
@@ -102,83 +100,6 @@ def topic_counts(
     return repo.recent_topics(session, workspace_id, now - window)
 
 
-def relabel(
-    session: Session,
-    *,
-    workspace_id: int,
-    conversation_id: int,
-    message_id: int,
-    actor: User,
-    kind: str | None,
-    topic: str | None,
-    sentiment: str | None,
-    verdict: str | None,
-    clock: Clock = utcnow,
-) -> None:
-    """Store an agent's correction (it is the label the next training run learns from)."""
-    message = session.get(Message, message_id)
-    if (
-        message is None
-        or message.workspace_id != workspace_id
-        or message.conversation_id != conversation_id
-    ):
-        raise NotFound("no such message in this case")
-    if not any((kind, topic, sentiment, verdict)):
-        raise InvalidInput("choose at least one label to correct")
-    if sentiment and sentiment not in ("negative", "neutral", "positive"):
-        raise InvalidInput("sentiment is negative, neutral or positive")
-    if verdict and verdict not in ("noise", "marketing"):
-        raise InvalidInput("the verdict is noise or marketing")
-    labels = {
-        k: v
-        for k, v in (
-            ("kind", kind),
-            ("topic", topic),
-            ("sentiment", sentiment),
-            ("verdict", verdict),
-        )
-        if v
-    }
-    for task, value in (("kind", kind), ("topic", topic), ("sentiment", sentiment)):
-        if value:
-            triage.relabel(
-                session, workspace_id, message_id, task, value, user_id=actor.id, clock=clock
-            )
-    if verdict == "noise":
-        triage.dismiss_as_noise(session, workspace_id, message_id, user_id=actor.id, clock=clock)
-    elif verdict == "marketing":
-        triage.mark_as_marketing(session, workspace_id, message_id, user_id=actor.id, clock=clock)
-    actions.record_event(
-        session,
-        workspace_id=workspace_id,
-        conversation_id=conversation_id,
-        actor=actor,
-        event="relabel",
-        clock=clock,
-        message_id=message_id,
-        **labels,
-    )
-    # The correction also acts on the work at once: noise leaves the lists, marketing-meant
-    # items go to marketing's list, never care's.
-    if verdict == "noise":
-        actions.resolve(
-            session,
-            workspace_id=workspace_id,
-            conversation_id=conversation_id,
-            actor=actor,
-            clock=clock,
-        )
-    elif verdict == "marketing" or kind == "marketing":
-        actions.send_to_queue(
-            session,
-            workspace_id=workspace_id,
-            conversation_id=conversation_id,
-            actor=actor,
-            queue="marketing",
-            clock=clock,
-        )
-
-
 def taxonomy(session: Session, workspace_id: int) -> list[str] | None:
     ws = repo.workspace(session, workspace_id)
     tax = taxonomy_from_settings(ws.settings if ws else {})
@@ -214,74 +135,6 @@ def capacity_of(session: Session, workspace_id: int) -> dict[int, int]:
         u.id: sum(int(v) for v in (u.capacity or {}).values())
         for u in repo.users(session, workspace_id).values()
     }
-
-
-def set_presence(
-    session: Session, workspace_id: int, user: User, presence: str, clock: Clock = utcnow
-) -> None:
-    routing.set_presence(session, workspace_id, user.id, presence, clock())
-
-
-def _task_id(session: Session, workspace_id: int, conversation_id: int) -> int:
-    task = repo.task_of(session, workspace_id, conversation_id)
-    if task is None:
-        raise Conflict("this case has no work to take")
-    return task.id
-
-
-def assign_to_me(
-    session: Session,
-    *,
-    workspace_id: int,
-    conversation_id: int,
-    actor: User,
-    clock: Clock = utcnow,
-    exceed_once: bool = False,
-) -> None:
-    task_id = _task_id(session, workspace_id, conversation_id)
-    task = repo.task_of(session, workspace_id, conversation_id)
-    if task is not None and task.assignee_id is not None and task.assignee_id != actor.id:
-        holder = repo.users(session, workspace_id).get(task.assignee_id)
-        raise Conflict(f"already taken by {holder.name if holder else 'a colleague'}")
-    routing.assign_to_me(session, workspace_id, task_id, actor.id, clock(), exceed_once=exceed_once)
-    actions.record_event(
-        session,
-        workspace_id=workspace_id,
-        conversation_id=conversation_id,
-        actor=actor,
-        event="assigned",
-        clock=clock,
-        to_user_id=actor.id,
-    )
-
-
-def transfer(
-    session: Session,
-    *,
-    workspace_id: int,
-    conversation_id: int,
-    actor: User,
-    to_user_id: int | None,
-    to_team_id: int | None,
-    clock: Clock = utcnow,
-) -> None:
-    task_id = _task_id(session, workspace_id, conversation_id)
-    if to_user_id is not None:
-        routing.transfer_to_user(session, workspace_id, task_id, to_user_id, clock())
-    elif to_team_id is not None:
-        routing.transfer_to_team(session, workspace_id, task_id, to_team_id, clock())
-    else:
-        raise InvalidInput("transfer to a person or a team")
-    actions.record_event(
-        session,
-        workspace_id=workspace_id,
-        conversation_id=conversation_id,
-        actor=actor,
-        event="transferred",
-        clock=clock,
-        to_user_id=to_user_id,
-        to_team_id=to_team_id,
-    )
 
 
 def agent_settings(session: Session, workspace_id: int) -> dict[int, dict[str, str]]:
@@ -439,31 +292,6 @@ def reply_windows(
     return dict(replies.reply_windows(session, workspace_id, conversation_id, now))
 
 
-def send_reply(
-    session: Session,
-    *,
-    workspace_id: int,
-    conversation_id: int,
-    author_user_id: int,
-    text: str,
-    visibility: str,
-    kb_article_url: str | None,
-    clock: Clock = utcnow,
-) -> None:
-    if not text.strip():
-        raise InvalidInput("the reply is empty")
-    replies.send_reply(
-        session,
-        workspace_id=workspace_id,
-        conversation_id=conversation_id,
-        author_user_id=author_user_id,
-        text=text,
-        visibility=visibility,
-        kb_article_url=kb_article_url,
-        clock=clock,
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """How one of our replies is getting to the customer, as the agent sees it."""
@@ -508,59 +336,3 @@ def retry_delivery(session: Session, workspace_id: int, conversation_id: int, it
             outbox.retry(session, workspace_id=workspace_id, item_id=item_id, now=utcnow())
             return
     raise NotFound(f"no delivery {item_id} on case {conversation_id}")
-
-
-def channel_shift(
-    session: Session,
-    *,
-    workspace_id: int,
-    conversation_id: int,
-    actor: User,
-    action: str,
-    reason: str,
-    detail: str,
-    message: str = "",
-    callback_at: datetime | None = None,
-    clock: Clock = utcnow,
-) -> None:
-    common: dict[str, Any] = {
-        "workspace_id": workspace_id,
-        "conversation_id": conversation_id,
-        "author_user_id": actor.id,
-        "reason": reason,
-        "clock": clock,
-    }
-    if action == "dm":
-        shift.invite_to_dm(session, text=message or None, **common)
-    elif action == "email":
-        if not detail.strip():
-            raise InvalidInput("give the customer's e-mail address")
-        shift.move_to_email(
-            session,
-            email=detail.strip(),
-            text=message or "Hello, we continue here by e-mail as promised.",
-            **common,
-        )
-    elif action == "callback":
-        start = callback_at or clock() + timedelta(hours=1)
-        if start.tzinfo is None:
-            start = start.replace(tzinfo=UTC)
-        shift.schedule_callback(
-            session,
-            phone=detail,
-            window_start=start,
-            window_end=start + timedelta(hours=2),
-            notice=message or None,
-            **common,
-        )
-    else:
-        raise InvalidInput("choose DM, e-mail or callback")
-    actions.record_event(
-        session,
-        workspace_id=workspace_id,
-        conversation_id=conversation_id,
-        actor=actor,
-        event=f"shift to {action}",
-        clock=clock,
-        reason=reason,
-    )

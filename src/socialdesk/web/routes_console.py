@@ -12,12 +12,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from socialdesk.conversations import action_repository, actions
+from socialdesk.conversations import action_repository, actions, replies
+from socialdesk.conversations import shift as channel_shift
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.customers import service as customers
 from socialdesk.knowledge import repository as knowledge_repo
 from socialdesk.knowledge import service as knowledge
+from socialdesk.routing import cases
+from socialdesk.routing import service as routing
 from socialdesk.routing.service import AtCapacity
+from socialdesk.triage import corrections
 from socialdesk.web import console_repository, console_views, integrations, live
 from socialdesk.web.guard import AgentViewer, DbSession, SupervisorViewer, Viewer, get_clock
 from socialdesk.web.inbox_filters import parse_filters
@@ -218,7 +222,7 @@ def assign(
     exceed: Annotated[bool, Form()] = False,
 ) -> Response:
     try:
-        integrations.assign_to_me(
+        cases.assign_case(
             db,
             workspace_id=viewer.workspace_id,
             conversation_id=conversation_id,
@@ -246,7 +250,7 @@ def transfer(
     kind, _, raw = target.partition(":")
     if kind not in ("u", "t") or not raw.isdigit():
         raise InvalidInput("choose a colleague or a team")
-    integrations.transfer(
+    cases.transfer_case(
         db,
         workspace_id=viewer.workspace_id,
         conversation_id=conversation_id,
@@ -346,18 +350,14 @@ def reply(
     visibility: Annotated[Literal["public", "private", "quote"], Form()] = "public",
     kb_article_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    kb_url = None
-    if kb_article_id.isdigit():
-        article = knowledge_repo.article(db, viewer.workspace_id, int(kb_article_id))
-        kb_url = article.url if article else None
-    integrations.send_reply(
+    replies.reply_to_case(
         db,
         workspace_id=viewer.workspace_id,
         conversation_id=conversation_id,
         author_user_id=viewer.user.id,
         text=text,
         visibility=visibility,
-        kb_article_url=kb_url,
+        kb_article_id=int(kb_article_id) if kb_article_id.isdigit() else None,
         clock=get_clock(request),
     )
     db.commit()
@@ -391,7 +391,7 @@ def shift(
             when = datetime.fromisoformat(callback_at)
         except ValueError:
             raise InvalidInput("the callback time is not a date and time") from None
-    integrations.channel_shift(
+    channel_shift.shift_channel(
         db,
         workspace_id=viewer.workspace_id,
         conversation_id=conversation_id,
@@ -419,7 +419,7 @@ def relabel(
     sentiment: Annotated[str, Form(max_length=20)] = "",
     verdict: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    integrations.relabel(
+    corrections.relabel(
         db,
         workspace_id=viewer.workspace_id,
         conversation_id=conversation_id,
@@ -442,7 +442,7 @@ def presence(
     db: DbSession,
     status: Annotated[Literal["online", "away", "offline"], Form()],
 ) -> Response:
-    integrations.set_presence(db, viewer.workspace_id, viewer.user, status, get_clock(request))
+    routing.set_presence(db, viewer.workspace_id, viewer.user.id, status, get_clock(request)())
     db.commit()
     _hub(request).notify(viewer.workspace_id)
     live.tell_routing(request.app.state, "agents", viewer.workspace_id, [viewer.user.id])

@@ -1,0 +1,132 @@
+"""Each action of the console and its API twin call the same service function: one path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.conversations import actions, replies, shift
+from socialdesk.core.models import Workspace
+from socialdesk.people.models import Team, User
+from socialdesk.routing import cases
+from socialdesk.routing import service as routing_service
+from socialdesk.triage import corrections
+from tests.web.api.conftest import Client
+from tests.web.conftest import START, sign_in
+from tests.web.factories import make_case
+
+# action: (module, function, console form, API body); {team} and {message} are filled in.
+ACTIONS: dict[str, tuple[object, str, dict[str, str], dict[str, Any]]] = {
+    "reply": (replies, "reply_to_case", {"text": "Sorry!"}, {"text": "Sorry!"}),
+    "shift": (
+        shift,
+        "shift_channel",
+        {"action": "dm", "reason": "account data"},
+        {"action": "dm", "reason": "account data"},
+    ),
+    "note": (actions, "add_note", {"text": "checked"}, {"text": "checked"}),
+    "relabel": (
+        corrections,
+        "relabel",
+        {"message_id": "{message}", "kind": "complaint"},
+        {"message_id": "{message}", "kind": "complaint"},
+    ),
+    "assign": (cases, "assign_case", {}, {}),
+    "transfer": (cases, "transfer_case", {"target": "t:{team}"}, {"to_team_id": "{team}"}),
+    "snooze": (actions, "snooze", {"minutes": "60"}, {"minutes": 60}),
+    "resolve": (actions, "resolve", {}, {}),
+    "reopen": (actions, "reopen", {}, {}),
+}
+# Where the API twin lives, when it is not /api/v1/conversations/{id}/<action>.
+API_PATHS = {"note": "notes"}
+
+
+def _fill(values: dict[str, Any], team: int, message: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if value == "{team}":
+            out[key] = team
+        elif value == "{message}":
+            out[key] = message
+        elif isinstance(value, str):
+            out[key] = value.format(team=team, message=message)
+        else:
+            out[key] = value
+    return out
+
+
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_console_and_api_call_the_same_service(
+    action: str,
+    api: Any,
+    as_user: Client,
+    agent: User,
+    workspace: Workspace,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    module, name, form, body = ACTIONS[action]
+    with session_factory() as s:
+        team = s.scalars(select(Team.id).where(Team.workspace_id == workspace.id)).first()
+        assert team is not None
+        made = [make_case(s, workspace.id, text="my bill is wrong", at=START) for _ in range(2)]
+        if action == "reopen":
+            for conv, _, _ in made:
+                actions.resolve(s, workspace_id=workspace.id, conversation_id=conv.id, actor=None)  # type: ignore[arg-type]
+        s.commit()
+        ids = [(conv.id, message.id) for conv, _, message in made]
+
+    calls: list[int] = []
+    original: Callable[..., Any] = getattr(module, name)
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(int(kwargs["conversation_id"]))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+
+    (console_case, console_message), (api_case, api_message) = ids
+    console = TestClient(api, base_url="https://testserver")
+    csrf = sign_in(console, agent.email)
+    done = console.post(
+        f"/console/c/{console_case}/{action}",
+        data={**_fill(form, team, console_message), "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    twin = as_user(agent).post(
+        f"/api/v1/conversations/{api_case}/{API_PATHS.get(action, action)}",
+        json=_fill(body, team, api_message),
+    )
+    assert twin.status_code in (200, 201), twin.text
+    assert calls == [console_case, api_case]
+
+
+def test_presence_from_the_console_and_the_api_takes_one_path(
+    api: Any,
+    as_user: Client,
+    agent: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    original = routing_service.set_presence
+
+    def spy(session: Session, workspace_id: int, user_id: int, presence: str, now: Any) -> None:
+        calls.append(presence)
+        original(session, workspace_id, user_id, presence, now)
+
+    monkeypatch.setattr(routing_service, "set_presence", spy)
+    console = TestClient(api, base_url="https://testserver")
+    csrf = sign_in(console, agent.email)
+    done = console.post(
+        "/console/presence", data={"status": "away", "csrf_token": csrf}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    twin = as_user(agent).put(f"/api/v1/agents/{agent.id}/presence", json={"presence": "online"})
+    assert twin.status_code == 204, twin.text
+    assert calls == ["away", "online"]
