@@ -18,6 +18,7 @@ from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.people.models import User
+from socialdesk.routing.service import add_to_team, create_team
 from socialdesk.web.api_tokens import create_token
 from socialdesk.web.app import create_app
 from tests.ingest.factories import event
@@ -214,3 +215,31 @@ def test_retention_is_set_and_applied_through_the_api(
     assert pruned == {"raw_payloads": 0, "closed_cases": 0, "raw_events_of_cases": 0}
     (change,) = _events(session_factory, "retention.updated")
     assert change.actor == "token:ops" and change.after["raw_payload_days"] == 30
+
+
+def test_moving_a_person_between_teams_is_recorded_with_the_teams_before_and_after(
+    site: TestClient, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    admin = add_user(session_factory, workspace, "ada@acme.test", "admin")
+    agent = add_user(session_factory, workspace, "ana@acme.test", "agent")  # in Care
+    with session_factory() as s:
+        care, billing, sales = (
+            create_team(s, workspace.id, name) for name in ("Care", "Billing", "Sales")
+        )
+        add_to_team(s, workspace.id, billing.id, agent.id)
+        add_to_team(s, workspace.id, billing.id, agent.id)  # already a member: nothing new
+        s.commit()
+    added = [
+        e for e in _events(session_factory, "team.member_added") if e.target_id == str(billing.id)
+    ]
+    assert [e.after for e in added] == [{"user": agent.id}]
+    csrf = sign_in(site, admin.email)
+    form = {"csrf_token": csrf, "role": "agent", "active": "on", "team_ids": [str(sales.id)]}
+    response = site.post(f"/admin/agents/{agent.id}", data=form, follow_redirects=False)
+    assert response.status_code == 303
+    (moved,) = _events(session_factory, "user.teams_changed")
+    assert moved.actor == "ada@acme.test" and moved.target_id == str(agent.id)
+    assert moved.before == {"teams": sorted([care.id, billing.id])}
+    assert moved.after == {"teams": [sales.id]}
+    site.post(f"/admin/agents/{agent.id}", data=form, follow_redirects=False)
+    assert len(_events(session_factory, "user.teams_changed")) == 1  # no change, no record

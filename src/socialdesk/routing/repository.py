@@ -260,10 +260,13 @@ def is_member(session: Session, team_id: int, user_id: int) -> bool:
     )
 
 
-def add_member(session: Session, team_id: int, user_id: int) -> None:
-    if not is_member(session, team_id, user_id):
-        session.add(TeamMember(team_id=team_id, user_id=user_id))
-        session.flush()
+def add_member(session: Session, team_id: int, user_id: int) -> bool:
+    """Whether the person was added (False: already a member)."""
+    if is_member(session, team_id, user_id):
+        return False
+    session.add(TeamMember(team_id=team_id, user_id=user_id))
+    session.flush()
+    return True
 
 
 def ranked_task_ids(

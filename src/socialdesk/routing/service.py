@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from socialdesk.core import audit
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
 from socialdesk.core.work import Task, TaskStatus
 from socialdesk.people.models import Role, Team, TeamKind, User
@@ -118,7 +119,16 @@ def create_team(session: Session, workspace_id: int, name: str, kind: str = Team
 def add_to_team(session: Session, workspace_id: int, team_id: int, user_id: int) -> None:
     _team(session, workspace_id, team_id)
     _user(session, workspace_id, user_id)
-    repo.add_member(session, team_id, user_id)
+    if repo.add_member(session, team_id, user_id):
+        audit.record(
+            session,
+            workspace_id,
+            None,
+            "team.member_added",
+            "team",
+            team_id,
+            after={"user": user_id},
+        )
 
 
 def upsert_agent(

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from socialdesk.channels.models import ChannelAccount
+from socialdesk.core import audit
 from socialdesk.core.models import Workspace
 from socialdesk.people.models import Team, TeamMember, User
 from socialdesk.web.models import WebSession
@@ -45,10 +46,30 @@ def memberships(session: Session, workspace_id: int) -> list[TeamMember]:
     )
 
 
-def set_memberships(session: Session, user_id: int, team_ids: Sequence[int]) -> None:
+def set_memberships(
+    session: Session, workspace_id: int, user_id: int, team_ids: Sequence[int]
+) -> None:
+    """Put a person in exactly these teams; a change is audited (the rows are replaced in
+    bulk, which the audit log's flush watch does not see)."""
+    before = sorted(
+        session.scalars(select(TeamMember.team_id).where(TeamMember.user_id == user_id))
+    )
+    after = sorted(set(team_ids))
+    if before == after:
+        return
     session.execute(delete(TeamMember).where(TeamMember.user_id == user_id))
-    session.add_all(TeamMember(team_id=t, user_id=user_id) for t in team_ids)
+    session.add_all(TeamMember(team_id=t, user_id=user_id) for t in after)
     session.flush()
+    audit.record(
+        session,
+        workspace_id,
+        None,
+        "user.teams_changed",
+        "user",
+        user_id,
+        before={"teams": before},
+        after={"teams": after},
+    )
 
 
 def drop_sessions(session: Session, user_id: int) -> None:

@@ -56,7 +56,7 @@ def update_user(
         raise NotFound("no such team in this workspace")
     user.role = role
     user.is_active = active
-    repo.set_memberships(session, user.id, sorted(set(team_ids)))
+    repo.set_memberships(session, workspace_id, user.id, team_ids)
     if not active:
         repo.drop_sessions(session, user.id)
     session.flush()
