@@ -45,3 +45,7 @@ class RawEvent(Base):
     # When the payload was dropped (retention, or a customer's erasure); the key stays so a
     # redelivery of the same event is still recognised as a duplicate.
     pruned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Scale mode: the worker processing a pending event, and until when it holds it. A sweep
+    # takes a pending event only once its lease has run out (its holder died).
+    claimed_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

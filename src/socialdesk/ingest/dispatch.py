@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from socialdesk.core.bus import INGEST_STREAM, RedisStreamsBus, consumer_name
+from socialdesk.core.db import unit_of_work
+from socialdesk.ingest.batch_state import ProcessResult
 from socialdesk.ingest.pipeline import Pipeline
-from socialdesk.ingest.repository import orphaned_pending
+from socialdesk.ingest.repository import orphaned_pending, take_leases
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +41,51 @@ class ProcessingDispatcher:
             self.pipeline.process_pending(workspace_id, raw_ids)
 
 
-def handle_ingest_entries(pipeline: Pipeline, payloads: list[dict[str, Any]]) -> None:
+def handle_ingest_entries(
+    pipeline: Pipeline, payloads: list[dict[str, Any]], leases: Leases | None = None
+) -> None:
     by_workspace: dict[int, list[int]] = defaultdict(list)
     for payload in payloads:
         by_workspace[int(payload["workspace_id"])].extend(int(i) for i in payload["raw_ids"])
     for workspace_id, raw_ids in by_workspace.items():
-        pipeline.process_pending(workspace_id, raw_ids)
+        if leases is None:
+            pipeline.process_pending(workspace_id, raw_ids)
+        else:
+            leases.process(workspace_id, raw_ids)
+
+
+class Leases:
+    """Processing under leases: a worker marks the pending events it is about to process as
+    its own until a time, renews the mark chunk by chunk, and leaves alone the events another
+    live worker holds. When a holder dies, its leases run out and a sweep takes the events."""
+
+    def __init__(self, pipeline: Pipeline, holder: str, seconds: float) -> None:
+        self.pipeline = pipeline
+        self.holder = holder
+        self.seconds = seconds
+
+    def take(self, raw_ids: Sequence[int]) -> list[int]:
+        now = self.pipeline.clock()
+        until = now + timedelta(seconds=self.seconds)
+        with unit_of_work(self.pipeline.session_factory) as session:
+            return take_leases(session, raw_ids, self.holder, now, until)
+
+    def process(self, workspace_id: int, raw_ids: Sequence[int]) -> ProcessResult:
+        total = ProcessResult()
+        held = self.take(raw_ids)  # at once, so that no sweep takes what waits its turn
+        size = self.pipeline.batch_size
+        for start in range(0, len(held), size):
+            if start:  # a long batch: renew what is left (and lose what ran out meanwhile)
+                still = set(self.take(held[start:]))
+                chunk = [raw_id for raw_id in held[start : start + size] if raw_id in still]
+            else:
+                chunk = held[:size]
+            if chunk:
+                done = self.pipeline.process_pending(workspace_id, chunk)
+                total.processed += done.processed
+                total.skipped += done.skipped
+                total.failed += done.failed
+        return total
 
 
 class Worker:
@@ -52,9 +94,10 @@ class Worker:
     whose announcement Redis lost (a restart without persistence).
 
     The sweep takes only orphans: events still pending ``orphan_after`` seconds after they
-    were stored. An announced event is handled within moments, and one held by a worker that
-    died is claimed from the stream after ``claim_idle_ms``, so an event that old is held by
-    no one; events other workers are busy with are left to them.
+    were stored that no live worker holds. Every worker leases the events it is about to
+    process (``raw_events.claimed_by`` / ``lease_until``, renewed chunk by chunk), so an event
+    another worker has in hand is never taken, however long its batch runs; the lease of a
+    worker that died runs out, and then the sweep (or a claim from the stream) takes it.
     """
 
     def __init__(
@@ -65,6 +108,7 @@ class Worker:
         sweep_every: float = 30.0,
         batch: int = 500,
         orphan_after: float | None = None,
+        lease_seconds: float | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.bus = bus
@@ -75,23 +119,34 @@ class Worker:
         )
         self.stop_event = threading.Event()
         self.handled = 0
+        # Held as long as the sweep waits for an orphan: a lease outlives any batch in hand.
+        self.leases = Leases(
+            pipeline,
+            f"{consumer_name()}-{uuid.uuid4().hex[:8]}",
+            lease_seconds if lease_seconds is not None else self.orphan_after,
+        )
 
     def sweep(self) -> int:
         swept = 0
-        before = self.pipeline.clock() - timedelta(seconds=self.orphan_after)
+        now = self.pipeline.clock()
+        before = now - timedelta(seconds=self.orphan_after)
         while True:
             with self.pipeline.session_factory() as session:
-                orphans = orphaned_pending(session, before, self.pipeline.batch_size)
+                orphans = orphaned_pending(session, before, now, self.pipeline.batch_size)
             if not orphans:
                 return swept
             by_workspace: dict[int, list[int]] = defaultdict(list)
             for workspace_id, raw_id in orphans:
                 by_workspace[workspace_id].append(raw_id)
             for workspace_id, raw_ids in by_workspace.items():
-                result = self.pipeline.process_pending(workspace_id, raw_ids)
+                # Leased first: another worker's sweep may have found the same orphans.
+                result = self.leases.process(workspace_id, raw_ids)
                 swept += result.processed + result.skipped + result.failed
             if len(orphans) < self.pipeline.batch_size:
                 return swept
+
+    def handle(self, payloads: list[dict[str, Any]]) -> None:
+        handle_ingest_entries(self.pipeline, payloads, self.leases)
 
     def run(self, *, max_seconds: float | None = None, block_ms: int = 1000) -> None:
         consumer = consumer_name()
@@ -117,7 +172,7 @@ class Worker:
                 self.handled += self.bus.consume_once(
                     INGEST_STREAM,
                     consumer,
-                    lambda payloads: handle_ingest_entries(self.pipeline, payloads),
+                    self.handle,
                     count=self.batch,
                     block_ms=block_ms,
                 )

@@ -453,17 +453,46 @@ def _utc(value: Any) -> datetime:
 
 
 def orphaned_pending(
-    session: Session, received_before: datetime, limit: int
+    session: Session, received_before: datetime, now: datetime, limit: int
 ) -> list[tuple[int, int]]:
-    """(workspace id, raw id) of events still pending that were stored before a time: older
-    than any announcement a worker could still be holding."""
+    """(workspace id, raw id) of events still pending that were stored before a time (older
+    than any announcement a worker could still be holding) and that no live worker holds (no
+    lease, or one that ran out)."""
     stmt = (
         select(RAW.c.workspace_id, RAW.c.id)
-        .where(RAW.c.status == RawEventStatus.PENDING, RAW.c.received_at < received_before)
+        .where(
+            RAW.c.status == RawEventStatus.PENDING,
+            RAW.c.received_at < received_before,
+            (RAW.c.lease_until.is_(None)) | (RAW.c.lease_until < now),
+        )
         .order_by(RAW.c.id)
         .limit(limit)
     )
     return [(int(ws), int(raw_id)) for ws, raw_id in session.execute(stmt)]
+
+
+def take_leases(
+    session: Session, ids: Sequence[int], holder: str, now: datetime, until: datetime
+) -> list[int]:
+    """Lease the pending events among ``ids`` that no other live worker holds (or renew this
+    holder's own); returns the ids leased. On PostgreSQL a concurrent taker waits for the row
+    and then sees it held, so two workers never lease one event."""
+    rows = execute_in(
+        session,
+        "UPDATE raw_events SET claimed_by = ?, lease_until = ? "
+        "WHERE status = ? "
+        "AND (claimed_by IS NULL OR claimed_by = ? OR lease_until IS NULL OR lease_until < ?) "
+        "AND id IN ({values}) RETURNING id",
+        (
+            holder,
+            datetime_param(session, until),
+            RawEventStatus.PENDING,
+            holder,
+            datetime_param(session, now),
+        ),
+        ids,
+    )
+    return sorted(int(row.id) for row in rows)
 
 
 def workspaces_with_pending(session: Session) -> list[int]:
@@ -492,8 +521,8 @@ def reset_failed_raw_events(session: Session, workspace_id: int) -> list[int]:
     )
     execute_in(
         session,
-        "UPDATE raw_events SET status = ?, error = NULL, processed_at = NULL "
-        "WHERE id IN ({values})",
+        "UPDATE raw_events SET status = ?, error = NULL, processed_at = NULL, "
+        "claimed_by = NULL, lease_until = NULL WHERE id IN ({values})",
         (RawEventStatus.PENDING,),
         ids,
     )

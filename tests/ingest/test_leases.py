@@ -1,0 +1,104 @@
+"""Workers lease the events they process: a sweep takes only what no live worker holds."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from socialdesk.channels.inbox import RawEvent
+from socialdesk.conversations.models import Message
+from socialdesk.core.bus import RedisStreamsBus
+from socialdesk.core.clock import FrozenClock
+from socialdesk.core.db import make_session_factory
+from socialdesk.core.models import Workspace
+from socialdesk.ingest.dispatch import Leases, Worker
+from socialdesk.ingest.pipeline import Pipeline
+from tests.ingest.factories import T0, event
+
+ORPHAN_AFTER = 120.0
+LEASE = 600.0
+# The sweep and the leases below never reach Redis; a worker still needs a bus to be built.
+UNUSED_REDIS = "redis://127.0.0.1:1/0"
+
+
+def processed_ids(factory: sessionmaker[Session]) -> set[int]:
+    with factory() as s:
+        return set(s.scalars(select(RawEvent.id).where(RawEvent.status == "processed")))
+
+
+def test_a_sweep_leaves_alone_what_a_live_worker_holds_and_takes_it_once_its_holder_died(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    clock = FrozenClock(T0)
+    pipeline = Pipeline(session_factory, clock=clock)
+    ids = pipeline.accept(workspace.id, [event(str(i), f"u{i}") for i in range(10)]).accepted
+    busy = Worker(
+        pipeline, RedisStreamsBus(UNUSED_REDIS), orphan_after=ORPHAN_AFTER, lease_seconds=LEASE
+    )
+    sweeper = Worker(
+        pipeline, RedisStreamsBus(UNUSED_REDIS), orphan_after=ORPHAN_AFTER, lease_seconds=LEASE
+    )
+    # The busy worker read half of them from the stream and is working on them (slowly).
+    assert busy.leases.take(ids[:5]) == sorted(ids[:5])
+
+    clock.advance(timedelta(seconds=ORPHAN_AFTER + 1))  # all old enough to look orphaned
+    assert sweeper.sweep() == 5
+    assert processed_ids(session_factory) == set(ids[5:])
+    # Their stream entry handed again to the sweeper (claimed after its idle time) is no
+    # licence either: the events stay with their holder.
+    sweeper.handle([{"workspace_id": workspace.id, "raw_ids": ids[:5]}])
+    assert processed_ids(session_factory) == set(ids[5:])
+    with session_factory() as s:
+        holders = set(s.scalars(select(RawEvent.claimed_by).where(RawEvent.id.in_(ids[:5]))))
+    assert holders == {busy.leases.holder}
+
+    clock.advance(timedelta(seconds=LEASE))  # the busy worker died: its lease ran out
+    assert sweeper.sweep() == 5
+    assert processed_ids(session_factory) == set(ids)
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Message)) == 10
+
+
+def test_a_holder_renews_its_lease_chunk_by_chunk(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    clock = FrozenClock(T0)
+    pipeline = Pipeline(session_factory, clock=clock, batch_size=3)
+    ids = pipeline.accept(workspace.id, [event(str(i), f"u{i}") for i in range(7)]).accepted
+    leases = Leases(pipeline, "worker-a", LEASE)
+    result = leases.process(workspace.id, ids)
+    assert result.processed == 7
+    # Once processed, an event is nobody's to take, whatever its lease says.
+    clock.advance(timedelta(seconds=LEASE + 1))
+    assert Leases(pipeline, "worker-b", LEASE).take(ids) == []
+
+
+def test_two_workers_taking_the_same_events_at_once_never_both_get_one(
+    pg_engine: Engine,
+) -> None:
+    factory = make_session_factory(pg_engine)
+    with factory() as s:
+        ws = Workspace(slug="acme", name="Acme")
+        s.add(ws)
+        s.commit()
+        workspace_id = ws.id
+    pipeline = Pipeline(factory)
+    ids = pipeline.accept(workspace_id, [event(str(i), f"u{i}") for i in range(300)]).accepted
+    start = threading.Barrier(4, timeout=30)
+    taken: dict[str, list[int]] = {}
+
+    def take(name: str) -> None:
+        leases = Leases(pipeline, name, LEASE)
+        start.wait()
+        taken[name] = leases.take(ids)
+
+    threads = [threading.Thread(target=take, args=(f"w{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    every = [raw_id for got in taken.values() for raw_id in got]
+    assert sorted(every) == sorted(ids)  # each event leased once, by one worker
