@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.policy import ReplyNotAllowed
-from socialdesk.conversations import actions
+from socialdesk.conversations import actions, replies, shift
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
@@ -31,6 +31,7 @@ from socialdesk.core.work import Task, TaskStatus
 from socialdesk.knowledge import repository as knowledge_repo
 from socialdesk.knowledge.placeholders import fill
 from socialdesk.people.models import Role, TeamKind, User
+from socialdesk.routing import cases
 from socialdesk.simulation import erlang
 from socialdesk.simulation.handling import HandlingTimes
 from socialdesk.web import console_repository, integrations
@@ -296,19 +297,23 @@ class DemoTeam:
             if hand.outcome == "transfer":
                 colleague = self._colleague(session, user_id)
                 if colleague is not None:
-                    actions.transfer(
-                        session,
-                        workspace_id=self.workspace_id,
-                        conversation_id=hand.conversation_id,
-                        actor=user,
-                        to_user_id=colleague,
-                        clock=self.clock,
-                    )
-                    return "transfer"
+                    try:
+                        with session.begin_nested():
+                            cases.transfer_case(
+                                session,
+                                workspace_id=self.workspace_id,
+                                conversation_id=hand.conversation_id,
+                                actor=user,
+                                to_user_id=colleague,
+                                clock=self.clock,
+                            )
+                        return "transfer"
+                    except Conflict:
+                        pass  # the colleague has no free slot on the channel: answer instead
             if hand.outcome == "dm":
                 try:
                     with session.begin_nested():
-                        integrations.channel_shift(
+                        shift.shift_channel(
                             session,
                             workspace_id=self.workspace_id,
                             conversation_id=hand.conversation_id,
@@ -338,14 +343,13 @@ class DemoTeam:
         for visibility in ("public", "private"):
             try:
                 with session.begin_nested():
-                    integrations.send_reply(
+                    replies.reply_to_case(
                         session,
                         workspace_id=self.workspace_id,
                         conversation_id=task.conversation_id,
                         author_user_id=user.id,
                         text=text,
                         visibility=visibility,
-                        kb_article_url=None,
                         clock=self.clock,
                     )
                 return True
