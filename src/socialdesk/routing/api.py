@@ -79,6 +79,13 @@ class TransferIn(BaseModel):
     team_id: DbId | None = None
 
 
+class TeamCapacityIn(BaseModel):
+    waiting_holds_slot: bool = Field(
+        description="Answered items waiting on the customer keep holding a slot of the agent "
+        "who answered them (off by default: a slot is for an item being worked)."
+    )
+
+
 class TeamListItemOut(BaseModel):
     task_id: int
     conversation_id: int
@@ -176,6 +183,22 @@ def set_skills(
     )
     session.commit()
     _after(request, lambda e: e.on_agents(workspace.id, [user_id]))
+
+
+@router.put("/teams/{team_id}/capacity", status_code=204)
+def set_team_capacity(
+    team_id: DbId,
+    body: TeamCapacityIn,
+    request: Request,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+    _: Principal = Depends(require_role(Role.ADMIN)),
+) -> None:
+    service.set_team_capacity_rule(
+        session, workspace.id, team_id, waiting_holds_slot=body.waiting_holds_slot
+    )
+    session.commit()
+    _after(request, lambda e: e.policies_changed(workspace.id))
 
 
 @router.get("/agents/{user_id}/team-list", response_model=list[TeamListItemOut])

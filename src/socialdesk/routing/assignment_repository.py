@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from socialdesk.core.work import Task, TaskStatus
@@ -31,7 +31,9 @@ def _held_count(user_param: str, channel_param: str) -> Any:
         .select_from(_held)
         .where(
             _held.assignee_id == bindparam(user_param),
-            _held.status == TaskStatus.ASSIGNED,
+            # Assigned items hold a slot; answered ones waiting on the customer too where the
+            # agent's team says so (the parameter is then "pending", else "assigned" again).
+            or_(_held.status == TaskStatus.ASSIGNED, _held.status == bindparam("b_waiting")),
             _held.channel == bindparam(channel_param),
         )
         .scalar_subquery()
@@ -84,6 +86,8 @@ class Claim:
     capacity: int  # the agent's capacity on the channel, as the caller knows it
     customer_id: int | None = None
     reason: str = "auto"
+    # The agent's answered items waiting on the customer hold slots (a team setting).
+    waiting_holds_slot: bool = False
 
 
 def lock_agents(session: Session, user_ids: Iterable[int]) -> None:
@@ -133,6 +137,9 @@ def assign_batch(
                 "b_user": claim.user_id,
                 "b_channel": claim.channel,
                 "b_capacity": claim.capacity,
+                "b_waiting": TaskStatus.PENDING
+                if claim.waiting_holds_slot
+                else TaskStatus.ASSIGNED,
                 "b_now": when(now),
             }
             cursor.execute(sql, values if order is None else tuple(values[k] for k in order))

@@ -146,6 +146,8 @@ class Distributor:
         self.worklist = WorkList(self.policy, rekey_every)
         self.agents: dict[int, AgentView] = {}
         self._held: dict[int, tuple[int, str]] = {}  # assigned task -> (agent, channel)
+        # Agents whose answered items waiting on the customer hold slots (a team setting).
+        self._waiting: set[int] = set()
         self._customers: dict[int, int | None] = {}  # open task -> customer
         self._seen_update: dict[int, datetime] = {}  # open task -> updated_at in the view
         self._entered: dict[int, float] = {}  # open task -> when it entered the view
@@ -178,9 +180,13 @@ class Distributor:
             if self._policy_loader is not None:
                 self.policy = self._policy_loader(session, self.workspace_id)
             self.worklist = WorkList(self.policy, self.worklist.rekey_every)
+            records = repo.load_agents(session, self.workspace_id)
+            self._waiting = {r.id for r in records if r.waiting_holds_slot}
             self._held = {
                 row.id: (int(row.assignee_id), row.channel)
-                for row in repo.assigned_tasks(session, self.workspace_id)
+                for row in repo.assigned_tasks(
+                    session, self.workspace_id, waiting_for=self._waiting
+                )
             }
             self._customers, self._seen_update, self._entered = {}, {}, {}
             for row in repo.open_tasks(session, self.workspace_id):
@@ -190,7 +196,7 @@ class Distributor:
             self._version, self._profile, self._sample = {}, {}, {}
             self._members, self._heaps, self._bucket_profiles = {}, {}, {}
             loads = self._loads_from_held()
-            for record in repo.load_agents(session, self.workspace_id):
+            for record in records:
                 self._put_agent(agent_view(record, loads.get(record.id, {})))
             self._synced_at = self._agents_at = self._swept_at = now
             self._loaded = True
@@ -218,7 +224,11 @@ class Distributor:
         held = self._held.get(row.id)
         now_held = (
             (int(row.assignee_id), row.channel)
-            if row.status == TaskStatus.ASSIGNED and row.assignee_id is not None
+            if row.assignee_id is not None
+            and (
+                row.status == TaskStatus.ASSIGNED
+                or (row.status == TaskStatus.PENDING and row.assignee_id in self._waiting)
+            )
             else None
         )
         if held != now_held:
@@ -396,7 +406,9 @@ class Distributor:
             wanted.update(t for t in self._seen_update if t not in open_now)
             held = {
                 row.id: (int(row.assignee_id), row.channel)
-                for row in repo.assigned_tasks(session, self.workspace_id)
+                for row in repo.assigned_tasks(
+                    session, self.workspace_id, waiting_for=self._waiting
+                )
             }
             wanted.update(
                 t for t in held.keys() | self._held.keys() if held.get(t) != self._held.get(t)
@@ -418,6 +430,16 @@ class Distributor:
     def _refresh_agents(self, session: Session, agent_ids: Iterable[int] | None) -> None:
         ids = None if agent_ids is None else list(agent_ids)
         records = repo.load_agents(session, self.workspace_id, ids)
+        flipped = {r.id for r in records if r.waiting_holds_slot != (r.id in self._waiting)}
+        if flipped:  # their team's setting changed: their waiting items hold slots, or not
+            self._waiting ^= flipped
+            for task_id, (agent_id, _) in list(self._held.items()):
+                if agent_id in flipped:
+                    del self._held[task_id]
+            for row in repo.assigned_tasks(
+                session, self.workspace_id, flipped, waiting_for=self._waiting & flipped
+            ):
+                self._held[row.id] = (int(row.assignee_id), row.channel)
         loads = self._loads_from_held()
         seen = set()
         for record in records:
@@ -433,7 +455,9 @@ class Distributor:
         for task_id, (agent_id, _) in list(self._held.items()):
             if agent_id in agent_ids:
                 del self._held[task_id]
-        for row in repo.assigned_tasks(session, self.workspace_id, agent_ids):
+        for row in repo.assigned_tasks(
+            session, self.workspace_id, agent_ids, waiting_for=self._waiting & agent_ids
+        ):
             self._held[row.id] = (int(row.assignee_id), row.channel)
             self.worklist.remove(row.id)
         self._refresh_agents(session, agent_ids)
@@ -511,6 +535,7 @@ class Distributor:
                     channel=task.channel,
                     capacity=agent.capacity.get(task.channel, 0),
                     customer_id=self._customers.pop(task.id, None),
+                    waiting_holds_slot=agent.id in self._waiting,
                 )
             )
             nxt = wl.top(key, now)

@@ -72,6 +72,45 @@ class AgentRecord:
     last_assigned_at: datetime | None
     team_ids: tuple[int, ...]
     queues: tuple[str, ...]
+    # A team of the agent counts answered items waiting on the customer as held slots.
+    waiting_holds_slot: bool = False
+
+
+# The team setting (``Team.settings``): answered items waiting on the customer keep holding
+# a slot of the agent who answered them (off by default: a slot is for work in hand).
+WAITING_HOLDS_SLOT = "waiting_holds_slot"
+
+
+def waiting_holds_slot(settings: dict[str, Any] | None) -> bool:
+    return bool((settings or {}).get(WAITING_HOLDS_SLOT, False))
+
+
+def agents_holding_waiting(
+    session: Session, workspace_id: int, user_ids: Iterable[int] | None = None
+) -> set[int]:
+    """Agents in a team whose answered items waiting on the customer still hold slots."""
+    query = (
+        select(TeamMember.user_id, Team.settings)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(Team.workspace_id == workspace_id)
+    )
+    if user_ids is not None:
+        query = query.where(TeamMember.user_id.in_(list(user_ids)))
+    return {
+        int(user_id) for user_id, settings in session.execute(query) if waiting_holds_slot(settings)
+    }
+
+
+def _held(waiting_for: Iterable[int]) -> Any:
+    """The tasks that take an agent's slot: assigned, and for the agents in ``waiting_for``
+    also answered and waiting on the customer."""
+    agents = sorted(set(waiting_for))
+    if not agents:
+        return Task.status == TaskStatus.ASSIGNED
+    return or_(
+        Task.status == TaskStatus.ASSIGNED,
+        (Task.status == TaskStatus.PENDING) & Task.assignee_id.in_(agents),
+    )
 
 
 def load_agents(
@@ -91,15 +130,18 @@ def load_agents(
     if ids is not None:
         query = query.where(User.id.in_(ids))
     users = session.execute(query).all()
-    memberships = select(TeamMember.user_id, Team.id, Team.kind).join(
+    memberships = select(TeamMember.user_id, Team.id, Team.kind, Team.settings).join(
         Team, Team.id == TeamMember.team_id
     )
     memberships = memberships.where(Team.workspace_id == workspace_id)
     if ids is not None:
         memberships = memberships.where(TeamMember.user_id.in_(ids))
     teams: dict[int, list[tuple[int, str]]] = {}
-    for user_id, team_id, kind in session.execute(memberships):
+    holding: set[int] = set()
+    for user_id, team_id, kind, settings in session.execute(memberships):
         teams.setdefault(user_id, []).append((team_id, kind))
+        if waiting_holds_slot(settings):
+            holding.add(user_id)
     return [
         AgentRecord(
             id=u.id,
@@ -111,6 +153,7 @@ def load_agents(
             last_assigned_at=u.last_assigned_at,
             team_ids=tuple(sorted({t for t, _ in teams.get(u.id, [])})),
             queues=tuple(sorted({k for _, k in teams.get(u.id, [])})),
+            waiting_holds_slot=u.id in holding,
         )
         for u in users
     ]
@@ -119,12 +162,14 @@ def load_agents(
 def agent_loads(
     session: Session, workspace_id: int, user_ids: Iterable[int] | None = None
 ) -> dict[int, dict[str, int]]:
-    """Items each agent holds now, per channel (only assigned items use a slot)."""
+    """Items each agent holds now, per channel: assigned items, and answered items waiting on
+    the customer where the agent's team says they hold a slot."""
+    waiting_for = agents_holding_waiting(session, workspace_id, user_ids)
     query = (
         select(Task.assignee_id, Task.channel, func.count())
         .where(
             Task.workspace_id == workspace_id,
-            Task.status == TaskStatus.ASSIGNED,
+            _held(waiting_for),
             Task.assignee_id.is_not(None),
         )
         .group_by(Task.assignee_id, Task.channel)
@@ -144,11 +189,17 @@ def open_tasks(session: Session, workspace_id: int) -> Sequence[Row[Any]]:
 
 
 def assigned_tasks(
-    session: Session, workspace_id: int, user_ids: Iterable[int] | None = None
+    session: Session,
+    workspace_id: int,
+    user_ids: Iterable[int] | None = None,
+    *,
+    waiting_for: Iterable[int] = (),
 ) -> Sequence[Row[Any]]:
+    """The tasks holding agents' slots (see ``agent_loads``); ``waiting_for``: the agents
+    whose answered items waiting on the customer hold one."""
     query = select(Task.id, Task.assignee_id, Task.channel).where(
         Task.workspace_id == workspace_id,
-        Task.status == TaskStatus.ASSIGNED,
+        _held(waiting_for),
         Task.assignee_id.is_not(None),
     )
     if user_ids is not None:

@@ -116,6 +116,17 @@ def create_team(session: Session, workspace_id: int, name: str, kind: str = Team
     return team
 
 
+def set_team_capacity_rule(
+    session: Session, workspace_id: int, team_id: int, *, waiting_holds_slot: bool
+) -> Team:
+    """Whether the team's agents' answered items waiting on the customer keep holding a slot
+    (off by default: capacity counts the items an agent is working)."""
+    team = _team(session, workspace_id, team_id)
+    team.settings = {**(team.settings or {}), repo.WAITING_HOLDS_SLOT: bool(waiting_holds_slot)}
+    session.flush()
+    return team
+
+
 def add_to_team(session: Session, workspace_id: int, team_id: int, user_id: int) -> None:
     _team(session, workspace_id, team_id)
     _user(session, workspace_id, user_id)
@@ -182,6 +193,7 @@ def _claim(session: Session, workspace_id: int, task: Task, user: User, reason: 
         capacity=int((user.capacity or {}).get(task.channel, 0)),
         customer_id=customer,
         reason=reason,
+        waiting_holds_slot=bool(repo.agents_holding_waiting(session, workspace_id, [user.id])),
     )
 
 
