@@ -14,6 +14,7 @@ import numpy as np
 
 from socialdesk.core.pools import ProcessLocalPool
 from socialdesk.triage import rules
+from socialdesk.triage.address import Address, read_address
 from socialdesk.triage.features import FeatureBatch, featurize
 from socialdesk.triage.labels import KIND_RESPONSE_PRIOR, KIND_ROUTES, KINDS
 from socialdesk.triage.language import UNDETERMINED, detect_language
@@ -37,10 +38,20 @@ REPEAT_WINDOW_NOTE = "earlier contacts"
 TOPIC_SIMILARITY = 0.35
 # Below this, the seed model and rules have found nothing that sets one kind apart.
 UNSURE = 0.3
+# The share of the neutral label kept where the seed model and VADER are averaged.
+NEUTRAL_WEIGHT = 0.8
 # The weight of VADER beside the seed sentiment model where VADER can read the text.
 VADER_SHARE = 0.5
 # How much the cue rules add to the seed kind model's log-odds (1 = each rule's own bonus).
 RULE_WEIGHT = 1.0
+# From this chance of a negative tone a question, request or suggestion is a complaint.
+NEGATIVE_TURNS_COMPLAINT = 0.45
+# Praise words around this many service failures are sarcasm ("love how you lost my bag").
+SARCASM_FAILURES = 2
+# The confidence given to a kind that the day-one rules decided (not a model's probability).
+RULED_CONFIDENCE = 0.6
+# The kinds that ask the care team for something.
+CARE_KINDS = ("complaint", "question", "request", "suggestion")
 # Encodes a batch on the embedding tier while the caller's thread runs the fast tier.
 _BACKGROUND = ProcessLocalPool(1, "triage-embeddings")
 
@@ -67,6 +78,7 @@ class Analysed:
     failures: list[list[str]]
     signals: list[dict[str, list[str]]]
     features: FeatureBatch
+    addresses: list[Address] = field(default_factory=list)
     evidence: list[dict[str, list[str]]] = field(default_factory=list)
 
 
@@ -76,13 +88,17 @@ def analyse(texts: Sequence[str | None]) -> Analysed:
 
 def analyse_prepared(prepared: list[Prepared]) -> Analysed:
     vader = [vader_scores(p.body) if p.body else vader_scores("") for p in prepared]
-    failures = [failure_cues(p.body, p.prefixes) for p in prepared]
+    addresses = [read_address(p) for p in prepared]
+    failures = [
+        failure_cues(p.body, p.prefixes, a.to_someone)
+        for p, a in zip(prepared, addresses, strict=True)
+    ]
     signals = [detect_signals(p) for p in prepared]
     dense = [
         _dense_row(p, v, f, s)
         for p, v, f, s in zip(prepared, vader, failures, signals, strict=True)
     ]
-    return Analysed(prepared, vader, failures, signals, featurize(prepared, dense))
+    return Analysed(prepared, vader, failures, signals, featurize(prepared, dense), addresses)
 
 
 def _dense_row(
@@ -275,6 +291,9 @@ def _one(
             # VADER reads English (and emoji): its compound, spread over the three labels,
             # is averaged with the seed model's probabilities.
             row = (1 - VADER_SHARE) * row + VADER_SHARE * _vader_distribution(compound, classes)
+            # Both readers lean neutral on posts that state a feeling in few words.
+            row = row * _neutral_discount(classes)
+            row = row / row.sum()
         best = int(row.argmax())
         sentiment, sentiment_confidence = classes[best], float(row[best])
         score = _prob(row, classes, "positive") - _prob(row, classes, "negative")
@@ -308,6 +327,19 @@ def _one(
                 else "no kind stands out"
             )
             unreadable = foreign
+        if "kind" not in models.trained and not unreadable:
+            decided = _day_one_kind(
+                kind, analysed.addresses[i], _prob(row, classes, "negative"), failures
+            )
+            if decided is not None:
+                kind, note = decided
+                kind_confidence = RULED_CONFIDENCE
+                needs_by_kind = KIND_RESPONSE_PRIOR[kind]
+                explanation.append(note)
+                if kind == "complaint" and sentiment == "neutral" and failures:
+                    # A service failure stated to the brand reads as negative, in any words.
+                    sentiment = "negative"
+                    score = min(score, -0.1)
         explanation.append(f"kind {kind} ({kind_confidence:.2f})")
         if "kind" not in models.trained:
             evidence = analysed.evidence[i]
@@ -319,6 +351,11 @@ def _one(
 
     # Needs response and route.
     urgent = [s for s in URGENT_SIGNALS if s in signals]
+    if urgent and analysed.addresses[i].broadcast:
+        # A headline about a court case or an outage is news for listening, not a customer's
+        # threat: its signals stay, but it asks no agent for an answer.
+        explanation.append("signals in shared news: " + ", ".join(urgent))
+        urgent = []
     if not p.has_words:
         needs = 0.02
     elif "needs_response" in predictions:
@@ -371,6 +408,39 @@ def _one(
         model_versions=versions,
         tier=models.tier,
     )
+
+
+def _day_one_kind(
+    kind: str, address: Address, negative: float, failures: list[str]
+) -> tuple[str, str] | None:
+    """The day-one models' kind read again with the post's form and tone, or None to keep it.
+
+    A broadcast (a shared headline, a retweet, market talk; see address.py) asks nothing of
+    the care team. A question, request or suggestion that states a service failure, or is
+    said in a negative tone, is a complaint: complaints are often phrased as questions ("why
+    is my flight delayed again?") or requests ("my bag is lost, please find it"). So is
+    chatter with either, where it is written to someone.
+    """
+    if address.broadcast and kind in CARE_KINDS:
+        return "other", "shared news or market talk, not written to the brand"
+    if address.broadcast:
+        return None
+    if kind in ("question", "request", "suggestion", "other") and (
+        address.to_someone or kind != "other"
+    ):
+        if failures:
+            return "complaint", f"{kind} that states a service failure"
+        if negative >= NEGATIVE_TURNS_COMPLAINT:
+            return "complaint", f"{kind} in a negative tone ({negative:.2f})"
+    if kind in ("praise", "marketing") and len(failures) >= SARCASM_FAILURES:
+        return "complaint", "praise words around service failures: " + ", ".join(failures[:3])
+    return None
+
+
+@lru_cache(maxsize=8)
+def _neutral_discount(classes: tuple[str, ...]) -> np.ndarray:
+    """The factors that scale a sentiment row's neutral share by NEUTRAL_WEIGHT."""
+    return np.array([NEUTRAL_WEIGHT if c == "neutral" else 1.0 for c in classes])
 
 
 def _vader_distribution(compound: float, classes: tuple[str, ...]) -> np.ndarray:

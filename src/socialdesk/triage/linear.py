@@ -137,11 +137,16 @@ def fit_linear(
     balanced: bool = False,
     sample_weight: np.ndarray | None = None,
     embeddings: np.ndarray | None = None,
+    calibration_folds: int = 0,
 ) -> LinearModel:
     """A linear SVM (fast to train on sparse n-grams), calibrated into probabilities.
 
-    The SVM's margins become probabilities through a softmax with one temperature fitted on
-    the training data; two classes are stored as a symmetric pair of rows.
+    The SVM's margins become probabilities through a softmax with one temperature (Guo et
+    al., 2017, temperature scaling). With ``calibration_folds`` of 2 or more the temperature
+    is fitted on out-of-fold margins (each example scored by a model that did not see it),
+    as Platt advised: margins on the training data itself are too wide on a small training
+    set, and a model sure of everything leaves no room for an abstain band. Otherwise it is
+    fitted on the training margins. Two classes are stored as a symmetric pair of rows.
     """
     classes = sorted(set(labels))
     if len(classes) < 2:
@@ -162,8 +167,14 @@ def fit_linear(
     if len(learned) == 2:
         coef = np.vstack([-coef[0] / 2, coef[0] / 2])
         intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-    margins = np.asarray(matrix @ coef.T) + intercept
-    temperature = _fit_temperature(margins, [learned.index(label) for label in labels])
+    gold = [learned.index(label) for label in labels]
+    if calibration_folds >= 2:
+        margins = _out_of_fold_margins(
+            matrix, list(labels), learned, c, balanced, sample_weight, calibration_folds
+        )
+    else:
+        margins = np.asarray(matrix @ coef.T) + intercept
+    temperature = _fit_temperature(margins, gold)
     meta: dict[str, object] = {"temperature": temperature}
     if embeddings is not None:
         meta["embedding_dim"] = int(embeddings.shape[1])
@@ -175,6 +186,38 @@ def fit_linear(
         idf=idf,
         meta=meta,
     )
+
+
+def _out_of_fold_margins(
+    matrix: sp.csr_matrix,
+    labels: list[str],
+    learned: tuple[str, ...],
+    c: float,
+    balanced: bool,
+    sample_weight: np.ndarray | None,
+    folds: int,
+) -> np.ndarray:
+    """Each example's margins by an SVM trained on the other folds (every n-th example)."""
+    from sklearn.svm import LinearSVC
+
+    margins = np.zeros((len(labels), len(learned)))
+    order = np.arange(len(labels))
+    for fold in range(folds):
+        held = order % folds == fold
+        train = ~held
+        estimator = LinearSVC(C=c, class_weight="balanced" if balanced else None)
+        weights = sample_weight[train] if sample_weight is not None else None
+        estimator.fit(matrix[train], [labels[i] for i in order[train]], sample_weight=weights)
+        seen = [str(k) for k in estimator.classes_]
+        scores = np.asarray(estimator.decision_function(matrix[held]))
+        if len(seen) == 2:
+            scores = np.column_stack([-scores / 2, scores / 2])
+        # A class missing from the fold's training part gets a margin far below the others.
+        fold_margins = np.full((int(held.sum()), len(learned)), -10.0)
+        for column, name in enumerate(seen):
+            fold_margins[:, learned.index(name)] = scores[:, column]
+        margins[held] = fold_margins
+    return margins
 
 
 def _fit_temperature(margins: np.ndarray, gold: list[int]) -> float:

@@ -33,6 +33,8 @@ ADDRESSED_TENTHS = {
     "other": 2,
 }
 HANDLE = "@brand "
+# The seed models' probabilities are calibrated on out-of-fold margins (see fit_linear).
+CALIBRATION_FOLDS = 5
 
 
 def seed_texts(seeds: Sequence[Seed]) -> list[str]:
@@ -62,11 +64,24 @@ def _train_seed_model(
     analysed = analyse(texts)
     batch = analysed.features
     gold = [labels(s) for s in seeds]
-    settings: dict[str, object] = {"c": c, "balanced": balanced, "version": SEED_VERSION}
+    settings: dict[str, object] = {
+        "c": c,
+        "balanced": balanced,
+        "version": SEED_VERSION,
+        "calibration_folds": CALIBRATION_FOLDS,
+    }
     embeddings = embed([p.body for p in analysed.prepared]) if embed is not None else None
 
     def train() -> LinearModel:
-        model = fit_linear(task, batch, gold, c=c, balanced=balanced, embeddings=embeddings)
+        model = fit_linear(
+            task,
+            batch,
+            gold,
+            c=c,
+            balanced=balanced,
+            embeddings=embeddings,
+            calibration_folds=CALIBRATION_FOLDS,
+        )
         model.meta["version"] = SEED_VERSION
         return model
 

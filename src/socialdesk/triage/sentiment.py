@@ -12,14 +12,12 @@ from typing import Any
 
 from socialdesk.triage.lexicon import Lexicon
 
-# Service failures written in neutral words.
+# Service failures written in neutral words. These say so wherever they stand.
 _FAILURE = Lexicon(
     (
         "delay*",
-        "late",
         "cancelled",
         "canceled",
-        "lost",
         "missing",
         "broken",
         "damaged",
@@ -28,8 +26,6 @@ _FAILURE = Lexicon(
         "never showed",
         "still waiting",
         "still no",
-        "no one",
-        "nobody",
         "no response",
         "no answer",
         "no reply",
@@ -40,26 +36,14 @@ _FAILURE = Lexicon(
         "doesn't work",
         "doesnt work",
         "won't work",
-        "stuck",
         "stranded",
         "refund",
-        "wrong",
-        "hour",
-        "hours",
-        "waiting",
-        "again",
         "unacceptable",
         "ridiculous",
         "disappoint*",
-        "fail*",
         "worst",
         "rude",
-        "why",
         "fed up",
-        "supposed to",
-        "promised",
-        "you said",
-        "was told",
         "hasn't arrived",
         "has not arrived",
         "haven't received",
@@ -69,14 +53,63 @@ _FAILURE = Lexicon(
         "nothing came",
         "nothing arrived",
         "keeps dropping",
-        "drops",
         "still not",
         "still hasn't",
-        "never",
         "no one answers",
         "nobody answers",
-        "isn't",
         "logs me out",
+        # A product at fault, and negation scope over what it should do ("won't open").
+        "stopped working",
+        "stops working",
+        "crash*",
+        "freez*",
+        "glitch*",
+        "bug",
+        "bugs",
+        "buggy",
+        "fix your",
+        "fix this",
+        "fix it",
+        "sort it out",
+    )
+)
+# Negation scope over what a product or service should do: "won't open", "can't log in".
+_NEGATORS = frozenset(
+    {"won't", "wont", "can't", "cant", "cannot", "doesn't", "doesnt", "didn't", "didnt"}
+    | {"isn't", "isnt", "wasn't", "wasnt", "not", "couldn't", "couldnt"}
+)
+_NEGATED_DUTY = Lexicon(
+    (
+        r"re:(?:won'?t|can'?t|cannot|couldn'?t|doesn'?t|does not|didn'?t|did not|isn'?t"
+        r"|is not|wasn'?t|not) (?:work|working|open|load|loading|connect|connecting|charge"
+        r"|charging|turn on|start|sync|update|download|send|show|let me|log in|login|help"
+        r"|respond|answer|arrive|arrived|fit|board|check in|get through|get a|get any|call|reach"
+        r"|access|use|pay|hear|stream|print|scan)",
+    )
+)
+# Words that state a failure only in a post written to someone ("@brand you lost my bag"),
+# not in everyday talk ("I lost every round", "stuck in traffic", "why is it Monday").
+_ADDRESSED_FAILURE = Lexicon(
+    (
+        "late",
+        "lost",
+        "no one",
+        "nobody",
+        "wrong",
+        "hour",
+        "hours",
+        "waiting",
+        "again",
+        "stuck",
+        "fail*",
+        "why",
+        "supposed to",
+        "promised",
+        "you said",
+        "was told",
+        "drops",
+        "never",
+        "isn't",
     )
 )
 FAILURE_WEIGHT = 0.18
@@ -98,8 +131,17 @@ def vader_scores(text: str) -> dict[str, float]:
     return scores
 
 
-def failure_cues(text: str, prefixes: frozenset[str] | None = None) -> list[str]:
-    return _FAILURE.findall(text, prefixes)
+def failure_cues(
+    text: str, prefixes: frozenset[str] | None = None, addressed: bool = True
+) -> list[str]:
+    """The service failures a post states; the weaker words count only where it is written
+    to someone (see address.py)."""
+    found = _FAILURE.findall(text, prefixes)
+    if prefixes is None or not _NEGATORS.isdisjoint(prefixes):
+        found += _NEGATED_DUTY.findall(text)
+    if addressed:
+        found += _ADDRESSED_FAILURE.findall(text, prefixes)
+    return found
 
 
 def care_compound(compound: float, failures: int) -> float:
