@@ -7,7 +7,7 @@ import json
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -310,6 +310,7 @@ def serve(
     """Run the web app and API."""
     import uvicorn
 
+    from socialdesk.compliance.schedule import RetentionSchedule
     from socialdesk.conversations.outbox_thread import start_outbox_thread
     from socialdesk.listening.watch import start_listening_watch
     from socialdesk.web.app import create_app
@@ -321,6 +322,12 @@ def serve(
         # Replies leave from this process; scale mode runs `socialdesk channels send --loop`.
         web_app.state.on_shutdown.append(start_outbox_thread(web_app))
     web_app.state.on_shutdown.append(start_listening_watch(web_app))
+    if settings.retention_check_minutes > 0:
+        schedule = RetentionSchedule(
+            web_app.state.session_factory,
+            check_every=timedelta(minutes=settings.retention_check_minutes),
+        )
+        web_app.state.on_shutdown.append(schedule.start())
     uvicorn.run(
         web_app,
         host=host or settings.host,

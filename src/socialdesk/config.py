@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         pattern=r"^v\d+\.\d+$",
         description="Graph API version the Facebook and Instagram connectors call (e.g. v26.0).",
     )
+    retention_check_minutes: float = Field(
+        default=10,
+        ge=0,
+        description="How often the server looks for workspaces due their daily retention "
+        "prune (0: never; prune from cron with `socialdesk compliance prune`).",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text", description="json: one JSON object a line, with message ids"
     )

@@ -3,8 +3,8 @@
 Set per workspace (``settings["retention"]``): ``raw_payload_days`` drops the platforms' raw
 payloads of processed events (their keys stay, so a late redelivery is still a duplicate);
 ``closed_case_days`` deletes resolved cases with everything that hangs off them. Either may
-be absent (keep forever). ``socialdesk compliance prune`` (or the API) applies them: run it
-daily from cron or a systemd timer.
+be absent (keep forever). The server applies them daily (``compliance.schedule``);
+``socialdesk compliance prune`` and the API apply them at once.
 """
 
 from __future__ import annotations

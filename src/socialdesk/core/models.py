@@ -24,4 +24,8 @@ class Workspace(Base):
 
 
 # Retention is recorded by its own service with a clearer action (retention.updated).
-audit.watch(Workspace, "workspace", ignore=("created_at", "settings.retention"))
+audit.watch(
+    Workspace,
+    "workspace",
+    ignore=("created_at", "settings.retention", "settings.retention_last_run"),
+)
