@@ -3,11 +3,12 @@ complaint raises an alert and goes up the list."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.events import InboundEvent
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task
@@ -126,3 +127,67 @@ def test_a_viral_complaint_raises_an_alert_and_its_task_goes_up(
         assert task is not None and task.value_breakdown["viral"] > 0
         incident = s.scalars(select(Incident)).one()
         assert alert.incident_id == incident.id
+
+
+def test_a_burst_right_after_a_start_in_mid_step_is_caught(
+    pipeline: Pipeline, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    """The watch starts half-way through a step: the steps after its warm-up are armed,
+    including the very first one (a new hashtag there gets the prior of a new series)."""
+    clock = FrozenClock(NOW + timedelta(seconds=30))
+    alerted: list[int] = []
+    watch = watch_at(session_factory, clock, alerted)
+    assert watch.tick() == []
+    burst = [
+        post(i, f"no signal, network down #AcmeDown ({i})", base=clock() + timedelta(minutes=30))
+        for i in range(12)
+    ]
+    pipeline.ingest(workspace.id, burst)
+    clock.advance(timedelta(minutes=1))
+    assert watch.tick()
+    with session_factory() as s:
+        assert "hashtag:#acmedown" in {a.series for a in s.scalars(select(Alert))}
+    assert alerted == [workspace.id]
+
+
+def test_a_restart_during_a_burst_raises_its_alert_from_the_replay(
+    pipeline: Pipeline, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    """On start the watch replays an hour of stored traffic into an hour of steps: a burst
+    that began minutes before a restart raises its alert on the first round, and the usual
+    traffic before and after it raises none."""
+    clock = FrozenClock(NOW)
+
+    def usual(n: int, at: datetime) -> InboundEvent:
+        return post(n, "what are your opening hours?", base=at + timedelta(minutes=30))
+
+    # Two people a minute over the past hour, and a burst five minutes ago.
+    history = [usual(m * 2 + k, NOW - timedelta(minutes=60 - m)) for m in range(60) for k in (0, 1)]
+    burst = [
+        post(
+            500 + i,
+            f"no signal, network down #AcmeDown ({i})",
+            base=NOW - timedelta(minutes=5) + timedelta(minutes=30),
+        )
+        for i in range(15)
+    ]
+    pipeline.ingest(workspace.id, history + burst)
+    alerted: list[int] = []
+    watch = TrafficWatch(
+        session_factory,
+        clock=clock,
+        config=QUICK,
+        history=timedelta(hours=1),
+        on_alert=alerted.append,
+    )
+    assert watch.tick()
+    with session_factory() as s:
+        alerts = s.scalars(select(Alert)).all()
+    assert "hashtag:#acmedown" in {a.series for a in alerts}
+    assert {a.window_start for a in alerts} == {NOW - timedelta(minutes=5)}
+    n = 1000
+    for _ in range(15):
+        clock.advance(timedelta(minutes=1))
+        pipeline.ingest(workspace.id, [usual(n, clock()), usual(n + 1, clock())])
+        n += 2
+        assert watch.tick() == []

@@ -61,6 +61,7 @@ class ListeningMonitor:
         self.start = start
         self._dedup = AuthorDedup(self.config.dedup_window)
         self._open = step_start(start, self.config.step, _MONDAY)
+        self._origin = self._open
         self._counts: dict[str, list[int]] = {}
         self.series: dict[str, _Series] = {}
         self._since_prune = 0
@@ -114,7 +115,9 @@ class ListeningMonitor:
 
     def _new_series(self, key: str, at: datetime) -> _Series:
         cfg = self.config
-        warmed = at - self.start >= cfg.volume.warmup
+        # Counted in whole steps from the first one: a monitor started mid-step has seen
+        # that step too, so a series born right after the warm-up is armed at once.
+        warmed = at - self._origin >= cfg.volume.warmup
         prior = cfg.new_series_per_hour * (cfg.step / timedelta(hours=1)) if warmed else None
         volume = VolumeDetector(cfg.step, cfg.volume, prior_rate=prior, key=key)
         share = None

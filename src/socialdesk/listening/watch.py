@@ -100,8 +100,10 @@ class TrafficWatch:
         replaying = state is None
         if state is None:
             state = self._start(workspace_id, now)
-        fresh = self._feed(workspace_id, state, since=now - self.history if replaying else None)
-        detections = state.monitor.advance(now)
+        fresh, detections = self._feed(
+            workspace_id, state, now, since=now - self.history if replaying else None
+        )
+        detections += state.monitor.advance(now)
         if replaying:
             detections = [d for d in detections if d.at >= now - self.replay_grace]
             fresh = [m for m in fresh if m.created_at >= now - self.replay_grace]
@@ -125,21 +127,31 @@ class TrafficWatch:
         self._states[workspace_id] = state
         return state
 
-    def _feed(self, workspace_id: int, state: _State, since: datetime | None) -> list[HeardMessage]:
-        """Feed the messages stored since the last round; return them."""
+    def _feed(
+        self, workspace_id: int, state: _State, now: datetime, since: datetime | None
+    ) -> tuple[list[HeardMessage], list[Detection]]:
+        """Feed the messages stored since the last round; return them and the alarms of the
+        steps their times closed.
+
+        The monitor counts a mention in the step that is open when it is observed, so before
+        each message the steps that ended by its time are closed: a replay of a day of stored
+        traffic then fills a day of steps, not the first one.
+        """
         fed: list[HeardMessage] = []
+        found: list[Detection] = []
         with self.session_factory() as session:
             state.rule_names = {r.id: r.name for r in repo.rules(session, workspace_id)}
             while True:
                 batch = repo.inbound_after(session, workspace_id, state.cursor, BATCH, since)
                 if not batch:
                     break
-                for m in batch:
+                for m in sorted(batch, key=lambda m: m.created_at):
+                    found += state.monitor.advance(min(m.created_at, now))
                     state.monitor.observe(_mention(m))
                 state.cursor = max(m.message_id for m in batch)
                 fed.extend(batch)
                 since = None
-        return fed
+        return fed, found
 
     # -- alerts -------------------------------------------------------------------------------
 
