@@ -70,7 +70,7 @@ def test_concurrent_senders_post_each_reply_exactly_once(pg_engine: Engine) -> N
             OutboxSender(factory, default_connectors(), secret_key=SECRET, clock=clock)
             for _ in range(SENDERS)
         ]
-        start = threading.Barrier(SENDERS)
+        start = threading.Barrier(SENDERS, timeout=60)
 
         def run(sender: OutboxSender) -> None:
             start.wait()

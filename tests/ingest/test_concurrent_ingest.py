@@ -14,7 +14,7 @@ from socialdesk.channels.inbox import RawEvent
 from socialdesk.conversations.models import Conversation, Message
 from socialdesk.core.db import make_session_factory
 from socialdesk.core.models import Workspace
-from socialdesk.customers.models import Identity
+from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.batch_state import ProcessResult
 from socialdesk.ingest.pipeline import Pipeline
 from tests.ingest.factories import event
@@ -33,11 +33,33 @@ def overlapping_traffic(writer: int) -> list:  # type: ignore[type-arg]
     return events[writer::1] if writer % 2 == 0 else list(reversed(events))
 
 
+def process_at_once(
+    session_factory: sessionmaker[Session],
+    workspace_id: int,
+    stored: list[list[tuple[int, InboundEvent]]],
+) -> list[ProcessResult]:
+    """Each list of stored events processed by a worker of its own, all starting together."""
+    start = threading.Barrier(len(stored), timeout=60)
+    results: list[ProcessResult] = []
+
+    def work(items: list[tuple[int, InboundEvent]]) -> None:
+        start.wait()
+        results.append(Pipeline(session_factory).process_events(workspace_id, items))
+
+    threads = [threading.Thread(target=work, args=(items,)) for items in stored]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
 def test_concurrent_writers_store_each_event_once_and_keep_chains_whole(
     session_factory: sessionmaker[Session], workspace: Workspace
 ) -> None:
     errors: list[BaseException] = []
-    start = threading.Barrier(WRITERS)
+    start = threading.Barrier(WRITERS, timeout=60)
 
     def write(writer: int) -> None:
         try:
@@ -88,20 +110,55 @@ def test_workers_meeting_the_same_new_authors_never_collide(
         for w in range(WRITERS)
     ]
     stored = [pipeline.accept(workspace.id, batch).stored for batch in batches]
-    start = threading.Barrier(WRITERS)
-    results: list[ProcessResult] = []
-
-    def work(items: list[tuple[int, InboundEvent]]) -> None:
-        start.wait()
-        results.append(Pipeline(session_factory).process_events(workspace.id, items))
-
-    threads = [threading.Thread(target=work, args=(items,)) for items in stored]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = process_at_once(session_factory, workspace.id, stored)
     assert sum(r.processed for r in results) == 60 * WRITERS
     assert sum(r.failed for r in results) == 0
     assert "one by one" not in caplog.text
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(Identity)) == 60
+
+
+def test_workers_meeting_one_person_on_several_channels_make_one_customer(
+    pg_engine: Engine,
+) -> None:
+    """30 people write at once on four channels (e-mail, and X, Facebook and Instagram
+    profiles that carry the same address, in other letter cases), each channel's events in
+    another worker. Every person ends up one customer with four identities: a worker creating
+    a customer for an address waits for another doing the same, then finds it."""
+    session_factory = make_session_factory(pg_engine)
+    with session_factory() as s:
+        workspace = Workspace(slug="acme", name="Acme")
+        s.add(workspace)
+        s.commit()
+    people = 30
+
+    def of(channel: str, person: int) -> InboundEvent:
+        address = f"person{person}@example.com"
+        if channel == "email":
+            return event(f"mail-{person}", address, channel="email", text="where is my order")
+        return event(
+            f"{channel}-{person}",
+            f"{channel}-id-{person}",
+            channel=channel,
+            handle=f"{channel}_handle_{person}",
+            text="where is my order",
+            author_fields={"email": address.upper() if person % 2 else address},
+        )
+
+    channels = ["email", "x", "facebook", "instagram"]
+    pipeline = Pipeline(session_factory)
+    stored = [
+        pipeline.accept(workspace.id, [of(channel, p) for p in range(people)]).stored
+        for channel in channels
+    ]
+    results = process_at_once(session_factory, workspace.id, stored)
+    assert sum(r.processed for r in results) == people * len(channels)
+    with session_factory() as s:
+        customers = s.scalar(
+            select(func.count()).select_from(Customer).where(Customer.merged_into_id.is_(None))
+        )
+        per_customer = s.execute(
+            select(Identity.customer_id, func.count()).group_by(Identity.customer_id)
+        ).all()
+    assert customers == people
+    assert sorted(n for _, n in per_customer) == [len(channels)] * people

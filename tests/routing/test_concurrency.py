@@ -52,7 +52,9 @@ def _seed(factory: sessionmaker[Session]) -> int:
 
 
 def _distribute_together(factory: sessionmaker[Session], ws_id: int) -> list[int]:
-    barrier = threading.Barrier(DISTRIBUTORS + PICKERS)
+    # A timeout, and an abort by a thread that fails before it: a thread that never reaches
+    # the barrier must fail the test, not leave the others waiting forever.
+    barrier = threading.Barrier(DISTRIBUTORS + PICKERS, timeout=60)
     claimed: list[int] = []
     errors: list[BaseException] = []
     guard = threading.Lock()
@@ -68,6 +70,7 @@ def _distribute_together(factory: sessionmaker[Session], ws_id: int) -> list[int
                     claimed.extend(c.task_id for c in done)
                 dist.sync()
         except BaseException as exc:
+            barrier.abort()
             errors.append(exc)
 
     def pick_by_hand(agent_offset: int) -> None:
@@ -92,6 +95,7 @@ def _distribute_together(factory: sessionmaker[Session], ws_id: int) -> list[int
                 except Conflict:
                     pass  # taken already, or the agent is full or not in the task's queue
         except BaseException as exc:
+            barrier.abort()
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(DISTRIBUTORS)]
@@ -100,6 +104,7 @@ def _distribute_together(factory: sessionmaker[Session], ws_id: int) -> list[int
         t.start()
     for t in threads:
         t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a distributor or picker is stuck"
     assert not errors, errors
     return claimed
 

@@ -10,6 +10,10 @@ from socialdesk.customers.identity import contact_email, normalize_handle, norma
 from socialdesk.ingest import repository as repo
 from socialdesk.ingest.batch_state import BatchState, PartyState
 
+# Lock names of the match keys, beside the (channel, platform id) of identities: no channel
+# is named so.
+MATCH_KINDS = ("@email", "@phone")
+
 
 class IdentifyStage(BatchState):
     """Known parties by channel and platform id; new ones matched by email, phone or handle."""
@@ -44,16 +48,6 @@ class IdentifyStage(BatchState):
         missing = {key: party for key, party in wanted.items() if key not in existing}
         if not missing:
             return resolved
-        # Another worker may be creating the same new authors now: wait for it, then take
-        # what it committed as known (each statement sees the latest commits).
-        if repo.lock_new_identities(self.session, self.ws, set(missing)):
-            for key, row in repo.identities_by_external_id(
-                self.session, self.ws, set(missing)
-            ).items():
-                resolved[key] = PartyState(row.id, row.customer_id, row.is_brand)
-                del missing[key]
-            if not missing:
-                return resolved
         # Each new party's match keys, normalized once: email, phone, handle.
         contacts = {
             (channel, pid): (
@@ -63,6 +57,26 @@ class IdentifyStage(BatchState):
             )
             for (channel, pid), party in missing.items()
         }
+        # Another worker may be creating the same new authors, or a customer for the same
+        # address or phone number, now: wait for it, then take what it committed as known
+        # (each statement sees the latest commits). Handles are not locked: every social
+        # author has one, and twice the locks would overrun PostgreSQL's lock table with
+        # batches of thousands of new authors.
+        contact_locks = {
+            (kind, value)
+            for key, party in missing.items()
+            if not party.is_brand
+            for kind, value in zip(MATCH_KINDS, contacts[key][:2], strict=True)
+            if value
+        }
+        if repo.lock_new_identities(self.session, self.ws, set(missing) | contact_locks):
+            for key, row in repo.identities_by_external_id(
+                self.session, self.ws, set(missing)
+            ).items():
+                resolved[key] = PartyState(row.id, row.customer_id, row.is_brand)
+                del missing[key]
+            if not missing:
+                return resolved
         by_email, by_phone = repo.customers_by_contact(
             self.session,
             self.ws,

@@ -255,7 +255,9 @@ def identities_by_external_id(
 
 def lock_new_identities(session: Session, workspace_id: int, keys: set[tuple[str, str]]) -> bool:
     """PostgreSQL: hold a lock per (workspace, channel, external id) until commit, so that two
-    workers meeting the same new author insert it one after the other, not both at once.
+    workers meeting the same new author insert it one after the other, not both at once. The
+    same goes for match keys (("@email", address), ("@phone", number)): two workers meeting one
+    person through different identities do not both create a customer for them.
 
     Keys are locked in one order (their hash, sorted) so two batches cannot deadlock on them.
     SQLite has one writer at a time: nothing to do there. Returns whether it locked.
