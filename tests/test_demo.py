@@ -17,7 +17,7 @@ from socialdesk.core.work import Task
 from socialdesk.demo import DEMO_PASSWORD, DEMO_PEOPLE, LiveTraffic, prepare_demo
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.people.models import User
-from socialdesk.web.auth import verify_password
+from socialdesk.web.auth import password_hash_of, verify_password
 
 
 def count(session_factory: sessionmaker[Session], model: type) -> int:
@@ -35,8 +35,9 @@ def test_the_demo_brand_has_people_who_can_sign_in_and_a_backlog_of_work(
     with session_factory() as s:
         assert s.scalars(select(Workspace.slug)).all() == ["demo"]
         people = {u.email: u for u in s.scalars(select(User))}
+        hashes = [password_hash_of(s, u) for u in people.values()]
     assert set(people) == {p.email for p in DEMO_PEOPLE}  # seeded once, not twice
-    assert all(verify_password(u.password_hash, DEMO_PASSWORD) for u in people.values())
+    assert all(verify_password(h, DEMO_PASSWORD) for h in hashes)
     assert count(session_factory, Message) > 60  # about 10 a minute for two hours
     assert count(session_factory, Task) > 0
     ava = people["ava@demo.socialdesk.example"]

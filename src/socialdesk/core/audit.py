@@ -4,7 +4,10 @@ Any domain records its changes here (it sits in the core so that every layer may
 compliance domain reads, filters and exports the log. Actions are ``<target>.<verb>``:
 user.created, user.updated, token.created, token.revoked, channel_account.created,
 channel_account.updated, policy.updated, team.created, taxonomy.updated, retention.updated,
-retention.pruned, customer.exported, customer.erased, signin.succeeded, signin.failed.
+retention.pruned, customer.exported, customer.erased, signin.succeeded, signin.failed,
+person.password_changed, session.switched (a person moved between their workspaces).
+A ``users`` row is a person's membership of a workspace: user.created and user.updated
+record memberships given, changed (role) and removed (deactivated).
 """
 
 from __future__ import annotations

@@ -1,4 +1,10 @@
-"""People of a workspace (users: agents, supervisors, admins), their roles, and their teams."""
+"""People and their memberships of workspaces (users: agents, supervisors, admins), roles, teams.
+
+A person signs in once, with one e-mail and one password; each workspace the person works
+for holds one ``users`` row for them: the membership, with its own role, presence, skills,
+capacity and teams. An outsourcer's agent who serves three brands is one person with three
+memberships.
+"""
 
 from __future__ import annotations
 
@@ -23,15 +29,36 @@ class TeamKind(WorkQueue):
     """A team works the queue of its own kind (care, marketing, sales, other)."""
 
 
+class Person(Base):
+    """Who signs in: one e-mail address and one password, shared by all their memberships.
+
+    A person belongs to no workspace; what they may see and do is their membership's.
+    """
+
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(400), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class User(Base):
+    """A person's membership of one workspace: role, presence, skills and capacity there.
+
+    A membership without a person (made for routing only) cannot sign in.
+    """
+
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("workspace_id", "email"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id"), index=True, default=None
+    )
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200))
-    password_hash: Mapped[str | None] = mapped_column(String(400), default=None)
     role: Mapped[str] = mapped_column(String(16), default=Role.AGENT)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,7 +1,12 @@
-"""Users, passwords, sign-in with rate limiting, and server-side sessions.
+"""Persons, memberships, passwords, sign-in with rate limiting, and server-side sessions.
 
-Passwords are hashed with argon2id. A session cookie carries a random token; only its
-SHA-256 is stored, with a per-session CSRF token that every state-changing request must echo.
+A person has one e-mail and one password for all the workspaces they work in; each
+workspace holds their membership (a ``users`` row: role, presence, skills, capacity). A
+session is bound to one membership: it reads and acts in that membership's workspace only,
+and moving to another workspace (``switch_workspace``) checks the membership again and
+starts a new session. Passwords are hashed with argon2id. A session cookie carries a random
+token; only its SHA-256 is stored, with a per-session CSRF token that every state-changing
+request must echo.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from sqlalchemy.orm import Session
 from socialdesk.core import audit
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.errors import Conflict, InvalidInput, PermissionDenied
-from socialdesk.people.models import Role, User
+from socialdesk.core.models import Workspace
+from socialdesk.people.models import Person, Role, User
 from socialdesk.web import repository as repo
 from socialdesk.web.models import LoginAttempt, WebSession
 
@@ -75,22 +81,33 @@ def create_user(
     password: str,
     role: str = Role.AGENT,
 ) -> User:
+    """Give a person a membership of a workspace, with a role; a new person gets ``password``.
+
+    A person who exists already (they work in another workspace) keeps their own password:
+    ``password`` is then ignored, so that no admin of one workspace can set the password that
+    opens another workspace.
+    """
     email = email.strip().lower()
     if not _EMAIL.match(email):
         raise InvalidInput(f"not an e-mail address: {email!r}")
     if role not in Role.ALL:
         raise InvalidInput(f"unknown role {role!r}; choose one of {', '.join(Role.ALL)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
     if not name.strip():
         raise InvalidInput("the name is empty")
     if repo.user_by_email(session, workspace_id, email) is not None:
         raise Conflict(f"a user with e-mail {email} already exists in this workspace")
+    person = repo.person_by_email(session, email)
+    if person is None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidInput(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        person = Person(email=email, password_hash=hash_password(password))
+        session.add(person)
+        session.flush()
     user = User(
         workspace_id=workspace_id,
+        person_id=person.id,
         email=email,
         name=name.strip(),
-        password_hash=hash_password(password),
         role=role,
         is_active=True,
     )
@@ -99,10 +116,38 @@ def create_user(
     return user
 
 
+def person_exists(session: Session, email: str) -> bool:
+    return repo.person_by_email(session, email.strip().lower()) is not None
+
+
+def password_hash_of(session: Session, user: User) -> str | None:
+    """The hash of the password the membership's person signs in with (None: cannot)."""
+    person = None if user.person_id is None else repo.person(session, user.person_id)
+    return None if person is None else person.password_hash
+
+
 def set_password(session: Session, user: User, password: str) -> None:
+    """Set the password of the membership's person: it opens all their memberships."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
-    user.password_hash = hash_password(password)
+    person = None if user.person_id is None else repo.person(session, user.person_id)
+    if person is None:
+        if repo.person_by_email(session, user.email) is not None:
+            raise Conflict(f"{user.email} signs in already as a person of another workspace")
+        person = Person(email=user.email)
+        session.add(person)
+        session.flush()
+        user.person_id = person.id
+    person.password_hash = hash_password(password)
+    for member, _ws in repo.active_memberships(session, person.id):
+        audit.record(
+            session,
+            member.workspace_id,
+            None,
+            "person.password_changed",
+            "user",
+            member.id,
+        )
     session.flush()
 
 
@@ -148,7 +193,7 @@ def authenticate(
         _dummy_check()  # same time as a real check: no hint of which accounts exist
         ok = False
     else:
-        ok = user.is_active and verify_password(user.password_hash, password)
+        ok = user.is_active and verify_password(password_hash_of(session, user), password)
     if ok:
         attempt.success = True
         session.flush()
@@ -176,6 +221,70 @@ class NewSession:
     token: str
     csrf_token: str
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """One workspace a signed-in person may switch to, and their role there."""
+
+    workspace_id: int
+    slug: str
+    name: str
+    role: str
+
+
+def memberships(session: Session, user: User) -> list[Membership]:
+    """Every active membership of the membership's person (itself included), by name."""
+    if user.person_id is None:
+        return []
+    return [
+        Membership(ws.id, ws.slug, ws.name, member.role)
+        for member, ws in repo.active_memberships(session, user.person_id)
+    ]
+
+
+def switch_workspace(
+    session: Session,
+    *,
+    token: str,
+    user: User,
+    workspace_id: int,
+    client: str,
+    clock: Clock = utcnow,
+) -> tuple[User, NewSession]:
+    """Move a signed-in person to their membership of another workspace.
+
+    The membership is looked up again (it must be active now, and the same person's); the
+    old session ends and a new one, bound to the target membership, begins. Both workspaces'
+    audit logs record the move.
+    """
+    target = (
+        None
+        if user.person_id is None
+        else repo.active_membership(session, user.person_id, workspace_id)
+    )
+    if target is None:
+        raise PermissionDenied("you have no active membership of that workspace")
+    source = session.get(Workspace, user.workspace_id)
+    destination = session.get(Workspace, workspace_id)
+    if source is None or destination is None:
+        raise PermissionDenied("you have no active membership of that workspace")
+    now = clock()
+    end_session(session, token)
+    new = start_session(session, target, clock=clock)
+    move = {"from": source.slug, "to": destination.slug}
+    for ws, member in ((source, user), (destination, target)):
+        audit.record(
+            session,
+            ws.id,
+            audit.Actor(user.email, member.id, client),
+            "session.switched",
+            "user",
+            member.id,
+            after=move,
+            now=now,
+        )
+    return target, new
 
 
 def start_session(session: Session, user: User, *, clock: Clock = utcnow) -> NewSession:

@@ -56,10 +56,13 @@ def add(
                 if create_workspace
                 else get_workspace(session, slug)
             )
+            existing = auth.person_exists(session, email)
             user = auth.create_user(
                 session, ws.id, email, name or email.split("@")[0], password, role
             )
             console.print(f"created {user.role} {user.email} in workspace {ws.slug}")
+            if existing:
+                console.print("they work in another workspace already: their password is kept")
     except SocialdeskError as exc:
         console.print(f"error: {exc}")
         raise typer.Exit(1) from exc

@@ -58,8 +58,12 @@ DbSession = Annotated[Session, Depends(get_db)]
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
+    """The signed-in person as one membership: the session's workspace and role there."""
+
     user: User
     web_session: WebSession
+    # Every active membership of the person (this one included): the workspace switcher.
+    memberships: tuple[auth.Membership, ...] = ()
 
     @property
     def workspace_id(self) -> int:
@@ -101,11 +105,12 @@ def require(role: str) -> Callable[..., object]:
         with factory() as session:
             found = auth.resolve_session(session, token, clock=clock)
             if found is not None:
+                choices = tuple(auth.memberships(session, found[1]))
                 session.expunge_all()
         if found is None:
             raise NotSignedIn()
         web_session, user = found
-        viewer = Viewer(user=user, web_session=web_session)
+        viewer = Viewer(user=user, web_session=web_session, memberships=choices)
         # Set first, so that even a refusal renders with the viewer's navigation.
         request.state.viewer = viewer
         if not viewer.can(role):

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from socialdesk.core.models import Workspace
-from socialdesk.people.models import User
+from socialdesk.people.models import Person, User
 from socialdesk.web.models import LoginAttempt, WebSession
 
 
@@ -25,6 +25,35 @@ def user_by_email(session: Session, workspace_id: int, email: str) -> User | Non
 def user_by_id(session: Session, workspace_id: int, user_id: int) -> User | None:
     return session.scalars(
         select(User).where(User.workspace_id == workspace_id, User.id == user_id)
+    ).first()
+
+
+def person_by_email(session: Session, email: str) -> Person | None:
+    return session.scalars(select(Person).where(Person.email == email)).first()
+
+
+def person(session: Session, person_id: int) -> Person | None:
+    return session.get(Person, person_id)
+
+
+def active_memberships(session: Session, person_id: int) -> list[tuple[User, Workspace]]:
+    """A person's active memberships with their workspaces, by workspace name."""
+    rows = session.execute(
+        select(User, Workspace)
+        .join(Workspace, Workspace.id == User.workspace_id)
+        .where(User.person_id == person_id, User.is_active.is_(True))
+        .order_by(Workspace.name, Workspace.id)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def active_membership(session: Session, person_id: int, workspace_id: int) -> User | None:
+    return session.scalars(
+        select(User).where(
+            User.person_id == person_id,
+            User.workspace_id == workspace_id,
+            User.is_active.is_(True),
+        )
     ).first()
 
 

@@ -135,12 +135,14 @@ def add_agent(
     db: DbSession,
     email: Annotated[str, Form(max_length=320)],
     name: Annotated[str, Form(max_length=200)],
-    password: Annotated[str, Form(max_length=1000)],
+    password: Annotated[str, Form(max_length=1000)] = "",
     role: Annotated[str, Form(max_length=16)] = Role.AGENT,
 ) -> Response:
+    """Add a person to the workspace; one who works elsewhere already keeps their password."""
+    existing = auth.person_exists(db, email)
     auth.create_user(db, viewer.workspace_id, email, name, password, role)
     db.commit()
-    return _back("agents")
+    return RedirectResponse("/admin/agents?done=joined", 303) if existing else _back("agents")
 
 
 @router.post("/agents/{user_id}")

@@ -1,4 +1,4 @@
-"""Sign in and sign out."""
+"""Sign in, switch workspace, sign out."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from socialdesk.core.limits import MAX_DB_INT
 from socialdesk.core.roles import has_role
-from socialdesk.people.models import Role
+from socialdesk.people.models import Role, User
 from socialdesk.web import auth
 from socialdesk.web.guard import (
     PRELOGIN_COOKIE,
@@ -87,12 +88,37 @@ def login(
         return _login_page(request, str(exc), 401, email)
     new = auth.start_session(db, user, clock=get_clock(request))
     db.commit()
+    response = _signed_in(user, new)
+    response.delete_cookie(PRELOGIN_COOKIE, path="/")
+    return response
+
+
+def _signed_in(user: User, new: auth.NewSession) -> Response:
     # Supervisors start on the dashboard: the state of the whole desk is their work.
     landing = "/dashboard" if has_role(user.role, Role.SUPERVISOR) else "/console"
     response = RedirectResponse(landing, 303)
     _set_cookie(response, SESSION_COOKIE, new.token, int(auth.SESSION_LIFETIME.total_seconds()))
-    response.delete_cookie(PRELOGIN_COOKIE, path="/")
     return response
+
+
+@router.post("/switch-workspace", include_in_schema=False)
+def switch_workspace(
+    request: Request,
+    viewer: AgentViewer,
+    db: DbSession,
+    workspace_id: Annotated[int, Form(ge=1, le=MAX_DB_INT)],
+) -> Response:
+    """Move to the person's membership of another workspace (checked again, new session)."""
+    user, new = auth.switch_workspace(
+        db,
+        token=request.cookies.get(SESSION_COOKIE, ""),
+        user=viewer.user,
+        workspace_id=workspace_id,
+        client=client_address(request),
+        clock=get_clock(request),
+    )
+    db.commit()
+    return _signed_in(user, new)
 
 
 @router.post("/logout", include_in_schema=False)

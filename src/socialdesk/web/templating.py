@@ -45,6 +45,8 @@ DONE_MESSAGES = {
     "relabelled": "Correction saved.",
     "snoozed": "Snoozed.",
     "presence": "Presence changed.",
+    "joined": "They work in another workspace already: they joined this one with their own "
+    "password.",
 }
 
 templates.env.globals["done_messages"] = DONE_MESSAGES
