@@ -23,12 +23,16 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SECRET = "test-secret"
 
 
-@pytest.fixture
-def pipeline(session_factory: sessionmaker[Session]) -> Pipeline:
+def listening_pipeline(session_factory: sessionmaker[Session]) -> Pipeline:
     hooks = PipelineHooks(triage=FastTriageHook())
     hooks.on_tasks_changed.append(ScoringHook(lambda: NOW))
     install(hooks)
     return Pipeline(session_factory, hooks, clock=lambda: NOW)
+
+
+@pytest.fixture
+def pipeline(session_factory: sessionmaker[Session]) -> Pipeline:
+    return listening_pipeline(session_factory)
 
 
 def person(factory: sessionmaker[Session], workspace: Workspace, email: str, role: str) -> User:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.events import InboundEvent
 from socialdesk.core.clock import FrozenClock
+from socialdesk.core.db import make_session_factory
 from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task
 from socialdesk.ingest.pipeline import Pipeline
@@ -17,7 +18,7 @@ from socialdesk.listening.detection import DetectorConfig
 from socialdesk.listening.models import Alert, Incident, IncidentMessage
 from socialdesk.listening.monitor import MonitorConfig
 from socialdesk.listening.watch import TrafficWatch
-from tests.listening.conftest import NOW, post
+from tests.listening.conftest import NOW, listening_pipeline, post
 
 QUICK = MonitorConfig(
     step=timedelta(minutes=1), volume=DetectorConfig(warmup=timedelta(minutes=10))
@@ -191,3 +192,38 @@ def test_a_restart_during_a_burst_raises_its_alert_from_the_replay(
         pipeline.ingest(workspace.id, [usual(n, clock()), usual(n + 1, clock())])
         n += 2
         assert watch.tick() == []
+
+
+def test_a_message_committed_after_a_later_one_is_still_heard(pg_engine: Engine) -> None:
+    """On PostgreSQL an id is handed out at insert: a slow transaction can commit a message
+    after a quicker one committed a higher id, and the watch must still count it."""
+    factory = make_session_factory(pg_engine)
+    with factory() as s:
+        ws = Workspace(slug="acme", name="Acme Telecom")
+        s.add(ws)
+        s.commit()
+        workspace_id = ws.id
+    pipeline = listening_pipeline(factory)
+    clock = FrozenClock(NOW + timedelta(seconds=5))
+    watch = watch_at(factory, clock, [])
+    assert watch.tick() == []
+
+    def burst(numbers: range) -> list[InboundEvent]:
+        text = "no signal, network down #AcmeDown"
+        return [post(i, f"{text} ({i})", base=clock() + timedelta(minutes=30)) for i in numbers]
+
+    with factory() as slow:
+        stored = pipeline.accept_in(
+            slow, workspace_id, burst(range(8)), "test", processed_in_same_transaction=True
+        ).stored
+        pipeline.process_in(slow, workspace_id, stored, mark_processed=False)
+        slow.flush()  # eight lower ids, not committed yet
+        pipeline.ingest(workspace_id, burst(range(8, 15)))  # seven higher ids, committed
+        clock.advance(timedelta(seconds=10))
+        watch.tick()
+        slow.commit()
+    clock.advance(timedelta(minutes=1))
+    assert watch.tick()
+    with factory() as s:
+        alert = s.scalars(select(Alert).where(Alert.series == "hashtag:#acmedown")).one()
+    assert alert.observed == 15

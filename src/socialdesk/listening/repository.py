@@ -186,18 +186,28 @@ def inbound_between(
     return _heard(session.execute(query))
 
 
-def inbound_after(
-    session: Session, workspace_id: int, after_id: int, limit: int, since: datetime | None
-) -> list[HeardMessage]:
-    """Inbound messages stored after message ``after_id`` (ids only grow), in id order."""
-    query = _heard_query().where(
+def inbound_ids_after(
+    session: Session, workspace_id: int, after_id: int, since: datetime | None = None
+) -> list[int]:
+    """Ids of the inbound messages above ``after_id`` (created since ``since``), ascending."""
+    query = select(Message.id).where(
         Message.workspace_id == workspace_id,
         Message.direction == Direction.INBOUND,
         Message.id > after_id,
     )
     if since is not None:
         query = query.where(Message.created_at >= since)
-    return _heard(session.execute(query.order_by(Message.id).limit(limit)))
+    return list(session.scalars(query.order_by(Message.id)))
+
+
+def last_inbound_id(session: Session, workspace_id: int) -> int:
+    """The highest id of the workspace's inbound messages (0 for none)."""
+    found = session.scalar(
+        select(func.max(Message.id)).where(
+            Message.workspace_id == workspace_id, Message.direction == Direction.INBOUND
+        )
+    )
+    return int(found or 0)
 
 
 def workspace_ids(session: Session) -> list[int]:

@@ -15,14 +15,22 @@ the live screens' wake-up follows the commit (e-mails and webhooks leave from
 On its first round for a workspace the monitor replays ``history`` of stored traffic (by
 default the detector's warm-up), so its seasonal baseline starts warm after a restart; alarms
 of that replay older than ``replay_grace`` are not raised again.
+
+Messages are read by id, but ids are handed out when a row is inserted, not when it commits:
+on PostgreSQL a worker's transaction may commit a message after another worker committed a
+higher id. So each round reads every id above a floor that trails ``late_commit`` behind the
+highest id read, and skips those already fed: a message committed up to ``late_commit``
+after a later one is still heard, and nothing is fed twice. (The replay starts the floor at
+the highest id stored then: a message still in flight at that moment is the one exception.)
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,8 +59,13 @@ INCIDENT_SERIES = ("hashtag:", "topic:", "rule:", "message:")
 @dataclass
 class _State:
     monitor: ListeningMonitor
-    cursor: int  # the last message id fed to the monitor
     rule_names: dict[int, str]
+    floor: int = 0
+    """Every inbound message at or below this id has been fed (or predates the watch)."""
+    seen: set[int] = field(default_factory=set)
+    """The ids above the floor already fed."""
+    marks: deque[tuple[datetime, int]] = field(default_factory=deque)
+    """(round time, highest id fed by then), oldest first: the floor trails behind them."""
 
 
 class TrafficWatch:
@@ -65,6 +78,7 @@ class TrafficWatch:
         viral: ViralPolicy | None = None,
         history: timedelta | None = None,
         replay_grace: timedelta = timedelta(minutes=30),
+        late_commit: timedelta = timedelta(minutes=5),
         tick_seconds: float = 5.0,
         on_alert: Callable[[int], None] | None = None,
     ) -> None:
@@ -74,6 +88,7 @@ class TrafficWatch:
         self.viral = viral or ViralPolicy()
         self.history = history if history is not None else self.config.volume.warmup
         self.replay_grace = replay_grace
+        self.late_commit = late_commit
         self.tick_seconds = tick_seconds
         self.on_alert = on_alert
         self._states: dict[int, _State] = {}
@@ -121,9 +136,7 @@ class TrafficWatch:
         return ids
 
     def _start(self, workspace_id: int, now: datetime) -> _State:
-        state = _State(
-            monitor=ListeningMonitor(now - self.history, self.config), cursor=0, rule_names={}
-        )
+        state = _State(monitor=ListeningMonitor(now - self.history, self.config), rule_names={})
         self._states[workspace_id] = state
         return state
 
@@ -141,17 +154,33 @@ class TrafficWatch:
         found: list[Detection] = []
         with self.session_factory() as session:
             state.rule_names = {r.id: r.name for r in repo.rules(session, workspace_id)}
-            while True:
-                batch = repo.inbound_after(session, workspace_id, state.cursor, BATCH, since)
-                if not batch:
-                    break
-                for m in sorted(batch, key=lambda m: m.created_at):
+            if since is not None:  # the replay: what is older than ``since`` is never fed
+                top = repo.last_inbound_id(session, workspace_id)
+                ids = repo.inbound_ids_after(session, workspace_id, 0, since)
+                state.floor = top
+            else:
+                ids = repo.inbound_ids_after(session, workspace_id, state.floor)
+                ids = [i for i in ids if i not in state.seen]
+            for start in range(0, len(ids), BATCH):
+                # Oldest first within a batch (ids follow arrival, not the posts' times).
+                batch = repo.heard_messages(session, workspace_id, ids[start : start + BATCH])
+                for m in batch:
                     found += state.monitor.advance(min(m.created_at, now))
                     state.monitor.observe(_mention(m))
-                state.cursor = max(m.message_id for m in batch)
                 fed.extend(batch)
-                since = None
+        state.seen.update(i for i in ids if i > state.floor)
+        self._trail(state, now)
         return fed, found
+
+    def _trail(self, state: _State, now: datetime) -> None:
+        """Raise the floor to the highest id read ``late_commit`` ago."""
+        state.marks.append((now, max(state.seen, default=state.floor)))
+        floor = state.floor
+        while state.marks and state.marks[0][0] <= now - self.late_commit:
+            floor = max(floor, state.marks.popleft()[1])
+        if floor != state.floor:
+            state.floor = floor
+            state.seen = {i for i in state.seen if i > floor}
 
     # -- alerts -------------------------------------------------------------------------------
 
