@@ -27,6 +27,7 @@ from socialdesk.config import Settings
 from socialdesk.core.db import make_engine, make_session_factory
 from socialdesk.core.work import Task
 from socialdesk.core.workspaces import ensure_workspace
+from socialdesk.priority import repository as priority_repository
 from socialdesk.priority.service import ScoringHook
 from socialdesk.routing.service import upsert_agent
 from socialdesk.simulation.traffic import BrandProfile, generate_n
@@ -78,7 +79,7 @@ def run(messages: int, runs: int) -> dict[str, Any]:
             app.state.pipeline.ingest(ws, events[i : i + 2000], source="bench")
         ingest_seconds = time.perf_counter() - started
         with factory() as s:
-            open_tasks = len(console_repository.active_task_ids(s, ws))
+            open_tasks = len(priority_repository.active_task_ids(s, ws))
             case = s.scalars(select(Task.conversation_id).limit(1)).one()
 
         with TestClient(app, base_url="https://bench") as client:

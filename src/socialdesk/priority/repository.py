@@ -164,3 +164,14 @@ _RESCORE = (
 def write_rescores(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         session.connection().execute(_RESCORE, rows)
+
+
+def active_task_ids(session: Session, workspace_id: int) -> list[int]:
+    """The workspace's work still to be done (open, assigned or pending)."""
+    return list(
+        session.scalars(
+            select(Task.id).where(
+                Task.workspace_id == workspace_id, Task.status.in_(TaskStatus.ACTIVE)
+            )
+        )
+    )

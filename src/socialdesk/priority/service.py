@@ -14,7 +14,7 @@ from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.scoping import workspace_check
 from socialdesk.priority import repository as repo
-from socialdesk.priority.scoring import ScoringInput, ValuePolicy, score_value
+from socialdesk.priority.scoring import FACTORS, ScoringInput, ValuePolicy, score_value
 from socialdesk.priority.sla import (
     BusinessHours,
     ResponseKind,
@@ -137,6 +137,42 @@ def update_policies(
         row.business_hours = business_hours_to_dict(parsed_hours)
     session.flush()
     return load_policies(session, workspace_id)
+
+
+def change_policies(
+    session: Session,
+    workspace_id: int,
+    *,
+    now: datetime,
+    value: Mapping[str, Any] | None = None,
+    sla: Mapping[str, Any] | None = None,
+    routing: Mapping[str, Any] | None = None,
+    business_hours: Mapping[str, Any] | None = None,
+) -> Policies:
+    """An admin's change of policy (the console's and the API's): store the given parts,
+    then re-score the open work at once, so the lists re-sort and due times follow."""
+    policies = update_policies(
+        session,
+        workspace_id,
+        value=value,
+        sla=sla,
+        routing=routing,
+        business_hours=business_hours,
+    )
+    score_tasks(session, workspace_id, repo.active_task_ids(session, workspace_id), now)
+    return policies
+
+
+def set_value_weights(
+    session: Session, workspace_id: int, weights: Mapping[str, float], now: datetime
+) -> Policies:
+    """Change some of the business-value weights (the others stay) and re-score."""
+    unknown = sorted(set(weights) - set(FACTORS))
+    if unknown:
+        raise InvalidInput(f"no weight {unknown[0]!r}: the weights are {', '.join(FACTORS)}")
+    current = load_policies(session, workspace_id).value.to_dict()
+    current["weights"] = {**current["weights"], **weights}
+    return change_policies(session, workspace_id, value=current, now=now)
 
 
 def team_business_hours(

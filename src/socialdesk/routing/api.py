@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -26,14 +26,40 @@ from socialdesk.core.http import (
 )
 from socialdesk.core.limits import DbId
 from socialdesk.core.models import Workspace
-from socialdesk.people.models import Role, User
+from socialdesk.core.pagination import (
+    NEXT_CURSOR_RESPONSE,
+    CursorParam,
+    Page,
+    examples,
+    list_by_id,
+    page_by_id,
+)
+from socialdesk.people.models import Role, TeamKind, User
 from socialdesk.routing import cases, service
 from socialdesk.routing import repository as repo
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
+Agent = Annotated[Principal, Depends(require_role(Role.AGENT))]
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 
 
 class AgentOut(BaseModel):
+    model_config = examples(
+        {
+            "id": 3,
+            "name": "Ana Agent",
+            "email": "ana@acme.example",
+            "role": "agent",
+            "presence": "online",
+            "languages": ["en", "es"],
+            "topics": ["billing"],
+            "tiers": [],
+            "capacity": {"x": 3, "facebook": 2, "email": 5},
+            "load": {"x": 1},
+            "team_ids": [1],
+        }
+    )
+
     id: int
     name: str
     email: str
@@ -48,14 +74,25 @@ class AgentOut(BaseModel):
 
 
 class PresenceIn(BaseModel):
+    model_config = examples({"presence": "online"}, {"presence": "away"})
+
     presence: str = Field(description="online, away or offline")
 
 
 class SkillsIn(BaseModel):
+    """What an agent can take; a field left out stays as it is."""
+
+    model_config = examples(
+        {"capacity": {"x": 3, "facebook": 2, "email": 5}},
+        {"languages": ["en", "es"], "topics": ["billing", "outage"], "tiers": ["gold"]},
+    )
+
     languages: list[str] | None = None
     topics: list[str] | None = None
     tiers: list[str] | None = None
-    capacity: dict[str, int] | None = None
+    capacity: dict[str, int] | None = Field(
+        default=None, description="Slots per channel (0 to 1000): how many items at once"
+    )
 
 
 class ActorIn(BaseModel):
@@ -125,13 +162,23 @@ def _after(request: Request, notify: Callable[[Any], Any]) -> None:
         notify(engine)
 
 
-@router.get("/agents", response_model=list[AgentOut])
+@router.get(
+    "/agents",
+    response_model=list[AgentOut],
+    summary="The workspace's people: presence, skills, capacity and load",
+    responses=NEXT_CURSOR_RESPONSE,
+)
 def list_agents(
-    session: Session = Depends(db_session), workspace: Workspace = Depends(current_workspace)
+    response: Response,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+    limit: int = Query(1000, ge=1, le=1000),
+    cursor: CursorParam = None,
 ) -> list[AgentOut]:
     loads = repo.agent_loads(session, workspace.id)
-    return [
-        AgentOut(
+
+    def out(u: User) -> AgentOut:
+        return AgentOut(
             id=u.id,
             name=u.name,
             email=u.email,
@@ -144,11 +191,16 @@ def list_agents(
             load=loads.get(u.id, {}),
             team_ids=repo.team_ids_of(session, workspace.id, u.id),
         )
-        for u in repo.list_users(session, workspace.id)
-    ]
+
+    users = repo.list_users(session, workspace.id)
+    return list_by_id(response, users, cursor=cursor, limit=limit, id_of=lambda u: u.id, out=out)
 
 
-@router.put("/agents/{user_id}/presence", status_code=204)
+@router.put(
+    "/agents/{user_id}/presence",
+    status_code=204,
+    summary="Set an agent's presence (their own, or anyone's for a supervisor)",
+)
 def set_presence(
     user_id: int,
     body: PresenceIn,
@@ -163,7 +215,11 @@ def set_presence(
     _after(request, lambda e: e.on_agents(workspace.id, [user_id]))
 
 
-@router.put("/agents/{user_id}/skills", status_code=204)
+@router.put(
+    "/agents/{user_id}/skills",
+    status_code=204,
+    summary="Set an agent's capacity per channel, languages, topics and tiers (supervisors)",
+)
 def set_skills(
     user_id: int,
     body: SkillsIn,
@@ -310,3 +366,49 @@ def resume_clock(
     resume_sla(session, workspace.id, task_id, utcnow())
     session.commit()
     _after(request, lambda e: e.on_tasks(workspace.id, [task_id]))
+
+
+class TeamOut(BaseModel):
+    model_config = examples({"id": 1, "name": "Care", "kind": "care", "member_ids": [3, 4]})
+
+    id: int
+    name: str
+    kind: str = Field(description="care, marketing, sales or other")
+    member_ids: list[int]
+
+
+class TeamIn(BaseModel):
+    model_config = examples({"name": "Billing care", "kind": "care"})
+
+    name: str = Field(min_length=1, max_length=100)
+    kind: str = Field(default=TeamKind.CARE, description=", ".join(TeamKind.ALL))
+
+
+@router.get("/teams", response_model=Page[TeamOut], summary="The workspace's teams")
+def list_teams(
+    principal: Agent,
+    session: Session = Depends(db_session),
+    limit: int = Query(100, ge=1, le=500),
+    cursor: CursorParam = None,
+) -> Page[TeamOut]:
+    ws = principal.workspace_id
+    members = repo.member_ids_by_team(session, ws)
+    return page_by_id(
+        repo.list_teams(session, ws),
+        cursor=cursor,
+        limit=limit,
+        id_of=lambda t: t.id,
+        out=lambda t: TeamOut(id=t.id, name=t.name, kind=t.kind, member_ids=members.get(t.id, [])),
+    )
+
+
+@router.post("/teams", response_model=TeamOut, status_code=201, summary="Add a team (admins)")
+def add_team(
+    body: TeamIn,
+    _: Admin,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+) -> TeamOut:
+    team = service.add_team(session, workspace.id, body.name, body.kind)
+    session.commit()
+    return TeamOut(id=team.id, name=team.name, kind=team.kind, member_ids=[])

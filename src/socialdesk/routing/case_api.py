@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from pydantic.config import JsonDict
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from socialdesk.core.http import (
     require_role,
 )
 from socialdesk.core.limits import MAX_DB_INT, DbId
+from socialdesk.core.pagination import examples
 from socialdesk.people.models import Role, User
 from socialdesk.routing import cases
 from socialdesk.routing import repository as repo
@@ -48,12 +49,8 @@ CASE_EXAMPLE: JsonDict = {
 }
 
 
-def _examples(*examples: JsonDict) -> ConfigDict:
-    return ConfigDict(json_schema_extra={"examples": list(examples)})
-
-
 class ActorIn(BaseModel):
-    model_config = _examples({}, {"user_id": 3})
+    model_config = examples({}, {"user_id": 3})
 
     user_id: DbId | None = Field(
         default=None,
@@ -73,7 +70,7 @@ class TaskStateOut(BaseModel):
 class CaseOut(BaseModel):
     """The case after the action."""
 
-    model_config = _examples(CASE_EXAMPLE)
+    model_config = examples(CASE_EXAMPLE)
 
     conversation_id: int
     status: str = Field(description="open, pending or resolved")
@@ -82,7 +79,7 @@ class CaseOut(BaseModel):
 
 
 class ReplyIn(ActorIn):
-    model_config = _examples(
+    model_config = examples(
         {"text": "Sorry about that, Dana! A refund is on its way.", "visibility": "public"},
         {"text": "Could you send us your account number here?", "visibility": "private"},
         {"text": "This guide shows how to reset it:", "kb_article_id": 5},
@@ -100,13 +97,13 @@ class ReplyIn(ActorIn):
 
 
 class ReplyOut(CaseOut):
-    model_config = _examples({**CASE_EXAMPLE, "status": "pending", "message_id": 311})
+    model_config = examples({**CASE_EXAMPLE, "status": "pending", "message_id": 311})
 
     message_id: int = Field(description="Our reply, queued in the outbox for the channel")
 
 
 class ShiftIn(ActorIn):
-    model_config = _examples(
+    model_config = examples(
         {"action": "dm", "reason": "account data must not be posted publicly"},
         {"action": "email", "reason": "invoice copy", "detail": "dana@example.com"},
         {
@@ -131,19 +128,19 @@ class ShiftIn(ActorIn):
 
 
 class NoteIn(ActorIn):
-    model_config = _examples({"text": "@sam this customer asked for a manager twice"})
+    model_config = examples({"text": "@sam this customer asked for a manager twice"})
 
     text: str = Field(min_length=1, max_length=actions.MAX_NOTE_CHARS)
 
 
 class NoteOut(CaseOut):
-    model_config = _examples({**CASE_EXAMPLE, "note_id": 8})
+    model_config = examples({**CASE_EXAMPLE, "note_id": 8})
 
     note_id: int
 
 
 class RelabelIn(ActorIn):
-    model_config = _examples(
+    model_config = examples(
         {"message_id": 311, "kind": "complaint", "topic": "billing"},
         {"message_id": 312, "verdict": "noise"},
         {"message_id": 313, "sentiment": "negative"},
@@ -160,7 +157,7 @@ class RelabelIn(ActorIn):
 
 
 class AssignIn(ActorIn):
-    model_config = _examples({}, {"user_id": 3, "exceed_capacity": True})
+    model_config = examples({}, {"user_id": 3, "exceed_capacity": True})
 
     exceed_capacity: bool = Field(
         default=False,
@@ -170,14 +167,14 @@ class AssignIn(ActorIn):
 
 
 class TransferIn(ActorIn):
-    model_config = _examples({"to_user_id": 4}, {"to_team_id": 2})
+    model_config = examples({"to_user_id": 4}, {"to_team_id": 2})
 
     to_user_id: DbId | None = Field(default=None, description="A colleague with a free slot")
     to_team_id: DbId | None = Field(default=None, description="A team's list")
 
 
 class SnoozeIn(ActorIn):
-    model_config = _examples({"minutes": 120}, {"until": "2026-12-08T09:00:00Z"})
+    model_config = examples({"minutes": 120}, {"until": "2026-12-08T09:00:00Z"})
 
     minutes: int | None = Field(default=None, ge=1, le=43_200)
     until: datetime | None = Field(default=None, description="With a time zone")

@@ -290,6 +290,19 @@ def list_users(session: Session, workspace_id: int) -> Sequence[User]:
     ).all()
 
 
+def member_ids_by_team(session: Session, workspace_id: int) -> dict[int, list[int]]:
+    """team id -> the ids of its members, in id order."""
+    out: dict[int, list[int]] = {}
+    for team_id, user_id in session.execute(
+        select(TeamMember.team_id, TeamMember.user_id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(Team.workspace_id == workspace_id)
+        .order_by(TeamMember.user_id)
+    ):
+        out.setdefault(team_id, []).append(user_id)
+    return out
+
+
 def team_ids_of(session: Session, workspace_id: int, user_id: int) -> list[int]:
     return list(
         session.scalars(

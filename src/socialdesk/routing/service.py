@@ -127,6 +127,18 @@ def set_team_capacity_rule(
     return team
 
 
+def add_team(session: Session, workspace_id: int, name: str, kind: str) -> Team:
+    """An admin adds a team (the console's and the API's path): its name is new here."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("a team name has 1 to 100 characters")
+    if kind not in TeamKind.ALL:
+        raise InvalidInput(f"a team kind is one of {', '.join(TeamKind.ALL)}")
+    if repo.get_team_by_name(session, workspace_id, name) is not None:
+        raise Conflict(f"a team named {name!r} exists already")
+    return create_team(session, workspace_id, name, kind)
+
+
 def add_to_team(session: Session, workspace_id: int, team_id: int, user_id: int) -> None:
     _team(session, workspace_id, team_id)
     _user(session, workspace_id, user_id)

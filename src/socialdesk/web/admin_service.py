@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
-from socialdesk.people.models import Role, Team, TeamKind, User
+from socialdesk.people.models import Role, User
 from socialdesk.web import admin_repository as repo
 
 
@@ -18,20 +18,6 @@ def rename_workspace(session: Session, workspace_id: int, name: str) -> None:
         raise NotFound("workspace not found")
     ws.name = name
     session.flush()
-
-
-def create_team(session: Session, workspace_id: int, name: str, kind: str) -> Team:
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise InvalidInput("a team name has 1 to 100 characters")
-    if kind not in TeamKind.ALL:
-        raise InvalidInput(f"a team kind is one of {', '.join(TeamKind.ALL)}")
-    if any(t.name == name for t in repo.teams(session, workspace_id)):
-        raise Conflict(f"a team named {name!r} exists already")
-    team = Team(workspace_id=workspace_id, name=name, kind=kind, settings={})
-    session.add(team)
-    session.flush()
-    return team
 
 
 def update_user(

@@ -152,6 +152,12 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(priority)
     app.include_router(routing)
     app.include_router(case_actions)
+
+    from socialdesk.knowledge.api import router as knowledge
+    from socialdesk.triage.api import router as triage
+
+    app.include_router(knowledge)
+    app.include_router(triage)
     app.include_router(crm)
     app.include_router(compliance)
     app.include_router(reports)

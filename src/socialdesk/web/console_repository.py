@@ -428,16 +428,6 @@ def change_marker(session: Session, workspace_id: int) -> tuple[object, ...]:
     return (*tuple(task_part), message_part, event_part, alert_part, sla_part)
 
 
-def active_task_ids(session: Session, workspace_id: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(Task.id).where(
-                Task.workspace_id == workspace_id, Task.status.in_(TaskStatus.ACTIVE)
-            )
-        )
-    )
-
-
 def workspace(session: Session, workspace_id: int) -> Workspace | None:
     return session.get(Workspace, workspace_id)
 

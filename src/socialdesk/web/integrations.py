@@ -179,7 +179,7 @@ def value_weights(session: Session, workspace_id: int) -> dict[str, float] | Non
 def save_value_weights(
     session: Session, workspace_id: int, form: FormData, clock: Clock = utcnow
 ) -> None:
-    """Store new weights and re-score the open work at once, so the lists re-sort."""
+    """The weights form: store new weights and re-score the open work at once."""
     weights: dict[str, float] = {}
     for name in FACTORS:
         raw = form.get(name)
@@ -189,11 +189,7 @@ def save_value_weights(
             weights[name] = float(str(raw))
         except ValueError:
             raise InvalidInput(f"the weight of {name} must be a number") from None
-    current = priority.load_policies(session, workspace_id).value.to_dict()
-    current["weights"] = {**current["weights"], **weights}
-    priority.update_policies(session, workspace_id, value=current)
-    active = repo.active_task_ids(session, workspace_id)
-    priority.score_tasks(session, workspace_id, active, clock())
+    priority.set_value_weights(session, workspace_id, weights, clock())
 
 
 def sla_policies(session: Session, workspace_id: int) -> list[dict[str, str]] | None:
@@ -232,10 +228,7 @@ def save_sla_policy(session: Session, workspace_id: int, text: str, clock: Clock
         raise InvalidInput(f"the policy is not valid JSON: {exc.msg} (line {exc.lineno})") from None
     if not isinstance(data, dict):
         raise InvalidInput("the policy is a JSON object")
-    priority.update_policies(session, workspace_id, sla=data)
-    priority.score_tasks(
-        session, workspace_id, repo.active_task_ids(session, workspace_id), clock()
-    )
+    priority.change_policies(session, workspace_id, sla=data, now=clock())
 
 
 def priority_explanation(

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from socialdesk.knowledge import repository as knowledge_repo
 from socialdesk.knowledge import service as knowledge
 from socialdesk.people.models import Role, TeamKind
+from socialdesk.routing import service as routing
 from socialdesk.web import admin_repository as repo
 from socialdesk.web import admin_service, auth, integrations, live
 from socialdesk.web.guard import AdminViewer, DbSession, SupervisorViewer, get_clock
@@ -124,7 +125,7 @@ def add_team(
     name: Annotated[str, Form(max_length=100)],
     kind: Annotated[str, Form(max_length=16)],
 ) -> Response:
-    admin_service.create_team(db, viewer.workspace_id, name, kind)
+    routing.add_team(db, viewer.workspace_id, name, kind)
     db.commit()
     return _back("teams")
 

@@ -12,10 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.conversations import actions, replies, shift
 from socialdesk.core.models import Workspace
+from socialdesk.knowledge import service as knowledge_service
 from socialdesk.people.models import Team, User
+from socialdesk.priority import service as priority_service
 from socialdesk.routing import cases
 from socialdesk.routing import service as routing_service
 from socialdesk.triage import corrections
+from socialdesk.triage import service as triage_service
 from tests.web.api.conftest import Client
 from tests.web.conftest import START, sign_in
 from tests.web.factories import make_case
@@ -130,3 +133,110 @@ def test_presence_from_the_console_and_the_api_takes_one_path(
     twin = as_user(agent).put(f"/api/v1/agents/{agent.id}/presence", json={"presence": "online"})
     assert twin.status_code == 204, twin.text
     assert calls == ["away", "online"]
+
+
+# action: (module, function, console path and form, API method, path and body)
+ADMIN_ACTIONS: dict[str, tuple[object, str, str, dict[str, str], str, str, Any]] = {
+    "value weights": (
+        priority_service,
+        "set_value_weights",
+        "/admin/weights",
+        {"influence": "30"},
+        "PUT",
+        "/api/v1/value-weights",
+        {"weights": {"influence": 30}},
+    ),
+    "sla policy": (
+        priority_service,
+        "change_policies",
+        "/admin/sla",
+        {"policy": '{"default_first_response_minutes": 60}'},
+        "PUT",
+        "/api/v1/sla-policy",
+        {"default_first_response_minutes": 60},
+    ),
+    "team": (
+        routing_service,
+        "add_team",
+        "/admin/teams",
+        {"name": "Billing", "kind": "care"},
+        "POST",
+        "/api/v1/teams",
+        {"name": "Sales desk", "kind": "sales"},
+    ),
+    "taxonomy": (
+        triage_service,
+        "configure",
+        "/admin/taxonomies",
+        {"name": "telecom"},
+        "PUT",
+        "/api/v1/taxonomy",
+        {"name": "retail"},
+    ),
+    "canned reply": (
+        knowledge_service,
+        "save_canned_reply",
+        "/admin/canned",
+        {"shortcut": "hi", "title": "Hi", "body": "Hello"},
+        "POST",
+        "/api/v1/canned-replies",
+        {"shortcut": "bye", "title": "Bye", "body": "Goodbye"},
+    ),
+    "article": (
+        knowledge_service,
+        "save_article",
+        "/admin/kb",
+        {"title": "Reset", "url": "https://help.example/reset"},
+        "POST",
+        "/api/v1/kb-articles",
+        {"title": "Bills", "url": "https://help.example/bills"},
+    ),
+}
+
+
+@pytest.mark.parametrize("action", sorted(ADMIN_ACTIONS))
+def test_admin_screen_and_api_call_the_same_service(
+    action: str,
+    api: Any,
+    as_user: Client,
+    admin: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    module, name, page, form, method, path, body = ADMIN_ACTIONS[action]
+    calls: list[str] = []
+    original: Callable[..., Any] = getattr(module, name)
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    console = TestClient(api, base_url="https://testserver")
+    csrf = sign_in(console, admin.email)
+    done = console.post(page, data={**form, "csrf_token": csrf}, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    assert calls == [name]
+    twin = as_user(admin).request(method, path, json=body)
+    assert twin.status_code in (200, 201), twin.text
+    assert calls == [name, name]
+
+
+def test_agent_capacity_from_the_admin_screen_and_the_api_takes_one_path(
+    api: Any, as_user: Client, admin: User, agent: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[Any] = []
+    original = routing_service.set_skills
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs["capacity"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(routing_service, "set_skills", spy)
+    console = TestClient(api, base_url="https://testserver")
+    csrf = sign_in(console, admin.email)
+    form = {"role": "agent", "active": "on", "routing_capacity": "x=2", "csrf_token": csrf}
+    done = console.post(f"/admin/agents/{agent.id}", data=form, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    twin = as_user(admin).put(f"/api/v1/agents/{agent.id}/skills", json={"capacity": {"x": 4}})
+    assert twin.status_code == 204, twin.text
+    assert calls == [{"x": 2}, {"x": 4}]
