@@ -2,6 +2,7 @@
 the time pressure that keeps every item from starving."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
@@ -131,6 +132,11 @@ def test_timers_know_the_exact_moments_of_each_warning_and_the_breach() -> None:
     assert next_transition(clock.pause(MON_9), ALWAYS) == []
 
 
+def below_top(*args: Any, **kwargs: Any) -> float:
+    """The order of items below the top value class (value, capped ageing, rescue)."""
+    return effective_priority(*args, **{"top_class_from": None, **kwargs})
+
+
 def test_time_pressure_rises_to_the_weight_at_the_due_time_and_stops_there() -> None:
     assert time_pressure(0.0) == 0.0
     assert 0 < time_pressure(0.5) < time_pressure(0.9) < time_pressure(1.0) == 10.0
@@ -150,12 +156,12 @@ def test_under_overload_the_most_valuable_items_still_come_first() -> None:
         75.0: MON_9 + timedelta(minutes=120),  # the newest, most valuable
     }
     scores = {
-        value: effective_priority(value, since, since + timedelta(minutes=30), now)
+        value: below_top(value, since, since + timedelta(minutes=30), now)
         for value, since in backlog.items()
     }
     assert sorted(scores, key=lambda v: -scores[v]) == [75.0, 60.0, 45.0, 30.0]
     # A fresh top-quartile item still passes breached items of lower quartiles.
-    fresh_top = effective_priority(70.0, now, now + timedelta(minutes=30), now)
+    fresh_top = below_top(70.0, now, now + timedelta(minutes=30), now)
     assert fresh_top > scores[45.0] > scores[30.0]
 
 
@@ -173,9 +179,9 @@ def test_an_item_about_to_breach_passes_slightly_more_valuable_fresh_ones_only()
     since = MON_9
     due = since + timedelta(minutes=30)
     almost = due - timedelta(seconds=1)
-    nearly_late = effective_priority(50.0, since, due, almost)
-    assert nearly_late > effective_priority(58.0, almost, almost + timedelta(minutes=30), almost)
-    assert nearly_late < effective_priority(61.0, almost, almost + timedelta(minutes=30), almost)
+    nearly_late = below_top(50.0, since, due, almost)
+    assert nearly_late > below_top(58.0, almost, almost + timedelta(minutes=30), almost)
+    assert nearly_late < below_top(61.0, almost, almost + timedelta(minutes=30), almost)
 
 
 def test_no_item_waits_forever_once_overdue_by_the_rescue_time_it_comes_first() -> None:
@@ -183,17 +189,17 @@ def test_no_item_waits_forever_once_overdue_by_the_rescue_time_it_comes_first() 
     assert policy.rescue_after == timedelta(hours=12)
     since, due = MON_9, MON_9 + timedelta(minutes=30)
     rescue = due + timedelta(hours=12)
-    before = effective_priority(1.0, since, due, rescue - timedelta(seconds=1))
-    after = effective_priority(1.0, since, due, rescue)
-    fresh_best = effective_priority(100.0, rescue, rescue + timedelta(minutes=30), rescue)
+    before = below_top(1.0, since, due, rescue - timedelta(seconds=1))
+    after = below_top(1.0, since, due, rescue)
+    fresh_best = below_top(100.0, rescue, rescue + timedelta(minutes=30), rescue)
     assert before < fresh_best < after
     # Among rescued items, the one rescued first goes first, whatever the values.
-    later_rescue = effective_priority(
+    later_rescue = below_top(
         99.0, since + timedelta(minutes=5), due + timedelta(minutes=5), rescue + timedelta(hours=1)
     )
-    assert effective_priority(1.0, since, due, rescue + timedelta(hours=1)) > later_rescue
+    assert below_top(1.0, since, due, rescue + timedelta(hours=1)) > later_rescue
     # Without the rescue an overloaded team could leave a cheap item waiting for ever.
-    never = effective_priority(1.0, since, due, rescue + timedelta(days=30), rescue_after=None)
+    never = below_top(1.0, since, due, rescue + timedelta(days=30), rescue_after=None)
     assert never < fresh_best
 
 
@@ -206,14 +212,45 @@ def test_the_wait_is_bounded_by_the_target_plus_the_rescue_time() -> None:
     served_at = None
     while served_at is None and now < MON_9 + timedelta(days=1):
         now += timedelta(minutes=5)
-        fresh = effective_priority(
-            90.0, now, now + timedelta(minutes=30), now, rescue_after=rescue_after
-        )
-        cheap = effective_priority(5.0, cheap_since, cheap_due, now, rescue_after=rescue_after)
+        fresh = below_top(90.0, now, now + timedelta(minutes=30), now, rescue_after=rescue_after)
+        cheap = below_top(5.0, cheap_since, cheap_due, now, rescue_after=rescue_after)
         if cheap > fresh:
             served_at = now
     assert served_at is not None
     assert served_at - cheap_due <= rescue_after + timedelta(minutes=5)
+
+
+def test_the_top_value_class_comes_before_everything_else_oldest_first() -> None:
+    """Strict precedence: an item worth at least ``top_class_from`` passes every item below
+    it however late, rescued ones included; within the class the longest waiting is first."""
+    policy = SlaPolicy()
+    assert policy.top_class_from == 55.0
+    since, due = MON_9, MON_9 + timedelta(minutes=30)
+    now = due + timedelta(hours=13)  # the cheap item is overdue past the rescue time
+    rescued_cheap = effective_priority(5.0, since, due, now)
+    fresh_top = effective_priority(55.0, now, now + timedelta(minutes=30), now)
+    just_below = effective_priority(54.9, since, due, due)  # breached, full pressure
+    assert fresh_top > rescued_cheap > just_below
+    # Within the class, value does not reorder: both share one level, so the work list's
+    # tie-break (the longest waiting first) decides.
+    older = effective_priority(56.0, since, due, now)
+    dearer = effective_priority(95.0, now, now + timedelta(minutes=30), now)
+    assert older == dearer
+    # Switched off, the same items follow value, ageing and rescue.
+    assert effective_priority(55.0, now, now + timedelta(minutes=30), now, top_class_from=None) < (
+        effective_priority(5.0, since, due, now, top_class_from=None)
+    )
+
+
+def test_why_is_this_first_names_the_top_class() -> None:
+    now = MON_9 + timedelta(minutes=5)
+    top = explain_priority(70.0, MON_9, MON_9 + timedelta(minutes=30), now)
+    assert top.top_class_from == 55.0 and not top.rescued
+    assert "top value class" in top.sentence()
+    below = explain_priority(40.0, MON_9, MON_9 + timedelta(minutes=30), now)
+    assert below.top_class_from is None and "top value class" not in below.sentence()
+    off = explain_priority(70.0, MON_9, None, now, top_class_from=None)
+    assert off.sentence() == "Ordered by value."
 
 
 def test_policies_round_trip_and_bad_ones_are_refused() -> None:
@@ -225,6 +262,10 @@ def test_policies_round_trip_and_bad_ones_are_refused() -> None:
     )
     assert SlaPolicy.from_dict(policy.to_dict()) == policy
     assert SlaPolicy.from_dict({"rescue_after_minutes": None}).rescue_after is None
+    assert SlaPolicy.from_dict({"top_class_from": None}).top_class_from is None
+    assert SlaPolicy.from_dict({"top_class_from": 60}).top_class_from == 60.0
+    with pytest.raises(ValueError, match="top_class_from"):
+        SlaPolicy(top_class_from=float("nan"))
     with pytest.raises(ValueError, match="between 0 and 1"):
         SlaPolicy(warning_fractions=(1.5,))
     with pytest.raises(ValueError, match="positive"):

@@ -120,18 +120,30 @@ def test_after_the_overflow_wait_skill_requirements_widen() -> None:
 
 def test_the_work_list_puts_the_highest_effective_priority_first() -> None:
     # About to breach, it passes fresh items worth up to the pressure weight (10) more.
+    # (All below the top value class, 55, which comes first oldest first: see below.)
     low_old = task(
         1,
-        priority=55.0,
+        priority=45.0,
         waiting_since=NOW - timedelta(minutes=29),
         due_at=NOW + timedelta(minutes=1),
     )
-    high_new = task(2, priority=60.0, waiting_since=NOW, due_at=NOW + timedelta(minutes=30))
-    mid = task(3, priority=40.0, waiting_since=NOW, due_at=NOW + timedelta(minutes=30))
+    high_new = task(2, priority=50.0, waiting_since=NOW, due_at=NOW + timedelta(minutes=30))
+    mid = task(3, priority=30.0, waiting_since=NOW, due_at=NOW + timedelta(minutes=30))
     assert [t.id for t in order_tasks([mid, high_new, low_old], NOW)] == [1, 2, 3]
     # Without time pressure, pure value.
     early = NOW - timedelta(minutes=29)
     assert [t.id for t in order_tasks([mid, low_old, high_new], early)] == [2, 1, 3]
+
+
+def test_the_top_value_class_goes_first_oldest_first_and_can_be_switched_off() -> None:
+    breached = task(
+        1, priority=54.0, waiting_since=NOW - timedelta(hours=2), due_at=NOW - timedelta(hours=1)
+    )
+    top_new = task(2, priority=90.0, waiting_since=NOW, due_at=NOW + timedelta(minutes=30))
+    top_old = task(3, priority=56.0, waiting_since=NOW - timedelta(minutes=5))
+    assert [t.id for t in order_tasks([breached, top_new, top_old], NOW)] == [3, 2, 1]
+    off = RoutingPolicy(top_class_from=None)
+    assert [t.id for t in order_tasks([breached, top_new, top_old], NOW, off)] == [2, 1, 3]
 
 
 def test_equal_priorities_are_served_oldest_first() -> None:

@@ -176,7 +176,7 @@ def test_the_team_list_follows_the_distributors_order_not_the_stored_priority(
     """One order everywhere: what the distributor would hand out first is listed first."""
 
     a = agent(session_factory, workspace.id, "A")
-    fresh = task(session_factory, workspace.id, priority=55, minutes_waiting=0)
+    fresh = task(session_factory, workspace.id, priority=54, minutes_waiting=0)
     nearly_due = task(session_factory, workspace.id, priority=50, minutes_waiting=29)
     forgotten = task(
         session_factory, workspace.id, priority=5, minutes_waiting=13 * 60
@@ -192,3 +192,12 @@ def test_the_team_list_follows_the_distributors_order_not_the_stored_priority(
     expected = [t.id for t in order_tasks(views, T0)][:3]
     assert listed == expected == [forgotten, nearly_due, fresh]
     assert not set(cheap) & set(listed)
+    # The top value class (55 points and more) comes before all of them, the longest
+    # waiting first, however many more valuable ones arrived since.
+    oldest_top = task(session_factory, workspace.id, priority=56, minutes_waiting=20)
+    newer_top = [
+        task(session_factory, workspace.id, priority=95, minutes_waiting=1) for _ in range(3)
+    ]
+    with session_factory() as s:
+        listed = [i.task_id for i in service.team_list(s, workspace.id, a, T0, limit=3)]
+    assert listed == [oldest_top, *newer_top[:2]]

@@ -32,7 +32,11 @@ def waits(source: ItemSource, outcome: RunOutcome, vip: bool) -> list[float]:
 
 
 def routing(sla: SlaPolicy) -> RoutingPolicy:
-    return RoutingPolicy(pressure_weight=sla.pressure_weight, rescue_after=sla.rescue_after)
+    return RoutingPolicy(
+        pressure_weight=sla.pressure_weight,
+        rescue_after=sla.rescue_after,
+        top_class_from=sla.top_class_from,
+    )
 
 
 def test_in_a_burst_the_valuable_items_do_not_queue_behind_it() -> None:
@@ -51,8 +55,10 @@ def test_in_a_burst_the_valuable_items_do_not_queue_behind_it() -> None:
 
 
 def test_the_rescue_bounds_the_wait_of_the_cheap_items_in_a_long_overload() -> None:
-    rescue = SlaPolicy(rescue_after=timedelta(hours=1))
-    never = SlaPolicy(rescue_after=None)
+    # Without a top value class: here the VIPs alone nearly fill the team, and with the
+    # class they would keep the cheap items waiting (its failure mode, see below).
+    rescue = SlaPolicy(rescue_after=timedelta(hours=1), top_class_from=None)
+    never = SlaPolicy(rescue_after=None, top_class_from=None)
     source = items(burst_then_vips(), fixed_handling(5), rescue)
     rescued = simulate(source, "value", TEAM, routing(rescue))
     starved = simulate(source, "value", TEAM, routing(never))
@@ -61,3 +67,31 @@ def test_the_rescue_bounds_the_wait_of_the_cheap_items_in_a_long_overload() -> N
     assert max(waits(source, rescued, vip=False)) <= bound
     assert max(waits(source, starved, vip=False)) > bound
     assert all(done is not None for done in rescued.done)
+
+
+def backlog_then_vips() -> list[InboundEvent]:
+    """120 cheap questions in 10 minutes (five hours of work for two agents), then a VIP
+    complaint every 6 minutes for two hours, arriving once the backlog is being rescued."""
+    cheap = [message(n, n / 12) for n in range(120)]
+    vips = [vip_complaint(1000 + k, 150 + 6 * k) for k in range(20)]
+    return cheap + vips
+
+
+def test_the_top_value_class_goes_before_a_rescued_backlog_and_the_backlog_still_clears() -> None:
+    classes = SlaPolicy(rescue_after=timedelta(hours=1))
+    flat = SlaPolicy(rescue_after=timedelta(hours=1), top_class_from=None)
+    source = items(backlog_then_vips(), fixed_handling(5), classes)
+    top_from = classes.top_class_from
+    assert top_from is not None
+    assert all((i.value >= top_from) == (i.kind == "complaint") for i in source.items)
+    with_class = simulate(source, "value", TEAM, routing(classes))
+    without = simulate(source, "value", TEAM, routing(flat))
+    vip_with = percentile(waits(source, with_class, vip=True), 90)
+    vip_without = percentile(waits(source, without, vip=True), 90)
+    assert vip_with is not None and vip_without is not None
+    # Without the class the rescued backlog (first in, first out) goes before the VIPs.
+    assert vip_without > 60
+    # With it, the next agent to free up takes each VIP.
+    assert vip_with <= 5
+    # The VIPs take under half the team, so the backlog still clears: all answered.
+    assert all(done is not None for done in with_class.done)

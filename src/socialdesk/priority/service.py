@@ -87,7 +87,10 @@ def load_policies(session: Session, workspace_id: int) -> Policies:
         value=_parse("value", ValuePolicy.from_dict, row.value or {}),
         sla=sla,
         routing=replace(
-            routing, pressure_weight=sla.pressure_weight, rescue_after=sla.rescue_after
+            routing,
+            pressure_weight=sla.pressure_weight,
+            rescue_after=sla.rescue_after,
+            top_class_from=sla.top_class_from,
         ),
         business_hours=_parse("business hours", business_hours_from_dict, row.business_hours or {}),
     )

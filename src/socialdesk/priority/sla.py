@@ -22,6 +22,12 @@ DEFAULT_PRESSURE_WEIGHT = 10.0
 DEFAULT_RESCUE_AFTER = timedelta(hours=12)
 # Rescued items rank above any value score plus pressure a policy can produce.
 RESCUE_LEVEL = 1_000_000.0
+# The top value class: items worth at least this much (stored priority) come before all
+# others, oldest first. 55 points is about the top quarter of a care team's items with the
+# default value weights. None switches the class off.
+DEFAULT_TOP_CLASS_FROM: float | None = 55.0
+# The top class ranks above the rescue class.
+TOP_LEVEL = 2 * RESCUE_LEVEL
 # How far ahead a due time is searched for; a calendar with no open hour in two years is wrong.
 _MAX_SEARCH_DAYS = 800
 
@@ -94,6 +100,9 @@ class SlaPolicy:
     # Priority added to the stored priority once per breach. 0 by default: a constant added
     # to every breached item lifts them all above fresh valuable ones alike.
     breach_boost: float = 0.0
+    # Items worth at least this much form the top class: served before every other item,
+    # oldest first (strict precedence). None: no top class.
+    top_class_from: float | None = DEFAULT_TOP_CLASS_FROM
     # Take a breached item back from the agent who holds it and hand it to another.
     reassign_on_breach: bool = False
 
@@ -111,6 +120,8 @@ class SlaPolicy:
             raise ValueError("pressure_weight and breach_boost must be >= 0")
         if self.rescue_after is not None and self.rescue_after < ZERO:
             raise ValueError("rescue_after must be >= 0 minutes (or null to switch it off)")
+        if self.top_class_from is not None and not math.isfinite(self.top_class_from):
+            raise ValueError("top_class_from must be a finite number of points (or null)")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -132,6 +143,7 @@ class SlaPolicy:
             if self.rescue_after is None
             else self.rescue_after.total_seconds() / 60,
             "breach_boost": self.breach_boost,
+            "top_class_from": self.top_class_from,
             "reassign_on_breach": self.reassign_on_breach,
         }
 
@@ -182,6 +194,9 @@ class SlaPolicy:
             kwargs["rescue_after"] = (
                 None if raw_rescue is None else timedelta(minutes=float(raw_rescue))
             )
+        if "top_class_from" in data:
+            raw_top = data["top_class_from"]
+            kwargs["top_class_from"] = None if raw_top is None else float(raw_top)
         if "reassign_on_breach" in data:
             kwargs["reassign_on_breach"] = bool(data["reassign_on_breach"])
         return cls(**kwargs)
@@ -431,6 +446,7 @@ def effective_priority(
     now: datetime,
     pressure_weight: float = DEFAULT_PRESSURE_WEIGHT,
     rescue_after: timedelta | None = DEFAULT_RESCUE_AFTER,
+    top_class_from: float | None = DEFAULT_TOP_CLASS_FROM,
 ) -> float:
     """The priority items are ordered by (see ``effective_priority_ts``)."""
     return effective_priority_ts(
@@ -440,6 +456,7 @@ def effective_priority(
         as_utc(now).timestamp(),
         pressure_weight,
         None if rescue_after is None else rescue_after.total_seconds(),
+        top_class_from,
     )
 
 
@@ -450,9 +467,15 @@ def effective_priority_ts(
     now: float,
     pressure_weight: float = DEFAULT_PRESSURE_WEIGHT,
     rescue_after: float | None = DEFAULT_RESCUE_AFTER.total_seconds(),
+    top_class_from: float | None = DEFAULT_TOP_CLASS_FROM,
 ) -> float:
-    """Value classes with capped ageing and a bounded wait, on POSIX timestamps.
+    """Value classes with strict precedence for the top class, capped ageing and a bounded
+    wait, on POSIX timestamps.
 
+    - An item worth at least ``top_class_from`` is in the top class: above every other item
+      (rescued ones too), first in, first out among its class (all share one level; ties go
+      to the longest waiting). Its wait is bounded as long as the top class alone does not
+      exceed the team.
     - Until its due time an item gains up to ``pressure_weight`` points (``time_pressure``),
       so one about to breach passes fresher items worth up to that much more.
     - Once due, it keeps its value plus ``pressure_weight``: among breached items the most
@@ -461,6 +484,8 @@ def effective_priority_ts(
       item, served in the order items entered it: no item waits longer than its target plus
       ``rescue_after`` plus the time to answer the rescued items ahead of it.
     """
+    if top_class_from is not None and priority >= top_class_from:
+        return TOP_LEVEL
     rescued = rescued_since(due, now, rescue_after)
     if rescued is not None:
         return RESCUE_LEVEL + (now - rescued) / 60.0
@@ -477,8 +502,14 @@ class PriorityExplanation:
     pressure_weight: float
     overdue: timedelta | None  # None before the due time
     rescued: bool
+    top_class_from: float | None = None  # set when the item is in the top value class
 
     def sentence(self) -> str:
+        if self.top_class_from is not None:
+            return (
+                f"In the top value class (worth {self.top_class_from:g} points or more): "
+                "served before every other item, the longest waiting first."
+            )
         if self.rescued:
             return (
                 "Overdue by more than the rescue time: served before every other item, "
@@ -504,17 +535,23 @@ def explain_priority(
     now: datetime,
     pressure_weight: float = DEFAULT_PRESSURE_WEIGHT,
     rescue_after: timedelta | None = DEFAULT_RESCUE_AFTER,
+    top_class_from: float | None = DEFAULT_TOP_CLASS_FROM,
 ) -> PriorityExplanation:
     """The parts of ``effective_priority`` for one item, for "why is this first"."""
-    effective = effective_priority(priority, waiting_since, due, now, pressure_weight, rescue_after)
+    effective = effective_priority(
+        priority, waiting_since, due, now, pressure_weight, rescue_after, top_class_from
+    )
+    top = top_class_from if top_class_from is not None and priority >= top_class_from else None
     if due is None:
-        return PriorityExplanation(effective, priority, 0.0, pressure_weight, None, False)
+        return PriorityExplanation(effective, priority, 0.0, pressure_weight, None, False, top)
     since_ts, due_ts, now_ts = (as_utc(t).timestamp() for t in (waiting_since, due, now))
     rescue = None if rescue_after is None else rescue_after.total_seconds()
     pressure = time_pressure(elapsed_fraction_ts(since_ts, due_ts, now_ts), pressure_weight)
     overdue = as_utc(now) - as_utc(due) if now_ts >= due_ts else None
-    rescued = rescued_since(due_ts, now_ts, rescue) is not None
-    return PriorityExplanation(effective, priority, pressure, pressure_weight, overdue, rescued)
+    rescued = top is None and rescued_since(due_ts, now_ts, rescue) is not None
+    return PriorityExplanation(
+        effective, priority, pressure, pressure_weight, overdue, rescued, top
+    )
 
 
 def business_hours_to_dict(hours: BusinessHours) -> dict[str, Any]:

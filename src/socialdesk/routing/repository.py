@@ -339,19 +339,28 @@ def ranked_task_ids(
     """Ids of the tasks matching ``conditions`` in work-list order (the distributor's
     ``selection.order_key``: value, capped time pressure, rescue), the first ``limit``.
 
-    The effective priority of an item not rescued lies between its stored priority and
-    that plus the pressure weight, so only rescued items and those within the pressure
-    weight of the ``limit``-th stored priority can make the page; they are ranked exactly.
+    The top value class comes first (the longest waiting first), then the rescued items.
+    The effective priority of any other item lies between its stored priority and that plus
+    the pressure weight, so only those within the pressure weight of the ``limit``-th stored
+    priority can make the page; they are ranked exactly.
     """
     columns = select(Task.id, Task.priority, Task.waiting_since, Task.due_at).where(*conditions)
     rows: list[Any] = []
     rest = columns
-    if order.rescue_after is not None:
+    if order.top_class_from is not None:
+        # The top value class comes first, the longest waiting first.
+        rows += session.execute(
+            columns.where(Task.priority >= order.top_class_from)
+            .order_by(Task.waiting_since, Task.id)
+            .limit(limit)
+        ).all()
+        rest = columns.where(Task.priority < order.top_class_from)
+    if len(rows) < limit and order.rescue_after is not None:
         cutoff = now - order.rescue_after
         rows += session.execute(
-            columns.where(Task.due_at <= cutoff).order_by(Task.due_at, Task.id).limit(limit)
+            rest.where(Task.due_at <= cutoff).order_by(Task.due_at, Task.id).limit(limit)
         ).all()
-        rest = columns.where(or_(Task.due_at.is_(None), Task.due_at > cutoff))
+        rest = rest.where(or_(Task.due_at.is_(None), Task.due_at > cutoff))
     if len(rows) < limit:
         top = session.execute(rest.order_by(Task.priority.desc(), Task.id).limit(limit)).all()
         if len(top) == limit:
@@ -365,7 +374,14 @@ def ranked_task_ids(
         due = None if row.due_at is None else as_utc(row.due_at).timestamp()
         since = as_utc(row.waiting_since).timestamp()
         return order_key_ts(
-            float(row.priority or 0.0), since, due, row.id, at, order.pressure_weight, rescue
+            float(row.priority or 0.0),
+            since,
+            due,
+            row.id,
+            at,
+            order.pressure_weight,
+            rescue,
+            order.top_class_from,
         )
 
     return [row.id for row in sorted(rows, key=key)[:limit]]

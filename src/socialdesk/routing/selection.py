@@ -25,6 +25,7 @@ from socialdesk.core.clock import as_utc
 from socialdesk.priority.sla import (
     DEFAULT_PRESSURE_WEIGHT,
     DEFAULT_RESCUE_AFTER,
+    DEFAULT_TOP_CLASS_FROM,
     effective_priority,
     effective_priority_ts,
 )
@@ -108,6 +109,7 @@ class RoutingPolicy:
     # The SLA policy's ordering knobs (``priority.sla.effective_priority_ts``).
     pressure_weight: float = DEFAULT_PRESSURE_WEIGHT
     rescue_after: timedelta | None = DEFAULT_RESCUE_AFTER
+    top_class_from: float | None = DEFAULT_TOP_CLASS_FROM
 
     @property
     def rescue_after_seconds(self) -> float | None:
@@ -237,6 +239,7 @@ def task_priority(task: TaskView, now: datetime, policy: RoutingPolicy = Routing
         now,
         policy.pressure_weight,
         policy.rescue_after,
+        policy.top_class_from,
     )
 
 
@@ -252,6 +255,7 @@ def order_key(
         as_utc(now).timestamp(),
         policy.pressure_weight,
         policy.rescue_after_seconds,
+        policy.top_class_from,
     )
 
 
@@ -263,10 +267,13 @@ def order_key_ts(
     now: float,
     pressure_weight: float,
     rescue_after: float | None,
+    top_class_from: float | None,
 ) -> tuple[float, float, int]:
     """``order_key`` on POSIX timestamps (what indexes over many tasks use)."""
     return (
-        -effective_priority_ts(priority, waiting_since, due, now, pressure_weight, rescue_after),
+        -effective_priority_ts(
+            priority, waiting_since, due, now, pressure_weight, rescue_after, top_class_from
+        ),
         waiting_since,
         task_id,
     )

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from socialdesk.core.clock import as_utc
-from socialdesk.priority.sla import RESCUE_LEVEL
+from socialdesk.priority.sla import RESCUE_LEVEL, TOP_LEVEL
 from socialdesk.routing.selection import (
     RoutingPolicy,
     TaskView,
@@ -177,6 +177,7 @@ class WorkList:
             at,
             self.policy.pressure_weight,
             self.policy.rescue_after_seconds,
+            self.policy.top_class_from,
         )
 
     def _rekey(self, bucket: Bucket, now: datetime) -> None:
@@ -184,12 +185,16 @@ class WorkList:
         at = bucket.keyed_at.timestamp()
         weight = self.policy.pressure_weight
         rescue_after = self.policy.rescue_after_seconds
+        top_from = self.policy.top_class_from
         num, token = self._num, self._token
         heap: list[_Entry] = []
         # order_key_ts written out: this loop runs over whole buckets, and the result is
         # checked against order_key in the tests.
         for i in bucket.members:
             priority, since, due = num[i]
+            if top_from is not None and priority >= top_from:
+                heap.append(((-TOP_LEVEL, since, i), token[i], i))
+                continue
             if due is None:
                 heap.append(((-priority, since, i), token[i], i))
                 continue

@@ -54,6 +54,7 @@ class Scenario:
         return RoutingPolicy(
             pressure_weight=self.sla_policy.pressure_weight,
             rescue_after=self.sla_policy.rescue_after,
+            top_class_from=self.sla_policy.top_class_from,
             overflow_languages_after=None if overflow is None else timedelta(minutes=overflow),
         )
 

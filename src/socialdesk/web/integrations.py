@@ -241,7 +241,9 @@ def priority_explanation(
 ) -> PriorityExplanation:
     """The parts of a task's effective priority under the workspace's ordering rule."""
     sla = priority.load_policies(session, workspace_id).sla
-    return explain_priority(stored, since, due, now, sla.pressure_weight, sla.rescue_after)
+    return explain_priority(
+        stored, since, due, now, sla.pressure_weight, sla.rescue_after, sla.top_class_from
+    )
 
 
 def ordering(session: Session, workspace_id: int) -> RoutingPolicy:
