@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.events import InboundEvent, Party
 
@@ -44,3 +48,28 @@ def event(
             **fields,
         }
     )
+
+
+def store_failed(
+    session_factory: sessionmaker[Session], workspace_id: int, inbound: InboundEvent
+) -> Callable[[], None]:
+    """Store one event whose processing fails (its stored payload is broken); returns the
+    fix, which puts the good payload back so that ``events retry`` can process it."""
+    from socialdesk.channels.inbox import RawEvent
+    from socialdesk.ingest.pipeline import Pipeline
+
+    pipeline = Pipeline(session_factory)
+    accepted = pipeline.accept(workspace_id, [inbound])
+    with session_factory() as s:
+        raw = s.scalars(select(RawEvent)).one()
+        good = dict(raw.payload)
+        raw.payload = {**good, "channel": "carrier-pigeon"}
+        s.commit()
+    pipeline.process_pending(workspace_id, accepted.accepted)
+
+    def fix() -> None:
+        with session_factory() as s:
+            s.scalars(select(RawEvent)).one().payload = good
+            s.commit()
+
+    return fix

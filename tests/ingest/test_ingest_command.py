@@ -208,30 +208,19 @@ def test_failed_events_are_listed_and_can_be_retried(
     cli_env: Path, session_factory: sessionmaker[Session]
 ) -> None:
     from socialdesk.core.workspaces import ensure_workspace
-    from socialdesk.ingest.pipeline import Pipeline
-    from tests.ingest.factories import event
+    from tests.ingest.factories import event, store_failed
 
     with session_factory() as s:
         workspace_id = ensure_workspace(s, "acme").id
         s.commit()
-    pipeline = Pipeline(session_factory)
-    accepted = pipeline.accept(workspace_id, [event("e1", "u1", text="router down")])
-    good_payload = None
-    with session_factory() as s:
-        raw = s.scalars(select(RawEvent)).one()
-        good_payload = dict(raw.payload)
-        raw.payload = {**good_payload, "channel": "carrier-pigeon"}
-        s.commit()
-    pipeline.process_pending(workspace_id, accepted.accepted)
+    fix = store_failed(session_factory, workspace_id, event("e1", "u1", text="router down"))
 
     runner = CliRunner()
     listed = runner.invoke(app, ["events", "failed", "-w", "acme"])
     assert listed.exit_code == 0
     assert "e1" in listed.stdout and "invalid stored event" in listed.stdout
 
-    with session_factory() as s:
-        s.scalars(select(RawEvent)).one().payload = good_payload  # the fix
-        s.commit()
+    fix()
     retried = runner.invoke(app, ["events", "retry", "-w", "acme"])
     assert "retried 1: processed 1, failed 0" in retried.output
     with session_factory() as s:

@@ -1,4 +1,9 @@
-"""Builds the pipeline with every domain's hooks: the one place where the stages meet."""
+"""Builds the pipeline with every domain's hooks: the one place where the stages meet.
+
+Every process that processes events (the web application, ``socialdesk ingest``, ``worker``,
+``channels poll``, ``events retry``, the benchmarks) builds its pipeline here, so none of
+them can miss a stage: triage, listening rules, scoring, channel shifts.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.processing import PipelineHooks
 from socialdesk.ingest.dispatch import ProcessingDispatcher
 from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.listening.mentions import install as install_rule_matching
 from socialdesk.priority.service import ScoringHook
 from socialdesk.triage.hook import FastTriageHook
 
@@ -20,6 +26,8 @@ def default_hooks(
     from socialdesk.conversations.shift import complete_shifts
 
     hooks = PipelineHooks(triage=FastTriageHook())
+    # The workspace's listening rules mark the mentions among every triaged batch.
+    install_rule_matching(hooks)
     hooks.on_tasks_changed.append(complete_shifts)
     # Business value and the response clock of every opened or reopened task.
     hooks.on_tasks_changed.append(ScoringHook(clock))

@@ -75,9 +75,6 @@ def create_app(
     app.state.session_factory = make_session_factory(engine)
     app.state.authenticate = authenticate  # how the API's routers learn who is calling
     app.state.pipeline = build_pipeline(settings, app.state.session_factory)
-    from socialdesk.listening.mentions import install as install_listening
-
-    install_listening(app.state.pipeline.hooks)  # rules mark mentions in every batch
     app.state.dispatcher = build_dispatcher(settings, app.state.pipeline)
     app.state.connectors = default_connectors(settings.meta_graph_version)
     warning = expiry_warning(settings.meta_graph_version, datetime.now(UTC).date())
