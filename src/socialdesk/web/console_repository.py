@@ -266,10 +266,15 @@ def conversation(session: Session, workspace_id: int, conversation_id: int) -> C
 def messages_of(
     session: Session, workspace_id: int, conversation_id: int
 ) -> list[tuple[Message, Identity | None]]:
+    # The wall is checked on the case, so the messages are read by the case's own index
+    # (a workspace condition on messages would let SQLite walk the workspace's time index).
     rows = session.execute(
         select(Message, Identity)
+        .join(Conversation, Conversation.id == Message.conversation_id)
         .outerjoin(Identity, Identity.id == Message.author_identity_id)
-        .where(Message.workspace_id == workspace_id, Message.conversation_id == conversation_id)
+        .where(
+            Conversation.workspace_id == workspace_id, Message.conversation_id == conversation_id
+        )
         .order_by(Message.created_at, Message.id)
     ).all()
     return [(r[0], r[1]) for r in rows]
