@@ -30,7 +30,8 @@ from socialdesk.triage.sentiment import (
 )
 from socialdesk.triage.signals import detect_signals
 from socialdesk.triage.taxonomies import DEFAULT_TAXONOMIES, Taxonomy
-from socialdesk.triage.text import Prepared, prepare
+from socialdesk.triage.text import Prepared, emoji_of, prepare
+from socialdesk.triage.valence import reads, valence_scores
 
 URGENT_SIGNALS = ("churn_threat", "legal_threat", "safety", "outage", "vulnerable_customer")
 REPEAT_WINDOW_NOTE = "earlier contacts"
@@ -48,6 +49,8 @@ RULE_WEIGHT = 1.0
 NEGATIVE_TURNS_COMPLAINT = 0.45
 # Praise words around this many service failures are sarcasm ("love how you lost my bag").
 SARCASM_FAILURES = 2
+# Below this chance of a negative tone, a complaint that states no failure is doubtful.
+COMPLAINT_NEEDS_NEGATIVE = 0.35
 # The confidence given to a kind that the day-one rules decided (not a model's probability).
 RULED_CONFIDENCE = 0.6
 # The kinds that ask the care team for something.
@@ -79,6 +82,7 @@ class Analysed:
     signals: list[dict[str, list[str]]]
     features: FeatureBatch
     addresses: list[Address] = field(default_factory=list)
+    languages: list[tuple[str, float]] = field(default_factory=list)
     evidence: list[dict[str, list[str]]] = field(default_factory=list)
 
 
@@ -87,7 +91,8 @@ def analyse(texts: Sequence[str | None]) -> Analysed:
 
 
 def analyse_prepared(prepared: list[Prepared]) -> Analysed:
-    vader = [vader_scores(p.body) if p.body else vader_scores("") for p in prepared]
+    languages = [detect_language(p.body, p.words) for p in prepared]
+    vader = [_vader_of(p, language) for p, (language, _) in zip(prepared, languages, strict=True)]
     addresses = [read_address(p) for p in prepared]
     failures = [
         failure_cues(p.body, p.prefixes, a.to_someone)
@@ -98,7 +103,24 @@ def analyse_prepared(prepared: list[Prepared]) -> Analysed:
         _dense_row(p, v, f, s)
         for p, v, f, s in zip(prepared, vader, failures, signals, strict=True)
     ]
-    return Analysed(prepared, vader, failures, signals, featurize(prepared, dense), addresses)
+    return Analysed(
+        prepared, vader, failures, signals, featurize(prepared, dense), addresses, languages
+    )
+
+
+def _vader_of(p: Prepared, language: str) -> dict[str, float]:
+    """VADER's scores, or in Spanish, French, German, Portuguese and Arabic those of their
+    own valence lexicons (valence.py) plus VADER's reading of the emoji: VADER would read
+    their words as English ones ("Die neue App ist klasse" has VADER's "die")."""
+    if not p.body:
+        return vader_scores("")
+    if not reads(language):
+        return vader_scores(p.body)
+    scores = valence_scores(p.words, language)
+    if p.emoji:
+        emoji = vader_scores(emoji_of(p.body))["compound"]
+        scores["compound"] = max(-1.0, min(1.0, scores["compound"] + emoji))
+    return scores
 
 
 def _dense_row(
@@ -109,7 +131,7 @@ def _dense_row(
         v["pos"],
         v["neg"],
         care_compound(v["compound"], len(failures)),
-        1.0 if "?" in p.body else 0.0,
+        1.0 if rules.asks(p.body) else 0.0,
         min(p.exclamations, 3) / 3,
         min(p.urls, 2) / 2,
         min(p.mentions, 3) / 3,
@@ -273,7 +295,7 @@ def _one(
             f"{context.earlier_contacts} {REPEAT_WINDOW_NOTE}"
         )
 
-    language, language_confidence = detect_language(p.body, p.words)
+    language, language_confidence = analysed.languages[i]
 
     # Sentiment: trained model if any, else VADER with the care correction.
     compound = care_compound(vader["compound"], len(failures))
@@ -308,6 +330,7 @@ def _one(
 
     # Kind.
     unreadable = False
+    doubtful = False
     if not p.has_words:
         kind, kind_confidence = "other", 0.9
         explanation.append("no words to read (empty, emoji, links or mentions only)")
@@ -329,10 +352,14 @@ def _one(
             unreadable = foreign
         if "kind" not in models.trained and not unreadable:
             decided = _day_one_kind(
-                kind, analysed.addresses[i], _prob(row, classes, "negative"), failures
+                kind,
+                analysed.addresses[i],
+                _prob(row, classes, "negative"),
+                failures,
+                language in ("en", UNDETERMINED),
             )
             if decided is not None:
-                kind, note = decided
+                kind, note, doubtful = decided
                 kind_confidence = RULED_CONFIDENCE
                 needs_by_kind = KIND_RESPONSE_PRIOR[kind]
                 explanation.append(note)
@@ -363,7 +390,7 @@ def _one(
         needs = _prob(row, classes, "yes")
     else:
         needs = needs_by_kind
-        if unreadable:
+        if unreadable or doubtful:
             needs = 0.5
         if context.private:
             needs = min(1.0, needs + 0.1)
@@ -383,7 +410,7 @@ def _one(
     route = KIND_ROUTES.get(kind, "none")
     if urgent and route != "care" and kind != "spam":
         route = "care"
-    if unreadable or (directed and kind == "other" and p.has_words):
+    if unreadable or doubtful or (directed and kind == "other" and p.has_words):
         route = "care"
 
     severity = _severity(
@@ -411,8 +438,8 @@ def _one(
 
 
 def _day_one_kind(
-    kind: str, address: Address, negative: float, failures: list[str]
-) -> tuple[str, str] | None:
+    kind: str, address: Address, negative: float, failures: list[str], english: bool
+) -> tuple[str, str, bool] | None:
     """The day-one models' kind read again with the post's form and tone, or None to keep it.
 
     A broadcast (a shared headline, a retweet, market talk; see address.py) asks nothing of
@@ -420,20 +447,34 @@ def _day_one_kind(
     said in a negative tone, is a complaint: complaints are often phrased as questions ("why
     is my flight delayed again?") or requests ("my bag is lost, please find it"). So is
     chatter with either, where it is written to someone.
+
+    A complaint needs something wrong: one the seed model saw that states no failure and
+    has little negative tone ("@brand done", "sign me up!") is no complaint. Written to
+    someone, it is doubtful: the third value says so, and a person looks at it (the care
+    team, needs_response 0.5) rather than the guess deciding.
     """
     if address.broadcast and kind in CARE_KINDS:
-        return "other", "shared news or market talk, not written to the brand"
+        return "other", "shared news or market talk, not written to the brand", False
     if address.broadcast:
         return None
     if kind in ("question", "request", "suggestion", "other") and (
         address.to_someone or kind != "other"
     ):
         if failures:
-            return "complaint", f"{kind} that states a service failure"
+            return "complaint", f"{kind} that states a service failure", False
         if negative >= NEGATIVE_TURNS_COMPLAINT:
-            return "complaint", f"{kind} in a negative tone ({negative:.2f})"
+            return "complaint", f"{kind} in a negative tone ({negative:.2f})", False
+    # The failure phrases are English: elsewhere a complaint keeps the seed model's word.
+    if kind == "complaint" and english and not failures and negative < COMPLAINT_NEEDS_NEGATIVE:
+        if address.to_someone:
+            return "other", "doubtful: a complaint with no failure and no negative tone", True
+        return "other", "no failure and no negative tone: not a complaint", False
     if kind in ("praise", "marketing") and len(failures) >= SARCASM_FAILURES:
-        return "complaint", "praise words around service failures: " + ", ".join(failures[:3])
+        return (
+            "complaint",
+            "praise words around service failures: " + ", ".join(failures[:3]),
+            False,
+        )
     return None
 
 

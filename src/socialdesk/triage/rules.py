@@ -153,6 +153,11 @@ KIND_CUES: dict[str, tuple[Lexicon, float]] = {
 }
 
 
+def asks(body: str) -> bool:
+    """Whether a post has a question mark: Latin "?", Arabic "؟" or fullwidth "？"."""
+    return "?" in body or "\u061f" in body or "\uff1f" in body
+
+
 def kind_evidence(
     body: str, care_compound: float, failures: int, prefixes: frozenset[str] | None = None
 ) -> dict[str, list[str]]:
@@ -175,7 +180,7 @@ def kind_evidence(
         found["praise"] = [c for c in found["praise"] if not c.startswith("thank")]
         if not found["praise"]:
             del found["praise"]
-    if "?" in body or _QUESTION_START.search(body):
+    if asks(body) or _QUESTION_START.search(body):
         found.setdefault("question", []).append("asks a question")
     if failures and care_compound <= -0.1:
         found.setdefault("complaint", []).append("states a service failure")

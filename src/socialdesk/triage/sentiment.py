@@ -116,11 +116,85 @@ FAILURE_WEIGHT = 0.18
 NEUTRAL_BAND = 0.05
 
 
+# VADER's lexicon extended for customer care and product and market talk, the way Hutto and
+# Gilbert built it: single words rated on their -4..+4 scale, written for socialdesk (words
+# VADER has no rating for; "joke" is a positive word in VADER, a complaint in care). VADER's
+# own rules (negation scope, intensifiers, capitals, "but") apply to them as to its words.
+CARE_VALENCE: dict[str, float] = {
+    # a product or service at fault
+    "garbage": -2.0,
+    "trash": -1.8,
+    "rubbish": -1.8,
+    "wonky": -1.2,
+    "glitch": -1.3,
+    "glitches": -1.3,
+    "glitchy": -1.5,
+    "laggy": -1.3,
+    "unusable": -2.2,
+    "frayed": -1.0,
+    "overpriced": -1.5,
+    "ripoff": -2.2,
+    "overcharged": -1.8,
+    "crashes": -1.5,
+    "crashing": -1.5,
+    "crashed": -1.5,
+    "freezes": -1.2,
+    "buggy": -1.5,
+    "unreliable": -1.7,
+    "delays": -1.3,
+    "canceled": -1.0,
+    "stranded": -1.8,
+    "disconnected": -1.0,
+    "outage": -1.5,
+    "outages": -1.5,
+    "downtime": -1.0,
+    "unanswered": -1.2,
+    "nightmare": -2.2,
+    "hassle": -1.2,
+    "shambles": -2.0,
+    "joke": -1.0,
+    # market and news talk
+    "tumble": -1.5,
+    "tumbles": -1.5,
+    "tumbled": -1.5,
+    "plunge": -1.8,
+    "plunges": -1.8,
+    "plunged": -1.8,
+    "slump": -1.5,
+    "slumps": -1.5,
+    "slumped": -1.5,
+    "sinks": -1.2,
+    "dips": -0.8,
+    "halts": -1.0,
+    "halted": -1.0,
+    "slams": -1.6,
+    "sues": -1.5,
+    "sued": -1.5,
+    "soar": 1.8,
+    "soars": 1.8,
+    "soared": 1.8,
+    "surge": 1.5,
+    "surges": 1.5,
+    "surged": 1.5,
+    "rallies": 1.2,
+    "dominating": 1.2,
+    # a problem solved
+    "sorted": 1.2,
+    "fixed": 1.0,
+    "legend": 1.5,
+    "seamless": 1.5,
+    "speedy": 1.2,
+    "smooth": 1.0,
+}
+
+
 @lru_cache(maxsize=1)
 def _analyzer() -> Any:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    return SentimentIntensityAnalyzer()
+    analyzer = SentimentIntensityAnalyzer()
+    analyzer.lexicon.update(CARE_VALENCE)
+    return analyzer
 
 
 def vader_scores(text: str) -> dict[str, float]:

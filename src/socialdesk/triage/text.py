@@ -34,6 +34,11 @@ def _is_emoji(ch: str) -> bool:
     )
 
 
+def emoji_of(text: str) -> str:
+    """The emoji of a text, in order, each followed by a space."""
+    return "".join(ch + " " for ch in text if _is_emoji(ch))
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """A post as the classifiers see it."""
