@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from socialdesk.conversations.models import (
     Thread,
 )
 from socialdesk.core.clock import as_utc, utcnow
+from socialdesk.core.pagination import after_key
 from socialdesk.core.work import Task, TaskStatus
 from socialdesk.customers.models import Identity
 
@@ -40,7 +42,10 @@ def list_conversations(
     customer_id: int | None = None,
     limit: int = 50,
     offset: int = 0,
+    after: Sequence[Any] | None = None,
 ) -> tuple[list[Conversation], int]:
+    """A page, newest activity first; ``after`` is the (last_message_at, id) of the row the
+    page follows (a cursor), else ``offset`` rows are skipped."""
     stmt = select(Conversation).where(
         Conversation.workspace_id == workspace_id, Conversation.merged_into_id.is_(None)
     )
@@ -51,10 +56,11 @@ def list_conversations(
     if customer_id is not None:
         stmt = stmt.where(Conversation.customer_id == customer_id)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    order = (Conversation.last_message_at, Conversation.id)
+    if after is not None:
+        stmt = stmt.where(after_key(order, after, descending=True))
     rows = session.scalars(
-        stmt.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
-        .limit(limit)
-        .offset(offset)
+        stmt.order_by(*(c.desc() for c in order)).limit(limit).offset(offset)
     ).all()
     return list(rows), total
 
@@ -68,7 +74,11 @@ def list_messages(
     direction: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    after: Sequence[Any] | None = None,
 ) -> tuple[list[Message], int]:
+    """A page: a case's messages oldest first, else the newest first; ``after`` is the
+    (created_at, id) of the row the page follows (a cursor), else ``offset`` rows are
+    skipped."""
     stmt = select(Message).where(Message.workspace_id == workspace_id)
     if conversation_id is not None:
         stmt = stmt.where(Message.conversation_id == conversation_id)
@@ -77,11 +87,11 @@ def list_messages(
     if direction:
         stmt = stmt.where(Message.direction == direction)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    order = (
-        (Message.created_at, Message.id)
-        if conversation_id is not None
-        else (Message.created_at.desc(), Message.id.desc())
-    )
+    oldest_first = conversation_id is not None
+    columns = (Message.created_at, Message.id)
+    if after is not None:
+        stmt = stmt.where(after_key(columns, after, descending=not oldest_first))
+    order = columns if oldest_first else tuple(c.desc() for c in columns)
     rows = session.scalars(stmt.order_by(*order).limit(limit).offset(offset)).all()
     return list(rows), total
 

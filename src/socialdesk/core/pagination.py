@@ -19,6 +19,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
+from sqlalchemy import ColumnElement, and_, or_
 
 from socialdesk.core.errors import InvalidInput
 
@@ -140,3 +141,70 @@ def list_by_id(
     if page.next_cursor is not None:
         response.headers[NEXT_CURSOR_HEADER] = page.next_cursor
     return page.items
+
+
+def after_key(
+    columns: Sequence[Any], key: Sequence[Any], *, descending: bool
+) -> ColumnElement[bool]:
+    """The rows that come after ``key`` in the order of ``columns`` (all ascending or all
+    descending): a keyset condition, so a page costs the same however deep it is."""
+    condition: ColumnElement[bool] | None = None
+    for column, value in reversed(list(zip(columns, key, strict=True))):
+        beyond = column < value if descending else column > value
+        condition = beyond if condition is None else or_(beyond, and_(column == value, condition))
+    assert condition is not None
+    return condition
+
+
+def read_on(cursor: str | None, offset: int, arity: int) -> tuple[Any, ...] | None:
+    """The key a list reads on from: a cursor's, or none (from the start, or an offset)."""
+    if cursor is None:
+        return None
+    if offset:
+        raise InvalidInput("give a cursor or an offset, not both")
+    return decode_cursor(cursor, arity)
+
+
+def keyset_page(
+    rows: Sequence[R],
+    *,
+    total: int,
+    limit: int,
+    offset: int,
+    key: Callable[[R], Sequence[Any]],
+    out: Callable[[R], T],
+) -> Page[T]:
+    """A page from up to ``limit + 1`` rows read in the list's order (one more than shown
+    says whether a next page exists); its cursor is the sort key of the last row shown."""
+    chunk = list(rows[:limit])
+    more = len(rows) > limit
+    return Page(
+        items=[out(r) for r in chunk],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_cursor=encode_cursor(*key(chunk[-1])) if more and chunk else None,
+    )
+
+
+def keyset_list(
+    response: Response,
+    rows: Sequence[R],
+    *,
+    limit: int,
+    key: Callable[[R], Sequence[Any]],
+    out: Callable[[R], T],
+) -> list[T]:
+    """``keyset_page`` for a list answered as a bare array (the cursor in ``X-Next-Cursor``)."""
+    page = keyset_page(rows, total=0, limit=limit, offset=0, key=key, out=out)
+    if page.next_cursor is not None:
+        response.headers[NEXT_CURSOR_HEADER] = page.next_cursor
+    return page.items
+
+
+def time_and_id(cursor: str | None) -> tuple[Any, ...] | None:
+    """The (time, id) a cursor of a list in time order holds (a forged one is refused)."""
+    after = read_on(cursor, 0, 2)
+    if after is not None and not (isinstance(after[0], datetime) and isinstance(after[1], int)):
+        raise InvalidInput("the cursor is not one this list gave (start without it)")
+    return after

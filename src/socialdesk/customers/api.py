@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
-from socialdesk.core.errors import NotFound
+from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.core.http import current_workspace, db_session, require_role
+from socialdesk.core.limits import MAX_DB_INT
 from socialdesk.core.models import Workspace
-from socialdesk.core.pagination import Page
+from socialdesk.core.pagination import CursorParam, Page, keyset_page, read_on
 from socialdesk.customers import repository as repo
 from socialdesk.customers.schemas import CustomerDetail, CustomerOut, IdentityOut, MergeRequest
 from socialdesk.customers.service import merge_customers
@@ -36,13 +37,29 @@ def list_customers(
     q: Annotated[str | None, Query(max_length=200, description="Name, email or handle")] = None,
     tier: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
+    cursor: CursorParam = None,
 ) -> Page[CustomerOut]:
+    """In id order; read on with the page's ``next_cursor`` (``offset`` works too)."""
+    after = read_on(cursor, offset, 1)
+    if after is not None and not isinstance(after[0], int):
+        raise InvalidInput("the cursor is not one this list gave (start without it)")
     rows, total = repo.list_customers(
-        session, workspace.id, query=q, tier=tier, limit=limit, offset=offset
+        session,
+        workspace.id,
+        query=q,
+        tier=tier,
+        limit=limit + 1,
+        offset=offset,
+        after_id=None if after is None else after[0],
     )
-    return Page(
-        items=[CustomerOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    return keyset_page(
+        rows,
+        total=total,
+        limit=limit,
+        offset=offset,
+        key=lambda r: (r.id,),
+        out=CustomerOut.model_validate,
     )
 
 

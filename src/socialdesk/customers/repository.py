@@ -31,7 +31,9 @@ def list_customers(
     tier: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    after_id: int | None = None,
 ) -> tuple[list[Customer], int]:
+    """A page in id order: after the customer ``after_id`` (a cursor), else past ``offset``."""
     stmt = select(Customer).where(
         Customer.workspace_id == workspace_id, Customer.merged_into_id.is_(None)
     )
@@ -50,6 +52,8 @@ def list_customers(
             )
         )
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    if after_id is not None:
+        stmt = stmt.where(Customer.id > after_id)
     rows = session.scalars(stmt.order_by(Customer.id).limit(limit).offset(offset)).all()
     return list(rows), total
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,7 @@ from socialdesk.core.clock import utcnow
 from socialdesk.core.http import Principal, current_workspace, db_session, require_role
 from socialdesk.core.limits import MAX_DB_INT
 from socialdesk.core.models import Workspace
+from socialdesk.core.pagination import NEXT_CURSOR_RESPONSE, CursorParam, list_by_id
 from socialdesk.eventhooks import repository as repo
 from socialdesk.eventhooks import service
 from socialdesk.eventhooks.relay import EVENT_TYPES
@@ -79,13 +80,18 @@ def event_types(_admin: AdminOnly) -> list[str]:
     return list(EVENT_TYPES)
 
 
-@router.get("/webhooks", response_model=list[SubscriptionOut])
+@router.get("/webhooks", response_model=list[SubscriptionOut], responses=NEXT_CURSOR_RESPONSE)
 def list_subscriptions(
     _admin: AdminOnly,
+    response: Response,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    cursor: CursorParam = None,
 ) -> list[SubscriptionOut]:
-    return [_out(s) for s in repo.subscriptions(session, workspace.id)]
+    """In id order; the next page's cursor is in the X-Next-Cursor header."""
+    rows = repo.subscriptions(session, workspace.id)
+    return list_by_id(response, rows, cursor=cursor, limit=limit, id_of=lambda s: s.id, out=_out)
 
 
 @router.post("/webhooks", response_model=NewSubscriptionOut, status_code=201)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,13 @@ from socialdesk.core.clock import as_utc, utcnow
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.core.http import Principal, current_workspace, db_session, require_role
 from socialdesk.core.models import Workspace
+from socialdesk.core.pagination import (
+    NEXT_CURSOR_RESPONSE,
+    CursorParam,
+    keyset_list,
+    list_by_id,
+    time_and_id,
+)
 from socialdesk.listening import alerts as alert_service
 from socialdesk.listening import bulk, incidents, rule_service, trends
 from socialdesk.listening import repository as repo
@@ -96,11 +103,24 @@ def _rule_out(rule: ListeningRule) -> RuleOut:
     return RuleOut.model_validate(rule, from_attributes=True)
 
 
-@router.get("/listening/rules", response_model=list[RuleOut], dependencies=[Supervisor])
+@router.get(
+    "/listening/rules",
+    response_model=list[RuleOut],
+    dependencies=[Supervisor],
+    responses=NEXT_CURSOR_RESPONSE,
+)
 def list_rules(
-    session: Session = Depends(db_session), workspace: Workspace = Depends(current_workspace)
+    response: Response,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+    limit: int = Query(1000, ge=1, le=1000),
+    cursor: CursorParam = None,
 ) -> list[RuleOut]:
-    return [_rule_out(r) for r in rule_service.list_rules(session, workspace.id)]
+    """In id order; the next page's cursor is in the X-Next-Cursor header."""
+    rules = rule_service.list_rules(session, workspace.id)
+    return list_by_id(
+        response, rules, cursor=cursor, limit=limit, id_of=lambda r: r.id, out=_rule_out
+    )
 
 
 @router.post("/listening/rules", response_model=RuleOut, status_code=201)
@@ -198,17 +218,31 @@ def _alert_out(alert: Alert) -> AlertOut:
     return AlertOut.model_validate(alert, from_attributes=True)
 
 
-@router.get("/listening/alerts", response_model=list[AlertOut], dependencies=[Supervisor])
+@router.get(
+    "/listening/alerts",
+    response_model=list[AlertOut],
+    dependencies=[Supervisor],
+    responses=NEXT_CURSOR_RESPONSE,
+)
 def list_alerts(
+    response: Response,
     unacknowledged: bool = False,
     limit: int = Query(100, ge=1, le=1000),
+    cursor: CursorParam = None,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
 ) -> list[AlertOut]:
-    return [
-        _alert_out(a)
-        for a in repo.alerts(session, workspace.id, unacknowledged=unacknowledged, limit=limit)
-    ]
+    """Newest first; the next page's cursor is in the X-Next-Cursor header."""
+    rows = repo.alerts(
+        session,
+        workspace.id,
+        unacknowledged=unacknowledged,
+        limit=limit + 1,
+        after=time_and_id(cursor),
+    )
+    return keyset_list(
+        response, rows, limit=limit, key=lambda a: (a.created_at, a.id), out=_alert_out
+    )
 
 
 class ActorIn(BaseModel):
@@ -337,13 +371,27 @@ def _incident_out(incident: Any) -> IncidentOut:
     return IncidentOut.model_validate(incident, from_attributes=True)
 
 
-@router.get("/incidents", response_model=list[IncidentOut], dependencies=[Supervisor])
+@router.get(
+    "/incidents",
+    response_model=list[IncidentOut],
+    dependencies=[Supervisor],
+    responses=NEXT_CURSOR_RESPONSE,
+)
 def list_incidents(
+    response: Response,
     status: Literal["open", "resolved"] | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    cursor: CursorParam = None,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
 ) -> list[IncidentOut]:
-    return [_incident_out(i) for i in repo.incidents(session, workspace.id, status=status)]
+    """Newest first; the next page's cursor is in the X-Next-Cursor header."""
+    rows = repo.incidents(
+        session, workspace.id, status=status, limit=limit + 1, after=time_and_id(cursor)
+    )
+    return keyset_list(
+        response, rows, limit=limit, key=lambda i: (i.opened_at, i.id), out=_incident_out
+    )
 
 
 @router.post("/incidents", response_model=IncidentOut, status_code=201)

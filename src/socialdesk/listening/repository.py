@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from socialdesk.channels.models import ChannelAccount, OutboxItem
 from socialdesk.conversations.models import Conversation, Direction, Message
 from socialdesk.core.models import Workspace
+from socialdesk.core.pagination import after_key
 from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.listening.models import (
@@ -272,14 +273,21 @@ def alert(session: Session, workspace_id: int, alert_id: int) -> Alert | None:
 
 
 def alerts(
-    session: Session, workspace_id: int, *, unacknowledged: bool = False, limit: int = 100
+    session: Session,
+    workspace_id: int,
+    *,
+    unacknowledged: bool = False,
+    limit: int = 100,
+    after: Sequence[Any] | None = None,
 ) -> list[Alert]:
+    """Newest first; ``after`` is the (created_at, id) of the alert a page follows."""
     query = select(Alert).where(Alert.workspace_id == workspace_id)
     if unacknowledged:
         query = query.where(Alert.acknowledged_at.is_(None))
-    return list(
-        session.scalars(query.order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit))
-    )
+    order = (Alert.created_at, Alert.id)
+    if after is not None:
+        query = query.where(after_key(order, after, descending=True))
+    return list(session.scalars(query.order_by(*(c.desc() for c in order)).limit(limit)))
 
 
 def count_unacknowledged_alerts(session: Session, workspace_id: int) -> int:
@@ -446,14 +454,21 @@ def lock_incident(session: Session, workspace_id: int, incident_id: int) -> Inci
 
 
 def incidents(
-    session: Session, workspace_id: int, *, status: str | None = None, limit: int = 100
+    session: Session,
+    workspace_id: int,
+    *,
+    status: str | None = None,
+    limit: int = 100,
+    after: Sequence[Any] | None = None,
 ) -> list[Incident]:
+    """Newest first; ``after`` is the (opened_at, id) of the incident a page follows."""
     query = select(Incident).where(Incident.workspace_id == workspace_id)
     if status:
         query = query.where(Incident.status == status)
-    return list(
-        session.scalars(query.order_by(Incident.opened_at.desc(), Incident.id.desc()).limit(limit))
-    )
+    order = (Incident.opened_at, Incident.id)
+    if after is not None:
+        query = query.where(after_key(order, after, descending=True))
+    return list(session.scalars(query.order_by(*(c.desc() for c in order)).limit(limit)))
 
 
 def open_incidents(session: Session, workspace_id: int) -> list[Incident]:

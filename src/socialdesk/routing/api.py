@@ -31,8 +31,10 @@ from socialdesk.core.pagination import (
     CursorParam,
     Page,
     examples,
+    keyset_list,
     list_by_id,
     page_by_id,
+    time_and_id,
 )
 from socialdesk.people.models import Role, TeamKind, User
 from socialdesk.routing import cases, service
@@ -329,14 +331,29 @@ def transfer(
     _after(request, lambda e: e.on_tasks(workspace.id, [task_id]))
 
 
-@router.get("/routing/notifications", response_model=list[NotificationOut])
+@router.get(
+    "/routing/notifications",
+    response_model=list[NotificationOut],
+    responses=NEXT_CURSOR_RESPONSE,
+)
 def notifications(
+    response: Response,
     limit: int = Query(100, ge=1, le=1000),
+    cursor: CursorParam = None,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
 ) -> list[NotificationOut]:
-    rows = repo.list_notifications(session, workspace.id, limit=limit)
-    return [NotificationOut.model_validate(n, from_attributes=True) for n in rows]
+    """Newest first; the next page's cursor is in the X-Next-Cursor header."""
+    rows = repo.list_notifications(
+        session, workspace.id, limit=limit + 1, after=time_and_id(cursor)
+    )
+    return keyset_list(
+        response,
+        rows,
+        limit=limit,
+        key=lambda n: (n.created_at, n.id),
+        out=lambda n: NotificationOut.model_validate(n, from_attributes=True),
+    )
 
 
 @router.post("/tasks/{task_id}/wait-on-customer", status_code=204)

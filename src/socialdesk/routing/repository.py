@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from socialdesk.conversations.models import Conversation
 from socialdesk.core.clock import as_utc
 from socialdesk.core.models import Workspace
+from socialdesk.core.pagination import after_key
 from socialdesk.core.scoping import workspace_check
 from socialdesk.core.work import Task, TaskStatus
 from socialdesk.people.models import Team, TeamMember, User
@@ -513,16 +514,21 @@ def add_notification(
 
 
 def list_notifications(
-    session: Session, workspace_id: int, *, unacknowledged_only: bool = True, limit: int = 100
+    session: Session,
+    workspace_id: int,
+    *,
+    unacknowledged_only: bool = True,
+    limit: int = 100,
+    after: Sequence[Any] | None = None,
 ) -> Sequence[RoutingNotification]:
+    """Newest first; ``after`` is the (created_at, id) of the one a page follows."""
     query = select(RoutingNotification).where(RoutingNotification.workspace_id == workspace_id)
     if unacknowledged_only:
         query = query.where(RoutingNotification.acknowledged_at.is_(None))
-    return session.scalars(
-        query.order_by(RoutingNotification.created_at.desc(), RoutingNotification.id.desc()).limit(
-            limit
-        )
-    ).all()
+    order = (RoutingNotification.created_at, RoutingNotification.id)
+    if after is not None:
+        query = query.where(after_key(order, after, descending=True))
+    return session.scalars(query.order_by(*(c.desc() for c in order)).limit(limit)).all()
 
 
 def workspace_ids(session: Session) -> list[int]:
