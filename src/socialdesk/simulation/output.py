@@ -140,6 +140,15 @@ def print_report(report: Mapping[str, Any], console: Console) -> None:
             f"{_minutes(wait['fifo'])} -> {_minutes(wait['value'])} ({wait_cut:g}x)",
             markup=False,
         )
+    reference = comparison.get("top_quartile_reference")
+    if reference:
+        console.print(
+            "top value quartile, what no order beats: its handling p90 "
+            f"{_minutes(reference['handling_p90_minutes'])} (a first response includes it); "
+            "FRT p90 with the team on nothing else (fifo) "
+            f"{_minutes(reference['alone_fifo_frt_p90_minutes'])}",
+            markup=False,
+        )
     erlang = report.get("erlang_c") or {}
     actual = erlang.get("by_interval_summary")
     if actual and actual.get("intervals"):

@@ -4,7 +4,7 @@ JSON-ready report."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +14,13 @@ from socialdesk.routing.selection import RoutingPolicy
 from socialdesk.simulation.engine import RunOutcome, TeamConfig, simulate
 from socialdesk.simulation.erlang import staffing_by_hour
 from socialdesk.simulation.items import ItemSource
-from socialdesk.simulation.metrics import hourly_load, summarize
+from socialdesk.simulation.metrics import (
+    hourly_load,
+    percentile,
+    quartile_edges,
+    quartile_of,
+    summarize,
+)
 from socialdesk.simulation.policies import POLICIES
 from socialdesk.simulation.staffing import (
     forecast_week,
@@ -116,7 +122,7 @@ def run_scenario(
             "foreign_factor": scenario.team.foreign_factor,
         },
         "policies": policies,
-        "comparison": compare(policies),
+        "comparison": compare(policies) | top_quartile_reference(source, scenario),
         "erlang_c": {
             "goal": asdict(scenario.goal),
             "slots_per_agent": scenario.team.slots,
@@ -146,6 +152,39 @@ def timeline_staffing(source: ItemSource, scenario: Scenario) -> dict[str, Any]:
             "summary": staffing_summary(ahead),
             "by_interval": [p.as_dict() for p in ahead],
         },
+    }
+
+
+def top_quartile_reference(source: ItemSource, scenario: Scenario) -> dict[str, Any]:
+    """What no order can beat, for reading the top quartile's figures: the p90 of its own
+    handling (a first response includes the handling, so no order answers faster), and its
+    FRT p90 if the same team had nothing else to do (first in, first out)."""
+    edges = quartile_edges([i.value for i in source.items])
+    top = [i for i in source.items if quartile_of(i.value, edges) == "Q4"]
+    if not top:
+        return {}
+    alone = ItemSource(
+        items=[replace(item, index=n) for n, item in enumerate(top)],
+        start=source.start,
+        end=source.end,
+        events=len(top),
+        skipped_outbound=0,
+        skipped_no_response=0,
+        skipped_other_team=0,
+    )
+    outcome = simulate(alone, "fifo", scenario.team, scenario.routing)
+    answered = [
+        (done - item.arrival) / 60.0
+        for item, done in zip(alone.items, outcome.done, strict=True)
+        if done is not None and not outcome.absorbed[item.index]
+    ]
+    handling = percentile([i.handling_minutes for i in top], 90)
+    frt_alone = percentile(answered, 90)
+    return {
+        "top_quartile_reference": {
+            "handling_p90_minutes": None if handling is None else round(handling, 2),
+            "alone_fifo_frt_p90_minutes": None if frt_alone is None else round(frt_alone, 2),
+        }
     }
 
 
