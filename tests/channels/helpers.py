@@ -99,3 +99,41 @@ def ingest(
 
 def message_by_external_id(session: Session, external_id: str) -> Message:
     return session.scalars(select(Message).where(Message.external_id == external_id)).one()
+
+
+def queue_replies(session_factory: sessionmaker[Session], api_base: str, count: int) -> int:
+    """A workspace with an X account at ``api_base``, ``count`` customers who wrote, and an
+    agent's reply to each ("answer 0", "answer 1", ...) waiting in the outbox; its id."""
+    from socialdesk.conversations.replies import send_reply
+    from socialdesk.core.models import Workspace
+
+    with session_factory() as s:
+        workspace = Workspace(slug="acme", name="Acme")
+        s.add(workspace)
+        s.commit()
+        workspace_id = workspace.id
+    add_account(
+        session_factory,
+        workspace_id,
+        "x",
+        credentials={"consumer_secret": "c", "access_token": "user-token"},
+        settings={"api_base": api_base},
+    )
+    agent = add_agent(session_factory, workspace_id)
+    ingest(
+        session_factory,
+        workspace_id,
+        *[inbound(str(5000 + n), author=str(100 + n)) for n in range(count)],
+    )
+    with session_factory() as s:
+        for n in range(count):
+            send_reply(
+                s,
+                workspace_id=workspace_id,
+                conversation_id=message_by_external_id(s, str(5000 + n)).conversation_id,
+                author_user_id=agent,
+                text=f"answer {n}",
+                clock=lambda: T0,
+            )
+        s.commit()
+    return workspace_id

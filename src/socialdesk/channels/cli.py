@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -172,6 +172,12 @@ def send(
     loop: Annotated[bool, typer.Option(help="Keep sending until interrupted")] = False,
     interval: Annotated[float, typer.Option(min=0.5, help="Seconds between rounds")] = 2.0,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    lease: Annotated[
+        float,
+        typer.Option(
+            min=1, help="Seconds a send attempt holds its reply before another sender checks it"
+        ),
+    ] = 120.0,
 ) -> None:
     """Deliver queued replies (retries, backoff, rate limits); every workspace."""
     from socialdesk.channels.registry import default_connectors
@@ -183,6 +189,7 @@ def send(
             factory,
             default_connectors(settings.meta_graph_version),
             secret_key=settings.secret_key,
+            lease=timedelta(seconds=lease),
         )
         while True:
             report = sender.run_once(limit)

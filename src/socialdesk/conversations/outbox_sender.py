@@ -75,8 +75,11 @@ class OutboxSender:
         secret_key: str,
         clock: Clock = utcnow,
         after_send: Callable[[int, int], None] | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         self.session_factory = session_factory
+        # How long an attempt holds its item: a sender that dies leaves it to another then.
+        self.lease = lease
         self.connectors = connectors
         self.secret_key = secret_key
         self.clock = clock
@@ -102,7 +105,7 @@ class OutboxSender:
                         session,
                         item,
                         now=now,
-                        lease_until=now + LEASE,
+                        lease_until=now + self.lease,
                         outcome_unknown=check_first,
                     ):
                         continue  # another sender took it first
