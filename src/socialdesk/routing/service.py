@@ -279,6 +279,7 @@ def _assign_now(
 
 def release(session: Session, workspace_id: int, task_id: int, user_id: int, now: datetime) -> None:
     """An agent puts a task back in the list."""
+    _task(session, workspace_id, task_id)  # another workspace's task is not found here
     if not assignments.take_back(session, workspace_id, task_id, user_id, now):
         raise Conflict(f"task {task_id} is not assigned to you")
     assignments.close_assignment(session, task_id, user_id, now, "released")
