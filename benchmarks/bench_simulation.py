@@ -80,7 +80,11 @@ def bench_day(
             source,
             name,
             TeamConfig(agents=agents),
-            RoutingPolicy(pressure_weight=sla.pressure_weight, rescue_after=sla.rescue_after),
+            RoutingPolicy(
+                pressure_weight=sla.pressure_weight,
+                rescue_after=sla.rescue_after,
+                top_class_from=sla.top_class_from,
+            ),
             breach_boost=sla.breach_boost,
         )
         seconds[name] = round(time.perf_counter() - t, 3)

@@ -283,6 +283,18 @@ def test_why_is_this_first_follows_the_ordering_rule_as_time_passes(
     assert ">rescued<" in why() and "served before every other item" in why()
 
 
+def test_why_is_this_first_names_the_top_value_class(
+    client: TestClient, agent: User, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with session_factory() as s:
+        conv, _, _ = make_case(s, workspace.id, text="outage again", at=START, value=80)
+        s.commit()
+    sign_in(client, agent.email)
+    page = client.get(f"/console/c/{conv.id}").text
+    why = page[page.index('id="why"') : page.index("</p>", page.index('id="why"'))]
+    assert ">top class<" in why and "In the top value class (worth 55 points or more)" in why
+
+
 def test_the_inbox_follows_the_distributors_order_not_the_stored_priority(
     client: TestClient,
     agent: User,
