@@ -259,6 +259,30 @@ def set_team_capacity(
     _after(request, lambda e: e.policies_changed(workspace.id))
 
 
+class TeamsIn(BaseModel):
+    model_config = examples({"team_ids": [1, 2]}, {"team_ids": []})
+
+    team_ids: list[DbId] = Field(max_length=1000, description="Exactly these teams")
+
+
+@router.put(
+    "/agents/{user_id}/teams",
+    status_code=204,
+    summary="Put a person in exactly these teams (admins; audited)",
+)
+def set_teams(
+    user_id: int,
+    body: TeamsIn,
+    request: Request,
+    _: Admin,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+) -> None:
+    service.set_teams(session, workspace.id, user_id, body.team_ids)
+    session.commit()
+    _after(request, lambda e: e.on_agents(workspace.id, [user_id]))
+
+
 @router.get("/agents/{user_id}/team-list", response_model=list[TeamListItemOut])
 def team_list(
     user_id: int,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from socialdesk.conversations.models import Conversation
@@ -289,6 +289,19 @@ def list_users(session: Session, workspace_id: int) -> Sequence[User]:
     return session.scalars(
         select(User).where(User.workspace_id == workspace_id).order_by(User.id)
     ).all()
+
+
+def replace_memberships(session: Session, user_id: int, team_ids: Sequence[int]) -> list[int]:
+    """Put a person in exactly these teams; returns the teams they were in before."""
+    before = sorted(
+        session.scalars(select(TeamMember.team_id).where(TeamMember.user_id == user_id))
+    )
+    after = sorted(set(team_ids))
+    if before != after:
+        session.execute(delete(TeamMember).where(TeamMember.user_id == user_id))
+        session.add_all(TeamMember(team_id=t, user_id=user_id) for t in after)
+        session.flush()
+    return before
 
 
 def member_ids_by_team(session: Session, workspace_id: int) -> dict[int, list[int]]:

@@ -139,6 +139,30 @@ def add_team(session: Session, workspace_id: int, name: str, kind: str) -> Team:
     return create_team(session, workspace_id, name, kind)
 
 
+def set_teams(session: Session, workspace_id: int, user_id: int, team_ids: Sequence[int]) -> User:
+    """An admin puts a person in exactly these teams of the workspace (the admin screen's and
+    the API's path); a change is audited (the rows are replaced in bulk, which the audit
+    log's flush watch does not see)."""
+    user = _user(session, workspace_id, user_id)
+    valid = {t.id for t in repo.list_teams(session, workspace_id)}
+    if not set(team_ids) <= valid:
+        raise NotFound("no such team in this workspace")
+    before = repo.replace_memberships(session, user.id, team_ids)
+    after = sorted(set(team_ids))
+    if before != after:
+        audit.record(
+            session,
+            workspace_id,
+            None,
+            "user.teams_changed",
+            "user",
+            user.id,
+            before={"teams": before},
+            after={"teams": after},
+        )
+    return user
+
+
 def add_to_team(session: Session, workspace_id: int, team_id: int, user_id: int) -> None:
     _team(session, workspace_id, team_id)
     _user(session, workspace_id, user_id)

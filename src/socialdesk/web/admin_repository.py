@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from socialdesk.channels.models import ChannelAccount
-from socialdesk.core import audit
 from socialdesk.core.models import Workspace
 from socialdesk.people.models import Team, TeamMember, User
 from socialdesk.web.models import WebSession
@@ -43,32 +40,6 @@ def memberships(session: Session, workspace_id: int) -> list[TeamMember]:
             .join(Team, Team.id == TeamMember.team_id)
             .where(Team.workspace_id == workspace_id)
         )
-    )
-
-
-def set_memberships(
-    session: Session, workspace_id: int, user_id: int, team_ids: Sequence[int]
-) -> None:
-    """Put a person in exactly these teams; a change is audited (the rows are replaced in
-    bulk, which the audit log's flush watch does not see)."""
-    before = sorted(
-        session.scalars(select(TeamMember.team_id).where(TeamMember.user_id == user_id))
-    )
-    after = sorted(set(team_ids))
-    if before == after:
-        return
-    session.execute(delete(TeamMember).where(TeamMember.user_id == user_id))
-    session.add_all(TeamMember(team_id=t, user_id=user_id) for t in after)
-    session.flush()
-    audit.record(
-        session,
-        workspace_id,
-        None,
-        "user.teams_changed",
-        "user",
-        user_id,
-        before={"teams": before},
-        after={"teams": after},
     )
 
 

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
 from socialdesk.people.models import Role, User
+from socialdesk.routing import service as routing
 from socialdesk.web import admin_repository as repo
 
 
@@ -37,12 +38,9 @@ def update_user(
         raise InvalidInput(f"a role is one of {', '.join(Role.ALL)}")
     if user.id == acting_user_id and (role != Role.ADMIN or not active):
         raise Conflict("you cannot demote or disable yourself; ask another admin")
-    valid = {t.id for t in repo.teams(session, workspace_id)}
-    if not set(team_ids) <= valid:
-        raise NotFound("no such team in this workspace")
+    routing.set_teams(session, workspace_id, user.id, team_ids)
     user.role = role
     user.is_active = active
-    repo.set_memberships(session, workspace_id, user.id, team_ids)
     if not active:
         repo.drop_sessions(session, user.id)
     session.flush()

@@ -192,6 +192,37 @@ def test_teams_are_listed_to_everyone_and_added_by_admins(
     assert kind.status_code == 400 and "team kind" in kind.json()["detail"]
 
 
+def test_an_admin_puts_a_person_in_teams(
+    as_user: Client,
+    agent: User,
+    supervisor: User,
+    admin: User,
+    outsider: User,
+    workspace: Workspace,
+    other_workspace: Workspace,
+    with_token: Token,
+    session_factory: sessionmaker[Session],
+) -> None:
+    billing = as_user(admin).post("/api/v1/teams", json={"name": "Billing", "kind": "care"})
+    team_id = billing.json()["id"]
+    url = f"/api/v1/agents/{agent.id}/teams"
+    done = as_user(admin).put(url, json={"team_ids": [team_id]})
+    assert done.status_code == 204, done.text
+    listed = as_user(agent).get("/api/v1/agents").json()
+    assert next(a for a in listed if a["id"] == agent.id)["team_ids"] == [team_id]
+    assert "user.teams_changed" in _audit(session_factory, workspace)
+    assert as_user(supervisor).put(url, json={"team_ids": []}).status_code == 403
+    # Nobody of another workspace, nor a team of another workspace.
+    walled = as_user(admin).put(f"/api/v1/agents/{outsider.id}/teams", json={"team_ids": []})
+    assert walled.status_code == 404
+    theirs = with_token(other_workspace, "admin").post(
+        "/api/v1/teams", json={"name": "Their care", "kind": "care"}
+    )
+    foreign = as_user(admin).put(url, json={"team_ids": [theirs.json()["id"]]})
+    assert foreign.status_code == 404 and "no such team" in foreign.json()["detail"]
+    assert as_user(admin).put(url, json={"team_ids": [0]}).status_code == 422
+
+
 # -- taxonomy -------------------------------------------------------------------------------------
 
 

@@ -240,3 +240,32 @@ def test_agent_capacity_from_the_admin_screen_and_the_api_takes_one_path(
     twin = as_user(admin).put(f"/api/v1/agents/{agent.id}/skills", json={"capacity": {"x": 4}})
     assert twin.status_code == 204, twin.text
     assert calls == [{"x": 2}, {"x": 4}]
+
+
+def test_team_membership_from_the_admin_screen_and_the_api_takes_one_path(
+    api: Any,
+    as_user: Client,
+    admin: User,
+    agent: User,
+    workspace: Workspace,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with session_factory() as s:
+        team = s.scalars(select(Team.id).where(Team.workspace_id == workspace.id)).first()
+    calls: list[Any] = []
+    original = routing_service.set_teams
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(list(args[3]))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(routing_service, "set_teams", spy)
+    console = TestClient(api, base_url="https://testserver")
+    csrf = sign_in(console, admin.email)
+    form = {"role": "agent", "active": "on", "team_ids": str(team), "csrf_token": csrf}
+    done = console.post(f"/admin/agents/{agent.id}", data=form, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    twin = as_user(admin).put(f"/api/v1/agents/{agent.id}/teams", json={"team_ids": []})
+    assert twin.status_code == 204, twin.text
+    assert calls == [[team], []]
