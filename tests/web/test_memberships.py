@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -240,3 +242,32 @@ def test_changing_the_password_changes_it_for_every_membership(
     sign_in(client, "olga@outsource.test", "a brand new password", workspace="globex")
     assert len(_actions(session_factory, workspace.id, "person.password_changed")) == 1
     assert len(_actions(session_factory, globex.id, "person.password_changed")) == 1
+
+
+def test_a_live_stream_ends_when_its_membership_is_removed(
+    client: TestClient, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    """The page's event stream tells no more changes once the membership is gone."""
+    globex = _second_workspace(session_factory)
+    _ours, theirs = _olga_in_both(session_factory, workspace, globex)
+    csrf = sign_in(client, "olga@outsource.test")
+    assert _switch(client, csrf, globex.id) == 303
+
+    def remove_then_change() -> None:
+        with session_factory() as s:
+            member = s.get(User, theirs.id)
+            assert member is not None
+            member.is_active = False
+            s.commit()
+            make_case(s, globex.id, text="a change after the removal", at=START)
+            s.commit()
+
+    timer = threading.Timer(1.2, remove_then_change)
+    timer.start()
+    started = time.monotonic()
+    try:
+        body = client.get("/console/events?max_seconds=8").text
+    finally:
+        timer.join()
+    assert "event: hello" in body and "event: changed" not in body
+    assert time.monotonic() - started < 6  # it ended at the change, not at its time limit

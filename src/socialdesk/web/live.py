@@ -125,12 +125,14 @@ async def stream(
     poll_seconds: float | None = None,
     max_seconds: float | None = None,
     min_gap: float = MIN_GAP_SECONDS,
+    still_allowed: Callable[[], bool] | None = None,
 ) -> AsyncIterator[str]:
     """Yield ``changed`` events while the browser listens; comments keep proxies from idling.
 
     The stream sleeps until the hub's version moves (a change in this process, or one heard
     from another) or ``poll_seconds`` (the hub's) pass, when the database fingerprint is
-    compared."""
+    compared. Before each change is told, ``still_allowed`` is asked again (the listener's
+    session and membership): a session that ended, or a membership removed, ends the stream."""
     poll = hub.poll_seconds if poll_seconds is None else poll_seconds
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -148,6 +150,8 @@ async def stream(
         version = hub.version(workspace_id)
         marker = await asyncio.to_thread(fingerprint)
         if version != last_version or marker != last_marker:
+            if still_allowed is not None and not await asyncio.to_thread(still_allowed):
+                return
             last_version, last_marker = version, marker
             yield sse_frame("changed", {"version": version})
             await asyncio.sleep(min_gap)  # a burst of changes becomes one refresh

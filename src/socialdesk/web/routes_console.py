@@ -22,8 +22,15 @@ from socialdesk.routing import cases
 from socialdesk.routing import service as routing
 from socialdesk.routing.service import AtCapacity
 from socialdesk.triage import corrections
-from socialdesk.web import console_repository, console_views, integrations, live
-from socialdesk.web.guard import AgentViewer, DbSession, SupervisorViewer, Viewer, get_clock
+from socialdesk.web import auth, console_repository, console_views, integrations, live
+from socialdesk.web.guard import (
+    SESSION_COOKIE,
+    AgentViewer,
+    DbSession,
+    SupervisorViewer,
+    Viewer,
+    get_clock,
+)
 from socialdesk.web.inbox_filters import parse_filters
 from socialdesk.web.templating import render
 
@@ -526,8 +533,16 @@ async def events(
     def fingerprint() -> object:
         return hub.marker(ws, compute)
 
+    token = request.cookies.get(SESSION_COOKIE, "")
+
+    def still_allowed() -> bool:
+        with factory() as session:
+            return auth.resolve_session(session, token, clock=get_clock(request)) is not None
+
     return StreamingResponse(
-        live.stream(request, hub, ws, fingerprint, max_seconds=max_seconds),
+        live.stream(
+            request, hub, ws, fingerprint, max_seconds=max_seconds, still_allowed=still_allowed
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
