@@ -126,7 +126,13 @@ def test_every_page_an_admin_sees_passes_axe(
             check(page, f"admin {section}")
         page.goto(f"{base}/console/customers/{ids['customer']}")
         check(page, "customer 360 with merge")
-        for path in ("/console/alerts", "/console/incidents", "/dashboard/trends"):
+        for path in (
+            "/console/alerts",
+            "/console/incidents",
+            "/dashboard/trends",
+            "/dashboard/reports",
+            "/dashboard/reports?bucket=hour&tz=Europe/Paris",
+        ):
             page.goto(f"{base}{path}")
             check(page, path)
     finally:

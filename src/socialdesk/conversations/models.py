@@ -39,6 +39,7 @@ class Conversation(Base):
         Index("ix_conversations_ws_status_last", "workspace_id", "status", "last_message_at"),
         Index("ix_conversations_ws_customer", "workspace_id", "customer_id"),
         Index("ix_conversations_ws_first_message", "workspace_id", "first_message_at"),
+        Index("ix_conversations_merged_into_id", "merged_into_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

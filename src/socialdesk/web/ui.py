@@ -25,6 +25,7 @@ from socialdesk.web import (
     routes_dashboard,
     routes_integrations,
     routes_listening,
+    routes_reports,
 )
 from socialdesk.web.guard import NotSignedIn
 from socialdesk.web.templating import STATIC_DIR, render
@@ -89,6 +90,7 @@ def install_ui(app: FastAPI) -> None:
     app.include_router(routes_auth.router)
     app.include_router(routes_console.router)
     app.include_router(routes_dashboard.router)
+    app.include_router(routes_reports.router)
     app.include_router(routes_admin.router)
     app.include_router(routes_listening.router)
     app.include_router(routes_integrations.router)
