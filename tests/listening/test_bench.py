@@ -39,3 +39,18 @@ def test_two_days_with_an_outage_a_backlash_and_a_viral_complaint(tmp_path: Path
 def test_the_benchmark_needs_two_days() -> None:
     result = runner.invoke(app, ["bench", "listening", "--days", "1"])
     assert result.exit_code == 2
+
+
+def test_with_production_triage_the_outage_is_caught_on_its_topic(tmp_path: Path) -> None:
+    """`--classify triage` classifies as the brand's (telecom) workspace does: with its sector's
+    topics, so the outage surges on `topic:outage` and its incident holds its messages."""
+    out = tmp_path / "listening.json"
+    args = ["bench", "listening", "--days", "2", "--rate", "200", "--classify", "triage"]
+    result = runner.invoke(app, [*args, "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["traffic"]["classify"] == "triage"
+    outage = report["events"][0]
+    assert outage["alarms"][0]["key"] == "topic:outage", outage["alarms"]
+    assert outage["delay_minutes"] < 5
+    assert outage["grouped_share"] >= 0.9

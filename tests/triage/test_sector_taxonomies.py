@@ -17,7 +17,8 @@ from socialdesk.core.models import Workspace
 from socialdesk.demo import prepare_demo
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.triage import service
-from socialdesk.triage.taxonomies import taxonomy_for_sector
+from socialdesk.triage.classifier import ModelSet, triage_batch
+from socialdesk.triage.taxonomies import DEFAULT_TAXONOMIES, taxonomy_for_sector
 
 runner = CliRunner()
 
@@ -73,3 +74,13 @@ def test_workspaces_create_picks_the_sectors_topics_for_classify(cli_env: Path) 
     refused = runner.invoke(app, ["workspaces", "create", "acme-2", "--sector", "bakery"])
     assert refused.exit_code == 2
     assert "unknown sector 'bakery'" in refused.output
+
+
+def test_telecom_reads_the_usual_ways_of_saying_the_network_is_down() -> None:
+    texts = [
+        "@AcmeCare internet has been down for 6 hours",
+        "the connection drops every few minutes",
+        "when will the service be back in Leeds?",
+    ]
+    results = triage_batch(texts, ModelSet(taxonomy=DEFAULT_TAXONOMIES["telecom"]))
+    assert [r.topic for r in results] == ["outage"] * 3

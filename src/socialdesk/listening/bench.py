@@ -72,7 +72,9 @@ class _Seen:
     event: str | None
 
 
-def _signals(events: list[InboundEvent], classify: str) -> list[tuple[str | None, bool]]:
+def _signals(
+    events: list[InboundEvent], classify: str, sector: str
+) -> list[tuple[str | None, bool]]:
     if classify == "truth":
         return [
             (e.extra["sim"].get("topic"), e.extra["sim"].get("sentiment") == "negative")
@@ -81,9 +83,13 @@ def _signals(events: list[InboundEvent], classify: str) -> list[tuple[str | None
     if classify != "triage":
         raise ValueError("classify must be 'truth' or 'triage'")
     from socialdesk.simulation.items import triage_signals
+    from socialdesk.triage.taxonomies import DEFAULT_TAXONOMIES, taxonomy_for_sector
 
+    # Triage as the brand's workspace runs it: with its sector's topic taxonomy.
+    taxonomy = DEFAULT_TAXONOMIES[taxonomy_for_sector(sector)]
     return [
-        (s.topic, s.sentiment is not None and s.sentiment <= -0.05) for s in triage_signals(events)
+        (s.topic, s.sentiment is not None and s.sentiment <= -0.05)
+        for s in triage_signals(events, taxonomy)
     ]
 
 
@@ -95,7 +101,7 @@ def run_listening_benchmark(config: BenchConfig | None = None) -> dict[str, Any]
     traffic = list(generate(profile, cfg.start, timedelta(days=cfg.days), cfg.rate, cfg.seed))
     traffic = [e for e in traffic if not e.author.is_brand]
     generated = time.perf_counter() - began
-    signals = _signals(traffic, cfg.classify)
+    signals = _signals(traffic, cfg.classify, profile.sector)
     began = time.perf_counter()
     monitor = ListeningMonitor(cfg.start, cfg.monitor)
     step = cfg.monitor.step

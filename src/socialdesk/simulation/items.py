@@ -11,13 +11,16 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from socialdesk.channels.events import InboundEvent
 from socialdesk.core.clock import as_utc
 from socialdesk.priority.scoring import ScoringInput, ValuePolicy, score_value
 from socialdesk.priority.sla import BusinessHours, SlaClock, SlaPolicy, due_at, select_target
 from socialdesk.simulation.handling import HandlingTimes
+
+if TYPE_CHECKING:
+    from socialdesk.triage.taxonomies import Taxonomy
 
 # Sentiment of the generator's ground truth as a compound score (-1 angry .. 1 happy).
 _SENTIMENT_SCORE = {"negative": -0.6, "neutral": 0.0, "positive": 0.6}
@@ -130,14 +133,15 @@ def truth_signals(truth: Mapping[str, Any]) -> Signals:
     )
 
 
-def triage_signals(events: list[InboundEvent]) -> list[Signals]:
-    """Classify the texts with socialdesk's triage (the fast tier, seed models)."""
-    from socialdesk.triage.classifier import triage_batch
+def triage_signals(events: list[InboundEvent], taxonomy: Taxonomy | None = None) -> list[Signals]:
+    """Classify the texts with socialdesk's triage (the fast tier, seed models), with the
+    workspace's topic taxonomy (the general one unless given)."""
+    from socialdesk.triage.classifier import ModelSet, triage_batch
     from socialdesk.triage.result import MessageContext
 
     results = triage_batch(
         [e.text for e in events],
-        None,
+        ModelSet(taxonomy=taxonomy) if taxonomy is not None else None,
         [MessageContext(private=e.visibility == "private") for e in events],
     )
     return [

@@ -156,6 +156,11 @@ _TELECOM = (
         "not working",
         "keeps dropping",
         "disconnect*",
+        "been down",
+        "connection drops",
+        "signal drops",
+        "service be back",
+        "back online",
     ),
     _t(
         "slow_speed",
