@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Depends, Request
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from socialdesk.core import audit
@@ -136,3 +138,25 @@ def after_commit(
         engine.on_tasks(workspace_id, list(tasks))
     if policies:
         engine.policies_changed(workspace_id)
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="What is wrong, in words a person can act on")
+
+
+def _error(description: str, example: str) -> dict[str, Any]:
+    return {
+        "model": ErrorOut,
+        "description": description,
+        "content": {"application/json": {"example": {"detail": example}}},
+    }
+
+
+# The answers every operation may give besides its own (documented on each router).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _error("Bad input, with the reason", "the reply is empty"),
+    401: _error("No valid credentials", "unknown or revoked API token"),
+    403: _error("A role below the operation's", "this needs the admin role or above"),
+    404: _error("Not in the caller's workspace", "no conversation 42 in this workspace"),
+    409: _error("The state does not allow it now", "already taken by Ana Agent"),
+}

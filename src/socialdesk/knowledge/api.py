@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from socialdesk.core.http import Principal, db_session, require_role
+from socialdesk.core.http import ERROR_RESPONSES, Principal, db_session, require_role
 from socialdesk.core.limits import MAX_DB_INT
 from socialdesk.core.pagination import CursorParam, Page, examples, page_by_id
 from socialdesk.core.roles import AccessRole as Role
@@ -18,7 +18,7 @@ from socialdesk.knowledge import repository as repo
 from socialdesk.knowledge import service
 from socialdesk.knowledge.models import CannedReply, KbArticle
 
-router = APIRouter(prefix="/api/v1", tags=["knowledge"])
+router = APIRouter(prefix="/api/v1", tags=["knowledge"], responses=ERROR_RESPONSES)
 Agent = Annotated[Principal, Depends(require_role(Role.AGENT))]
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 Id = Annotated[int, Path(ge=1, le=MAX_DB_INT)]

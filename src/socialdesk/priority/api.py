@@ -11,6 +11,7 @@ from pydantic.config import JsonDict
 from sqlalchemy.orm import Session
 
 from socialdesk.core.http import (
+    ERROR_RESPONSES,
     Principal,
     after_commit,
     current_workspace,
@@ -26,7 +27,7 @@ from socialdesk.priority.scoring import FACTORS, ValuePolicy
 from socialdesk.priority.sla import BusinessHours, SlaPolicy
 from socialdesk.routing.selection import RoutingPolicy
 
-router = APIRouter(prefix="/api/v1", tags=["priority"])
+router = APIRouter(prefix="/api/v1", tags=["priority"], responses=ERROR_RESPONSES)
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 Supervisor = Annotated[Principal, Depends(require_role(Role.SUPERVISOR))]
 Agent = Annotated[Principal, Depends(require_role(Role.AGENT))]

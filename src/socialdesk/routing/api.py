@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from socialdesk.core.clock import utcnow
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.core.http import (
+    ERROR_RESPONSES,
     Principal,
     acting_user_id,
     current_principal,
@@ -40,7 +41,7 @@ from socialdesk.people.models import Role, TeamKind, User
 from socialdesk.routing import cases, service
 from socialdesk.routing import repository as repo
 
-router = APIRouter(prefix="/api/v1", tags=["routing"])
+router = APIRouter(prefix="/api/v1", tags=["routing"], responses=ERROR_RESPONSES)
 Agent = Annotated[Principal, Depends(require_role(Role.AGENT))]
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 

@@ -22,6 +22,7 @@ from socialdesk.conversations import action_repository as case_repo
 from socialdesk.conversations import actions, replies, shift
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.core.http import (
+    ERROR_RESPONSES,
     Principal,
     acting_user_id,
     after_commit,
@@ -36,7 +37,7 @@ from socialdesk.routing import cases
 from socialdesk.routing import repository as repo
 from socialdesk.triage import corrections
 
-router = APIRouter(prefix="/api/v1", tags=["case actions"])
+router = APIRouter(prefix="/api/v1", tags=["case actions"], responses=ERROR_RESPONSES)
 
 Agent = Annotated[Principal, Depends(require_role(Role.AGENT))]
 CaseId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="The case (conversation) id")]

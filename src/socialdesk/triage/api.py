@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from socialdesk.core.http import Principal, db_session, require_role
+from socialdesk.core.http import ERROR_RESPONSES, Principal, db_session, require_role
 from socialdesk.core.pagination import CursorParam, Page, examples, page_by_id
 from socialdesk.people.models import Role
 from socialdesk.triage import repository as repo
 from socialdesk.triage import service
 from socialdesk.triage.taxonomies import DEFAULT_TAXONOMIES, Taxonomy, taxonomy_from_settings
 
-router = APIRouter(prefix="/api/v1", tags=["triage"])
+router = APIRouter(prefix="/api/v1", tags=["triage"], responses=ERROR_RESPONSES)
 Agent = Annotated[Principal, Depends(require_role(Role.AGENT))]
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 

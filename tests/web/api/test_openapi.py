@@ -54,5 +54,8 @@ def test_every_new_operation_has_a_summary_and_examples(api: Any) -> None:
                 media = response.get("content", {}).get("application/json")
                 if status.startswith("2") and media is not None and media.get("schema"):
                     assert _has_examples(spec, media), f"{where}: no {status} example"
+            for status in ("400", "403", "404"):
+                error = op["responses"].get(status, {}).get("content", {}).get("application/json")
+                assert error and "example" in error, f"{where}: no {status} documented"
             checked += 1
     assert checked >= 25
