@@ -17,7 +17,14 @@ from tests.web.factories import make_case
 _ids = count(1)
 
 
-def triage(session: Session, workspace_id: int, message: Message, kind: str, topic: str) -> None:
+def triage(
+    session: Session,
+    workspace_id: int,
+    message: Message,
+    kind: str,
+    topic: str,
+    sentiment: float = -0.5,
+) -> None:
     session.add(
         TriageResultRow(
             workspace_id=workspace_id,
@@ -27,7 +34,7 @@ def triage(session: Session, workspace_id: int, message: Message, kind: str, top
             needs_response=0.9,
             route_to="care",
             sentiment_label="negative",
-            sentiment_score=-0.5,
+            sentiment_score=sentiment,
             sentiment_confidence=0.8,
             topic=topic,
             language="en",
@@ -53,13 +60,16 @@ def exchange(
     resolved_after: float | None = None,
     breach_count: int = 0,
     task: bool = True,
+    sentiments: tuple[float, ...] = (),
 ) -> tuple[int, int | None]:
     """A case opened by the customer at ``at``; ``steps`` add ("in" | "out", minutes after
-    ``at``) messages, our answers sent by ``agent_id``. Returns (case id, task id)."""
+    ``at``) messages, our answers sent by ``agent_id``; ``sentiments`` are triage's scores of
+    the customer's messages in order (-0.5 for each by default). Returns (case id, task id)."""
+    scores = list(sentiments)
     conv, task_row, first = make_case(
         session, workspace_id, text=text, at=at, channel=channel, due_in=due_in
     )
-    triage(session, workspace_id, first, kind, topic)
+    triage(session, workspace_id, first, kind, topic, scores.pop(0) if scores else -0.5)
     last = at
     answered: datetime | None = None
     for direction, offset in steps:
@@ -82,7 +92,7 @@ def exchange(
         session.add(message)
         session.flush()
         if direction == "in":
-            triage(session, workspace_id, message, kind, topic)
+            triage(session, workspace_id, message, kind, topic, scores.pop(0) if scores else -0.5)
         else:
             answered = answered or moment
             session.add(

@@ -15,10 +15,12 @@ from socialdesk.analytics.report_metrics import (
     add_case,
     bucket_keys,
     bucket_of,
+    handling_seconds,
     percentile,
     range_from_params,
     report_range,
     response_turns,
+    sentiment_change,
     sla_outcome,
     zone,
 )
@@ -122,6 +124,20 @@ def test_a_turn_runs_from_the_customers_first_message_to_our_next_answer() -> No
     assert response_turns([]) == []
 
 
+def test_handling_runs_from_the_first_assignment_to_our_next_message() -> None:
+    messages = [(True, minutes(0)), (False, minutes(3)), (True, minutes(5)), (False, minutes(30))]
+    assert handling_seconds(messages, minutes(4)) == 26 * 60  # our 3-minute answer came before
+    assert handling_seconds(messages, minutes(3)) == 0
+    assert handling_seconds(messages, minutes(31)) is None  # not answered since
+    assert handling_seconds(messages, None) is None  # never assigned
+
+
+def test_sentiment_change_is_the_last_scored_message_minus_the_first() -> None:
+    assert sentiment_change([-0.8, None, 0.1, 0.4]) == pytest.approx(1.2)
+    assert sentiment_change([0.5, None]) is None
+    assert sentiment_change([]) is None
+
+
 @pytest.mark.parametrize(
     ("status", "due", "answered", "breaches", "reopens", "outcome"),
     [
@@ -157,7 +173,13 @@ def test_service_level_outcomes(
 
 
 def case(
-    *, task: bool = True, turns: list[Turn] | None = None, resolved: float | None = None, sla: str
+    *,
+    task: bool = True,
+    turns: list[Turn] | None = None,
+    resolved: float | None = None,
+    sla: str,
+    mood: float | None = None,
+    shifts: int = 0,
 ) -> CaseFacts:
     return CaseFacts(
         started_at=T0,
@@ -166,12 +188,19 @@ def case(
         turns=turns or [],
         resolved_at=None if resolved is None else minutes(resolved),
         sla=sla,
+        handling_seconds=None if not turns else 60.0,
+        sentiment_change=mood,
+        shifts=shifts,
+        kb_links=shifts,
     )
 
 
 def test_figures_of_cases() -> None:
     figures = Figures()
-    add_case(figures, case(turns=[Turn(T0, minutes(10))], resolved=60, sla=SlaOutcome.MET))
+    add_case(
+        figures,
+        case(turns=[Turn(T0, minutes(10))], resolved=60, sla=SlaOutcome.MET, mood=0.5, shifts=1),
+    )
     add_case(
         figures,
         case(
@@ -179,7 +208,7 @@ def test_figures_of_cases() -> None:
             sla=SlaOutcome.BREACHED,
         ),
     )
-    add_case(figures, case(turns=[Turn(T0, None)], sla=SlaOutcome.PENDING))
+    add_case(figures, case(turns=[Turn(T0, None)], sla=SlaOutcome.PENDING, mood=-0.25))
     add_case(figures, case(task=False, resolved=5, sla=SlaOutcome.NONE))  # chatter, closed
     out = figures.summary()
     assert out["conversations"] == 4 and out["needing_response"] == 3 and out["answered"] == 2
@@ -191,6 +220,9 @@ def test_figures_of_cases() -> None:
     # Pending outcomes are neither success nor failure yet.
     assert (out["sla_met"], out["sla_breached"], out["sla_pending"]) == (1, 1, 1)
     assert out["sla_attainment"] == 0.5
+    assert (out["sentiment_cases"], out["sentiment_change_mean"]) == (2, 0.125)
+    assert (out["channel_shifts"], out["kb_links_sent"], out["kb_links_opened"]) == (1, 1, 0)
+    assert out["handling_p50"] == 60
     assert Figures().summary()["sla_attainment"] is None
 
 

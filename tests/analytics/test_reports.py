@@ -10,16 +10,19 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.analytics.exports import export_chunks
 from socialdesk.analytics.report_metrics import report_range
 from socialdesk.analytics.reports import build_report
+from socialdesk.channels.models import ChannelShift, KbLink
 from socialdesk.compliance.erasure import erase_customer
-from socialdesk.conversations.models import Conversation
+from socialdesk.conversations.models import Conversation, Message
 from socialdesk.core import audit
 from socialdesk.core.models import Workspace
 from socialdesk.people.models import Team, User
+from socialdesk.routing.models import TaskAssignment
 from tests.analytics.factories import exchange
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -38,15 +41,55 @@ def story(session_factory: sessionmaker[Session], workspace: Workspace) -> dict[
         s.flush()
         ids = {}
         # Answered in 10 min (within 30), the customer again, answered in 30, resolved at 2 h.
-        ids["a"], _ = exchange(
+        # Given to Ana at 2 min; she moves the customer to e-mail and sends a help link
+        # they open; the customer's mood goes from -0.8 to +0.4.
+        alpha_at = DAY1 + timedelta(hours=9)
+        ids["a"], alpha_task = exchange(
             s,
             workspace.id,
-            at=DAY1 + timedelta(hours=9),
+            at=alpha_at,
             steps=[("out", 10), ("in", 60), ("out", 90)],
             text="alpha-words about my router",
             team_id=team.id,
             agent_id=ana.id,
             resolved_after=120,
+            sentiments=(-0.8, 0.4),
+        )
+        assert alpha_task is not None
+        s.add(
+            TaskAssignment(
+                workspace_id=workspace.id,
+                task_id=alpha_task,
+                user_id=ana.id,
+                channel="x",
+                assigned_at=alpha_at + timedelta(minutes=2),
+            )
+        )
+        answer = s.scalars(
+            select(Message.id).where(
+                Message.conversation_id == ids["a"], Message.direction == "outbound"
+            )
+        ).first()
+        s.add(
+            ChannelShift(
+                workspace_id=workspace.id,
+                conversation_id=ids["a"],
+                kind="email",
+                from_channel="x",
+                to_channel="email",
+                reason="account details",
+                created_by_user_id=ana.id,
+            )
+        )
+        s.add(
+            KbLink(
+                workspace_id=workspace.id,
+                conversation_id=ids["a"],
+                message_id=answer,
+                url="https://help.acme.test/router",
+                token="t-router",
+                click_count=2,
+            )
         )
         # Answered after 45 min: late.
         exchange(
@@ -98,9 +141,14 @@ def test_the_report_of_two_days(
     assert (total["resolved"], total["resolution_p50"]) == (1, 7200)
     assert (total["sla_met"], total["sla_breached"], total["sla_pending"]) == (1, 2, 1)
     assert total["sla_attainment"] == pytest.approx(0.3333)
+    assert (total["handling_p50"], total["channel_shifts"]) == (480, 1)
+    assert (total["kb_links_sent"], total["kb_links_opened"]) == (1, 1)
+    # Only the first case has two scored messages of the customer.
+    assert (total["sentiment_cases"], total["sentiment_change_mean"]) == (1, 1.2)
 
     agents = report.breakdowns["agent"]
     assert (agents["Ana"].inbound, agents["Ana"].outbound, agents["Ana"].sla_met) == (2, 2, 1)
+    assert agents["Ana"].channel_shifts == 1 and agents["Ben"].channel_shifts == 0
     assert agents["Ben"].first_response.tolist() == [2700.0]
     assert agents["unassigned"].needing_response == 2 and agents["none"].conversations == 1
     assert report.breakdowns["team"]["Care North"].resolved == 1
@@ -175,6 +223,12 @@ def test_exports_carry_each_row_with_its_service_level_outcome(
     assert (alpha["agent"], alpha["team"], alpha["sla_outcome"]) == ("Ana", "Care North", "met")
     assert float(alpha["first_response_seconds"]) == 600
     assert (alpha["next_responses"], float(alpha["resolution_seconds"])) == ("1", 7200)
+    assert (float(alpha["handling_seconds"]), float(alpha["sentiment_change"])) == (480, 1.2)
+    assert (alpha["channel_shifts"], alpha["kb_links_sent"], alpha["kb_links_opened"]) == (
+        "1",
+        "1",
+        "1",
+    )
     assert sorted(c["sla_outcome"] for c in cases) == [
         "breached",
         "breached",

@@ -45,6 +45,8 @@ CONVERSATION_COLUMNS = (
     "next_responses",
     "unanswered_turns",
     "resolution_seconds",
+    "handling_seconds",
+    "sentiment_change",
     "channel_shifts",
     "kb_links_sent",
     "kb_links_opened",
@@ -129,9 +131,13 @@ def conversation_rows(
             "next_responses": len(answered),
             "unanswered_turns": sum(1 for t in facts.turns if t.answered_at is None),
             "resolution_seconds": facts.resolution_seconds,
-            "channel_shifts": record.shifts,
-            "kb_links_sent": record.kb_links,
-            "kb_links_opened": record.kb_links_opened,
+            "handling_seconds": facts.handling_seconds,
+            "sentiment_change": None
+            if facts.sentiment_change is None
+            else round(facts.sentiment_change, 4),
+            "channel_shifts": facts.shifts,
+            "kb_links_sent": facts.kb_links,
+            "kb_links_opened": facts.kb_links_opened,
             "sla_outcome": facts.sla,
             "breach_count": row.breach_count,
         }

@@ -150,6 +150,26 @@ def response_turns(messages: Iterable[tuple[bool, datetime]]) -> list[Turn]:
     return turns
 
 
+def handling_seconds(
+    messages: Iterable[tuple[bool, datetime]], assigned_at: datetime | None
+) -> float | None:
+    """From the case's first assignment to an agent to our first message after it."""
+    if assigned_at is None:
+        return None
+    start = as_utc(assigned_at)
+    for inbound, at in messages:
+        if not inbound and as_utc(at) >= start:
+            return (as_utc(at) - start).total_seconds()
+    return None
+
+
+def sentiment_change(scores: Sequence[float | None]) -> float | None:
+    """The customer's last scored message's sentiment minus their first's (scores in
+    [-1, 1], so the change is in [-2, 2]); None with fewer than two scored messages."""
+    known = [s for s in scores if s is not None]
+    return None if len(known) < 2 else known[-1] - known[0]
+
+
 class SlaOutcome:
     MET = "met"
     BREACHED = "breached"
@@ -206,9 +226,15 @@ class Figures:
     sla_met: int = 0
     sla_breached: int = 0
     sla_pending: int = 0
+    channel_shifts: int = 0
+    kb_links_sent: int = 0
+    kb_links_opened: int = 0
+    sentiment_cases: int = 0
+    sentiment_change_sum: float = 0.0
     first_response: array[float] = field(default_factory=_durations)
     next_response: array[float] = field(default_factory=_durations)
     resolution: array[float] = field(default_factory=_durations)
+    handling: array[float] = field(default_factory=_durations)
 
     @property
     def response_rate(self) -> float | None:
@@ -240,6 +266,16 @@ class Figures:
             "sla_breached": self.sla_breached,
             "sla_pending": self.sla_pending,
             "sla_attainment": _round(self.sla_attainment, 4),
+            "handling_p50": _round(percentile(self.handling, 0.5), 1),
+            "handling_p90": _round(percentile(self.handling, 0.9), 1),
+            "channel_shifts": self.channel_shifts,
+            "kb_links_sent": self.kb_links_sent,
+            "kb_links_opened": self.kb_links_opened,
+            "sentiment_cases": self.sentiment_cases,
+            "sentiment_change_mean": _round(
+                self.sentiment_change_sum / self.sentiment_cases if self.sentiment_cases else None,
+                3,
+            ),
         }
         return out
 
@@ -257,6 +293,11 @@ class CaseFacts:
     turns: Sequence[Turn]
     resolved_at: datetime | None
     sla: str  # SlaOutcome
+    handling_seconds: float | None = None
+    sentiment_change: float | None = None
+    shifts: int = 0
+    kb_links: int = 0
+    kb_links_opened: int = 0
 
     @property
     def first_response_seconds(self) -> float | None:
@@ -271,6 +312,14 @@ class CaseFacts:
 
 def add_case(figures: Figures, case: CaseFacts) -> None:
     figures.conversations += 1
+    figures.channel_shifts += case.shifts
+    figures.kb_links_sent += case.kb_links
+    figures.kb_links_opened += case.kb_links_opened
+    if case.sentiment_change is not None:
+        figures.sentiment_cases += 1
+        figures.sentiment_change_sum += case.sentiment_change
+    if case.handling_seconds is not None:
+        figures.handling.append(case.handling_seconds)
     resolution = case.resolution_seconds
     if resolution is not None:
         figures.resolved += 1

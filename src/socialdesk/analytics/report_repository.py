@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from socialdesk.channels.models import ChannelShift, KbLink, OutboxItem
@@ -18,6 +18,7 @@ from socialdesk.conversations.models import Conversation, Direction, Message
 from socialdesk.core.work import Task
 from socialdesk.customers.models import Identity
 from socialdesk.people.models import Team, User
+from socialdesk.routing.models import TaskAssignment
 from socialdesk.triage.models import TriageResultRow
 
 CHUNK = 1000
@@ -119,19 +120,39 @@ def cases_in_range(
 
 def message_order(
     session: Session, conversation_ids: Sequence[int]
-) -> dict[int, list[tuple[bool, datetime]]]:
-    """Each case's messages as (inbound, at) in time order."""
-    out: dict[int, list[tuple[bool, datetime]]] = {cid: [] for cid in conversation_ids}
+) -> dict[int, list[tuple[bool, datetime, float | None]]]:
+    """Each case's messages as (inbound, at, triage's sentiment score) in time order."""
+    out: dict[int, list[tuple[bool, datetime, float | None]]] = {
+        cid: [] for cid in conversation_ids
+    }
     if not conversation_ids:
         return out
     rows = session.execute(
-        select(Message.conversation_id, Message.direction, Message.created_at)
+        select(
+            Message.conversation_id,
+            Message.direction,
+            Message.created_at,
+            TriageResultRow.sentiment_score,
+        )
+        .outerjoin(TriageResultRow, TriageResultRow.message_id == Message.id)
         .where(Message.conversation_id.in_(conversation_ids))
         .order_by(Message.conversation_id, Message.created_at, Message.id)
     )
-    for cid, direction, at in rows:
-        out[int(cid)].append((direction == Direction.INBOUND, at))
+    for cid, direction, at, score in rows:
+        out[int(cid)].append((direction == Direction.INBOUND, at, score))
     return out
+
+
+def first_assignments(session: Session, task_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each task was first handed to an agent."""
+    if not task_ids:
+        return {}
+    rows = session.execute(
+        select(TaskAssignment.task_id, func.min(TaskAssignment.assigned_at))
+        .where(TaskAssignment.task_id.in_(task_ids))
+        .group_by(TaskAssignment.task_id)
+    )
+    return {int(task_id): at for task_id, at in rows if at is not None}
 
 
 def shifts_and_links(

@@ -20,7 +20,10 @@ from socialdesk.analytics.report_metrics import (
     Figures,
     ReportRange,
     ReportTally,
+    SlaOutcome,
+    handling_seconds,
     response_turns,
+    sentiment_change,
     sla_outcome,
 )
 from socialdesk.conversations.models import Direction
@@ -51,9 +54,6 @@ class CaseRecord:
 
     row: Row[Any]
     facts: CaseFacts
-    shifts: int
-    kb_links: int
-    kb_links_opened: int
 
 
 def case_labels(row: Any, names: Names) -> dict[str, str]:
@@ -82,27 +82,48 @@ def iter_cases(
         ids = [int(r.id) for r in chunk]
         order = repo.message_order(session, ids)
         extras = repo.shifts_and_links(session, ids)
+        assigned = repo.first_assignments(
+            session, [int(r.task_id) for r in chunk if r.task_id is not None]
+        )
         for row in chunk:
-            has_task = row.task_id is not None
-            facts = CaseFacts(
-                started_at=as_utc(row.first_message_at),
-                labels=case_labels(row, names),
-                has_task=has_task,
-                turns=response_turns(order[int(row.id)]),
-                resolved_at=row.resolved_at if row.status == "resolved" else None,
-                sla=sla_outcome(
-                    status=row.task_status,
-                    due_at=row.due_at,
-                    first_response_at=row.first_response_at,
-                    breach_count=int(row.breach_count or 0),
-                    reopen_count=int(row.reopen_count or 0),
-                    now=now,
-                )
-                if has_task
-                else "none",
-            )
-            shifts, links, opened = extras.get(int(row.id), (0, 0, 0))
-            yield CaseRecord(row, facts, shifts, links, opened)
+            yield CaseRecord(row, _facts(row, order[int(row.id)], extras, assigned, names, now))
+
+
+def _facts(
+    row: Any,
+    messages: list[tuple[bool, datetime, float | None]],
+    extras: dict[int, tuple[int, int, int]],
+    assigned: dict[int, datetime],
+    names: Names,
+    now: datetime,
+) -> CaseFacts:
+    has_task = row.task_id is not None
+    sequence = [(inbound, at) for inbound, at, _ in messages]
+    shifts, links, opened = extras.get(int(row.id), (0, 0, 0))
+    return CaseFacts(
+        started_at=as_utc(row.first_message_at),
+        labels=case_labels(row, names),
+        has_task=has_task,
+        turns=response_turns(sequence),
+        resolved_at=row.resolved_at if row.status == "resolved" else None,
+        sla=sla_outcome(
+            status=row.task_status,
+            due_at=row.due_at,
+            first_response_at=row.first_response_at,
+            breach_count=int(row.breach_count or 0),
+            reopen_count=int(row.reopen_count or 0),
+            now=now,
+        )
+        if has_task
+        else SlaOutcome.NONE,
+        handling_seconds=handling_seconds(sequence, assigned.get(int(row.task_id)))
+        if has_task
+        else None,
+        sentiment_change=sentiment_change([score for inbound, _, score in messages if inbound]),
+        shifts=shifts,
+        kb_links=links,
+        kb_links_opened=opened,
+    )
 
 
 def message_labels(row: Any, names: Names) -> dict[str, str]:
@@ -129,9 +150,6 @@ class Report:
     total: Figures
     breakdowns: dict[str, dict[str, Figures]]
     buckets: dict[str, Figures]
-    shifts: int
-    kb_links: int
-    kb_links_opened: int
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -144,12 +162,7 @@ class Report:
                 "bucket": self.bucket,
             },
             "generated_at": self.generated_at.isoformat(),
-            "total": {
-                **self.total.summary(),
-                "channel_shifts": self.shifts,
-                "kb_links_sent": self.kb_links,
-                "kb_links_opened": self.kb_links_opened,
-            },
+            "total": self.total.summary(),
             "breakdowns": {
                 dim: {label: f.summary() for label, f in sorted(values.items())}
                 for dim, values in self.breakdowns.items()
@@ -182,12 +195,8 @@ def build_report(
             at=row.created_at,
             labels=message_labels(row, names),
         )
-    shifts = links = opened = 0
     for record in iter_cases(session, workspace_id, span, now, names):
         tally.add_case(record.facts)
-        shifts += record.shifts
-        links += record.kb_links
-        opened += record.kb_links_opened
     return Report(
         span=span,
         bucket=bucket,
@@ -195,7 +204,4 @@ def build_report(
         total=tally.total,
         breakdowns=tally.breakdowns,
         buckets=tally.buckets,
-        shifts=shifts,
-        kb_links=links,
-        kb_links_opened=opened,
     )
