@@ -16,7 +16,7 @@ from socialdesk.core.errors import InvalidInput
 from socialdesk.core.models import Workspace
 from socialdesk.people.models import Person, User
 from socialdesk.web import auth
-from tests.web.conftest import START, add_user, csrf_of, sign_in
+from tests.web.conftest import PASSWORD, START, add_user, csrf_of, sign_in
 from tests.web.factories import make_case
 
 
@@ -271,3 +271,39 @@ def test_a_live_stream_ends_when_its_membership_is_removed(
         timer.join()
     assert "event: hello" in body and "event: changed" not in body
     assert time.monotonic() - started < 6  # it ended at the change, not at its time limit
+
+
+def _sign_in_anywhere(client: TestClient, password: str = PASSWORD) -> int:
+    form = client.get("/login")
+    return client.post(
+        "/login",
+        data={
+            "workspace": "",
+            "email": "olga@outsource.test",
+            "password": password,
+            "csrf_token": csrf_of(form.text),
+        },
+        follow_redirects=False,
+    ).status_code
+
+
+def test_an_empty_workspace_field_finds_the_persons_own_workspaces(
+    client: TestClient, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    globex = _second_workspace(session_factory)
+    initech = _second_workspace(session_factory, "initech")
+    add_user(session_factory, initech, "olga@outsource.test", "agent", "Olga")
+    add_user(session_factory, globex, "olga@outsource.test", "supervisor", "Olga")
+    # Not a member of the default workspace (acme): the first of hers by name, Globex.
+    assert _sign_in_anywhere(client) == 303
+    page = client.get("/console").text
+    assert f'value="{globex.id}" selected' in page and "Initech Energy (agent)" in page
+    # A member of the default workspace starts there.
+    add_user(session_factory, workspace, "olga@outsource.test", "agent", "Olga")
+    client.cookies.clear()
+    assert _sign_in_anywhere(client) == 303
+    assert f'value="{workspace.id}" selected' in client.get("/console").text
+    client.cookies.clear()
+    assert _sign_in_anywhere(client, "wrong password") == 401
+    (failed,) = _actions(session_factory, workspace.id, "signin.failed")
+    assert failed.actor == "olga@outsource.test"

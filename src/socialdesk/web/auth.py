@@ -159,6 +159,7 @@ def authenticate(
     password: str,
     client: str,
     clock: Clock = utcnow,
+    default_slug: str = "",
 ) -> User:
     """Check a sign-in; every attempt is recorded, and too many failures lock the door.
 
@@ -166,10 +167,15 @@ def authenticate(
     workspace is another account) and per client address. The attempt is recorded as a
     failure before the password is checked, under a lock per account, so parallel attempts
     are counted one after the other: no more than the limit are ever checked.
+
+    An empty ``workspace_slug`` signs the person in to one of their active memberships: the
+    one of ``default_slug``'s workspace if they have it, else the first by workspace name.
+    Its failures count as those of an account of no workspace.
     """
     now = clock()
     email = email.strip().lower()
-    workspace = repo.workspace_by_slug(session, workspace_slug)
+    any_workspace = not workspace_slug.strip()
+    workspace = None if any_workspace else repo.workspace_by_slug(session, workspace_slug)
     workspace_id = None if workspace is None else workspace.id
     repo.lock_sign_in(session, workspace_id, email)
     attempt = LoginAttempt(
@@ -188,7 +194,10 @@ def authenticate(
         session.delete(attempt)  # refused unchecked: it does not prolong the lock-out
         session.flush()
         raise TooManyAttempts("too many failed sign-in attempts; try again in 15 minutes")
-    user = None if workspace_id is None else repo.user_by_email(session, workspace_id, email)
+    if any_workspace:
+        user = _membership_to_start(session, email, default_slug)
+    else:
+        user = None if workspace_id is None else repo.user_by_email(session, workspace_id, email)
     if user is None:
         _dummy_check()  # same time as a real check: no hint of which accounts exist
         ok = False
@@ -197,10 +206,14 @@ def authenticate(
     if ok:
         attempt.success = True
         session.flush()
-    if workspace is not None:
+    # Recorded in the workspace typed, or in the one an empty field would have opened.
+    recorded_in = workspace_id
+    if recorded_in is None and user is not None:
+        recorded_in = user.workspace_id
+    if recorded_in is not None:
         audit.record(
             session,
-            workspace.id,
+            recorded_in,
             audit.Actor(email[:400], user.id if user is not None else None, client),
             "signin.succeeded" if ok else "signin.failed",
             "user",
@@ -210,6 +223,16 @@ def authenticate(
     if not ok or user is None:
         raise LoginRejected("wrong workspace, e-mail or password")
     return user
+
+
+def _membership_to_start(session: Session, email: str, default_slug: str) -> User | None:
+    person = repo.person_by_email(session, email)
+    if person is None:
+        return None
+    found = repo.active_memberships(session, person.id)
+    preferred = [member for member, ws in found if ws.slug == default_slug]
+    ordered = preferred + [member for member, _ws in found]
+    return ordered[0] if ordered else None
 
 
 def _dummy_check() -> None:

@@ -70,11 +70,11 @@ def login(
     expected = request.cookies.get(PRELOGIN_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), csrf_token.encode()):
         return _login_page(request, "The form expired; please sign in again.", 403, email)
-    slug = workspace.strip() or request.app.state.settings.default_workspace
     try:
         user = auth.authenticate(
             db,
-            workspace_slug=slug,
+            workspace_slug=workspace.strip(),
+            default_slug=request.app.state.settings.default_workspace,
             email=email,
             password=password,
             client=client_address(request),
