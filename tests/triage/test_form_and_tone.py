@@ -151,3 +151,17 @@ def test_a_model_calibrated_out_of_fold_is_less_sure_of_what_it_was_trained_on()
     assert np.array_equal(
         in_sample.scores(batch).argmax(axis=1), out_of_fold.scores(batch).argmax(axis=1)
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "sentiment"),
+    [
+        ("Acme shares tumble after a weak quarter", "negative"),
+        ("Globex stock soars on record orders", "positive"),
+    ],
+)
+def test_market_news_has_a_tone_but_asks_no_agent(text: str, sentiment: str) -> None:
+    result = one(text)
+    assert result.sentiment == sentiment
+    assert result.kind == "other"
+    assert result.needs_response < 0.5

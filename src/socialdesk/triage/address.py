@@ -53,18 +53,23 @@ class Address:
     broadcast: bool  # link, retweet or ticker, no one addressed, no "I": news, not a request
 
 
+def _may_retweet(raw: str) -> bool:
+    return "RT" in raw or "rt @" in raw or "via" in raw or "“@" in raw or '"@' in raw
+
+
 def read_address(prepared: Prepared) -> Address:
-    words = set(prepared.words)
-    second = not SECOND_PERSON.isdisjoint(words)
-    first = not FIRST_PERSON.isdisjoint(words)
+    # The gate keys hold every word of the post (lexicon.word_prefixes).
+    second = not SECOND_PERSON.isdisjoint(prepared.prefixes)
+    first = not FIRST_PERSON.isdisjoint(prepared.prefixes)
     raw = prepared.raw
-    opens_with_handle = "@" in raw and _OPENING_HANDLE.match(raw) is not None
-    retweet = "@" in raw and _RETWEET.search(raw) is not None
+    mentions = prepared.mentions > 0
+    opens_with_handle = mentions and _OPENING_HANDLE.match(raw) is not None
+    retweet = mentions and _may_retweet(raw) and _RETWEET.search(raw) is not None
     ticker = "$" in raw and _TICKER.search(raw) is not None
     shared = prepared.urls > 0 or retweet or ticker
     broadcast = shared and not second and not first and (retweet or not opens_with_handle)
     return Address(
-        to_someone=opens_with_handle or second or prepared.mentions > 0,
+        to_someone=mentions or second,
         second_person=second,
         first_person=first,
         broadcast=broadcast,

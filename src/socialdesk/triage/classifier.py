@@ -363,10 +363,10 @@ def _one(
                 kind_confidence = RULED_CONFIDENCE
                 needs_by_kind = KIND_RESPONSE_PRIOR[kind]
                 explanation.append(note)
-                if kind == "complaint" and sentiment == "neutral" and failures:
-                    # A service failure stated to the brand reads as negative, in any words.
-                    sentiment = "negative"
-                    score = min(score, -0.1)
+            if kind == "complaint" and sentiment == "neutral" and failures:
+                # A complaint that states a service failure is negative, in any words.
+                sentiment = "negative"
+                score = min(score, -0.1)
         explanation.append(f"kind {kind} ({kind_confidence:.2f})")
         if "kind" not in models.trained:
             evidence = analysed.evidence[i]

@@ -102,7 +102,7 @@ def seed_kind_model(with_embeddings: bool = False) -> LinearModel:
         "seed-kind",
         "kind",
         lambda s: s.kind,
-        0.5,
+        1.0,
         True,
         _embed if with_embeddings else None,
     )
@@ -115,7 +115,7 @@ def seed_sentiment_model(with_embeddings: bool = False) -> LinearModel:
         "seed-sentiment",
         "sentiment",
         lambda s: s.sentiment,
-        0.5,
+        1.0,
         True,
         _embed if with_embeddings else None,
     )
