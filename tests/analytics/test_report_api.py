@@ -139,3 +139,17 @@ def test_the_report_command(
     assert bad.exit_code == 2 and "export must be one of" in bad.output
     missing = runner.invoke(cli, ["report", "summary", "-w", "nowhere"])
     assert missing.exit_code == 2
+
+
+def test_the_api_reference_documents_reports_and_exports(api: TestClient) -> None:
+    spec = api.get("/openapi.json").json()
+    report = spec["paths"]["/api/v1/reports"]["get"]
+    assert report["summary"] and "text/csv" in report["responses"]["200"]["content"]
+    example = report["responses"]["200"]["content"]["application/json"]["example"]
+    assert example["range"]["timezone"] == "Europe/Paris"
+    names = {p["name"] for p in report["parameters"]}
+    assert {"from", "to", "tz", "bucket", "format"} <= names
+    exports = spec["paths"]["/api/v1/exports/{kind}"]["get"]
+    for op in (report, exports):
+        for status in ("400", "401", "403"):
+            assert "example" in op["responses"][status]["content"]["application/json"]

@@ -13,11 +13,18 @@ from socialdesk.analytics import exports
 from socialdesk.analytics.report_metrics import ReportRange, range_from_params
 from socialdesk.analytics.reports import REPORT_COLUMNS, build_report
 from socialdesk.core.clock import utcnow
-from socialdesk.core.http import Principal, current_workspace, db_session, require_role
+from socialdesk.core.http import (
+    ERROR_RESPONSES,
+    Principal,
+    current_workspace,
+    db_session,
+    require_role,
+)
 from socialdesk.core.models import Workspace
 from socialdesk.people.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
+ERRORS = {status: ERROR_RESPONSES[status] for status in (400, 401, 403)}
 Supervisor = Annotated[Principal, Depends(require_role(Role.SUPERVISOR))]
 First = Annotated[
     str | None,
@@ -63,9 +70,42 @@ def _streamed(
     )
 
 
+REPORT_EXAMPLE = {
+    "range": {
+        "from": "2026-11-01",
+        "to": "2026-11-30",
+        "timezone": "Europe/Paris",
+        "start": "2026-10-31T23:00:00+00:00",
+        "end": "2026-11-30T23:00:00+00:00",
+        "bucket": "day",
+    },
+    "generated_at": "2026-12-01T08:00:00+00:00",
+    "total": {
+        "inbound": 1520,
+        "outbound": 1210,
+        "conversations": 980,
+        "needing_response": 760,
+        "answered": 731,
+        "response_rate": 0.9618,
+        "first_response_p50": 840.0,
+        "first_response_p90": 3960.0,
+        "sla_attainment": 0.912,
+    },
+    "breakdowns": {"channel": {"x": {"inbound": 900}, "email": {"inbound": 620}}},
+    "buckets": [{"bucket": "2026-11-01", "inbound": 48}],
+}
+
+
 @router.get(
     "/reports",
-    responses={200: {"content": {"text/csv": {}}, "description": "The report (JSON or CSV)"}},
+    summary="A business report over a range of days",
+    responses={
+        **ERRORS,
+        200: {
+            "content": {"application/json": {"example": REPORT_EXAMPLE}, "text/csv": {}},
+            "description": "The report (JSON, or CSV with format=csv)",
+        },
+    },
 )
 def get_report(
     _who: Supervisor,
@@ -96,11 +136,13 @@ def get_report(
 
 @router.get(
     "/exports/{kind}",
+    summary="Conversations, messages or tasks of a range, streamed",
     responses={
+        **ERRORS,
         200: {
             "content": {"text/csv": {}, "application/x-ndjson": {}},
             "description": "One row per conversation, message or task, streamed",
-        }
+        },
     },
 )
 def export_rows(
