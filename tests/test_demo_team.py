@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.analytics.service import build_dashboard
 from socialdesk.config import Settings
 from socialdesk.core.clock import FrozenClock
+from socialdesk.core.db import unit_of_work
 from socialdesk.core.work import Task, TaskStatus
 from socialdesk.demo import LiveTraffic, prepare_demo
 from socialdesk.demo_team import DemoTeam, team_for_rate, team_members, teammates
 from socialdesk.ingest.wiring import build_pipeline
 from socialdesk.people.models import User
 from socialdesk.routing.engine import RoutingEngine
+from socialdesk.routing.service import set_presence
 
 RATE = 1.0  # the demo's default: messages a minute, daily average
 
@@ -74,8 +76,14 @@ def test_the_demo_holds_its_service_level_with_its_team_at_work(
     engine.tick()
     unassigned_at_start, active_at_start = care_counts(session_factory, workspace_id)
     samples = []
+    with session_factory() as s:
+        ava = s.scalars(select(User.id).where(User.email == "ava@demo.socialdesk.example")).one()
     for step in range(1, 30 * 4 + 1):
         clock.advance(timedelta(seconds=15))
+        if step == 20 * 4:  # a person signs in as Ava and sets herself online
+            with unit_of_work(session_factory) as s:
+                set_presence(s, workspace_id, ava, "online", clock())
+            engine.on_agents(workspace_id, [ava])
         traffic.pump()
         engine.tick()
         team.step()
@@ -93,6 +101,10 @@ def test_the_demo_holds_its_service_level_with_its_team_at_work(
     assert answered_after_start and answered_after_start > 20
     assert team.done.get("answer", 0) + team.done.get("answer_resolve", 0) > 20
     assert x.attainment is not None and x.attainment >= 0.9
+    # Work reaches the person alongside the team (and none of it is the team's to answer).
+    with session_factory() as s:
+        hers = s.scalars(select(Task).where(Task.assignee_id == ava)).all()
+    assert hers and all(t.first_response_at is None for t in hers)
     unassigned, active = samples[-1]
     assert unassigned <= unassigned_at_start
     assert active <= max(active_at_start, 2 * care)
