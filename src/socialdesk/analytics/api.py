@@ -24,7 +24,9 @@ from socialdesk.core.models import Workspace
 from socialdesk.people.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
-ERRORS = {status: ERROR_RESPONSES[status] for status in (400, 401, 403)}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: ERROR_RESPONSES[status] for status in (400, 401, 403)
+}
 Supervisor = Annotated[Principal, Depends(require_role(Role.SUPERVISOR))]
 First = Annotated[
     str | None,
