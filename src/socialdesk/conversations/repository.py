@@ -281,3 +281,21 @@ def tasks_by_id(session: Session, task_ids: Sequence[int]) -> Sequence[Task]:
     if not task_ids:
         return []
     return session.scalars(select(Task).where(Task.id.in_(list(task_ids)))).all()
+
+
+def last_inbound_author(
+    session: Session, workspace_id: int, conversation_id: int
+) -> Identity | None:
+    """Who wrote the case's latest inbound message that names its author."""
+    identity_id = session.scalar(
+        select(Message.author_identity_id)
+        .where(
+            Message.workspace_id == workspace_id,
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.INBOUND,
+            Message.author_identity_id.is_not(None),
+        )
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    return get_identity(session, identity_id)

@@ -13,13 +13,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 from pydantic.config import JsonDict
 from sqlalchemy.orm import Session
 
 from socialdesk.conversations import action_repository as case_repo
-from socialdesk.conversations import actions, replies, shift
+from socialdesk.conversations import actions, canned, replies, shift
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.core.http import (
     ERROR_RESPONSES,
@@ -417,6 +417,38 @@ def snooze(
         clock=clock,
     )
     return _done(request, session, principal, conversation_id)
+
+
+class CannedTextOut(BaseModel):
+    model_config = examples({"text": "Hi Dana, your refund is on its way. Ana Agent"})
+
+    text: str
+
+
+@router.get(
+    "/conversations/{conversation_id}/canned-replies/{reply_id}",
+    response_model=CannedTextOut,
+    summary="A canned reply with its placeholders filled in for this case",
+)
+def canned_text(
+    conversation_id: CaseId,
+    reply_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)],
+    principal: Agent,
+    session: Session = Depends(db_session),
+    user_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
+) -> CannedTextOut:
+    """``{agent_name}`` is the acting agent's (an integration names one with ``user_id``)."""
+    ws = principal.workspace_id
+    agent = _actor(session, ws, principal, user_id)
+    return CannedTextOut(
+        text=canned.fill_canned_reply(
+            session,
+            workspace_id=ws,
+            conversation_id=conversation_id,
+            reply_id=reply_id,
+            agent_name=agent.name,
+        )
+    )
 
 
 OptionalActor = Annotated[ActorIn | None, Body()]

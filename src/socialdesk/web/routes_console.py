@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from socialdesk.conversations import action_repository, actions, replies
+from socialdesk.conversations import action_repository, actions, canned, replies
 from socialdesk.conversations import shift as channel_shift
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.customers import service as customers
@@ -194,28 +194,12 @@ def canned_text(
     request: Request, viewer: AgentViewer, db: DbSession, conversation_id: int, reply_id: int
 ) -> Response:
     """A canned reply with its placeholders filled for this case (JSON for the composer)."""
-    view = console_views.conversation_view(
-        db, viewer.workspace_id, conversation_id, now=get_clock(request)()
-    )
-    author = None
-    for entry in reversed(view.timeline):
-        if entry.kind == "inbound" and entry.author is not None:
-            author = entry.author
-            break
-    customer_name = ""
-    if view.customer and view.customer.customer.display_name:
-        customer_name = view.customer.customer.display_name
-    elif author is not None:
-        customer_name = author.display_name or author.handle
-    values = {
-        "customer_name": customer_name,
-        "customer_handle": author.handle if author else "",
-        "agent_name": viewer.user.name,
-        "case_id": str(conversation_id),
-        "channel": view.conversation.channel,
-    }
-    text = knowledge.render_canned_reply(
-        db, workspace_id=viewer.workspace_id, reply_id=reply_id, values=values
+    text = canned.fill_canned_reply(
+        db,
+        workspace_id=viewer.workspace_id,
+        conversation_id=conversation_id,
+        reply_id=reply_id,
+        agent_name=viewer.user.name,
     )
     return JSONResponse({"text": text})
 

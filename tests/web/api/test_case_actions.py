@@ -18,6 +18,7 @@ from socialdesk.conversations.action_models import CaseEvent, Note, Snooze
 from socialdesk.conversations.models import Conversation, Message
 from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task, TaskStatus
+from socialdesk.knowledge.service import save_canned_reply
 from socialdesk.people.models import Team, User
 from socialdesk.triage.models import TriageLabelRow as TriageLabel
 from tests.web.api.conftest import Client
@@ -449,3 +450,46 @@ def test_snooze_resolve_reopen_refusals_wall_and_bad_input(
     assert past.status_code == 400 and "future" in past.json()["detail"]
     not_resolved = client.post(f"/api/v1/conversations/{cid}/reopen")
     assert not_resolved.status_code == 409 and "not resolved" in not_resolved.json()["detail"]
+
+
+# -- canned replies filled in for a case ----------------------------------------------------------
+
+
+def test_a_canned_reply_filled_in_for_the_case(
+    as_user: Client,
+    with_token: Token,
+    agent: User,
+    workspace: Workspace,
+    other_workspace: Workspace,
+    session_factory: sessionmaker[Session],
+    case: tuple[int, int, int],
+    foreign_case: tuple[int, int, int],
+) -> None:
+    cid, _, _ = case
+    with session_factory() as s:
+        ours = save_canned_reply(
+            s,
+            workspace_id=workspace.id,
+            shortcut="hi",
+            title="Hi",
+            body="Hi {customer_name} ({customer_handle}), {agent_name} here about #{case_id}.",
+        )
+        theirs = save_canned_reply(
+            s, workspace_id=other_workspace.id, shortcut="hi", title="Hi", body="x"
+        )
+        s.commit()
+        ours_id, theirs_id = ours.id, theirs.id
+    client = as_user(agent)
+    filled = client.get(f"/api/v1/conversations/{cid}/canned-replies/{ours_id}")
+    assert filled.status_code == 200, filled.text
+    text = filled.json()["text"]
+    assert text.startswith("Hi Dana (@dana") and f"Ana Agent here about #{cid}." in text
+    token = with_token(workspace, "agent")
+    refused = token.get(
+        f"/api/v1/conversations/{cid}/canned-replies/{ours_id}", params={"user_id": agent.id}
+    )
+    assert refused.status_code == 403
+    walled = client.get(f"/api/v1/conversations/{foreign_case[0]}/canned-replies/{ours_id}")
+    assert walled.status_code == 404
+    assert client.get(f"/api/v1/conversations/{cid}/canned-replies/{theirs_id}").status_code == 404
+    assert client.get(f"/api/v1/conversations/{cid}/canned-replies/0").status_code == 422

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from socialdesk.conversations import actions, replies, shift
+from socialdesk.conversations import actions, canned, replies, shift
 from socialdesk.core.models import Workspace
 from socialdesk.knowledge import service as knowledge_service
 from socialdesk.people.models import Team, User
@@ -269,3 +269,34 @@ def test_team_membership_from_the_admin_screen_and_the_api_takes_one_path(
     twin = as_user(admin).put(f"/api/v1/agents/{agent.id}/teams", json={"team_ids": []})
     assert twin.status_code == 204, twin.text
     assert calls == [[team], []]
+
+
+def test_a_canned_reply_for_the_composer_and_the_api_takes_one_path(
+    api: Any,
+    as_user: Client,
+    agent: User,
+    workspace: Workspace,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with session_factory() as s:
+        conv, _, _ = make_case(s, workspace.id, text="my bill is wrong", at=START)
+        reply = knowledge_service.save_canned_reply(
+            s, workspace_id=workspace.id, shortcut="hi", title="Hi", body="Hi {customer_name}"
+        )
+        s.commit()
+        cid, rid = conv.id, reply.id
+    calls: list[int] = []
+    original = canned.fill_canned_reply
+
+    def spy(*args: Any, **kwargs: Any) -> str:
+        calls.append(kwargs["conversation_id"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(canned, "fill_canned_reply", spy)
+    console = TestClient(api, base_url="https://testserver")
+    sign_in(console, agent.email)
+    composer = console.get(f"/console/c/{cid}/canned/{rid}")
+    twin = as_user(agent).get(f"/api/v1/conversations/{cid}/canned-replies/{rid}")
+    assert composer.json() == twin.json() == {"text": "Hi Dana"}
+    assert calls == [cid, cid]
