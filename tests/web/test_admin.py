@@ -83,6 +83,33 @@ def test_an_admin_sets_an_agents_role_teams_skills_and_capacity(
     assert bad.status_code == 400
 
 
+def test_an_admin_says_per_team_whether_answered_items_hold_a_slot(
+    client: TestClient,
+    admin: User,
+    supervisor: User,
+    session_factory: sessionmaker[Session],
+    workspace: Workspace,
+) -> None:
+    token = sign_in(client, admin.email)
+    client.post("/admin/teams", data={"csrf_token": token, "name": "Back office", "kind": "care"})
+    with session_factory() as s:
+        team = s.scalars(select(Team).where(Team.name == "Back office")).one()
+    page = client.get("/admin/teams").text
+    assert f'action="/admin/teams/{team.id}/capacity"' in page and "hold a slot" in page
+    on = {"csrf_token": token, "waiting_holds_slot": "true"}
+    assert client.post(f"/admin/teams/{team.id}/capacity", data=on).status_code == 200
+    with session_factory() as s:
+        assert s.get(Team, team.id).settings["waiting_holds_slot"] is True  # type: ignore[union-attr]
+    client.post(f"/admin/teams/{team.id}/capacity", data={"csrf_token": token})
+    with session_factory() as s:
+        assert s.get(Team, team.id).settings["waiting_holds_slot"] is False  # type: ignore[union-attr]
+    assert client.post("/admin/teams/999999/capacity", data=on).status_code == 404
+    client.cookies.clear()
+    token = sign_in(client, supervisor.email)
+    on["csrf_token"] = token
+    assert client.post(f"/admin/teams/{team.id}/capacity", data=on).status_code == 403
+
+
 def test_an_admin_cannot_lock_themselves_out(client: TestClient, admin: User) -> None:
     token = sign_in(client, admin.email)
     response = client.post(

@@ -130,6 +130,23 @@ def add_team(
     return _back("teams")
 
 
+@router.post("/teams/{team_id}/capacity")
+def team_capacity(
+    request: Request,
+    viewer: AdminViewer,
+    db: DbSession,
+    team_id: int,
+    waiting_holds_slot: Annotated[bool, Form()] = False,
+) -> Response:
+    """Whether the team's answered items waiting on the customer keep holding a slot."""
+    routing.set_team_capacity_rule(
+        db, viewer.workspace_id, team_id, waiting_holds_slot=waiting_holds_slot
+    )
+    db.commit()
+    live.tell_routing(request.app.state, "policies", viewer.workspace_id)
+    return _back("teams")
+
+
 @router.post("/agents")
 def add_agent(
     viewer: AdminViewer,
