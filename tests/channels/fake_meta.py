@@ -68,6 +68,9 @@ class FakeMeta(FakePlatform):
     # When each customer last wrote, and the platform's "now": the Send API's windows.
     wrote_at: dict[str, datetime] = field(default_factory=dict)
     now: datetime | None = None
+    # Hashtag Search: hashtag name -> id, and per id its recent media, newest first.
+    hashtag_ids: dict[str, str] = field(default_factory=dict)
+    hashtag_media: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -77,6 +80,8 @@ class FakeMeta(FakePlatform):
         self.route("POST", VERSION + r"/([^/]+)/messages", self._message)
         self.route("GET", VERSION + r"/([^/]+)/conversations", self._conversations)
         self.route("POST", VERSION + r"/([^/]+)/mentions", self._reply_to_mention)
+        self.route("GET", VERSION + r"/ig_hashtag_search", self._hashtag_search)
+        self.route("GET", VERSION + r"/(\d+)/recent_media", self._recent_media)
         self.route("GET", VERSION + r"/([^/]+)", self._user_fields)
 
     def _authorized(self, request: Recorded) -> bool:
@@ -200,3 +205,42 @@ class FakeMeta(FakePlatform):
         reply_id = str(next(self._ids))
         self.mention_replies.append(form | {"id": reply_id})
         return Reply(200, {"id": reply_id})
+
+    # Hashtag Search (Instagram API with Facebook Login):
+    # https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/hashtag-search
+    # GET /ig_hashtag_search?user_id=&q= answers {"data": [{"id": ...}]}; GET
+    # /{hashtag-id}/recent_media?user_id=&fields= answers the media newest first, at most 50
+    # a page (an "after" cursor, and a "next" link while more remain), and refuses the
+    # username field. (Here the cursor is an offset; Meta's is opaque.)
+    def _hashtag_search(self, request: Recorded, match: re.Match[str]) -> Reply:
+        if not self._authorized(request):
+            return Reply(400, EXPIRED)
+        if not request.query.get("user_id") or not request.query.get("q"):
+            return Reply(400, graph_error(100, "(#100) The parameter user_id is required"))
+        found = self.hashtag_ids.get(request.query["q"].lower())
+        return Reply(200, {"data": [{"id": found}] if found else []})
+
+    def _recent_media(self, request: Recorded, match: re.Match[str]) -> Reply:
+        if not self._authorized(request):
+            return Reply(400, EXPIRED)
+        if not request.query.get("user_id"):
+            return Reply(400, graph_error(100, "(#100) The parameter user_id is required"))
+        fields = request.query.get("fields", "id").split(",")
+        if "username" in fields:
+            return Reply(
+                400,
+                graph_error(
+                    100, "(#100) Tried accessing nonexisting field (username) on node type (Media)"
+                ),
+            )
+        media = self.hashtag_media.get(match.group(1), [])
+        limit = min(int(request.query.get("limit", "25")), 50)
+        start = int(request.query.get("after", "0") or 0) if "after" in request.query else 0
+        page = media[start : start + limit]
+        body: dict[str, Any] = {
+            "data": [{k: m[k] for k in fields if k in m} for m in page],
+            "paging": {"cursors": {"after": str(start + limit)}},
+        }
+        if start + limit < len(media):
+            body["paging"]["next"] = f"{self.base_url}/v0/{match.group(1)}/recent_media"
+        return Reply(200, body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
@@ -208,13 +208,24 @@ def poll(
     loop: Annotated[bool, typer.Option(help="Keep polling until interrupted")] = False,
     interval: Annotated[float, typer.Option(min=15, help="Seconds between rounds")] = 60.0,
 ) -> None:
-    """Poll X accounts (mentions, saved searches) and IMAP mailboxes that opted in with the
-    setting poll=true; for accounts without webhook access."""
+    """Poll X accounts (mentions, saved searches), Instagram accounts (the listening rules'
+    hashtags) and IMAP mailboxes that opted in with the setting poll=true; for accounts
+    without webhook access."""
     from socialdesk.channels import repository
     from socialdesk.channels.base import DeliveryError
-    from socialdesk.channels.polling import poll_email_account, poll_x_account
+    from socialdesk.channels.polling import (
+        PollReport,
+        poll_email_account,
+        poll_instagram_account,
+        poll_x_account,
+    )
     from socialdesk.ingest.wiring import build_pipeline
 
+    pollers: dict[str, Callable[..., PollReport]] = {
+        "x": poll_x_account,
+        "instagram": poll_instagram_account,
+        "email": poll_email_account,
+    }
     settings = get_settings()
     with _database(settings) as factory:
         pipeline = build_pipeline(settings, factory)
@@ -223,11 +234,11 @@ def poll(
                 accounts = [
                     (a.id, a.channel)
                     for a in repository.active_accounts(session)
-                    if a.channel in ("x", "email") and str(a.settings.get("poll")) == "true"
+                    if a.channel in pollers and str(a.settings.get("poll")) == "true"
                 ]
             for account_id, channel in accounts:
                 try:
-                    poller = poll_x_account if channel == "x" else poll_email_account
+                    poller = pollers[channel]
                     report = poller(
                         factory, pipeline, account_id=account_id, secret_key=settings.secret_key
                     )

@@ -194,12 +194,16 @@ class KbLink(Base):
 audit.watch(
     ChannelAccount,
     "channel_account",
-    # rules_query follows the listening rules (whose changes are audited themselves).
+    # rules_query and rules_hashtags follow the listening rules (whose changes are audited
+    # themselves); hashtag ids are the platform's, looked up once.
     ignore=(
         "created_at",
         "settings.poll_cursors",
         "settings.imap_last_uid",
         "settings.rules_query",
+        "settings.rules_hashtags",
+        "settings.hashtag_ids",
+        "settings.hashtag_cursors",
         "settings.imap_uidvalidity",
         "settings.token_rotated_at",
         "settings.token_rotations",

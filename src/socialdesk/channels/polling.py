@@ -1,4 +1,5 @@
-"""Polling fallback for accounts without webhook access: mentions and brand searches on X.
+"""Polling fallback for accounts without webhook access: mentions and brand searches on X,
+the listening rules' hashtags on Instagram, new mail over IMAP.
 
 The cursor (the newest id seen) is kept in the account's settings, so each poll asks only
 for what is new; everything found goes through the same intake as webhooks.
@@ -7,12 +8,18 @@ for what is new; everything found goes through the same intake as webhooks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.accounts import credentials_of, save_rotated_credentials
+from socialdesk.channels.base import AccountRef
+from socialdesk.channels.credentials import Credentials
 from socialdesk.channels.intake import accept_events
 from socialdesk.channels.mail import EmailConnector
+from socialdesk.channels.meta import InstagramConnector
+from socialdesk.channels.meta_search import MAX_HASHTAGS, poll_hashtag
 from socialdesk.channels.models import ChannelAccount
 from socialdesk.channels.sink import EventSink
 from socialdesk.channels.webhooks import account_ref
@@ -28,6 +35,22 @@ class PollReport:
     accepted: int = 0
 
 
+def _account(
+    session_factory: sessionmaker[Session], account_id: int, channel: str, secret_key: str
+) -> tuple[AccountRef, Credentials, dict[str, Any]]:
+    """The account to poll: its reference, credentials and settings (NotFound if it is not
+    an account of that channel)."""
+    with session_factory() as session:
+        account = session.get(ChannelAccount, account_id)
+        if account is None or account.channel != channel:
+            raise NotFound(f"no {channel} account {account_id}")
+        return (
+            account_ref(account),
+            credentials_of(account, secret_key),
+            dict(account.settings or {}),
+        )
+
+
 def poll_x_account(
     session_factory: sessionmaker[Session],
     pipeline: EventSink,
@@ -39,20 +62,15 @@ def poll_x_account(
     """Fetch new mentions, the account's saved searches (settings["search_queries"]) and the
     listening rules' query (settings["rules_query"])."""
     x = connector or XConnector()
-    with session_factory() as session:
-        account = session.get(ChannelAccount, account_id)
-        if account is None or account.channel != "x":
-            raise NotFound(f"no X account {account_id}")
-        ref = account_ref(account)
-        credentials = credentials_of(account, secret_key)
-        cursors = dict((account.settings or {}).get("poll_cursors") or {})
-        raw_queries = (account.settings or {}).get("search_queries") or []
-        if isinstance(raw_queries, str):  # "--setting search_queries=#acmedown,acme outage"
-            raw_queries = raw_queries.split(",")
-        # The workspace's listening rules as one recent-search query (kept up to date by
-        # socialdesk.listening.rule_service whenever a rule changes).
-        rules_query = str((account.settings or {}).get("rules_query") or "")
-        queries = [str(q).strip() for q in [*raw_queries, rules_query] if str(q).strip()]
+    ref, credentials, settings = _account(session_factory, account_id, "x", secret_key)
+    cursors = dict(settings.get("poll_cursors") or {})
+    raw_queries = settings.get("search_queries") or []
+    if isinstance(raw_queries, str):  # "--setting search_queries=#acmedown,acme outage"
+        raw_queries = raw_queries.split(",")
+    # The workspace's listening rules as one recent-search query (kept up to date by
+    # socialdesk.listening.rule_service whenever a rule changes).
+    rules_query = str(settings.get("rules_query") or "")
+    queries = [str(q).strip() for q in [*raw_queries, rules_query] if str(q).strip()]
     report = PollReport()
     try:
         results = {"mentions": x.poll_mentions(ref, credentials, cursors.get("mentions"))}
@@ -92,14 +110,9 @@ def poll_email_account(
     """Fetch new mail over IMAP (UIDs above the last one seen, within the mailbox's
     UIDVALIDITY) and accept it."""
     mail = connector or EmailConnector()
-    with session_factory() as session:
-        account = session.get(ChannelAccount, account_id)
-        if account is None or account.channel != "email":
-            raise NotFound(f"no email account {account_id}")
-        ref = account_ref(account)
-        credentials = credentials_of(account, secret_key)
-        last_uid = int((account.settings or {}).get("imap_last_uid") or 0)
-        validity = (account.settings or {}).get("imap_uidvalidity")
+    ref, credentials, settings = _account(session_factory, account_id, "email", secret_key)
+    last_uid = int(settings.get("imap_last_uid") or 0)
+    validity = settings.get("imap_uidvalidity")
     result = mail.poll_imap(ref, credentials, last_uid, str(validity) if validity else None)
     with unit_of_work(session_factory) as session:
         accepted = accept_events(session, pipeline, ref.workspace_id, result.events, "poll:email")
@@ -114,3 +127,39 @@ def poll_email_account(
     if accepted.accepted_raw_ids:
         pipeline.process_pending(ref.workspace_id, accepted.accepted_raw_ids)
     return PollReport(fetched=len(result.events), accepted=len(accepted.accepted_raw_ids))
+
+
+def poll_instagram_account(
+    session_factory: sessionmaker[Session],
+    pipeline: EventSink,
+    *,
+    account_id: int,
+    secret_key: str,
+    connector: InstagramConnector | None = None,
+) -> PollReport:
+    """Search Instagram for the listening rules' hashtags (settings["rules_hashtags"], kept up
+    to date by the rules): posts newer than the last one seen per hashtag are accepted."""
+    ig = connector or InstagramConnector()
+    ref, credentials, settings = _account(session_factory, account_id, "instagram", secret_key)
+    tags = [str(t) for t in settings.get("rules_hashtags") or []][:MAX_HASHTAGS]
+    ids = dict(settings.get("hashtag_ids") or {})
+    cursors = dict(settings.get("hashtag_cursors") or {})
+    found = []
+    for tag in tags:
+        since = datetime.fromisoformat(cursors[tag]) if cursors.get(tag) else None
+        events, ids[tag], newest = poll_hashtag(ig, ref, credentials, tag, ids.get(tag), since)
+        found += events
+        if newest is not None:
+            cursors[tag] = newest.isoformat()
+    with unit_of_work(session_factory) as session:
+        accepted = accept_events(session, pipeline, ref.workspace_id, found, "poll:instagram")
+        account = session.get(ChannelAccount, account_id)
+        if account is not None:
+            account.settings = {
+                **(account.settings or {}),
+                "hashtag_ids": ids,
+                "hashtag_cursors": cursors,
+            }
+    if accepted.accepted_raw_ids:
+        pipeline.process_pending(ref.workspace_id, accepted.accepted_raw_ids)
+    return PollReport(fetched=len(found), accepted=len(accepted.accepted_raw_ids))

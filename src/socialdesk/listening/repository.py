@@ -63,11 +63,14 @@ def workspace(session: Session, workspace_id: int) -> Workspace | None:
     return session.get(Workspace, workspace_id)
 
 
-def x_accounts(session: Session, workspace_id: int) -> list[ChannelAccount]:
+def accounts_of(
+    session: Session, workspace_id: int, channels: Sequence[str]
+) -> list[ChannelAccount]:
     return list(
         session.scalars(
             select(ChannelAccount).where(
-                ChannelAccount.workspace_id == workspace_id, ChannelAccount.channel == "x"
+                ChannelAccount.workspace_id == workspace_id,
+                ChannelAccount.channel.in_(list(channels)),
             )
         )
     )

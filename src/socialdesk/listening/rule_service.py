@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from socialdesk.channels.meta_search import MAX_HASHTAGS
 from socialdesk.core.errors import Conflict, NotFound
 from socialdesk.listening import repository as repo
 from socialdesk.listening.models import ListeningRule
@@ -42,18 +43,20 @@ def clean_rules(session: Session, workspace_id: int) -> list[CleanRule]:
     return [_clean_of(r) for r in repo.rules(session, workspace_id, active_only=True)]
 
 
-def sync_x_searches(session: Session, workspace_id: int) -> str:
-    """Give every X account of the workspace the active rules as one recent-search query
-    (``rules_query``, which polling runs beside the account's own saved searches)."""
-    query = (
-        x_search_query(clean_rules(session, workspace_id))
-        if repo.rules(session, workspace_id, active_only=True)
-        else ""
-    )
-    for account in repo.x_accounts(session, workspace_id):
+def sync_searches(session: Session, workspace_id: int) -> str:
+    """Give the workspace's accounts the active rules as searches: every X account one
+    recent-search query (``rules_query``, which polling runs beside the account's own saved
+    searches), every Instagram account the rules' hashtags (``rules_hashtags``, the first 30:
+    Instagram allows 30 unique hashtags a week). Returns the X query."""
+    clean = clean_rules(session, workspace_id)
+    query = x_search_query(clean) if clean else ""
+    tags = list(dict.fromkeys(t.lstrip("#").lower() for r in clean for t in r.hashtags))
+    tags = tags[:MAX_HASHTAGS]
+    for account in repo.accounts_of(session, workspace_id, ("x", "instagram")):
+        key, value = ("rules_query", query) if account.channel == "x" else ("rules_hashtags", tags)
         settings = dict(account.settings or {})
-        if settings.get("rules_query", "") != query:
-            settings["rules_query"] = query
+        if settings.get(key, "" if key == "rules_query" else []) != value:
+            settings[key] = value
             account.settings = settings
     session.flush()
     return query
@@ -79,7 +82,7 @@ def create_rule(
         updated_at=now,
     )
     repo.add(session, rule)
-    sync_x_searches(session, workspace_id)
+    sync_searches(session, workspace_id)
     return rule
 
 
@@ -107,7 +110,7 @@ def update_rule(
         rule.active = active
     rule.updated_at = now
     session.flush()
-    sync_x_searches(session, workspace_id)
+    sync_searches(session, workspace_id)
     return rule
 
 
@@ -125,14 +128,14 @@ def set_active(
     rule.active = active
     rule.updated_at = now
     session.flush()
-    sync_x_searches(session, workspace_id)
+    sync_searches(session, workspace_id)
     return rule
 
 
 def delete_rule(session: Session, workspace_id: int, rule_id: int) -> None:
     session.delete(get_rule(session, workspace_id, rule_id))
     session.flush()
-    sync_x_searches(session, workspace_id)
+    sync_searches(session, workspace_id)
 
 
 def list_rules(session: Session, workspace_id: int) -> Sequence[ListeningRule]:
