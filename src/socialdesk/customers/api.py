@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
 from socialdesk.core.errors import InvalidInput, NotFound
@@ -13,6 +13,7 @@ from socialdesk.core.limits import MAX_DB_INT
 from socialdesk.core.models import Workspace
 from socialdesk.core.pagination import CursorParam, Page, keyset_page, read_on
 from socialdesk.customers import repository as repo
+from socialdesk.customers import service
 from socialdesk.customers.schemas import CustomerDetail, CustomerOut, IdentityOut, MergeRequest
 from socialdesk.customers.service import merge_customers
 from socialdesk.people.models import Role
@@ -70,6 +71,25 @@ def get_customer(
     workspace: Workspace = Depends(current_workspace),
 ) -> CustomerDetail:
     return _detail(session, workspace.id, customer_id)
+
+
+@router.post(
+    "/customers/{customer_id}/identities/{identity_id}/unmerge",
+    response_model=CustomerDetail,
+    status_code=201,
+    dependencies=[Depends(require_role(Role.SUPERVISOR))],
+    summary="Undo a wrong merge: the identity becomes a customer of its own (supervisors)",
+)
+def unmerge_identity(
+    customer_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)],
+    identity_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)],
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+) -> CustomerDetail:
+    """Answers the new customer, with the identity and the cases only it wrote in."""
+    fresh = service.unmerge_identity(session, workspace.id, customer_id, identity_id)
+    session.commit()
+    return _detail(session, workspace.id, fresh.id)
 
 
 @router.post(

@@ -42,6 +42,17 @@ def merge_customers(
     return target
 
 
+def unmerge_identity(
+    session: Session, workspace_id: int, customer_id: int, identity_id: int
+) -> Customer:
+    """A wrong merge undone (a supervisor's, from the customer's page or the API): the
+    customer's identity becomes a customer of its own."""
+    identity = repo.get_identity(session, workspace_id, identity_id)
+    if identity is None or identity.customer_id != customer_id:
+        raise NotFound(f"customer {customer_id} has no identity {identity_id}")
+    return split_identity(session, workspace_id, identity_id)
+
+
 def split_identity(session: Session, workspace_id: int, identity_id: int) -> Customer:
     """Unmerge: the identity becomes a customer of its own, taking the cases that only it
     wrote in. CRM fields stay with the customer it leaves (they cannot be told apart)."""

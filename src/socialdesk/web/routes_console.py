@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 
 from socialdesk.conversations import action_repository, actions, canned, replies
 from socialdesk.conversations import shift as channel_shift
-from socialdesk.core.errors import InvalidInput, NotFound
+from socialdesk.core.errors import InvalidInput
 from socialdesk.customers import service as customers
 from socialdesk.knowledge import repository as knowledge_repo
 from socialdesk.knowledge import service as knowledge
@@ -468,11 +468,7 @@ def unmerge_identity(
     request: Request, viewer: SupervisorViewer, db: DbSession, customer_id: int, identity_id: int
 ) -> Response:
     """A wrong merge undone: the identity becomes a customer of its own."""
-    if identity_id not in {
-        i.id for i in console_repository.identities_of(db, viewer.workspace_id, customer_id)
-    }:
-        raise NotFound(f"customer {customer_id} has no identity {identity_id}")
-    customers.split_identity(db, viewer.workspace_id, identity_id)
+    customers.unmerge_identity(db, viewer.workspace_id, customer_id, identity_id)
     db.commit()
     _hub(request).notify(viewer.workspace_id)
     return RedirectResponse(f"/console/customers/{customer_id}", 303)
