@@ -15,6 +15,7 @@ from socialdesk.core.audit import AuditEvent
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.models import Workspace
 from socialdesk.people.models import Person, User
+from socialdesk.routing.service import upsert_agent
 from socialdesk.web import auth
 from tests.web.conftest import PASSWORD, START, add_user, csrf_of, sign_in
 from tests.web.factories import make_case
@@ -307,3 +308,20 @@ def test_an_empty_workspace_field_finds_the_persons_own_workspaces(
     assert _sign_in_anywhere(client, "wrong password") == 401
     (failed,) = _actions(session_factory, workspace.id, "signin.failed")
     assert failed.actor == "olga@outsource.test"
+
+
+def test_an_agent_set_up_by_routing_joins_the_person_who_signs_in_already(
+    client: TestClient, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    """`socialdesk agents set` (routing's upsert) in a second workspace adds a membership."""
+    globex = _second_workspace(session_factory)
+    add_user(session_factory, workspace, "olga@outsource.test", "agent", "Olga")
+    with session_factory() as s:
+        upsert_agent(s, globex.id, "olga@outsource.test", "Olga", role="supervisor")
+        upsert_agent(s, globex.id, "nobody@globex.test", "Nobody")
+        s.commit()
+        people = {u.email: u.person_id for u in s.scalars(select(User))}
+    assert people["nobody@globex.test"] is None  # no person: cannot sign in
+    csrf = sign_in(client, "olga@outsource.test")
+    assert "Globex Energy (supervisor)" in client.get("/console").text
+    assert _switch(client, csrf, globex.id) == 303

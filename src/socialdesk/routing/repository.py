@@ -17,7 +17,7 @@ from socialdesk.core.models import Workspace
 from socialdesk.core.pagination import after_key
 from socialdesk.core.scoping import workspace_check
 from socialdesk.core.work import Task, TaskStatus
-from socialdesk.people.models import Team, TeamMember, User
+from socialdesk.people.models import Person, Team, TeamMember, User
 from socialdesk.routing.models import RoutingNotification, TaskAssignment
 from socialdesk.routing.selection import RoutingPolicy, order_key_ts
 
@@ -289,6 +289,11 @@ def list_users(session: Session, workspace_id: int) -> Sequence[User]:
     return session.scalars(
         select(User).where(User.workspace_id == workspace_id).order_by(User.id)
     ).all()
+
+
+def person_id_by_email(session: Session, email: str) -> int | None:
+    """The person who signs in with this e-mail, if any (they may work in other workspaces)."""
+    return session.scalar(select(Person.id).where(Person.email == email))
 
 
 def replace_memberships(session: Session, user_id: int, team_ids: Sequence[int]) -> list[int]:

@@ -199,7 +199,14 @@ def upsert_agent(
         raise InvalidInput(f"role must be one of {', '.join(Role.ALL)}")
     user = next((u for u in repo.list_users(session, workspace_id) if u.email == email), None)
     if user is None:
-        user = User(workspace_id=workspace_id, email=email, name=name or email, role=role)
+        # Someone who signs in already (for another workspace) gets a membership of this one.
+        user = User(
+            workspace_id=workspace_id,
+            person_id=repo.person_id_by_email(session, email),
+            email=email,
+            name=name or email,
+            role=role,
+        )
         session.add(user)
         session.flush()
     else:
