@@ -4,7 +4,7 @@ what it held before (after a one-day export has loaded every module and statemen
 
 Runs in every pass of the suite, on its database (SQLite by default; PostgreSQL streams
 through a server-side cursor). The bound is far below what holding the rows would take:
-200,000 rows of this export are about 50 MB as text, more as Python objects.
+200,000 rows of this export are about 40 MB as text, more as Python objects.
 """
 
 from __future__ import annotations
@@ -13,161 +13,24 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from socialdesk.conversations.models import Conversation, Message, Thread
-from socialdesk.core.bulk import datetime_converter, insert_prepared
 from socialdesk.core.models import Workspace
-from socialdesk.core.work import Task
+from tests.analytics.year_of_cases import PER_CASE, write_year
 
 MESSAGES = 200_000
-PER_CASE = 4  # the customer, our answer, the customer again, our answer
 CASES = MESSAGES // PER_CASE
-YEAR_START = datetime(2025, 12, 1, tzinfo=UTC)
-SPACING = timedelta(days=365) / CASES
-BATCH = 10_000
 PEAK_LIMIT = 20_000_000  # bytes of resident memory the export may add
-TEXT = "My router keeps dropping the connection every evening since the upgrade, help? #"
-
-
-def _cases(ws: int, start: int, stop: int, to_db: object) -> Iterator[tuple[str, list[tuple]]]:  # type: ignore[type-arg]
-    convert = to_db  # the driver's datetime form
-    assert callable(convert)
-    conversations, threads, messages, tasks = [], [], [], []
-    for n in range(start, stop):
-        at = YEAR_START + SPACING * (n - 1)
-        first, last = convert(at), convert(at + timedelta(minutes=40))
-        conversations.append((n, ws, "resolved", "x", "", PER_CASE, first, last, first, first))
-        threads.append((n, ws, n, "x", f"root-{n}", "public", first))
-        for step, (direction, minutes) in enumerate(
-            (("inbound", 0), ("outbound", 12), ("inbound", 20), ("outbound", 40))
-        ):
-            moment = convert(at + timedelta(minutes=minutes))
-            messages.append(
-                (
-                    n * PER_CASE + step,
-                    ws,
-                    n,
-                    n,
-                    "x",
-                    direction,
-                    "public",
-                    f"m-{n}-{step}",
-                    f"{TEXT}{n}",
-                    "{}",
-                    moment,
-                    moment,
-                )
-            )
-        due = convert(at + timedelta(minutes=30))
-        tasks.append(
-            (
-                n,
-                ws,
-                n,
-                "done",
-                "x",
-                "care",
-                1.0,
-                1.0,
-                "{}",
-                first,
-                convert(at),
-                due,
-                0,
-                0,
-                first,
-                last,
-            )
-        )
-    yield "conversations", conversations
-    yield "threads", threads
-    yield "messages", messages
-    yield "tasks", tasks
-
-
-COLUMNS = {
-    "conversations": (
-        "id",
-        "workspace_id",
-        "status",
-        "channel",
-        "subject",
-        "message_count",
-        "first_message_at",
-        "last_message_at",
-        "created_at",
-        "updated_at",
-    ),
-    "threads": (
-        "id",
-        "workspace_id",
-        "conversation_id",
-        "channel",
-        "key",
-        "visibility",
-        "created_at",
-    ),
-    "messages": (
-        "id",
-        "workspace_id",
-        "conversation_id",
-        "thread_id",
-        "channel",
-        "direction",
-        "visibility",
-        "external_id",
-        "text",
-        "metrics",
-        "created_at",
-        "received_at",
-    ),
-    "tasks": (
-        "id",
-        "workspace_id",
-        "conversation_id",
-        "status",
-        "channel",
-        "queue",
-        "priority",
-        "value_score",
-        "value_breakdown",
-        "waiting_since",
-        "first_response_at",
-        "due_at",
-        "reopen_count",
-        "breach_count",
-        "created_at",
-        "updated_at",
-    ),
-}
-TABLES = {
-    "conversations": Conversation.__table__,
-    "threads": Thread.__table__,
-    "messages": Message.__table__,
-    "tasks": Task.__table__,
-}
 
 
 @pytest.fixture
 def a_year(session_factory: sessionmaker[Session], workspace: Workspace) -> int:
     started = time.monotonic()
     with session_factory() as s:
-        to_db = datetime_converter(s)
-        for start in range(1, CASES + 1, BATCH):
-            for name, rows in _cases(workspace.id, start, min(start + BATCH, CASES + 1), to_db):
-                insert_prepared(s, TABLES[name], COLUMNS[name], rows)  # type: ignore[arg-type]
-        s.commit()
-        assert s.scalar(select(Message.id).order_by(Message.id.desc()).limit(1)) == (
-            CASES * PER_CASE + PER_CASE - 1
-        )
-        if s.get_bind().dialect.name == "sqlite":
-            s.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        write_year(s, workspace.id, CASES)
     print(f"wrote {MESSAGES} messages in {time.monotonic() - started:.1f} s")
     return workspace.id
 

@@ -151,6 +151,7 @@ def test_the_report_of_two_days(
     assert agents["Ana"].channel_shifts == 1 and agents["Ben"].channel_shifts == 0
     assert agents["Ben"].first_response.tolist() == [2700.0]
     assert agents["unassigned"].needing_response == 2 and agents["none"].conversations == 1
+    assert (agents["unassigned"].inbound, agents["none"].inbound) == (2, 1)
     assert report.breakdowns["team"]["Care North"].resolved == 1
     channels = report.breakdowns["channel"]
     assert {c: f.inbound for c, f in channels.items()} == {"x": 4, "facebook": 1, "email": 1}

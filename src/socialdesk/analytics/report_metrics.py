@@ -361,7 +361,12 @@ class ReportTally:
     def _slices(self, at: datetime, labels: dict[str, str]) -> list[Figures]:
         out = [self.total]
         for dim in DIMENSIONS:
-            out.append(self.breakdowns[dim].setdefault(labels.get(dim) or "none", Figures()))
+            values = self.breakdowns[dim]
+            label = labels.get(dim) or "none"
+            figures = values.get(label)
+            if figures is None:
+                figures = values[label] = Figures()
+            out.append(figures)
         key = bucket_of(at, self.span.tz, self.bucket)
         bucket = self.buckets.get(key)
         if bucket is not None:

@@ -50,6 +50,7 @@ def messages_in_range(
             Message.created_at,
             TriageResultRow.kind,
             TriageResultRow.topic,
+            Task.id.label("task_id"),
             Task.kind.label("task_kind"),
             Task.topic.label("task_topic"),
             Task.team_id,

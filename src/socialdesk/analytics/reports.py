@@ -132,7 +132,7 @@ def message_labels(row: Any, names: Names) -> dict[str, str]:
         agent = row.assignee_id if row.assignee_id is not None else row.last_agent_id
     else:
         agent = row.author_user_id
-    has_task = row.team_id is not None or agent is not None or row.task_kind is not None
+    has_task = row.task_id is not None
     return {
         "channel": row.channel,
         "team": names.team(row.team_id),
