@@ -71,6 +71,8 @@ class FakeMeta(FakePlatform):
     # Hashtag Search: hashtag name -> id, and per id its recent media, newest first.
     hashtag_ids: dict[str, str] = field(default_factory=dict)
     hashtag_media: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Public posts that tag the Page, newest first (each with "from": its author).
+    tagged_posts: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -81,6 +83,7 @@ class FakeMeta(FakePlatform):
         self.route("GET", VERSION + r"/([^/]+)/conversations", self._conversations)
         self.route("POST", VERSION + r"/([^/]+)/mentions", self._reply_to_mention)
         self.route("GET", VERSION + r"/ig_hashtag_search", self._hashtag_search)
+        self.route("GET", VERSION + r"/([^/]+)/tagged", self._tagged)
         self.route("GET", VERSION + r"/(\d+)/recent_media", self._recent_media)
         self.route("GET", VERSION + r"/([^/]+)", self._user_fields)
 
@@ -243,4 +246,35 @@ class FakeMeta(FakePlatform):
         }
         if start + limit < len(media):
             body["paging"]["next"] = f"{self.base_url}/v0/{match.group(1)}/recent_media"
+        return Reply(200, body)
+
+    # Page Tagged: https://developers.facebook.com/docs/graph-api/reference/page/tagged
+    # "All public posts in which the page has been tagged"; for user posts the from field is
+    # only returned to the user who created the post. Time-based paging: since (Unix time).
+    def _tagged(self, request: Recorded, match: re.Match[str]) -> Reply:
+        if not self._authorized(request):
+            return Reply(400, EXPIRED)
+        if match.group(1) != self.page_id:
+            return Reply(400, MISSING_OBJECT)
+        fields = request.query.get("fields", "id,message,created_time").split(",")
+        since = int(request.query.get("since", "0") or 0)
+        posts = [
+            p
+            for p in self.tagged_posts
+            if datetime.fromisoformat(p["created_time"].replace("+0000", "+00:00")).timestamp()
+            >= since
+        ]
+        limit = min(int(request.query.get("limit", "25")), 100)
+        start = int(request.query.get("after", "0") or 0)
+        page = posts[start : start + limit]
+        data = [
+            {k: p[k] for k in fields if k in p and (k != "from" or p[k]["id"] == self.page_id)}
+            for p in page
+        ]
+        body: dict[str, Any] = {
+            "data": data,
+            "paging": {"cursors": {"before": str(start), "after": str(start + limit)}},
+        }
+        if start + limit < len(posts):
+            body["paging"]["next"] = f"{self.base_url}/v0/{self.page_id}/tagged"
         return Reply(200, body)

@@ -209,13 +209,14 @@ def poll(
     interval: Annotated[float, typer.Option(min=15, help="Seconds between rounds")] = 60.0,
 ) -> None:
     """Poll X accounts (mentions, saved searches), Instagram accounts (the listening rules'
-    hashtags) and IMAP mailboxes that opted in with the setting poll=true; for accounts
-    without webhook access."""
+    hashtags), Facebook Pages (posts that tag them) and IMAP mailboxes that opted in with the
+    setting poll=true; for accounts without webhook access."""
     from socialdesk.channels import repository
     from socialdesk.channels.base import DeliveryError
     from socialdesk.channels.polling import (
         PollReport,
         poll_email_account,
+        poll_facebook_account,
         poll_instagram_account,
         poll_x_account,
     )
@@ -224,6 +225,7 @@ def poll(
     pollers: dict[str, Callable[..., PollReport]] = {
         "x": poll_x_account,
         "instagram": poll_instagram_account,
+        "facebook": poll_facebook_account,
         "email": poll_email_account,
     }
     settings = get_settings()

@@ -1,4 +1,6 @@
-"""Instagram hashtag search: public posts carrying the listening rules' hashtags.
+"""Searching Meta for what is said about the brand beyond its own accounts.
+
+**Instagram hashtag search**: public posts carrying the listening rules' hashtags.
 
 The Graph API's Hashtag Search (Instagram API with Facebook Login, the *Instagram Public
 Content Access* feature): ``GET /ig_hashtag_search?user_id={ig-user-id}&q={name}`` answers
@@ -9,6 +11,13 @@ published with it in the last 24 hours, newest first, up to 50 a page (``{"data"
 unique hashtags in a rolling 7 days, and hashtag media never carry the author's username,
 so each post counts as its own author.
 https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/hashtag-search
+
+**Facebook Page mentions**: ``GET /{page-id}/tagged`` lists the public posts in which the Page
+has been tagged (a Page access token with ``pages_read_user_content``), as Post objects
+(``id``, ``message``, ``created_time``, ``permalink_url``) in ``{"data": [...], "paging":
+{...}}``, newest first; ``since`` (a Unix time) keeps to the new ones. A user post's ``from``
+is returned only to its own author, so each post counts as its own author here too.
+https://developers.facebook.com/docs/graph-api/reference/page/tagged
 """
 
 from __future__ import annotations
@@ -23,7 +32,14 @@ from socialdesk.channels import http
 from socialdesk.channels.base import AccountRef, DeliveryError
 from socialdesk.channels.credentials import Credentials
 from socialdesk.channels.events import InboundEvent
-from socialdesk.channels.meta import InstagramConnector, _answer, _auth, _seconds, _why
+from socialdesk.channels.meta import (
+    FacebookConnector,
+    InstagramConnector,
+    _answer,
+    _auth,
+    _seconds,
+    _why,
+)
 
 MAX_HASHTAGS = 30
 """Unique hashtags an Instagram account may query in a rolling 7 days."""
@@ -67,6 +83,34 @@ def poll_hashtag(
     return events, hashtag_id, newest
 
 
+POST_FIELDS = "id,message,created_time,permalink_url"
+
+
+def poll_tagged(
+    connector: FacebookConnector,
+    account: AccountRef,
+    credentials: Credentials,
+    since: datetime | None,
+) -> tuple[list[InboundEvent], datetime | None]:
+    """The public posts that tagged the Page after ``since``, and the newest one's time."""
+    token = credentials.require("access_token")
+    params: dict[str, str] = {"fields": POST_FIELDS, "limit": "100"}
+    if since is not None:
+        params["since"] = str(int(since.timestamp()))
+    events: list[InboundEvent] = []
+    with http.client(connector._base(account)) as c:
+        for _ in range(MAX_PAGES):
+            page = _get(c, f"/{account.external_id}/tagged", params, token)
+            items = [p for p in page.get("data") or [] if isinstance(p, dict)]
+            fresh = [p for p in items if since is None or _seconds(p.get("created_time")) > since]
+            events += [_post_event(p, account) for p in fresh]
+            after = ((page.get("paging") or {}).get("cursors") or {}).get("after")
+            if len(fresh) < len(items) or not after or not (page.get("paging") or {}).get("next"):
+                break
+            params["after"] = str(after)
+    return events, max((e.created_at for e in events), default=since)
+
+
 def _get(c: httpx.Client, path: str, params: dict[str, str], token: str) -> dict[str, Any]:
     try:
         response = c.get(path, params=params, headers=_auth(token))
@@ -101,4 +145,31 @@ def _event(media: dict[str, Any], tag: str, account: AccountRef) -> InboundEvent
     except (ValidationError, ValueError) as exc:
         raise DeliveryError(
             f"hashtag media not understood: {_why(exc)}", permanent=True, code="hashtag"
+        ) from exc
+
+
+def _post_event(post: dict[str, Any], account: AccountRef) -> InboundEvent:
+    post_id = str(post.get("id") or "")
+    author = post.get("from") if isinstance(post.get("from"), dict) else None
+    try:
+        return InboundEvent.model_validate(
+            {
+                "channel": "facebook",
+                "external_id": post_id,
+                "visibility": "public",
+                "author": {
+                    "id": str(author["id"])
+                    if author and author.get("id")
+                    else f"tagged-post:{post_id}",
+                    "name": str(author.get("name") or "") if author else "",
+                },
+                "account": account.external_id,
+                "text": str(post.get("message") or ""),
+                "created_at": _seconds(post.get("created_time")),
+                "extra": {"tagged": True, "permalink": str(post.get("permalink_url") or "")},
+            }
+        )
+    except (ValidationError, ValueError) as exc:
+        raise DeliveryError(
+            f"tagged post not understood: {_why(exc)}", permanent=True, code="tagged"
         ) from exc

@@ -204,6 +204,7 @@ audit.watch(
         "settings.rules_hashtags",
         "settings.hashtag_ids",
         "settings.hashtag_cursors",
+        "settings.tagged_cursor",
         "settings.imap_uidvalidity",
         "settings.token_rotated_at",
         "settings.token_rotations",

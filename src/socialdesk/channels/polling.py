@@ -1,5 +1,5 @@
 """Polling fallback for accounts without webhook access: mentions and brand searches on X,
-the listening rules' hashtags on Instagram, new mail over IMAP.
+the listening rules' hashtags on Instagram, posts tagging a Facebook Page, new mail over IMAP.
 
 The cursor (the newest id seen) is kept in the account's settings, so each poll asks only
 for what is new; everything found goes through the same intake as webhooks.
@@ -18,8 +18,8 @@ from socialdesk.channels.base import AccountRef
 from socialdesk.channels.credentials import Credentials
 from socialdesk.channels.intake import accept_events
 from socialdesk.channels.mail import EmailConnector
-from socialdesk.channels.meta import InstagramConnector
-from socialdesk.channels.meta_search import MAX_HASHTAGS, poll_hashtag
+from socialdesk.channels.meta import FacebookConnector, InstagramConnector
+from socialdesk.channels.meta_search import MAX_HASHTAGS, poll_hashtag, poll_tagged
 from socialdesk.channels.models import ChannelAccount
 from socialdesk.channels.sink import EventSink
 from socialdesk.channels.webhooks import account_ref
@@ -163,3 +163,28 @@ def poll_instagram_account(
     if accepted.accepted_raw_ids:
         pipeline.process_pending(ref.workspace_id, accepted.accepted_raw_ids)
     return PollReport(fetched=len(found), accepted=len(accepted.accepted_raw_ids))
+
+
+def poll_facebook_account(
+    session_factory: sessionmaker[Session],
+    pipeline: EventSink,
+    *,
+    account_id: int,
+    secret_key: str,
+    connector: FacebookConnector | None = None,
+) -> PollReport:
+    """Fetch the public posts that tagged the Page since the last one seen (the listening
+    rules then mark the mentions among them)."""
+    fb = connector or FacebookConnector()
+    ref, credentials, settings = _account(session_factory, account_id, "facebook", secret_key)
+    cursor = settings.get("tagged_cursor")
+    since = datetime.fromisoformat(str(cursor)) if cursor else None
+    events, newest = poll_tagged(fb, ref, credentials, since)
+    with unit_of_work(session_factory) as session:
+        accepted = accept_events(session, pipeline, ref.workspace_id, events, "poll:facebook")
+        account = session.get(ChannelAccount, account_id)
+        if account is not None and newest is not None:
+            account.settings = {**(account.settings or {}), "tagged_cursor": newest.isoformat()}
+    if accepted.accepted_raw_ids:
+        pipeline.process_pending(ref.workspace_id, accepted.accepted_raw_ids)
+    return PollReport(fetched=len(events), accepted=len(accepted.accepted_raw_ids))
