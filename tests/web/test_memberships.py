@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
+from socialdesk.cli import app
 from socialdesk.core.audit import AuditEvent
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.models import Workspace
@@ -325,3 +328,33 @@ def test_an_agent_set_up_by_routing_joins_the_person_who_signs_in_already(
     csrf = sign_in(client, "olga@outsource.test")
     assert "Globex Energy (supervisor)" in client.get("/console").text
     assert _switch(client, csrf, globex.id) == 303
+
+
+def test_the_users_command_adds_a_membership_without_asking_for_a_password(
+    cli_env: Path, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    add_user(session_factory, workspace, "olga@outsource.test", "agent", "Olga")
+    runner = CliRunner()
+    joined = runner.invoke(
+        app,
+        [
+            "users",
+            "add",
+            "olga@outsource.test",
+            "-w",
+            "globex",
+            "--create-workspace",
+            "-r",
+            "admin",
+        ],
+        input="",  # a prompt would read nothing and fail
+    )
+    assert joined.exit_code == 0, joined.output
+    assert "their password is kept" in joined.output
+    new = runner.invoke(app, ["users", "add", "new@globex.test", "-w", "globex"], input="")
+    assert new.exit_code != 0  # a new person is asked for a password
+    with session_factory() as s:
+        (member,) = s.scalars(
+            select(User).where(User.email == "olga@outsource.test", User.role == "admin")
+        )
+        assert auth.verify_password(auth.password_hash_of(s, member), PASSWORD)

@@ -42,23 +42,28 @@ def add(
         ),
     ] = None,
 ) -> None:
-    """Create a user who can sign in to the console."""
+    """Create a user who can sign in to the console, or give a person a membership here.
+
+    Someone who signs in already (for another workspace) keeps their password: none is asked.
+    """
     settings = get_settings()
-    if password is None:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     engine = make_engine(settings.effective_database_url)
     try:
         upgrade(engine)
-        with unit_of_work(make_session_factory(engine)) as session:
+        factory = make_session_factory(engine)
+        with factory() as session:
+            existing = auth.person_exists(session, email)
+        if password is None and not existing:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        with unit_of_work(factory) as session:
             slug = workspace or settings.default_workspace
             ws = (
                 ensure_workspace(session, slug)
                 if create_workspace
                 else get_workspace(session, slug)
             )
-            existing = auth.person_exists(session, email)
             user = auth.create_user(
-                session, ws.id, email, name or email.split("@")[0], password, role
+                session, ws.id, email, name or email.split("@")[0], password or "", role
             )
             console.print(f"created {user.role} {user.email} in workspace {ws.slug}")
             if existing:
