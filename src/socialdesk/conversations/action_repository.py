@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from socialdesk.conversations.action_models import CaseEvent, Note, Notification, Snooze
 from socialdesk.conversations.models import Conversation
+from socialdesk.core.pagination import after_key
 from socialdesk.core.work import Task
 from socialdesk.people.models import User
 
@@ -97,6 +99,30 @@ def unread_notifications(session: Session, workspace_id: int, user_id: int) -> l
             .limit(50)
         )
     )
+
+
+def notifications_of(
+    session: Session,
+    workspace_id: int,
+    user_id: int,
+    *,
+    unread_only: bool,
+    limit: int,
+    after: Sequence[Any] | None = None,
+) -> tuple[list[Notification], int]:
+    """A person's notifications, newest first, and how many there are; ``after`` is the
+    (created_at, id) of the one a page follows."""
+    query = select(Notification).where(
+        Notification.workspace_id == workspace_id, Notification.user_id == user_id
+    )
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order = (Notification.created_at, Notification.id)
+    if after is not None:
+        query = query.where(after_key(order, after, descending=True))
+    rows = session.scalars(query.order_by(*(c.desc() for c in order)).limit(limit))
+    return list(rows), total
 
 
 def mark_notifications_read(

@@ -31,7 +31,7 @@ from socialdesk.core.http import (
     require_role,
 )
 from socialdesk.core.limits import MAX_DB_INT, DbId
-from socialdesk.core.pagination import examples
+from socialdesk.core.pagination import CursorParam, Page, examples, keyset_page, time_and_id
 from socialdesk.people.models import Role, User
 from socialdesk.routing import cases
 from socialdesk.routing import repository as repo
@@ -417,6 +417,78 @@ def snooze(
         clock=clock,
     )
     return _done(request, session, principal, conversation_id)
+
+
+class MentionOut(BaseModel):
+    model_config = examples(
+        {
+            "id": 12,
+            "kind": "mention",
+            "conversation_id": 42,
+            "text": "Sam Supervisor mentioned you in a note",
+            "created_at": "2026-12-07T10:00:00Z",
+            "read_at": None,
+        }
+    )
+
+    id: int
+    kind: str
+    conversation_id: int | None
+    text: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+@router.get(
+    "/mentions",
+    response_model=Page[MentionOut],
+    tags=["mentions"],
+    summary="The acting agent's notifications (@mentions in notes), newest first",
+)
+def mentions(
+    principal: Agent,
+    session: Session = Depends(db_session),
+    unread: bool = True,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: CursorParam = None,
+    user_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
+) -> Page[MentionOut]:
+    ws = principal.workspace_id
+    agent = _actor(session, ws, principal, user_id)
+    rows, total = case_repo.notifications_of(
+        session, ws, agent.id, unread_only=unread, limit=limit + 1, after=time_and_id(cursor)
+    )
+    return keyset_page(
+        rows,
+        total=total,
+        limit=limit,
+        offset=0,
+        key=lambda n: (n.created_at, n.id),
+        out=lambda n: MentionOut.model_validate(n, from_attributes=True),
+    )
+
+
+@router.post(
+    "/mentions/read",
+    status_code=204,
+    tags=["mentions"],
+    summary="Mark all of the acting agent's notifications read",
+)
+def mentions_read(
+    request: Request,
+    principal: Agent,
+    session: Session = Depends(db_session),
+    body: Annotated[ActorIn | None, Body()] = None,
+) -> None:
+    ws = principal.workspace_id
+    actions.mark_notifications_read(
+        session,
+        workspace_id=ws,
+        user=_actor(session, ws, principal, body.user_id if body else None),
+        clock=request_clock(request),
+    )
+    session.commit()
+    after_commit(request, ws)
 
 
 class CannedTextOut(BaseModel):

@@ -493,3 +493,38 @@ def test_a_canned_reply_filled_in_for_the_case(
     assert walled.status_code == 404
     assert client.get(f"/api/v1/conversations/{cid}/canned-replies/{theirs_id}").status_code == 404
     assert client.get(f"/api/v1/conversations/{cid}/canned-replies/0").status_code == 422
+
+
+# -- mentions ----------------------------------------------------------------------------------
+
+
+def test_mentions_are_listed_and_marked_read(
+    as_user: Client,
+    with_token: Token,
+    agent: User,
+    supervisor: User,
+    outsider: User,
+    workspace: Workspace,
+    case: tuple[int, int, int],
+) -> None:
+    cid, _, _ = case
+    boss = as_user(supervisor)
+    for n in range(3):
+        boss.post(f"/api/v1/conversations/{cid}/notes", json={"text": f"@ana look {n}"})
+    client = as_user(agent)
+    first = client.get("/api/v1/mentions", params={"limit": 2}).json()
+    assert first["total"] == 3 and len(first["items"]) == 2
+    rest = client.get("/api/v1/mentions", params={"limit": 2, "cursor": first["next_cursor"]})
+    assert len(rest.json()["items"]) == 1 and rest.json()["next_cursor"] is None
+    assert first["items"][0]["conversation_id"] == cid
+    assert client.post("/api/v1/mentions/read").status_code == 204
+    assert client.get("/api/v1/mentions").json()["items"] == []
+    assert len(client.get("/api/v1/mentions", params={"unread": False}).json()["items"]) == 3
+    # The supervisor has none; an agent's token reads nobody's; the wall holds.
+    assert boss.get("/api/v1/mentions").json()["total"] == 0
+    token = with_token(workspace, "agent")
+    assert token.get("/api/v1/mentions", params={"user_id": agent.id}).status_code == 403
+    walled = boss.get("/api/v1/mentions", params={"user_id": outsider.id})
+    assert walled.status_code == 404
+    forged = client.get("/api/v1/mentions", params={"cursor": "abc"})
+    assert forged.status_code == 400 and "cursor" in forged.json()["detail"]

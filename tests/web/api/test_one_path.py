@@ -300,3 +300,24 @@ def test_a_canned_reply_for_the_composer_and_the_api_takes_one_path(
     twin = as_user(agent).get(f"/api/v1/conversations/{cid}/canned-replies/{rid}")
     assert composer.json() == twin.json() == {"text": "Hi Dana"}
     assert calls == [cid, cid]
+
+
+def test_marking_mentions_read_from_the_console_and_the_api_takes_one_path(
+    api: Any, as_user: Client, agent: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    original = actions.mark_notifications_read
+
+    def spy(*args: Any, **kwargs: Any) -> None:
+        calls.append(kwargs["user"].id)
+        original(*args, **kwargs)
+
+    monkeypatch.setattr(actions, "mark_notifications_read", spy)
+    console = TestClient(api, base_url="https://testserver")
+    csrf = sign_in(console, agent.email)
+    done = console.post(
+        "/console/notifications/read", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert done.status_code == 303, done.text
+    assert as_user(agent).post("/api/v1/mentions/read").status_code == 204
+    assert calls == [agent.id, agent.id]
