@@ -209,3 +209,16 @@ def test_a_two_workspace_person_sees_only_the_workspace_of_their_session(
         # wall above come from the wall, not from a wrong id.
         assert broken == [], "\n".join(broken)
         assert shown > 20, "too few pages show the workspace's own data to prove anything"
+
+
+def test_the_public_routes_show_no_workspace_data(
+    product: FastAPI, seeded: None, workspace: Workspace, globex: Workspace
+) -> None:
+    client = TestClient(product, base_url="https://testserver")
+    public = [c for c in route_calls(product) if c.path in PUBLIC and not c.params]
+    assert {"/health", "/metrics", "/login"} <= {c.path for c in public}
+    for call in public:
+        if call.method != "GET":
+            continue
+        text = client.get(call.path, follow_redirects=False).text
+        assert marker(workspace) not in text and marker(globex) not in text, str(call)
