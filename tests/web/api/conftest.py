@@ -36,9 +36,7 @@ def api(engine: Engine, workspace: Workspace, clock: FrozenClock, tmp_path: Path
 
 
 @pytest.fixture
-def as_user(
-    api: FastAPI, session_factory: sessionmaker[Session], clock: FrozenClock
-) -> Iterator[Client]:
+def as_user(api: FastAPI, session_factory: sessionmaker[Session]) -> Iterator[Client]:
     """A client signed in as the person (the console's session, CSRF header included)."""
     clients: list[TestClient] = []
 
