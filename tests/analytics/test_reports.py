@@ -209,6 +209,31 @@ def test_the_night_the_clocks_go_back_has_two_one_oclock_hours(
         assert report.buckets["2026-11-01T23:00-05:00"].conversations == 1
 
 
+def test_quarter_hour_zones_count_messages_by_their_own_midnight(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    """Messages are counted per quarter hour in the database: Kathmandu's day (UTC+5:45)
+    begins at 18:15 UTC, so a message at 18:14:59 belongs to the day before."""
+    with session_factory() as s:
+        exchange(
+            s,
+            workspace.id,
+            at=datetime(2026, 6, 1, 18, 14, 59, tzinfo=UTC),
+            steps=[("out", 1 / 60), ("in", 30)],
+        )
+        s.commit()
+        june2 = _report(s, workspace.id, date(2026, 6, 2), date(2026, 6, 2), "Asia/Kathmandu")
+        assert (june2.total.inbound, june2.total.outbound) == (1, 1)
+        both = _report(s, workspace.id, date(2026, 6, 1), date(2026, 6, 2), "Asia/Kathmandu")
+        assert both.buckets["2026-06-01"].inbound == 1
+        assert both.buckets["2026-06-02"].outbound == 1 and both.buckets["2026-06-02"].inbound == 1
+        hours = _report(
+            s, workspace.id, date(2026, 6, 2), date(2026, 6, 2), "Asia/Kathmandu", bucket="hour"
+        ).buckets
+        assert hours["2026-06-02T00:00+05:45"].outbound == 1
+        assert hours["2026-06-02T00:00+05:45"].inbound == 1  # 00:29:59 local
+
+
 def _csv(session: Session, ws: int, kind: str, tz: str = "UTC") -> list[dict[str, str]]:
     span = report_range(DAY1.date(), DAY2.date(), tz)
     text = "".join(export_chunks(session, ws, kind, span, "csv", NOW))

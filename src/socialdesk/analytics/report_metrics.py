@@ -373,12 +373,16 @@ class ReportTally:
             out.append(bucket)
         return out
 
-    def add_message(self, *, inbound: bool, at: datetime, labels: dict[str, str]) -> None:
+    def add_message(
+        self, *, inbound: bool, at: datetime, labels: dict[str, str], count: int = 1
+    ) -> None:
+        """``count`` messages written at ``at`` (or within its quarter hour, whose local day
+        and hour are the same in every time zone)."""
         for figures in self._slices(at, labels):
             if inbound:
-                figures.inbound += 1
+                figures.inbound += count
             else:
-                figures.outbound += 1
+                figures.outbound += count
 
     def add_case(self, case: CaseFacts) -> None:
         for figures in self._slices(case.started_at, case.labels):

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import BigInteger, Integer, Row, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from socialdesk.channels.models import ChannelShift, KbLink, OutboxItem
@@ -38,26 +38,42 @@ def _stream(session: Session, query: Any) -> Iterator[Row[Any]]:
     yield from session.execute(query.execution_options(yield_per=CHUNK))
 
 
-def messages_in_range(
+SLOT_SECONDS = 900  # every time zone's offset is a whole number of quarter hours
+
+
+def _slot(session: Session) -> Any:
+    """The quarter hour (seconds since 1970 divided by 900) a message was written in."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(
+            func.floor(func.extract("epoch", Message.created_at) / SLOT_SECONDS), BigInteger
+        )
+    return cast(func.strftime("%s", Message.created_at), Integer) // SLOT_SECONDS
+
+
+def message_groups(
     session: Session, workspace_id: int, start: datetime, end: datetime
 ) -> Iterator[Row[Any]]:
-    """Messages written in ``[start, end)`` with what the report groups them by: the
-    message's triage, its case's task and, for our answers, the agent who wrote them."""
+    """How many messages were written in ``[start, end)``, per quarter hour and per what the
+    report groups them by: the message's triage, its case's task and, for our answers, the
+    agent who wrote them. Counting happens in the database."""
+    slot = _slot(session).label("slot")
+    has_task = case((Task.id.is_(None), 0), else_=1).label("has_task")
+    keys = (
+        slot,
+        Message.direction,
+        Message.channel,
+        TriageResultRow.kind,
+        TriageResultRow.topic,
+        has_task,
+        Task.kind.label("task_kind"),
+        Task.topic.label("task_topic"),
+        Task.team_id,
+        Task.assignee_id,
+        Task.last_agent_id,
+        OutboxItem.author_user_id,
+    )
     query = (
-        select(
-            Message.direction,
-            Message.channel,
-            Message.created_at,
-            TriageResultRow.kind,
-            TriageResultRow.topic,
-            Task.id.label("task_id"),
-            Task.kind.label("task_kind"),
-            Task.topic.label("task_topic"),
-            Task.team_id,
-            Task.assignee_id,
-            Task.last_agent_id,
-            OutboxItem.author_user_id,
-        )
+        select(*keys, func.count().label("n"))
         .outerjoin(TriageResultRow, TriageResultRow.message_id == Message.id)
         .outerjoin(Task, Task.conversation_id == Message.conversation_id)
         .outerjoin(OutboxItem, OutboxItem.message_id == Message.id)
@@ -66,6 +82,7 @@ def messages_in_range(
             Message.created_at >= start,
             Message.created_at < end,
         )
+        .group_by(*keys)
     )
     return _stream(session, query)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
@@ -132,7 +132,7 @@ def message_labels(row: Any, names: Names) -> dict[str, str]:
         agent = row.assignee_id if row.assignee_id is not None else row.last_agent_id
     else:
         agent = row.author_user_id
-    has_task = row.task_id is not None
+    has_task = bool(row.has_task)
     return {
         "channel": row.channel,
         "team": names.team(row.team_id),
@@ -189,11 +189,12 @@ def build_report(
     """Streams the range's messages and cases once each into the tallies."""
     tally = ReportTally(span, bucket)
     names = load_names(session, workspace_id)
-    for row in repo.messages_in_range(session, workspace_id, span.start, span.end):
+    for row in repo.message_groups(session, workspace_id, span.start, span.end):
         tally.add_message(
             inbound=row.direction == Direction.INBOUND,
-            at=row.created_at,
+            at=datetime.fromtimestamp(int(row.slot) * repo.SLOT_SECONDS, UTC),
             labels=message_labels(row, names),
+            count=int(row.n),
         )
     for record in iter_cases(session, workspace_id, span, now, names):
         tally.add_case(record.facts)
