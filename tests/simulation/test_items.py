@@ -12,6 +12,7 @@ from socialdesk.priority.scoring import ScoringInput, ValuePolicy, score_value
 from socialdesk.priority.sla import BusinessHours, SlaPolicy
 from socialdesk.simulation.handling import HandlingTimes
 from socialdesk.simulation.items import build_items
+from socialdesk.triage.taxonomies import DEFAULT_TAXONOMIES, Taxonomy, taxonomy_for_sector
 from tests.simulation.factories import START, fixed_handling, items, message, vip_complaint
 
 
@@ -86,6 +87,32 @@ def test_triage_reads_the_content_when_asked() -> None:
     assert source.classified == 2
     assert [i.external_id for i in source.items] == ["t0"]  # the spam needs no answer
     assert source.items[0].kind == "complaint"
+
+
+def test_triage_reads_topics_with_the_taxonomy_it_is_given() -> None:
+    event = InboundEvent(
+        channel="x",
+        external_id="t0",
+        author=Party(id="u0"),
+        text="@AcmeCare my internet has been down since this morning, please fix it",
+        created_at=START,
+    )
+    telecom = DEFAULT_TAXONOMIES[taxonomy_for_sector("telecom")]
+
+    def topic(taxonomy: Taxonomy | None) -> str | None:
+        source = build_items(
+            [event],
+            value_policy=ValuePolicy(),
+            sla_policy=SlaPolicy(),
+            handling=HandlingTimes(),
+            seed=0,
+            classify="triage",
+            taxonomy=taxonomy,
+        )
+        return source.items[0].topic
+
+    assert topic(telecom) == "outage"
+    assert topic(None) != "outage"  # the general list has no outage topic
 
 
 def test_ground_truth_is_used_as_is_in_truth_mode() -> None:

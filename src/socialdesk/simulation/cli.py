@@ -28,6 +28,7 @@ from socialdesk.simulation.runner import Scenario, ServiceGoal, policy_names, ru
 from socialdesk.simulation.staffing import interval_load, staffing_by_interval
 from socialdesk.simulation.traffic import BrandProfile, generate
 from socialdesk.simulation.vocabulary import SECTORS
+from socialdesk.triage.taxonomies import DEFAULT_TAXONOMIES, Taxonomy, taxonomy_for_sector
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -306,6 +307,7 @@ def simulate(
             raise ValueError("the goal share must lie in (0, 1) and the minutes be positive")
         facts: dict[str, StoredFacts] | None = None
         stored: StoredTraffic | None = None
+        taxonomy: Taxonomy | None = None
         if from_db:
             if replay is not None:
                 raise ValueError("choose either --replay or --from-db")
@@ -323,6 +325,9 @@ def simulate(
             begin = begin.replace(tzinfo=UTC) if begin.tzinfo is None else begin
             profile = BrandProfile(sector=sector, bursts_per_day=bursts, burst_size=burst_size)
             events = list(generate(profile, begin, timedelta(hours=hours), rate, seed))
+            # Triage reads generated traffic as the brand's workspace would: with its
+            # sector's topics (the general list would leave "internet down" without one).
+            taxonomy = DEFAULT_TAXONOMIES[taxonomy_for_sector(sector)]
             if save_traffic is not None:
                 _write_jsonl(events, save_traffic)
         source = build_items(
@@ -334,6 +339,7 @@ def simulate(
             classify=classify,
             hours=hours_open,
             facts=facts,
+            taxonomy=taxonomy,
         )
         if not source.items:
             raise ValueError("no item in the traffic needs a response from care")

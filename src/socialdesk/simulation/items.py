@@ -180,6 +180,7 @@ def build_items(
     start: datetime | None = None,
     classify: str = "auto",
     facts: Mapping[str, StoredFacts] | None = None,
+    taxonomy: Taxonomy | None = None,
 ) -> ItemSource:
     """Items that need a response from the given queues, in arrival order.
 
@@ -190,7 +191,8 @@ def build_items(
     the ground truth where present and triage elsewhere. Customer tier and lifetime value,
     which come from the CRM in production, are taken from the ground truth when present.
     ``facts`` (by external id) override both: a stored message's own triage, customer and
-    conversation.
+    conversation. ``taxonomy`` is the topic list triage reads with (the general one unless
+    given), as the brand's workspace would.
     """
     facts = facts or {}
     if classify not in CLASSIFY_MODES:
@@ -212,7 +214,7 @@ def build_items(
     classified = dict(
         zip(
             (id(e) for e in to_classify),
-            triage_signals(to_classify) if to_classify else [],
+            triage_signals(to_classify, taxonomy) if to_classify else [],
             strict=True,
         )
     )
