@@ -277,6 +277,13 @@ def inbound_in_thread_since(session: Session, thread_id: int, since: datetime) -
     return found is not None
 
 
+def conversations_of_tasks(session: Session, task_ids: Sequence[int]) -> list[int]:
+    """The conversation of each task (read as plain ids, no task loaded)."""
+    if not task_ids:
+        return []
+    return list(session.scalars(select(Task.conversation_id).where(Task.id.in_(list(task_ids)))))
+
+
 def tasks_by_id(session: Session, task_ids: Sequence[int]) -> Sequence[Task]:
     if not task_ids:
         return []

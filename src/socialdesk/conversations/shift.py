@@ -317,7 +317,7 @@ def shifts_of(session: Session, workspace_id: int, conversation_id: int) -> Sequ
 def complete_shifts(session: Session, workspace_id: int, task_ids: Sequence[int]) -> None:
     """A pipeline ``on_tasks_changed`` hook: a shift is complete once the customer writes in
     the new thread (the DM or email answer that was asked for)."""
-    conversation_ids = [t.conversation_id for t in repository.tasks_by_id(session, task_ids)]
+    conversation_ids = repository.conversations_of_tasks(session, task_ids)
     for shift in channel_repo.open_shifts_of_conversations(session, conversation_ids):
         if shift.workspace_id != workspace_id or shift.thread_id is None:
             continue

@@ -25,6 +25,7 @@ from socialdesk.triage.embedding import missing_reason as embedding_missing_reas
 from socialdesk.triage.fine_tuning import ProgressCallback
 from socialdesk.triage.labels import KIND_ROUTES, TASKS, normalize_label
 from socialdesk.triage.linear import LinearModel
+from socialdesk.triage.memo import MEMO
 from socialdesk.triage.models import TriageModelRow
 from socialdesk.triage.result import MessageContext, TriageResult
 from socialdesk.triage.taxonomies import taxonomy_for_sector, taxonomy_from_settings
@@ -130,7 +131,7 @@ def triage_texts(
     contexts: Sequence[MessageContext] | None = None,
     tier: str | None = None,
 ) -> list[TriageResult]:
-    return triage_batch(texts, model_set(session, workspace_id, tier), contexts)
+    return MEMO.triage(texts, model_set(session, workspace_id, tier), contexts, triage_batch)
 
 
 def store_results(
