@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from socialdesk.analytics.exports import spreadsheet_safe
 from socialdesk.analytics.report_metrics import (
     CaseFacts,
     Figures,
@@ -239,3 +240,19 @@ def test_the_tally_counts_each_row_in_the_total_its_breakdowns_and_its_bucket() 
     assert list(tally.buckets) == ["2026-11-23", "2026-11-24"]
     assert tally.buckets["2026-11-23"].inbound == 1
     assert tally.buckets["2026-11-24"].outbound == 1  # 00:30 in Paris
+
+
+@pytest.mark.parametrize(
+    ("text", "safe"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+44 7700", "'+44 7700"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("my router", "my router"),
+        ("", ""),
+    ],
+)
+def test_spreadsheet_safe_text(text: str, safe: str) -> None:
+    assert spreadsheet_safe(text) == safe

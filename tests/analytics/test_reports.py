@@ -297,3 +297,17 @@ def test_an_erased_customer_leaves_the_exports_text_and_the_counts_stay(
         assert len(messages) == 10
         assert not any("alpha-words" in m["text"] for m in messages)
         assert any("my router is down" in m["text"] for m in messages)  # others keep theirs
+
+
+def test_a_post_never_becomes_a_spreadsheet_formula(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    payload = '=HYPERLINK("http://evil.test","refund")'
+    with session_factory() as s:
+        exchange(s, workspace.id, at=DAY1 + timedelta(hours=1), steps=[], text=payload)
+        s.commit()
+        (row,) = _csv(s, workspace.id, "messages")
+        assert row["text"] == "'" + payload
+        span = report_range(DAY1.date(), DAY1.date())
+        lines = "".join(export_chunks(s, workspace.id, "messages", span, "jsonl", NOW))
+        assert json.loads(lines)["text"] == payload  # JSON keeps it as written

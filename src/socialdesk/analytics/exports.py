@@ -216,19 +216,35 @@ def check(kind: str, fmt: str) -> None:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)} (got {fmt!r})")
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula; a customer's post
+# must never become one (OWASP's CSV injection advice: a leading apostrophe).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FREE_TEXT = frozenset({"text"})  # columns that hold what customers wrote, as written
+
+
 def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
+def spreadsheet_safe(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def csv_chunks(columns: Iterable[str], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """A header line, then the rows, a few hundred to a chunk."""
+    """A header line, then the rows, a few hundred to a chunk. Free text that a spreadsheet
+    would read as a formula starts with an apostrophe (JSON lines keep it as written)."""
     names = tuple(columns)
+    guarded = [i for i, c in enumerate(names) if c in FREE_TEXT]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(names)
     pending = 0
     for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in names])
+        cells = [_cell(row.get(c)) for c in names]
+        for i in guarded:
+            if isinstance(cells[i], str):
+                cells[i] = spreadsheet_safe(cells[i])
+        writer.writerow(cells)
         pending += 1
         if pending >= FLUSH_ROWS:
             yield buffer.getvalue()
