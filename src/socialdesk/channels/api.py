@@ -3,9 +3,9 @@ accounts, dead letters and callbacks."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -23,8 +23,17 @@ from socialdesk.channels.schemas import (
 )
 from socialdesk.channels.webhooks import router as webhooks_router
 from socialdesk.core.clock import utcnow
+from socialdesk.core.errors import InvalidInput
 from socialdesk.core.http import Principal, current_workspace, db_session, require_role
 from socialdesk.core.models import Workspace
+from socialdesk.core.pagination import (
+    NEXT_CURSOR_RESPONSE,
+    CursorParam,
+    keyset_list,
+    list_by_id,
+    read_on,
+    time_and_id,
+)
 from socialdesk.people.models import Role
 
 router = APIRouter()
@@ -60,24 +69,50 @@ def cancel_delivery(
     return DeliveryOut.model_validate(item)
 
 
-@api.get("/channel-accounts", response_model=list[AccountOut])
+@api.get("/channel-accounts", response_model=list[AccountOut], responses=NEXT_CURSOR_RESPONSE)
 def channel_accounts(
+    response: Response,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
     _: Principal = Admin,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    cursor: CursorParam = None,
 ) -> list[AccountOut]:
-    return [AccountOut(**public_view(a)) for a in list_accounts(session, workspace.id)]
+    """In id order; the next page's cursor is in the X-Next-Cursor header."""
+    return list_by_id(
+        response,
+        list_accounts(session, workspace.id),
+        cursor=cursor,
+        limit=limit,
+        id_of=lambda a: a.id,
+        out=lambda a: AccountOut(**public_view(a)),
+    )
 
 
-@api.get("/dead-letters", response_model=list[DeadLetterOut])
+@api.get("/dead-letters", response_model=list[DeadLetterOut], responses=NEXT_CURSOR_RESPONSE)
 def dead_letters(
+    response: Response,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
     status: Literal["new", "replayed", "discarded"] | None = "new",
     _: Principal = Admin,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: CursorParam = None,
 ) -> list[DeadLetterOut]:
-    letters = deadletters.list_letters(session, workspace.id, status)
-    return [DeadLetterOut.model_validate(letter) for letter in letters]
+    """Newest first; the next page's cursor is in the X-Next-Cursor header."""
+    before = read_on(cursor, 0, 1)
+    if before is not None and not isinstance(before[0], int):
+        raise InvalidInput("the cursor is not one this list gave (start without it)")
+    letters = deadletters.list_letters(
+        session,
+        workspace.id,
+        status,
+        limit=limit + 1,
+        before_id=None if before is None else before[0],
+    )
+    return keyset_list(
+        response, letters, limit=limit, key=lambda d: (d.id,), out=DeadLetterOut.model_validate
+    )
 
 
 @api.get("/dead-letters/{letter_id}", response_model=DeadLetterDetail)
@@ -117,14 +152,27 @@ async def replay_dead_letter(
     return await run_in_threadpool(_replay, request, principal.workspace_id, letter_id, body)
 
 
-@api.get("/callbacks", response_model=list[CallbackOut])
+@api.get("/callbacks", response_model=list[CallbackOut], responses=NEXT_CURSOR_RESPONSE)
 def callbacks(
+    response: Response,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
     _: Principal = Agent,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    cursor: CursorParam = None,
 ) -> list[CallbackOut]:
-    """Open phone callbacks, earliest window first."""
-    return [CallbackOut.model_validate(c) for c in repository.open_callbacks(session, workspace.id)]
+    """Open phone callbacks, earliest window first; the next page's cursor is in the
+    X-Next-Cursor header."""
+    rows = repository.open_callbacks(
+        session, workspace.id, limit=limit + 1, after=time_and_id(cursor)
+    )
+    return keyset_list(
+        response,
+        rows,
+        limit=limit,
+        key=lambda c: (c.window_start, c.id),
+        out=CallbackOut.model_validate,
+    )
 
 
 router.include_router(api)

@@ -31,9 +31,14 @@ class ReplayOutcome:
 
 
 def list_letters(
-    session: Session, workspace_id: int, status: str | None = DeadLetterStatus.NEW
+    session: Session,
+    workspace_id: int,
+    status: str | None = DeadLetterStatus.NEW,
+    *,
+    limit: int = 100,
+    before_id: int | None = None,
 ) -> Sequence[DeadLetter]:
-    return repository.list_dead_letters(session, workspace_id, status)
+    return repository.list_dead_letters(session, workspace_id, status, limit, before_id)
 
 
 def get_letter(session: Session, workspace_id: int, letter_id: int) -> DeadLetter:

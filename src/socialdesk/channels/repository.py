@@ -22,6 +22,7 @@ from socialdesk.channels.models import (
     OutboxStatus,
 )
 from socialdesk.core.models import Workspace
+from socialdesk.core.pagination import after_key
 
 # -- workspaces and accounts -------------------------------------------------------------
 
@@ -181,11 +182,18 @@ def get_dead_letter(session: Session, workspace_id: int, letter_id: int) -> Dead
 
 
 def list_dead_letters(
-    session: Session, workspace_id: int, status: str | None = DeadLetterStatus.NEW, limit: int = 100
+    session: Session,
+    workspace_id: int,
+    status: str | None = DeadLetterStatus.NEW,
+    limit: int = 100,
+    before_id: int | None = None,
 ) -> Sequence[DeadLetter]:
+    """Newest first; ``before_id``: the page after the letter with that id."""
     query = select(DeadLetter).where(DeadLetter.workspace_id == workspace_id)
     if status is not None:
         query = query.where(DeadLetter.status == status)
+    if before_id is not None:
+        query = query.where(DeadLetter.id < before_id)
     return session.scalars(query.order_by(DeadLetter.id.desc()).limit(limit)).all()
 
 
@@ -240,12 +248,21 @@ def add_callback(session: Session, callback: CallbackRequest) -> CallbackRequest
     return callback
 
 
-def open_callbacks(session: Session, workspace_id: int) -> Sequence[CallbackRequest]:
-    return session.scalars(
-        select(CallbackRequest)
-        .where(CallbackRequest.workspace_id == workspace_id, CallbackRequest.status == "open")
-        .order_by(CallbackRequest.window_start)
-    ).all()
+def open_callbacks(
+    session: Session,
+    workspace_id: int,
+    *,
+    limit: int | None = None,
+    after: Sequence[Any] | None = None,
+) -> Sequence[CallbackRequest]:
+    """Earliest window first; ``after`` is the (window_start, id) of the one a page follows."""
+    order = (CallbackRequest.window_start, CallbackRequest.id)
+    query = select(CallbackRequest).where(
+        CallbackRequest.workspace_id == workspace_id, CallbackRequest.status == "open"
+    )
+    if after is not None:
+        query = query.where(after_key(order, after, descending=False))
+    return session.scalars(query.order_by(*order).limit(limit)).all()
 
 
 def add_kb_link(session: Session, link: KbLink) -> KbLink:

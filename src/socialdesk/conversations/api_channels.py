@@ -4,8 +4,9 @@ tracked-link redirect of knowledge-base links sent in replies."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +21,7 @@ from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.core.http import Principal, current_workspace, db_session, require_role
 from socialdesk.core.models import Workspace
+from socialdesk.core.pagination import NEXT_CURSOR_RESPONSE, CursorParam, list_by_id
 from socialdesk.people.models import Role
 
 router = APIRouter()
@@ -29,18 +31,32 @@ Agent = Depends(require_role(Role.AGENT))
 Supervisor = Depends(require_role(Role.SUPERVISOR))
 
 
-@api.get("/conversations/{conversation_id}/deliveries", response_model=list[DeliveryOut])
+@api.get(
+    "/conversations/{conversation_id}/deliveries",
+    response_model=list[DeliveryOut],
+    responses=NEXT_CURSOR_RESPONSE,
+)
 def conversation_deliveries(
     conversation_id: int,
+    response: Response,
     session: Session = Depends(db_session),
     workspace: Workspace = Depends(current_workspace),
     _: Principal = Agent,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    cursor: CursorParam = None,
 ) -> list[DeliveryOut]:
-    """Every outbound action of a case: sent, waiting (and why), or failed with the reason."""
+    """Every outbound action of a case: sent, waiting (and why), or failed with the reason;
+    in id order, the next page's cursor in the X-Next-Cursor header."""
     if repository.get_conversation(session, workspace.id, conversation_id) is None:
         raise NotFound(f"conversation {conversation_id} not found")
-    items = outbox.deliveries(session, workspace.id, conversation_id)
-    return [DeliveryOut.model_validate(item) for item in items]
+    return list_by_id(
+        response,
+        outbox.deliveries(session, workspace.id, conversation_id),
+        cursor=cursor,
+        limit=limit,
+        id_of=lambda i: i.id,
+        out=DeliveryOut.model_validate,
+    )
 
 
 @api.get("/channel-stats", response_model=ChannelStats)

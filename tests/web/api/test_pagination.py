@@ -10,10 +10,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels.models import DeadLetter
 from socialdesk.core.models import Workspace
 from socialdesk.core.pagination import NEXT_CURSOR_HEADER, decode_cursor, encode_cursor
 from socialdesk.people.models import User
 from socialdesk.routing.models import RoutingNotification
+from tests.channels.helpers import add_account
 from tests.web.api.conftest import Client
 from tests.web.conftest import START
 from tests.web.factories import make_case
@@ -172,3 +174,45 @@ def test_notifications_page_newest_first_by_header(
     assert len(ids) == 5 and len(set(ids)) == 5
     whole = [n["id"] for n in client.get("/api/v1/routing/notifications").json()]
     assert ids == whole
+
+
+def test_channel_lists_page_by_header(
+    with_token: Token,
+    as_user: Client,
+    agent: User,
+    workspace: Workspace,
+    other_workspace: Workspace,
+    session_factory: sessionmaker[Session],
+) -> None:
+    cases = _cases(session_factory, workspace, 3)
+    client = as_user(agent)
+    for n, cid in enumerate(reversed(cases)):  # the last case gets the earliest window
+        shifted = client.post(
+            f"/api/v1/conversations/{cid}/shift",
+            json={
+                "action": "callback",
+                "reason": "too long to type",
+                "detail": "+44 20 7946 0000",
+                "callback_at": (START + timedelta(days=1, hours=n)).isoformat(),
+            },
+        )
+        assert shifted.status_code == 200, shifted.text
+    admin = with_token(workspace, "admin")
+    callbacks = _read_all_by_header(admin, "/api/v1/callbacks", 1)
+    assert len(callbacks) == 3
+    whole = admin.get("/api/v1/callbacks").json()
+    assert [c["id"] for c in whole] == callbacks
+    assert [c["conversation_id"] for c in whole] == list(reversed(cases))
+    with session_factory() as s:
+        for n in range(3):
+            s.add(DeadLetter(workspace_id=workspace.id, channel="x", reason=f"bad {n}"))
+        s.add(DeadLetter(workspace_id=other_workspace.id, channel="x", reason="theirs"))
+        s.commit()
+    letters = _read_all_by_header(admin, "/api/v1/dead-letters", 2)
+    assert len(letters) == 3 and letters == sorted(letters, reverse=True)
+    add_account(session_factory, workspace.id, "x")
+    add_account(session_factory, workspace.id, "facebook")
+    accounts = _read_all_by_header(admin, "/api/v1/channel-accounts", 1)
+    assert len(accounts) == 2 and accounts == sorted(accounts)
+    deliveries = _read_all_by_header(client, f"/api/v1/conversations/{cases[0]}/deliveries", 1)
+    assert deliveries == sorted(deliveries)
