@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy.orm import Session
 
 from socialdesk.analytics import charts, metrics
@@ -110,3 +111,19 @@ def test_the_dashboard_reflects_the_database(session: Session, workspace: Worksp
     assert board.first_response.counts[1] == 1  # ten minutes: the 5-15 min bucket
     assert board.resolved_24h == 1
     assert [(a.name, a.load) for a in board.agents] == [("Ana", 1)]
+
+
+def test_a_reopened_task_gives_no_negative_first_response(
+    session: Session, workspace: Workspace
+) -> None:
+    """Answered an hour ago, then the customer wrote again 10 minutes ago: the task waits
+    from the new message and its first answer is the old one."""
+    _, task, _ = make_case(session, workspace.id, text="again", at=NOW - timedelta(minutes=10))
+    task.first_response_at = NOW - timedelta(hours=1)
+    task.reopen_count = 1
+    _, answered, _ = make_case(session, workspace.id, text="a", at=NOW - timedelta(minutes=30))
+    answered.first_response_at = NOW - timedelta(minutes=20)
+    session.flush()
+    board = build_dashboard(session, workspace.id, clock=FrozenClock(NOW))
+    assert sum(board.first_response.counts) == 1
+    assert board.first_response.median_minutes == pytest.approx(10)

@@ -82,6 +82,9 @@ def service_level_groups(
 
 
 def first_response_minutes(session: Session, workspace_id: int, since: datetime) -> list[float]:
+    """Minutes to the first answer of tasks that started waiting in the window. A reopened
+    task waits again from the customer's new message while its first answer stays the old
+    one: it has no first response in the window and is left out (not counted as negative)."""
     minutes = cast(minutes_between(session, Task.waiting_since, Task.first_response_at), Float)
     return [
         float(m)
@@ -90,6 +93,7 @@ def first_response_minutes(session: Session, workspace_id: int, since: datetime)
                 Task.workspace_id == workspace_id,
                 Task.waiting_since >= since,
                 Task.first_response_at.is_not(None),
+                Task.first_response_at >= Task.waiting_since,
             )
         )
         if m is not None
