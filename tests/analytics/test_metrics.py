@@ -124,6 +124,14 @@ def test_a_reopened_task_gives_no_negative_first_response(
     _, answered, _ = make_case(session, workspace.id, text="a", at=NOW - timedelta(minutes=30))
     answered.first_response_at = NOW - timedelta(minutes=20)
     session.flush()
+    # The customer wrote again 45 minutes ago and still waits, past the 30-minute target.
+    _, late, _ = make_case(session, workspace.id, text="still", at=NOW - timedelta(minutes=45))
+    late.first_response_at = NOW - timedelta(hours=2)
+    late.reopen_count = 1
+    session.flush()
     board = build_dashboard(session, workspace.id, clock=FrozenClock(NOW))
     assert sum(board.first_response.counts) == 1
     assert board.first_response.median_minutes == pytest.approx(10)
+    (x,) = board.sla_by_channel
+    # Of three: one answered in time, one waiting inside its target, one late.
+    assert (x.total, x.responded, x.decided, x.within) == (3, 1, 2, 1)

@@ -59,7 +59,9 @@ def service_level_groups(
     Decided: answered, or past due unanswered; within: answered by the due time (or answered
     with no target at all).
     """
-    answered = Task.first_response_at.is_not(None)
+    # A reopened task waits again from the customer's new message; its stored first answer
+    # is older than that wait and does not answer it.
+    answered = Task.first_response_at.is_not(None) & (Task.first_response_at >= Task.waiting_since)
     decided = case((answered | (Task.due_at <= now), 1), else_=0)
     within = case(
         (answered & (Task.due_at.is_(None) | (Task.first_response_at <= Task.due_at)), 1),
@@ -71,14 +73,16 @@ def service_level_groups(
             Task.team_id,
             Task.queue,
             func.count(),
-            func.count(Task.first_response_at),
+            func.sum(case((answered, 1), else_=0)),
             func.sum(decided),
             func.sum(within),
         )
         .where(Task.workspace_id == workspace_id, Task.waiting_since >= since)
         .group_by(Task.channel, Task.team_id, Task.queue)
     ).all()
-    return [(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5] or 0), int(r[6] or 0)) for r in rows]
+    return [
+        (r[0], r[1], r[2], int(r[3]), int(r[4] or 0), int(r[5] or 0), int(r[6] or 0)) for r in rows
+    ]
 
 
 def first_response_minutes(session: Session, workspace_id: int, since: datetime) -> list[float]:
