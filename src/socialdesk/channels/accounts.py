@@ -12,7 +12,7 @@ from socialdesk.channels import repository
 from socialdesk.channels.credentials import Credentials, decrypt_credentials, encrypt_credentials
 from socialdesk.channels.events import CHANNELS
 from socialdesk.channels.models import ChannelAccount
-from socialdesk.core.errors import Conflict, InvalidInput
+from socialdesk.core.errors import Conflict, InvalidInput, NotFound
 
 
 def create_account(
@@ -92,3 +92,16 @@ def public_view(account: ChannelAccount) -> dict[str, Any]:
 
 def list_accounts(session: Session, workspace_id: int) -> Sequence[ChannelAccount]:
     return repository.list_accounts(session, workspace_id)
+
+
+def set_active(
+    session: Session, workspace_id: int, account_id: int, active: bool | None = None
+) -> ChannelAccount:
+    """An admin turns an account on or off (``None`` flips it, as the admin screen's button
+    does); audited as a change of the channel account."""
+    account = repository.get_account(session, workspace_id, account_id)
+    if account is None:
+        raise NotFound("channel account not found")
+    account.active = (not account.active) if active is None else active
+    session.flush()
+    return account

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from socialdesk.channels import deadletters, outbox, repository
+from socialdesk.channels import accounts, deadletters, outbox, repository
 from socialdesk.channels.accounts import list_accounts, public_view
 from socialdesk.channels.registry import default_connectors
 from socialdesk.channels.schemas import (
@@ -24,11 +25,19 @@ from socialdesk.channels.schemas import (
 from socialdesk.channels.webhooks import router as webhooks_router
 from socialdesk.core.clock import utcnow
 from socialdesk.core.errors import InvalidInput
-from socialdesk.core.http import Principal, current_workspace, db_session, require_role
+from socialdesk.core.http import (
+    ERROR_RESPONSES,
+    Principal,
+    current_workspace,
+    db_session,
+    require_role,
+)
+from socialdesk.core.limits import MAX_DB_INT
 from socialdesk.core.models import Workspace
 from socialdesk.core.pagination import (
     NEXT_CURSOR_RESPONSE,
     CursorParam,
+    examples,
     keyset_list,
     list_by_id,
     read_on,
@@ -87,6 +96,30 @@ def channel_accounts(
         id_of=lambda a: a.id,
         out=lambda a: AccountOut(**public_view(a)),
     )
+
+
+class AccountActiveIn(BaseModel):
+    model_config = examples({"active": False})
+
+    active: bool
+
+
+@api.put(
+    "/channel-accounts/{account_id}",
+    response_model=AccountOut,
+    summary="Turn a channel account on or off (admins; audited)",
+    responses=ERROR_RESPONSES,
+)
+def set_account_active(
+    account_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)],
+    body: AccountActiveIn,
+    session: Session = Depends(db_session),
+    workspace: Workspace = Depends(current_workspace),
+    _: Principal = Admin,
+) -> AccountOut:
+    account = accounts.set_active(session, workspace.id, account_id, body.active)
+    session.commit()
+    return AccountOut(**public_view(account))
 
 
 @api.get("/dead-letters", response_model=list[DeadLetterOut], responses=NEXT_CURSOR_RESPONSE)

@@ -55,11 +55,3 @@ def channel_accounts(session: Session, workspace_id: int) -> list[ChannelAccount
             .order_by(ChannelAccount.channel, ChannelAccount.handle)
         )
     )
-
-
-def channel_account(session: Session, workspace_id: int, account_id: int) -> ChannelAccount | None:
-    return session.scalars(
-        select(ChannelAccount).where(
-            ChannelAccount.workspace_id == workspace_id, ChannelAccount.id == account_id
-        )
-    ).first()

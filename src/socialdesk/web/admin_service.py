@@ -47,14 +47,6 @@ def update_user(
     return user
 
 
-def toggle_channel_account(session: Session, workspace_id: int, account_id: int) -> None:
-    account = repo.channel_account(session, workspace_id, account_id)
-    if account is None:
-        raise NotFound("channel account not found")
-    account.active = not account.active
-    session.flush()
-
-
 def members(session: Session, workspace_id: int) -> dict[int, list[int]]:
     """user id -> team ids."""
     out: dict[int, list[int]] = {}

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from socialdesk.channels import accounts
 from socialdesk.knowledge import repository as knowledge_repo
 from socialdesk.knowledge import service as knowledge
 from socialdesk.people.models import Role, TeamKind
@@ -113,7 +114,7 @@ def save_workspace(
 
 @router.post("/channels/{account_id}/toggle")
 def toggle_channel(viewer: AdminViewer, db: DbSession, account_id: int) -> Response:
-    admin_service.toggle_channel_account(db, viewer.workspace_id, account_id)
+    accounts.set_active(db, viewer.workspace_id, account_id)
     db.commit()
     return _back("channels")
 

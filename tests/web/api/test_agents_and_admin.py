@@ -16,6 +16,7 @@ from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task
 from socialdesk.knowledge.models import CannedReply, KbArticle
 from socialdesk.people.models import User
+from tests.channels.helpers import add_account
 from tests.web.api.conftest import Client
 from tests.web.conftest import START
 from tests.web.factories import make_case
@@ -349,3 +350,32 @@ def test_cursor_pages_of_a_short_list_are_stable_and_refuse_a_forged_cursor(
     assert seen == ["c0", "c1", "c2", "c3", "c4"]
     forged = as_user(admin).get("/api/v1/canned-replies", params={"cursor": "not-a-cursor"})
     assert forged.status_code == 400 and "cursor" in forged.json()["detail"]
+
+
+# -- channel accounts ---------------------------------------------------------------------------
+
+
+def test_an_admin_turns_a_channel_account_off_and_on(
+    as_user: Client,
+    supervisor: User,
+    admin: User,
+    workspace: Workspace,
+    other_workspace: Workspace,
+    session_factory: sessionmaker[Session],
+) -> None:
+    ours = add_account(session_factory, workspace.id, "x").id
+    theirs = add_account(session_factory, other_workspace.id, "x").id
+    client = as_user(admin)
+    off = client.put(f"/api/v1/channel-accounts/{ours}", json={"active": False})
+    assert off.status_code == 200, off.text
+    assert off.json()["active"] is False
+    assert "channel_account.updated" in _audit(session_factory, workspace)
+    on = client.put(f"/api/v1/channel-accounts/{ours}", json={"active": True})
+    assert on.json()["active"] is True
+    refused = as_user(supervisor).put(f"/api/v1/channel-accounts/{ours}", json={"active": False})
+    assert refused.status_code == 403
+    walled = client.put(f"/api/v1/channel-accounts/{theirs}", json={"active": False})
+    assert walled.status_code == 404
+    assert (
+        client.put(f"/api/v1/channel-accounts/{ours}", json={"active": "maybe"}).status_code == 422
+    )

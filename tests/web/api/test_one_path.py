@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.channels import accounts as channel_accounts
 from socialdesk.conversations import actions, canned, replies, shift
 from socialdesk.core.models import Workspace
 from socialdesk.knowledge import service as knowledge_service
@@ -19,6 +20,7 @@ from socialdesk.routing import cases
 from socialdesk.routing import service as routing_service
 from socialdesk.triage import corrections
 from socialdesk.triage import service as triage_service
+from tests.channels.helpers import add_account
 from tests.web.api.conftest import Client
 from tests.web.conftest import START, sign_in
 from tests.web.factories import make_case
@@ -321,3 +323,31 @@ def test_marking_mentions_read_from_the_console_and_the_api_takes_one_path(
     assert done.status_code == 303, done.text
     assert as_user(agent).post("/api/v1/mentions/read").status_code == 204
     assert calls == [agent.id, agent.id]
+
+
+def test_a_channel_account_toggled_from_the_admin_screen_and_the_api_takes_one_path(
+    api: Any,
+    as_user: Client,
+    admin: User,
+    workspace: Workspace,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = add_account(session_factory, workspace.id, "x").id
+    calls: list[Any] = []
+    original = channel_accounts.set_active
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[2])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(channel_accounts, "set_active", spy)
+    console = TestClient(api, base_url="https://testserver")
+    csrf = sign_in(console, admin.email)
+    done = console.post(
+        f"/admin/channels/{account}/toggle", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert done.status_code == 303, done.text
+    twin = as_user(admin).put(f"/api/v1/channel-accounts/{account}", json={"active": True})
+    assert twin.status_code == 200, twin.text
+    assert calls == [account, account]
