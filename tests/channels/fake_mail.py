@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import socketserver
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -124,6 +124,9 @@ class FakeImap:
     # RFC 3501 section 2.3.1.1: UIDs are valid only with this value; a server that
     # renumbers a mailbox announces a new one in the SELECT response.
     uidvalidity: int = 1
+    # Further folders by name (a listening folder such as "News/Alerts").
+    folders: dict[str, dict[int, bytes]] = field(default_factory=dict)
+    searches: list[str] = field(default_factory=list)  # the arguments of each UID SEARCH
     port: int = 0
 
     @contextmanager
@@ -154,26 +157,29 @@ class FakeImap:
                         else:
                             self.say(f"{tag} NO [AUTHENTICATIONFAILED] Invalid credentials")
                     elif command in ("SELECT", "EXAMINE"):
-                        name = args.strip().strip('"')
-                        if name not in ("INBOX", "Sent"):
+                        try:
+                            (name,) = imap_tokens(args)
+                        except ValueError:
+                            self.say(f"{tag} BAD invalid mailbox name")
+                            continue
+                        boxes = {"INBOX": fake.mailbox, "Sent": fake.sent, **fake.folders}
+                        if name not in boxes:
                             self.say(f"{tag} NO [NONEXISTENT] Unknown Mailbox: {name}")
                             continue
-                        box = fake.mailbox if name == "INBOX" else fake.sent
+                        box = boxes[name]
                         self.say(f"* {len(box)} EXISTS")
                         self.say(f"* OK [UIDVALIDITY {fake.uidvalidity}] UIDs valid")
                         self.say(f"{tag} OK [READ-ONLY] {command} completed")
                     elif command == "UID":
                         sub, _, uid_args = args.partition(" ")
-                        if sub.upper() == "SEARCH" and uid_args.upper().startswith("HEADER"):
-                            # UID SEARCH HEADER Message-ID "<id>" (RFC 3501 section 6.4.4)
-                            wanted = uid_args.split(" ", 2)[2].strip('"').encode()
-                            found = [str(u) for u, raw in sorted(box.items()) if wanted in raw]
-                            self.say("* SEARCH " + " ".join(found))
-                            self.say(f"{tag} OK SEARCH completed")
-                        elif sub.upper() == "SEARCH":
-                            low = int(uid_args.split()[-1].split(":")[0])
-                            found = [str(u) for u in sorted(box) if u >= low]
-                            self.say("* SEARCH " + " ".join(found))
+                        if sub.upper() == "SEARCH":
+                            fake.searches.append(uid_args)
+                            try:
+                                found = search(box, imap_tokens(uid_args))
+                            except ValueError as exc:
+                                self.say(f"{tag} BAD {exc}")
+                                continue
+                            self.say("* SEARCH " + " ".join(str(u) for u in found))
                             self.say(f"{tag} OK SEARCH completed")
                         else:
                             uid = int(uid_args.split(" ")[0])
@@ -201,3 +207,88 @@ class FakeImap:
         finally:
             server.shutdown()
             server.server_close()
+
+
+def imap_tokens(text: str) -> list[str]:
+    """Atoms and quoted strings of an IMAP command's arguments (RFC 3501 section 4.3: a
+    quoted string escapes only ``\\`` and ``"``; it cannot hold CR, LF or 8-bit octets)."""
+    tokens: list[str] = []
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == " ":
+            i += 1
+        elif c == '"':
+            value, i = "", i + 1
+            while True:
+                if i >= len(text):
+                    raise ValueError("unterminated quoted string")
+                c = text[i]
+                if c == "\\":
+                    if i + 1 >= len(text) or text[i + 1] not in '"\\':
+                        raise ValueError("invalid escape in quoted string")
+                    value, i = value + text[i + 1], i + 2
+                elif c == '"':
+                    i += 1
+                    break
+                elif not " " <= c <= "~":
+                    raise ValueError("invalid character in quoted string")
+                else:
+                    value, i = value + c, i + 1
+            tokens.append(value)
+        else:
+            end = text.find(" ", i)
+            end = len(text) if end < 0 else end
+            atom = text[i:end]
+            if any(ch in atom for ch in '"\\(){') or not all(" " < ch <= "~" for ch in atom):
+                raise ValueError(f"invalid atom {atom!r}")
+            tokens.append(atom)
+            i = end
+    return tokens
+
+
+def _in_uid_set(uid: int, spec: str, highest: int) -> bool:
+    """RFC 3501 section 6.4.8 / 9 (sequence-set): "*" is the highest UID in use, and a range
+    "n:*" includes it even when n is above it."""
+    for part in spec.split(","):
+        ends = [highest if e == "*" else int(e) for e in part.split(":")]
+        if min(ends) <= uid <= max(ends):
+            return True
+    return False
+
+
+def search(box: dict[int, bytes], tokens: list[str]) -> list[int]:
+    """The UIDs matching SEARCH keys ANDed together: UID, OR, NOT, TEXT, HEADER and ALL (RFC
+    3501 section 6.4.4); TEXT (header or body) and HEADER are case-insensitive substrings."""
+    highest = max(box, default=0)
+
+    def key(pos: int) -> tuple[Callable[[int, bytes], bool], int]:
+        if pos >= len(tokens):
+            raise ValueError("missing search key")
+        name = tokens[pos].upper()
+        if name == "ALL":
+            return (lambda uid, raw: True), pos + 1
+        if name == "UID":
+            spec = tokens[pos + 1]
+            return (lambda uid, raw: _in_uid_set(uid, spec, highest)), pos + 2
+        if name == "NOT":
+            inner, nxt = key(pos + 1)
+            return (lambda uid, raw: not inner(uid, raw)), nxt
+        if name == "OR":
+            left, mid = key(pos + 1)
+            right, nxt = key(mid)
+            return (lambda uid, raw: left(uid, raw) or right(uid, raw)), nxt
+        if name == "TEXT":
+            wanted = tokens[pos + 1].lower()
+            return (lambda uid, raw: wanted in raw.decode(errors="replace").lower()), pos + 2
+        if name == "HEADER":
+            wanted = tokens[pos + 2].lower()
+            return (lambda uid, raw: wanted in raw.decode(errors="replace").lower()), pos + 3
+        raise ValueError(f"unknown search key {tokens[pos]!r}")
+
+    keys = []
+    pos = 0
+    while pos < len(tokens):
+        k, pos = key(pos)
+        keys.append(k)
+    return [u for u, raw in sorted(box.items()) if all(k(u, raw) for k in keys)]

@@ -210,12 +210,14 @@ def poll(
 ) -> None:
     """Poll X accounts (mentions, saved searches), Instagram accounts (the listening rules'
     hashtags), Facebook Pages (posts that tag them) and IMAP mailboxes that opted in with the
-    setting poll=true; for accounts without webhook access."""
+    setting poll=true; for accounts without webhook access. Mailboxes with a listen_folder are
+    searched there for the listening rules' terms."""
     from socialdesk.channels import repository
     from socialdesk.channels.base import DeliveryError
     from socialdesk.channels.polling import (
         PollReport,
         poll_email_account,
+        poll_email_listening,
         poll_facebook_account,
         poll_instagram_account,
         poll_x_account,
@@ -232,20 +234,21 @@ def poll(
     with _database(settings) as factory:
         pipeline = build_pipeline(settings, factory)
         while True:
+            rounds: list[tuple[int, str, Callable[..., PollReport]]] = []
             with factory() as session:
-                accounts = [
-                    (a.id, a.channel)
-                    for a in repository.active_accounts(session)
-                    if a.channel in pollers and str(a.settings.get("poll")) == "true"
-                ]
-            for account_id, channel in accounts:
+                for a in repository.active_accounts(session):
+                    if a.channel in pollers and str(a.settings.get("poll")) == "true":
+                        rounds.append((a.id, "", pollers[a.channel]))
+                    if a.channel == "email" and a.settings.get("listen_folder"):
+                        rounds.append((a.id, " listening folder", poll_email_listening))
+            for account_id, label, poller in rounds:
                 try:
-                    poller = pollers[channel]
                     report = poller(
                         factory, pipeline, account_id=account_id, secret_key=settings.secret_key
                     )
                     out.print(
-                        f"account {account_id}: fetched {report.fetched}, new {report.accepted}",
+                        f"account {account_id}{label}: fetched {report.fetched}, "
+                        f"new {report.accepted}",
                         markup=False,
                     )
                 except (DeliveryError, SocialdeskError, OSError) as exc:

@@ -80,35 +80,19 @@ class EmailConnector:
         or moved), every saved UID is void, so the whole mailbox is read again; the
         messages already stored are recognised by their Message-ID and not stored twice.
         """
-        events: list[InboundEvent] = []
         newest = last_uid
         with _imap(account, credentials) as client:
-            client.select(account.setting("imap_folder", "INBOX"), readonly=True)
+            folder = account.setting("imap_folder", "INBOX")
+            client.select(folder, readonly=True)
             epoch = _uidvalidity(client)
-            if uidvalidity is not None and epoch is not None and epoch != uidvalidity:
-                log.warning(
-                    "mailbox %s: UIDVALIDITY changed from %s to %s, reading it again",
-                    account.id,
-                    uidvalidity,
-                    epoch,
-                )
+            if renumbered(account, folder, uidvalidity, epoch):
                 last_uid = newest = 0
             status, data = client.uid("SEARCH", "UID", f"{last_uid + 1}:*")
             if status != "OK":
                 raise DeliveryError(f"IMAP search failed: {status}", permanent=False)
-            uids = sorted(int(u) for u in (data[0] or b"").split() if int(u) > last_uid)
-            for uid in uids:
-                status, parts = client.uid("FETCH", str(uid), "(RFC822)")
-                raw = next((p[1] for p in parts if isinstance(p, tuple)), None)
-                if status != "OK" or raw is None:
-                    continue
-                try:
-                    event = parse_message(raw, account, self.clock)
-                except MalformedPayload:
-                    event = None  # a message without Message-ID or sender: nothing to answer
-                if event is not None:
-                    events.append(event)
-                newest = max(newest, uid)
+            uids = [int(u) for u in (data[0] or b"").split() if int(u) > last_uid]
+            events, fetched = fetch_events(client, uids, account, self.clock)
+            newest = max(newest, fetched)
         return PollResult(events=events, cursor=str(newest), epoch=epoch)
 
     # -- outbound -----------------------------------------------------------------------------
@@ -227,6 +211,43 @@ def _imap(account: AccountRef, credentials: Credentials) -> Iterator[imaplib.IMA
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
             client.logout()
+
+
+def fetch_events(
+    client: imaplib.IMAP4, uids: list[int], account: AccountRef, clock: Clock
+) -> tuple[list[InboundEvent], int]:
+    """The messages with these UIDs as events (automatic mail left out), and the highest UID
+    fetched (0 when none was)."""
+    events: list[InboundEvent] = []
+    newest = 0
+    for uid in sorted(uids):
+        status, parts = client.uid("FETCH", str(uid), "(RFC822)")
+        raw = next((p[1] for p in parts if isinstance(p, tuple)), None)
+        if status != "OK" or raw is None:
+            continue
+        try:
+            event = parse_message(raw, account, clock)
+        except MalformedPayload:
+            event = None  # a message without Message-ID or sender: nothing to answer
+        if event is not None:
+            events.append(event)
+        newest = max(newest, uid)
+    return events, newest
+
+
+def renumbered(account: AccountRef, folder: str, saved: str | None, current: str | None) -> bool:
+    """Whether the folder's UIDVALIDITY differs from the one the saved UID belongs to (the
+    saved UID is then void, and the folder is read again)."""
+    if saved is None or current is None or saved == current:
+        return False
+    log.warning(
+        "mailbox %s, folder %r: UIDVALIDITY changed from %s to %s, reading it again",
+        account.id,
+        folder,
+        saved,
+        current,
+    )
+    return True
 
 
 def _uidvalidity(client: imaplib.IMAP4) -> str | None:

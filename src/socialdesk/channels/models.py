@@ -194,8 +194,8 @@ class KbLink(Base):
 audit.watch(
     ChannelAccount,
     "channel_account",
-    # rules_query and rules_hashtags follow the listening rules (whose changes are audited
-    # themselves); hashtag ids are the platform's, looked up once.
+    # rules_query, rules_hashtags and listen_terms follow the listening rules (whose changes
+    # are audited themselves); hashtag ids are the platform's, looked up once.
     ignore=(
         "created_at",
         "settings.poll_cursors",
@@ -206,6 +206,9 @@ audit.watch(
         "settings.hashtag_cursors",
         "settings.tagged_cursor",
         "settings.imap_uidvalidity",
+        "settings.listen_terms",
+        "settings.listen_last_uid",
+        "settings.listen_uidvalidity",
         "settings.token_rotated_at",
         "settings.token_rotations",
     ),

@@ -1,5 +1,6 @@
 """Polling fallback for accounts without webhook access: mentions and brand searches on X,
-the listening rules' hashtags on Instagram, posts tagging a Facebook Page, new mail over IMAP.
+the listening rules' hashtags on Instagram, posts tagging a Facebook Page, new mail over IMAP,
+and the mail of a mailbox's listening folder that contains the listening rules' terms.
 
 The cursor (the newest id seen) is kept in the account's settings, so each poll asks only
 for what is new; everything found goes through the same intake as webhooks.
@@ -14,10 +15,11 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.accounts import credentials_of, save_rotated_credentials
-from socialdesk.channels.base import AccountRef
+from socialdesk.channels.base import AccountRef, PollResult
 from socialdesk.channels.credentials import Credentials
 from socialdesk.channels.intake import accept_events
 from socialdesk.channels.mail import EmailConnector
+from socialdesk.channels.mail_listen import poll_listen_folder
 from socialdesk.channels.meta import FacebookConnector, InstagramConnector
 from socialdesk.channels.meta_search import MAX_HASHTAGS, poll_hashtag, poll_tagged
 from socialdesk.channels.models import ChannelAccount
@@ -114,19 +116,57 @@ def poll_email_account(
     last_uid = int(settings.get("imap_last_uid") or 0)
     validity = settings.get("imap_uidvalidity")
     result = mail.poll_imap(ref, credentials, last_uid, str(validity) if validity else None)
+    return _accept_mail(session_factory, pipeline, ref, account_id, result, "imap")
+
+
+def _accept_mail(
+    session_factory: sessionmaker[Session],
+    pipeline: EventSink,
+    ref: AccountRef,
+    account_id: int,
+    result: PollResult,
+    prefix: str,
+) -> PollReport:
+    """Accept the mail found and keep the cursor: the UID and the UIDVALIDITY it belongs to
+    are saved together (settings ``<prefix>_last_uid`` and ``<prefix>_uidvalidity``)."""
     with unit_of_work(session_factory) as session:
         accepted = accept_events(session, pipeline, ref.workspace_id, result.events, "poll:email")
         account = session.get(ChannelAccount, account_id)
         if account is not None and result.cursor:
-            # The UID and the UIDVALIDITY it belongs to are saved together.
             account.settings = {
                 **(account.settings or {}),
-                "imap_last_uid": int(result.cursor),
-                "imap_uidvalidity": result.epoch,
+                f"{prefix}_last_uid": int(result.cursor),
+                f"{prefix}_uidvalidity": result.epoch,
             }
     if accepted.accepted_raw_ids:
         pipeline.process_pending(ref.workspace_id, accepted.accepted_raw_ids)
     return PollReport(fetched=len(result.events), accepted=len(accepted.accepted_raw_ids))
+
+
+def poll_email_listening(
+    session_factory: sessionmaker[Session],
+    pipeline: EventSink,
+    *,
+    account_id: int,
+    secret_key: str,
+    connector: EmailConnector | None = None,
+) -> PollReport:
+    """Search the mailbox's listening folder (settings["listen_folder"]) for new mail that
+    contains any of the listening rules' terms (settings["listen_terms"], kept up to date by
+    the rules) and accept it; the rules' exclusions and regular expressions are applied by
+    rule matching in the pipeline."""
+    mail = connector or EmailConnector()
+    ref, credentials, settings = _account(session_factory, account_id, "email", secret_key)
+    folder = str(settings.get("listen_folder") or "")
+    terms = [str(t) for t in settings.get("listen_terms") or [] if str(t)]
+    if not folder or not terms:
+        return PollReport()
+    last_uid = int(settings.get("listen_last_uid") or 0)
+    validity = settings.get("listen_uidvalidity")
+    result = poll_listen_folder(
+        mail, ref, credentials, folder, terms, last_uid, str(validity) if validity else None
+    )
+    return _accept_mail(session_factory, pipeline, ref, account_id, result, "listen")
 
 
 def poll_instagram_account(

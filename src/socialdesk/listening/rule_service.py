@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from socialdesk.channels.mail_listen import quotable
 from socialdesk.channels.meta_search import MAX_HASHTAGS
 from socialdesk.core.errors import Conflict, NotFound
 from socialdesk.listening import repository as repo
@@ -16,6 +17,7 @@ from socialdesk.listening.rules import (
     CompiledRule,
     RuleSpec,
     compile_rule,
+    mail_search_terms,
     validate,
     x_search_query,
 )
@@ -47,13 +49,25 @@ def sync_searches(session: Session, workspace_id: int) -> str:
     """Give the workspace's accounts the active rules as searches: every X account one
     recent-search query (``rules_query``, which polling runs beside the account's own saved
     searches), every Instagram account the rules' hashtags (``rules_hashtags``, the first 30:
-    Instagram allows 30 unique hashtags a week). Returns the X query."""
+    Instagram allows 30 unique hashtags a week), every mailbox with a listening folder
+    (``listen_folder``) the terms to search it for (``listen_terms``; a term IMAP cannot
+    carry as a quoted string, such as one with non-ASCII letters, is left to rule matching
+    of the mail that comes in otherwise). Returns the X query."""
     clean = clean_rules(session, workspace_id)
     query = x_search_query(clean) if clean else ""
     tags = list(dict.fromkeys(t.lstrip("#").lower() for r in clean for t in r.hashtags))
     tags = tags[:MAX_HASHTAGS]
-    for account in repo.accounts_of(session, workspace_id, ("x", "instagram")):
-        key, value = ("rules_query", query) if account.channel == "x" else ("rules_hashtags", tags)
+    terms = [t for t in mail_search_terms(clean) if quotable(t)]
+    for account in repo.accounts_of(session, workspace_id, ("x", "instagram", "email")):
+        value: str | list[str]
+        if account.channel == "x":
+            key, value = "rules_query", query
+        elif account.channel == "instagram":
+            key, value = "rules_hashtags", tags
+        elif (account.settings or {}).get("listen_folder"):
+            key, value = "listen_terms", terms
+        else:
+            continue
         settings = dict(account.settings or {})
         if settings.get(key, "" if key == "rules_query" else []) != value:
             settings[key] = value

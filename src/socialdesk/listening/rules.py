@@ -233,3 +233,23 @@ def x_search_query(rules: Sequence[CleanRule], max_length: int = 512) -> str:
         if len(query) <= max_length:
             return query
     return query[:max_length]
+
+
+def mail_search_terms(rules: Sequence[CleanRule]) -> list[str]:
+    """The rules' terms, hashtags and handles as plain strings to look for in mail (IMAP
+    SEARCH TEXT, a case-insensitive substring match), each once whatever its case.
+
+    A wildcard term is searched by its stem; regular expressions have no IMAP form and,
+    like the exclusions, are applied by rule matching once the mail is in.
+    """
+    found: dict[str, str] = {}
+    for rule in rules:
+        for term in rule.terms:
+            if term.startswith("/"):
+                continue
+            stem = " ".join(w.rstrip("*") for w in term.split())
+            if stem:
+                found.setdefault(stem.lower(), stem)
+        for item in (*rule.hashtags, *rule.handles):
+            found.setdefault(item.lower(), item)
+    return list(found.values())
