@@ -225,8 +225,17 @@ def stored_triage(
 
     if not message_ids:
         return {}
-    rows = session.scalars(
-        select(TriageResultRow).where(
+    # The columns scoring reads, not whole rows: no explanation or model versions decoded.
+    rows = session.execute(
+        select(
+            TriageResultRow.message_id,
+            TriageResultRow.kind,
+            TriageResultRow.sentiment_score,
+            TriageResultRow.severity,
+            TriageResultRow.language,
+            TriageResultRow.topic,
+            TriageResultRow.signals,
+        ).where(
             workspace_check(TriageResultRow.workspace_id, workspace_id),
             TriageResultRow.message_id.in_(list(message_ids)),
         )
