@@ -28,7 +28,7 @@ from socialdesk.core.migrate import upgrade
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.triage import io as tio
 from socialdesk.triage import service
-from socialdesk.triage.evaluation import evaluate, evaluate_split
+from socialdesk.triage.evaluation import evaluate, evaluate_folds, evaluate_split
 from socialdesk.triage.fine_tuning import ProgressCallback
 from socialdesk.triage.labels import TASKS, normalize_label
 
@@ -313,6 +313,13 @@ def evaluate_command(
         float | None,
         typer.Option(help="Train on this stratified part of the file, evaluate on the rest"),
     ] = None,
+    folds: Annotated[
+        int | None,
+        typer.Option(
+            help="k-fold cross-validation: predict each stratified part with a model "
+            "trained on the others (nothing is stored)"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     tier: TierOption = None,
     fine_tune: FineTuneOption = False,
@@ -322,6 +329,8 @@ def evaluate_command(
     _check_task(task)
     if fine_tune and train_fraction is None:
         raise _fail("--fine-tune trains a model: give --train-fraction too")
+    if folds is not None and (train_fraction is not None or fine_tune):
+        raise _fail("--folds trains its own models: leave out --train-fraction and --fine-tune")
     texts, gold, bad = _read_labeled(file, fmt, task, text_column, label_column, mapping)
     if not texts:
         raise _fail("no usable rows to evaluate", 1)
@@ -332,7 +341,9 @@ def evaluate_command(
             models = service.model_set(session, workspace_id, tier)
             models = _choose_model(session, workspace_id, models, task, model)
         try:
-            if train_fraction is not None:
+            if folds is not None:
+                report = evaluate_folds(task, texts, gold, folds, models)
+            elif train_fraction is not None:
                 with _fine_tuning_progress(fine_tune) as progress:
                     report = evaluate_split(
                         task,
@@ -389,7 +400,12 @@ def _print_report(report: dict[str, Any]) -> None:
     out = Console(soft_wrap=True, highlight=False)
     out.print(
         f"task {report['task']}, model {report['model']}, {report['examples']} examples"
-        + (f" (trained on {report['train_examples']})" if "train_examples" in report else ""),
+        + (f" (trained on {report['train_examples']})" if "train_examples" in report else "")
+        + (
+            f" ({report['folds']}-fold, mean fold macro-F1 {report['mean_fold_macro_f1']:.4f})"
+            if "folds" in report
+            else ""
+        ),
         markup=False,
     )
     out.print(

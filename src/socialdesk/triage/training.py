@@ -163,3 +163,22 @@ def stratified_split(
         train.extend(order[:cut])
         test.extend(order[cut:])
     return sorted(train), sorted(test)
+
+
+def stratified_folds(labels: Sequence[str], folds: int, seed: int = 13) -> list[list[int]]:
+    """``folds`` disjoint parts covering every index, each label dealt round them in turn
+    from a shuffled order, so every part holds each label in about the same proportion."""
+    if folds < 2 or folds > len(labels):
+        raise InvalidInput(f"--folds must be between 2 and the number of rows ({len(labels)})")
+    rng = np.random.default_rng(seed)
+    by_label: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_label.setdefault(label, []).append(i)
+    parts: list[list[int]] = [[] for _ in range(folds)]
+    dealt = 0
+    for label in sorted(by_label):
+        indexes = by_label[label]
+        for j in rng.permutation(len(indexes)):
+            parts[dealt % folds].append(indexes[j])
+            dealt += 1
+    return [sorted(part) for part in parts]
