@@ -25,6 +25,25 @@ from tests.web.api.conftest import Client
 from tests.web.conftest import START, sign_in
 from tests.web.factories import make_case
 
+
+def watch_calls(
+    monkeypatch: pytest.MonkeyPatch,
+    module: object,
+    name: str,
+    about: Callable[[tuple[Any, ...], dict[str, Any]], Any],
+) -> list[Any]:
+    """Let the service run as it is, noting what each call was about."""
+    calls: list[Any] = []
+    original: Callable[..., Any] = getattr(module, name)
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(about(args, kwargs))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return calls
+
+
 # action: (module, function, console form, API body); {team} and {message} are filled in.
 ACTIONS: dict[str, tuple[object, str, dict[str, str], dict[str, Any]]] = {
     "reply": (replies, "reply_to_case", {"text": "Sorry!"}, {"text": "Sorry!"}),
@@ -86,14 +105,9 @@ def test_console_and_api_call_the_same_service(
         s.commit()
         ids = [(conv.id, message.id) for conv, _, message in made]
 
-    calls: list[int] = []
-    original: Callable[..., Any] = getattr(module, name)
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        calls.append(int(kwargs["conversation_id"]))
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(module, name, spy)
+    calls = watch_calls(
+        monkeypatch, module, name, lambda args, kwargs: int(kwargs["conversation_id"])
+    )
 
     (console_case, console_message), (api_case, api_message) = ids
     console = TestClient(api, base_url="https://testserver")
@@ -118,14 +132,7 @@ def test_presence_from_the_console_and_the_api_takes_one_path(
     agent: User,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls: list[str] = []
-    original = routing_service.set_presence
-
-    def spy(session: Session, workspace_id: int, user_id: int, presence: str, now: Any) -> None:
-        calls.append(presence)
-        original(session, workspace_id, user_id, presence, now)
-
-    monkeypatch.setattr(routing_service, "set_presence", spy)
+    calls = watch_calls(monkeypatch, routing_service, "set_presence", lambda args, kwargs: args[3])
     console = TestClient(api, base_url="https://testserver")
     csrf = sign_in(console, agent.email)
     done = console.post(
@@ -205,14 +212,7 @@ def test_admin_screen_and_api_call_the_same_service(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     module, name, page, form, method, path, body = ADMIN_ACTIONS[action]
-    calls: list[str] = []
-    original: Callable[..., Any] = getattr(module, name)
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        calls.append(name)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(module, name, spy)
+    calls = watch_calls(monkeypatch, module, name, lambda args, kwargs: name)
     console = TestClient(api, base_url="https://testserver")
     csrf = sign_in(console, admin.email)
     done = console.post(page, data={**form, "csrf_token": csrf}, follow_redirects=False)
@@ -226,14 +226,9 @@ def test_admin_screen_and_api_call_the_same_service(
 def test_agent_capacity_from_the_admin_screen_and_the_api_takes_one_path(
     api: Any, as_user: Client, admin: User, agent: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[Any] = []
-    original = routing_service.set_skills
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        calls.append(kwargs["capacity"])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(routing_service, "set_skills", spy)
+    calls = watch_calls(
+        monkeypatch, routing_service, "set_skills", lambda args, kwargs: kwargs["capacity"]
+    )
     console = TestClient(api, base_url="https://testserver")
     csrf = sign_in(console, admin.email)
     form = {"role": "agent", "active": "on", "routing_capacity": "x=2", "csrf_token": csrf}
@@ -255,14 +250,9 @@ def test_team_membership_from_the_admin_screen_and_the_api_takes_one_path(
 ) -> None:
     with session_factory() as s:
         team = s.scalars(select(Team.id).where(Team.workspace_id == workspace.id)).first()
-    calls: list[Any] = []
-    original = routing_service.set_teams
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        calls.append(list(args[3]))
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(routing_service, "set_teams", spy)
+    calls = watch_calls(
+        monkeypatch, routing_service, "set_teams", lambda args, kwargs: list(args[3])
+    )
     console = TestClient(api, base_url="https://testserver")
     csrf = sign_in(console, admin.email)
     form = {"role": "agent", "active": "on", "team_ids": str(team), "csrf_token": csrf}
@@ -288,14 +278,9 @@ def test_a_canned_reply_for_the_composer_and_the_api_takes_one_path(
         )
         s.commit()
         cid, rid = conv.id, reply.id
-    calls: list[int] = []
-    original = canned.fill_canned_reply
-
-    def spy(*args: Any, **kwargs: Any) -> str:
-        calls.append(kwargs["conversation_id"])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(canned, "fill_canned_reply", spy)
+    calls = watch_calls(
+        monkeypatch, canned, "fill_canned_reply", lambda args, kwargs: kwargs["conversation_id"]
+    )
     console = TestClient(api, base_url="https://testserver")
     sign_in(console, agent.email)
     composer = console.get(f"/console/c/{cid}/canned/{rid}")
@@ -307,14 +292,9 @@ def test_a_canned_reply_for_the_composer_and_the_api_takes_one_path(
 def test_marking_mentions_read_from_the_console_and_the_api_takes_one_path(
     api: Any, as_user: Client, agent: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[int] = []
-    original = actions.mark_notifications_read
-
-    def spy(*args: Any, **kwargs: Any) -> None:
-        calls.append(kwargs["user"].id)
-        original(*args, **kwargs)
-
-    monkeypatch.setattr(actions, "mark_notifications_read", spy)
+    calls = watch_calls(
+        monkeypatch, actions, "mark_notifications_read", lambda args, kwargs: kwargs["user"].id
+    )
     console = TestClient(api, base_url="https://testserver")
     csrf = sign_in(console, agent.email)
     done = console.post(
@@ -334,14 +314,7 @@ def test_a_channel_account_toggled_from_the_admin_screen_and_the_api_takes_one_p
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     account = add_account(session_factory, workspace.id, "x").id
-    calls: list[Any] = []
-    original = channel_accounts.set_active
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        calls.append(args[2])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(channel_accounts, "set_active", spy)
+    calls = watch_calls(monkeypatch, channel_accounts, "set_active", lambda args, kwargs: args[2])
     console = TestClient(api, base_url="https://testserver")
     csrf = sign_in(console, admin.email)
     done = console.post(
