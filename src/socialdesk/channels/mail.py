@@ -214,10 +214,15 @@ def _imap(account: AccountRef, credentials: Credentials) -> Iterator[imaplib.IMA
 
 
 def fetch_events(
-    client: imaplib.IMAP4, uids: list[int], account: AccountRef, clock: Clock
+    client: imaplib.IMAP4,
+    uids: list[int],
+    account: AccountRef,
+    clock: Clock,
+    *,
+    keep_automatic: bool = False,
 ) -> tuple[list[InboundEvent], int]:
-    """The messages with these UIDs as events (automatic mail left out), and the highest UID
-    fetched (0 when none was)."""
+    """The messages with these UIDs as events (automatic mail left out unless
+    ``keep_automatic``), and the highest UID fetched (0 when none was)."""
     events: list[InboundEvent] = []
     newest = 0
     for uid in sorted(uids):
@@ -226,7 +231,7 @@ def fetch_events(
         if status != "OK" or raw is None:
             continue
         try:
-            event = parse_message(raw, account, clock)
+            event = parse_message(raw, account, clock, keep_automatic=keep_automatic)
         except MalformedPayload:
             event = None  # a message without Message-ID or sender: nothing to answer
         if event is not None:
@@ -287,8 +292,12 @@ def build_message(request: OutboundRequest, account: AccountRef) -> EmailMessage
     return message
 
 
-def parse_message(raw: bytes, account: AccountRef, clock: Clock) -> InboundEvent | None:
-    """An inbound email as an event; None for automatic mail that asks for no answer."""
+def parse_message(
+    raw: bytes, account: AccountRef, clock: Clock, *, keep_automatic: bool = False
+) -> InboundEvent | None:
+    """An inbound email as an event; None for automatic mail that asks for no answer, unless
+    ``keep_automatic`` (mail heard in a listening folder, where news and alert digests are
+    automatic by nature: kept, and marked so in ``extra["automatic"]``)."""
     try:
         message = BytesParser(policy=policy.default).parsebytes(raw)
     except (ValueError, TypeError) as exc:
@@ -302,7 +311,8 @@ def parse_message(raw: bytes, account: AccountRef, clock: Clock) -> InboundEvent
     name, address = senders[0]
     auto = str(message.get("Auto-Submitted", "no")).lower()
     precedence = str(message.get("Precedence", "")).lower()
-    if auto != "no" or precedence in ("bulk", "junk", "auto_reply", "list"):
+    automatic = auto != "no" or precedence in ("bulk", "junk", "auto_reply", "list")
+    if automatic and not keep_automatic:
         return None  # out-of-office and bounces: answering them starts loops
     mailbox = account.external_id.lower()
     from_brand = address.lower() == mailbox
@@ -336,6 +346,7 @@ def parse_message(raw: bytes, account: AccountRef, clock: Clock) -> InboundEvent
                 if in_reply_to
                 else (references[-1] if references else None),
                 "references": references[-50:],
+                "extra": {"automatic": True} if automatic else {},
             }
         )
     except ValidationError as exc:

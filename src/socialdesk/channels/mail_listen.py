@@ -8,10 +8,12 @@ then for the messages up to it whose TEXT (headers or body) contains any term::
 
     UID SEARCH UID 41:57 OR TEXT "acme" OR TEXT "#acmedown" TEXT "@acmecare"
 
-Only those are fetched and accepted; the cursor moves past everything looked at, matching
-or not, so no message is searched twice. UIDs count only within the folder's UIDVALIDITY
-(section 2.3.1.1): another value voids the cursor and the folder is searched again, and the
-mail already stored is recognised by its Message-ID.
+Only those are fetched and accepted, automatic mail included (news and alert digests carry
+``Precedence: bulk`` or ``Auto-Submitted``; such mail is marked ``extra["automatic"]``). The
+cursor moves past everything looked at, matching or not, so no message is searched twice.
+UIDs count only within the folder's UIDVALIDITY (section 2.3.1.1): another value voids the
+cursor and the folder is searched again, and the mail already stored is recognised by its
+Message-ID.
 
 Terms and the folder name travel as quoted strings (section 4.3: ``\\`` and ``"`` escaped),
 which carry 7-bit text without CR or LF; anything else (a line break, a NUL, a non-ASCII
@@ -110,5 +112,8 @@ def poll_listen_folder(
             if status != "OK":
                 raise DeliveryError(f"IMAP search failed: {status}", permanent=False)
             matched.update(u for u in _uids(data) if last_uid < u <= newest)
-        events, _ = fetch_events(client, sorted(matched), account, connector.clock)
+        # Digests and alerts are automatic mail: heard here, where they are the point.
+        events, _ = fetch_events(
+            client, sorted(matched), account, connector.clock, keep_automatic=True
+        )
     return PollResult(events=events, cursor=str(newest), epoch=epoch)
