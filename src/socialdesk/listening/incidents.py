@@ -9,6 +9,7 @@ incident's timeline with who took it and when. Services flush; the caller commit
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from socialdesk.conversations import actions
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.core.work import TaskStatus
-from socialdesk.listening import grouping
+from socialdesk.listening import grouping, similarity
 from socialdesk.listening import repository as repo
 from socialdesk.listening.models import (
     Alert,
@@ -33,6 +34,8 @@ from socialdesk.listening.rules import hashtags_of
 from socialdesk.people.models import User
 
 # How far back an incident's grouping looks for related messages before it was opened.
+log = logging.getLogger(__name__)
+
 LOOKBACK = timedelta(hours=6)
 SAMPLE_POSTS = 8
 # The latest members that teach grouping an incident's characteristic terms.
@@ -230,9 +233,11 @@ def absorb(
     )
     seed = _profile(incident, members)
     criteria = dict(incident.criteria or {})
-    chosen = [
-        m for m in sorted(fresh.values(), key=lambda m: m.created_at) if _belongs(criteria, seed, m)
-    ]
+    ordered = sorted(fresh.values(), key=lambda m: m.created_at)
+    chosen = [m for m in ordered if _belongs(criteria, seed, m)]
+    taken = {m.message_id for m in chosen}
+    rest = [m for m in ordered if m.message_id not in taken and _on_channel(criteria, m)]
+    chosen += _close_in_meaning(members, rest)
     for m in chosen:
         session.add(
             IncidentMessage(
@@ -247,6 +252,29 @@ def absorb(
     if chosen:
         session.flush()
     return len(chosen)
+
+
+def _close_in_meaning(
+    members: Sequence[repo.HeardMessage], rest: Sequence[repo.HeardMessage]
+) -> list[repo.HeardMessage]:
+    """The messages close in meaning to the incident's, where the embedding tier is
+    installed (none elsewhere, or when it fails: grouping then stays with its other cues)."""
+    encode = similarity.installed_encoder()
+    if encode is None or not rest:
+        return []
+    try:
+        found = similarity.close_in_meaning(
+            [m.text for m in members], [m.text for m in rest], encode
+        )
+    except Exception:
+        log.exception("embedding similarity failed; grouping by hashtags, topic and terms")
+        return []
+    return [rest[i] for i in found]
+
+
+def _on_channel(criteria: Mapping[str, Any], message: repo.HeardMessage) -> bool:
+    channel = criteria.get("channel")
+    return not channel or message.channel == channel
 
 
 def _item(m: repo.HeardMessage) -> grouping.GroupItem:
@@ -273,7 +301,7 @@ def _belongs(
     """Grouping's verdict (hashtag, topic, characteristic terms), or one of the incident's
     explicit terms or rules; on the incident's channel when one is set."""
     channel = criteria.get("channel")
-    if channel and message.channel != channel:
+    if not _on_channel(criteria, message):
         return False
     if grouping.match(_item(message), profile, GROUPING) is not None:
         return True
