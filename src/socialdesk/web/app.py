@@ -164,6 +164,10 @@ def _add_routes(app: FastAPI) -> None:
 
     app.include_router(listening)
 
+    from socialdesk.web.api_people import router as people
+
+    app.include_router(people)
+
     from socialdesk.web.api_docs import install_api_docs
     from socialdesk.web.ui import install_ui
 

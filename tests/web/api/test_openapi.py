@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 NEW_OPERATIONS = re.compile(
     r"^/api/v1/(conversations/\{conversation_id\}/(reply|shift|notes|relabel|assign|transfer"
     r"|snooze|resolve|reopen|canned-replies/\{reply_id\})|agents/\{user_id\}/(presence|skills|teams)|agents|teams|taxonom(y|ies)"
-    r"|canned-replies.*|kb-articles.*|sla-policy|value-weights|policies|mentions.*)$"
+    r"|canned-replies.*|kb-articles.*|sla-policy|value-weights|policies|mentions.*|people.*|workspace)$"
 )
 
 
