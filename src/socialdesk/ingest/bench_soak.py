@@ -55,10 +55,12 @@ def _interval_p99(engine: Any, workspace_id: int, since: datetime) -> float | No
     # From the first message that came in after the case's previous assignment (the one
     # that reopened the task) to this assignment; not from the case's first message ever,
     # which would count a regular customer's whole history as waiting. (The previous
-    # assignment's start, not its end: resolving a case leaves released_at empty.)
+    # assignment's start, not its end: resolving a case leaves released_at empty.) Nor
+    # before the task was created: a message that opened no task (a thank-you) does not
+    # start a wait. A task reopened after such a message still counts from it.
     sql = text(
         """
-        SELECT a.assigned_at, min(r.received_at)
+        SELECT a.assigned_at, max(min(r.received_at), max(t.created_at))
         FROM task_assignments a
         JOIN tasks t ON t.id = a.task_id
         JOIN messages m ON m.conversation_id = t.conversation_id
