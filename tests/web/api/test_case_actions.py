@@ -92,7 +92,9 @@ def test_reply_goes_out_on_the_case_channel_publicly_or_privately(
     )
     assert private.status_code == 201, private.text
     with session_factory() as s:
-        sent = s.scalars(select(Message).where(Message.direction == "outbound")).all()
+        sent = s.scalars(
+            select(Message).where(Message.direction == "outbound").order_by(Message.id)
+        ).all()
         assert [(m.text, m.visibility) for m in sent] == [
             ("Sorry, Dana!", "public"),
             ("Your account number, please?", "private"),
