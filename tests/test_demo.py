@@ -164,3 +164,10 @@ def test_the_telecom_demo_has_telecom_topics_canned_replies_and_help_articles(
             s, workspace_id=workspace_id, message="my internet is down again, no signal"
         )
         assert first.title == "Check for outages in your area"
+
+
+def test_the_demo_banner_counts_its_traffic_in_good_english() -> None:
+    from socialdesk.demo import banner
+
+    assert "about 1 message a minute" in banner("127.0.0.1", 8000, "sqlite:///d.db", 1)
+    assert "about 2.5 messages a minute" in banner("127.0.0.1", 8000, "sqlite:///d.db", 2.5)

@@ -359,7 +359,8 @@ def banner(host: str, port: int, database_url: str, rate_per_minute: float, team
         f"  API docs  http://{host}:{port}/docs\n"
         f"  sign in   any of these, password {DEMO_PASSWORD}\n{people}"
         f"  data      {database_url}\n"
-        f"  traffic   about {rate_per_minute:g} messages a minute\n"
+        f"  traffic   about {rate_per_minute:g} message{'' if rate_per_minute == 1 else 's'}"
+        " a minute\n"
         f"{on_duty}"
     )
 
