@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.core.models import Workspace
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.listening import incidents, repository
-from socialdesk.listening.similarity import close_in_meaning
+from socialdesk.listening.similarity import RememberingEncoder, close_in_meaning
 from socialdesk.people.models import User
 from socialdesk.triage import embedding
 from tests.listening.conftest import NOW, post
@@ -82,3 +82,23 @@ def test_an_open_incident_takes_in_a_new_post_close_in_meaning(
         s.commit()
         members = incidents.view(s, workspace.id, incident_id).members
         assert sorted(m.text for m in members) == sorted([*OUTAGE, SAME_FAILURE])
+
+
+def test_the_remembering_encoder_encodes_each_text_once_and_stays_bounded() -> None:
+    seen: list[str] = []
+
+    def spy(texts: list[str]) -> np.ndarray:
+        seen.extend(texts)
+        return counting_words(texts)
+
+    encode = RememberingEncoder(spy, capacity=3)
+    first = encode(["signal down", "network down", "signal down"])
+    assert seen == ["signal down", "network down"]
+    again = encode(["network down", "shop bill"])
+    assert seen == ["signal down", "network down", "shop bill"]  # only the new text
+    np.testing.assert_array_equal(again[0], first[1])
+    np.testing.assert_array_equal(again, counting_words(["network down", "shop bill"]))
+    encode(["bill"])
+    assert len(encode) == 3  # the least recently used text made room
+    encode(["signal down"])
+    assert seen[-1] == "signal down"

@@ -10,6 +10,8 @@ such a centroid, and a brand's unrelated posts (a shop's hours, a bill) at about
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -47,8 +49,50 @@ def close_in_meaning(
     return [i for i, cosine in enumerate(cosines) if cosine >= threshold]
 
 
+class RememberingEncoder:
+    """An encoder that keeps the vectors of the texts it saw last: each watch round compares
+    an incident's same latest members again, and only its new texts need the model.
+
+    Bounded (least recently used out), and safe to share between threads."""
+
+    def __init__(self, encode: Encode, capacity: int = 4 * (MAX_MEMBERS + MAX_CANDIDATES)) -> None:
+        self._encode = encode
+        self._capacity = capacity
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        fresh = np.asarray(self._encode(missing)) if missing else None
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+            if fresh is not None:
+                known.update(zip(missing, fresh, strict=True))
+                for text, vector in zip(missing, fresh, strict=True):
+                    self._vectors[text] = vector
+            for text in texts:
+                if text in self._vectors:
+                    self._vectors.move_to_end(text)
+            while len(self._vectors) > self._capacity:
+                self._vectors.popitem(last=False)
+        return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 0))
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+
+_remembering: RememberingEncoder | None = None
+
+
 def installed_encoder() -> Encode | None:
-    """The embedding tier's encoder, or None where it is not installed."""
+    """The embedding tier's encoder (remembering recent texts), or None where it is not
+    installed."""
+    global _remembering
     from socialdesk.triage import embedding
 
-    return embedding.encode if embedding.available() else None
+    if not embedding.available():
+        return None
+    if _remembering is None:
+        _remembering = RememberingEncoder(embedding.encode)
+    return _remembering
