@@ -22,7 +22,6 @@ from socialdesk.channels.cli import channels_app
 from socialdesk.compliance.cli import app as compliance_app
 from socialdesk.config import Settings, get_settings
 from socialdesk.core import audit
-from socialdesk.core.bus import STREAM_PREFIX
 from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
 from socialdesk.core.errors import InvalidInput, SocialdeskError
 from socialdesk.core.logs import configure_logging
@@ -395,8 +394,12 @@ def worker(
     ] = None,
     metrics_host: Annotated[str, typer.Option(help="Address for --metrics-port")] = "127.0.0.1",
     stream_prefix: Annotated[
-        str, typer.Option(help="Prefix of the Redis keys (one per deployment sharing a Redis)")
-    ] = STREAM_PREFIX,
+        str | None,
+        typer.Option(
+            help="Prefix of the Redis keys, one per deployment sharing a Redis "
+            "(default: SOCIALDESK_STREAM_PREFIX, which the web processes read too)"
+        ),
+    ] = None,
 ) -> None:
     """Process stored events from the Redis Streams of scale mode (run any number of these).
 
@@ -419,7 +422,9 @@ def worker(
 
         start_http_server(metrics_port, addr=metrics_host)
     bus = RedisStreamsBus(
-        settings.redis_url, claim_idle_ms=int(claim_idle * 1000), prefix=stream_prefix
+        settings.redis_url,
+        claim_idle_ms=int(claim_idle * 1000),
+        prefix=stream_prefix or settings.stream_prefix,
     )
     with _database(settings) as session_factory:
         pipeline = build_pipeline(settings, session_factory)

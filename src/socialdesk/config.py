@@ -40,6 +40,13 @@ class Settings(BaseSettings):
         default=None,
         description="Redis URL for scale mode (Redis Streams between stages).",
     )
+    stream_prefix: str = Field(
+        default="socialdesk:",
+        min_length=1,
+        max_length=64,
+        description="Prefix of scale mode's Redis keys: one per deployment sharing a Redis "
+        "(web processes and workers of one deployment must use the same).",
+    )
     mode: Literal["embedded", "scale"] = "embedded"
     default_workspace: str = "demo"
     secret_key: str = Field(

@@ -47,5 +47,7 @@ def build_dispatcher(settings: Settings, pipeline: Pipeline) -> ProcessingDispat
     if settings.mode == "scale":
         if not settings.redis_url:
             raise ValueError("SOCIALDESK_MODE=scale needs SOCIALDESK_REDIS_URL")
-        return ProcessingDispatcher(pipeline, RedisStreamsBus(settings.redis_url))
+        return ProcessingDispatcher(
+            pipeline, RedisStreamsBus(settings.redis_url, prefix=settings.stream_prefix)
+        )
     return ProcessingDispatcher(pipeline)
