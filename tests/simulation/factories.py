@@ -72,11 +72,14 @@ def vip_complaint(n: int, minute: float) -> InboundEvent:
     )
 
 
-def fixed_handling(minutes: float, **by_kind: float) -> HandlingTimes:
+def fixed_handling(minutes: float, first: float | None = None, **by_kind: float) -> HandlingTimes:
+    """Fixed handling times; the first reply takes ``first`` minutes of them (None: the
+    whole handling, the item answered in one sitting)."""
     return HandlingTimes(
         default=Distribution("fixed", minutes),
         kinds={k: Distribution("fixed", v) for k, v in by_kind.items()},
         channel_scale={},
+        first_reply=None if first is None else Distribution("fixed", first),
     )
 
 

@@ -20,10 +20,11 @@ from tests.simulation.factories import fixed_handling, items, message, vip_compl
 
 
 def frt_minutes(source: ItemSource, outcome: RunOutcome) -> list[float | None]:
+    """Minutes to each item's first reply (here the whole handling: one sitting)."""
     result: list[float | None] = []
     for item in source.items:
-        done = outcome.done[item.index]
-        result.append(None if done is None else round((done - item.arrival) / 60.0, 6))
+        first = outcome.first[item.index]
+        result.append(None if first is None else round((first - item.arrival) / 60.0, 6))
     return result
 
 
@@ -124,18 +125,26 @@ def generated() -> ItemSource:
     )
 
 
+@pytest.mark.parametrize("holds", [False, True])
 @pytest.mark.parametrize("policy", ["fifo", "round_robin", "value"])
-def test_no_agent_ever_works_more_items_than_its_slots(generated: ItemSource, policy: str) -> None:
-    outcome = simulate(generated, policy, TeamConfig(agents=4, slots=2))
+def test_no_agent_ever_holds_more_items_than_its_slots(
+    generated: ItemSource, policy: str, holds: bool
+) -> None:
+    # An item holds its slot until its first reply, or until its work is done where the
+    # team says answered items keep their slot.
+    outcome = simulate(generated, policy, TeamConfig(agents=4, slots=2, answered_holds_slot=holds))
     spans: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for item in generated.items:
         agent = outcome.assigned[item.index]
-        started, done = outcome.started[item.index], outcome.done[item.index]
+        started, first = outcome.started[item.index], outcome.first[item.index]
+        done = outcome.done[item.index]
         if agent is None:
             continue
-        assert started is not None and done is not None
-        assert item.arrival <= started < done
-        spans[agent] += [(started, 1), (done, -1)]
+        assert started is not None and first is not None and done is not None
+        assert item.arrival <= started < first <= done
+        # The whole work is done, in one piece or in several.
+        assert done - started >= item.handling_minutes * 60.0 - 1e-6
+        spans[agent] += [(started, 1), (done if holds else first, -1)]
     assert spans
     for changes in spans.values():
         load = 0

@@ -63,7 +63,17 @@ def test_simulate_reports_the_burst_with_and_without_incident_response(tmp_path:
     out = tmp_path / "sim.json"
     result = runner.invoke(
         app,
-        ["simulate", "--rate", "40", "--policies", "value", "--incidents", "--json", str(out)],
+        [
+            "simulate",
+            "--rate",
+            "40",
+            "--policies",
+            "value",
+            "--incidents",
+            "--answered-holds-slot",
+            "--json",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "with it" in result.output

@@ -184,6 +184,15 @@ def simulate(
         ),
     ] = None,
     slots: Annotated[int, typer.Option(help="Items an agent works at once.", min=1)] = 1,
+    answered_holds_slot: Annotated[
+        bool,
+        typer.Option(
+            "--answered-holds-slot",
+            help="The rest of the work after an item's first reply keeps its slot (the "
+            "team setting 'hold a slot'); by default the slot frees with the first reply "
+            "and the agent writes new first replies before follow-up work.",
+        ),
+    ] = False,
     languages: Annotated[
         str | None,
         typer.Option(
@@ -358,6 +367,7 @@ def simulate(
             sweep_minutes=sweep,
             languages=parse_languages(languages) if languages else {},
             foreign_factor=foreign_factor,
+            answered_holds_slot=answered_holds_slot,
         )
         scenario = Scenario(
             team=team,

@@ -1,8 +1,14 @@
 """The discrete-event simulation of a care team, on SimPy's event loop.
 
-Items arrive at their time; a policy places them; agents work an item for its handling
-time, then take the next one. Follow-ups of a conversation that is still open join it
-instead of making a new item (as the pipeline does with an open task). Agents may work
+Items arrive at their time; a policy places them; an agent who takes an item writes its
+first reply, then does the rest of the work on it. Whether the rest holds the item's slot
+is a team setting, as in the product (``answered_holds_slot``, the product's
+``waiting_holds_slot``): if it does, the agent takes the next item once the whole work is
+done; if not (the product's default: an answered item waits on the customer and frees its
+slot), the distributor hands the agent the next item at once, and the agent writes first
+replies before any follow-up work (which resumes where it stopped). Follow-ups of a
+conversation that is still open join it instead of making a new item (as the pipeline does
+with an open task). Agents may work
 shifts (agents on duty per hour of day); customers may give up after a patience.
 The run ends once all traffic has arrived and every item is answered or given up, or
 after the drain time, whichever comes first.
@@ -10,6 +16,7 @@ after the drain time, whichever comes first.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +50,9 @@ class TeamConfig:
     """Agents speaking each language besides English (none given: languages not modelled)."""
     foreign_factor: float = 1.5
     """Handling time multiplier when an agent answers in a language they do not speak."""
+    answered_holds_slot: bool = False
+    """The rest of the work after the first reply keeps the item's slot (the product's
+    ``waiting_holds_slot`` team setting); by default the slot frees with the first reply."""
 
     def __post_init__(self) -> None:
         if self.timeline is not None:
@@ -92,10 +102,21 @@ class TeamConfig:
 
 
 @dataclass(slots=True)
+class _FollowUp:
+    """The rest of the work on an answered item."""
+
+    item: SimItem
+    remaining: float  # seconds of work left
+    since: float = 0.0  # when an agent last started on it
+    turn: int = 0  # bumped when the work stops: the process of an older turn lets go
+
+
+@dataclass(slots=True)
 class RunOutcome:
     policy: str
     started: list[float | None]
-    done: list[float | None]
+    first: list[float | None]  # when the first reply was sent (first response)
+    done: list[float | None]  # when the agent's work on it ended (handling complete)
     abandoned: list[bool]
     absorbed: list[bool]
     assigned: list[int | None]  # the agent who answered each item
@@ -133,6 +154,7 @@ class _Run:
         self.outcome = RunOutcome(
             policy=policy_name,
             started=[None] * n,
+            first=[None] * n,
             done=[None] * n,
             abandoned=[False] * n,
             absorbed=[False] * n,
@@ -150,6 +172,12 @@ class _Run:
         self.incident_open: dict[str, bool] = {}
         self.incident_agents: set[int] = set()
         self.by_index = {item.index: item for item in source.items}
+        # Follow-up work (the rest after a first reply) when answered items free their
+        # slot: each agent's own, waiting; the processes working it now; and the work left
+        # by agents whose shift ended, which the others take over.
+        self.followups: dict[int, deque[_FollowUp]] = {a.id: deque() for a in self.agents}
+        self.following: dict[int, dict[int, _FollowUp]] = {a.id: {} for a in self.agents}
+        self.handed_over: deque[_FollowUp] = deque()
 
     # --- processes ----------------------------------------------------------------------
 
@@ -178,27 +206,91 @@ class _Run:
                 if agent.on_shift:
                     agent.on_shift = False
                     self.policy.off_shift(agent, on_shift)
+                    self.hand_over(agent)
             for agent in on_shift:
                 if not agent.on_shift:
                     agent.on_shift = True
                     self.refill(agent)
+                    self.follow_up(agent)
             hour += 1
             yield self.env.timeout(3600.0)
 
     def work(self, agent: Agent, item: SimItem) -> Generator[simpy.Event, Any, None]:
-        duration = item.handling_minutes * 60.0
-        if not agent.speaks(item.language):
-            duration *= self.team.foreign_factor
-        yield self.env.timeout(duration)
+        """The first reply, then the rest of the work (in the slot, or as follow-up work)."""
+        factor = 1.0 if agent.speaks(item.language) else self.team.foreign_factor
+        first = item.first_reply_minutes * 60.0 * factor
+        rest = max(0.0, item.handling_minutes - item.first_reply_minutes) * 60.0 * factor
+        yield self.env.timeout(first)
+        agent.busy_seconds += first
+        self.outcome.first[item.index] = self.env.now
+        if isinstance(self.policy, ValueFirst):
+            self.policy.handled(item, agent)
+        if self.team.answered_holds_slot and rest > 0:
+            yield self.env.timeout(rest)
+            agent.busy_seconds += rest
+            rest = 0.0
         agent.busy -= 1
-        agent.busy_seconds += duration
+        if rest > 0:
+            self.followups[agent.id].append(_FollowUp(item, rest))
+        else:
+            self.finish(agent, item)
+        self.refill(agent)  # a new item's first reply goes before follow-up work
+        self.follow_up(agent)
+        self.check_finished()
+
+    def finish(self, agent: Agent, item: SimItem) -> None:
         agent.handled += 1
         self.outcome.done[item.index] = self.env.now
         self.close(item)
-        if isinstance(self.policy, ValueFirst):
-            self.policy.handled(item, agent)
-        self.refill(agent)
+
+    # --- follow-up work (answered items that free their slot) ---------------------------
+
+    def follow_up(self, agent: Agent) -> None:
+        """Work the waiting follow-ups in what the agent's first replies leave free."""
+        if not agent.on_shift or agent.id in self.incident_agents:
+            return
+        working = self.following[agent.id]
+        mine = self.followups[agent.id]
+        while agent.busy + len(working) < agent.slots and (mine or self.handed_over):
+            entry = mine.popleft() if mine else self.handed_over.popleft()
+            entry.since = self.env.now
+            working[entry.item.index] = entry
+            self.env.process(self.follow(agent, entry, entry.turn))
+
+    def follow(
+        self, agent: Agent, entry: _FollowUp, turn: int
+    ) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(entry.remaining)
+        if entry.turn != turn:
+            return  # stopped meanwhile (``interrupt_follow_up`` kept what is left)
+        self.following[agent.id].pop(entry.item.index, None)
+        agent.busy_seconds += entry.remaining
+        self.finish(agent, entry.item)
+        self.follow_up(agent)
         self.check_finished()
+
+    def interrupt_follow_up(self, agent: Agent, back_to: deque[_FollowUp]) -> bool:
+        """Stop the follow-up the agent started last; its rest goes to the front of
+        ``back_to``. False if the agent works none."""
+        working = self.following[agent.id]
+        if not working:
+            return False
+        _, entry = working.popitem()
+        spent = self.env.now - entry.since
+        entry.remaining = max(0.0, entry.remaining - spent)
+        entry.turn += 1
+        agent.busy_seconds += spent
+        back_to.appendleft(entry)
+        return True
+
+    def hand_over(self, agent: Agent) -> None:
+        """The agent's shift ended: the follow-up work they hold goes to the team."""
+        while self.interrupt_follow_up(agent, self.followups[agent.id]):
+            pass
+        self.handed_over.extend(self.followups[agent.id])
+        self.followups[agent.id].clear()
+        for other in self.agents:
+            self.follow_up(other)
 
     def patience(self, item: SimItem, seconds: float) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(seconds)
@@ -277,6 +369,7 @@ class _Run:
         self.incident_agents.add(agent.id)
         agent.on_shift = False
         self.policy.off_shift(agent, [a for a in on_shift if a is not agent])
+        self.hand_over(agent)
         self.incident_open[key] = True
         queue = self.incident_queue.setdefault(key, [])
         # Messages of the incident still waiting in the queue move to it.
@@ -299,9 +392,8 @@ class _Run:
                     self.outcome.assigned[item.index] = agent.id
                 yield self.env.timeout(handling.per_item_minutes * 60.0 * len(batch))
                 for item in batch:
-                    self.outcome.done[item.index] = self.env.now
-                    agent.handled += 1
-                    self.close(item)
+                    self.outcome.first[item.index] = self.env.now
+                    self.finish(agent, item)
                 idle_since = self.env.now
                 continue
             if self.env.now - idle_since >= handling.idle_close_minutes * 60.0:
@@ -314,10 +406,14 @@ class _Run:
         if agent.id <= self.team.on_duty(self.first_hour + index, index):
             agent.on_shift = True
             self.refill(agent)
+            self.follow_up(agent)
         self.check_finished()
 
     def start(self, agent: Agent, item: SimItem) -> None:
         agent.busy += 1
+        if agent.busy + len(self.following[agent.id]) > agent.slots:
+            # The new item's first reply goes before the agent's follow-up work.
+            self.interrupt_follow_up(agent, self.followups[agent.id])
         agent.last_start = self.env.now
         self.outcome.started[item.index] = self.env.now
         self.outcome.assigned[item.index] = agent.id

@@ -5,12 +5,21 @@ Configured as JSON (``socialdesk simulate --handling FILE``)::
     {"default": {"dist": "lognormal", "mean": 5, "cv": 0.6},
      "kinds": {"complaint": {"dist": "lognormal", "mean": 8, "cv": 0.7}},
      "channels": {"email": {"scale": 1.5}},
-     "pairs": {"sales_lead/email": {"dist": "gamma", "mean": 12, "cv": 0.5}}}
+     "pairs": {"sales_lead/email": {"dist": "gamma", "mean": 12, "cv": 0.5}},
+     "first_reply": {"dist": "lognormal", "mean": 2, "cv": 0.5}}
 
 Times are in minutes. The most specific entry wins: a kind/channel pair, else the kind's
 distribution times the channel's ``scale``, else the default. Distributions: ``fixed``
 (mean), ``exponential`` (mean), ``lognormal``/``gamma`` (mean and coefficient of
 variation), ``uniform`` (low, high).
+
+An item's handling is the agent's whole work on it. Its first part is the **first reply**
+(``first_reply``, times the channel's ``scale``, never longer than the whole handling): on
+social the agent who takes an item answers it first (an acknowledgement, a question, often
+a request to continue in private messages) and does the rest of the work afterwards. The
+first-response time ends with that reply, as the platforms define it (the time to the first
+agent answer). ``"first_reply": null`` answers each item in one sitting: the first reply is
+the whole handling (the simulator's model before first replies were modelled).
 """
 
 from __future__ import annotations
@@ -83,6 +92,8 @@ DEFAULT_KIND_TIMES: Mapping[str, Distribution] = {
     "marketing": Distribution("lognormal", 2.5, 0.5),
     "praise": Distribution("lognormal", 1.5, 0.5),
 }
+# Reading the message and the customer's history, then writing two or three sentences.
+DEFAULT_FIRST_REPLY = Distribution("lognormal", 2.0, 0.5)
 DEFAULT_CHANNEL_SCALE: Mapping[str, float] = {
     "x": 1.0,
     "facebook": 1.1,
@@ -97,6 +108,8 @@ class HandlingTimes:
     kinds: Mapping[str, Distribution] = field(default_factory=lambda: dict(DEFAULT_KIND_TIMES))
     channel_scale: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_CHANNEL_SCALE))
     pairs: Mapping[str, Distribution] = field(default_factory=dict)
+    first_reply: Distribution | None = DEFAULT_FIRST_REPLY
+    """None: the first reply is the whole handling (the item is answered in one sitting)."""
 
     def distribution(self, kind: str | None, channel: str) -> tuple[Distribution, float]:
         pair = self.pairs.get(f"{kind}/{channel}")
@@ -110,13 +123,19 @@ class HandlingTimes:
         dist, scale = self.distribution(kind, channel)
         return dist.sample(rng, scale)
 
+    def sample_first_reply(self, rng: random.Random, channel: str, handling: float) -> float:
+        """Minutes until the first reply is sent, within an item ``handling`` minutes long."""
+        if self.first_reply is None:
+            return handling
+        return min(handling, self.first_reply.sample(rng, self.channel_scale.get(channel, 1.0)))
+
     def mean(self, kind: str | None, channel: str) -> float:
         dist, scale = self.distribution(kind, channel)
         return dist.expected * scale
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> HandlingTimes:
-        unknown = set(data) - {"default", "kinds", "channels", "pairs"}
+        unknown = set(data) - {"default", "kinds", "channels", "pairs", "first_reply"}
         if unknown:
             raise ValueError(f"unknown handling settings: {', '.join(sorted(unknown))}")
         base = cls()
@@ -137,7 +156,13 @@ class HandlingTimes:
             if key.count("/") != 1:
                 raise ValueError(f"pair {key!r} must look like 'kind/channel'")
             pairs[key] = Distribution.from_dict(spec)
-        return cls(default=default, kinds=kinds, channel_scale=scales, pairs=pairs)
+        first = base.first_reply
+        if "first_reply" in data:
+            raw = data["first_reply"]
+            first = None if raw is None else Distribution.from_dict(raw)
+        return cls(
+            default=default, kinds=kinds, channel_scale=scales, pairs=pairs, first_reply=first
+        )
 
     @classmethod
     def load(cls, path: Path) -> HandlingTimes:

@@ -83,15 +83,15 @@ def compare_incident_response(
             "idle_close_minutes": opts.idle_close_minutes,
         },
         "without_incident_response": {
-            "burst": burst_response(burst_items, without.done, without.absorbed, WITHIN_MINUTES),
-            "other_items": burst_response(others, without.done, without.absorbed, WITHIN_MINUTES),
+            "burst": burst_response(burst_items, without.first, without.absorbed, WITHIN_MINUTES),
+            "other_items": burst_response(others, without.first, without.absorbed, WITHIN_MINUTES),
         },
         "with_incident_response": {
             "burst": burst_response(
-                burst_items, with_incidents.done, with_incidents.absorbed, WITHIN_MINUTES
+                burst_items, with_incidents.first, with_incidents.absorbed, WITHIN_MINUTES
             ),
             "other_items": burst_response(
-                others, with_incidents.done, with_incidents.absorbed, WITHIN_MINUTES
+                others, with_incidents.first, with_incidents.absorbed, WITHIN_MINUTES
             ),
         },
         "target": {"burst_within_60_minutes": 0.9},

@@ -45,7 +45,8 @@ class SimItem:
     intended_value: float | None  # the generator's ground truth, when known
     due_at: datetime
     sla_target_minutes: float
-    handling_minutes: float
+    handling_minutes: float  # the agent's whole work on the item
+    first_reply_minutes: float  # its first part, until the first reply is sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +200,9 @@ def build_items(
         raise ValueError(f"classify must be one of {', '.join(CLASSIFY_MODES)}")
     hours = hours or BusinessHours()
     rng = random.Random(seed)
+    # Its own random source, so the handling times of a seed stay what they were before
+    # first replies were modelled.
+    first_rng = random.Random(f"first-reply:{seed}")
     ordered = sorted(events, key=lambda e: as_utc(e.created_at))
     if not ordered:
         raise ValueError("no events to simulate")
@@ -272,6 +276,7 @@ def build_items(
         target = select_target(sla_policy, event.channel, kind, score.total)
         due = due_at(SlaClock(started_at=created, target=target), hours)
         intended = truth.get("value")
+        minutes = handling.sample(rng, kind, event.channel)
         items.append(
             SimItem(
                 index=len(items),
@@ -291,7 +296,8 @@ def build_items(
                 intended_value=float(intended) if intended is not None else None,
                 due_at=due,
                 sla_target_minutes=target / timedelta(minutes=1),
-                handling_minutes=handling.sample(rng, kind, event.channel),
+                handling_minutes=minutes,
+                first_reply_minutes=handling.sample_first_reply(first_rng, event.channel, minutes),
             )
         )
     end = as_utc(ordered[-1].created_at)

@@ -1,5 +1,6 @@
-"""What a simulated run achieved, per policy: response rate, first-response times, service
-levels, utilisation and abandoned items, overall, per channel and per value quartile."""
+"""What a simulated run achieved, per policy: response rate, first-response times (until
+the first reply), handling completion, service levels, utilisation and abandoned items,
+overall, per channel and per value quartile."""
 
 from __future__ import annotations
 
@@ -49,16 +50,20 @@ def _round(value: float | None, digits: int = 2) -> float | None:
 def _group(items: Sequence[SimItem], outcome: RunOutcome, source: ItemSource) -> dict[str, Any]:
     answered: list[float] = []
     waited: list[float] = []
+    completed: list[float] = []
     sla_met = 0
     for item in items:
-        done = outcome.done[item.index]
-        if done is None:
+        first = outcome.first[item.index]
+        if first is None:
             continue
-        minutes = (done - item.arrival) / 60.0
-        answered.append(minutes)
+        answered.append((first - item.arrival) / 60.0)
         started = outcome.started[item.index]
-        waited.append(((started if started is not None else done) - item.arrival) / 60.0)
-        if source.start + timedelta(seconds=done) <= item.due_at:
+        waited.append(((started if started is not None else first) - item.arrival) / 60.0)
+        done = outcome.done[item.index]
+        if done is not None:
+            completed.append((done - item.arrival) / 60.0)
+        # The first-response target is met by the first reply.
+        if source.start + timedelta(seconds=first) <= item.due_at:
             sla_met += 1
     count = len(items)
     return {
@@ -70,6 +75,13 @@ def _group(items: Sequence[SimItem], outcome: RunOutcome, source: ItemSource) ->
             "p90": _round(percentile(answered, 90)),
             "p99": _round(percentile(answered, 99)),
             "mean": _round(sum(answered) / len(answered) if answered else None),
+        },
+        # Until the agent's work on it ended (the rest after the first reply included).
+        "handled": len(completed),
+        "completion_minutes": {
+            "p50": _round(percentile(completed, 50)),
+            "p90": _round(percentile(completed, 90)),
+            "p99": _round(percentile(completed, 99)),
         },
         # Until an agent starts on it (Erlang C's wait): what the order of the list decides.
         "wait_minutes": {
@@ -99,7 +111,7 @@ def summarize(source: ItemSource, outcome: RunOutcome) -> dict[str, Any]:
     report: dict[str, Any] = {
         "policy": outcome.policy,
         **overall,
-        "abandoned": sum(1 for i in tasks if outcome.done[i.index] is None),
+        "abandoned": sum(1 for i in tasks if outcome.first[i.index] is None),
         "gave_up": sum(outcome.abandoned),
         "followups_joined": sum(outcome.absorbed),
         "by_channel": {c: _group(v, outcome, source) for c, v in sorted(by_channel.items())},
