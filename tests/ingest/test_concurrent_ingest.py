@@ -162,3 +162,89 @@ def test_workers_meeting_one_person_on_several_channels_make_one_customer(
         ).all()
     assert customers == people
     assert sorted(n for _, n in per_customer) == [len(channels)] * people
+
+
+def test_workers_meeting_one_handle_on_several_channels_make_one_customer(
+    pg_engine: Engine,
+) -> None:
+    """30 people write at once on X, Facebook and Instagram under the same handle (in other
+    letter cases, with and without the @), each channel's events in another worker, with no
+    address to go by. Every person ends up one customer with three identities: a worker
+    creating a customer for a handle waits for another claiming the same, then finds its
+    customer (without the claims: about 90 customers)."""
+    session_factory = make_session_factory(pg_engine)
+    with session_factory() as s:
+        workspace = Workspace(slug="acme", name="Acme")
+        s.add(workspace)
+        s.commit()
+    people = 30
+    channels = ["x", "facebook", "instagram"]
+
+    def of(channel: str, person: int) -> InboundEvent:
+        handle = f"Shopper_{person}" if channel == "x" else f"@shopper_{person}"
+        return event(
+            f"{channel}-{person}",
+            f"{channel}-id-{person}",
+            channel=channel,
+            handle=handle.upper() if channel == "facebook" else handle,
+            text="where is my order",
+        )
+
+    pipeline = Pipeline(session_factory)
+    stored = [
+        pipeline.accept(workspace.id, [of(channel, p) for p in range(people)]).stored
+        for channel in channels
+    ]
+    results = process_at_once(session_factory, workspace.id, stored)
+    assert sum(r.processed for r in results) == people * len(channels)
+    assert sum(r.failed for r in results) == 0
+    with session_factory() as s:
+        customers = s.scalar(
+            select(func.count()).select_from(Customer).where(Customer.merged_into_id.is_(None))
+        )
+        per_customer = s.execute(
+            select(Identity.customer_id, func.count()).group_by(Identity.customer_id)
+        ).all()
+    assert customers == people
+    assert sorted(n for _, n in per_customer) == [len(channels)] * people
+
+
+def test_a_handle_claimed_by_an_open_transaction_waits_for_its_commit(
+    pg_engine: Engine,
+) -> None:
+    """The race step by step: one worker has created a customer for a new handle and not yet
+    committed; another meets the same handle on another channel. It waits, and when the first
+    commits it joins that customer instead of making a second."""
+    session_factory = make_session_factory(pg_engine)
+    with session_factory() as s:
+        workspace = Workspace(slug="acme", name="Acme")
+        s.add(workspace)
+        s.commit()
+    pipeline = Pipeline(session_factory)
+    (first,) = pipeline.accept(
+        workspace.id, [event("x-1", "x-id", channel="x", handle="sam")]
+    ).stored
+    (second,) = pipeline.accept(
+        workspace.id, [event("ig-1", "ig-id", channel="instagram", handle="@Sam")]
+    ).stored
+    holder = session_factory()
+    pipeline.process_in(holder, workspace.id, [first])  # flushed, not committed
+    done = threading.Event()
+
+    def other_worker() -> None:
+        pipeline.process_events(workspace.id, [second])
+        done.set()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert not done.wait(1.0)  # it waits for the first worker's claim
+    finally:
+        holder.commit()
+        holder.close()
+    thread.join(timeout=60)
+    assert done.is_set()
+    with session_factory() as s:
+        owners = set(s.scalars(select(Identity.customer_id)))
+        assert len(owners) == 1
+        assert s.scalar(select(func.count()).select_from(Customer)) == 1

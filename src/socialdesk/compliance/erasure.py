@@ -81,6 +81,7 @@ def erase_customer(
     repo.erase_case_texts(session, conversation_ids)
     # Copies of their messages on their way to other systems (the webhook delivery log).
     erase_payloads_of_cases(session, conversation_ids)
+    repo.release_handle_claims(session, workspace_id, (i.handle for i in identities))
     repo.anonymise_identities(session, identity_ids)
     repo.anonymise_customers(session, customer_ids, now)
     report = ErasureReport(

@@ -21,7 +21,8 @@ from socialdesk.conversations.models import Conversation, ConversationStatus, Me
 from socialdesk.core.audit import AuditEvent
 from socialdesk.core.db import Base
 from socialdesk.core.scoping import workspace_check
-from socialdesk.customers.models import Customer, Identity
+from socialdesk.customers.identity import handle_key, normalize_handle
+from socialdesk.customers.models import Customer, HandleClaim, Identity
 from socialdesk.triage.models import TriageLabelRow, TriageResultRow
 
 # Long IN-lists are split: SQLite allows at most 32,766 bound values a statement.
@@ -236,6 +237,17 @@ def erase_case_texts(session: Session, conversation_ids: Sequence[int]) -> None:
             session.execute(
                 update(Thread).where(Thread.id == thread_id).values(key=f"erased:{thread_id}")
             )
+
+
+def release_handle_claims(session: Session, workspace_id: int, handles: Iterable[str]) -> None:
+    """Delete the claims of an erased customer's handles (they hold a hash of each)."""
+    keys = [handle_key(workspace_id, normalize_handle(h)) for h in set(handles) if h]
+    for chunk in _chunks(keys):
+        session.execute(
+            delete(HandleClaim).where(
+                HandleClaim.workspace_id == workspace_id, HandleClaim.handle_key.in_(chunk)
+            )
+        )
 
 
 def anonymise_identities(session: Session, identity_ids: Sequence[int]) -> None:

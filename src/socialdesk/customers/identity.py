@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from socialdesk.channels.events import Party
 
 
@@ -28,3 +30,10 @@ def normalize_phone(number: str | None) -> str | None:
 def contact_email(party: Party, channel: str) -> str | None:
     """An email channel's party id is the address itself."""
     return normalize_email(party.email or (party.id if channel == "email" else None))
+
+
+def handle_key(workspace_id: int, handle: str) -> int:
+    """A signed 64-bit hash of a workspace's normalized handle: the key of its claim, so that
+    the claims table holds no handle in clear (an erased customer's claim is deleted too)."""
+    digest = hashlib.blake2b(f"{workspace_id}\x1f{handle}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -82,3 +83,17 @@ class Identity(Base):
     profile: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class HandleClaim(Base):
+    """A handle that a customer was created for, once per workspace: the mutex that keeps two
+    workers meeting one new handle on two channels at the same moment from making two
+    customers. The second worker's insert of the same key waits for the first's commit (a
+    unique key in PostgreSQL holds a row lock, not an entry in the lock table) and then
+    finds the first's customer. The key is a hash of the handle, never the handle itself.
+    """
+
+    __tablename__ = "handle_claims"
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
+    handle_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

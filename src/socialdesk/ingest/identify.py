@@ -59,9 +59,9 @@ class IdentifyStage(BatchState):
         }
         # Another worker may be creating the same new authors, or a customer for the same
         # address or phone number, now: wait for it, then take what it committed as known
-        # (each statement sees the latest commits). Handles are not locked: every social
-        # author has one, and twice the locks would overrun PostgreSQL's lock table with
-        # batches of thousands of new authors.
+        # (each statement sees the latest commits). Handles are claimed further down, by a
+        # unique key rather than a lock: every social author has one, and twice the locks
+        # would overrun PostgreSQL's lock table with batches of thousands of new authors.
         contact_locks = {
             (kind, value)
             for key, party in missing.items()
@@ -123,24 +123,35 @@ class IdentifyStage(BatchState):
             for match in match_keys:
                 batch_keys.setdefault(match, slot)
             new_customer_slot[key] = slot
+        # Another worker may have created a customer for one of these handles since the
+        # lookup above: the claims wait for it and name what it took, which is then found.
+        taken = repo.claim_handles(
+            self.session, self.ws, {value for kind, value in batch_keys if kind == "h"}
+        )
+        slot_customer: dict[int, int] = {}  # slot -> another worker's customer
+        if taken:
+            found_now = repo.customers_by_handle(self.session, self.ws, taken)
+            for (kind, value), slot in batch_keys.items():
+                if kind == "h" and value in found_now:
+                    slot_customer.setdefault(slot, found_now[value])
+        kept = [slot for slot in range(len(new_customers)) if slot not in slot_customer]
         now = self.now_db
-        customer_ids = allocate_ids(self.session, repo.CUSTOMERS, len(new_customers))
+        customer_ids = allocate_ids(self.session, repo.CUSTOMERS, len(kept))
         self.new_customer_ids.update(customer_ids)
+        slot_customer.update(zip(kept, customer_ids, strict=True))
         insert_prepared(
             self.session,
             repo.CUSTOMERS,
             repo.CUSTOMER_COLUMNS,
             [
-                (customer_id, self.ws, name, email, phone, "{}", now, now)
-                for customer_id, (name, email, phone) in zip(
-                    customer_ids, new_customers, strict=True
-                )
+                (customer_id, self.ws, *new_customers[slot], "{}", now, now)
+                for slot, customer_id in zip(kept, customer_ids, strict=True)
             ],
         )
 
         def customer_of(key: tuple[str, str]) -> int | None:
             slot = new_customer_slot.get(key)
-            return stored_customer.get(key) if slot is None else customer_ids[slot]
+            return stored_customer.get(key) if slot is None else slot_customer[slot]
 
         identity_ids = allocate_ids(self.session, repo.IDENTITIES, len(missing))
         identity_rows: list[tuple[Any, ...]] = []

@@ -23,6 +23,7 @@ from socialdesk.core.bulk import (
     utc_from_db,
 )
 from socialdesk.core.work import Task
+from socialdesk.customers.identity import handle_key
 from socialdesk.customers.models import Customer, Identity
 
 RAW: Table = RawEvent.__table__  # type: ignore[assignment]
@@ -282,6 +283,33 @@ def lock_new_identities(session: Session, workspace_id: int, keys: set[tuple[str
         {"keys": hashes},
     )
     return True
+
+
+def claim_handles(session: Session, workspace_id: int, handles: set[str]) -> set[str]:
+    """PostgreSQL: claim these (normalized) handles for customers this transaction is about to
+    create, and return those another transaction claimed first.
+
+    The claim is a row under a unique key: a second transaction inserting the same key waits
+    until the first commits (or rolls back, and then takes the claim itself), so two workers
+    meeting one new handle on two channels at once make one customer. Only handles really met
+    by both wait, and a waiting row takes no entry in PostgreSQL's lock table, unlike an
+    advisory lock per handle with batches of thousands of new authors. Keys go in one order
+    (sorted), so two batches cannot deadlock on each other's claims. SQLite has one writer at
+    a time: nothing to claim there.
+    """
+    if not handles or session.get_bind().dialect.name != "postgresql":
+        return set()
+    by_key = {handle_key(workspace_id, handle): handle for handle in handles}
+    claimed = session.execute(
+        text(
+            "INSERT INTO handle_claims (workspace_id, handle_key) "
+            "SELECT :ws, k FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k "
+            "ON CONFLICT DO NOTHING RETURNING handle_key"
+        ),
+        {"ws": workspace_id, "keys": sorted(by_key)},
+    ).scalars()
+    lost = set(by_key).difference(claimed)
+    return {by_key[key] for key in lost}
 
 
 def customers_by_handle(session: Session, workspace_id: int, handles: set[str]) -> dict[str, int]:
