@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from pytest import LogCaptureFixture
 from sqlalchemy import Engine, func, select
@@ -53,6 +54,34 @@ def process_at_once(
         thread.join(timeout=120)
     assert not any(thread.is_alive() for thread in threads)
     return results
+
+
+def channel_workers(
+    session_factory: sessionmaker[Session],
+    workspace_id: int,
+    people: int,
+    channels: list[str],
+    of: Callable[[str, int], InboundEvent],
+) -> None:
+    """Each channel's events of every person in a worker of its own, all at once; then each
+    person must be one customer with an identity on every channel."""
+    pipeline = Pipeline(session_factory)
+    stored = [
+        pipeline.accept(workspace_id, [of(channel, p) for p in range(people)]).stored
+        for channel in channels
+    ]
+    results = process_at_once(session_factory, workspace_id, stored)
+    assert sum(r.processed for r in results) == people * len(channels)
+    assert sum(r.failed for r in results) == 0
+    with session_factory() as s:
+        customers = s.scalar(
+            select(func.count()).select_from(Customer).where(Customer.merged_into_id.is_(None))
+        )
+        per_customer = s.execute(
+            select(Identity.customer_id, func.count()).group_by(Identity.customer_id)
+        ).all()
+    assert customers == people
+    assert sorted(n for _, n in per_customer) == [len(channels)] * people
 
 
 def test_concurrent_writers_store_each_event_once_and_keep_chains_whole(
@@ -146,22 +175,7 @@ def test_workers_meeting_one_person_on_several_channels_make_one_customer(
         )
 
     channels = ["email", "x", "facebook", "instagram"]
-    pipeline = Pipeline(session_factory)
-    stored = [
-        pipeline.accept(workspace.id, [of(channel, p) for p in range(people)]).stored
-        for channel in channels
-    ]
-    results = process_at_once(session_factory, workspace.id, stored)
-    assert sum(r.processed for r in results) == people * len(channels)
-    with session_factory() as s:
-        customers = s.scalar(
-            select(func.count()).select_from(Customer).where(Customer.merged_into_id.is_(None))
-        )
-        per_customer = s.execute(
-            select(Identity.customer_id, func.count()).group_by(Identity.customer_id)
-        ).all()
-    assert customers == people
-    assert sorted(n for _, n in per_customer) == [len(channels)] * people
+    channel_workers(session_factory, workspace.id, people, channels, of)
 
 
 def test_workers_meeting_one_handle_on_several_channels_make_one_customer(
@@ -190,23 +204,7 @@ def test_workers_meeting_one_handle_on_several_channels_make_one_customer(
             text="where is my order",
         )
 
-    pipeline = Pipeline(session_factory)
-    stored = [
-        pipeline.accept(workspace.id, [of(channel, p) for p in range(people)]).stored
-        for channel in channels
-    ]
-    results = process_at_once(session_factory, workspace.id, stored)
-    assert sum(r.processed for r in results) == people * len(channels)
-    assert sum(r.failed for r in results) == 0
-    with session_factory() as s:
-        customers = s.scalar(
-            select(func.count()).select_from(Customer).where(Customer.merged_into_id.is_(None))
-        )
-        per_customer = s.execute(
-            select(Identity.customer_id, func.count()).group_by(Identity.customer_id)
-        ).all()
-    assert customers == people
-    assert sorted(n for _, n in per_customer) == [len(channels)] * people
+    channel_workers(session_factory, workspace.id, people, channels, of)
 
 
 def test_a_handle_claimed_by_an_open_transaction_waits_for_its_commit(
