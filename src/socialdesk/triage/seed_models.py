@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from socialdesk.triage.linear import LinearModel, fit_linear
 from socialdesk.triage.model_cache import cached_model, training_key
 from socialdesk.triage.seeds import Seed, seed_examples
+
+if TYPE_CHECKING:
+    from socialdesk.triage.classifier import Analysed
 
 SEED_VERSION = "seed-2"
 # Real posts to a brand mostly start with its handle; the seeds are written without one. So
@@ -48,6 +52,17 @@ def seed_texts(seeds: Sequence[Seed]) -> list[str]:
     return texts
 
 
+@lru_cache(maxsize=1)
+def _seed_analysis() -> tuple[list[Seed], Analysed]:
+    """The seeds and their features, read once for both seed models (the cache key is a
+    digest of these features, so even a process that finds both models on disk reads them)."""
+    # Imported here: the classifier imports this module.
+    from socialdesk.triage.classifier import analyse
+
+    seeds = seed_examples()
+    return seeds, analyse(seed_texts(seeds))
+
+
 def _train_seed_model(
     name: str,
     task: str,
@@ -56,12 +71,7 @@ def _train_seed_model(
     balanced: bool,
     embed: Callable[[Sequence[str]], np.ndarray] | None,
 ) -> LinearModel:
-    # Imported here: the classifier imports this module.
-    from socialdesk.triage.classifier import analyse
-
-    seeds = seed_examples()
-    texts = seed_texts(seeds)
-    analysed = analyse(texts)
+    seeds, analysed = _seed_analysis()
     batch = analysed.features
     gold = [labels(s) for s in seeds]
     settings: dict[str, object] = {
