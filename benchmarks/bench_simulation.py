@@ -9,6 +9,10 @@ Measures:
   value quartile, response rate, SLA attainment, and the cut value achieves versus fifo,
   once with the generator's daily outage burst and once without, and once with kinds and
   sentiment from socialdesk's triage instead of the generator's ground truth.
+
+``--handling FILE`` takes handling times as ``socialdesk simulate`` does (``{"first_reply":
+null}`` gives the one-sitting model the README's table was measured with), and
+``--answered-holds-slot`` keeps an answered item's slot until its whole work is done.
 """
 
 from __future__ import annotations
@@ -55,7 +59,13 @@ def bench_generator(events: int, seed: int) -> dict[str, Any]:
 
 
 def bench_day(
-    rate: float, agents: int, bursts: float, seed: int, classify: str = "truth"
+    rate: float,
+    agents: int,
+    bursts: float,
+    seed: int,
+    classify: str = "truth",
+    handling: HandlingTimes | None = None,
+    holds: bool = False,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     profile = BrandProfile(bursts_per_day=bursts)
@@ -66,7 +76,7 @@ def bench_day(
         events,
         value_policy=ValuePolicy(),
         sla_policy=SlaPolicy(),
-        handling=HandlingTimes(),
+        handling=handling or HandlingTimes(),
         seed=seed,
         classify=classify,
     )
@@ -79,7 +89,7 @@ def bench_day(
         outcome = simulate(
             source,
             name,
-            TeamConfig(agents=agents),
+            TeamConfig(agents=agents, answered_holds_slot=holds),
             RoutingPolicy(
                 pressure_weight=sla.pressure_weight,
                 rescue_after=sla.rescue_after,
@@ -113,12 +123,19 @@ def bench_day(
     }
 
 
-def _spread(rate: float, agents: int, bursts: float, seeds: list[int]) -> dict[str, Any]:
+def _spread(
+    rate: float,
+    agents: int,
+    bursts: float,
+    seeds: list[int],
+    handling: HandlingTimes | None = None,
+    holds: bool = False,
+) -> dict[str, Any]:
     """The value-vs-fifo cut of the top quartile's p90 for several traffic seeds."""
     cuts: list[float] = []
     rates: list[float] = []
     for seed in seeds:
-        day = bench_day(rate, agents, bursts, seed)
+        day = bench_day(rate, agents, bursts, seed, handling=handling, holds=holds)
         cut = day["comparison"]["top_quartile_p90_cut"]
         if cut is not None:
             cuts.append(cut)
@@ -143,22 +160,29 @@ def main() -> None:
     parser.add_argument(
         "--seeds", default="1,2,3,4,5", help="Seeds for the spread of the headline figure."
     )
+    parser.add_argument("--handling", type=Path, default=None, help="Handling times (JSON).")
+    parser.add_argument("--answered-holds-slot", action="store_true")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    handling = HandlingTimes.load(args.handling) if args.handling else None
+    holds = bool(args.answered_holds_slot)
+    work: dict[str, Any] = {"handling": handling, "holds": holds}
     report = {
         "benchmark": "simulation",
         "machine": {"python": platform.python_version(), "cpus": _cpus()},
+        "handling_file": str(args.handling) if args.handling else None,
+        "answered_holds_slot": holds,
         "generator": bench_generator(args.events, args.seed),
-        "day_with_burst": bench_day(args.rate, args.agents, 1.0, args.seed),
-        "day_without_burst": bench_day(args.rate, args.agents, 0.0, args.seed),
+        "day_with_burst": bench_day(args.rate, args.agents, 1.0, args.seed, **work),
+        "day_without_burst": bench_day(args.rate, args.agents, 0.0, args.seed, **work),
         # Triage leaves fewer items to care, so a smaller team faces a comparable load.
         "day_without_burst_triage": bench_day(
-            args.rate, args.triage_agents, 0.0, args.seed, classify="triage"
+            args.rate, args.triage_agents, 0.0, args.seed, classify="triage", **work
         ),
         "spread_over_seeds": {
             "seeds": seeds,
-            "with_burst": _spread(args.rate, args.agents, 1.0, seeds),
-            "without_burst": _spread(args.rate, args.agents, 0.0, seeds),
+            "with_burst": _spread(args.rate, args.agents, 1.0, seeds, **work),
+            "without_burst": _spread(args.rate, args.agents, 0.0, seeds, **work),
         },
     }
     text = json.dumps(report, indent=2)
