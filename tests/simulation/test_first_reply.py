@@ -68,6 +68,15 @@ def test_an_agent_leaving_hands_the_follow_up_work_to_the_team() -> None:
     assert minutes(source, outcome.done) == [30.0, 50.0]
 
 
+def test_a_reply_finished_after_the_shift_leaves_the_rest_to_the_team() -> None:
+    # Agent 2 answers at 10:01, after its last hour, and never comes back.
+    source = items([message(0, 50), message(1, 59)], fixed_handling(30, first=2))
+    outcome = simulate(source, "fifo", TeamConfig(timeline=(2, 1)))
+    assert outcome.assigned == [1, 2]
+    # Agent 1: its own rest 52..80, then agent 2's 28 minutes, 80..108.
+    assert minutes(source, outcome.done) == [30.0, 49.0]
+
+
 def test_the_service_level_is_met_by_the_first_reply() -> None:
     # X promises 30 minutes. In one sitting, the second item is answered after 39 minutes;
     # with a quick first reply both are answered in time.

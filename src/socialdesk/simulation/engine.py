@@ -230,10 +230,15 @@ class _Run:
             agent.busy_seconds += rest
             rest = 0.0
         agent.busy -= 1
-        if rest > 0:
+        if rest <= 0:
+            self.finish(agent, item)
+        elif agent.on_shift and agent.id not in self.incident_agents:
             self.followups[agent.id].append(_FollowUp(item, rest))
         else:
-            self.finish(agent, item)
+            # The agent answered it after their shift ended: the team does the rest.
+            self.handed_over.append(_FollowUp(item, rest))
+            for other in self.agents:
+                self.follow_up(other)
         self.refill(agent)  # a new item's first reply goes before follow-up work
         self.follow_up(agent)
         self.check_finished()
