@@ -6,6 +6,7 @@ import csv
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -172,3 +173,32 @@ def test_interval_staffing_follows_a_burst_hour_by_hour(tmp_path: Path) -> None:
     assert comparison["response_rate"] == {"fifo": 1.0, "value": 1.0}
     waits = comparison["top_quartile_wait_p90_minutes"]
     assert waits["value"] <= waits["fifo"]
+
+
+def test_first_replies_and_the_slot_setting_from_the_command_line(tmp_path: Path) -> None:
+    def run(*extra: str) -> dict[str, Any]:
+        out = tmp_path / f"sim{len(list(tmp_path.iterdir()))}.json"
+        result = runner.invoke(app, [*SMALL, "--policies", "fifo", "--json", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        return report
+
+    free, held = run(), run("--answered-holds-slot")
+    assert free["team"]["answered_holds_slot"] is False
+    assert held["team"]["answered_holds_slot"] is True
+    for report in (free, held):
+        fifo = report["policies"]["fifo"]
+        assert fifo["handled"] == fifo["answered"] == fifo["items"]
+        assert fifo["completion_minutes"]["p90"] > fifo["frt_minutes"]["p90"]
+    # Three agents are overloaded: while answered items keep their slot, replies wait.
+    assert (
+        held["policies"]["fifo"]["frt_minutes"]["p90"]
+        > free["policies"]["fifo"]["frt_minutes"]["p90"]
+    )
+    one_sitting = tmp_path / "handling.json"
+    one_sitting.write_text('{"first_reply": null}', encoding="utf-8")
+    whole = run("--handling", str(one_sitting))["policies"]["fifo"]
+    assert whole["frt_minutes"] == {
+        **whole["completion_minutes"],
+        "mean": whole["frt_minutes"]["mean"],
+    }
