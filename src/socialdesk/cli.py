@@ -437,6 +437,12 @@ def worker(
             pipeline, bus, sweep_every=sweep_every, orphan_after=orphan_after, batch=batch
         )
         signal.signal(signal.SIGTERM, lambda _signum, _frame: runner.stop_event.set())
+        # Load the triage models (language identification, the seed kind model: seconds)
+        # before taking work, not inside the first batch, which would hold its events and
+        # leases that long and reach the agents seconds late.
+        from socialdesk.triage.classifier import triage_batch
+
+        triage_batch(["warming up"])
         console.print(f"worker consuming {settings.redis_url} (Ctrl+C stops)")
         try:
             runner.run(max_seconds=max_seconds)

@@ -16,8 +16,9 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Table, text
-from sqlalchemy.orm import Session
+from sqlalchemy import JSON, BigInteger, ColumnElement, Table, any_, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.types import TypeEngine
 
 from socialdesk.core.clock import as_utc
@@ -153,6 +154,18 @@ def insert_prepared(
     if not rows:
         return 0
     connection = session.connection()
+    if connection.dialect.name == "postgresql" and not skip_conflicts_on:
+        # COPY: one stream of rows instead of one bound statement a row (in pipeline mode);
+        # on 20,000 rows a quarter of the client's CPU and of the wall time. JSON goes as
+        # text and PostgreSQL parses it for the column's type, as the CAST below does.
+        cursor: Any = connection.connection.cursor()  # psycopg's, in this transaction
+        try:
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+        return len(rows)
     _, marks = _plan(table, columns, connection.dialect.name)
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
     if skip_conflicts_on:
@@ -209,6 +222,22 @@ def execute_in(
         if result.returns_rows:
             rows.extend(result.all())
     return rows
+
+
+def id_in(
+    session: Session, column: ColumnElement[Any] | QueryableAttribute[Any], ids: Iterable[int]
+) -> ColumnElement[bool]:
+    """``column IN ids`` for a statement built with SQLAlchemy.
+
+    On PostgreSQL the ids go as one array (``= ANY``): the statement's text stays the same
+    whatever their count, so neither SQLAlchemy nor the driver builds and parses a statement
+    of thousands of placeholders for each batch (a seventh of a worker's time before). SQLite
+    gets the expanding ``IN``.
+    """
+    values = list(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(BigInteger())))
+    return column.in_(values)
 
 
 def datetime_param(session: Session, value: datetime | None) -> Any:

@@ -36,6 +36,7 @@ from socialdesk.ingest.wiring import build_pipeline
 
 CHUNK_SECONDS = 0.05  # the offered load arrives in chunks this far apart
 AGENTS = 100
+READ_EVENTS = 1000  # events a worker takes from the stream at a time (one transaction)
 CHANNELS = ("x", "facebook", "instagram", "email", "webhook")
 ALL_TEAMS = (("Care", "care"), ("Marketing", "marketing"), ("Sales", "sales"), ("Other", "other"))
 
@@ -113,6 +114,34 @@ def _state(engine: Engine, workspace_id: int) -> tuple[int, int, int]:
     return int(pending), int(open_tasks), int(assigned)
 
 
+def _cpu_seconds(processes: list[subprocess.Popen[bytes]]) -> float:
+    """User + system CPU seconds of these (live) processes so far, from /proc (Linux)."""
+    total = 0.0
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for process in processes:
+        try:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def _wait_until_consuming(
+    logs: list[Path], processes: list[subprocess.Popen[bytes]], seconds: float = 180.0
+) -> None:
+    """Until every worker says it consumes (after loading the triage models)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all("consuming" in log.read_text(errors="replace") for log in logs):
+            return
+        if any(process.poll() is not None for process in processes):
+            break
+        time.sleep(0.2)
+    tails = "\n".join(log.read_text(errors="replace")[-1500:] for log in logs)
+    raise RuntimeError(f"workers did not start:\n{tails}")
+
+
 def _percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -149,7 +178,9 @@ def run_pipeline_benchmark(
         bus = RedisStreamsBus(redis_url, prefix=prefix) if scale and redis_url else None
         pipeline = build_pipeline(Settings(database_url=url), session_factory)
         routing = RoutingEngine(session_factory, bus=bus)
+        chunk = max(1, int(rate * CHUNK_SECONDS)) if rate > 0 else 500
         processes: list[subprocess.Popen[bytes]] = []
+        logs: list[Path] = []
         if bus is not None:
             bus.ensure_group(INGEST_STREAM)
             env = os.environ | {
@@ -157,26 +188,32 @@ def run_pipeline_benchmark(
                 "SOCIALDESK_REDIS_URL": redis_url or "",
                 "SOCIALDESK_MODE": "scale",
             }
-            for _ in range(workers):
-                processes.append(
-                    subprocess.Popen(
-                        [
-                            *(sys.executable, "-m", "socialdesk.cli", "worker"),
-                            *("--stream-prefix", prefix, "--batch", "20"),
-                        ],
-                        env=env,
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
+            for n in range(workers):
+                logs.append(Path(scratch) / f"worker-{n}.log")
+                with logs[-1].open("wb") as log:  # the child keeps its own copy
+                    processes.append(
+                        subprocess.Popen(
+                            [
+                                *(sys.executable, "-m", "socialdesk.cli", "worker"),
+                                *("--stream-prefix", prefix),
+                                # Stream entries a read takes: about READ_EVENTS events, so
+                                # that one worker does not take all that waits.
+                                *("--batch", str(max(1, READ_EVENTS // chunk))),
+                            ],
+                            env=env,
+                            stdout=log,
+                            stderr=subprocess.STDOUT,
+                        )
                     )
-                )
-            time.sleep(3.0)  # workers import and connect before the clock starts
+            _wait_until_consuming(logs, processes)  # imported, connected, models loaded
         else:
             pipeline.hooks.after_commit.append(routing.after_commit)
         routing.start()
         dispatcher = ProcessingDispatcher(pipeline, bus)
         load_before = os.getloadavg()
+        cpu_before = _cpu_seconds(processes)
+        own_cpu_before = time.process_time()
         started = time.monotonic()
-        chunk = max(1, int(rate * CHUNK_SECONDS)) if rate > 0 else 500
         offered = 0
         for index in range(0, len(events), chunk):
             part = events[index : index + chunk]
@@ -199,6 +236,8 @@ def run_pipeline_benchmark(
             time.sleep(0.1)
         finished = time.monotonic() - started
         pending, open_tasks, assigned = _state(engine, workspace_id)
+        worker_cpu = _cpu_seconds(processes) - cpu_before
+        own_cpu = time.process_time() - own_cpu_before
         routing.stop()
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -208,6 +247,9 @@ def run_pipeline_benchmark(
             except subprocess.TimeoutExpired:
                 process.kill()
         latencies = _latencies(engine, workspace_id)
+        # Batches that failed and were processed again event by event (a conflict between
+        # workers, or a bad event): each is a slow path the figures include.
+        fell_back = sum(log.read_text(errors="replace").count("one by one") for log in logs)
         if bus is not None:
             bus.client.delete(bus.key(INGEST_STREAM), bus.key("routing"))
             bus.close()
@@ -225,6 +267,17 @@ def run_pipeline_benchmark(
         "tasks_assigned": assigned,
         "left_pending": pending,
         "left_open": open_tasks,
+        "batches_retried_one_by_one": fell_back if scale else None,
+        # CPU seconds the workers (scale) or this process (embedded: accept, process and
+        # distribute; scale: accept, announce and distribute) spent while the clock ran. On
+        # a shared machine these move less with the load than the wall clock does.
+        "worker_cpu_seconds": round(worker_cpu, 2) if scale else None,
+        "bench_process_cpu_seconds": round(own_cpu, 2),
+        "messages_per_cpu_second": (
+            round(messages / (worker_cpu if scale else own_cpu), 1)
+            if (worker_cpu if scale else own_cpu) > 0
+            else None
+        ),
         "accept_to_assigned_p50_s": _percentile(latencies, 0.50),
         "accept_to_assigned_p99_s": _percentile(latencies, 0.99),
         "load_average_before": [round(x, 2) for x in load_before],

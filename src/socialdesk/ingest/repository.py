@@ -19,6 +19,7 @@ from socialdesk.core.bulk import (
     datetime_converter,
     datetime_param,
     execute_in,
+    id_in,
     insert_prepared,
     utc_from_db,
 )
@@ -205,7 +206,7 @@ def pending_raw_events(
         RAW.c.workspace_id == workspace_id, RAW.c.status == RawEventStatus.PENDING
     )
     if ids is not None:
-        stmt = stmt.where(RAW.c.id.in_(ids))
+        stmt = stmt.where(id_in(session, RAW.c.id, ids))
     return list(session.execute(stmt.order_by(RAW.c.id).limit(limit)))
 
 

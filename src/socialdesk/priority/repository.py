@@ -10,7 +10,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from socialdesk.conversations.models import Conversation, Direction, Message
-from socialdesk.core.bulk import bulk_update
+from socialdesk.core.bulk import bulk_update, id_in
 from socialdesk.core.scoping import workspace_check
 from socialdesk.core.work import Task, TaskStatus
 from socialdesk.customers.models import Customer, Identity
@@ -43,7 +43,7 @@ def scoring_rows(session: Session, workspace_id: int, task_ids: Sequence[int]) -
     latest = (
         select(Message.conversation_id, func.max(Message.id).label("message_id"))
         .join(Task, Task.conversation_id == Message.conversation_id)
-        .where(Task.id.in_(list(task_ids)), Message.direction == Direction.INBOUND)
+        .where(id_in(session, Task.id, task_ids), Message.direction == Direction.INBOUND)
         .group_by(Message.conversation_id)
         .subquery()
     )
@@ -74,7 +74,7 @@ def scoring_rows(session: Session, workspace_id: int, task_ids: Sequence[int]) -
         .outerjoin(latest, latest.c.conversation_id == Task.conversation_id)
         .outerjoin(Message, Message.id == latest.c.message_id)
         .outerjoin(Identity, Identity.id == Message.author_identity_id)
-        .where(workspace_check(Task.workspace_id, workspace_id), Task.id.in_(list(task_ids)))
+        .where(workspace_check(Task.workspace_id, workspace_id), id_in(session, Task.id, task_ids))
     )
     return list(session.execute(query).all())
 
@@ -89,7 +89,7 @@ def earlier_contacts(
         select(Conversation.customer_id, func.count())
         .where(
             Conversation.workspace_id == workspace_id,
-            Conversation.customer_id.in_(list(customer_ids)),
+            id_in(session, Conversation.customer_id, customer_ids),
             Conversation.first_message_at >= since,
         )
         .group_by(Conversation.customer_id)
@@ -151,7 +151,7 @@ def active_tasks_of_customers(
             .where(
                 Task.workspace_id == workspace_id,
                 Task.status.in_(TaskStatus.ACTIVE),
-                Conversation.customer_id.in_(list(customer_ids)),
+                id_in(session, Conversation.customer_id, customer_ids),
             )
         )
     )

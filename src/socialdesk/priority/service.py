@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from socialdesk.core.bulk import id_in
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.scoping import workspace_check
@@ -237,7 +238,7 @@ def stored_triage(
             TriageResultRow.signals,
         ).where(
             workspace_check(TriageResultRow.workspace_id, workspace_id),
-            TriageResultRow.message_id.in_(list(message_ids)),
+            id_in(session, TriageResultRow.message_id, message_ids),
         )
     )
     out: dict[int, TriageSignals] = {}

@@ -12,6 +12,7 @@ from sqlalchemy import Row, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from socialdesk.conversations.models import Conversation
+from socialdesk.core.bulk import id_in
 from socialdesk.core.clock import as_utc
 from socialdesk.core.models import Workspace
 from socialdesk.core.pagination import after_key
@@ -461,7 +462,10 @@ def last_agents_of_customers(
         return {}
     latest = (
         select(TaskAssignment.customer_id, func.max(TaskAssignment.id).label("last_id"))
-        .where(TaskAssignment.workspace_id == workspace_id, TaskAssignment.customer_id.in_(ids))
+        .where(
+            TaskAssignment.workspace_id == workspace_id,
+            id_in(session, TaskAssignment.customer_id, ids),
+        )
         .group_by(TaskAssignment.customer_id)
         .subquery()
     )
