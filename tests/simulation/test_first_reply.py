@@ -57,6 +57,18 @@ def test_follow_up_work_stops_for_a_new_first_reply_and_resumes_where_it_stopped
     assert agent.busy_seconds == pytest.approx(20 * 60.0)  # no work lost or counted twice
 
 
+def test_under_value_the_top_class_follow_up_work_goes_first_too() -> None:
+    # A cheap question at 0 and a VIP complaint at 1: both answered by minute 4; then fifo
+    # does the rest in arrival order, value the VIP's first.
+    source = items([message(0, 0), vip_complaint(1, 1)], fixed_handling(10, first=2))
+    team = TeamConfig(agents=1)
+    fifo = simulate(source, "fifo", team)
+    value = simulate(source, "value", team)
+    assert minutes(source, fifo.first) == minutes(source, value.first) == [2.0, 3.0]
+    assert minutes(source, fifo.done) == [12.0, 19.0]
+    assert minutes(source, value.done) == [20.0, 11.0]
+
+
 def test_an_agent_leaving_hands_the_follow_up_work_to_the_team() -> None:
     # Two agents until 10:00, then one: agent 2's unfinished work goes to agent 1.
     staffing = (1,) * 9 + (2,) + (1,) * 14

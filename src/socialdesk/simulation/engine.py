@@ -257,10 +257,20 @@ class _Run:
         working = self.following[agent.id]
         mine = self.followups[agent.id]
         while agent.busy + len(working) < agent.slots and (mine or self.handed_over):
-            entry = mine.popleft() if mine else self.handed_over.popleft()
+            entry = self._next_follow_up(mine if mine else self.handed_over)
             entry.since = self.env.now
             working[entry.item.index] = entry
             self.env.process(self.follow(agent, entry, entry.turn))
+
+    def _next_follow_up(self, queue: deque[_FollowUp]) -> _FollowUp:
+        """First in, first out; under ``value`` the top value class's work first, as the
+        agent's own list is in the work list's order."""
+        if isinstance(self.policy, ValueFirst):
+            for position, entry in enumerate(queue):
+                if self.policy.in_top_class(entry.item):
+                    del queue[position]
+                    return entry
+        return queue.popleft()
 
     def follow(
         self, agent: Agent, entry: _FollowUp, turn: int

@@ -279,6 +279,12 @@ class ValueFirst:
     def handled(self, item: SimItem, agent: Agent) -> None:
         self.last_agent[item.customer] = agent.id
 
+    def in_top_class(self, item: SimItem) -> bool:
+        """Whether the item is in the top value class (its follow-up work goes first too:
+        the agent works their own list in the work list's order)."""
+        top = self._routing.top_class_from
+        return top is not None and item.value >= top
+
 
 def make_policy(
     name: str,
