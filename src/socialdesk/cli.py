@@ -29,6 +29,7 @@ from socialdesk.core.migrate import upgrade
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.customers.cli import app as customers_app
 from socialdesk.ingest.bench import IngestStages
+from socialdesk.ingest.bench_soak import SoakMode
 from socialdesk.ingest.pipeline import BULK_BATCH_SIZE
 from socialdesk.listening.cli import bench_listening, listening_app
 from socialdesk.routing.cli import agents_app
@@ -496,12 +497,40 @@ def bench_soak(
     minutes: Annotated[float, typer.Option(min=0.1, help="How long to run")] = 60.0,
     rate: Annotated[float, typer.Option(min=1, help="Offered messages/second")] = 500.0,
     sample_every: Annotated[float, typer.Option(min=1, help="Seconds between samples")] = 10.0,
+    mode: Annotated[
+        SoakMode,
+        typer.Option(help="embedded: one process on SQLite; scale: PostgreSQL, Redis, workers"),
+    ] = SoakMode.EMBEDDED,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes in scale mode")] = 2,
+    database_url: Annotated[
+        str | None, typer.Option(help="PostgreSQL for scale mode (embedded: a fresh SQLite)")
+    ] = None,
+    redis_url: Annotated[str | None, typer.Option(help="Redis for scale mode")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the report here")] = None,
 ) -> None:
     """Steady traffic with agents answering: memory, p99 accept-to-assigned, errors over time."""
     from socialdesk.ingest.bench_soak import run_soak
 
-    report = run_soak(minutes=minutes, rate=rate, sample_every=sample_every)
+    settings = get_settings()
+    scale = mode == SoakMode.SCALE
+    database = database_url or settings.database_url
+    redis = redis_url or settings.redis_url
+    if scale and (not redis or not (database or "").startswith("postgres")):
+        typer.echo(
+            "error: --mode scale needs a PostgreSQL --database-url (or SOCIALDESK_DATABASE_URL)"
+            " and a --redis-url (or SOCIALDESK_REDIS_URL)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    report = run_soak(
+        minutes=minutes,
+        rate=rate,
+        sample_every=sample_every,
+        mode=mode,
+        workers=workers,
+        database_url=database if scale else None,
+        redis_url=redis if scale else None,
+    )
     text = json.dumps(report, indent=2)
     if json_out is not None:
         json_out.write_text(text + "\n")

@@ -142,6 +142,48 @@ def _wait_until_consuming(
     raise RuntimeError(f"workers did not start:\n{tails}")
 
 
+def start_workers(
+    count: int, database_url: str, redis_url: str, prefix: str, log_dir: Path, batch: int
+) -> tuple[list[subprocess.Popen[bytes]], list[Path]]:
+    """``count`` ``socialdesk worker`` processes on the streams under ``prefix``, each
+    reading ``batch`` stream entries at a time and logging to ``log_dir/worker-N.log``;
+    returns once every one consumes (imported, connected, models loaded)."""
+    env = os.environ | {
+        "SOCIALDESK_DATABASE_URL": database_url,
+        "SOCIALDESK_REDIS_URL": redis_url,
+        "SOCIALDESK_MODE": "scale",
+    }
+    processes: list[subprocess.Popen[bytes]] = []
+    logs: list[Path] = []
+    for n in range(count):
+        logs.append(log_dir / f"worker-{n}.log")
+        with logs[-1].open("wb") as log:  # the child keeps its own copy
+            processes.append(
+                subprocess.Popen(
+                    [
+                        *(sys.executable, "-m", "socialdesk.cli", "worker"),
+                        *("--stream-prefix", prefix, "--batch", str(batch)),
+                    ],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    _wait_until_consuming(logs, processes)
+    return processes, logs
+
+
+def stop_workers(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM (each finishes the batch in hand), then a kill after 30 s."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def _percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -183,29 +225,11 @@ def run_pipeline_benchmark(
         logs: list[Path] = []
         if bus is not None:
             bus.ensure_group(INGEST_STREAM)
-            env = os.environ | {
-                "SOCIALDESK_DATABASE_URL": url,
-                "SOCIALDESK_REDIS_URL": redis_url or "",
-                "SOCIALDESK_MODE": "scale",
-            }
-            for n in range(workers):
-                logs.append(Path(scratch) / f"worker-{n}.log")
-                with logs[-1].open("wb") as log:  # the child keeps its own copy
-                    processes.append(
-                        subprocess.Popen(
-                            [
-                                *(sys.executable, "-m", "socialdesk.cli", "worker"),
-                                *("--stream-prefix", prefix),
-                                # Stream entries a read takes: about READ_EVENTS events, so
-                                # that one worker does not take all that waits.
-                                *("--batch", str(max(1, READ_EVENTS // chunk))),
-                            ],
-                            env=env,
-                            stdout=log,
-                            stderr=subprocess.STDOUT,
-                        )
-                    )
-            _wait_until_consuming(logs, processes)  # imported, connected, models loaded
+            # Stream entries a read takes: about READ_EVENTS events, so that one worker does
+            # not take all that waits.
+            processes, logs = start_workers(
+                workers, url, redis_url or "", prefix, Path(scratch), max(1, READ_EVENTS // chunk)
+            )
         else:
             pipeline.hooks.after_commit.append(routing.after_commit)
         routing.start()
@@ -239,13 +263,7 @@ def run_pipeline_benchmark(
         worker_cpu = _cpu_seconds(processes) - cpu_before
         own_cpu = time.process_time() - own_cpu_before
         routing.stop()
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_workers(processes)
         latencies = _latencies(engine, workspace_id)
         # Batches that failed and were processed again event by event (a conflict between
         # workers, or a bad event): each is a slow path the figures include.

@@ -1,26 +1,36 @@
 """The soak benchmark: steady traffic for minutes, agents answering, memory watched.
 
-Generated traffic is ingested at ``rate`` messages/s (embedded mode: stored and processed in
-one call, distributed after the commit), while simulated agents resolve each case a few
-seconds after it was assigned to them (the product's own ``resolve``), which frees their
-slots. Every ``sample_every`` seconds the run records the process's resident memory, the
-messages ingested, the p99 of accept-to-assigned of the tasks assigned in that interval and
-the events that failed, so growth shows as a trend rather than a single figure.
+Generated traffic is offered at ``rate`` messages/s while simulated agents resolve each case
+a few seconds after it was assigned to them (the product's own ``resolve``), which frees
+their slots. Embedded mode stores and processes each chunk in one call and distributes after
+the commit. Scale mode (PostgreSQL and Redis) is laid out as in production: this process
+plays the web process (it accepts each chunk, announces it on the ingest stream and runs a
+routing engine that hears the workers' routing events), and ``workers`` ``socialdesk
+worker`` processes do the processing.
+
+Every ``sample_every`` seconds the run records each process's resident memory, the
+messages in, the p99 of accept-to-assigned of the tasks assigned in that interval, the
+events that failed and the errors, and the size of every in-memory structure that must stay
+bounded (triage's memories, the distributor's views), so growth shows as a trend and can
+be told apart from a bounded cache that is still filling.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import platform
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 
 from socialdesk.config import Settings
 from socialdesk.core.clock import as_utc
@@ -36,20 +46,39 @@ WARM_UP_EVENTS = 50_000  # the generator's population is at its bound after abou
 AGENTS = 30
 
 
-def rss_mb() -> float:
-    """Resident memory now (not the peak), from /proc on Linux."""
+class SoakMode(StrEnum):
+    EMBEDDED = "embedded"  # one process on SQLite
+    SCALE = "scale"  # PostgreSQL, Redis Streams and ``socialdesk worker`` processes
+
+
+def rss_mb(pid: int | None = None) -> float:
+    """Resident memory now (not the peak) of this process or ``pid``, from /proc on Linux."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+        status = Path(f"/proc/{pid or 'self'}/status").read_text()
+        for line in status.splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     except OSError:
-        pass
+        if pid is not None:
+            return 0.0  # the process is gone
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _interval_p99(engine: Any, workspace_id: int, since: datetime) -> float | None:
+def bounded_sizes(routing: Any, workspace_id: int) -> dict[str, int]:
+    """Entries in each in-memory structure of this process that must stay bounded."""
+    from socialdesk.triage.features import cache_sizes
+    from socialdesk.triage.memo import MEMO
+
+    return {
+        "triage_memo": len(MEMO),
+        **cache_sizes(),
+        **routing.distributor(workspace_id).view_sizes(),
+    }
+
+
+def _interval_p99(engine: Engine, workspace_id: int, since: datetime) -> float | None:
     from socialdesk.core.bulk import utc_from_db
 
     # From the first message that came in after the case's previous assignment (the one
@@ -58,9 +87,11 @@ def _interval_p99(engine: Any, workspace_id: int, since: datetime) -> float | No
     # assignment's start, not its end: resolving a case leaves released_at empty.) Nor
     # before the task was created: a message that opened no task (a thank-you) does not
     # start a wait. A task reopened after such a message still counts from it.
+    postgres = engine.dialect.name == "postgresql"
+    larger = "greatest" if postgres else "max"  # SQLite's max() of two values
     sql = text(
-        """
-        SELECT a.assigned_at, max(min(r.received_at), max(t.created_at))
+        f"""
+        SELECT a.assigned_at, {larger}(min(r.received_at), max(t.created_at))
         FROM task_assignments a
         JOIN tasks t ON t.id = a.task_id
         JOIN messages m ON m.conversation_id = t.conversation_id
@@ -74,10 +105,9 @@ def _interval_p99(engine: Any, workspace_id: int, since: datetime) -> float | No
         GROUP BY a.id, a.assigned_at
         """
     )
+    epoch: Any = datetime(1, 1, 1, tzinfo=UTC) if postgres else "0001-01-01 00:00:00"
     with engine.connect() as conn:
-        rows = conn.execute(
-            sql, {"ws": workspace_id, "since": since, "epoch": "0001-01-01 00:00:00"}
-        ).all()
+        rows = conn.execute(sql, {"ws": workspace_id, "since": since, "epoch": epoch}).all()
     waits = sorted(
         max(0.0, (as_utc(a) - as_utc(r)).total_seconds())
         for a, r in ((utc_from_db(x), utc_from_db(y)) for x, y in rows)
@@ -88,84 +118,171 @@ def _interval_p99(engine: Any, workspace_id: int, since: datetime) -> float | No
     return round(waits[min(len(waits) - 1, int(0.99 * len(waits)))], 3)
 
 
-def run_soak(
-    *, minutes: float, rate: float, sample_every: float = 10.0, seed: int = 11
-) -> dict[str, Any]:
-    from socialdesk.conversations.actions import resolve
-    from socialdesk.ingest.bench_pipeline import _add_agents
-    from socialdesk.routing.engine import RoutingEngine
-    from socialdesk.simulation.traffic import BrandProfile, generate
+def _event_counts(engine: Engine, workspace_id: int) -> tuple[int, int]:
+    """(events still pending, events failed) as stored: in scale mode the workers fail them."""
+    with engine.connect() as conn:
+        pending, failed = conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE status = 'pending'),"
+                " count(*) FILTER (WHERE status = 'failed')"
+                " FROM raw_events WHERE workspace_id = :ws"
+            ),
+            {"ws": workspace_id},
+        ).one()
+    return int(pending), int(failed)
 
+
+def _worker_errors(log_dir: Path) -> int:
+    """Tracebacks the workers logged (each failed round logs one)."""
+    return sum(
+        path.read_bytes().count(b"Traceback (most recent call last)")
+        for path in sorted(log_dir.glob("worker-*.log"))
+    )
+
+
+class _ErrorCount(logging.Handler):
+    """Errors this process logged (a routing round that failed and was retried, say):
+    they are caught and the run goes on, so only the log shows them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def _growth(values: list[float]) -> float | None:
+    """Percent change over the second half of the samples."""
+    half = values[len(values) // 2 :]
+    if len(half) < 2 or half[0] <= 0:
+        return None
+    return round(100 * (half[-1] - half[0]) / half[0], 2)
+
+
+def run_soak(
+    *,
+    minutes: float,
+    rate: float,
+    sample_every: float = 10.0,
+    seed: int = 11,
+    mode: SoakMode | str = SoakMode.EMBEDDED,
+    workers: int = 2,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+) -> dict[str, Any]:
+    """One soak; ``mode`` "scale" needs a PostgreSQL ``database_url`` and ``redis_url``."""
+    from socialdesk.core.bus import INGEST_STREAM, ROUTING_STREAM, RedisStreamsBus
+    from socialdesk.ingest.bench_pipeline import (
+        READ_EVENTS,
+        _add_agents,
+        start_workers,
+        stop_workers,
+    )
+    from socialdesk.ingest.dispatch import ProcessingDispatcher
+    from socialdesk.routing.engine import RoutingEngine
+
+    if mode not in tuple(SoakMode):
+        raise ValueError(f"mode must be embedded or scale, not {mode!r}")
+    scale = mode == SoakMode.SCALE
+    if scale and (not redis_url or not database_url or not database_url.startswith("postgres")):
+        raise ValueError("scale mode needs a PostgreSQL --database-url and a --redis-url")
     samples: list[dict[str, Any]] = []
     load_before = [round(x, 2) for x in os.getloadavg()]
-    with tempfile.TemporaryDirectory(prefix="socialdesk-soak-") as scratch:
-        url = f"sqlite:///{Path(scratch) / 'soak.sqlite3'}"
+    with tempfile.TemporaryDirectory(prefix="socialdesk-soak-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        url = database_url if scale and database_url else f"sqlite:///{scratch / 'soak.sqlite3'}"
         engine = make_engine(url)
         upgrade(engine)
         session_factory = make_session_factory(engine)
         with unit_of_work(session_factory) as session:
             workspace_id = ensure_workspace(session, f"soak-{uuid.uuid4().hex[:8]}").id
         _add_agents(session_factory, workspace_id, count=AGENTS, capacity=5)
+        prefix = f"soak-{uuid.uuid4().hex[:8]}:"
+        bus = RedisStreamsBus(redis_url, prefix=prefix) if scale and redis_url else None
         pipeline = build_pipeline(Settings(database_url=url), session_factory)
-        routing = RoutingEngine(session_factory)
-        pipeline.hooks.after_commit.append(routing.after_commit)
+        routing = RoutingEngine(session_factory, bus=bus)
+        dispatcher = ProcessingDispatcher(pipeline, bus)
+        processes = []
+        if bus is not None:
+            bus.ensure_group(INGEST_STREAM)
+            chunk_events = max(1, int(rate * 0.1))
+            processes, _ = start_workers(
+                workers, url, redis_url or "", prefix, scratch, max(1, READ_EVENTS // chunk_events)
+            )
+        else:
+            pipeline.hooks.after_commit.append(routing.after_commit)
+        logged = _ErrorCount()
+        logging.getLogger().addHandler(logged)
         routing.start()
-        events = generate(BrandProfile(), datetime(2026, 1, 5, tzinfo=UTC), None, 20_000.0, seed)
-        # The generator remembers up to MAX_REMEMBERED past customers (so that regulars write
-        # again), about 50 MB once full; drawn before the clock starts, that memory is level
-        # during the run instead of passing for the product's growth.
-        for _ in itertools.islice(events, WARM_UP_EVENTS):
-            pass
-        started = time.monotonic()
-        ends = started + minutes * 60
-        next_sample = started + sample_every
-        interval_start = datetime.now(UTC)
-        offered = ingested = failed = errors = 0
-        chunk = max(1, int(rate * 0.1))
-        while time.monotonic() < ends:
-            part = [next(events) for _ in range(chunk)]
-            offered += len(part)
-            try:
-                _, processed = pipeline.ingest(workspace_id, part, source="soak")
-                ingested += processed.processed
-                failed += processed.failed
-            except Exception:  # counted, and the run goes on: a soak reports its errors
-                errors += 1
-            _answer(session_factory, routing, workspace_id, resolve)
-            ahead = started + offered / rate - time.monotonic() if rate > 0 else 0
-            if ahead > 0:
-                time.sleep(ahead)
-            if time.monotonic() >= next_sample:
+        events = _warmed_up_traffic(seed)
+        try:
+            started = time.monotonic()
+            ends = started + minutes * 60
+            next_sample = started + sample_every
+            interval_start = datetime.now(UTC)
+            offered = ingested = failed = errors = 0
+            chunk = max(1, int(rate * 0.1))
+            while time.monotonic() < ends:
+                part = [next(events) for _ in range(chunk)]
+                offered += len(part)
+                try:
+                    if scale:
+                        accepted = pipeline.accept(workspace_id, part, source="soak")
+                        dispatcher.dispatch(workspace_id, accepted.accepted)
+                        ingested += len(accepted.accepted)
+                    else:
+                        _, processed = pipeline.ingest(workspace_id, part, source="soak")
+                        ingested += processed.processed
+                        failed += processed.failed
+                    _answer(session_factory, routing, workspace_id)
+                except Exception:  # counted, and the run goes on: a soak reports its errors
+                    errors += 1
+                ahead = started + offered / rate - time.monotonic()
+                if ahead > 0:
+                    time.sleep(ahead)
+                if time.monotonic() < next_sample:
+                    continue
                 now = datetime.now(UTC)
-                samples.append(
-                    {
-                        "seconds": round(time.monotonic() - started, 1),
-                        "rss_mb": round(rss_mb(), 1),
-                        "messages": ingested,
-                        "p99_accept_to_assigned_s": _interval_p99(
-                            engine, workspace_id, interval_start
-                        ),
-                        "failed_events": failed,
-                        "errors": errors,
-                    }
-                )
+                sample: dict[str, Any] = {
+                    "seconds": round(time.monotonic() - started, 1),
+                    "rss_mb": round(rss_mb(), 1),
+                    "messages": ingested,
+                    "p99_accept_to_assigned_s": _interval_p99(engine, workspace_id, interval_start),
+                    "failed_events": failed,
+                    "errors": errors,
+                    "logged_errors": logged.count,
+                    "bounded": bounded_sizes(routing, workspace_id),
+                }
+                if processes:
+                    # The workers fail events, and fall behind: both as stored.
+                    sample["pending_events"], sample["failed_events"] = _event_counts(
+                        engine, workspace_id
+                    )
+                    sample["worker_rss_mb"] = [round(rss_mb(p.pid), 1) for p in processes]
+                    sample["worker_errors"] = _worker_errors(scratch)
+                    sample["worker_exits"] = [p.poll() for p in processes]
+                samples.append(sample)
                 interval_start = now
                 next_sample += sample_every
-        routing.stop()
-        engine.dispose()
-    half = samples[len(samples) // 2 :] if samples else []
-    growth = (
-        round(100 * (half[-1]["rss_mb"] - half[0]["rss_mb"]) / half[0]["rss_mb"], 2)
-        if len(half) >= 2
-        else None
-    )
-    return {
+        finally:
+            logging.getLogger().removeHandler(logged)
+            routing.stop()
+            stop_workers(processes)
+            if bus is not None:
+                bus.client.delete(bus.key(INGEST_STREAM), bus.key(ROUTING_STREAM))
+                bus.close()
+            backend = engine.url.get_backend_name()
+            engine.dispose()
+    report: dict[str, Any] = {
         "benchmark": "soak",
-        "mode": "embedded",
+        "mode": f"scale, {workers} worker(s)" if scale else "embedded",
+        "database": backend,
         "minutes": minutes,
         "offered_rate_per_second": rate,
         "messages": ingested,
-        "rss_growth_second_half_percent": growth,
+        "rss_growth_second_half_percent": _growth([s["rss_mb"] for s in samples]),
+        "errors": errors + logged.count + (samples[-1].get("worker_errors", 0) if samples else 0),
         "samples": samples,
         "generator_warm_up_events": WARM_UP_EVENTS,
         "load_average_before": load_before,
@@ -174,10 +291,29 @@ def run_soak(
         "python": platform.python_version(),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if processes:
+        report["worker_rss_growth_second_half_percent"] = [
+            _growth([s["worker_rss_mb"][i] for s in samples]) for i in range(len(processes))
+        ]
+    return report
 
 
-def _answer(session_factory: Any, routing: Any, workspace_id: int, resolve: Any) -> None:
+def _warmed_up_traffic(seed: int) -> Iterator[Any]:
+    from socialdesk.simulation.traffic import BrandProfile, generate
+
+    events = generate(BrandProfile(), datetime(2026, 1, 5, tzinfo=UTC), None, 20_000.0, seed)
+    # The generator remembers up to MAX_REMEMBERED past customers (so that regulars write
+    # again), about 50 MB once full; drawn before the clock starts, that memory is level
+    # during the run instead of passing for the product's growth.
+    for _ in itertools.islice(events, WARM_UP_EVENTS):
+        pass
+    return events
+
+
+def _answer(session_factory: Any, routing: Any, workspace_id: int) -> None:
     """Agents resolve the cases assigned to them at least ANSWER_AFTER ago."""
+    from socialdesk.conversations.actions import resolve
+
     cutoff = datetime.now(UTC) - ANSWER_AFTER
     freed: set[int] = set()
     with unit_of_work(session_factory) as session:

@@ -91,12 +91,22 @@ class Claim:
 
 
 def lock_agents(session: Session, user_ids: Iterable[int]) -> None:
-    """PostgreSQL: serialise assignments to the same agents (ordered: no deadlocks)."""
+    """PostgreSQL: serialise assignments to the same agents (ordered: no deadlocks).
+
+    FOR NO KEY UPDATE, not FOR UPDATE: it still excludes every other distributor, but not
+    the KEY SHARE lock PostgreSQL takes on a user for each row written that refers to them
+    (a case event of an agent's reply or resolve). With FOR UPDATE, an agent resolving cases
+    while the distributor assigned to them deadlocked (found by the scale-mode soak)."""
     if session.get_bind().dialect.name != "postgresql":
         return
     ids = sorted(set(user_ids))
     if ids:
-        session.execute(select(User.id).where(User.id.in_(ids)).order_by(User.id).with_for_update())
+        session.execute(
+            select(User.id)
+            .where(User.id.in_(ids))
+            .order_by(User.id)
+            .with_for_update(key_share=True)
+        )
 
 
 def claimable(session: Session, workspace_id: int, task_ids: Iterable[int]) -> set[int]:

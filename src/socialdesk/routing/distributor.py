@@ -601,6 +601,22 @@ class Distributor:
             self.on_assigned(self.workspace_id, assigned)
         return assigned
 
+    def view_sizes(self) -> dict[str, int]:
+        """Entries in each in-memory view: a soak watches these follow the open work (and
+        the agents), never the traffic that went through."""
+        with self._lock:
+            return {
+                "open_tasks": len(self.worklist),
+                "widening_moments": self.worklist.overflow_entries(),
+                "held_tasks": len(self._held),
+                "seen_updates": len(self._seen_update),
+                "entered": len(self._entered),
+                "customers": len(self._customers),
+                "agents": len(self.agents),
+                "agent_heap_entries": sum(len(h) for h in self._heaps.values()),
+                "decision_times": len(self.stats.decision_seconds),
+            }
+
     def free_agents(self) -> list[int]:
         with self._lock:
             return sorted({i for pool in self._free.values() for i in pool})

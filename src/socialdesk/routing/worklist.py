@@ -84,6 +84,10 @@ class Bucket:
     period: timedelta = timedelta(seconds=15)
 
 
+# Entries in the widening heap per waiting task before stale ones are dropped.
+OVERFLOW_SLACK = 2
+
+
 class WorkList:
     def __init__(
         self, policy: RoutingPolicy, rekey_every: timedelta = timedelta(seconds=15)
@@ -99,6 +103,7 @@ class WorkList:
         self._tokens = itertools.count(1)
         # (moment a task's requirements widen next, task id)
         self._overflow: list[tuple[float, int]] = []
+        self._overflow_kept = 0  # entries left by the last rebuild of the heap
 
     def __len__(self) -> int:
         return len(self.tasks)
@@ -130,6 +135,28 @@ class WorkList:
         moment = self._next_widening(task, widen)
         if moment is not None:
             heapq.heappush(self._overflow, (moment, task.id))
+            if len(self._overflow) > OVERFLOW_SLACK * (len(self.tasks) + self._overflow_kept) + 64:
+                self._compact_overflow()
+
+    def overflow_entries(self) -> int:
+        """Entries in the heap of widening moments (live and stale)."""
+        return len(self._overflow)
+
+    def _compact_overflow(self) -> None:
+        """Drop the widening moments of tasks no longer waiting (or re-queued since).
+
+        A task leaves the list (assigned, closed) without its moment being taken out of the
+        heap; that entry would otherwise stay until the moment passes, ``overflow_after``
+        later (10 minutes by default). Under steady traffic that is every task of the last
+        ten minutes, so the heap is rebuilt from the waiting tasks once stale entries
+        outnumber them: memory follows the open work, not the traffic.
+        """
+        # Every distinct moment of a waiting task stays (a re-queued task may have a later
+        # one besides); repeats of the same moment, from re-scoring, go.
+        self._overflow = list({e for e in self._overflow if e[1] in self.tasks})
+        heapq.heapify(self._overflow)
+        # The next rebuild waits for as many new entries again: amortised O(1) per upsert.
+        self._overflow_kept = len(self._overflow)
 
     def _next_widening(self, task: TaskView, widen: Widening) -> float | None:
         start = as_utc(task.waiting_since)

@@ -51,6 +51,11 @@ _chunks: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
 _pairs: dict[str, int] = {}
 
 
+def cache_sizes() -> dict[str, int]:
+    """Entries in the chunk and word-pair memories now (each at most its limit)."""
+    return {"hashed_chunks": len(_chunks), "word_pairs": len(_pairs)}
+
+
 def _index(gram: str) -> int:
     """The column scikit-learn's HashingVectorizer (alternate_sign=False) gives a gram: the
     signed 32-bit MurmurHash3 of its UTF-8 bytes, seed 0."""

@@ -89,6 +89,11 @@ class ResultMemo:
             self.hits += len(keys) - len(missing)
         return [_copy(found[key]) for key in keys]
 
+    def __len__(self) -> int:
+        """Results remembered now (at most ``limit``)."""
+        with self._lock:
+            return len(self._results)
+
     def clear(self) -> None:
         with self._lock:
             self._results.clear()
