@@ -203,7 +203,7 @@ def run_soak(
         pipeline = build_pipeline(Settings(database_url=url), session_factory)
         routing = RoutingEngine(session_factory, bus=bus)
         dispatcher = ProcessingDispatcher(pipeline, bus)
-        processes = []
+        processes: list[Any] = []
         if bus is not None:
             bus.ensure_group(INGEST_STREAM)
             chunk_events = max(1, int(rate * 0.1))
