@@ -530,6 +530,9 @@ def bench_soak(
         workers=workers,
         database_url=database if scale else None,
         redis_url=redis if scale else None,
+        # One line a sample on stderr: a long run shows its trend, and what it ran so far
+        # is kept if it is stopped.
+        on_sample=lambda sample: typer.echo(json.dumps(sample), err=True),
     )
     text = json.dumps(report, indent=2)
     if json_out is not None:

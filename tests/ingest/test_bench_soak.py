@@ -11,8 +11,10 @@ from socialdesk.triage.memo import MEMO_LIMIT
 
 
 def test_a_short_soak_reports_samples_over_time_without_errors() -> None:
-    report = run_soak(minutes=0.2, rate=10.0, sample_every=1.0)
+    seen: list[dict[str, object]] = []
+    report = run_soak(minutes=0.2, rate=10.0, sample_every=1.0, on_sample=seen.append)
     samples = report["samples"]
+    assert seen == samples  # each as it was taken
     assert samples  # one a second once the first batch (which loads triage) is through
     assert [s["seconds"] for s in samples] == sorted(s["seconds"] for s in samples)
     assert all(s["rss_mb"] > 0 and s["errors"] == 0 and s["failed_events"] == 0 for s in samples)
@@ -26,6 +28,7 @@ def test_a_short_soak_reports_samples_over_time_without_errors() -> None:
     assert bounded["word_pairs"] <= PAIR_CACHE_LIMIT
     assert bounded["agents"] == 30
     assert bounded["widening_moments"] <= 2 * (bounded["open_tasks"] + 10) + 64
+    assert samples[-1]["native"]["heap_in_use_mb"] > 0  # Linux: glibc's heap, beside RSS
 
 
 def test_scale_mode_needs_postgresql_and_redis() -> None:
@@ -62,3 +65,22 @@ def test_a_scale_mode_soak_runs_workers_and_reports_each_ones_memory(
     # The worker processed what was accepted, and agents were assigned work.
     assert any(s["p99_accept_to_assigned_s"] is not None for s in samples)
     assert len(report["worker_rss_growth_second_half_percent"]) == 1
+
+
+def test_the_command_refuses_scale_mode_without_postgresql_and_redis(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from socialdesk.cli import app
+    from socialdesk.config import get_settings
+
+    monkeypatch.setenv("SOCIALDESK_DATABASE_URL", "sqlite:///nowhere.sqlite3")
+    monkeypatch.delenv("SOCIALDESK_REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["bench", "soak", "--mode", "scale", "--minutes", "0.1"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "PostgreSQL" in result.output and "redis" in result.output

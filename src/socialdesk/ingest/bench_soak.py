@@ -24,7 +24,7 @@ import platform
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -38,6 +38,7 @@ from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
 from socialdesk.core.migrate import upgrade
 from socialdesk.core.work import Task, TaskStatus
 from socialdesk.core.workspaces import ensure_workspace
+from socialdesk.ingest.soak_memory import native_memory
 from socialdesk.ingest.wiring import build_pipeline
 from socialdesk.people.models import User
 
@@ -170,8 +171,10 @@ def run_soak(
     workers: int = 2,
     database_url: str | None = None,
     redis_url: str | None = None,
+    on_sample: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """One soak; ``mode`` "scale" needs a PostgreSQL ``database_url`` and ``redis_url``."""
+    """One soak; ``mode`` "scale" needs a PostgreSQL ``database_url`` and ``redis_url``.
+    ``on_sample`` gets each sample as it is taken (a long run shows its trend meanwhile)."""
     from socialdesk.core.bus import INGEST_STREAM, ROUTING_STREAM, RedisStreamsBus
     from socialdesk.ingest.bench_pipeline import (
         READ_EVENTS,
@@ -253,6 +256,7 @@ def run_soak(
                     "errors": errors,
                     "logged_errors": logged.count,
                     "bounded": bounded_sizes(routing, workspace_id),
+                    "native": native_memory(),
                 }
                 if processes:
                     # The workers fail events, and fall behind: both as stored.
@@ -263,6 +267,8 @@ def run_soak(
                     sample["worker_errors"] = _worker_errors(scratch)
                     sample["worker_exits"] = [p.poll() for p in processes]
                 samples.append(sample)
+                if on_sample is not None:
+                    on_sample(sample)
                 interval_start = now
                 next_sample += sample_every
         finally:
