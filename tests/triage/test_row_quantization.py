@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from socialdesk.triage import embedding
-from socialdesk.triage.row_quantization import quantize_rows
+from socialdesk.triage.row_quantization import quantize_rows, signed_weights_exact
 
 pytestmark = pytest.mark.skipif(
     not embedding.available(), reason=embedding.missing_reason() or "embedding tier missing"
@@ -54,11 +54,23 @@ def session(path: Path) -> object:
     return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
 
 
-@pytest.fixture
-def quantised(tmp_path: Path) -> tuple[object, np.ndarray, int]:
+# Signed weights only where this CPU multiplies them exactly (VNNI); unsigned ones anywhere.
+WEIGHT_KINDS = [
+    False,
+    pytest.param(
+        True,
+        marks=pytest.mark.skipif(
+            not signed_weights_exact(), reason="signed weights saturate on a CPU without VNNI"
+        ),
+    ),
+]
+
+
+@pytest.fixture(params=WEIGHT_KINDS, ids=["unsigned-weights", "signed-weights"])
+def quantised(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[object, np.ndarray, int]:
     source, weight = graph(tmp_path)
     target = tmp_path / "int8.onnx"
-    rewritten = quantize_rows(source, target)
+    rewritten = quantize_rows(source, target, signed_weights=request.param)
     return session(target), weight, rewritten
 
 
@@ -105,20 +117,39 @@ def test_a_row_of_zeros_gives_exact_zeros(quantised: tuple[object, np.ndarray, i
     assert not product(run, np.zeros((2, 4, WIDTH), dtype=np.float32)).any()
 
 
-def test_weights_are_unsigned_bytes_around_a_zero_point(tmp_path: Path) -> None:
-    # Unsigned by unsigned: ONNX Runtime's unsigned-by-signed kernel saturates on CPUs with
-    # AVX2 but no VNNI, where the test below would fail with signed weights.
+@pytest.mark.parametrize("signed", [False, True])
+def test_weights_are_bytes_of_the_kind_asked_for(tmp_path: Path, signed: bool) -> None:
+    # Unsigned by unsigned where asked: ONNX Runtime's unsigned-by-signed kernel saturates on
+    # CPUs with AVX2 but no VNNI, where the test below would fail with signed weights.
     import onnx
     from onnx import numpy_helper
 
-    source, _ = graph(tmp_path)
-    quantize_rows(source, tmp_path / "int8.onnx")
+    source, weight = graph(tmp_path)
+    quantize_rows(source, tmp_path / "int8.onnx", signed_weights=signed)
     model = onnx.load(str(tmp_path / "int8.onnx"))
     constants = {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
-    (product_node,) = [node for node in model.graph.node if node.op_type == "MatMulInteger"]
-    weights, zero_point = (constants[name] for name in product_node.input[1::2])
-    assert weights.dtype == np.uint8 and zero_point.dtype == np.uint8
-    assert product_node.input[2] == ""  # the rows' zero point is corrected for afterwards
+    (product_node,) = [n for n in model.graph.node if n.op_type == "MatMulIntegerToFloat"]
+    weights = constants[product_node.input[1]]
+    assert product_node.input[4:5] in ([], [""])  # the rows' zero point is corrected after
+    if signed:
+        assert weights.dtype == np.int8 and product_node.input[5:] == []
+    else:
+        zero_point = constants[product_node.input[5]]
+        assert weights.dtype == np.uint8 and zero_point.dtype == np.uint8
+        assert int(zero_point) == 128
+    # The same integers either way: one symmetric scale per column.
+    centred = weights.astype(np.int16) - (0 if signed else 128)
+    scale = constants[product_node.input[3]]
+    assert np.abs(centred * scale - weight).max() <= scale.max() / 2 + 1e-6
+
+
+def test_the_cpu_is_read_for_vnni(tmp_path: Path) -> None:
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512_vnni\n", encoding="utf-8")
+    assert signed_weights_exact(info)
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512bw\n", encoding="utf-8")
+    assert not signed_weights_exact(info)
+    assert not signed_weights_exact(tmp_path / "missing")
 
 
 def test_large_terms_of_one_sign_add_up_without_overflow(

