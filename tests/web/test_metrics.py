@@ -110,3 +110,12 @@ def test_scale_mode_reports_stream_lag_and_is_not_ready_without_redis(
     response = TestClient(unreachable).get("/ready")
     assert response.status_code == 503
     assert response.json()["redis"].startswith("unreachable")
+
+
+def test_made_up_methods_share_one_series(client: TestClient) -> None:
+    for i in range(30):
+        client.request(f"BREW{i}", "/health")
+    text = client.get("/metrics").text
+    series = "socialdesk_http_request_duration_seconds_count"
+    assert "BREW" not in text  # not a series per method a client makes up
+    assert sample(text, series, method="other", route="/health", status="405") >= 30

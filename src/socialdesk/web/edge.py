@@ -123,9 +123,19 @@ class EdgeMiddleware:
         finally:
             # The route's template, not the path: ids would make a series per case.
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            REQUEST_SECONDS.labels(scope.get("method", ""), route, str(status)).observe(
+            REQUEST_SECONDS.labels(_method_label(scope), route, str(status)).observe(
                 time.perf_counter() - started
             )
+
+
+# Any token is a valid HTTP method, so a client could make a series per made-up method:
+# label cardinality (and the registry's memory) must not be the client's to grow.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _method_label(scope: Scope) -> str:
+    method = str(scope.get("method", ""))
+    return method if method in _METHODS else "other"
 
 
 def _is_json(scope: Scope) -> bool:
