@@ -71,3 +71,28 @@ def test_a_process_forked_after_triage_can_still_triage_on_the_embedding_tier() 
     assert passes_in_forked_child(
         lambda: [r.sentiment for r in triage_batch(texts, models)] == expected
     )
+
+
+def test_an_embedding_model_adds_logistic_regression_on_the_embeddings() -> None:
+    """The ensemble's third member reads the embeddings alone, and the triage answer moves
+    with them: the same n-grams with another post's embedding give other probabilities."""
+    import numpy as np
+
+    from socialdesk.triage.classifier import analyse
+    from socialdesk.triage.linear import LinearModel
+    from socialdesk.triage.training import Example, train_linear
+
+    good = ["great crew, thank you", "loved the new seats", "smooth flight, brilliant staff"]
+    bad = ["my bag is lost", "flight cancelled again, furious", "rude staff at the gate"]
+    examples = [Example(t, "positive") for t in good * 4] + [
+        Example(t, "negative") for t in bad * 4
+    ]
+    model = LinearModel.from_bytes(train_linear("sentiment", examples, embeddings=True).to_bytes())
+    assert model.meta["ensemble"] == ["svm", "nbsvm", "embedding_lr"]
+    texts = ["the staff were wonderful", "they lost my suitcase"]
+    analysed = analyse(texts)
+    vectors = embedding.encode([p.body for p in analysed.prepared])
+    said = model.scores(analysed.features, vectors)
+    assert list(np.array(model.classes)[said.argmax(axis=1)]) == ["positive", "negative"]
+    swapped = model.scores(analysed.features, vectors[::-1].copy())
+    assert not np.allclose(said, swapped, atol=1e-3)

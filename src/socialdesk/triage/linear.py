@@ -14,6 +14,7 @@ from scipy.optimize import minimize_scalar
 
 from socialdesk.core.errors import InvalidInput
 from socialdesk.triage.embedding import TunedTop
+from socialdesk.triage.ensemble import log_softmax
 from socialdesk.triage.features import (
     DENSE_FEATURES,
     HASHED_FEATURES,
@@ -24,6 +25,8 @@ from socialdesk.triage.features import (
 
 # Stored arrays named so are the weights of the encoder's fine-tuned top layers.
 TOP_PREFIX = "top."
+# Stored arrays named so are an ensemble member's weights and intercepts (ensemble.py).
+MEMBER_PREFIX = "member."
 
 
 @dataclass
@@ -37,6 +40,9 @@ class LinearModel:
     # The encoder's fine-tuned top layers: the model reads the embeddings they give, not the
     # packaged model's (``meta["fine_tuned_layers"]`` says how many).
     encoder_top: TunedTop | None = None
+    # Further members of the ensemble by name: "nbsvm" (over the n-grams' presence and the
+    # dense scores) and "embedding_lr" (over the embeddings), each (weights, intercepts).
+    members: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     _split: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -65,10 +71,39 @@ class LinearModel:
         logits += batch.dense @ dense_coef + self.intercept
         if embedding_coef is not None and embeddings is not None:
             logits += embeddings.astype(np.float32) @ embedding_coef
+        if self.members:
+            logits = self._with_members(logits, batch, embeddings)
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         probabilities: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
         return probabilities
+
+    def _with_members(
+        self, logits: np.ndarray, batch: FeatureBatch, embeddings: np.ndarray | None
+    ) -> np.ndarray:
+        """The mean of the members' log-probabilities, the SVM's included (ensemble.py)."""
+        total = log_softmax(logits)
+        count = 1
+        nbsvm = self.members.get("nbsvm")
+        if nbsvm is not None:
+            # Presence of each n-gram (0/1), so the sum of its columns' weights per row.
+            hashed = batch.hashed
+            present = sp.csr_matrix(
+                (np.ones(len(hashed.indices), dtype=np.float32), hashed.indices, hashed.indptr),
+                shape=hashed.shape,
+            )
+            coef, intercept = nbsvm
+            member = (
+                np.asarray(present @ coef[:HASHED_FEATURES]) + batch.dense @ coef[HASHED_FEATURES:]
+            )
+            total += log_softmax(member + intercept)
+            count += 1
+        embedding_lr = self.members.get("embedding_lr")
+        if embedding_lr is not None and embeddings is not None:
+            coef, intercept = embedding_lr
+            total += log_softmax(embeddings.astype(np.float32) @ coef + intercept)
+            count += 1
+        return total / count
 
     def _parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """The weights of the n-grams, the dense scores and the embeddings, each features x
@@ -87,6 +122,10 @@ class LinearModel:
         buffer = io.BytesIO()
         top = self.encoder_top.weights if self.encoder_top is not None else {}
         arrays: dict[str, np.ndarray] = {TOP_PREFIX + name: a for name, a in top.items()}
+        for name, (coef, intercept) in self.members.items():
+            # Stored classes x features, as the SVM's; held features x classes in memory.
+            arrays[f"{MEMBER_PREFIX}{name}.coef"] = coef.T.astype(np.float32)
+            arrays[f"{MEMBER_PREFIX}{name}.intercept"] = intercept.astype(np.float32)
         arrays["coef"] = self.coef.astype(np.float32)
         arrays["intercept"] = self.intercept.astype(np.float32)
         arrays["idf"] = self.idf.astype(np.float32)
@@ -106,6 +145,14 @@ class LinearModel:
                 for name in arrays.files
                 if name.startswith(TOP_PREFIX)
             }
+            members = {
+                name[len(MEMBER_PREFIX) : -len(".coef")]: (
+                    np.ascontiguousarray(arrays[name].T),
+                    arrays[name[: -len(".coef")] + ".intercept"],
+                )
+                for name in arrays.files
+                if name.startswith(MEMBER_PREFIX) and name.endswith(".coef")
+            }
             return cls(
                 task=str(header["task"]),
                 classes=tuple(str(c) for c in header["classes"]),
@@ -116,6 +163,7 @@ class LinearModel:
                 encoder_top=TunedTop(top, int(str(meta.get("fine_tuned_layers", 0))))
                 if top
                 else None,
+                members=members,
             )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from socialdesk.core.errors import InvalidInput
-from socialdesk.triage import embedding, fine_tuning
+from socialdesk.triage import embedding, ensemble, fine_tuning
 from socialdesk.triage.classifier import analyse
 from socialdesk.triage.features import FeatureBatch
 from socialdesk.triage.fine_tuning import ProgressCallback
@@ -83,6 +83,10 @@ def train_linear(
     )
     if scores:
         c = max(scores, key=lambda candidate: (scores[candidate], -candidate))
+    nb_scores = nbsvm_cross_validated_scores(analysed.features, labels, weights, balanced=balanced)
+    nb_c = ensemble.NB_DEFAULT_C
+    if nb_scores:
+        nb_c = max(nb_scores, key=lambda candidate: (nb_scores[candidate], -candidate))
     model = fit_linear(
         task,
         analysed.features,
@@ -92,6 +96,10 @@ def train_linear(
         sample_weight=weights,
         embeddings=vectors,
     )
+    add_members(model, analysed.features, labels, weights, vectors, nb_c=nb_c, balanced=balanced)
+    model.meta["nb_c"] = nb_c
+    if nb_scores:
+        model.meta["nb_cv_scores"] = {str(k): round(v, 4) for k, v in nb_scores.items()}
     if top is not None:
         model.encoder_top = top
         model.meta["fine_tuned_layers"] = top.layers
@@ -100,6 +108,72 @@ def train_linear(
     if scores:
         model.meta["cv_scores"] = {str(k): round(v, 4) for k, v in scores.items()}
     return model
+
+
+def add_members(
+    model: LinearModel,
+    batch: FeatureBatch,
+    labels: Sequence[str],
+    weights: np.ndarray,
+    embeddings: np.ndarray | None,
+    *,
+    nb_c: float,
+    balanced: bool,
+) -> None:
+    """Give a trained SVM its ensemble's other members (ensemble.py): NB-SVM, and logistic
+    regression on the embeddings where there are embeddings."""
+    coef, intercept = ensemble.fit_nbsvm(
+        batch, labels, model.classes, c=nb_c, balanced=balanced, sample_weight=weights
+    )
+    model.members["nbsvm"] = _member(coef, intercept)
+    if embeddings is not None:
+        coef, intercept = ensemble.fit_embedding_lr(
+            embeddings, labels, model.classes, balanced=balanced, sample_weight=weights
+        )
+        model.members["embedding_lr"] = _member(coef, intercept)
+    model.meta["ensemble"] = ["svm", *model.members]
+
+
+def _member(coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weights as the model holds them: features x classes, contiguous, float32."""
+    return np.ascontiguousarray(coef.T, dtype=np.float32), intercept.astype(np.float32)
+
+
+def nbsvm_cross_validated_scores(
+    batch: FeatureBatch,
+    labels: Sequence[str],
+    weights: np.ndarray,
+    *,
+    balanced: bool,
+) -> dict[float, float]:
+    """NB-SVM's score for each candidate strength over the same stratified folds of the
+    training rows as the SVM's (macro-F1 where rare classes are weighted up, else accuracy);
+    {} when the examples are too few to fold."""
+    counts = Counter(labels)
+    if len(labels) < CV_MIN_EXAMPLES or len(counts) < 2 or min(counts.values()) < CV_FOLDS:
+        return {}
+    from sklearn.model_selection import StratifiedKFold
+
+    gold = np.array(labels)
+    classes = tuple(sorted(counts))
+    folds = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=0).split(gold, gold)
+    totals = dict.fromkeys(ensemble.NB_C_CANDIDATES, 0.0)
+    for train_rows, test_rows in folds:
+        part = FeatureBatch(batch.hashed[train_rows], batch.dense[train_rows])
+        held = ensemble.nb_design(FeatureBatch(batch.hashed[test_rows], batch.dense[test_rows]))
+        for c in ensemble.NB_C_CANDIDATES:
+            coef, intercept = ensemble.fit_nbsvm(
+                part,
+                list(gold[train_rows]),
+                classes,
+                c=c,
+                balanced=balanced,
+                sample_weight=weights[train_rows],
+            )
+            predicted = np.array(classes)[np.asarray(held @ coef.T + intercept).argmax(axis=1)]
+            report = classification_report(list(gold[test_rows]), list(predicted))
+            totals[c] += float(report["macro_f1"] if balanced else report["accuracy"])
+    return {c: total / CV_FOLDS for c, total in totals.items()}
 
 
 def cross_validated_scores(
