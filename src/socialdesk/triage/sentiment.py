@@ -72,6 +72,25 @@ _FAILURE = Lexicon(
         "fix this",
         "fix it",
         "sort it out",
+        # A failure told as what the customer could not do or had to wait for.
+        "unable to",
+        "not able to",
+        "haven't been able",
+        "have not been able",
+        "hasn't been able",
+        "not going through",
+        "won't go through",
+        "wait time",
+        "hr wait",
+        "hour wait",
+        "hours wait",
+        "min wait",
+        "minute wait",
+        "is down",
+        "was down",
+        "missed my connection",
+        "missed connection",
+        "missed my flight",
     )
 )
 # Negation scope over what a product or service should do: "won't open", "can't log in".
@@ -85,7 +104,7 @@ _NEGATED_DUTY = Lexicon(
         r"|is not|wasn'?t|not) (?:work|working|open|load|loading|connect|connecting|charge"
         r"|charging|turn on|start|sync|update|download|send|show|let me|log in|login|help"
         r"|respond|answer|arrive|arrived|fit|board|check in|get through|get a|get any|call|reach"
-        r"|access|use|pay|hear|stream|print|scan)",
+        r"|access|use|pay|hear|stream|print|scan|book|find|change|track|reset|select)",
     )
 )
 # Words that state a failure only in a post written to someone ("@brand you lost my bag"),
@@ -154,6 +173,24 @@ CARE_VALENCE: dict[str, float] = {
     "hassle": -1.2,
     "shambles": -2.0,
     "joke": -1.0,
+    "junk": -1.8,
+    "bricked": -2.0,
+    "drains": -1.0,
+    "dying": -1.2,
+    "sucked": -1.8,
+    "blows": -1.2,
+    "frick": -1.2,
+    "fricking": -1.2,
+    "frickin": -1.2,
+    "bs": -1.5,
+    "bruh": -0.6,
+    "downgrade": -1.5,
+    "underwhelming": -1.6,
+    "bloatware": -1.5,
+    # words VADER rates as feelings that in care are manners or emphasis: "honestly this
+    # phone sucks", "please fix it"
+    "honestly": 0.0,
+    "please": 0.0,
     # market and news talk
     "tumble": -1.5,
     "tumbles": -1.5,
@@ -179,6 +216,8 @@ CARE_VALENCE: dict[str, float] = {
     "surged": 1.5,
     "rallies": 1.2,
     "dominating": 1.2,
+    "bullish": 1.5,
+    "bearish": -1.5,
     # a problem solved
     "sorted": 1.2,
     "fixed": 1.0,
