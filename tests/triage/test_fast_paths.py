@@ -24,7 +24,6 @@ from socialdesk.triage.features import HASHED_FEATURES, hash_texts
 from socialdesk.triage.linear import design_matrix, fit_linear
 from socialdesk.triage.seed_models import seed_kind_model
 from socialdesk.triage.seeds import seed_examples
-from socialdesk.triage.sentiment import _analyzer, vader_scores
 from socialdesk.triage.text import prepare
 
 _TOKEN = re.compile(r"\b\w+\b|\?")
@@ -137,45 +136,3 @@ def test_a_post_is_read_into_words_links_mentions_and_counts() -> None:
 
     plain = prepare("no links here, just words")
     assert (plain.urls, plain.mentions, plain.body) == (0, 0, "no links here, just words")
-
-
-VADER_CASES = [
-    "The service is NOT good, but the staff were kind of nice!!!",
-    "no problem at all, thanks",
-    "no, this is not ok",
-    "no good",
-    "nor or no bad",
-    "it's kind of slow",
-    "KIND OF",
-    "It was EXTREMELY bad. Really really BAD??",
-    "I don't love it but I don't hate it either",
-    "never so happy, never this sad, without doubt good",
-    "at least it works; least helpful; very least good",
-    "the shit, the bomb, bad ass, yeah right",
-    "sort of happy, kinda sad, kind of a lot better",
-    "ok :) :( :D",
-    "  padded text   with spaces  ",
-    "monday again",
-    "still waiting...",
-    "😀",
-    "great 😡 service",
-    "the flight was 🙂good",
-    "😀😀 twice😡😡 and a😀b, x 😀 😀 y 🙂",
-    "!!!???",
-    "\t\n",
-]
-
-
-def test_vader_scores_are_vaders_own() -> None:
-    """socialdesk's VADER loop (triage.vader) gives exactly vaderSentiment's scores."""
-    analyzer = _analyzer()
-    texts = VADER_CASES + [e.text for e in seed_examples()]
-    texts += [t.upper() for t in texts[:300]] + [t + " but not great!!" for t in texts[:300]]
-    texts += ["no " + t for t in texts[:300]] + ["never so " + t for t in texts[:300]]
-    for text in texts:
-        expected = (
-            analyzer.polarity_scores(text)
-            if text.strip()
-            else {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
-        )
-        assert vader_scores(text) == expected, text

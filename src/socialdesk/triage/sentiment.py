@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from socialdesk.triage import vader
 from socialdesk.triage.lexicon import Lexicon
 
 # Service failures written in neutral words. These say so wherever they stand.
@@ -241,13 +240,8 @@ def vader_scores(text: str) -> dict[str, float]:
     """VADER's neg/neu/pos/compound for a text ({} scores zero for empty text)."""
     if not text.strip():
         return {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
-    analyzer = _analyzer()
-    return vader.polarity_scores(analyzer, _emoji(analyzer), text)
-
-
-@lru_cache(maxsize=1)
-def _emoji(analyzer: Any) -> frozenset[str]:
-    return vader.emoji_of(analyzer)
+    scores: dict[str, float] = _analyzer().polarity_scores(text)
+    return scores
 
 
 def failure_cues(
