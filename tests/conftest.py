@@ -147,6 +147,21 @@ def pg_engine(_pg_session_engine: Engine) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def pg_factory(pg_engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(pg_engine)
+
+
+@pytest.fixture
+def pg_workspace(pg_factory: sessionmaker[Session]) -> int:
+    """A workspace's id in the PostgreSQL database of ``pg_engine``."""
+    with pg_factory() as s:
+        ws = Workspace(slug="acme", name="Acme")
+        s.add(ws)
+        s.commit()
+        return ws.id
+
+
+@pytest.fixture
 def redis_url() -> str:
     import redis
 

@@ -303,31 +303,26 @@ def test_the_audit_log_refuses_to_change_a_recorded_event(
     assert inspect(engine).has_table("audit_events")
 
 
-def test_erasure_deletes_the_claims_of_the_customers_handles(pg_engine: Engine) -> None:
+def test_erasure_deletes_the_claims_of_the_customers_handles(
+    pg_engine: Engine, pg_factory: sessionmaker[Session], pg_workspace: int
+) -> None:
     """Scale mode claims each new handle under a hash of it (PostgreSQL): an erased customer's
     claims go with the rest, another's stay."""
-    from socialdesk.core.db import make_session_factory
     from socialdesk.customers.identity import handle_key
     from socialdesk.customers.models import HandleClaim
 
-    factory = make_session_factory(pg_engine)
-    with factory() as s:
-        ws = Workspace(slug="acme", name="Acme")
-        s.add(ws)
-        s.commit()
-        ws_id = ws.id
     _ingest(
         pg_engine,
-        factory,
-        ws_id,
+        pg_factory,
+        pg_workspace,
         inbound("1", author="d1", text="my router is broken", author_fields={"handle": "Dana"}),
         inbound("2", author="b1", text="all good", author_fields={"handle": "bob"}),
     )
-    with factory() as s:
+    with pg_factory() as s:
         claims = set(s.scalars(select(HandleClaim.handle_key)))
-        assert claims == {handle_key(ws_id, "dana"), handle_key(ws_id, "bob")}
+        assert claims == {handle_key(pg_workspace, "dana"), handle_key(pg_workspace, "bob")}
         dana = s.scalar(select(Identity.customer_id).where(Identity.external_id == "d1"))
         assert dana is not None
-        erase_customer(s, ws_id, dana, audit.default_actor(), NOW)
+        erase_customer(s, pg_workspace, dana, audit.default_actor(), NOW)
         s.commit()
-        assert set(s.scalars(select(HandleClaim.handle_key))) == {handle_key(ws_id, "bob")}
+        assert set(s.scalars(select(HandleClaim.handle_key))) == {handle_key(pg_workspace, "bob")}

@@ -7,13 +7,12 @@ import threading
 from collections.abc import Callable
 
 from pytest import LogCaptureFixture
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.events import InboundEvent
 from socialdesk.channels.inbox import RawEvent
 from socialdesk.conversations.models import Conversation, Message
-from socialdesk.core.db import make_session_factory
 from socialdesk.core.models import Workspace
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.ingest.batch_state import ProcessResult
@@ -122,43 +121,34 @@ def test_concurrent_writers_store_each_event_once_and_keep_chains_whole(
 
 
 def test_workers_meeting_the_same_new_authors_never_collide(
-    pg_engine: Engine, caplog: LogCaptureFixture
+    pg_factory: sessionmaker[Session], pg_workspace: int, caplog: LogCaptureFixture
 ) -> None:
     """Distinct events by the same 60 new authors, processed by 4 workers at once: nobody
     falls back to one-by-one processing over a duplicate identity. (Workers of scale mode
     run on PostgreSQL; embedded mode has one process.)"""
     caplog.set_level(logging.ERROR, logger="socialdesk.ingest.pipeline")
-    session_factory = make_session_factory(pg_engine)
-    with session_factory() as s:
-        workspace = Workspace(slug="acme", name="Acme")
-        s.add(workspace)
-        s.commit()
-    pipeline = Pipeline(session_factory)
+    pipeline = Pipeline(pg_factory)
     batches = [
         [event(f"w{w}-{i}", f"new-author-{i}", minutes=i) for i in range(60)]
         for w in range(WRITERS)
     ]
-    stored = [pipeline.accept(workspace.id, batch).stored for batch in batches]
-    results = process_at_once(session_factory, workspace.id, stored)
+    stored = [pipeline.accept(pg_workspace, batch).stored for batch in batches]
+    results = process_at_once(pg_factory, pg_workspace, stored)
     assert sum(r.processed for r in results) == 60 * WRITERS
     assert sum(r.failed for r in results) == 0
     assert "one by one" not in caplog.text
-    with session_factory() as s:
+    with pg_factory() as s:
         assert s.scalar(select(func.count()).select_from(Identity)) == 60
 
 
 def test_workers_meeting_one_person_on_several_channels_make_one_customer(
-    pg_engine: Engine,
+    pg_factory: sessionmaker[Session],
+    pg_workspace: int,
 ) -> None:
     """30 people write at once on four channels (e-mail, and X, Facebook and Instagram
     profiles that carry the same address, in other letter cases), each channel's events in
     another worker. Every person ends up one customer with four identities: a worker creating
     a customer for an address waits for another doing the same, then finds it."""
-    session_factory = make_session_factory(pg_engine)
-    with session_factory() as s:
-        workspace = Workspace(slug="acme", name="Acme")
-        s.add(workspace)
-        s.commit()
     people = 30
 
     def of(channel: str, person: int) -> InboundEvent:
@@ -175,22 +165,18 @@ def test_workers_meeting_one_person_on_several_channels_make_one_customer(
         )
 
     channels = ["email", "x", "facebook", "instagram"]
-    channel_workers(session_factory, workspace.id, people, channels, of)
+    channel_workers(pg_factory, pg_workspace, people, channels, of)
 
 
 def test_workers_meeting_one_handle_on_several_channels_make_one_customer(
-    pg_engine: Engine,
+    pg_factory: sessionmaker[Session],
+    pg_workspace: int,
 ) -> None:
     """30 people write at once on X, Facebook and Instagram under the same handle (in other
     letter cases, with and without the @), each channel's events in another worker, with no
     address to go by. Every person ends up one customer with three identities: a worker
     creating a customer for a handle waits for another claiming the same, then finds its
     customer (without the claims: about 90 customers)."""
-    session_factory = make_session_factory(pg_engine)
-    with session_factory() as s:
-        workspace = Workspace(slug="acme", name="Acme")
-        s.add(workspace)
-        s.commit()
     people = 30
     channels = ["x", "facebook", "instagram"]
 
@@ -204,33 +190,29 @@ def test_workers_meeting_one_handle_on_several_channels_make_one_customer(
             text="where is my order",
         )
 
-    channel_workers(session_factory, workspace.id, people, channels, of)
+    channel_workers(pg_factory, pg_workspace, people, channels, of)
 
 
 def test_a_handle_claimed_by_an_open_transaction_waits_for_its_commit(
-    pg_engine: Engine,
+    pg_factory: sessionmaker[Session],
+    pg_workspace: int,
 ) -> None:
     """The race step by step: one worker has created a customer for a new handle and not yet
     committed; another meets the same handle on another channel. It waits, and when the first
     commits it joins that customer instead of making a second."""
-    session_factory = make_session_factory(pg_engine)
-    with session_factory() as s:
-        workspace = Workspace(slug="acme", name="Acme")
-        s.add(workspace)
-        s.commit()
-    pipeline = Pipeline(session_factory)
+    pipeline = Pipeline(pg_factory)
     (first,) = pipeline.accept(
-        workspace.id, [event("x-1", "x-id", channel="x", handle="sam")]
+        pg_workspace, [event("x-1", "x-id", channel="x", handle="sam")]
     ).stored
     (second,) = pipeline.accept(
-        workspace.id, [event("ig-1", "ig-id", channel="instagram", handle="@Sam")]
+        pg_workspace, [event("ig-1", "ig-id", channel="instagram", handle="@Sam")]
     ).stored
-    holder = session_factory()
-    pipeline.process_in(holder, workspace.id, [first])  # flushed, not committed
+    holder = pg_factory()
+    pipeline.process_in(holder, pg_workspace, [first])  # flushed, not committed
     done = threading.Event()
 
     def other_worker() -> None:
-        pipeline.process_events(workspace.id, [second])
+        pipeline.process_events(pg_workspace, [second])
         done.set()
 
     thread = threading.Thread(target=other_worker)
@@ -242,7 +224,7 @@ def test_a_handle_claimed_by_an_open_transaction_waits_for_its_commit(
         holder.close()
     thread.join(timeout=60)
     assert done.is_set()
-    with session_factory() as s:
+    with pg_factory() as s:
         owners = set(s.scalars(select(Identity.customer_id)))
         assert len(owners) == 1
         assert s.scalar(select(func.count()).select_from(Customer)) == 1

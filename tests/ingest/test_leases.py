@@ -5,14 +5,13 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.inbox import RawEvent
 from socialdesk.conversations.models import Message
 from socialdesk.core.bus import RedisStreamsBus
 from socialdesk.core.clock import FrozenClock
-from socialdesk.core.db import make_session_factory
 from socialdesk.core.models import Workspace
 from socialdesk.ingest.dispatch import Leases, Worker
 from socialdesk.ingest.pipeline import Pipeline
@@ -77,16 +76,11 @@ def test_a_holder_renews_its_lease_chunk_by_chunk(
 
 
 def test_two_workers_taking_the_same_events_at_once_never_both_get_one(
-    pg_engine: Engine,
+    pg_factory: sessionmaker[Session],
+    pg_workspace: int,
 ) -> None:
-    factory = make_session_factory(pg_engine)
-    with factory() as s:
-        ws = Workspace(slug="acme", name="Acme")
-        s.add(ws)
-        s.commit()
-        workspace_id = ws.id
-    pipeline = Pipeline(factory)
-    ids = pipeline.accept(workspace_id, [event(str(i), f"u{i}") for i in range(300)]).accepted
+    pipeline = Pipeline(pg_factory)
+    ids = pipeline.accept(pg_workspace, [event(str(i), f"u{i}") for i in range(300)]).accepted
     start = threading.Barrier(4, timeout=30)
     taken: dict[str, list[int]] = {}
 

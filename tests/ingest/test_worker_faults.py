@@ -33,8 +33,7 @@ from socialdesk.channels.models import OutboxItem
 from socialdesk.conversations.models import Message
 from socialdesk.core.bus import INGEST_STREAM, RedisStreamsBus
 from socialdesk.core.clock import utcnow
-from socialdesk.core.db import make_session_factory, unit_of_work
-from socialdesk.core.models import Workspace
+from socialdesk.core.db import unit_of_work
 from socialdesk.core.work import Task, TaskStatus, WorkQueue
 from socialdesk.ingest.dispatch import ProcessingDispatcher
 from socialdesk.ingest.pipeline import Pipeline
@@ -170,20 +169,6 @@ def workers(pg_engine: Engine, private_redis: PrivateRedis, tmp_path: Path) -> I
     group = Workers(pg_engine, private_redis.url, tmp_path)
     yield group
     group.stop_all()
-
-
-@pytest.fixture
-def pg_factory(pg_engine: Engine) -> sessionmaker[Session]:
-    return make_session_factory(pg_engine)
-
-
-@pytest.fixture
-def pg_workspace(pg_factory: sessionmaker[Session]) -> int:
-    with pg_factory() as s:
-        ws = Workspace(slug="acme", name="Acme")
-        s.add(ws)
-        s.commit()
-        return ws.id
 
 
 def push(

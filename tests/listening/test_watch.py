@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.events import InboundEvent
 from socialdesk.core.clock import FrozenClock
-from socialdesk.core.db import make_session_factory
 from socialdesk.core.models import Workspace
 from socialdesk.core.work import Task
 from socialdesk.ingest.pipeline import Pipeline
@@ -194,36 +193,32 @@ def test_a_restart_during_a_burst_raises_its_alert_from_the_replay(
         assert watch.tick() == []
 
 
-def test_a_message_committed_after_a_later_one_is_still_heard(pg_engine: Engine) -> None:
+def test_a_message_committed_after_a_later_one_is_still_heard(
+    pg_factory: sessionmaker[Session], pg_workspace: int
+) -> None:
     """On PostgreSQL an id is handed out at insert: a slow transaction can commit a message
     after a quicker one committed a higher id, and the watch must still count it."""
-    factory = make_session_factory(pg_engine)
-    with factory() as s:
-        ws = Workspace(slug="acme", name="Acme Telecom")
-        s.add(ws)
-        s.commit()
-        workspace_id = ws.id
-    pipeline = listening_pipeline(factory)
+    pipeline = listening_pipeline(pg_factory)
     clock = FrozenClock(NOW + timedelta(seconds=5))
-    watch = watch_at(factory, clock, [])
+    watch = watch_at(pg_factory, clock, [])
     assert watch.tick() == []
 
     def burst(numbers: range) -> list[InboundEvent]:
         text = "no signal, network down #AcmeDown"
         return [post(i, f"{text} ({i})", base=clock() + timedelta(minutes=30)) for i in numbers]
 
-    with factory() as slow:
+    with pg_factory() as slow:
         stored = pipeline.accept_in(
-            slow, workspace_id, burst(range(8)), "test", processed_in_same_transaction=True
+            slow, pg_workspace, burst(range(8)), "test", processed_in_same_transaction=True
         ).stored
-        pipeline.process_in(slow, workspace_id, stored, mark_processed=False)
+        pipeline.process_in(slow, pg_workspace, stored, mark_processed=False)
         slow.flush()  # eight lower ids, not committed yet
-        pipeline.ingest(workspace_id, burst(range(8, 15)))  # seven higher ids, committed
+        pipeline.ingest(pg_workspace, burst(range(8, 15)))  # seven higher ids, committed
         clock.advance(timedelta(seconds=10))
         watch.tick()
         slow.commit()
     clock.advance(timedelta(minutes=1))
     assert watch.tick()
-    with factory() as s:
+    with pg_factory() as s:
         alert = s.scalars(select(Alert).where(Alert.series == "hashtag:#acmedown")).one()
     assert alert.observed == 15
