@@ -26,6 +26,7 @@ from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
 from socialdesk.core.errors import InvalidInput, SocialdeskError
 from socialdesk.core.logs import configure_logging
 from socialdesk.core.migrate import upgrade
+from socialdesk.core.report_file import json_report
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.customers.cli import app as customers_app
 from socialdesk.ingest.bench import IngestStages
@@ -486,10 +487,7 @@ def bench_pipeline(
             )
             console.print_json(json.dumps(run))
             runs.append(run)
-    text = json.dumps({"benchmark": "pipeline", "runs": runs}, indent=2)
-    if json_out is not None:
-        json_out.write_text(text + "\n")
-    typer.echo(text)
+    typer.echo(json_report({"benchmark": "pipeline", "runs": runs}, json_out))
 
 
 @bench_app.command("soak")
@@ -534,10 +532,7 @@ def bench_soak(
         # is kept if it is stopped.
         on_sample=lambda sample: typer.echo(json.dumps(sample), err=True),
     )
-    text = json.dumps(report, indent=2)
-    if json_out is not None:
-        json_out.write_text(text + "\n")
-    typer.echo(text)
+    typer.echo(json_report(report, json_out))
 
 
 @bench_app.command("ingest")
@@ -570,11 +565,7 @@ def bench_ingest(
             stages=stages,
             progress=progress,
         )
-    text = json.dumps(report, indent=2)
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(text + "\n", encoding="utf-8")
-    typer.echo(text)
+    typer.echo(json_report(report, json_out))
 
 
 @bench_app.command("routing")
@@ -598,11 +589,7 @@ def bench_routing(
         database_url=database_url,
         on_phase=lambda phase: console.print(phase),
     )
-    text = json.dumps(report, indent=2)
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(text + "\n", encoding="utf-8")
-    typer.echo(text)
+    typer.echo(json_report(report, json_out))
 
 
 if __name__ == "__main__":  # pragma: no cover

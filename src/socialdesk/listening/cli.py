@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from socialdesk.core.report_file import json_report
 from socialdesk.listening.series import (
     SeriesError,
     cli_config,
@@ -103,8 +104,4 @@ def bench_listening(
     report = run_listening_benchmark(
         BenchConfig(days=days, rate=rate, seed=seed, classify=classify)
     )
-    text = json.dumps(report, indent=2)
-    if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(text + "\n", encoding="utf-8")
-    typer.echo(text)
+    typer.echo(json_report(report, json_out))
