@@ -10,7 +10,6 @@ each many times, in process (no network). Reports p50/p95/max milliseconds per s
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import statistics
 import tempfile
@@ -25,6 +24,7 @@ from sqlalchemy import select
 
 from socialdesk.config import Settings
 from socialdesk.core.db import make_engine, make_session_factory
+from socialdesk.core.report_file import json_report
 from socialdesk.core.work import Task
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.priority import repository as priority_repository
@@ -133,11 +133,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     report = run(args.messages, args.runs)
-    text = json.dumps(report, indent=2)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n", encoding="utf-8")
-    print(text)
+    print(json_report(report, args.json))
 
 
 if __name__ == "__main__":

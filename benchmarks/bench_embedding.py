@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import platform
 import tempfile
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from socialdesk.core.report_file import json_report
 from socialdesk.triage import embedding, row_quantization
 
 DEFAULT_DATA = Path("../shared/data/twitter_us_airline_sentiment/Tweets.csv")
@@ -113,11 +113,7 @@ def main() -> None:
         parser.error(f"no data file at {args.data} (give --data)")
     if not embedding.available():
         parser.error(embedding.missing_reason() or "the embedding tier is not installed")
-    text = json.dumps(run(args), indent=2)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n", encoding="utf-8")
-    print(text)
+    print(json_report(run(args), args.json))
 
 
 if __name__ == "__main__":

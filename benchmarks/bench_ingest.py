@@ -9,9 +9,9 @@ under 500 MB.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from socialdesk.core.report_file import json_report
 from socialdesk.ingest.bench import IngestStages, run_ingest_benchmark
 from socialdesk.ingest.pipeline import BULK_BATCH_SIZE
 
@@ -32,11 +32,7 @@ def main() -> None:
         database_url=args.database_url,
         stages=IngestStages(args.stages),
     )
-    text = json.dumps(report, indent=2)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n", encoding="utf-8")
-    print(text)
+    print(json_report(report, args.json))
 
 
 if __name__ == "__main__":

@@ -6,10 +6,10 @@ python benchmarks/bench_routing.py --json routing.json      # or: socialdesk ben
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from socialdesk.core.report_file import json_report
 from socialdesk.routing.bench import run_routing_benchmark
 
 
@@ -28,10 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         database_url=args.database_url,
         on_phase=lambda phase: print(phase, file=sys.stderr),
     )
-    text = json.dumps(report, indent=2)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
-    print(text)
+    print(json_report(report, args.json))
     return 0
 
 

@@ -18,7 +18,6 @@ null}`` gives the one-sitting model the README's table was measured with), and
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import resource
 import statistics
@@ -28,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from socialdesk.core.report_file import json_report
 from socialdesk.priority.scoring import ValuePolicy
 from socialdesk.priority.sla import SlaPolicy
 from socialdesk.routing.selection import RoutingPolicy
@@ -185,11 +185,7 @@ def main() -> None:
             "without_burst": _spread(args.rate, args.agents, 0.0, seeds, **work),
         },
     }
-    text = json.dumps(report, indent=2)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n", encoding="utf-8")
-    print(text)
+    print(json_report(report, args.json))
 
 
 def _cpus() -> int:

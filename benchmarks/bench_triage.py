@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import platform
 import time
@@ -26,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from socialdesk.core.report_file import json_report
 from socialdesk.triage import embedding
 from socialdesk.triage.classifier import ModelSet, triage_batch
 from socialdesk.triage.evaluation import evaluate
@@ -192,11 +192,7 @@ def main() -> None:
     if not args.data.exists():
         parser.error(f"no data file at {args.data} (give --data)")
     report = run(args)
-    text = json.dumps(report, indent=2)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n", encoding="utf-8")
-    print(text)
+    print(json_report(report, args.json))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from socialdesk.channels.inbox import RawEvent, RawEventStatus
 from socialdesk.channels.x import XConnector
 from socialdesk.config import Settings
 from socialdesk.core.db import make_engine, unit_of_work
+from socialdesk.core.report_file import json_report
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.web.app import create_app
 
@@ -183,11 +184,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     report = run(args.events, args.database_url, args.store_only)
-    text = json.dumps(report, indent=2)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n", encoding="utf-8")
-    print(text)
+    print(json_report(report, args.json))
 
 
 if __name__ == "__main__":
