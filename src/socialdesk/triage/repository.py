@@ -101,17 +101,26 @@ def earlier_inbound_times(
     since: datetime,
     until: datetime,
     exclude_message_ids: set[int],
-    limit_per_batch: int = 5_000,
+    latest_per_customer: int = 100,
 ) -> list[tuple[int, datetime]]:
-    """(customer id, created_at) of the customers' inbound messages in a time window."""
+    """(customer id, created_at) of the customers' inbound messages in a time window.
+
+    Each customer gives at most its ``latest_per_customer`` messages, so one very busy
+    author cannot crowd the others out of a batch, nor flood it with rows.
+    """
     if not customer_ids:
         return []
     rows: list[tuple[int, datetime]] = []
     for chunk in _chunks(sorted(customer_ids)):
         # From the customers' conversations to their messages in the window, both by index;
         # scoping the messages themselves by workspace made SQLite walk every message.
-        query = (
-            select(Conversation.customer_id, Message.created_at)
+        newest_first = (
+            func.row_number()
+            .over(partition_by=Conversation.customer_id, order_by=Message.created_at.desc())
+            .label("newest_first")
+        )
+        windowed = (
+            select(Conversation.customer_id, Message.created_at, newest_first)
             .select_from(Conversation)
             .join(Message, Message.conversation_id == Conversation.id)
             .where(
@@ -121,10 +130,13 @@ def earlier_inbound_times(
                 Message.created_at >= since,
                 Message.created_at < until,
             )
-            .limit(limit_per_batch)
         )
         if exclude_message_ids:
-            query = query.where(Message.id.not_in(sorted(exclude_message_ids)))
+            windowed = windowed.where(Message.id.not_in(sorted(exclude_message_ids)))
+        recent = windowed.subquery()
+        query = select(recent.c.customer_id, recent.c.created_at).where(
+            recent.c.newest_first <= latest_per_customer
+        )
         rows.extend((int(c), t) for c, t in session.execute(query) if c is not None)
     return rows
 
