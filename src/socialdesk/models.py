@@ -14,7 +14,7 @@ from socialdesk.conversations.models import Conversation, Message, Thread
 from socialdesk.core.audit import AuditEvent
 from socialdesk.core.db import Base
 from socialdesk.core.models import Workspace
-from socialdesk.core.work import Task
+from socialdesk.core.work import Task, TaskAssignment
 from socialdesk.customers.models import Customer, Identity
 from socialdesk.eventhooks.models import RelayCursor, WebhookDelivery, WebhookSubscription
 from socialdesk.knowledge.models import CannedReply, KbArticle
@@ -30,7 +30,7 @@ from socialdesk.listening.models import (
 )
 from socialdesk.people.models import Team, TeamMember, User
 from socialdesk.priority.models import WorkspacePolicy
-from socialdesk.routing.models import RoutingNotification, TaskAssignment
+from socialdesk.routing.models import RoutingNotification
 from socialdesk.triage.models import TriageLabelRow, TriageModelRow, TriageResultRow
 from socialdesk.web.api_tokens import ApiToken
 from socialdesk.web.models import LoginAttempt, WebSession

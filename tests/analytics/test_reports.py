@@ -21,8 +21,8 @@ from socialdesk.compliance.erasure import erase_customer
 from socialdesk.conversations.models import Conversation, Message
 from socialdesk.core import audit
 from socialdesk.core.models import Workspace
+from socialdesk.core.work import TaskAssignment
 from socialdesk.people.models import Team, User
-from socialdesk.routing.models import TaskAssignment
 from tests.analytics.factories import exchange
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

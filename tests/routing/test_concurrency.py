@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.db import make_engine, make_session_factory
 from socialdesk.core.models import Workspace
-from socialdesk.core.work import Task, TaskStatus
+from socialdesk.core.work import Task, TaskAssignment, TaskStatus
 from socialdesk.people.models import User
 from socialdesk.routing.distributor import Distributor
-from socialdesk.routing.models import TaskAssignment
 from socialdesk.routing.repository import over_capacity
 from tests.routing.factories import T0, agent, finish, task
 

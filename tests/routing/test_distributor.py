@@ -9,10 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
-from socialdesk.core.work import Task
+from socialdesk.core.work import Task, TaskAssignment
 from socialdesk.people.models import User
 from socialdesk.routing.distributor import Distributor
-from socialdesk.routing.models import TaskAssignment
 from socialdesk.routing.selection import RoutingPolicy
 from tests.routing.factories import T0, agent, assignee, finish, held, status, task
 

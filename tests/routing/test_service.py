@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from socialdesk.conversations import actions
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
 from socialdesk.core.models import Workspace
-from socialdesk.core.work import Task
+from socialdesk.core.work import Task, TaskAssignment
 from socialdesk.people.models import User
 from socialdesk.routing import service
-from socialdesk.routing.models import TaskAssignment
 from socialdesk.routing.selection import TaskView, order_tasks
 from tests.routing.factories import T0, agent, assignee, held, status, task, team
 
@@ -201,3 +203,29 @@ def test_the_team_list_follows_the_distributors_order_not_the_stored_priority(
     with session_factory() as s:
         listed = [i.task_id for i in service.team_list(s, workspace.id, a, T0, limit=3)]
     assert listed == [oldest_top, *newer_top[:2]]
+
+
+def test_resolving_the_case_ends_the_agents_holding_of_it(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    a = agent(session_factory, workspace.id, "A")
+    t = task(session_factory, workspace.id)
+    with unit_of_work(session_factory) as s:
+        service.assign_to_me(s, workspace.id, t, a, T0)
+    later = T0 + timedelta(minutes=12)
+    with unit_of_work(session_factory) as s:
+        row = s.get(Task, t)
+        actor = s.get(User, a)
+        assert row is not None and actor is not None
+        actions.resolve(
+            s,
+            workspace_id=workspace.id,
+            conversation_id=row.conversation_id,
+            actor=actor,
+            clock=lambda: later,
+        )
+    with session_factory() as s:
+        holding = s.scalars(select(TaskAssignment)).one()
+    assert holding.release_reason == "resolved"
+    assert holding.released_at is not None
+    assert holding.released_at.replace(tzinfo=None) == later.replace(tzinfo=None)

@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 
 from socialdesk.channels.models import ChannelShift, KbLink, OutboxItem
 from socialdesk.conversations.models import Conversation, Direction, Message
-from socialdesk.core.work import Task
+from socialdesk.core.work import Task, TaskAssignment
 from socialdesk.customers.models import Identity
 from socialdesk.people.models import Team, User
-from socialdesk.routing.models import TaskAssignment
 from socialdesk.triage.models import TriageResultRow
 
 CHUNK = 1000

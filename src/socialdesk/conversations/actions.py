@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from socialdesk.conversations import action_repository as repo
 from socialdesk.conversations.action_models import CaseEvent, Note, Notification, Snooze
 from socialdesk.conversations.models import Conversation, ConversationStatus
+from socialdesk.conversations.repository import end_assignments
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
 from socialdesk.core.work import Task, TaskStatus
@@ -180,6 +181,7 @@ def resolve(
     if task is not None:
         task.status = TaskStatus.DONE
         task.updated_at = now
+        end_assignments(session, task.id, now, "resolved")
     repo.clear_snooze(session, workspace_id, conversation_id)
     _event(session, workspace_id, conversation_id, actor, "resolved", now)
     session.flush()

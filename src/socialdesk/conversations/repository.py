@@ -19,7 +19,7 @@ from socialdesk.conversations.models import (
 )
 from socialdesk.core.clock import as_utc, utcnow
 from socialdesk.core.pagination import after_key
-from socialdesk.core.work import Task, TaskStatus
+from socialdesk.core.work import Task, TaskAssignment, TaskStatus
 from socialdesk.customers.models import Identity
 
 
@@ -132,6 +132,7 @@ def merge_conversations(session: Session, source_id: int, target_id: int) -> Non
                     )
             source_task.status = TaskStatus.DONE
             source_task.assignee_id = None
+            end_assignments(session, source_task.id, utcnow(), "merged")
     session.flush()
     recount_conversation(session, target_id)
     source = session.get(Conversation, source_id)
@@ -141,6 +142,16 @@ def merge_conversations(session: Session, source_id: int, target_id: int) -> Non
         source.message_count = 0
         source.resolved_at = utcnow()
     session.flush()
+
+
+def end_assignments(session: Session, task_id: int, now: datetime, reason: str) -> None:
+    """Close whatever holding of the task is still open: the case left the agent's hands."""
+    session.execute(
+        update(TaskAssignment)
+        .where(TaskAssignment.task_id == task_id, TaskAssignment.released_at.is_(None))
+        .values(released_at=now, release_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def recount_conversation(session: Session, conversation_id: int) -> None:

@@ -101,3 +101,31 @@ class Task(Base):
     sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     breach_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class AssignmentReason:
+    AUTO = "auto"  # the distributor
+    PICKED = "picked"  # the agent took it from the team's list
+    TRANSFER = "transfer"
+    ALL = (AUTO, PICKED, TRANSFER)
+
+
+class TaskAssignment(Base):
+    """Who held a task and when: the history behind stickiness and handling times."""
+
+    __tablename__ = "task_assignments"
+    __table_args__ = (
+        Index("ix_task_assignments_ws_customer", "workspace_id", "customer_id", "assigned_at"),
+        Index("ix_task_assignments_task", "task_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    customer_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    channel: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(16), default=AssignmentReason.AUTO)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    release_reason: Mapped[str | None] = mapped_column(String(32), default=None)

@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from socialdesk.conversations.action_models import CaseEvent
 from socialdesk.conversations.models import Message
-from socialdesk.core.work import Task
+from socialdesk.core.work import Task, TaskAssignment
 from socialdesk.eventhooks import repository as repo
 from socialdesk.eventhooks.models import DeliveryStatus, WebhookSubscription
 from socialdesk.listening.models import Alert, Incident
-from socialdesk.routing.models import NotificationKind, RoutingNotification, TaskAssignment
+from socialdesk.routing.models import NotificationKind, RoutingNotification
 
 EVENT_TYPES = (
     "message.received",

@@ -85,9 +85,9 @@ def _interval_p99(engine: Engine, workspace_id: int, since: datetime) -> float |
     # From the first message that came in after the case's previous assignment (the one
     # that reopened the task) to this assignment; not from the case's first message ever,
     # which would count a regular customer's whole history as waiting. (The previous
-    # assignment's start, not its end: resolving a case leaves released_at empty.) Nor
-    # before the task was created: a message that opened no task (a thank-you) does not
-    # start a wait. A task reopened after such a message still counts from it.
+    # assignment's start, not its end: an answered case can wait on the customer while
+    # still held.) Nor before the task was created: a message that opened no task (a
+    # thank-you) does not start a wait. A task reopened after such a message still counts from it.
     postgres = engine.dialect.name == "postgresql"
     larger = "greatest" if postgres else "max"  # SQLite's max() of two values
     sql = text(

@@ -18,9 +18,8 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from socialdesk.core.work import Task, TaskStatus
+from socialdesk.core.work import Task, TaskAssignment, TaskStatus
 from socialdesk.people.models import User
-from socialdesk.routing.models import TaskAssignment
 
 _held = aliased(Task)
 

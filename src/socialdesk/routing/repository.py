@@ -17,9 +17,9 @@ from socialdesk.core.clock import as_utc
 from socialdesk.core.models import Workspace
 from socialdesk.core.pagination import after_key
 from socialdesk.core.scoping import workspace_check
-from socialdesk.core.work import Task, TaskStatus
+from socialdesk.core.work import Task, TaskAssignment, TaskStatus
 from socialdesk.people.models import Person, Team, TeamMember, User
-from socialdesk.routing.models import RoutingNotification, TaskAssignment
+from socialdesk.routing.models import RoutingNotification
 from socialdesk.routing.selection import RoutingPolicy, order_key_ts
 
 # What ranks tasks: the routing policy carries the SLA policy's ordering knobs.

@@ -14,13 +14,12 @@ from sqlalchemy.orm import Session
 
 from socialdesk.core import audit
 from socialdesk.core.errors import Conflict, InvalidInput, NotFound
-from socialdesk.core.work import Task, TaskStatus
+from socialdesk.core.work import AssignmentReason, Task, TaskStatus
 from socialdesk.people.models import Role, Team, TeamKind, User
 from socialdesk.priority.service import load_routing_policy
 from socialdesk.routing import assignment_repository as assignments
 from socialdesk.routing import repository as repo
 from socialdesk.routing.assignment_repository import Claim
-from socialdesk.routing.models import AssignmentReason
 from socialdesk.routing.selection import Presence
 
 CHANNELS = ("x", "facebook", "instagram", "email", "webhook")
