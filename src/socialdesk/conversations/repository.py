@@ -23,6 +23,21 @@ from socialdesk.core.work import Task, TaskAssignment, TaskStatus
 from socialdesk.customers.models import Identity
 
 
+def latest_inbound_message_id() -> Any:
+    """The id of the latest inbound message of the task's conversation, as a scalar subquery
+    correlated to ``Task``: looked up per task by the messages' conversation index, a plan
+    that does not turn into a scan of every message."""
+    return (
+        select(func.max(Message.id))
+        .where(
+            Message.conversation_id == Task.conversation_id,
+            Message.direction == Direction.INBOUND,
+        )
+        .correlate(Task)
+        .scalar_subquery()
+    )
+
+
 def get_conversation(
     session: Session, workspace_id: int, conversation_id: int
 ) -> Conversation | None:

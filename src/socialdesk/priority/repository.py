@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from socialdesk.conversations.models import Conversation, Direction, Message
+from socialdesk.conversations.models import Conversation, Message
+from socialdesk.conversations.repository import latest_inbound_message_id
 from socialdesk.core.bulk import bulk_update, id_in
 from socialdesk.core.scoping import workspace_check
 from socialdesk.core.work import Task, TaskStatus
@@ -40,13 +41,9 @@ def team_settings(session: Session, workspace_id: int) -> dict[int, dict[str, An
 
 def scoring_rows(session: Session, workspace_id: int, task_ids: Sequence[int]) -> list[Any]:
     """Per task: the task, its customer and the latest inbound message with its author."""
-    latest = (
-        select(Message.conversation_id, func.max(Message.id).label("message_id"))
-        .join(Task, Task.conversation_id == Message.conversation_id)
-        .where(id_in(session, Task.id, task_ids), Message.direction == Direction.INBOUND)
-        .group_by(Message.conversation_id)
-        .subquery()
-    )
+    # Looked up per task (a grouped join of every inbound message turned into a scan of the
+    # whole table where its statistics lagged behind its growth: 80 ms a batch at 20,000).
+    latest = latest_inbound_message_id()
     query = (
         select(
             Task.id.label("task_id"),
@@ -71,8 +68,7 @@ def scoring_rows(session: Session, workspace_id: int, task_ids: Sequence[int]) -
         )
         .join(Conversation, Conversation.id == Task.conversation_id)
         .outerjoin(Customer, Customer.id == Conversation.customer_id)
-        .outerjoin(latest, latest.c.conversation_id == Task.conversation_id)
-        .outerjoin(Message, Message.id == latest.c.message_id)
+        .outerjoin(Message, Message.id == latest)
         .outerjoin(Identity, Identity.id == Message.author_identity_id)
         .where(workspace_check(Task.workspace_id, workspace_id), id_in(session, Task.id, task_ids))
     )

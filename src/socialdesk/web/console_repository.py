@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from socialdesk.analytics.repository import as_hour, hour_of
 from socialdesk.conversations.action_models import CaseEvent, Note, Snooze
 from socialdesk.conversations.models import Conversation, Direction, Message
+from socialdesk.conversations.repository import latest_inbound_message_id
 from socialdesk.core.clock import as_utc
 from socialdesk.core.models import Workspace
 from socialdesk.core.scoping import workspace_check
@@ -198,15 +199,7 @@ def search_conditions(
     if filters.team:
         conditions.append(Task.team_id == int(filters.team))
     if filters.sentiment:
-        latest = (
-            select(func.max(Message.id))
-            .where(
-                Message.conversation_id == Task.conversation_id,
-                Message.direction == Direction.INBOUND,
-            )
-            .correlate(Task)
-            .scalar_subquery()
-        )
+        latest = latest_inbound_message_id()
         conditions.append(
             exists().where(
                 TriageResultRow.message_id == latest,
