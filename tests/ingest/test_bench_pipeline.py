@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from socialdesk.ingest.bench_pipeline import run_pipeline_benchmark
+from socialdesk.ingest.bench_pipeline import Moments, _stages, run_pipeline_benchmark
 
 
 def test_an_embedded_run_assigns_every_task_and_reports_latencies() -> None:
@@ -17,6 +17,25 @@ def test_an_embedded_run_assigns_every_task_and_reports_latencies() -> None:
     assert report["tasks_assigned"] > 0
     assert report["accept_to_assigned_p50_s"] <= report["accept_to_assigned_p99_s"]
     assert report["messages_per_second"] > 0
+    # Measured from the message that opened each task, never before its conversation began.
+    assert report["accept_to_assigned_p99_s"] <= report["conversation_began_to_assigned_p99_s"]
+    # Embedded mode: the engine hears of every task from the pipeline, right after its commit.
+    heard = report["stages"]["heard_to_assigned"]
+    assert heard["tasks"] == report["tasks_assigned"]
+    assert heard["p99_s"] <= report["accept_to_assigned_p99_s"]
+
+
+def test_stages_split_each_task_path_where_its_moments_are_known() -> None:
+    moments = [
+        Moments(stored=0.0, taken=0.2, heard=0.5, assigned=0.6, conversation_began=0.0),
+        Moments(stored=1.0, taken=1.1, heard=None, assigned=3.0, conversation_began=0.5),
+        Moments(stored=2.0, taken=None, heard=None, assigned=2.5, conversation_began=2.0),
+    ]
+    stages = _stages(moments)
+    assert stages["stored_to_taken"]["tasks"] == 2
+    assert stages["stored_to_taken"]["p99_s"] == pytest.approx(0.2)
+    assert stages["taken_to_heard"] == {"p50_s": 0.3, "p99_s": 0.3, "tasks": 1}
+    assert stages["heard_to_assigned"]["p50_s"] == pytest.approx(0.1)
 
 
 def test_scale_mode_needs_postgresql_and_redis() -> None:

@@ -86,3 +86,26 @@ def test_an_agent_coming_online_elsewhere_gets_waiting_work_at_once(
         s.commit()
     RoutingAnnouncer(bus).announce(workspace.id, agents=[a])  # what its engine announces
     assert eventually(lambda: assignee(session_factory, waiting) == a)
+
+
+def test_an_engine_serving_some_workspaces_leaves_the_others_alone(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    """An engine given its workspaces (the pipeline benchmark's, or one shard of many
+    tenants) neither times nor hears the others' work; an engine for all assigns it."""
+    with session_factory() as s:
+        other = Workspace(slug="other", name="Other")
+        s.add(other)
+        s.commit()
+        other_id = other.id
+    mine_agent = agent(session_factory, workspace.id, "A")
+    their_agent = agent(session_factory, other_id, "B")
+    mine = task(session_factory, workspace.id, now=utcnow())
+    theirs = task(session_factory, other_id, now=utcnow())
+    engine = RoutingEngine(session_factory, workspaces=[workspace.id])
+    engine.tick()
+    engine.handle_event({"origin": "elsewhere", "workspace_id": other_id, "tasks": [theirs]})
+    assert assignee(session_factory, mine) == mine_agent
+    assert assignee(session_factory, theirs) is None
+    RoutingEngine(session_factory).tick()
+    assert assignee(session_factory, theirs) == their_agent

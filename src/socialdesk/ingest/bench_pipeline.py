@@ -5,29 +5,31 @@ small chunks, at a steady rate or as fast as possible, then announced on the Red
 (scale mode, to ``socialdesk worker`` processes) or processed in the same call (embedded).
 A routing engine with enough online agents distributes the tasks as they open; in scale mode
 it learns of them by the routing events the workers announce. Each task's latency runs from
-the moment its first message was stored to its assignment, both as written in the database.
+the moment the message that opened it was stored to its assignment, both as written in the
+database, and is split into stages (see ``_stages``).
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, text
 
 from socialdesk.channels.events import InboundEvent
 from socialdesk.config import Settings
 from socialdesk.core.bus import INGEST_STREAM, RedisStreamsBus
-from socialdesk.core.clock import as_utc
 from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
 from socialdesk.core.migrate import upgrade
 from socialdesk.core.workspaces import ensure_workspace
@@ -71,29 +73,115 @@ def _add_agents(
             set_presence(session, workspace_id, user.id, "online", datetime.now(UTC))
 
 
-def _latencies(engine: Engine, workspace_id: int) -> list[float]:
-    """Seconds from each task's first stored message to its first assignment."""
+class Moments(NamedTuple):
+    """One task's path (epoch seconds): the message that opened it stored, taken by a worker,
+    heard of by the routing engine (None when it learnt of the task otherwise), assigned; and
+    when the first message of its conversation was stored (earlier, when the conversation
+    began with messages that needed no answer)."""
+
+    stored: float
+    taken: float | None
+    heard: float | None
+    assigned: float
+    conversation_began: float
+
+
+def _moments(engine: Engine, workspace_id: int, heard: dict[int, float]) -> list[Moments]:
+    """Each assigned task's moments, from the database and the engine's notes. The message
+    that opened a task is the inbound one written at the moment the task waits since."""
     sql = text(
         """
-        SELECT a.first_at, min(r.received_at)
+        SELECT a.task_id, a.first_at, t.waiting_since, m.created_at, m.direction,
+               r.received_at, r.processed_at
         FROM (SELECT task_id, min(assigned_at) AS first_at FROM task_assignments
               WHERE workspace_id = :ws GROUP BY task_id) a
         JOIN tasks t ON t.id = a.task_id
         JOIN messages m ON m.conversation_id = t.conversation_id
         JOIN raw_events r ON r.id = m.raw_event_id
-        GROUP BY a.task_id, a.first_at
         """
     )
     from socialdesk.core.bulk import utc_from_db
 
     with engine.connect() as conn:
         rows = conn.execute(sql, {"ws": workspace_id}).all()
-    out = []
-    for assigned, received in rows:
-        a, r = utc_from_db(assigned), utc_from_db(received)
-        if a is not None and r is not None:
-            out.append(max(0.0, (as_utc(a) - as_utc(r)).total_seconds()))
-    return sorted(out)
+    assigned: dict[int, float] = {}
+    began: dict[int, float] = {}
+    opened: dict[int, tuple[float, float | None]] = {}
+    for task_id, assigned_at, waiting_since, created_at, direction, received_at, taken_at in rows:
+        a, r = utc_from_db(assigned_at), utc_from_db(received_at)
+        if a is None or r is None:
+            continue
+        assigned[task_id] = a.timestamp()
+        stored = r.timestamp()
+        began[task_id] = min(stored, began.get(task_id, stored))
+        if direction == "inbound" and utc_from_db(created_at) == utc_from_db(waiting_since):
+            p = utc_from_db(taken_at)
+            if task_id not in opened or stored < opened[task_id][0]:
+                opened[task_id] = (stored, None if p is None else p.timestamp())
+    return [
+        Moments(
+            *opened.get(task_id, (began[task_id], None)),
+            heard.get(task_id),
+            assigned[task_id],
+            began[task_id],
+        )
+        for task_id in assigned
+    ]
+
+
+def _stages(moments: list[Moments]) -> dict[str, dict[str, float | None]]:
+    """p50/p99 of each stage of accept-to-assigned: stored until a worker took the batch (the
+    accepting commit, the ingest stream, the wait for a worker), taken until the routing
+    engine heard of the task (processing, its commit, the routing stream), heard until
+    assigned (the engine's queue, decision and claim)."""
+    spans: dict[str, list[float]] = {
+        "stored_to_taken": [],
+        "taken_to_heard": [],
+        "heard_to_assigned": [],
+    }
+    for m in moments:
+        if m.taken is not None:
+            spans["stored_to_taken"].append(max(0.0, m.taken - m.stored))
+            if m.heard is not None:
+                spans["taken_to_heard"].append(max(0.0, m.heard - m.taken))
+        if m.heard is not None:
+            spans["heard_to_assigned"].append(max(0.0, m.assigned - m.heard))
+    return {
+        name: {
+            "p50_s": _percentile(sorted(values), 0.50),
+            "p99_s": _percentile(sorted(values), 0.99),
+            "tasks": len(values),
+        }
+        for name, values in spans.items()
+    }
+
+
+def _hearing_engine(session_factory: Any, bus: RedisStreamsBus | None, workspace_id: int) -> Any:
+    """The run's routing engine, serving only the run's workspace (earlier runs' workspaces in
+    the same database, their agents online and their tasks coming due, are none of its
+    business), that notes when it first heard of each task (a routing event from a
+    worker, or the pipeline's after-commit hook in embedded mode), in ``heard``."""
+    from socialdesk.routing.engine import RoutingEngine
+
+    class HearingEngine(RoutingEngine):
+        heard: dict[int, float]
+
+        def _note(self, task_ids: Any) -> None:
+            now = time.time()
+            for task_id in task_ids or ():
+                self.heard.setdefault(int(task_id), now)
+
+        def handle_event(self, payload: dict[str, Any]) -> None:
+            self._note(payload.get("tasks"))
+            super().handle_event(payload)
+
+        def after_commit(self, workspace_id: int, task_ids: Sequence[int]) -> None:
+            self._note(task_ids)
+            super().after_commit(workspace_id, task_ids)
+
+    engine = HearingEngine(session_factory, bus=bus, workspaces=[workspace_id])
+    engine.heard = {}
+    return engine
 
 
 def _state(engine: Engine, workspace_id: int) -> tuple[int, int, int]:
@@ -201,8 +289,6 @@ def run_pipeline_benchmark(
     timeout: float = 600.0,
 ) -> dict[str, Any]:
     """One run: ``workers`` = 0 is embedded mode; ``rate`` = 0 offers everything at once."""
-    from socialdesk.routing.engine import RoutingEngine
-
     scale = workers > 0
     if scale and (not redis_url or not database_url or database_url.startswith("sqlite")):
         raise ValueError("scale mode needs --database-url (PostgreSQL) and --redis-url")
@@ -219,7 +305,7 @@ def run_pipeline_benchmark(
         prefix = f"bench-{uuid.uuid4().hex[:8]}:"
         bus = RedisStreamsBus(redis_url, prefix=prefix) if scale and redis_url else None
         pipeline = build_pipeline(Settings(database_url=url), session_factory)
-        routing = RoutingEngine(session_factory, bus=bus)
+        routing = _hearing_engine(session_factory, bus, workspace_id)
         chunk = max(1, int(rate * CHUNK_SECONDS)) if rate > 0 else 500
         processes: list[subprocess.Popen[bytes]] = []
         logs: list[Path] = []
@@ -264,10 +350,17 @@ def run_pipeline_benchmark(
         own_cpu = time.process_time() - own_cpu_before
         routing.stop()
         stop_workers(processes)
-        latencies = _latencies(engine, workspace_id)
+        moments = _moments(engine, workspace_id, routing.heard)
+        latencies = sorted(max(0.0, m.assigned - m.stored) for m in moments)
+        since_began = sorted(max(0.0, m.assigned - m.conversation_began) for m in moments)
         # Batches that failed and were processed again event by event (a conflict between
         # workers, or a bad event): each is a slow path the figures include.
         fell_back = sum(log.read_text(errors="replace").count("one by one") for log in logs)
+        batches = [
+            int(size)
+            for log in logs
+            for size in re.findall(r"processed (\d+) events", log.read_text(errors="replace"))
+        ]
         if bus is not None:
             bus.client.delete(bus.key(INGEST_STREAM), bus.key("routing"))
             bus.close()
@@ -286,6 +379,16 @@ def run_pipeline_benchmark(
         "left_pending": pending,
         "left_open": open_tasks,
         "batches_retried_one_by_one": fell_back if scale else None,
+        # The transactions the workers processed in, and their events (from their logs).
+        "worker_batches": (
+            {
+                "count": len(batches),
+                "mean_events": round(sum(batches) / len(batches), 1) if batches else None,
+                "max_events": max(batches, default=None),
+            }
+            if scale
+            else None
+        ),
         # CPU seconds the workers (scale) or this process (embedded: accept, process and
         # distribute; scale: accept, announce and distribute) spent while the clock ran. On
         # a shared machine these move less with the load than the wall clock does.
@@ -298,6 +401,12 @@ def run_pipeline_benchmark(
         ),
         "accept_to_assigned_p50_s": _percentile(latencies, 0.50),
         "accept_to_assigned_p99_s": _percentile(latencies, 0.99),
+        # As measured before 2026-12-07 evening: from the first message of the task's
+        # conversation, which counts the customer's own pauses when the conversation began
+        # with messages that needed no answer (about 2% of the tasks).
+        "conversation_began_to_assigned_p50_s": _percentile(since_began, 0.50),
+        "conversation_began_to_assigned_p99_s": _percentile(since_began, 0.99),
+        "stages": _stages(moments),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "targets": {"messages_per_second": 3_000, "p99_s_at_500_per_second": 1.0},

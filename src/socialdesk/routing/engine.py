@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,8 +47,12 @@ class RoutingEngine:
         on_assigned: AssignedCallback | None = None,
         on_sla: Callable[[int, SlaOutcome], None] | None = None,
         bus: RedisStreamsBus | None = None,
+        workspaces: Collection[int] | None = None,
     ) -> None:
         self.session_factory = session_factory
+        # The workspaces this engine serves (None: every workspace of the database). An engine
+        # per group of workspaces lets several hosts share the routing of many tenants.
+        self.workspaces = None if workspaces is None else frozenset(workspaces)
         self.clock = clock
         self.tick_seconds = tick_seconds
         self.on_assigned = on_assigned
@@ -105,7 +109,10 @@ class RoutingEngine:
         """A routing event from another process."""
         if self.announcer is not None and payload.get("origin") == self.announcer.origin:
             return
-        dist = self.distributor(int(payload["workspace_id"]))
+        workspace_id = int(payload["workspace_id"])
+        if self.workspaces is not None and workspace_id not in self.workspaces:
+            return
+        dist = self.distributor(workspace_id)
         if payload.get("tasks"):
             dist.on_tasks([int(t) for t in payload["tasks"]])
         if payload.get("agents"):
@@ -132,9 +139,12 @@ class RoutingEngine:
 
     def tick(self) -> float:
         """One round for every workspace with work; returns seconds until the next is due."""
-        with self.session_factory() as session:
-            workspaces = set(repo.workspace_ids(session))
-        workspaces |= set(self._distributors)
+        if self.workspaces is None:
+            with self.session_factory() as session:
+                workspaces = set(repo.workspace_ids(session))
+            workspaces |= set(self._distributors)
+        else:
+            workspaces = set(self.workspaces)
         soonest: datetime | None = None
         for workspace_id in sorted(workspaces):
             while self.check_sla(workspace_id).changed:
