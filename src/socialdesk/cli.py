@@ -409,6 +409,7 @@ def worker(
     from socialdesk.core.bus import RedisStreamsBus
     from socialdesk.core.live_channel import LiveChannel
     from socialdesk.ingest.dispatch import Worker
+    from socialdesk.ingest.pipeline import freeze_heap
     from socialdesk.ingest.wiring import build_pipeline
     from socialdesk.routing.events import RoutingAnnouncer
 
@@ -445,6 +446,7 @@ def worker(
         from socialdesk.triage.classifier import triage_batch
 
         triage_batch(["warming up"])
+        freeze_heap()  # what is loaded now lives as long as the worker: no scans of it
         console.print(f"worker consuming {settings.redis_url} (Ctrl+C stops)")
         try:
             runner.run(max_seconds=max_seconds)

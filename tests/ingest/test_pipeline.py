@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from socialdesk.core.models import Workspace
 from socialdesk.core.processing import PipelineHooks, ProcessedMessage, TriageVerdict
 from socialdesk.core.work import Task
 from socialdesk.customers.models import Customer, Identity
-from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.ingest.pipeline import Pipeline, freeze_heap
 from tests.ingest.factories import event
 
 
@@ -425,3 +426,29 @@ def test_nul_characters_are_dropped_when_stored_so_the_rest_is_kept(
     with session_factory() as s:
         texts = {row[0]: row[1] for row in s.execute(select(Message.external_id, Message.text))}
         assert texts == {"1": "routerdown", "2": "stilldown"}
+
+
+def test_a_stored_batch_is_processed_with_the_garbage_collector_paused(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    """A worker's batch (process_pending) runs no collection inside its transaction, and
+    collection is back on once it committed."""
+    during: list[bool] = []
+    hooks = PipelineHooks()
+    hooks.on_tasks_changed.append(lambda _s, _ws, _ids: during.append(gc.isenabled()))
+    pipeline = Pipeline(session_factory, hooks)
+    accepted = pipeline.accept(workspace.id, [event("1", text="help")])
+    assert gc.isenabled()
+    assert pipeline.process_pending(workspace.id, accepted.accepted).processed == 1
+    assert during == [False]
+    assert gc.isenabled()
+
+
+def test_a_frozen_heap_is_left_out_of_full_collections() -> None:
+    gc.unfreeze()
+    try:
+        freeze_heap()
+        assert gc.get_freeze_count() > 1000  # this process's modules and their objects
+        assert gc.get_count()[0] < 100  # collected first: what was loaded is kept, not garbage
+    finally:
+        gc.unfreeze()
