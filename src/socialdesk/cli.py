@@ -390,7 +390,14 @@ def worker(
         float | None,
         typer.Option(help="Seconds after which the sweep takes a pending event (2 x claim-idle)"),
     ] = None,
-    batch: Annotated[int, typer.Option(min=1, help="Stream entries read at a time")] = 500,
+    batch: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Most stream entries read at a time (a read asks for twice what the last "
+            "found, down to a sixteenth of this)",
+        ),
+    ] = 500,
     metrics_port: Annotated[
         int | None, typer.Option(help="Serve this worker's Prometheus metrics on this port")
     ] = None,

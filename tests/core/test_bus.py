@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +15,12 @@ from socialdesk.conversations.models import Message
 from socialdesk.core.bus import INGEST_STREAM, RedisStreamsBus
 from socialdesk.core.clock import FrozenClock
 from socialdesk.core.models import Workspace
-from socialdesk.ingest.dispatch import ProcessingDispatcher, Worker, handle_ingest_entries
+from socialdesk.ingest.dispatch import (
+    ProcessingDispatcher,
+    Worker,
+    handle_ingest_entries,
+    next_read_count,
+)
 from socialdesk.ingest.pipeline import Pipeline
 from tests.ingest.factories import T0, event
 
@@ -110,3 +116,29 @@ def test_embedded_dispatch_processes_at_once(
     accepted = pipeline.accept(workspace.id, [event("1", "u1")])
     ProcessingDispatcher(pipeline).dispatch(workspace.id, accepted.accepted)
     assert messages(session_factory) == 1
+
+
+def test_the_read_size_follows_the_stream_length() -> None:
+    assert next_read_count(0, 4, 64) == 4  # an idle stream: the smallest reads
+    assert next_read_count(3, 4, 64) == 6  # a short stream: about what it holds, twice
+    assert next_read_count(16, 4, 64) == 32  # a read that got all it asked: double
+    assert next_read_count(64, 4, 64) == 64  # a long backlog: the largest batches
+
+
+def test_a_worker_takes_a_backlog_in_growing_reads_and_leaves_the_rest_to_others(
+    session_factory: sessionmaker[Session], bus: RedisStreamsBus
+) -> None:
+    """After a quiet stream a worker's first read is small, so a backlog that appears is
+    shared with the other workers; then its reads double up to --batch."""
+    sizes: list[int] = []
+
+    class Recording(Worker):
+        def handle(self, payloads: list[dict[str, Any]]) -> None:
+            sizes.append(len(payloads))
+
+    bus.ensure_group(INGEST_STREAM)
+    bus.publish(INGEST_STREAM, [{"workspace_id": 1, "raw_ids": [i]} for i in range(40)])
+    worker = Recording(Pipeline(session_factory), bus, sweep_every=3600, batch=32)
+    worker.run(max_seconds=1.0, block_ms=50)
+    assert sizes == [2, 4, 8, 16, 10]
+    assert worker.handled == 40 and bus.pending(INGEST_STREAM) == 0

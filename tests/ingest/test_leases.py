@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.inbox import RawEvent
@@ -96,3 +96,25 @@ def test_two_workers_taking_the_same_events_at_once_never_both_get_one(
         thread.join(60)
     every = [raw_id for got in taken.values() for raw_id in got]
     assert sorted(every) == sorted(ids)  # each event leased once, by one worker
+
+
+def test_a_leased_batch_reads_its_events_in_the_lease_and_fails_only_the_unreadable(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    """The lease statement brings back the payloads the worker processes (JSON text on
+    SQLite, JSON on PostgreSQL); a stored event no code can read is the batch's only failure,
+    and an event another worker holds is neither read nor processed."""
+    pipeline = Pipeline(session_factory)
+    ids = pipeline.accept(workspace.id, [event(str(i), f"u{i}") for i in range(6)]).accepted
+    with session_factory() as s:
+        s.execute(update(RawEvent).where(RawEvent.id == ids[0]).values(payload={"no": "event"}))
+        s.commit()
+    assert Leases(pipeline, "worker-b", LEASE).take([ids[1]]) == [ids[1]]
+    result = Leases(pipeline, "worker-a", LEASE).process(workspace.id, ids)
+    assert (result.processed, result.failed) == (4, 1)
+    with session_factory() as s:
+        rows = s.execute(select(RawEvent.id, RawEvent.status).where(RawEvent.id.in_(ids))).all()
+        status = {raw_id: state for raw_id, state in rows}
+        texts = set(s.scalars(select(Message.external_id)))
+    assert status[ids[0]] == "failed" and status[ids[1]] == "pending"
+    assert texts == {str(i) for i in range(2, 6)}

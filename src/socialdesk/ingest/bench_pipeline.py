@@ -38,7 +38,7 @@ from socialdesk.ingest.wiring import build_pipeline
 
 CHUNK_SECONDS = 0.05  # the offered load arrives in chunks this far apart
 AGENTS = 100
-READ_EVENTS = 1000  # events a worker takes from the stream at a time (one transaction)
+READ_EVENTS = 1000  # the most events a worker takes from the stream at a time (one transaction)
 CHANNELS = ("x", "facebook", "instagram", "email", "webhook")
 ALL_TEAMS = (("Care", "care"), ("Marketing", "marketing"), ("Sales", "sales"), ("Other", "other"))
 
@@ -311,8 +311,8 @@ def run_pipeline_benchmark(
         logs: list[Path] = []
         if bus is not None:
             bus.ensure_group(INGEST_STREAM)
-            # Stream entries a read takes: about READ_EVENTS events, so that one worker does
-            # not take all that waits.
+            # The most stream entries a read takes (about READ_EVENTS events), so that one
+            # worker does not take all that waits; reads follow the stream's length below it.
             processes, logs = start_workers(
                 workers, url, redis_url or "", prefix, Path(scratch), max(1, READ_EVENTS // chunk)
             )

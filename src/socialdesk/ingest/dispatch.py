@@ -8,14 +8,14 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from socialdesk.core.bus import INGEST_STREAM, RedisStreamsBus, consumer_name
 from socialdesk.core.db import unit_of_work
 from socialdesk.ingest.batch_state import ProcessResult
 from socialdesk.ingest.pipeline import Pipeline
-from socialdesk.ingest.repository import orphaned_pending, take_leases
+from socialdesk.ingest.repository import orphaned_pending, take_leased_payloads, take_leases
 
 log = logging.getLogger(__name__)
 
@@ -65,27 +65,42 @@ class Leases:
         self.seconds = seconds
 
     def take(self, raw_ids: Sequence[int]) -> list[int]:
-        now = self.pipeline.clock()
-        until = now + timedelta(seconds=self.seconds)
         with unit_of_work(self.pipeline.session_factory) as session:
-            return take_leases(session, raw_ids, self.holder, now, until)
+            return take_leases(session, raw_ids, self.holder, *self._term())
+
+    def _term(self) -> tuple[datetime, datetime]:
+        now = self.pipeline.clock()
+        return now, now + timedelta(seconds=self.seconds)
 
     def process(self, workspace_id: int, raw_ids: Sequence[int]) -> ProcessResult:
         total = ProcessResult()
-        held = self.take(raw_ids)  # at once, so that no sweep takes what waits its turn
+        # Leased at once, so that no sweep takes what waits its turn; the payloads come back
+        # from the same statement (no second round of reads for the batch).
+        with unit_of_work(self.pipeline.session_factory) as session:
+            held = take_leased_payloads(session, raw_ids, self.holder, *self._term())
         size = self.pipeline.batch_size
         for start in range(0, len(held), size):
+            chunk = held[start : start + size]
             if start:  # a long batch: renew what is left (and lose what ran out meanwhile)
-                still = set(self.take(held[start:]))
-                chunk = [raw_id for raw_id in held[start : start + size] if raw_id in still]
-            else:
-                chunk = held[:size]
+                still = set(self.take([raw_id for raw_id, _ in held[start:]]))
+                chunk = [(raw_id, payload) for raw_id, payload in chunk if raw_id in still]
             if chunk:
-                done = self.pipeline.process_pending(workspace_id, chunk)
+                done = self.pipeline.process_stored(workspace_id, chunk)
                 total.processed += done.processed
                 total.skipped += done.skipped
                 total.failed += done.failed
         return total
+
+
+def next_read_count(got: int, floor: int, ceiling: int) -> int:
+    """How many stream entries a worker asks for next, after a read that got ``got``: twice
+    that, within [floor, ceiling].
+
+    A short stream gives small batches, each committed (and its tasks handed out) soon, and a
+    backlog that appears is shared among the workers instead of going whole to the first that
+    reads; a read that got all it asked for doubles the next, so a long backlog soon goes in
+    large batches, which cost the least per event."""
+    return max(floor, min(ceiling, 2 * got))
 
 
 class Worker:
@@ -119,6 +134,9 @@ class Worker:
         )
         self.stop_event = threading.Event()
         self.handled = 0
+        # Entries asked for at a time: adapts to the stream's length (next_read_count).
+        self.min_batch = max(1, batch // 16)
+        self.read_count = self.min_batch
         # Held as long as the sweep waits for an orphan: a lease outlives any batch in hand.
         self.leases = Leases(
             pipeline,
@@ -169,13 +187,11 @@ class Worker:
                 if not group_ready:
                     self.bus.ensure_group(INGEST_STREAM)
                     group_ready = True
-                self.handled += self.bus.consume_once(
-                    INGEST_STREAM,
-                    consumer,
-                    self.handle,
-                    count=self.batch,
-                    block_ms=block_ms,
+                got = self.bus.consume_once(
+                    INGEST_STREAM, consumer, self.handle, count=self.read_count, block_ms=block_ms
                 )
+                self.handled += got
+                self.read_count = next_read_count(got, self.min_batch, self.batch)
             except Exception:  # Redis or the database away, a batch failed: it stays pending
                 log.exception("ingest round failed; it will be retried")
                 self.stop_event.wait(1.0)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -151,15 +152,22 @@ class Pipeline:
                 if remaining is None:
                     break
                 continue
-            items: list[tuple[int, InboundEvent]] = []
-            bad: list[tuple[int, str]] = []
-            for row in rows:
-                try:
-                    items.append((row.id, InboundEvent.model_validate(row.payload)))
-                except ValidationError as exc:
-                    bad.append((row.id, f"invalid stored event: {exc.errors()[0]['msg']}"))
-            self._record_failures(bad, total)
-            self._merge(total, self.process_events(workspace_id, items))
+            self._merge(total, self.process_stored(workspace_id, [(r.id, r.payload) for r in rows]))
+        return total
+
+    def process_stored(self, workspace_id: int, rows: Sequence[tuple[int, Any]]) -> ProcessResult:
+        """Process stored events already read, as (raw id, stored payload): one that no longer
+        reads as an event is marked failed with its reason."""
+        total = ProcessResult()
+        items: list[tuple[int, InboundEvent]] = []
+        bad: list[tuple[int, str]] = []
+        for raw_id, payload in rows:
+            try:
+                items.append((raw_id, InboundEvent.model_validate(payload)))
+            except ValidationError as exc:
+                bad.append((raw_id, f"invalid stored event: {exc.errors()[0]['msg']}"))
+        self._record_failures(bad, total)
+        self._merge(total, self.process_events(workspace_id, items))
         return total
 
     def ingest(

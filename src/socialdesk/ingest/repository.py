@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -508,12 +509,36 @@ def take_leases(
     """Lease the pending events among ``ids`` that no other live worker holds (or renew this
     holder's own); returns the ids leased. On PostgreSQL a concurrent taker waits for the row
     and then sees it held, so two workers never lease one event."""
-    rows = execute_in(
+    return sorted(int(row.id) for row in _lease(session, ids, holder, now, until, "id"))
+
+
+def take_leased_payloads(
+    session: Session, ids: Sequence[int], holder: str, now: datetime, until: datetime
+) -> list[tuple[int, Any]]:
+    """``take_leases``, returning the leased events' stored payloads too (by id): a worker
+    reads what it is about to process in the statement that leases it."""
+    rows = _lease(session, ids, holder, now, until, "id, payload")
+    out = []
+    for row in rows:
+        payload = row.payload
+        out.append((int(row.id), json.loads(payload) if isinstance(payload, str) else payload))
+    return sorted(out, key=lambda item: item[0])
+
+
+def _lease(
+    session: Session,
+    ids: Sequence[int],
+    holder: str,
+    now: datetime,
+    until: datetime,
+    returning: str,
+) -> list[Any]:
+    return execute_in(
         session,
         "UPDATE raw_events SET claimed_by = ?, lease_until = ? "
         "WHERE status = ? "
         "AND (claimed_by IS NULL OR claimed_by = ? OR lease_until IS NULL OR lease_until < ?) "
-        "AND id IN ({values}) RETURNING id",
+        f"AND id IN ({{values}}) RETURNING {returning}",
         (
             holder,
             datetime_param(session, until),
@@ -523,7 +548,6 @@ def take_leases(
         ),
         ids,
     )
-    return sorted(int(row.id) for row in rows)
 
 
 def workspaces_with_pending(session: Session) -> list[int]:
