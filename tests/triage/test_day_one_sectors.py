@@ -108,9 +108,7 @@ NOT_COMPLAINTS = {
 }
 
 
-@pytest.mark.parametrize(
-    "sector,text", [(s, t) for s, texts in COMPLAINTS.items() for t in texts]
-)
+@pytest.mark.parametrize("sector,text", [(s, t) for s, texts in COMPLAINTS.items() for t in texts])
 def test_complaints_in_each_sector_are_complaints(sector: str, text: str) -> None:
     assert kinds([text]) == ["complaint"], sector
 
