@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 
 from socialdesk.triage import ensemble
 from socialdesk.triage.classifier import ModelSet, analyse, triage_batch
@@ -117,3 +118,90 @@ def test_embedding_logistic_regression_keeps_the_models_class_order() -> None:
     )
     logits = np.full((3, 8), [[-1.0], [0.0], [1.0]]) @ coef.T + intercept
     assert list(logits.argmax(axis=1)) == [0, 1, 2]
+
+
+def test_pool_weights_are_chosen_on_held_out_training_rows_and_sum_to_one() -> None:
+    model = train_linear("sentiment", _examples(240))
+    weights = model.pool_weights
+    names = model.meta["ensemble"]
+    assert isinstance(names, list)
+    # Without the encoder (the fast tier, or no torch) the pool is the SVM and NB-SVM alone.
+    assert set(weights) == {"svm", "nbsvm"} == set(names)
+    assert sum(weights.values()) == pytest.approx(1.0)
+    validation = model.meta["validation"]
+    assert isinstance(validation, dict)
+    assert validation["rows"] == 36  # 15% of each label's 80 rows, held out
+    # The answer is the pool with those weights, not the plain mean.
+    batch = analyse(["the gate staff were rude", "thanks, loved it", "which terminal"]).features
+    members = model.member_log_probabilities(batch)
+    pooled = np.sum([weights[name] * members[name] for name in members], axis=0)
+    expected = np.exp(pooled - pooled.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.scores(batch), expected, rtol=1e-4, atol=1e-6)
+    # And they survive storage.
+    again = LinearModel.from_bytes(model.to_bytes())
+    assert again.pool_weights == weights
+    np.testing.assert_allclose(again.scores(batch), model.scores(batch), rtol=1e-5)
+
+
+def test_too_few_rows_to_spare_keep_equal_weights() -> None:
+    model = train_linear("sentiment", _examples(60))
+    assert "ensemble_weights" not in model.meta
+    assert model.pool_weights == {}
+
+
+def test_the_weights_favour_the_member_that_is_right_on_the_held_out_rows() -> None:
+    rng = np.random.default_rng(1)
+    gold = rng.integers(0, 2, size=300)
+    sharp: np.ndarray = np.log(0.3 + 0.4 * np.eye(2)[gold])
+    noise = log_softmax(rng.normal(0, 2.0, size=(300, 2)))
+    weights, figures = ensemble.choose_weights(
+        {"svm": noise, "nbsvm": sharp}, list(gold), macro=False
+    )
+    assert weights["nbsvm"] > weights["svm"]
+    assert figures["score"] == 1.0 > figures["equal_weights_score"]
+    # Macro-F1 picks the same here.
+    by_f1, _ = ensemble.choose_weights({"svm": noise, "nbsvm": sharp}, list(gold), macro=True)
+    assert by_f1["nbsvm"] > by_f1["svm"]
+
+
+def test_a_member_left_out_leaves_the_others_shares_as_they_were() -> None:
+    """A fine-tuned model's tuned member needs the encoder: where it cannot run, the pool is
+    renormalised over the members that can, in their chosen proportions."""
+    a = log_softmax(np.array([[2.0, 0.0], [0.0, 1.0]]))
+    b = log_softmax(np.array([[0.0, 1.0], [3.0, 0.0]]))
+    weights = {"svm": 0.2, "nbsvm": 0.6, "fine_tuned_lr": 0.2}
+    np.testing.assert_allclose(
+        ensemble.pool({"svm": a, "nbsvm": b}, weights), (0.2 * a + 0.6 * b) / 0.8
+    )
+    # Without weights (a model stored before them) it is the plain mean.
+    np.testing.assert_allclose(ensemble.pool({"svm": a, "nbsvm": b}, {}), (a + b) / 2)
+    # Every present member weighted 0: equal shares rather than a division by zero.
+    np.testing.assert_allclose(ensemble.pool({"svm": a}, {"svm": 0.0, "fine_tuned_lr": 1.0}), a)
+
+
+def test_the_weight_grid_covers_the_simplex() -> None:
+    grid = ensemble.weight_grid(["svm", "nbsvm", "fine_tuned_lr"], steps=10)
+    assert len(grid) == 66  # compositions of 10 into 3 parts
+    assert all(sum(w.values()) == pytest.approx(1.0) for w in grid)
+    assert {"svm": 0.0, "nbsvm": 0.0, "fine_tuned_lr": 1.0} in grid
+
+
+def test_without_embeddings_a_tuned_member_is_left_out_and_the_rest_still_answer() -> None:
+    """The plain install has no torch: a model whose pool names the fine-tuned member answers
+    from its n-gram members when no embeddings are given, and uses the member when they are."""
+    model = train_linear("sentiment", _examples(240))
+    rng = np.random.default_rng(2)
+    coef = rng.normal(0, 5.0, size=(384, len(model.classes))).astype(np.float32)
+    model.members["fine_tuned_lr"] = (coef, np.zeros(len(model.classes), dtype=np.float32))
+    model.meta["ensemble_weights"] = {"svm": 0.25, "nbsvm": 0.25, "fine_tuned_lr": 0.5}
+    batch = analyse(["the gate staff were rude", "thanks, loved it"]).features
+    members = model.member_log_probabilities(batch)
+    assert set(members) == {"svm", "nbsvm"}
+    expected = np.exp((members["svm"] + members["nbsvm"]) / 2)
+    np.testing.assert_allclose(
+        model.scores(batch), expected / expected.sum(axis=1, keepdims=True), rtol=1e-4
+    )
+    vectors = rng.normal(0, 1.0, size=(2, 384)).astype(np.float32)
+    assert set(model.member_log_probabilities(batch, vectors)) == {"svm", "nbsvm", "fine_tuned_lr"}
+    assert not np.allclose(model.scores(batch, vectors), model.scores(batch), atol=1e-3)

@@ -162,6 +162,45 @@ def test_a_fine_tuned_model_reads_its_own_embeddings_at_triage_time() -> None:
         assert result.sentiment_confidence == pytest.approx(float(row.max()), abs=1e-4)
 
 
+def test_the_fine_tuned_encoder_is_a_member_of_the_pool_with_weights_chosen_on_unseen_rows() -> (
+    None
+):
+    """With enough rows, the tuned layers learn from the inner training rows only, and the
+    logistic regression on their embeddings ("fine_tuned_lr") joins the pool with a weight
+    chosen on the held-out rows; triage answers with that weighted pool."""
+    places = ["", " today", " again", " this morning", " at JFK", " on the Paris flight"]
+    openers = ["", "@Air ", "hey @Air ", "ok "]
+    examples = [
+        Example(f"{opener}{text}{place}", label)
+        for text, label in zip(TEXTS, LABELS, strict=True)
+        for place in places
+        for opener in openers
+    ]
+    model = train_linear("sentiment", examples, embeddings=True, fine_tune=True)
+    assert model.meta["ensemble"] == ["svm", "nbsvm", "fine_tuned_lr"]
+    weights = model.pool_weights
+    assert set(weights) == {"svm", "nbsvm", "fine_tuned_lr"}
+    assert sum(weights.values()) == pytest.approx(1.0)
+    validation = model.meta["validation"]
+    assert isinstance(validation, dict)
+    # The rows that chose the weights were not among those the layers were tuned on.
+    assert model.meta["fine_tuned_examples"] == len(examples) - validation["rows"] > 0
+    texts = ["they lost my suitcase again", "brilliant crew, thanks", "do you fly to Porto"]
+    models = ModelSet(tier="embedding", trained={"sentiment": model}, versions={"sentiment": "s"})
+    results = triage_batch(texts, models)
+    analysed = analyse(texts)
+    assert model.encoder_top is not None
+    _, (own,) = embedding.encode_tuned([p.body for p in analysed.prepared], [model.encoder_top])
+    members = model.member_log_probabilities(analysed.features, own)
+    assert set(members) == set(weights)
+    pooled = np.sum([weights[name] * members[name] for name in members], axis=0)
+    expected = np.exp(pooled - pooled.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    for result, row in zip(results, expected, strict=True):
+        assert result.sentiment == model.classes[int(row.argmax())]
+        assert result.sentiment_confidence == pytest.approx(float(row.max()), abs=1e-4)
+
+
 def test_fine_tuning_needs_the_embedding_tier_and_enough_labeled_texts() -> None:
     examples = [Example(t, lab) for t, lab in zip(TEXTS, LABELS, strict=True)]
     with pytest.raises(InvalidInput, match="embedding tier"):

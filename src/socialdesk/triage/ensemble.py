@@ -13,8 +13,14 @@ the linear SVM over idf-weighted n-grams (``linear.fit_linear``), plus
   at triage time it is one more sparse product over the n-grams already hashed.
 * **Embedding logistic regression** (embedding tier): a multinomial logistic regression on
   the MiniLM embeddings alone, which the joint SVM underweighs beside 2^18 n-gram columns.
+  For a fine-tuned model it reads the tuned encoder's embeddings and is named
+  ``fine_tuned_lr``: the fine-tuned encoder's own vote in the pool.
 
-Members are trained on the same examples and weights. Pure: arrays in, arrays out.
+Members are trained on the same examples and weights. With enough training rows, each
+member's weight in the pool is chosen on an inner validation split of the training rows
+(``choose_weights``: a weighted logarithmic opinion pool, Genest and Zidek 1986, weights
+fitted on held-out data as Heskes 1998 proposed); otherwise the weights are equal. Pure:
+arrays in, arrays out.
 """
 
 from __future__ import annotations
@@ -34,6 +40,10 @@ NB_ALPHA = 1.0
 NB_C_CANDIDATES = (0.1, 0.3)
 NB_DEFAULT_C = 0.1
 EMBEDDING_C = 1.0
+# Members that read the sentence embeddings (the packaged encoder's, or a fine-tuned one's).
+EMBEDDING_MEMBERS = ("embedding_lr", "fine_tuned_lr")
+# Pool weights are searched on a grid over the simplex, in steps of 1 / WEIGHT_STEPS.
+WEIGHT_STEPS = 10
 
 
 def presence(hashed: sp.csr_matrix) -> sp.csr_matrix:
@@ -112,3 +122,78 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=1, keepdims=True)
     out: np.ndarray = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return out
+
+
+def pool(log_probabilities: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    """The weighted mean of the members' log-probabilities (a member without a weight counts
+    1; weights of the members present are renormalised, so a member left out, such as one
+    that needs the embeddings on the fast tier, leaves the others' shares as they were)."""
+    shares = {name: weights.get(name, 1.0) if weights else 1.0 for name in log_probabilities}
+    total = sum(shares.values())
+    if total <= 0:  # every present member weighted 0: fall back to equal shares
+        shares = dict.fromkeys(log_probabilities, 1.0)
+        total = float(len(shares))
+    out = sum(share * log_probabilities[name] for name, share in shares.items())
+    return np.asarray(out) / total
+
+
+def weight_grid(names: Sequence[str], steps: int = WEIGHT_STEPS) -> list[dict[str, float]]:
+    """Every weighting of ``names`` in multiples of 1 / steps summing to 1."""
+
+    def parts(left: int, count: int) -> list[list[int]]:
+        if count == 1:
+            return [[left]]
+        return [[k, *rest] for k in range(left + 1) for rest in parts(left - k, count - 1)]
+
+    return [
+        {name: k / steps for name, k in zip(names, split, strict=True)}
+        for split in parts(steps, len(names))
+    ]
+
+
+def choose_weights(
+    log_probabilities: dict[str, np.ndarray],
+    gold: Sequence[int],
+    *,
+    macro: bool,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The pool weights that score best on held-out rows (macro-F1 when ``macro``, else
+    accuracy), ties broken by the lower log-loss and then by the weights nearest equal.
+    Returns the weights and their figures beside those of equal weights."""
+    names = list(log_probabilities)
+    target = np.asarray(gold)
+    rows = np.arange(len(target))
+    classes = next(iter(log_probabilities.values())).shape[1]
+
+    def measure(weights: dict[str, float]) -> tuple[float, float]:
+        pooled = log_softmax(pool(log_probabilities, weights))
+        predicted = pooled.argmax(axis=1)
+        if macro:
+            f1 = []
+            for c in range(classes):
+                tp = float(np.sum((predicted == c) & (target == c)))
+                fp = float(np.sum((predicted == c) & (target != c)))
+                fn = float(np.sum((predicted != c) & (target == c)))
+                f1.append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
+            score = float(np.mean(f1))
+        else:
+            score = float(np.mean(predicted == target))
+        return score, float(-pooled[rows, target].mean())
+
+    equal = dict.fromkeys(names, 1 / len(names))
+    best, best_key = equal, (-1.0, 0.0, 0.0)
+    for weights in weight_grid(names):
+        score, loss = measure(weights)
+        spread = sum(abs(w - 1 / len(names)) for w in weights.values())
+        key = (round(score, 6), -round(loss, 6), -spread)
+        if key > best_key:
+            best, best_key = weights, key
+    chosen_score, chosen_loss = measure(best)
+    equal_score, equal_loss = measure(equal)
+    figures = {
+        "score": round(chosen_score, 4),
+        "log_loss": round(chosen_loss, 4),
+        "equal_weights_score": round(equal_score, 4),
+        "equal_weights_log_loss": round(equal_loss, 4),
+    }
+    return best, figures

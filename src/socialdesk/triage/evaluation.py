@@ -78,6 +78,9 @@ def evaluate_split(
     report["train_examples"] = len(train_idx)
     report["train_fraction"] = train_fraction
     report["fine_tuned"] = fine_tune
+    report["ensemble"] = model.meta.get("ensemble")
+    report["ensemble_weights"] = model.meta.get("ensemble_weights")
+    report["validation"] = model.meta.get("validation")
     return report
 
 

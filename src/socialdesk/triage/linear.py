@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
 
 from socialdesk.core.errors import InvalidInput
+from socialdesk.triage import ensemble
 from socialdesk.triage.embedding import TunedTop
 from socialdesk.triage.ensemble import log_softmax
 from socialdesk.triage.features import (
@@ -41,7 +42,8 @@ class LinearModel:
     # packaged model's (``meta["fine_tuned_layers"]`` says how many).
     encoder_top: TunedTop | None = None
     # Further members of the ensemble by name: "nbsvm" (over the n-grams' presence and the
-    # dense scores) and "embedding_lr" (over the embeddings), each (weights, intercepts).
+    # dense scores), and "embedding_lr" (over the packaged encoder's embeddings) or, for a
+    # fine-tuned model, "fine_tuned_lr" (over the tuned encoder's), each (weights, intercepts).
     members: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     _split: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = field(
         default=None, init=False, repr=False, compare=False
@@ -52,11 +54,31 @@ class LinearModel:
         return bool(self.meta.get("embedding_dim"))
 
     def scores(self, batch: FeatureBatch, embeddings: np.ndarray | None = None) -> np.ndarray:
-        """Class probabilities, one row per text.
+        """Class probabilities, one row per text: the SVM's alone, or the weighted mean of
+        every member's log-probabilities, renormalised (ensemble.py)."""
+        logits = self._svm_logits(batch, embeddings)
+        if self.members:
+            logits = ensemble.pool(
+                self.member_log_probabilities(batch, embeddings, logits), self.pool_weights
+            )
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        probabilities: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
+        return probabilities
 
-        The same as the model's view of the batch (``design_matrix``) times its weights, but
-        the idf weighting and the length normalisation are applied to the n-grams' products
-        rather than to a copy of the batch.
+    @property
+    def pool_weights(self) -> dict[str, float]:
+        """Each member's weight in the pool (``meta["ensemble_weights"]``, chosen on an inner
+        validation split of the training rows); equal weights for a model without them."""
+        chosen = self.meta.get("ensemble_weights")
+        if isinstance(chosen, dict):
+            return {str(k): float(v) for k, v in chosen.items()}
+        return {}
+
+    def _svm_logits(self, batch: FeatureBatch, embeddings: np.ndarray | None) -> np.ndarray:
+        """The SVM's calibrated margins. The same as the model's view of the batch
+        (``design_matrix``) times its weights, but the idf weighting and the length
+        normalisation are applied to the n-grams' products rather than to a copy of the batch.
         """
         if self.uses_embeddings and embeddings is None:
             raise InvalidInput(f"the {self.task} model needs the embedding tier (socialdesk[ml])")
@@ -67,43 +89,39 @@ class LinearModel:
         norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=hashed.shape[0]))
         norms[norms == 0] = 1.0
         products = sp.csr_matrix((values, hashed.indices, hashed.indptr), shape=hashed.shape)
-        logits = np.asarray(products @ hashed_coef) / norms[:, None]
+        logits: np.ndarray = np.asarray(products @ hashed_coef) / norms[:, None]
         logits += batch.dense @ dense_coef + self.intercept
         if embedding_coef is not None and embeddings is not None:
             logits += embeddings.astype(np.float32) @ embedding_coef
-        if self.members:
-            logits = self._with_members(logits, batch, embeddings)
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        probabilities: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
-        return probabilities
+        return logits
 
-    def _with_members(
-        self, logits: np.ndarray, batch: FeatureBatch, embeddings: np.ndarray | None
-    ) -> np.ndarray:
-        """The mean of the members' log-probabilities, the SVM's included (ensemble.py)."""
-        total = log_softmax(logits)
-        count = 1
-        nbsvm = self.members.get("nbsvm")
-        if nbsvm is not None:
-            # Presence of each n-gram (0/1), so the sum of its columns' weights per row.
-            hashed = batch.hashed
-            present = sp.csr_matrix(
-                (np.ones(len(hashed.indices), dtype=np.float32), hashed.indices, hashed.indptr),
-                shape=hashed.shape,
-            )
-            coef, intercept = nbsvm
-            member = (
-                np.asarray(present @ coef[:HASHED_FEATURES]) + batch.dense @ coef[HASHED_FEATURES:]
-            )
-            total += log_softmax(member + intercept)
-            count += 1
-        embedding_lr = self.members.get("embedding_lr")
-        if embedding_lr is not None and embeddings is not None:
-            coef, intercept = embedding_lr
-            total += log_softmax(embeddings.astype(np.float32) @ coef + intercept)
-            count += 1
-        return total / count
+    def member_log_probabilities(
+        self,
+        batch: FeatureBatch,
+        embeddings: np.ndarray | None = None,
+        svm_logits: np.ndarray | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Each member's log-probabilities by name, the SVM's first. A member that reads the
+        embeddings is left out when there are none."""
+        if svm_logits is None:
+            svm_logits = self._svm_logits(batch, embeddings)
+        out = {"svm": log_softmax(svm_logits)}
+        for name, (coef, intercept) in self.members.items():
+            if name == "nbsvm":
+                # Presence of each n-gram (0/1), so the sum of its columns' weights per row.
+                hashed = batch.hashed
+                present = sp.csr_matrix(
+                    (np.ones(len(hashed.indices), dtype=np.float32), hashed.indices, hashed.indptr),
+                    shape=hashed.shape,
+                )
+                member = (
+                    np.asarray(present @ coef[:HASHED_FEATURES])
+                    + batch.dense @ coef[HASHED_FEATURES:]
+                )
+                out[name] = log_softmax(member + intercept)
+            elif name in ensemble.EMBEDDING_MEMBERS and embeddings is not None:
+                out[name] = log_softmax(embeddings.astype(np.float32) @ coef + intercept)
+        return out
 
     def _parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """The weights of the n-grams, the dense scores and the embeddings, each features x

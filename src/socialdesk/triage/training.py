@@ -32,6 +32,13 @@ MIN_EXAMPLES = 4
 C_CANDIDATES = (0.05, 0.1, 0.2, 0.4)
 CV_FOLDS = 3
 CV_MIN_EXAMPLES = 200
+# With as many examples (and each label at least VALIDATION_MIN_LABEL times), a stratified
+# part of the training rows is held out to choose the ensemble's pool weights: the members
+# (and, when fine-tuning, the encoder's tuned layers) learn from the rest first.
+VALIDATION_FRACTION = 0.15
+VALIDATION_MIN_EXAMPLES = 200
+VALIDATION_MIN_LABEL = 10
+VALIDATION_SEED = 29
 
 
 @dataclass(frozen=True)
@@ -61,15 +68,20 @@ def train_linear(
     c, balanced = TASK_SETTINGS.get(task, (0.1, False))
     analysed = analyse([e.text for e in examples])
     labels = [e.label for e in examples]
+    weights = np.array([e.weight for e in examples], dtype=np.float64)
+    inner = inner_validation_split(labels)
     vectors = None
     top = None
     if embeddings:
         bodies = [p.body for p in analysed.prepared]
         if fine_tune:
+            # The tuned layers learn from the rows that choose nothing: the validation rows
+            # must be as new to them as a test post will be.
+            tuning_rows = inner[0] if inner is not None else list(range(len(examples)))
             top = fine_tuning.fine_tune(
-                bodies,
-                labels,
-                weights=[e.weight for e in examples],
+                [bodies[i] for i in tuning_rows],
+                [labels[i] for i in tuning_rows],
+                weights=[examples[i].weight for i in tuning_rows],
                 balanced=balanced,
                 progress=progress,
             )
@@ -77,7 +89,6 @@ def train_linear(
             vectors = embedding.encode_tuned(bodies, [top])[1][0]
         else:
             vectors = embedding.encode(bodies)
-    weights = np.array([e.weight for e in examples], dtype=np.float64)
     scores = cross_validated_scores(
         task, analysed.features, labels, weights, vectors, balanced=balanced
     )
@@ -87,6 +98,20 @@ def train_linear(
     nb_c = ensemble.NB_DEFAULT_C
     if nb_scores:
         nb_c = max(nb_scores, key=lambda candidate: (nb_scores[candidate], -candidate))
+    pool: tuple[dict[str, float], dict[str, float]] | None = None
+    if inner is not None:
+        pool = choose_pool_weights(
+            task,
+            analysed.features,
+            labels,
+            weights,
+            vectors,
+            inner,
+            c=c,
+            nb_c=nb_c,
+            balanced=balanced,
+            fine_tuned=top is not None,
+        )
     model = fit_linear(
         task,
         analysed.features,
@@ -96,18 +121,75 @@ def train_linear(
         sample_weight=weights,
         embeddings=vectors,
     )
-    add_members(model, analysed.features, labels, weights, vectors, nb_c=nb_c, balanced=balanced)
+    add_members(
+        model,
+        analysed.features,
+        labels,
+        weights,
+        vectors,
+        nb_c=nb_c,
+        balanced=balanced,
+        fine_tuned=top is not None,
+    )
     model.meta["nb_c"] = nb_c
     if nb_scores:
         model.meta["nb_cv_scores"] = {str(k): round(v, 4) for k, v in nb_scores.items()}
+    if pool is not None:
+        model.meta["ensemble_weights"] = pool[0]
+        model.meta["validation"] = {**pool[1], "rows": len(inner[1]) if inner else 0}
     if top is not None:
         model.encoder_top = top
         model.meta["fine_tuned_layers"] = top.layers
+        model.meta["fine_tuned_examples"] = len(inner[0]) if inner is not None else len(examples)
     model.meta["examples"] = len(examples)
     model.meta["c"] = c
     if scores:
         model.meta["cv_scores"] = {str(k): round(v, 4) for k, v in scores.items()}
     return model
+
+
+def inner_validation_split(labels: Sequence[str]) -> tuple[list[int], list[int]] | None:
+    """Training rows and validation rows for choosing the pool weights (stratified, fixed
+    seed), or None when the examples are too few or a label too rare to spare any."""
+    counts = Counter(labels)
+    if (
+        len(labels) < VALIDATION_MIN_EXAMPLES
+        or len(counts) < 2
+        or min(counts.values()) < VALIDATION_MIN_LABEL
+    ):
+        return None
+    return stratified_split(labels, 1.0 - VALIDATION_FRACTION, VALIDATION_SEED)
+
+
+def choose_pool_weights(
+    task: str,
+    batch: FeatureBatch,
+    labels: Sequence[str],
+    weights: np.ndarray,
+    embeddings: np.ndarray | None,
+    inner: tuple[list[int], list[int]],
+    *,
+    c: float,
+    nb_c: float,
+    balanced: bool,
+    fine_tuned: bool,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The members trained on the inner training rows, each scored on the validation rows,
+    and the pool weights that do best there (macro-F1 where rare classes are weighted up,
+    else accuracy); with the figures of the chosen and of equal weights."""
+    fit_rows, held_rows = (np.asarray(rows) for rows in inner)
+    gold = np.asarray(labels)
+    part, held, part_vectors, held_vectors = _split_rows(batch, embeddings, fit_rows, held_rows)
+    said, w = list(gold[fit_rows]), weights[fit_rows]
+    model = fit_linear(
+        task, part, said, c=c, balanced=balanced, sample_weight=w, embeddings=part_vectors
+    )
+    add_members(
+        model, part, said, w, part_vectors, nb_c=nb_c, balanced=balanced, fine_tuned=fine_tuned
+    )
+    members = model.member_log_probabilities(held, held_vectors)
+    targets = [model.classes.index(label) for label in gold[held_rows]]
+    return ensemble.choose_weights(members, targets, macro=balanced)
 
 
 def add_members(
@@ -119,9 +201,11 @@ def add_members(
     *,
     nb_c: float,
     balanced: bool,
+    fine_tuned: bool = False,
 ) -> None:
     """Give a trained SVM its ensemble's other members (ensemble.py): NB-SVM, and logistic
-    regression on the embeddings where there are embeddings."""
+    regression on the embeddings where there are embeddings ("fine_tuned_lr" when they are
+    the fine-tuned encoder's)."""
     coef, intercept = ensemble.fit_nbsvm(
         batch, labels, model.classes, c=nb_c, balanced=balanced, sample_weight=weights
     )
@@ -130,7 +214,7 @@ def add_members(
         coef, intercept = ensemble.fit_embedding_lr(
             embeddings, labels, model.classes, balanced=balanced, sample_weight=weights
         )
-        model.members["embedding_lr"] = _member(coef, intercept)
+        model.members["fine_tuned_lr" if fine_tuned else "embedding_lr"] = _member(coef, intercept)
     model.meta["ensemble"] = ["svm", *model.members]
 
 
@@ -197,10 +281,9 @@ def cross_validated_scores(
     folds = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=0).split(gold, gold)
     totals = dict.fromkeys(C_CANDIDATES, 0.0)
     for train_rows, test_rows in folds:
-        part = FeatureBatch(batch.hashed[train_rows], batch.dense[train_rows])
-        held = FeatureBatch(batch.hashed[test_rows], batch.dense[test_rows])
-        part_vectors = embeddings[train_rows] if embeddings is not None else None
-        held_vectors = embeddings[test_rows] if embeddings is not None else None
+        part, held, part_vectors, held_vectors = _split_rows(
+            batch, embeddings, train_rows, test_rows
+        )
         for c in C_CANDIDATES:
             model = fit_linear(
                 task,
@@ -215,6 +298,18 @@ def cross_validated_scores(
             report = classification_report(list(gold[test_rows]), list(predicted))
             totals[c] += float(report["macro_f1"] if balanced else report["accuracy"])
     return {c: total / CV_FOLDS for c, total in totals.items()}
+
+
+def _split_rows(
+    batch: FeatureBatch, embeddings: np.ndarray | None, train: np.ndarray, test: np.ndarray
+) -> tuple[FeatureBatch, FeatureBatch, np.ndarray | None, np.ndarray | None]:
+    """The features and embeddings of a training part and a test part of the rows."""
+    return (
+        FeatureBatch(batch.hashed[train], batch.dense[train]),
+        FeatureBatch(batch.hashed[test], batch.dense[test]),
+        embeddings[train] if embeddings is not None else None,
+        embeddings[test] if embeddings is not None else None,
+    )
 
 
 def stratified_split(
