@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.channels.events import InboundEvent
@@ -452,3 +455,31 @@ def test_a_frozen_heap_is_left_out_of_full_collections() -> None:
         assert gc.get_count()[0] < 100  # collected first: what was loaded is kept, not garbage
     finally:
         gc.unfreeze()
+
+
+def test_a_batch_that_met_a_concurrent_writer_is_tried_again_whole(
+    session_factory: sessionmaker[Session],
+    workspace: Workspace,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A deadlock with another worker's batch rolls the whole transaction back; the batch
+    goes again in one transaction, not event by event (a transaction each)."""
+    calls: list[int] = []
+
+    def deadlocked_once(session: Session, workspace_id: int, task_ids: Sequence[int]) -> None:
+        calls.append(len(task_ids))
+        if len(calls) == 1:
+            raise OperationalError("UPDATE conversations ...", {}, Exception("deadlock detected"))
+
+    hooks = PipelineHooks()
+    hooks.on_tasks_changed.append(deadlocked_once)
+    pipeline = Pipeline(session_factory, hooks)
+    events = [event(str(i), f"u{i}", text="help") for i in range(5)]
+    accepted = pipeline.accept(workspace.id, events)
+    with caplog.at_level(logging.INFO):
+        result = pipeline.process_pending(workspace.id, accepted.accepted)
+    assert result.processed == 5 and result.failed == 0
+    assert calls == [5, 5]  # twice whole, never one at a time
+    assert "one by one" not in caplog.text
+    with session_factory() as s:
+        assert count(s, Message) == 5

@@ -356,6 +356,18 @@ def run_pipeline_benchmark(
         # Batches that failed and were processed again event by event (a conflict between
         # workers, or a bad event): each is a slow path the figures include.
         fell_back = sum(log.read_text(errors="replace").count("one by one") for log in logs)
+        again_whole = sum(
+            log.read_text(errors="replace").count("trying it again whole") for log in logs
+        )
+        # What made batches fail, as the workers logged it (the exception lines, once each).
+        errors = sorted(
+            {
+                line.strip()[:300]
+                for log in logs
+                for line in log.read_text(errors="replace").splitlines()
+                if re.match(r"^[\w.]+(Error|Exception|Detected)\b", line.strip())
+            }
+        )[:10]
         batches = [
             int(size)
             for log in logs
@@ -379,6 +391,8 @@ def run_pipeline_benchmark(
         "left_pending": pending,
         "left_open": open_tasks,
         "batches_retried_one_by_one": fell_back if scale else None,
+        "batches_tried_again_whole": again_whole if scale else None,
+        "worker_errors": errors if scale else None,
         # The transactions the workers processed in, and their events (from their logs).
         "worker_batches": (
             {

@@ -225,17 +225,39 @@ class Pipeline:
         self, workspace_id: int, items: Sequence[tuple[int, InboundEvent]]
     ) -> ProcessResult:
         """Process (raw id, event) pairs; a batch that fails is retried event by event, so one
-        bad event is marked failed with its reason and the others still go through."""
+        bad event is marked failed with its reason and the others still go through.
+
+        A batch that met a concurrent writer (a deadlock with another worker's batch, a row
+        it created first) is first tried again whole: the other has committed by then, and
+        one by one would cost a transaction per event (seconds for a few hundred)."""
         result = ProcessResult()
         for start in range(0, len(items), self.batch_size):
             batch = list(items[start : start + self.batch_size])
             try:
                 self._merge(result, self._process_committed(workspace_id, batch))
+                continue
+            except (OperationalError, IntegrityError) as exc:
+                log.warning(
+                    "batch of %d events met a concurrent writer (%s); trying it again whole",
+                    len(batch),
+                    _reason(exc),
+                )
             except Exception:
                 log.exception("batch of %d events failed; retrying one by one", len(batch))
-                for item in batch:
-                    self._process_alone(workspace_id, item, result)
+                self._one_by_one(workspace_id, batch, result)
+                continue
+            try:
+                self._merge(result, self._process_committed(workspace_id, batch))
+            except Exception:
+                log.exception("batch of %d events failed again; retrying one by one", len(batch))
+                self._one_by_one(workspace_id, batch, result)
         return result
+
+    def _one_by_one(
+        self, workspace_id: int, batch: list[tuple[int, InboundEvent]], result: ProcessResult
+    ) -> None:
+        for item in batch:
+            self._process_alone(workspace_id, item, result)
 
     def _process_alone(
         self, workspace_id: int, item: tuple[int, InboundEvent], result: ProcessResult
