@@ -19,6 +19,7 @@ from socialdesk.triage.features import FeatureBatch, featurize
 from socialdesk.triage.labels import KIND_RESPONSE_PRIOR, KIND_ROUTES, KINDS
 from socialdesk.triage.language import UNDETERMINED, detect_language
 from socialdesk.triage.linear import LinearModel
+from socialdesk.triage.reading import TextReading, in_context
 from socialdesk.triage.result import MessageContext, TriageResult
 from socialdesk.triage.seed_models import SEED_VERSION, seed_kind_model, seed_sentiment_model
 from socialdesk.triage.seeds import seed_languages
@@ -34,7 +35,6 @@ from socialdesk.triage.text import Prepared, emoji_of, prepare
 from socialdesk.triage.valence import reads, valence_scores
 
 URGENT_SIGNALS = ("churn_threat", "legal_threat", "safety", "outage", "vulnerable_customer")
-REPEAT_WINDOW_NOTE = "earlier contacts"
 # Cosine similarity from which a text is taken to be about a topic's description.
 TOPIC_SIMILARITY = 0.35
 # Below this, the seed model and rules have found nothing that sets one kind apart.
@@ -60,6 +60,11 @@ COMPLAINT_NEEDS_NEGATIVE = 0.35
 RULED_CONFIDENCE = 0.6
 # The kinds that ask the care team for something.
 CARE_KINDS = ("complaint", "question", "request", "suggestion")
+# The seed sentiment model's rows where a trained model stands in for it.
+_NO_ROWS: tuple[np.ndarray, tuple[str, ...]] = (
+    np.zeros((0, 3)),
+    ("negative", "neutral", "positive"),
+)
 # Encodes a batch on the embedding tier while the caller's thread runs the fast tier.
 _BACKGROUND = ProcessLocalPool(1, "triage-embeddings")
 
@@ -175,10 +180,15 @@ def triage_batch(
     contexts: Sequence[MessageContext] | None = None,
 ) -> list[TriageResult]:
     """Triage a batch of texts; never raises on odd text (empty, emoji, 10,000 characters)."""
-    models = models or ModelSet()
+    readings = read_texts(texts, models or ModelSet())
+    contexts = contexts or [MessageContext()] * len(texts)
+    return [in_context(r, c) for r, c in zip(readings, contexts, strict=True)]
+
+
+def read_texts(texts: Sequence[str | None], models: ModelSet) -> list[TextReading]:
+    """What each text says under these models, before its context (reading.py)."""
     if not texts:
         return []
-    contexts = contexts or [MessageContext()] * len(texts)
     prepared = [prepare(t) for t in texts]
     embeddings: np.ndarray | None = None
     tuned: dict[str, np.ndarray] = {}
@@ -214,7 +224,7 @@ def triage_batch(
     priors = np.array([KIND_RESPONSE_PRIOR.get(k, 0.1) for k in kind_classes])
     needs_by_kind = (kind_probs @ priors).tolist()
     return [
-        _one(
+        _read(
             i,
             analysed,
             kind_probs[i],
@@ -222,7 +232,6 @@ def triage_batch(
             needs_by_kind[i],
             predictions,
             models,
-            contexts[i],
             versions,
         )
         for i in range(len(texts))
@@ -277,7 +286,7 @@ def _kind_probabilities(
     return exp / exp.sum(axis=1, keepdims=True), seed.classes
 
 
-def _one(
+def _read(
     i: int,
     analysed: Analysed,
     kind_row: np.ndarray,
@@ -285,20 +294,13 @@ def _one(
     needs_by_kind: float,
     predictions: Mapping[str, tuple[np.ndarray, tuple[str, ...]]],
     models: ModelSet,
-    context: MessageContext,
-    batch_versions: Mapping[str, str],
-) -> TriageResult:
+    versions: Mapping[str, str],
+) -> TextReading:
     p = analysed.prepared[i]
     vader = analysed.vader[i]
     failures = analysed.failures[i]
-    signals = {k: list(v) for k, v in analysed.signals[i].items()}
+    signals = analysed.signals[i]
     explanation: list[str] = []
-    versions = dict(batch_versions)
-
-    if context.earlier_contacts > 0:
-        signals.setdefault("repeat_contact", []).append(
-            f"{context.earlier_contacts} {REPEAT_WINDOW_NOTE}"
-        )
 
     language, language_confidence = analysed.languages[i]
 
@@ -313,7 +315,10 @@ def _one(
             f"sentiment {sentiment} by the trained model ({sentiment_confidence:.2f})"
         )
     else:
-        row, classes = predictions["seed_sentiment"][0][i], predictions["seed_sentiment"][1]
+        # Without words (emoji alone, say) VADER decides below; a workspace's trained
+        # sentiment model leaves no seed model's row to read then.
+        row, classes = predictions.get("seed_sentiment", _NO_ROWS)
+        row = row[i] if len(row) else np.full(len(classes), 1 / len(classes))
         if language not in seed_languages() or language == "en":
             # VADER reads English (and emoji): its compound, spread over the three labels,
             # is averaged with the seed model's probabilities.
@@ -399,46 +404,32 @@ def _one(
         needs = needs_by_kind
         if unreadable or doubtful:
             needs = 0.5
-        if context.private:
-            needs = min(1.0, needs + 0.1)
-    directed = context.private or context.answered_before
-    if directed and p.has_words and kind not in ("spam", "praise", "marketing", "sales_lead"):
-        # A private message, or a reply where the brand has already written, is meant for the
-        # brand: not chatter, whatever its words.
-        needs = max(needs, 0.6)
-        explanation.append(
-            "written back in a conversation the brand answered"
-            if context.answered_before
-            else "a private message to the brand"
-        )
-    if urgent and kind not in ("spam",):
-        needs = max(needs, 0.8)
-        explanation.append("urgent: " + ", ".join(urgent))
     route = KIND_ROUTES.get(kind, "none")
     if urgent and route != "care" and kind != "spam":
         route = "care"
-    if unreadable or doubtful or (directed and kind == "other" and p.has_words):
+    if unreadable or doubtful:
         route = "care"
 
-    severity = _severity(
-        i, kind, sentiment, score, signals, predictions if p.has_words else {}, explanation
-    )
-
-    return TriageResult(
+    return TextReading(
+        has_words=p.has_words,
+        language=language if p.has_words else UNDETERMINED,
+        language_confidence=round(language_confidence if p.has_words else 0.0, 4),
         kind=kind,
         kind_confidence=round(kind_confidence, 4),
-        needs_response=round(float(needs), 4),
-        route_to=route,
         sentiment=sentiment,
-        sentiment_score=round(float(score), 4),
+        sentiment_score=float(score),
         sentiment_confidence=round(sentiment_confidence, 4),
         topic=topic,
         topic_confidence=round(topic_confidence, 4),
-        language=language if p.has_words else UNDETERMINED,
-        language_confidence=round(language_confidence if p.has_words else 0.0, 4),
-        severity=severity,
-        signals=signals,
-        explanation=explanation,
+        signals={name: tuple(cues) for name, cues in signals.items()},
+        explanation=tuple(explanation),
+        urgent=tuple(urgent),
+        needs=float(needs),
+        private_adds=p.has_words and "needs_response" not in predictions,
+        route=route,
+        directed_to_care=kind == "other" and p.has_words,
+        directed_needs=p.has_words and kind not in ("spam", "praise", "marketing", "sales_lead"),
+        model_severity=_model_severity(i, predictions) if p.has_words else None,
         model_versions=versions,
         tier=models.tier,
     )
@@ -538,42 +529,14 @@ def _topic(
     return topic, confidence
 
 
-def _severity(
-    i: int,
-    kind: str,
-    sentiment: str,
-    score: float,
-    signals: Mapping[str, list[str]],
-    predictions: Mapping[str, tuple[np.ndarray, tuple[str, ...]]],
-    explanation: list[str],
-) -> int:
-    """0 nothing to worry about .. 4 someone may be at risk."""
-    if "severity" in predictions:
-        row, classes = predictions["severity"][0][i], predictions["severity"][1]
-        try:
-            severity = int(classes[int(row.argmax())])
-        except ValueError:
-            severity = 0
-    else:
-        severity = 0
-        if sentiment == "negative" or kind == "complaint":
-            severity = 1
-        if score <= -0.6:
-            severity = 2
-        serious = [
-            s
-            for s in ("churn_threat", "outage", "repeat_contact", "vulnerable_customer")
-            if s in signals
-        ]
-        if serious:
-            severity = max(severity, 2) + (1 if len(serious) >= 2 else 0)
-        if "abuse" in signals or "shouting" in signals:
-            severity = min(3, severity + 1) if severity else 1
-        if "legal_threat" in signals:
-            severity = max(severity, 3)
-    if "safety" in signals:
-        severity = 4
-    severity = max(0, min(4, severity))
-    if severity:
-        explanation.append(f"severity {severity}")
-    return severity
+def _model_severity(
+    i: int, predictions: Mapping[str, tuple[np.ndarray, tuple[str, ...]]]
+) -> int | None:
+    """The trained severity model's answer, or None where the rules decide (reading.py)."""
+    if "severity" not in predictions:
+        return None
+    row, classes = predictions["severity"][0][i], predictions["severity"][1]
+    try:
+        return int(classes[int(row.argmax())])
+    except ValueError:
+        return 0

@@ -1,13 +1,15 @@
-"""Triage results remembered by model set, text and context.
+"""Texts' triage readings remembered by model set and text.
 
-Triage is a pure function of the text, the message's context and the models in force, so
-a text seen again in the same context under the same models (a retweet, a spam wave, the
-same "DM sent" to a dozen brands, the traffic generator's phrasings) is answered from
-memory instead of being read again. Each caller gets its own copy of the lists and dicts
-of a result. A model set is told apart from another by a token given when it is first
-seen, never by its ``id()``, which Python reuses for a new object once the old one is
-gone; a model set that is replaced (a new model version or taxonomy) is never looked up
-again, and its entries age out of the memory like any other.
+What triage reads from a text depends on the text and the models in force alone (see
+reading.py); the message's context is added after. So a text seen again, in any context,
+under the same models (a retweet, a spam wave, the same "DM sent" to a dozen brands, the
+traffic generator's phrasings) is answered from memory instead of being read again, and a
+text repeated within a batch is read once. Readings are never changed, so callers share
+them; each result is built afresh from one. A model set is told apart from another by a
+token given when it is first seen, never by its ``id()``, which Python reuses for a new
+object once the old one is gone; a model set that is replaced (a new model version or
+taxonomy: ``service.model_set`` then builds a new one) is never looked up again, and its
+entries age out of the memory like any other.
 """
 
 from __future__ import annotations
@@ -15,24 +17,24 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from threading import Lock
 from typing import TypeVar
 
+from socialdesk.triage.reading import TextReading, in_context
 from socialdesk.triage.result import MessageContext, TriageResult
 
-# Results remembered in all (some 1.7 KB each, so about 14 MB at the most: the full
-# ingest benchmark stays under its 500 MB peak).
-MEMO_LIMIT = 8_192
+# Readings remembered in all (some 1 KB each with their text, so about 16 MB at the most:
+# the full ingest benchmark stays under its 500 MB peak).
+MEMO_LIMIT = 16_384
 # Model sets remembered (one per workspace and tier in use, in the same process).
 MODEL_SETS = 8
 
 M = TypeVar("M")
-_Key = tuple[int, str | None, MessageContext]
+_Key = tuple[int, str | None]
 
 
-class ResultMemo:
-    """A bounded, least-recently-used memory of triage results; safe across threads."""
+class ReadingMemo:
+    """A bounded, least-recently-used memory of texts' readings; safe across threads."""
 
     def __init__(self, limit: int = MEMO_LIMIT, model_sets: int = MODEL_SETS) -> None:
         self.limit = limit
@@ -40,7 +42,7 @@ class ResultMemo:
         self.hits = 0
         self.misses = 0
         self._lock = Lock()
-        self._results: OrderedDict[_Key, TriageResult] = OrderedDict()
+        self._readings: OrderedDict[_Key, TextReading] = OrderedDict()
         # id(model set) -> (the model set, kept alive so its id is not reused; its token)
         self._tokens: OrderedDict[int, tuple[object, int]] = OrderedDict()
         self._next_token = itertools.count(1)
@@ -56,59 +58,60 @@ class ResultMemo:
             self._tokens.popitem(last=False)
         return token
 
+    def read(
+        self,
+        texts: Sequence[str | None],
+        models: M,
+        read: Callable[[list[str | None], M], list[TextReading]],
+    ) -> list[TextReading]:
+        """``read(texts, models)``'s answer, reading only the texts not already remembered,
+        each distinct one once."""
+        with self._lock:
+            token = self._token(models)
+            keys = [(token, t) for t in texts]
+            found: dict[_Key, TextReading] = {}
+            for key in keys:
+                reading = self._readings.get(key)
+                if reading is not None:
+                    self._readings.move_to_end(key)
+                    found[key] = reading
+        missing = list(dict.fromkeys(k for k in keys if k not in found))
+        if missing:
+            fresh = read([k[1] for k in missing], models)
+            with self._lock:
+                for key, reading in zip(missing, fresh, strict=True):
+                    found[key] = reading
+                    self._readings[key] = reading
+                while len(self._readings) > self.limit:
+                    self._readings.popitem(last=False)
+        with self._lock:
+            self.misses += len(missing)
+            self.hits += len(keys) - len(missing)
+        return [found[key] for key in keys]
+
     def triage(
         self,
         texts: Sequence[str | None],
         models: M,
         contexts: Sequence[MessageContext] | None,
-        classify: Callable[[list[str | None], M, list[MessageContext]], list[TriageResult]],
+        read: Callable[[list[str | None], M], list[TextReading]],
     ) -> list[TriageResult]:
-        """``classify(texts, models, contexts)``'s answer, reading only the texts (in their
-        contexts) not already remembered, each distinct one once."""
-        contexts = list(contexts) if contexts else [MessageContext()] * len(texts)
-        with self._lock:
-            token = self._token(models)
-            keys = [(token, t, c) for t, c in zip(texts, contexts, strict=True)]
-            found: dict[_Key, TriageResult] = {}
-            for key in keys:
-                result = self._results.get(key)
-                if result is not None:
-                    self._results.move_to_end(key)
-                    found[key] = result
-        missing = list(dict.fromkeys(k for k in keys if k not in found))
-        if missing:
-            fresh = classify([k[1] for k in missing], models, [k[2] for k in missing])
-            with self._lock:
-                for key, result in zip(missing, fresh, strict=True):
-                    found[key] = result
-                    self._results[key] = result
-                while len(self._results) > self.limit:
-                    self._results.popitem(last=False)
-        with self._lock:
-            self.misses += len(missing)
-            self.hits += len(keys) - len(missing)
-        return [_copy(found[key]) for key in keys]
+        """Each text's result in its context (``MessageContext()`` where none is given)."""
+        readings = self.read(texts, models, read)
+        if not contexts:
+            return [in_context(r, MessageContext()) for r in readings]
+        return [in_context(r, c) for r, c in zip(readings, contexts, strict=True)]
 
     def __len__(self) -> int:
-        """Results remembered now (at most ``limit``)."""
+        """Readings remembered now (at most ``limit``)."""
         with self._lock:
-            return len(self._results)
+            return len(self._readings)
 
     def clear(self) -> None:
         with self._lock:
-            self._results.clear()
+            self._readings.clear()
             self._tokens.clear()
             self.hits = self.misses = 0
 
 
-def _copy(result: TriageResult) -> TriageResult:
-    """The result with lists and dicts of its own, so no caller changes another's."""
-    return replace(
-        result,
-        signals={name: list(cues) for name, cues in result.signals.items()},
-        explanation=list(result.explanation),
-        model_versions=dict(result.model_versions),
-    )
-
-
-MEMO = ResultMemo()
+MEMO = ReadingMemo()

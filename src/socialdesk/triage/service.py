@@ -18,7 +18,7 @@ from socialdesk.core import audit
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.triage import repository as repo
-from socialdesk.triage.classifier import ModelSet, triage_batch
+from socialdesk.triage.classifier import ModelSet, read_texts
 from socialdesk.triage.embedding import EMBEDDING
 from socialdesk.triage.embedding import available as embedding_available
 from socialdesk.triage.embedding import missing_reason as embedding_missing_reason
@@ -131,7 +131,7 @@ def triage_texts(
     contexts: Sequence[MessageContext] | None = None,
     tier: str | None = None,
 ) -> list[TriageResult]:
-    return MEMO.triage(texts, model_set(session, workspace_id, tier), contexts, triage_batch)
+    return MEMO.triage(texts, model_set(session, workspace_id, tier), contexts, read_texts)
 
 
 def store_results(
