@@ -16,7 +16,7 @@ from socialdesk.core.processing import PipelineHooks
 from socialdesk.ingest.dispatch import ProcessingDispatcher
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.listening.mentions import install as install_rule_matching
-from socialdesk.priority.service import ScoringHook
+from socialdesk.priority.service import HandedTriage, ScoringHook
 from socialdesk.triage.hook import FastTriageHook
 
 
@@ -25,12 +25,14 @@ def default_hooks(
 ) -> PipelineHooks:
     from socialdesk.conversations.shift import complete_shifts
 
-    hooks = PipelineHooks(triage=FastTriageHook())
+    triage = FastTriageHook()
+    hooks = PipelineHooks(triage=triage)
     # The workspace's listening rules mark the mentions among every triaged batch.
     install_rule_matching(hooks)
     hooks.on_tasks_changed.append(complete_shifts)
-    # Business value and the response clock of every opened or reopened task.
-    hooks.on_tasks_changed.append(ScoringHook(clock))
+    # Business value and the response clock of every opened or reopened task, from the
+    # triage results the batch has just stored.
+    hooks.on_tasks_changed.append(ScoringHook(clock, triage_lookup=HandedTriage(triage)))
     return hooks
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +28,9 @@ from socialdesk.priority.sla import (
 )
 from socialdesk.routing.repository import last_agents_of_customers
 from socialdesk.routing.selection import RoutingPolicy
+
+if TYPE_CHECKING:
+    from socialdesk.triage.hook import FastTriageHook
 
 # How far back earlier conversations count as repeat contact.
 REPEAT_CONTACT_WINDOW = timedelta(days=30)
@@ -241,19 +244,51 @@ def stored_triage(
             id_in(session, TriageResultRow.message_id, message_ids),
         )
     )
-    out: dict[int, TriageSignals] = {}
-    for row in rows:
-        signals = row.signals or {}
-        urgency = max((SIGNAL_URGENCY.get(name, 0.0) for name in signals), default=0.0)
-        out[row.message_id] = TriageSignals(
-            kind=row.kind,
-            sentiment=float(row.sentiment_score),
-            severity=min(max(float(row.severity) / 4.0, 0.0), 1.0),
-            urgency=urgency,
-            language=row.language or None,
-            topic=row.topic,
+    return {
+        row.message_id: _signals(
+            row.kind, row.sentiment_score, row.severity, row.language, row.topic, row.signals
         )
-    return out
+        for row in rows
+    }
+
+
+def _signals(
+    kind: str,
+    sentiment: float,
+    severity: int,
+    language: str | None,
+    topic: str | None,
+    signals: Mapping[str, Any] | None,
+) -> TriageSignals:
+    return TriageSignals(
+        kind=kind,
+        sentiment=float(sentiment),
+        severity=min(max(float(severity) / 4.0, 0.0), 1.0),
+        urgency=max((SIGNAL_URGENCY.get(name, 0.0) for name in signals or {}), default=0.0),
+        language=language or None,
+        topic=topic,
+    )
+
+
+class HandedTriage:
+    """A ``TriageLookup`` that takes the results the pipeline's triage hook has just stored
+    in the same transaction (``FastTriageHook.take_results``) and reads only the others back
+    (``stored_triage``): the same signals, without a query and a decoding of each row."""
+
+    def __init__(self, hook: FastTriageHook) -> None:
+        self.hook = hook
+
+    def __call__(
+        self, session: Session, workspace_id: int, message_ids: Sequence[int]
+    ) -> Mapping[int, TriageSignals]:
+        handed = self.hook.take_results(session, workspace_id, message_ids)
+        out = {
+            i: _signals(r.kind, r.sentiment_score, r.severity, r.language, r.topic, r.signals)
+            for i, r in handed.items()
+        }
+        rest = [i for i in message_ids if i not in out]
+        out.update(stored_triage(session, workspace_id, rest))
+        return out
 
 
 # -- scoring the pipeline's tasks --------------------------------------------------------------

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from threading import Lock
+from weakref import WeakKeyDictionary
 
 from sqlalchemy.orm import Session
 
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.processing import ProcessedMessage, RouteTo, TriageVerdict
 from socialdesk.triage import service
-from socialdesk.triage.result import MessageContext
+from socialdesk.triage.result import MessageContext, TriageResult
 
 _ROUTES: dict[str, RouteTo] = {
     "care": "care",
@@ -29,6 +31,24 @@ class FastTriageHook:
     def __init__(self, clock: Clock = utcnow, window: timedelta = service.REPEAT_WINDOW) -> None:
         self.clock = clock
         self.window = window
+        # The last batch's results by session (its transaction), for the stages after triage
+        # in the same transaction (scoring), which would otherwise read them back.
+        self._handed: WeakKeyDictionary[Session, tuple[int, dict[int, TriageResult]]] = (
+            WeakKeyDictionary()
+        )
+        self._lock = Lock()
+
+    def take_results(
+        self, session: Session, workspace_id: int, message_ids: Sequence[int]
+    ) -> dict[int, TriageResult]:
+        """The results this hook stored in this session's transaction for these messages
+        (those it did not store are missing), handed over once."""
+        with self._lock:
+            handed = self._handed.pop(session, None)
+        if handed is None or handed[0] != workspace_id:
+            return {}
+        results = handed[1]
+        return {i: results[i] for i in message_ids if i in results}
 
     def __call__(
         self, session: Session, workspace_id: int, messages: Sequence[ProcessedMessage]
@@ -71,6 +91,11 @@ class FastTriageHook:
             [(m.message_id, r) for m, r in zip(messages, results, strict=True)],
             self.clock(),
         )
+        with self._lock:
+            self._handed[session] = (
+                workspace_id,
+                {m.message_id: r for m, r in zip(messages, results, strict=True)},
+            )
         return {
             m.message_id: TriageVerdict(
                 needs_response=r.responds, route_to=_ROUTES.get(r.route_to, "none")

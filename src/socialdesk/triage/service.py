@@ -6,6 +6,7 @@ Services flush; whoever owns the unit of work commits.
 from __future__ import annotations
 
 import hashlib
+import json
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from socialdesk.core import audit
+from socialdesk.core.bulk import JsonText
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.triage import repository as repo
@@ -140,6 +142,18 @@ def store_results(
     results: Iterable[tuple[int, TriageResult]],
     now: datetime,
 ) -> None:
+    # A batch's results share their model versions: each distinct set is encoded once.
+    encoded: dict[tuple[tuple[str, str], ...], JsonText] = {}
+
+    def versions(r: TriageResult) -> JsonText:
+        key = tuple(r.model_versions.items())
+        text = encoded.get(key)
+        if text is None:
+            text = encoded[key] = JsonText(
+                json.dumps(r.model_versions, ensure_ascii=False, separators=(",", ":"))
+            )
+        return text
+
     rows = [
         {
             "workspace_id": workspace_id,
@@ -158,7 +172,7 @@ def store_results(
             "severity": r.severity,
             "signals": r.signals,
             "explanation": r.explanation,
-            "model_versions": r.model_versions,
+            "model_versions": versions(r),
             "tier": r.tier,
             "corrected": False,
             "created_at": now,
