@@ -43,6 +43,7 @@ def test_by_default_it_accepts_processes_and_persists_without_triage(
     assert _count(engine, Message) == 150
     assert _count(engine, Task) > 0
     assert _count(engine, TriageResultRow) == 0
+    assert report["triage_texts_read"] == report["triage_texts_remembered"] == 0
     assert json.loads((cli_env / "ingest.json").read_text(encoding="utf-8")) == report
 
 
@@ -54,6 +55,10 @@ def test_the_full_stages_triage_every_message_as_production_does(
     assert report["stages"] == "full"
     assert report["processed"] == 80
     assert _count(engine, TriageResultRow) == 80
+    # Every text triaged is either read or answered from triage's memory, each distinct one
+    # read at most once.
+    read, remembered = report["triage_texts_read"], report["triage_texts_remembered"]
+    assert read + remembered == 80 and read < 80
 
 
 def test_the_report_gives_speed_memory_and_the_targets(engine: Engine, cli_env: Path) -> None:
