@@ -58,6 +58,7 @@ def test_the_full_stages_triage_every_message_as_production_does(
     # Every text triaged is either read or answered from triage's memory, each distinct one
     # read at most once.
     read, remembered = report["triage_texts_read"], report["triage_texts_remembered"]
+    assert isinstance(read, int) and isinstance(remembered, int)
     assert read + remembered == 80 and read < 80
 
 
