@@ -6,9 +6,11 @@ Where a workspace has not trained a task yet, seed models and rules answer.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 
 import numpy as np
 
@@ -60,6 +62,7 @@ COMPLAINT_NEEDS_NEGATIVE = 0.35
 RULED_CONFIDENCE = 0.6
 # The kinds that ask the care team for something.
 CARE_KINDS = ("complaint", "question", "request", "suggestion")
+_NO_SIGNALS: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 # The seed sentiment model's rows where a trained model stands in for it.
 _NO_ROWS: tuple[np.ndarray, tuple[str, ...]] = (
     np.zeros((0, 3)),
@@ -421,8 +424,10 @@ def _read(
         sentiment_confidence=round(sentiment_confidence, 4),
         topic=topic,
         topic_confidence=round(topic_confidence, 4),
-        signals={name: tuple(cues) for name, cues in signals.items()},
-        explanation=tuple(explanation),
+        signals={name: tuple(cues) for name, cues in signals.items()} if signals else _NO_SIGNALS,
+        # Interned: texts share many of these lines ("kind other (0.60)"), and the memory
+        # holds thousands of readings.
+        explanation=tuple(map(sys.intern, explanation)),
         urgent=tuple(urgent),
         needs=float(needs),
         private_adds=p.has_words and "needs_response" not in predictions,

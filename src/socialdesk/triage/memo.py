@@ -23,7 +23,7 @@ from typing import TypeVar
 from socialdesk.triage.reading import TextReading, in_context
 from socialdesk.triage.result import MessageContext, TriageResult
 
-# Readings remembered in all (some 1 KB each with their text, so about 16 MB at the most:
+# Readings remembered in all (some 0.6 KB each with their text, so about 10 MB at the most:
 # the full ingest benchmark stays under its 500 MB peak).
 MEMO_LIMIT = 16_384
 # Model sets remembered (one per workspace and tier in use, in the same process).
