@@ -513,6 +513,10 @@ def bench_soak(
         str | None, typer.Option(help="PostgreSQL for scale mode (embedded: a fresh SQLite)")
     ] = None,
     redis_url: Annotated[str | None, typer.Option(help="Redis for scale mode")] = None,
+    agents: Annotated[
+        int | None,
+        typer.Option(min=1, help="Simulated agents (default: enough for the rate, at least 30)"),
+    ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the report here")] = None,
 ) -> None:
     """Steady traffic with agents answering: memory, p99 accept-to-assigned, errors over time."""
@@ -537,6 +541,7 @@ def bench_soak(
         workers=workers,
         database_url=database if scale else None,
         redis_url=redis if scale else None,
+        agents=agents,
         # One line a sample on stderr: a long run shows its trend, and what it ran so far
         # is kept if it is stopped.
         on_sample=lambda sample: typer.echo(json.dumps(sample), err=True),

@@ -71,3 +71,37 @@ def test_an_embedded_database_binds_none_and_booleans_without_looking_for_adapte
     finally:
         engine.dispose()
     assert tuple(stored) == (1, "integer", 1, "integer", 0)
+
+
+def test_sqlites_memory_stays_under_one_limit_for_all_connections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from sqlalchemy import text
+
+    from socialdesk.core import db
+    from socialdesk.ingest.soak_memory import native_memory
+
+    # 12 MB of rows read through three connections, each allowed a 64 MB page cache: 36 MB
+    # of cached pages without the process-wide limit, which a small one here must hold to.
+    product_limit = db.SQLITE_MEMORY_LIMIT
+    monkeypatch.setattr(db, "SQLITE_MEMORY_LIMIT", 8 * 1024 * 1024)
+    engine = make_engine(f"sqlite:///{tmp_path / 'cache.sqlite3'}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE t (x BLOB)"))
+            conn.execute(
+                text("INSERT INTO t VALUES (:x)"), [{"x": os.urandom(400)} for _ in range(30_000)]
+            )
+        held = [engine.connect() for _ in range(3)]
+        for conn in held:
+            conn.execute(text("SELECT sum(length(x)) FROM t")).one()
+        used = native_memory()["sqlite_mb"]
+        for conn in held:
+            conn.close()
+        assert used < 10, used
+    finally:
+        engine.dispose()
+        with sqlite3.connect(":memory:") as restore:  # the limit is the whole process's
+            restore.execute(f"PRAGMA soft_heap_limit={product_limit}")

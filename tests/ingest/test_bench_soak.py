@@ -5,14 +5,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from socialdesk.ingest.bench_soak import run_soak
+from socialdesk.ingest.bench_soak import agents_for, run_soak
 from socialdesk.triage.features import CACHE_LIMIT, PAIR_CACHE_LIMIT
 from socialdesk.triage.memo import MEMO_LIMIT
 
 
 def test_a_short_soak_reports_samples_over_time_without_errors() -> None:
     seen: list[dict[str, object]] = []
-    report = run_soak(minutes=0.2, rate=10.0, sample_every=1.0, on_sample=seen.append)
+    report = run_soak(
+        minutes=0.2, rate=10.0, sample_every=1.0, warm_up=20_000, on_sample=seen.append
+    )
     samples = report["samples"]
     assert seen == samples  # each as it was taken
     assert samples  # one a second once the first batch (which loads triage) is through
@@ -26,9 +28,17 @@ def test_a_short_soak_reports_samples_over_time_without_errors() -> None:
     assert 0 < bounded["triage_memo"] <= MEMO_LIMIT
     assert 0 < bounded["hashed_chunks"] <= CACHE_LIMIT
     assert bounded["word_pairs"] <= PAIR_CACHE_LIMIT
-    assert bounded["agents"] == 30
+    assert bounded["agents"] == report["agents"] == 30
     assert bounded["widening_moments"] <= 2 * (bounded["open_tasks"] + 10) + 64
     assert samples[-1]["native"]["heap_in_use_mb"] > 0  # Linux: glibc's heap, beside RSS
+
+
+def test_the_simulated_team_keeps_up_with_the_rate() -> None:
+    # Each agent holds 5 cases for 3 s: the team must serve a task per message.
+    assert agents_for(10) == 30  # never fewer
+    assert agents_for(500) == 300
+    assert agents_for(500) * 5 / 3 >= 500
+    assert agents_for(2_000) * 5 / 3 >= 2_000
 
 
 def test_scale_mode_needs_postgresql_and_redis() -> None:
@@ -52,6 +62,7 @@ def test_a_scale_mode_soak_runs_workers_and_reports_each_ones_memory(
         workers=1,
         database_url=url,
         redis_url=redis_url,
+        warm_up=20_000,
     )
     samples = report["samples"]
     assert report["mode"] == "scale, 1 worker(s)" and report["database"] == "postgresql"

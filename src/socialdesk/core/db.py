@@ -55,6 +55,12 @@ class Base(DeclarativeBase):
 
 WAL_CHECKPOINT_PAGES = 32_768  # of 4 KB
 WAL_KEPT_BYTES = 32 * 1024 * 1024
+CACHE_KIB = 65_536  # each connection's page cache at the most
+# All of SQLite's memory in the process (every connection's page cache together): past it,
+# a connection reuses its own least recently used pages instead of taking more. Without it
+# the bound is CACHE_KIB per pooled connection (the web process, the routing thread, the
+# workers' pool), several hundred MB, and a soak's RSS kept growing while the caches filled.
+SQLITE_MEMORY_LIMIT = 64 * 1024 * 1024
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -63,7 +69,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    # A limit for the whole process (SQLite keeps one), set again with each connection.
+    cursor.execute(f"PRAGMA soft_heap_limit={SQLITE_MEMORY_LIMIT}")
     # Checkpoint the write-ahead log less often (at 128 MB): a page that several bulk batches
     # change in a row is written back to the database once. After a checkpoint the log file
     # is cut back to 32 MB, so a quiet database does not keep the whole 128 MB on disk.

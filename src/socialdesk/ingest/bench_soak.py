@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import os
 import platform
 import tempfile
@@ -43,8 +44,20 @@ from socialdesk.ingest.wiring import build_pipeline
 from socialdesk.people.models import User
 
 ANSWER_AFTER = timedelta(seconds=3)  # a simulated agent's handling time
-WARM_UP_EVENTS = 50_000  # the generator's population is at its bound after about 36,000
-AGENTS = 30
+# The generator's memory is level after about 150,000 events: its population (20,000 past
+# customers) is full after about 36,000, and the follow-ups and DMs it has scheduled (up to
+# six simulated hours ahead, some 16,000 at a time) after six simulated hours.
+WARM_UP_EVENTS = 200_000
+AGENTS = 30  # at the least
+CAPACITY = 5  # each agent's cases at once, per channel
+
+
+def agents_for(rate: float) -> int:
+    """Enough simulated agents to keep up with ``rate`` messages/s even if every message
+    opened a task: each holds CAPACITY cases for ANSWER_AFTER. With fewer (30 served about
+    50 tasks/s), the open work piles up at a high rate, and with it the distributor's views
+    and the database: growth of the backlog, not of the product's memory."""
+    return max(AGENTS, math.ceil(rate * ANSWER_AFTER.total_seconds() / CAPACITY))
 
 
 class SoakMode(StrEnum):
@@ -171,10 +184,14 @@ def run_soak(
     workers: int = 2,
     database_url: str | None = None,
     redis_url: str | None = None,
+    agents: int | None = None,
+    warm_up: int = WARM_UP_EVENTS,
     on_sample: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """One soak; ``mode`` "scale" needs a PostgreSQL ``database_url`` and ``redis_url``.
-    ``on_sample`` gets each sample as it is taken (a long run shows its trend meanwhile)."""
+    ``agents`` defaults to ``agents_for(rate)``; ``warm_up`` events are drawn from the
+    generator before the clock starts. ``on_sample`` gets each sample as it is taken (a
+    long run shows its trend meanwhile)."""
     from socialdesk.core.bus import INGEST_STREAM, ROUTING_STREAM, RedisStreamsBus
     from socialdesk.ingest.bench_pipeline import (
         READ_EVENTS,
@@ -200,7 +217,8 @@ def run_soak(
         session_factory = make_session_factory(engine)
         with unit_of_work(session_factory) as session:
             workspace_id = ensure_workspace(session, f"soak-{uuid.uuid4().hex[:8]}").id
-        _add_agents(session_factory, workspace_id, count=AGENTS, capacity=5)
+        agents = agents or agents_for(rate)
+        _add_agents(session_factory, workspace_id, count=agents, capacity=CAPACITY)
         prefix = f"soak-{uuid.uuid4().hex[:8]}:"
         bus = RedisStreamsBus(redis_url, prefix=prefix) if scale and redis_url else None
         pipeline = build_pipeline(Settings(database_url=url), session_factory)
@@ -218,7 +236,7 @@ def run_soak(
         logged = _ErrorCount()
         logging.getLogger().addHandler(logged)
         routing.start()
-        events = _warmed_up_traffic(seed)
+        events = _warmed_up_traffic(seed, warm_up)
         try:
             started = time.monotonic()
             ends = started + minutes * 60
@@ -287,10 +305,11 @@ def run_soak(
         "minutes": minutes,
         "offered_rate_per_second": rate,
         "messages": ingested,
+        "agents": agents,
         "rss_growth_second_half_percent": _growth([s["rss_mb"] for s in samples]),
         "errors": errors + logged.count + (samples[-1].get("worker_errors", 0) if samples else 0),
         "samples": samples,
-        "generator_warm_up_events": WARM_UP_EVENTS,
+        "generator_warm_up_events": warm_up,
         "load_average_before": load_before,
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "targets": {"rss_growth_second_half_percent": 5, "errors": 0},
@@ -304,14 +323,19 @@ def run_soak(
     return report
 
 
-def _warmed_up_traffic(seed: int) -> Iterator[Any]:
+def _warmed_up_traffic(seed: int, warm_up: int) -> Iterator[Any]:
     from socialdesk.simulation.traffic import BrandProfile, generate
 
-    events = generate(BrandProfile(), datetime(2026, 1, 5, tzinfo=UTC), None, 20_000.0, seed)
+    # Steady: the same rate every simulated hour. With the default daily pattern, the
+    # follow-ups the generator holds rise and fall with the simulated day (at 500 messages/s
+    # one every 16 minutes), and so does its memory.
+    profile = BrandProfile(daily_pattern=(1.0,) * 24)
+    events = generate(profile, datetime(2026, 1, 5, tzinfo=UTC), None, 20_000.0, seed)
     # The generator remembers up to MAX_REMEMBERED past customers (so that regulars write
-    # again), about 50 MB once full; drawn before the clock starts, that memory is level
-    # during the run instead of passing for the product's growth.
-    for _ in itertools.islice(events, WARM_UP_EVENTS):
+    # again), about 50 MB once full, and the follow-ups it has scheduled; drawn before the
+    # clock starts, that memory is level during the run instead of passing for the
+    # product's growth.
+    for _ in itertools.islice(events, warm_up):
         pass
     return events
 

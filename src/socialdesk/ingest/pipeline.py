@@ -27,6 +27,7 @@ from socialdesk.channels.inbox import RawEventStatus
 from socialdesk.channels.sink import AcceptResult
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.db import unit_of_work
+from socialdesk.core.heap import trim_heap_now_and_then
 from socialdesk.core.limits import storable
 from socialdesk.core.logs import log_fields
 from socialdesk.core.metrics import EVENTS_ACCEPTED, EVENTS_FAILED, EVENTS_PROCESSED
@@ -308,6 +309,8 @@ class Pipeline:
                 hook(workspace_id, task_ids)
             except Exception:
                 log.exception("after-commit hook %r failed", hook)
+        # What the batch freed stays in the C heap unless handed back (core/heap.py).
+        trim_heap_now_and_then()
 
     def _record_failures(self, failures: list[tuple[int, str]], result: ProcessResult) -> None:
         if not failures:

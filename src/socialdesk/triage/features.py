@@ -43,10 +43,15 @@ DENSE_FEATURES = len(DENSE_NAMES)
 CHAR_NGRAMS = (2, 3, 4)
 _TOKEN = re.compile(r"\b\w+\b|\?")
 # What each distinct whitespace-separated chunk and word pair hashes to is remembered, up to
-# these many (some 60 MB and 20 MB at the most); past it that memory starts again. Posts
-# repeat their words, so most chunks are found there; pairs less often.
-CACHE_LIMIT = 50_000
-PAIR_CACHE_LIMIT = 200_000
+# these many (some 1.3 KB and 0.1 KB each: 26 MB and 6 MB at the most); past it that memory
+# starts again. Posts repeat their words, so most chunks are found there; pairs less often.
+# Traffic brings new chunks for ever (handles, order numbers, links: some 130 per 1,000
+# generated messages, and 300 new pairs), so these memories are always full or filling:
+# the bounds are kept small enough to be reached within minutes of steady traffic (at
+# 50,000 and 200,000, some 80 MB, a soak at 150 messages/s was still filling them after
+# half an hour).
+CACHE_LIMIT = 20_000
+PAIR_CACHE_LIMIT = 60_000
 _chunks: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
 _pairs: dict[str, int] = {}
 
