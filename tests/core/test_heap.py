@@ -33,7 +33,12 @@ def test_trimming_hands_the_freed_middle_of_the_heap_back() -> None:
 
 def test_trimming_now_and_then_waits_its_interval(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    monkeypatch.setattr(heap, "trim_heap", lambda: calls.append(1) or True)
+
+    def trim() -> bool:
+        calls.append(1)
+        return True
+
+    monkeypatch.setattr(heap, "trim_heap", trim)
     monkeypatch.setattr(heap, "_last", [float("-inf")])
     assert heap.trim_heap_now_and_then(every=3600) is True
     assert heap.trim_heap_now_and_then(every=3600) is False
