@@ -105,6 +105,7 @@ def test_an_escaped_backslash_before_u0000_is_ordinary_text(
 ) -> None:
     response = client.post("/api/v1/events", json=[raw_event("1", text="C:\\u0000 path")])
     assert response.status_code == 202, response.text
+    assert client.app.state.dispatcher.drain.wait_idle(30)  # type: ignore[attr-defined]
     with session_factory() as s:
         assert s.scalars(select(Message.text)).one() == "C:\\u0000 path"
 

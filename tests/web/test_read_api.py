@@ -196,6 +196,8 @@ def test_events_pushed_over_http_are_stored_once_then_processed(client: TestClie
     first = client.post("/api/v1/events", json=body)
     assert first.status_code == 202 and first.json() == {"accepted": 1, "duplicates": 1}
     assert client.post("/api/v1/events", json=body[:1]).json() == {"accepted": 0, "duplicates": 1}
+    # Processed after the answer, by the embedded drain's thread.
+    assert client.app.state.dispatcher.drain.wait_idle(30)  # type: ignore[attr-defined]
     assert client.get("/api/v1/messages").json()["total"] == 1
     bad = client.post("/api/v1/events", json=[{"channel": "x"}])
     assert bad.status_code == 422

@@ -2,7 +2,8 @@
 
 Generated traffic is offered as the web processes would take it: stored (``accept``) in
 small chunks, at a steady rate or as fast as possible, then announced on the Redis Stream
-(scale mode, to ``socialdesk worker`` processes) or processed in the same call (embedded).
+(scale mode, to ``socialdesk worker`` processes) or handed to the embedded drain, which
+processes what waits in rounds (``ingest.drain``).
 A routing engine with enough online agents distributes the tasks as they open; in scale mode
 it learns of them by the routing events the workers announce. Each task's latency runs from
 the moment the message that opened it was stored to its assignment, both as written in the
@@ -34,6 +35,7 @@ from socialdesk.core.db import make_engine, make_session_factory, unit_of_work
 from socialdesk.core.migrate import upgrade
 from socialdesk.core.workspaces import ensure_workspace
 from socialdesk.ingest.dispatch import ProcessingDispatcher
+from socialdesk.ingest.drain import EmbeddedDrain
 from socialdesk.ingest.wiring import build_pipeline
 
 CHUNK_SECONDS = 0.05  # the offered load arrives in chunks this far apart
@@ -333,7 +335,10 @@ def run_pipeline_benchmark(
         else:
             pipeline.hooks.after_commit.append(routing.after_commit)
         routing.start()
-        dispatcher = ProcessingDispatcher(pipeline, bus)
+        # Embedded: each offered chunk is accepted (stored and committed, where a web process
+        # answers 202) and handed to the drain, which processes what waits in rounds.
+        drain = None if scale else EmbeddedDrain(pipeline)
+        dispatcher = ProcessingDispatcher(pipeline, bus, drain)
         load_before = os.getloadavg()
         cpu_before = _cpu_seconds(processes)
         own_cpu_before = time.process_time()
@@ -341,11 +346,8 @@ def run_pipeline_benchmark(
         offered = 0
         for index in range(0, len(events), chunk):
             part = arriving_now(events[index : index + chunk])
-            if scale:
-                accepted = pipeline.accept(workspace_id, part, source="bench")
-                dispatcher.dispatch(workspace_id, accepted.accepted)
-            else:
-                pipeline.ingest(workspace_id, part, source="bench")
+            accepted = pipeline.accept(workspace_id, part, source="bench")
+            dispatcher.dispatch(workspace_id, accepted.accepted)
             offered += len(part)
             if rate > 0:
                 ahead = started + offered / rate - time.monotonic()
@@ -364,6 +366,8 @@ def run_pipeline_benchmark(
         own_cpu = time.process_time() - own_cpu_before
         routing.stop()
         stop_workers(processes)
+        if drain is not None:
+            drain.stop()
         moments = _moments(engine, workspace_id, routing.heard)
         latencies = sorted(max(0.0, m.assigned - m.stored) for m in moments)
         since_began = sorted(max(0.0, m.assigned - m.conversation_began) for m in moments)
@@ -387,6 +391,7 @@ def run_pipeline_benchmark(
             for log in logs
             for size in re.findall(r"processed (\d+) events", log.read_text(errors="replace"))
         ]
+        rounds = drain.stats if drain is not None else None
         if bus is not None:
             bus.client.delete(bus.key(INGEST_STREAM), bus.key("routing"))
             bus.close()
@@ -416,6 +421,18 @@ def run_pipeline_benchmark(
             }
             if scale
             else None
+        ),
+        # Embedded: the drain's rounds (each a transaction and a distribution round).
+        "embedded_rounds": (
+            None
+            if rounds is None
+            else {
+                "count": rounds.rounds,
+                "mean_events": rounds.mean,
+                "max_events": rounds.largest,
+                "failed_events": rounds.failed,
+                "failed_rounds": rounds.errors,
+            }
         ),
         # CPU seconds the workers (scale) or this process (embedded: accept, process and
         # distribute; scale: accept, announce and distribute) spent while the clock ran. On

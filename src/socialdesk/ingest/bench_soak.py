@@ -2,11 +2,12 @@
 
 Generated traffic is offered at ``rate`` messages/s while simulated agents resolve each case
 a few seconds after it was assigned to them (the product's own ``resolve``), which frees
-their slots. Embedded mode stores and processes each chunk in one call and distributes after
-the commit. Scale mode (PostgreSQL and Redis) is laid out as in production: this process
-plays the web process (it accepts each chunk, announces it on the ingest stream and runs a
-routing engine that hears the workers' routing events), and ``workers`` ``socialdesk
-worker`` processes do the processing.
+their slots. Embedded mode stores each chunk (as an API push does before its 202) and hands
+it to the embedded drain, which processes what waits in rounds and distributes after each
+commit (``ingest.drain``). Scale mode (PostgreSQL and Redis) is laid out as in production:
+this process plays the web process (it accepts each chunk, announces it on the ingest
+stream and runs a routing engine that hears the workers' routing events), and ``workers``
+``socialdesk worker`` processes do the processing.
 
 Every ``sample_every`` seconds the run records each process's resident memory, the
 messages in, the p99 of accept-to-assigned of the tasks assigned in that interval, the
@@ -200,6 +201,7 @@ def run_soak(
         stop_workers,
     )
     from socialdesk.ingest.dispatch import ProcessingDispatcher
+    from socialdesk.ingest.drain import EmbeddedDrain
     from socialdesk.routing.engine import RoutingEngine
 
     if mode not in tuple(SoakMode):
@@ -223,7 +225,8 @@ def run_soak(
         bus = RedisStreamsBus(redis_url, prefix=prefix) if scale and redis_url else None
         pipeline = build_pipeline(Settings(database_url=url), session_factory)
         routing = RoutingEngine(session_factory, bus=bus)
-        dispatcher = ProcessingDispatcher(pipeline, bus)
+        drain = None if scale else EmbeddedDrain(pipeline)
+        dispatcher = ProcessingDispatcher(pipeline, bus, drain)
         processes: list[Any] = []
         if bus is not None:
             bus.ensure_group(INGEST_STREAM)
@@ -248,14 +251,12 @@ def run_soak(
                 part = [next(events) for _ in range(chunk)]
                 offered += len(part)
                 try:
-                    if scale:
-                        accepted = pipeline.accept(workspace_id, part, source="soak")
-                        dispatcher.dispatch(workspace_id, accepted.accepted)
+                    accepted = pipeline.accept(workspace_id, part, source="soak")
+                    dispatcher.dispatch(workspace_id, accepted.accepted)
+                    if drain is None:
                         ingested += len(accepted.accepted)
                     else:
-                        _, processed = pipeline.ingest(workspace_id, part, source="soak")
-                        ingested += processed.processed
-                        failed += processed.failed
+                        ingested, failed = drain.stats.processed, drain.stats.failed
                     _answer(session_factory, routing, workspace_id)
                 except Exception:  # counted, and the run goes on: a soak reports its errors
                     errors += 1
@@ -273,9 +274,13 @@ def run_soak(
                     "failed_events": failed,
                     "errors": errors,
                     "logged_errors": logged.count,
+                    "offered": offered,
                     "bounded": bounded_sizes(routing, workspace_id),
                     "native": native_memory(),
                 }
+                if drain is not None:
+                    sample["waiting_events"] = drain.waiting()
+                    sample["rounds"] = {"count": drain.stats.rounds, "max": drain.stats.largest}
                 if processes:
                     # The workers fail events, and fall behind: both as stored.
                     sample["pending_events"], sample["failed_events"] = _event_counts(
@@ -291,6 +296,8 @@ def run_soak(
                 next_sample += sample_every
         finally:
             logging.getLogger().removeHandler(logged)
+            if drain is not None:  # a backlog left at the end stays pending
+                drain.stop(finish=False)
             routing.stop()
             stop_workers(processes)
             if bus is not None:
@@ -305,6 +312,8 @@ def run_soak(
         "minutes": minutes,
         "offered_rate_per_second": rate,
         "messages": ingested,
+        # Processed within the run's minutes, per second: the rate sustained.
+        "sustained_per_second": round(ingested / (minutes * 60), 1) if minutes else None,
         "agents": agents,
         "rss_growth_second_half_percent": _growth([s["rss_mb"] for s in samples]),
         "errors": errors + logged.count + (samples[-1].get("worker_errors", 0) if samples else 0),
@@ -316,6 +325,14 @@ def run_soak(
         "python": platform.python_version(),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if drain is not None:
+        stats = drain.stats
+        report["embedded_rounds"] = {
+            "count": stats.rounds,
+            "mean_events": stats.mean,
+            "max_events": stats.largest,
+            "failed_rounds": stats.errors,
+        }
     if processes:
         report["worker_rss_growth_second_half_percent"] = [
             _growth([s["worker_rss_mb"][i] for s in samples]) for i in range(len(processes))

@@ -14,6 +14,7 @@ from typing import Any
 from socialdesk.core.bus import INGEST_STREAM, RedisStreamsBus, consumer_name
 from socialdesk.core.db import unit_of_work
 from socialdesk.ingest.batch_state import ProcessResult
+from socialdesk.ingest.drain import EmbeddedDrain
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.ingest.repository import orphaned_pending, take_leased_payloads, take_leases
 
@@ -21,9 +22,19 @@ log = logging.getLogger(__name__)
 
 
 class ProcessingDispatcher:
-    def __init__(self, pipeline: Pipeline, bus: RedisStreamsBus | None = None) -> None:
+    """Scale mode announces stored events to the workers; embedded mode processes them in
+    this process: through ``drain`` (one thread, adaptive rounds) when given, else at once in
+    the caller's thread."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        bus: RedisStreamsBus | None = None,
+        drain: EmbeddedDrain | None = None,
+    ) -> None:
         self.pipeline = pipeline
         self.bus = bus
+        self.drain = drain
 
     @property
     def scale_mode(self) -> bool:
@@ -37,6 +48,8 @@ class ProcessingDispatcher:
             self.bus.publish(
                 INGEST_STREAM, [{"workspace_id": workspace_id, "raw_ids": list(raw_ids)}]
             )
+        elif self.drain is not None:
+            self.drain.put(workspace_id, raw_ids)
         else:
             self.pipeline.process_pending(workspace_id, raw_ids)
 

@@ -14,6 +14,7 @@ from socialdesk.core.bus import RedisStreamsBus
 from socialdesk.core.clock import Clock, utcnow
 from socialdesk.core.processing import PipelineHooks
 from socialdesk.ingest.dispatch import ProcessingDispatcher
+from socialdesk.ingest.drain import EmbeddedDrain
 from socialdesk.ingest.pipeline import Pipeline
 from socialdesk.listening.mentions import install as install_rule_matching
 from socialdesk.priority.service import HandedTriage, ScoringHook
@@ -45,11 +46,12 @@ def build_pipeline(
 
 
 def build_dispatcher(settings: Settings, pipeline: Pipeline) -> ProcessingDispatcher:
-    """Scale mode (mode=scale with a redis_url) hands processing to workers."""
+    """Scale mode (mode=scale with a redis_url) hands processing to workers; embedded mode
+    to the drain's thread, which takes what the requests stored in rounds (``ingest.drain``)."""
     if settings.mode == "scale":
         if not settings.redis_url:
             raise ValueError("SOCIALDESK_MODE=scale needs SOCIALDESK_REDIS_URL")
         return ProcessingDispatcher(
             pipeline, RedisStreamsBus(settings.redis_url, prefix=settings.stream_prefix)
         )
-    return ProcessingDispatcher(pipeline)
+    return ProcessingDispatcher(pipeline, drain=EmbeddedDrain(pipeline))

@@ -57,6 +57,8 @@ def create_app(
         app.state.on_shutdown.append(app.state.alert_deliveries.stop)
         app.state.webhooks.start()  # outgoing event webhooks: relay and send
         app.state.on_shutdown.append(app.state.webhooks.stop)
+        if app.state.dispatcher.drain is not None:  # embedded: finish what was accepted
+            app.state.on_shutdown.append(app.state.dispatcher.drain.stop)
         yield
         for stop in app.state.on_shutdown:
             stop()
