@@ -13,7 +13,7 @@ from socialdesk.triage.classifier import ModelSet, analyse, triage_batch
 from socialdesk.triage.ensemble import fit_embedding_lr, fit_nbsvm, log_softmax
 from socialdesk.triage.features import HASHED_FEATURES, _index
 from socialdesk.triage.linear import LinearModel
-from socialdesk.triage.training import Example, train_linear
+from socialdesk.triage.training import Example, stand_in_for_tuned, train_linear
 
 _CUES = {
     "negative": ["my bag is lost", "flight cancelled again", "rude staff at the gate"],
@@ -205,3 +205,12 @@ def test_without_embeddings_a_tuned_member_is_left_out_and_the_rest_still_answer
     vectors = rng.normal(0, 1.0, size=(2, 384)).astype(np.float32)
     assert set(model.member_log_probabilities(batch, vectors)) == {"svm", "nbsvm", "fine_tuned_lr"}
     assert not np.allclose(model.scores(batch, vectors), model.scores(batch), atol=1e-3)
+
+
+def test_a_tuned_member_takes_the_share_its_packaged_stand_in_won() -> None:
+    """A fine-tuned model's weights are chosen with the packaged encoder's member in the
+    tuned one's place (the tuned layers saw the rows that choose): the shares are kept and
+    only the name changes."""
+    chosen = {"svm": 0.3, "nbsvm": 0.5, "embedding_lr": 0.2}
+    assert stand_in_for_tuned(chosen) == {"svm": 0.3, "nbsvm": 0.5, "fine_tuned_lr": 0.2}
+    assert stand_in_for_tuned({"svm": 0.4, "nbsvm": 0.6}) == {"svm": 0.4, "nbsvm": 0.6}

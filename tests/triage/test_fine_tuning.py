@@ -22,7 +22,12 @@ from socialdesk.triage.classifier import ModelSet, analyse, triage_batch
 from socialdesk.triage.embedding import Encoder, TunedTop
 from socialdesk.triage.fine_tuning import fine_tune, weighted_cross_entropy
 from socialdesk.triage.linear import LinearModel
-from socialdesk.triage.training import Example, train_linear
+from socialdesk.triage.training import (
+    Example,
+    choose_pool_weights,
+    inner_validation_split,
+    train_linear,
+)
 
 pytestmark = pytest.mark.skipif(
     not embedding.available(), reason=embedding.missing_reason() or "embedding tier missing"
@@ -162,12 +167,12 @@ def test_a_fine_tuned_model_reads_its_own_embeddings_at_triage_time() -> None:
         assert result.sentiment_confidence == pytest.approx(float(row.max()), abs=1e-4)
 
 
-def test_the_fine_tuned_encoder_is_a_member_of_the_pool_with_weights_chosen_on_unseen_rows() -> (
-    None
-):
-    """With enough rows, the tuned layers learn from the inner training rows only, and the
-    logistic regression on their embeddings ("fine_tuned_lr") joins the pool with a weight
-    chosen on the held-out rows; triage answers with that weighted pool."""
+def test_the_fine_tuned_encoder_learns_every_row_and_joins_the_pool_with_unbiased_weights() -> None:
+    """With enough rows, the tuned layers learn from all of them (holding rows out of the
+    tuning cost more than the weights won), and the logistic regression on their embeddings
+    ("fine_tuned_lr") joins the pool with the weight the packaged encoder's member wins on
+    the held-out rows: the tuned layers have seen those rows, the packaged encoder has not.
+    Triage answers with that weighted pool."""
     places = ["", " today", " again", " this morning", " at JFK", " on the Paris flight"]
     openers = ["", "@Air ", "hey @Air ", "ok "]
     examples = [
@@ -178,13 +183,34 @@ def test_the_fine_tuned_encoder_is_a_member_of_the_pool_with_weights_chosen_on_u
     ]
     model = train_linear("sentiment", examples, embeddings=True, fine_tune=True)
     assert model.meta["ensemble"] == ["svm", "nbsvm", "fine_tuned_lr"]
+    assert model.meta["fine_tuned_examples"] == len(examples)
     weights = model.pool_weights
     assert set(weights) == {"svm", "nbsvm", "fine_tuned_lr"}
     assert sum(weights.values()) == pytest.approx(1.0)
     validation = model.meta["validation"]
-    assert isinstance(validation, dict)
-    # The rows that chose the weights were not among those the layers were tuned on.
-    assert model.meta["fine_tuned_examples"] == len(examples) - validation["rows"] > 0
+    assert isinstance(validation, dict) and validation["tuned_member_stand_in"] is True
+    # The weights are those chosen with the packaged encoder's embeddings on the held-out
+    # rows, the embedding member's share passed to the tuned one.
+    analysed_rows = analyse([e.text for e in examples])
+    packaged = embedding.encode([p.body for p in analysed_rows.prepared])
+    inner = inner_validation_split([e.label for e in examples])
+    assert inner is not None and validation["rows"] == len(inner[1])
+    chosen, _ = choose_pool_weights(
+        "sentiment",
+        analysed_rows.features,
+        [e.label for e in examples],
+        np.ones(len(examples)),
+        packaged,
+        inner,
+        c=float(str(model.meta["c"])),
+        nb_c=float(str(model.meta["nb_c"])),
+        balanced=False,
+    )
+    assert weights == {
+        "svm": chosen["svm"],
+        "nbsvm": chosen["nbsvm"],
+        "fine_tuned_lr": chosen["embedding_lr"],
+    }
     texts = ["they lost my suitcase again", "brilliant crew, thanks", "do you fly to Porto"]
     models = ModelSet(tier="embedding", trained={"sentiment": model}, versions={"sentiment": "s"})
     results = triage_batch(texts, models)
