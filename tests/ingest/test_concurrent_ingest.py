@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable
+from typing import Any
 
-from pytest import LogCaptureFixture
+from pytest import LogCaptureFixture, MonkeyPatch
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -228,3 +230,57 @@ def test_a_handle_claimed_by_an_open_transaction_waits_for_its_commit(
         owners = set(s.scalars(select(Identity.customer_id)))
         assert len(owners) == 1
         assert s.scalar(select(func.count()).select_from(Customer)) == 1
+
+
+def test_a_worker_reading_texts_holds_no_lock_another_worker_needs(
+    pg_factory: sessionmaker[Session], pg_workspace: int, monkeypatch: MonkeyPatch
+) -> None:
+    """Two workers meet the same new author. While the first is still reading its batch's
+    texts (triage: the CPU-heavy part of a batch, seconds on a busy machine), the second
+    processes its own batch to the end: the first has taken no lock on the new author yet.
+    (With triage read inside the transaction, the second waited on the first's lock on the
+    new author for all of that reading: the tail of accept-to-assigned with two workers.)
+    Then the first finishes too, and the author is one identity."""
+    from socialdesk.config import Settings
+    from socialdesk.ingest.wiring import build_pipeline
+    from socialdesk.triage import service
+
+    mark = uuid.uuid4().hex  # texts never read before: no answer from the reading memory
+    first_texts = {f"my order {mark} never came, please help"}
+    reading, release = threading.Event(), threading.Event()
+    from socialdesk.triage.classifier import read_texts as real_read
+
+    def held_read(texts: Any, models: Any) -> Any:
+        if first_texts & set(texts):
+            reading.set()
+            assert release.wait(60)
+        return real_read(texts, models)
+
+    monkeypatch.setattr(service, "read_texts", held_read)
+    pipeline = build_pipeline(Settings(), pg_factory)
+    (first,) = pipeline.accept(
+        pg_workspace, [event("a-1", "new-author", text=next(iter(first_texts)))]
+    ).stored
+    (second,) = pipeline.accept(
+        pg_workspace, [event("a-2", "new-author", minutes=1, text=f"still waiting {mark}")]
+    ).stored
+    results: list[ProcessResult] = []
+    first_worker = threading.Thread(
+        target=lambda: results.append(pipeline.process_events(pg_workspace, [first]))
+    )
+    first_worker.start()
+    try:
+        assert reading.wait(60)
+        second_worker = threading.Thread(
+            target=lambda: results.append(pipeline.process_events(pg_workspace, [second]))
+        )
+        second_worker.start()
+        second_worker.join(timeout=20)
+        assert not second_worker.is_alive(), "the second worker waited for the first"
+    finally:
+        release.set()
+        first_worker.join(timeout=60)
+    assert sum(r.processed for r in results) == 2
+    with pg_factory() as s:
+        assert s.scalar(select(func.count()).select_from(Identity)) == 1
+        assert s.scalar(select(func.count()).select_from(Message)) == 2

@@ -10,7 +10,7 @@ they know (UTCDateTime, JSON, plain scalars).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
@@ -221,6 +221,45 @@ def execute_in(
         result = connection.exec_driver_sql(statement, (*params, *chunk))
         if result.returns_rows:
             rows.extend(result.all())
+    return rows
+
+
+def execute_in_pairs(
+    session: Session,
+    sql: str,
+    params: Sequence[Any],
+    columns: tuple[str, str],
+    pairs: Mapping[str, Iterable[str]],
+) -> list[Any]:
+    """``execute_in`` for pairs grouped by their first value (a channel and the external ids
+    wanted on it): ``sql`` holds ``{pairs}`` where the condition on ``columns`` goes.
+
+    PostgreSQL gets every pair in one statement (two arrays, unnested side by side), not a
+    statement per channel: a batch looks up authors, messages and threads on four or five
+    channels, and each statement is a round trip. SQLite gets one per first value, its
+    second values as ``execute_in`` passes them.
+    """
+    wanted = {first: set(seconds) for first, seconds in pairs.items()}
+    wanted = {first: seconds for first, seconds in wanted.items() if seconds}
+    if not wanted:
+        return []
+    first_column, second_column = columns
+    if session.get_bind().dialect.name == "postgresql":
+        firsts = [first for first, seconds in wanted.items() for _ in seconds]
+        seconds = [second for values in wanted.values() for second in values]
+        condition = (
+            f"({first_column}, {second_column}) IN "
+            "(SELECT * FROM unnest(CAST(? AS text[]), CAST(? AS text[])))"
+        )
+        statement = sql.replace("{pairs}", condition).replace("?", "%s")
+        result = session.connection().exec_driver_sql(statement, (*params, firsts, seconds))
+        return list(result.all())
+    rows: list[Any] = []
+    for first, values in wanted.items():
+        condition = f"{first_column} = ? AND {second_column} IN ({{values}})"
+        rows.extend(
+            execute_in(session, sql.replace("{pairs}", condition), (*params, first), values)
+        )
     return rows
 
 

@@ -1,7 +1,7 @@
 """The seams where triage, priority and routing plug into message processing.
 
-Processing one batch of raw events runs, in one transaction:
-normalize -> thread -> resolve identity -> ``triage`` -> open/reopen tasks ->
+Processing one batch of raw events runs, in one transaction: ``read_ahead`` (before any
+write or lock) -> normalize -> thread -> resolve identity -> ``triage`` -> open/reopen tasks ->
 ``on_tasks_changed`` (scoring, SLA) -> commit -> ``after_commit`` (distribution, live push).
 Each hook is optional, so the foundation works alone and each domain lights up as it lands.
 """
@@ -49,6 +49,16 @@ class TriageHook(Protocol):
         ...
 
 
+class ReadAheadHook(Protocol):
+    def __call__(self, session: Session, workspace_id: int, texts: Sequence[str]) -> None:
+        """First in the batch's transaction, before it writes or locks anything: the
+        CPU-heavy reading of the texts of its inbound messages (triage), remembered for the
+        stage further on. Whatever the transaction locks (new authors, claimed handles, rows
+        of tasks) is then held for its writes only, not while texts are read, so a worker
+        whose batch meets the same rows waits that much less."""
+        ...
+
+
 class TasksChangedHook(Protocol):
     def __call__(self, session: Session, workspace_id: int, task_ids: Sequence[int]) -> None:
         """Runs inside the processing transaction for tasks opened or reopened."""
@@ -64,5 +74,6 @@ class AfterCommitHook(Protocol):
 @dataclass
 class PipelineHooks:
     triage: TriageHook | None = None
+    read_ahead: list[ReadAheadHook] = field(default_factory=list)
     on_tasks_changed: list[TasksChangedHook] = field(default_factory=list)
     after_commit: list[AfterCommitHook] = field(default_factory=list)

@@ -99,11 +99,12 @@ class BatchProcessor(IdentifyStage, ThreadStage, PersistStage, TaskStage):
             if event.references:
                 refs.update(event.references)
         # Thread key of stored messages by external id, per channel; threading adds the batch.
-        self.known: dict[str, dict[str, str]] = {}
+        self.known: dict[str, dict[str, str]] = repo.thread_keys_of_messages(
+            self.session, self.ws, wanted
+        )
         done: set[tuple[str, str]] = set()
         for channel, ids in by_channel.items():
-            known = repo.thread_keys_of_messages(self.session, self.ws, channel, wanted[channel])
-            self.known[channel] = known
+            known = self.known[channel]
             done.update((channel, ext) for ext in ids if ext in known)
         if not done:  # the common case: every event is new
             return items

@@ -27,12 +27,11 @@ class ThreadStage(BatchState):
             provisional.setdefault(channel, {})[e.external_id] = thread_key(
                 e, thread_of.get(channel, {})
             )
-        found_threads = {
-            channel: repo.threads_by_key(
-                self.session, self.ws, channel, set(keys.values()) | set(keys)
-            )
-            for channel, keys in provisional.items()
-        }
+        found_threads = repo.threads_by_key(
+            self.session,
+            self.ws,
+            {channel: set(keys.values()) | set(keys) for channel, keys in provisional.items()},
+        )
         # A customer created by this batch has no conversation yet.
         customers = {
             party.customer_id

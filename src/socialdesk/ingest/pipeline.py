@@ -203,6 +203,7 @@ class Pipeline:
     ) -> tuple[AcceptResult, ProcessResult]:
         try:
             with gc_paused(), unit_of_work(self.session_factory) as session:
+                self._read_ahead(session, workspace_id, events)
                 accepted = self.accept_in(
                     session, workspace_id, events, source, processed_in_same_transaction=True
                 )
@@ -284,10 +285,31 @@ class Pipeline:
         # No collection inside the transaction: one that scans the whole heap would hold the
         # batch's locks, leases and tasks that much longer.
         with gc_paused(), unit_of_work(self.session_factory) as session:
+            self._read_ahead(session, workspace_id, [event for _, event in items])
             result = self.process_in(session, workspace_id, items)
         EVENTS_PROCESSED.inc(result.processed)
         self._after_commit(workspace_id, result.tasks_changed, [raw_id for raw_id, _ in items])
         return result
+
+    def _read_ahead(
+        self, session: Session, workspace_id: int, events: Sequence[InboundEvent]
+    ) -> None:
+        """The hooks' work that needs no lock (triage's reading of the texts), done first in
+        the batch's transaction, which has then only read: it holds no row, key or advisory
+        lock that another worker's batch could wait for."""
+        if not self.hooks.read_ahead:
+            return
+        # The texts triage will read: inbound messages that are not reposts (an author known
+        # as one of the brand's accounts only to the database costs a text read for nothing).
+        texts = [
+            e.text
+            for e in events
+            if e.direction == "inbound" and not e.is_repost and not e.author.is_brand
+        ]
+        if not texts:
+            return
+        for hook in self.hooks.read_ahead:
+            hook(session, workspace_id, texts)
 
     def _after_commit(
         self, workspace_id: int, task_ids: list[int], raw_ids: Sequence[int] = ()

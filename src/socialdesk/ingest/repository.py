@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -20,6 +20,7 @@ from socialdesk.core.bulk import (
     datetime_converter,
     datetime_param,
     execute_in,
+    execute_in_pairs,
     id_in,
     insert_prepared,
     utc_from_db,
@@ -245,13 +246,15 @@ def identities_by_external_id(
         (channel, external_id): KnownIdentity(
             identity_id, customer_id, bool(is_brand), followers, bool(verified)
         )
-        for channel, external_ids in by_channel.items()
-        for identity_id, external_id, customer_id, is_brand, followers, verified in execute_in(
-            session,
-            "SELECT id, external_id, customer_id, is_brand, followers, verified FROM identities "
-            "WHERE workspace_id = ? AND channel = ? AND external_id IN ({values})",
-            (workspace_id, channel),
-            external_ids,
+        for identity_id, channel, external_id, customer_id, is_brand, followers, verified in (
+            execute_in_pairs(
+                session,
+                "SELECT id, channel, external_id, customer_id, is_brand, followers, verified "
+                "FROM identities WHERE workspace_id = ? AND {pairs}",
+                (workspace_id,),
+                ("channel", "external_id"),
+                by_channel,
+            )
         )
     }
 
@@ -357,35 +360,39 @@ def update_identity_influence(session: Session, rows: list[dict[str, Any]]) -> N
 
 
 def thread_keys_of_messages(
-    session: Session, workspace_id: int, channel: str, external_ids: set[str]
-) -> dict[str, str]:
-    """The thread key of each of these messages that is stored, by external id."""
-    return {
-        external_id: key
-        for external_id, key in execute_in(
-            session,
-            'SELECT m.external_id, t."key" '
-            "FROM messages m JOIN threads t ON t.id = m.thread_id "
-            "WHERE m.workspace_id = ? AND m.channel = ? AND m.external_id IN ({values})",
-            (workspace_id, channel),
-            external_ids,
-        )
-    }
+    session: Session, workspace_id: int, external_ids: Mapping[str, set[str]]
+) -> dict[str, dict[str, str]]:
+    """The thread key of each of these messages that is stored, by channel and external id
+    (external ids wanted by channel)."""
+    found: dict[str, dict[str, str]] = {channel: {} for channel in external_ids}
+    for channel, external_id, key in execute_in_pairs(
+        session,
+        'SELECT m.channel, m.external_id, t."key" '
+        "FROM messages m JOIN threads t ON t.id = m.thread_id "
+        "WHERE m.workspace_id = ? AND {pairs}",
+        (workspace_id,),
+        ("m.channel", "m.external_id"),
+        external_ids,
+    ):
+        found[channel][external_id] = key
+    return found
 
 
 def threads_by_key(
-    session: Session, workspace_id: int, channel: str, keys: set[str]
-) -> dict[str, KnownThread]:
-    return {
-        key: KnownThread(thread_id, conversation_id)
-        for thread_id, key, conversation_id in execute_in(
-            session,
-            'SELECT id, "key", conversation_id FROM threads '
-            'WHERE workspace_id = ? AND channel = ? AND "key" IN ({values})',
-            (workspace_id, channel),
-            keys,
-        )
-    }
+    session: Session, workspace_id: int, keys: Mapping[str, set[str]]
+) -> dict[str, dict[str, KnownThread]]:
+    """Stored threads by channel and key (keys wanted by channel)."""
+    found: dict[str, dict[str, KnownThread]] = {channel: {} for channel in keys}
+    for thread_id, channel, key, conversation_id in execute_in_pairs(
+        session,
+        'SELECT id, channel, "key", conversation_id FROM threads '
+        "WHERE workspace_id = ? AND {pairs}",
+        (workspace_id,),
+        ("channel", '"key"'),
+        keys,
+    ):
+        found[channel][key] = KnownThread(thread_id, conversation_id)
+    return found
 
 
 class OpenCase(NamedTuple):

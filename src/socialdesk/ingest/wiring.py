@@ -28,6 +28,10 @@ def default_hooks(
 
     triage = FastTriageHook()
     hooks = PipelineHooks(triage=triage)
+    # Triage reads the texts first in the batch's transaction, which then holds its locks
+    # for its writes only (two workers meeting the same new author waited on each other's
+    # reading: the tail of accept-to-assigned with two workers, README).
+    hooks.read_ahead.append(triage.read_ahead)
     # The workspace's listening rules mark the mentions among every triaged batch.
     install_rule_matching(hooks)
     hooks.on_tasks_changed.append(complete_shifts)

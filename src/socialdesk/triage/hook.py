@@ -50,6 +50,13 @@ class FastTriageHook:
         results = handed[1]
         return {i: results[i] for i in message_ids if i in results}
 
+    def read_ahead(self, session: Session, workspace_id: int, texts: Sequence[str]) -> None:
+        """Read these texts under the workspace's models now, before the batch writes or
+        locks anything (``ReadAheadHook``): the call further on finds them in the reading
+        memory."""
+        for start in range(0, len(texts), TEXTS_PER_CALL):
+            service.read_ahead(session, workspace_id, texts[start : start + TEXTS_PER_CALL])
+
     def __call__(
         self, session: Session, workspace_id: int, messages: Sequence[ProcessedMessage]
     ) -> Mapping[int, TriageVerdict]:

@@ -136,6 +136,14 @@ def triage_texts(
     return MEMO.triage(texts, model_set(session, workspace_id, tier), contexts, read_texts)
 
 
+def read_ahead(
+    session: Session, workspace_id: int, texts: Sequence[str | None], tier: str | None = None
+) -> None:
+    """Read texts into the reading memory (``MEMO``), so that ``triage_texts`` answers them
+    from there: a caller can do the reading before it takes any lock."""
+    MEMO.read(texts, model_set(session, workspace_id, tier), read_texts)
+
+
 def store_results(
     session: Session,
     workspace_id: int,
