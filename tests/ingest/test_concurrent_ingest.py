@@ -249,13 +249,15 @@ def test_a_worker_reading_texts_holds_no_lock_another_worker_needs(
     first_texts = {f"my order {mark} never came, please help"}
     reading, release = threading.Event(), threading.Event()
     from socialdesk.triage.classifier import read_texts as real_read
+    from socialdesk.triage.classifier import triage_batch
 
     def held_read(texts: Any, models: Any) -> Any:
         if first_texts & set(texts):
             reading.set()
-            assert release.wait(60)
+            assert release.wait(600)  # longer than the second worker is given below
         return real_read(texts, models)
 
+    triage_batch(["warming up"])  # models loaded, as a worker does before it consumes
     monkeypatch.setattr(service, "read_texts", held_read)
     pipeline = build_pipeline(Settings(), pg_factory)
     (first,) = pipeline.accept(
@@ -275,7 +277,7 @@ def test_a_worker_reading_texts_holds_no_lock_another_worker_needs(
             target=lambda: results.append(pipeline.process_events(pg_workspace, [second]))
         )
         second_worker.start()
-        second_worker.join(timeout=20)
+        second_worker.join(timeout=90)  # seconds on a loaded machine; forever if it waits
         assert not second_worker.is_alive(), "the second worker waited for the first"
     finally:
         release.set()
