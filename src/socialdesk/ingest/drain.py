@@ -8,10 +8,11 @@ request brought, at once, so latency stays low; when traffic builds, what arrive
 round waits for the next, which takes it whole, so the fixed cost of a round (the commit,
 the distribution, the lookups of the batch) is shared by more events the busier it gets.
 
-The events stay stored as pending until their round commits, so nothing is lost when the
-process dies in between (``socialdesk events retry`` or a sweep picks them up); the thread
-is the only one processing them in this process, and processing reads only events still
-pending, so each is processed once.
+The events stay stored as pending until their round commits, so nothing stored is lost
+when the process dies in between: they wait in the database for the next processing of
+all the workspace's pending events (a webhook delivery's, say; embedded mode has no sweep
+at start yet). The thread is the only one processing them in this process, and processing
+reads only events still pending, so each is processed once.
 """
 
 from __future__ import annotations
