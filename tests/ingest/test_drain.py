@@ -126,3 +126,28 @@ def test_events_processed_meanwhile_elsewhere_are_not_processed_again(
 def test_a_drain_refuses_a_cap_below_one(session_factory: sessionmaker[Session]) -> None:
     with pytest.raises(ValueError, match="cap"):
         EmbeddedDrain(Pipeline(session_factory), cap=0)
+
+
+def test_a_start_resumes_every_event_a_stopped_process_left_pending(
+    session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    with session_factory() as s:
+        other = Workspace(slug="other", name="Other brand")
+        s.add(other)
+        s.commit()
+        other_id = other.id
+    pipeline = Pipeline(session_factory)
+    # Accepted and committed, but the process stopped before their rounds: still pending.
+    left = _requests(pipeline, workspace.id, 0, 3) + _requests(pipeline, other_id, 3, 2)
+    pipeline.process_pending(workspace.id, left[:5])  # one round had committed
+    assert _stored(session_factory) == (5, 5, 20)
+
+    drain = EmbeddedDrain(pipeline)
+    try:
+        assert drain.resume_pending(page=7) == 20  # three pages, two workspaces
+        assert drain.wait_idle(30)
+        assert drain.resume_pending() == 0  # nothing left to resume
+    finally:
+        drain.stop()
+    assert drain.stats.processed == 20
+    assert _stored(session_factory) == (25, 25, 0)

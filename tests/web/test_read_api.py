@@ -201,3 +201,17 @@ def test_events_pushed_over_http_are_stored_once_then_processed(client: TestClie
     assert client.get("/api/v1/messages").json()["total"] == 1
     bad = client.post("/api/v1/events", json=[{"channel": "x"}])
     assert bad.status_code == 422
+
+
+def test_events_a_stopped_server_left_pending_are_processed_when_it_starts_again(
+    engine: Engine, session_factory: sessionmaker[Session], workspace: Workspace
+) -> None:
+    # Stored and answered 202, but the process stopped before their round committed.
+    pipeline = Pipeline(session_factory)
+    left = pipeline.accept(workspace.id, [event("left1", "cust"), event("left2", "cust")])
+    assert len(left.accepted) == 2
+    app = create_app(Settings(default_workspace="acme"), engine=engine, migrate=False)
+    with TestClient(app) as started:
+        started.headers.update(bearer(session_factory, workspace.id, "admin"))
+        assert app.state.dispatcher.drain.wait_idle(30)
+        assert started.get("/api/v1/messages").json()["total"] == 2

@@ -9,10 +9,10 @@ round waits for the next, which takes it whole, so the fixed cost of a round (th
 the distribution, the lookups of the batch) is shared by more events the busier it gets.
 
 The events stay stored as pending until their round commits, so nothing stored is lost
-when the process dies in between: they wait in the database for the next processing of
-all the workspace's pending events (a webhook delivery's, say; embedded mode has no sweep
-at start yet). The thread is the only one processing them in this process, and processing
-reads only events still pending, so each is processed once.
+when the process dies in between: the next start hands every event still pending to the
+drain (``resume_pending``) before the server takes requests. The thread is the only one
+processing them in this process, and processing reads only events still pending, so each
+is processed once, even when an id is handed over twice.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from socialdesk.ingest.pipeline import Pipeline
+from socialdesk.ingest.repository import pending_after
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 # to share a round's fixed cost, short enough that the accepting calls (SQLite has one
 # writer) and the first tasks of the round do not wait long for its commit.
 DRAIN_CAP = 500
+RESUME_PAGE = 10_000  # pending ids read at a time when a start resumes what was left
 RETRY_AFTER = 1.0  # seconds before a round that failed whole (the database away) is retried
 
 
@@ -88,6 +90,24 @@ class EmbeddedDrain:
                 )
                 self._thread.start()
             self._changed.notify_all()
+
+    def resume_pending(self, page: int = RESUME_PAGE) -> int:
+        """Hand over every event left pending (by a process that stopped before its round
+        committed); returns how many. Read by id in pages, so a large backlog is not held
+        twice in memory while it is handed over."""
+        handed, after = 0, 0
+        while True:
+            with self.pipeline.session_factory() as session:
+                rows = pending_after(session, after, page)
+            if not rows:
+                return handed
+            by_workspace: dict[int, list[int]] = {}
+            for workspace_id, raw_id in rows:
+                by_workspace.setdefault(workspace_id, []).append(raw_id)
+            for workspace_id, raw_ids in by_workspace.items():
+                self.put(workspace_id, raw_ids)
+            handed += len(rows)
+            after = rows[-1][1]
 
     def waiting(self) -> int:
         with self._changed:

@@ -557,9 +557,16 @@ def _lease(
     )
 
 
-def workspaces_with_pending(session: Session) -> list[int]:
-    stmt = select(RAW.c.workspace_id).where(RAW.c.status == RawEventStatus.PENDING).distinct()
-    return list(session.scalars(stmt))
+def pending_after(session: Session, after_id: int, limit: int) -> list[tuple[int, int]]:
+    """(workspace id, raw id) of pending events with an id above ``after_id``, by id: a
+    page of what a process that stopped early left unprocessed."""
+    stmt = (
+        select(RAW.c.workspace_id, RAW.c.id)
+        .where(RAW.c.status == RawEventStatus.PENDING, RAW.c.id > after_id)
+        .order_by(RAW.c.id)
+        .limit(limit)
+    )
+    return [(int(ws), int(raw_id)) for ws, raw_id in session.execute(stmt)]
 
 
 def failed_raw_events(session: Session, workspace_id: int, limit: int) -> list[DbRow]:

@@ -57,8 +57,12 @@ def create_app(
         app.state.on_shutdown.append(app.state.alert_deliveries.stop)
         app.state.webhooks.start()  # outgoing event webhooks: relay and send
         app.state.on_shutdown.append(app.state.webhooks.stop)
-        if app.state.dispatcher.drain is not None:  # embedded: finish what was accepted
-            app.state.on_shutdown.append(app.state.dispatcher.drain.stop)
+        drain = app.state.dispatcher.drain
+        if drain is not None:  # embedded: resume what a stop left, finish what is accepted
+            resumed = drain.resume_pending()
+            if resumed:
+                log.info("resuming %d stored events left pending by the last run", resumed)
+            app.state.on_shutdown.append(drain.stop)
         yield
         for stop in app.state.on_shutdown:
             stop()
