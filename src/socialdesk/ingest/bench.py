@@ -69,7 +69,7 @@ def run_ingest_benchmark(
         task = progress.add_task("ingest", total=messages) if progress else None
         from socialdesk.triage.memo import MEMO
 
-        memo_before = (MEMO.hits, MEMO.misses)
+        memo_before = (MEMO.triaged, MEMO.misses)
         busy = 0.0
         cpu = 0.0
         accepted = processed = 0
@@ -91,7 +91,10 @@ def run_ingest_benchmark(
             if progress is not None and task is not None:
                 progress.advance(task, len(batch))
         engine.dispose()
+    # Triage reads a batch's texts ahead of its locks, then answers them from memory: a
+    # text triaged counts as read if the run read it at all, else as remembered.
     texts_read = MEMO.misses - memo_before[1]
+    texts_remembered = max(0, MEMO.triaged - memo_before[0] - texts_read)
     batch_seconds.sort()
     return {
         "benchmark": "ingest",
@@ -112,7 +115,7 @@ def run_ingest_benchmark(
         "peak_memory_mb": round(_peak_rss_mb(), 1),
         # Texts triage read (the others were answered from its memory; 0 without triage).
         "triage_texts_read": texts_read,
-        "triage_texts_remembered": MEMO.hits - memo_before[0],
+        "triage_texts_remembered": texts_remembered,
         "targets": {"messages_per_second": 10_000, "peak_memory_mb": 500},
         "python": platform.python_version(),
         "machine": platform.machine(),

@@ -39,8 +39,11 @@ class ReadingMemo:
     def __init__(self, limit: int = MEMO_LIMIT, model_sets: int = MODEL_SETS) -> None:
         self.limit = limit
         self.model_sets = model_sets
+        # Texts looked up and texts read (a read ahead of the batch's locks counts here too),
+        # and texts triaged: of those, the ones not read were answered from memory.
         self.hits = 0
         self.misses = 0
+        self.triaged = 0
         self._lock = Lock()
         self._readings: OrderedDict[_Key, TextReading] = OrderedDict()
         # id(model set) -> (the model set, kept alive so its id is not reused; its token)
@@ -98,6 +101,8 @@ class ReadingMemo:
     ) -> list[TriageResult]:
         """Each text's result in its context (``MessageContext()`` where none is given)."""
         readings = self.read(texts, models, read)
+        with self._lock:
+            self.triaged += len(texts)
         if not contexts:
             return [in_context(r, MessageContext()) for r in readings]
         return [in_context(r, c) for r, c in zip(readings, contexts, strict=True)]
@@ -111,7 +116,7 @@ class ReadingMemo:
         with self._lock:
             self._readings.clear()
             self._tokens.clear()
-            self.hits = self.misses = 0
+            self.hits = self.misses = self.triaged = 0
 
 
 MEMO = ReadingMemo()
