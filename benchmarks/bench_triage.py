@@ -27,6 +27,7 @@ from typing import Any
 
 from socialdesk.core.report_file import json_report
 from socialdesk.triage import embedding
+from socialdesk.triage.cascade import parse_band
 from socialdesk.triage.classifier import ModelSet, triage_batch
 from socialdesk.triage.evaluation import evaluate
 from socialdesk.triage.taxonomies import DEFAULT_TAXONOMIES
@@ -64,11 +65,14 @@ def _quality(
     gold: list[str],
     train_fraction: float,
     tier: str,
+    band: float | None,
 ) -> dict[str, Any]:
     train_idx, test_idx = stratified_split(gold, train_fraction)
     test_texts = [texts[i] for i in test_idx]
     test_gold = [gold[i] for i in test_idx]
-    base = ModelSet(taxonomy=DEFAULT_TAXONOMIES["airline"], tier=_model_tier(tier))
+    base = ModelSet(
+        taxonomy=DEFAULT_TAXONOMIES["airline"], tier=_model_tier(tier), cascade_band=band
+    )
     zero_shot: dict[str, Any] = {"same_as": EMBEDDING}
     if tier != FINE_TUNED:
         started = time.perf_counter()
@@ -111,20 +115,26 @@ def _figures(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def _throughput(texts: list[str], models: ModelSet, batch: int) -> dict[str, float]:
-    """Messages per wall-clock second, and per CPU second of this process (all its threads).
+    """Messages per wall-clock second, and per CPU second of this process (all its threads),
+    and on the embedding tier the share of the messages the encoder read (the cascade's).
 
     On a machine shared with other work the wall-clock figure drops; the CPU figure tells
     what one core does.
     """
     triage_batch(texts[:batch], models)  # warm-up: lexicons, seed model, model loading
+    encoded = embedding.texts_encoded() if models.tier != "fast" else 0
     wall, cpu = time.perf_counter(), time.process_time()
     for start in range(0, len(texts), batch):
         triage_batch(texts[start : start + batch], models)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return {
+    figures = {
         "per_wall_second": round(len(texts) / wall, 1),
         "per_cpu_second": round(len(texts) / cpu, 1),
+        "load_average_after": round(os.getloadavg()[0], 2),
     }
+    if models.tier != "fast":
+        figures["encoded_share"] = round((embedding.texts_encoded() - encoded) / len(texts), 4)
+    return figures
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -137,6 +147,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     tiers = [t.strip() for t in args.tiers.split(",") if t.strip()]
     report: dict[str, Any] = {
         "data": str(args.data),
+        "cascade": args.cascade or "default",
         "rows": len(rows),
         "train_fraction": args.train_fraction,
         "machine": {
@@ -150,13 +161,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if tier != "fast" and not embedding.available():
             report["tiers"][tier] = {"skipped": embedding.missing_reason()}
             continue
-        sentiment_q = _quality("sentiment", texts, sentiment, args.train_fraction, tier)
-        topic_q = _quality("topic", topic_texts, topics, args.train_fraction, tier)
+        band = parse_band(args.cascade)
+        sentiment_q = _quality("sentiment", texts, sentiment, args.train_fraction, tier, band)
+        topic_q = _quality("topic", topic_texts, topics, args.train_fraction, tier, band)
         sample = (texts * (1 + args.throughput_messages // max(1, len(texts))))[
             : args.throughput_messages
         ]
         batch = args.batch_size if tier == "fast" else args.embedding_batch_size
-        zero_models = ModelSet(taxonomy=DEFAULT_TAXONOMIES["airline"], tier=_model_tier(tier))
+        zero_models = ModelSet(
+            taxonomy=DEFAULT_TAXONOMIES["airline"], tier=_model_tier(tier), cascade_band=band
+        )
         sentiment_model = sentiment_q.pop("_model")
         trained_models = replace(
             zero_models, trained={"sentiment": sentiment_model, "topic": topic_q.pop("_model")}
@@ -188,6 +202,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--embedding-batch-size", type=int, default=512)
     parser.add_argument("--json", type=Path, default=None, help="Where to write the report")
+    parser.add_argument(
+        "--cascade",
+        default=None,
+        help="embedding tier: the cascade band (0 to 1), or 'always' to encode every text; "
+        "default: socialdesk's",
+    )
     args = parser.parse_args()
     if not args.data.exists():
         parser.error(f"no data file at {args.data} (give --data)")

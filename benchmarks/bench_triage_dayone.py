@@ -88,12 +88,17 @@ def _socialdesk() -> str:
     return str(local) if local.exists() else "socialdesk"
 
 
+# The embedding tier's cascade band (--cascade): None for socialdesk's default.
+CASCADE: str | None = None
+
+
 def classify(texts: Sequence[str], tier: str, direct: bool) -> list[dict[str, Any]]:
     """The triage result of each text, as `socialdesk triage classify` prints it."""
     if direct:
+        from socialdesk.triage.cascade import parse_band
         from socialdesk.triage.classifier import ModelSet, triage_batch
 
-        models = ModelSet(tier=tier)
+        models = ModelSet(tier=tier, cascade_band=parse_band(CASCADE))
         out: list[dict[str, Any]] = []
         for start in range(0, len(texts), 1000):
             out.extend(r.to_dict() for r in triage_batch(list(texts[start : start + 1000]), models))
@@ -101,6 +106,13 @@ def classify(texts: Sequence[str], tier: str, direct: bool) -> list[dict[str, An
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ)
         env["SOCIALDESK_DATABASE_URL"] = f"sqlite:///{tmp}/dayone.db"
+        if CASCADE is not None:
+            subprocess.run(
+                [_socialdesk(), "triage", "configure", "--cascade", CASCADE],
+                capture_output=True,
+                env=env,
+                check=True,
+            )
         command = [_socialdesk(), "triage", "classify", "-"]
         if tier != "fast":
             command += ["--tier", tier]
@@ -314,6 +326,8 @@ def run(data: Path, tier: str, direct: bool, trained: bool, split: str = "all") 
         "languages": multilingual(tier, direct),
         "classify_seconds": round(seconds, 2),
         "classified_texts": len(texts),
+        # The texts the embedding tier's encoder read (the cascade's doubtful ones).
+        "encoded_share": round(sum(r["tier"] == "embedding" for r in results) / len(texts), 4),
     }
     if trained:
         figures["airline_trained_sentiment"] = airline_trained(data, tier)
@@ -346,7 +360,14 @@ def main() -> None:
         choices=("all", "dev", "holdout"),
         help="measure on one half of the public sets (the written sets are always whole)",
     )
+    parser.add_argument(
+        "--cascade",
+        default=None,
+        help="embedding tier: the cascade band (0 to 1), or 'always' to encode every text",
+    )
     args = parser.parse_args()
+    global CASCADE
+    CASCADE = args.cascade
     if args.trained_only:
         trained_only(args)
         return
@@ -355,6 +376,8 @@ def main() -> None:
         "tier": args.tier,
         "path": "in-process" if args.direct else "socialdesk triage classify -",
         "split": args.split,
+        "cascade": args.cascade or "default",
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "targets": {
             "complaint_macro_f1": 0.80,
@@ -370,6 +393,8 @@ def main() -> None:
         "care_vs_chatter_macro_f1": report["care_vs_chatter"]["macro_f1"],
         "apple_sentiment_macro_recall": report["sentiment_apple"]["macro_recall"],
         "airline_sentiment_macro_recall": report["sentiment_airline"]["macro_recall"],
+        "encoded_share": report["encoded_share"],
+        "classify_seconds": report["classify_seconds"],
         "languages": {
             k: {m: v[m] for m in ("kind_accuracy", "sentiment_macro_recall", "topic_accuracy")}
             for k, v in report["languages"].items()

@@ -130,7 +130,12 @@ def test_triage_gives_the_reason_when_a_model_tuned_other_layers(tuned: TunedTop
     examples = [Example(t, lab) for t, lab in zip(TEXTS, LABELS, strict=True)]
     model = train_linear("sentiment", examples, embeddings=True)
     model.encoder_top = TunedTop(tuned.weights, layers=3)
-    models = ModelSet(tier="embedding", trained={"sentiment": model}, versions={"sentiment": "s"})
+    models = ModelSet(
+        tier="embedding",
+        trained={"sentiment": model},
+        versions={"sentiment": "s"},
+        cascade_band=None,
+    )
     with pytest.raises(InvalidInput, match="fine-tuned 3 encoder layers"):
         triage_batch(["where is my bag"], models)
 
@@ -153,7 +158,12 @@ def test_a_fine_tuned_model_reads_its_own_embeddings_at_triage_time() -> None:
     model = train_linear("sentiment", examples, embeddings=True, fine_tune=True)
     assert model.encoder_top is not None and model.meta["fine_tuned_layers"] == 2
     texts = ["they lost my suitcase again", "brilliant crew, thanks", "do you fly to Porto"]
-    models = ModelSet(tier="embedding", trained={"sentiment": model}, versions={"sentiment": "s"})
+    models = ModelSet(
+        tier="embedding",
+        trained={"sentiment": model},
+        versions={"sentiment": "s"},
+        cascade_band=None,
+    )
     results = triage_batch(texts, models)
     analysed = analyse(texts)
     bodies = [p.body for p in analysed.prepared]
@@ -212,7 +222,12 @@ def test_the_fine_tuned_encoder_learns_every_row_and_joins_the_pool_with_unbiase
         "fine_tuned_lr": chosen["embedding_lr"],
     }
     texts = ["they lost my suitcase again", "brilliant crew, thanks", "do you fly to Porto"]
-    models = ModelSet(tier="embedding", trained={"sentiment": model}, versions={"sentiment": "s"})
+    models = ModelSet(
+        tier="embedding",
+        trained={"sentiment": model},
+        versions={"sentiment": "s"},
+        cascade_band=None,
+    )
     results = triage_batch(texts, models)
     analysed = analyse(texts)
     assert model.encoder_top is not None

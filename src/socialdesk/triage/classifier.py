@@ -15,7 +15,7 @@ from types import MappingProxyType
 import numpy as np
 
 from socialdesk.core.pools import ProcessLocalPool
-from socialdesk.triage import rules
+from socialdesk.triage import cascade, rules
 from socialdesk.triage.address import Address, read_address
 from socialdesk.triage.features import FeatureBatch, featurize
 from socialdesk.triage.labels import KIND_RESPONSE_PRIOR, KIND_ROUTES, KINDS
@@ -80,6 +80,10 @@ class ModelSet:
     trained: dict[str, LinearModel] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     tier: str = "fast"  # "embedding" adds MiniLM sentence embeddings (socialdesk[ml])
+    # Embedding tier: a text is encoded only where a fast-tier margin is under this band
+    # (cascade.py); None encodes every text, 0 lets the fast tier answer alone.
+    cascade_band: float | None = cascade.DEFAULT_BAND
+    _fast: ModelSet | None = field(default=None, init=False, repr=False, compare=False)
 
     def version_of(self, task: str) -> str:
         return self.versions.get(task, SEED_VERSION if task in self.trained else "rules")
@@ -193,16 +197,105 @@ def read_texts(texts: Sequence[str | None], models: ModelSet) -> list[TextReadin
     if not texts:
         return []
     prepared = [prepare(t) for t in texts]
-    embeddings: np.ndarray | None = None
-    tuned: dict[str, np.ndarray] = {}
     if models.tier == "fast":
-        analysed = analyse_prepared(prepared)
-    else:
+        return _read_all(analyse_prepared(prepared), models, None, {})
+    fast = fast_tier_of(models)
+    if models.cascade_band is None or fast is None:
         # The encoder's workers start on the texts while this thread reads the fast tier's
         # features, so no core waits for the other.
         pending = _BACKGROUND.get().submit(_embeddings, [p.body for p in prepared], models)
         analysed = analyse_prepared(prepared)
         embeddings, tuned = pending.result()
+        return _read_all(analysed, models, embeddings, tuned)
+    # A confidence cascade (cascade.py): the fast tier reads every text, and only those it
+    # is doubtful of are encoded and read again by the embedding tier's models.
+    analysed = analyse_prepared(prepared)
+    readings, least = _fast_readings(analysed, models, fast)
+    rows = cascade.doubtful(least, models.cascade_band)
+    if len(rows):
+        part = _rows_of(analysed, rows.tolist())
+        embeddings, tuned = _embeddings([p.body for p in part.prepared], models)
+        again = _read_all(part, models, embeddings, tuned)
+        for i, reading in zip(rows.tolist(), again, strict=True):
+            readings[i] = reading
+    return readings
+
+
+def fast_margins(
+    texts: Sequence[str | None], models: ModelSet
+) -> tuple[list[TextReading], np.ndarray] | None:
+    """The fast tier's readings of the texts and each one's smallest margin over the tasks
+    the encoder would change (what the cascade decides on); None where the model set has no
+    fast tier to ask (a trained model without its companion)."""
+    fast = fast_tier_of(models)
+    if fast is None:
+        return None
+    return _fast_readings(analyse_prepared([prepare(t) for t in texts]), models, fast)
+
+
+def _fast_readings(
+    analysed: Analysed, models: ModelSet, fast: ModelSet
+) -> tuple[list[TextReading], np.ndarray]:
+    least: list[float] = []
+    readings = _read_all(analysed, fast, None, {}, encoder_tasks(models), least)
+    return readings, np.asarray(least)
+
+
+def encoder_tasks(models: ModelSet) -> frozenset[str]:
+    """The tasks whose answer the encoder changes: the day-one models' (kind, sentiment)
+    where none is trained, and those of the trained models that read embeddings."""
+    tasks = {task for task, model in models.trained.items() if model.uses_embeddings}
+    tasks.update(task for task in ("kind", "sentiment") if task not in models.trained)
+    return frozenset(tasks)
+
+
+def fast_tier_of(models: ModelSet) -> ModelSet | None:
+    """The fast tier's models for the same tasks (made once per model set): the seed models
+    without embeddings, and each trained embedding model's fast companion (trained with it,
+    ``LinearModel.fast``); None where a trained model has no companion (one trained before
+    the cascade), so every text is encoded."""
+    if models._fast is not None:
+        return models._fast
+    trained: dict[str, LinearModel] = {}
+    versions = dict(models.versions)
+    for task, model in models.trained.items():
+        if not model.uses_embeddings:
+            trained[task] = model
+        elif model.fast is not None:
+            trained[task] = model.fast
+            versions[task] = f"{models.version_of(task)}/fast"
+        else:
+            return None
+    models._fast = ModelSet(models.taxonomy, trained, versions, tier="fast")
+    return models._fast
+
+
+def _rows_of(analysed: Analysed, rows: list[int]) -> Analysed:
+    """The part of a batch's analysis for some of its texts (the kind rules' evidence is
+    gathered again by whichever model set reads them)."""
+    features = analysed.features
+    return Analysed(
+        [analysed.prepared[i] for i in rows],
+        [analysed.vader[i] for i in rows],
+        [analysed.failures[i] for i in rows],
+        [analysed.signals[i] for i in rows],
+        FeatureBatch(features.hashed[rows], features.dense[rows]),
+        [analysed.addresses[i] for i in rows],
+        [analysed.languages[i] for i in rows],
+    )
+
+
+def _read_all(
+    analysed: Analysed,
+    models: ModelSet,
+    embeddings: np.ndarray | None,
+    tuned: Mapping[str, np.ndarray],
+    doubt_tasks: frozenset[str] = frozenset(),
+    least: list[float] | None = None,
+) -> list[TextReading]:
+    """Every text's reading under these models; with ``least``, it also gets each text's
+    smallest margin over ``doubt_tasks`` (infinite for a text without words, whose answer
+    no model decides)."""
     kind_probs, kind_classes = _kind_probabilities(analysed, models, tuned.get("kind", embeddings))
     predictions = {
         task: (model.scores(analysed.features, tuned.get(task, embeddings)), model.classes)
@@ -226,6 +319,8 @@ def read_texts(texts: Sequence[str | None], models: ModelSet) -> list[TextReadin
     # Without a needs_response model: the chance an agent should answer, from the kind.
     priors = np.array([KIND_RESPONSE_PRIOR.get(k, 0.1) for k in kind_classes])
     needs_by_kind = (kind_probs @ priors).tolist()
+    if least is not None:
+        least.extend(_least_margins(analysed, kind_probs, predictions, doubt_tasks).tolist())
     return [
         _read(
             i,
@@ -237,8 +332,56 @@ def read_texts(texts: Sequence[str | None], models: ModelSet) -> list[TextReadin
             models,
             versions,
         )
-        for i in range(len(texts))
+        for i in range(len(analysed.prepared))
     ]
+
+
+def _least_margins(
+    analysed: Analysed,
+    kind_probs: np.ndarray,
+    predictions: Mapping[str, tuple[np.ndarray, tuple[str, ...]]],
+    tasks: frozenset[str],
+) -> np.ndarray:
+    """Each text's smallest fast-tier margin over the tasks, read from the rows its answer
+    is taken from (the day-one kind after the rules' evidence, the day-one sentiment after
+    VADER and the post's form are weighed in)."""
+    count = len(analysed.prepared)
+    rows: dict[str, np.ndarray] = {}
+    if "kind" in tasks:
+        rows["kind"] = kind_probs
+    for task in tasks - {"kind"}:
+        if task in predictions:
+            rows[task] = predictions[task][0]
+    if "sentiment" in tasks and "sentiment" not in predictions and count:
+        rows["sentiment"] = np.array(
+            [_seed_sentiment_row(i, analysed, predictions)[0] for i in range(count)]
+        )
+    least = cascade.least_margins(rows, count)
+    least[[not p.has_words for p in analysed.prepared]] = np.inf
+    return least
+
+
+def _seed_sentiment_row(
+    i: int,
+    analysed: Analysed,
+    predictions: Mapping[str, tuple[np.ndarray, tuple[str, ...]]],
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The day-one sentiment of a text: the seed model's row, averaged with VADER's reading
+    where VADER reads the language, and weighed by the post's form."""
+    row, classes = predictions.get("seed_sentiment", _NO_ROWS)
+    row = row[i] if len(row) else np.full(len(classes), 1 / len(classes))
+    language = analysed.languages[i][0]
+    if language not in seed_languages() or language == "en":
+        compound = care_compound(analysed.vader[i]["compound"], len(analysed.failures[i]))
+        # VADER reads English (and emoji): its compound, spread over the three labels,
+        # is averaged with the seed model's probabilities.
+        row = (1 - VADER_SHARE) * row + VADER_SHARE * _vader_distribution(compound, classes)
+        # Weighed by the form of the post: a broadcast is mostly reported, not felt.
+        row = row * _tone_weights(
+            classes, "broadcast" if analysed.addresses[i].broadcast else "spoken"
+        )
+        row = row / row.sum()
+    return row, classes
 
 
 def _embeddings(bodies: list[str], models: ModelSet) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -320,17 +463,7 @@ def _read(
     else:
         # Without words (emoji alone, say) VADER decides below; a workspace's trained
         # sentiment model leaves no seed model's row to read then.
-        row, classes = predictions.get("seed_sentiment", _NO_ROWS)
-        row = row[i] if len(row) else np.full(len(classes), 1 / len(classes))
-        if language not in seed_languages() or language == "en":
-            # VADER reads English (and emoji): its compound, spread over the three labels,
-            # is averaged with the seed model's probabilities.
-            row = (1 - VADER_SHARE) * row + VADER_SHARE * _vader_distribution(compound, classes)
-            # Weighed by the form of the post: a broadcast is mostly reported, not felt.
-            row = row * _tone_weights(
-                classes, "broadcast" if analysed.addresses[i].broadcast else "spoken"
-            )
-            row = row / row.sum()
+        row, classes = _seed_sentiment_row(i, analysed, predictions)
         best = int(row.argmax())
         sentiment, sentiment_confidence = classes[best], float(row[best])
         score = _prob(row, classes, "positive") - _prob(row, classes, "negative")

@@ -525,9 +525,16 @@ def configure(
         float | None, typer.Option(min=0.1, help="Scheduled retrain interval")
     ] = None,
     tier: TierOption = None,
+    cascade: Annotated[
+        str | None,
+        typer.Option(
+            help="Embedding tier: encode only texts whose fast-tier margin is under this band "
+            "(0 to 1; 0 = fast tier answers alone), or 'always' to encode every text"
+        ),
+    ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Set the workspace's topic taxonomy and retrain schedule."""
+    """Set the workspace's topic taxonomy, retrain schedule, tier and cascade band."""
     with _workspace(workspace) as (factory, workspace_id):
         try:
             with unit_of_work(factory) as session:
@@ -537,6 +544,7 @@ def configure(
                     taxonomy=taxonomy,
                     retrain_every_hours=retrain_every_hours,
                     tier=tier,
+                    cascade=cascade,
                 )
         except SocialdeskError as exc:
             raise _fail(str(exc)) from None

@@ -188,6 +188,8 @@ class Encoder:
         self._pool = ProcessLocalPool(self.workers, "embedding")
         self._tops: dict[str, Any] = {}
         self._lock = threading.Lock()
+        # Texts encoded so far (blank ones are not): what the cascade saves is read here.
+        self.encoded = 0
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length sentence embeddings, one row per text (blank text gets zeros)."""
@@ -203,6 +205,8 @@ class Encoder:
         present = [i for i, t in enumerate(texts) if t.strip()]
         if not present:
             return out, tuned
+        with self._lock:
+            self.encoded += len(present)
         sessions = [self._top_session(top) for top in tops]
         outputs = ["embedding", "hidden"] if tops else ["embedding"]
         ids = [e.ids for e in self.tokenizer.encode_batch([texts[i] for i in present])]
@@ -495,6 +499,11 @@ def _to_onnx(
 @lru_cache(maxsize=1)
 def _encoder() -> Encoder:
     return Encoder()
+
+
+def texts_encoded() -> int:
+    """How many texts this process's encoder has encoded (0 before it is first used)."""
+    return _encoder().encoded if _encoder.cache_info().currsize else 0
 
 
 def encode(texts: list[str]) -> np.ndarray:

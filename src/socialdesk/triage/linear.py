@@ -28,6 +28,8 @@ from socialdesk.triage.features import (
 TOP_PREFIX = "top."
 # Stored arrays named so are an ensemble member's weights and intercepts (ensemble.py).
 MEMBER_PREFIX = "member."
+# The stored array of that name is an embedding model's fast companion, itself a stored model.
+FAST_COMPANION = "fast_companion"
 
 
 @dataclass
@@ -45,6 +47,9 @@ class LinearModel:
     # dense scores), and "embedding_lr" (over the packaged encoder's embeddings) or, for a
     # fine-tuned model, "fine_tuned_lr" (over the tuned encoder's), each (weights, intercepts).
     members: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # An embedding model's fast companion: the same task learned from the same examples
+    # without the embeddings, which answers the texts it is sure of (cascade.py).
+    fast: LinearModel | None = None
     _split: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -144,6 +149,8 @@ class LinearModel:
             # Stored classes x features, as the SVM's; held features x classes in memory.
             arrays[f"{MEMBER_PREFIX}{name}.coef"] = coef.T.astype(np.float32)
             arrays[f"{MEMBER_PREFIX}{name}.intercept"] = intercept.astype(np.float32)
+        if self.fast is not None:
+            arrays[FAST_COMPANION] = np.frombuffer(self.fast.to_bytes(), dtype=np.uint8)
         arrays["coef"] = self.coef.astype(np.float32)
         arrays["intercept"] = self.intercept.astype(np.float32)
         arrays["idf"] = self.idf.astype(np.float32)
@@ -182,6 +189,9 @@ class LinearModel:
                 if top
                 else None,
                 members=members,
+                fast=cls.from_bytes(arrays[FAST_COMPANION].tobytes())
+                if FAST_COMPANION in arrays.files
+                else None,
             )
 
 

@@ -20,6 +20,7 @@ from socialdesk.core.bulk import JsonText
 from socialdesk.core.clock import Clock, as_utc, utcnow
 from socialdesk.core.errors import InvalidInput, NotFound
 from socialdesk.triage import repository as repo
+from socialdesk.triage.cascade import parse_band
 from socialdesk.triage.classifier import ModelSet, read_texts
 from socialdesk.triage.embedding import EMBEDDING
 from socialdesk.triage.embedding import available as embedding_available
@@ -47,9 +48,15 @@ def triage_settings(session: Session, workspace_id: int) -> dict[str, Any]:
 
 
 def configure(session: Session, workspace_id: int, **values: Any) -> dict[str, Any]:
-    """Set triage settings of a workspace (taxonomy, retrain_every_hours, tier)."""
+    """Set triage settings of a workspace (taxonomy, retrain_every_hours, tier, cascade)."""
     if values.get("tier") not in (None, FAST, EMBEDDING):
         raise InvalidInput(f"unknown tier {values['tier']!r}: use fast or embedding")
+    if values.get("cascade") is not None:
+        try:
+            band = parse_band(values["cascade"])
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+        values["cascade"] = "always" if band is None else band
     settings = repo.workspace_settings(session, workspace_id)
     before = dict(settings.get("triage") or {})
     triage = before | {k: v for k, v in values.items() if v is not None}
@@ -92,12 +99,21 @@ def model_set(session: Session, workspace_id: int, tier: str | None = None) -> M
         wanted = FAST
     tiers = (FAST,) if wanted == FAST else (FAST, EMBEDDING)
     active = [sorted(repo.active_models(session, workspace_id, t)) for t in tiers]
-    key = (tuple(tuple(a) for a in active), repr(settings.get("triage", {}).get("taxonomy")))
+    triage = settings.get("triage") or {}
+    key = (
+        tuple(tuple(a) for a in active),
+        repr(triage.get("taxonomy")),
+        repr(triage.get("cascade")),
+    )
     with _cache_lock:
         cached = _model_cache.get((workspace_id, wanted))
     if cached is not None and cached[0] == key:
         return cached[1]
-    models = ModelSet(taxonomy=taxonomy_from_settings(settings), tier=wanted)
+    try:
+        band = parse_band(triage.get("cascade"))
+    except ValueError:
+        band = None  # a band stored by hand that cannot be read: encode every text, as before
+    models = ModelSet(taxonomy=taxonomy_from_settings(settings), tier=wanted, cascade_band=band)
     for tier_active in active:  # embedding-tier versions override fast ones of the same task
         for model_id, task, _, _ in tier_active:
             row = repo.model_by_id(session, workspace_id, model_id)

@@ -91,64 +91,104 @@ def train_linear(
             choosing_vectors, (vectors,) = embedding.encode_tuned(bodies, [top])
         else:
             vectors = choosing_vectors = embedding.encode(bodies)
-    scores = cross_validated_scores(
-        task, analysed.features, labels, weights, vectors, balanced=balanced
-    )
-    if scores:
-        c = max(scores, key=lambda candidate: (scores[candidate], -candidate))
     nb_scores = nbsvm_cross_validated_scores(analysed.features, labels, weights, balanced=balanced)
     nb_c = ensemble.NB_DEFAULT_C
     if nb_scores:
         nb_c = max(nb_scores, key=lambda candidate: (nb_scores[candidate], -candidate))
-    pool: tuple[dict[str, float], dict[str, float]] | None = None
-    if inner is not None:
-        pool = choose_pool_weights(
-            task,
-            analysed.features,
-            labels,
-            weights,
-            choosing_vectors,
-            inner,
-            c=c,
-            nb_c=nb_c,
-            balanced=balanced,
-        )
-        if top is not None:
-            pool = (stand_in_for_tuned(pool[0]), {**pool[1], "tuned_member_stand_in": True})
-    model = fit_linear(
-        task,
-        analysed.features,
-        labels,
-        c=c,
-        balanced=balanced,
-        sample_weight=weights,
-        embeddings=vectors,
-    )
-    add_members(
-        model,
-        analysed.features,
-        labels,
-        weights,
-        vectors,
-        nb_c=nb_c,
-        balanced=balanced,
-        fine_tuned=top is not None,
-    )
-    model.meta["nb_c"] = nb_c
-    if nb_scores:
-        model.meta["nb_cv_scores"] = {str(k): round(v, 4) for k, v in nb_scores.items()}
-    if pool is not None:
-        model.meta["ensemble_weights"] = pool[0]
-        model.meta["validation"] = {**pool[1], "rows": len(inner[1]) if inner else 0}
+    fit = _Fitting(task, analysed.features, labels, weights, inner, c, nb_c, nb_scores, balanced)
+    model = fit.model(vectors, choosing_vectors, fine_tuned=top is not None)
+    if vectors is not None:
+        # The fast companion (cascade.py): the same task without the embeddings, for the
+        # texts the fast tier is sure of. Seconds beside the encoding above.
+        model.fast = fit.model(None, None, fine_tuned=False)
+        model.meta["fast_companion"] = {
+            k: model.fast.meta[k] for k in ("c", "ensemble_weights") if k in model.fast.meta
+        }
     if top is not None:
         model.encoder_top = top
         model.meta["fine_tuned_layers"] = top.layers
         model.meta["fine_tuned_examples"] = len(examples)
-    model.meta["examples"] = len(examples)
-    model.meta["c"] = c
-    if scores:
-        model.meta["cv_scores"] = {str(k): round(v, 4) for k, v in scores.items()}
     return model
+
+
+@dataclass(frozen=True)
+class _Fitting:
+    """What training a task's model from some features takes, for the embedding model and
+    its fast companion alike: the labelled rows, the validation split and NB-SVM's strength
+    (chosen on the n-grams alone, so the same for both)."""
+
+    task: str
+    features: FeatureBatch
+    labels: list[str]
+    weights: np.ndarray
+    inner: tuple[list[int], list[int]] | None
+    default_c: float
+    nb_c: float
+    nb_scores: dict[float, float]
+    balanced: bool
+
+    def model(
+        self,
+        vectors: np.ndarray | None,
+        choosing_vectors: np.ndarray | None,
+        *,
+        fine_tuned: bool,
+    ) -> LinearModel:
+        """The ensemble over these features (and the embeddings, where given): the SVM's
+        strength chosen by cross-validation, the pool weights on the validation rows (with
+        ``choosing_vectors``, see choose_pool_weights)."""
+        features, labels, weights = self.features, self.labels, self.weights
+        c = self.default_c
+        scores = cross_validated_scores(
+            self.task, features, labels, weights, vectors, balanced=self.balanced
+        )
+        if scores:
+            c = max(scores, key=lambda candidate: (scores[candidate], -candidate))
+        pool: tuple[dict[str, float], dict[str, float]] | None = None
+        if self.inner is not None:
+            pool = choose_pool_weights(
+                self.task,
+                features,
+                labels,
+                weights,
+                choosing_vectors,
+                self.inner,
+                c=c,
+                nb_c=self.nb_c,
+                balanced=self.balanced,
+            )
+            if fine_tuned:
+                pool = (stand_in_for_tuned(pool[0]), {**pool[1], "tuned_member_stand_in": True})
+        model = fit_linear(
+            self.task,
+            features,
+            labels,
+            c=c,
+            balanced=self.balanced,
+            sample_weight=weights,
+            embeddings=vectors,
+        )
+        add_members(
+            model,
+            features,
+            labels,
+            weights,
+            vectors,
+            nb_c=self.nb_c,
+            balanced=self.balanced,
+            fine_tuned=fine_tuned,
+        )
+        model.meta["nb_c"] = self.nb_c
+        if self.nb_scores:
+            model.meta["nb_cv_scores"] = {str(k): round(v, 4) for k, v in self.nb_scores.items()}
+        if pool is not None:
+            model.meta["ensemble_weights"] = pool[0]
+            model.meta["validation"] = {**pool[1], "rows": len(self.inner[1]) if self.inner else 0}
+        model.meta["examples"] = len(labels)
+        model.meta["c"] = c
+        if scores:
+            model.meta["cv_scores"] = {str(k): round(v, 4) for k, v in scores.items()}
+        return model
 
 
 def inner_validation_split(labels: Sequence[str]) -> tuple[list[int], list[int]] | None:
