@@ -137,6 +137,20 @@ def _throughput(texts: list[str], models: ModelSet, batch: int) -> dict[str, flo
     return figures
 
 
+def _zero_shot_speed(texts: list[str], tier: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The zero-shot models' speed alone (``--throughput-only``: nothing trained)."""
+    sample = (texts * (1 + args.throughput_messages // max(1, len(texts))))[
+        : args.throughput_messages
+    ]
+    batch = args.batch_size if tier == "fast" else args.embedding_batch_size
+    models = ModelSet(
+        taxonomy=DEFAULT_TAXONOMIES["airline"],
+        tier=_model_tier(tier),
+        cascade_band=parse_band(args.cascade),
+    )
+    return {"zero_shot": _throughput(sample, models, batch), "messages": len(sample)}
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     rows = _read(args.data, args.limit)
     texts = [r["text"] for r in rows]
@@ -160,6 +174,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for tier in tiers:
         if tier != "fast" and not embedding.available():
             report["tiers"][tier] = {"skipped": embedding.missing_reason()}
+            continue
+        if args.throughput_only:
+            report["tiers"][tier] = {"messages_per_second": _zero_shot_speed(texts, tier, args)}
             continue
         band = parse_band(args.cascade)
         sentiment_q = _quality("sentiment", texts, sentiment, args.train_fraction, tier, band)
@@ -202,6 +219,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--embedding-batch-size", type=int, default=512)
     parser.add_argument("--json", type=Path, default=None, help="Where to write the report")
+    parser.add_argument(
+        "--throughput-only",
+        action="store_true",
+        help="measure the zero-shot models' speed alone (no training, no quality)",
+    )
     parser.add_argument(
         "--cascade",
         default=None,

@@ -331,6 +331,8 @@ def test_a_workspace_trains_stores_and_uses_a_fine_tuned_version(
         assert (row.label, row.training["fine_tuned"]) == ("sentiment-v1-embedding", True)
         assert steps and steps[-1][0] == steps[-1][1]
         assert LinearModel.from_bytes(row.blob).encoder_top is not None
+        # Every text encoded: the fine-tuned model answers, not its fast companion.
+        service.configure(s, workspace.id, cascade="always")
     with session_factory() as s:
         result = service.triage_texts(
             s, workspace.id, ["rude crew and a cancelled flight, awful"], tier="embedding"
