@@ -64,7 +64,9 @@ def test_swagger_ui_lists_the_operations_offline(browser: Any, product: FastAPI)
                 lambda m: problems.append(m.text) if m.type == "error" else None,
             )
             page.goto(f"{base}/docs")
-            page.wait_for_selector(".opblock-summary-path", timeout=15_000)
+            # Swagger UI builds the page from /openapi.json in the browser: on a loaded
+            # machine (two test suites beside it) that has taken over 15 s.
+            page.wait_for_selector(".opblock-summary-path", timeout=60_000)
             paths = page.eval_on_selector_all(
                 ".opblock-summary-path", "els => els.map(e => e.textContent.trim())"
             )
