@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from socialdesk.core.models import Workspace
@@ -15,11 +14,8 @@ from socialdesk.listening import incidents, repository
 from socialdesk.listening.similarity import RememberingEncoder, close_in_meaning
 from socialdesk.people.models import User
 from socialdesk.triage import embedding
+from tests.embedding_marks import needs_embedding
 from tests.listening.conftest import NOW, post
-
-needs_embedding = pytest.mark.skipif(
-    not embedding.available(), reason=embedding.missing_reason() or "embedding tier missing"
-)
 
 OUTAGE = [
     "No signal at all since 8am #AcmeDown",

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from tests.embedding_marks import needs_embedding
 
 from socialdesk.core.db import unit_of_work
 from socialdesk.core.errors import InvalidInput
@@ -18,10 +19,6 @@ from socialdesk.triage.classifier import ModelSet, fast_margins, read_texts, tri
 from socialdesk.triage.linear import LinearModel
 from socialdesk.triage.result import TriageResult
 from socialdesk.triage.training import Example, train_linear
-
-needs_encoder = pytest.mark.skipif(
-    not embedding.available(), reason=embedding.missing_reason() or "embedding tier missing"
-)
 
 TEXTS = [
     "thank you so much, the crew was brilliant and the flight was lovely",
@@ -81,7 +78,7 @@ def _encoded_by(texts: list[str], models: ModelSet) -> tuple[int, list[TriageRes
     return embedding.texts_encoded() - before, results
 
 
-@needs_encoder
+@needs_embedding
 def test_day_one_encodes_only_the_texts_the_fast_tier_doubts() -> None:
     band = 0.3
     cascade = ModelSet(tier="embedding", cascade_band=band)
@@ -107,7 +104,7 @@ def test_day_one_encodes_only_the_texts_the_fast_tier_doubts() -> None:
         assert full_readings[i].tier == "embedding"
 
 
-@needs_encoder
+@needs_embedding
 def test_a_text_gets_the_same_answer_in_any_batch() -> None:
     cascade = ModelSet(tier="embedding", cascade_band=0.3)
     together = triage_batch(TEXTS, cascade)
@@ -116,7 +113,7 @@ def test_a_text_gets_the_same_answer_in_any_batch() -> None:
     assert triage_batch(TEXTS[::-1], cascade) == together[::-1]
 
 
-@needs_encoder
+@needs_embedding
 def test_band_always_encodes_every_text_and_band_zero_none() -> None:
     full = ModelSet(tier="embedding", cascade_band=None)
     read_texts(["warm up the topic descriptions"], full)
@@ -162,7 +159,7 @@ def _sentiment_examples() -> list[Example]:
     ]
 
 
-@needs_encoder
+@needs_embedding
 def test_a_trained_embedding_model_carries_a_fast_companion_that_answers_sure_texts() -> None:
     model = LinearModel.from_bytes(
         train_linear("sentiment", _sentiment_examples(), embeddings=True).to_bytes()
@@ -190,7 +187,7 @@ def test_a_trained_embedding_model_carries_a_fast_companion_that_answers_sure_te
         assert reading.model_versions["sentiment"] == "sentiment-v1-embedding/fast"
 
 
-@needs_encoder
+@needs_embedding
 def test_a_model_trained_before_the_cascade_has_every_text_encoded() -> None:
     model = train_linear("sentiment", _sentiment_examples(), embeddings=True)
     model.fast = None

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.embedding_marks import needs_embedding
 
 from socialdesk.core.errors import InvalidInput
 from socialdesk.triage import embedding
 from socialdesk.triage.embedding import Encoder
 
-pytestmark = pytest.mark.skipif(
-    not embedding.available(), reason=embedding.missing_reason() or "embedding tier missing"
-)
+pytestmark = needs_embedding
 
 TEXTS = [
     "my flight was cancelled and nobody at the desk could tell me why",

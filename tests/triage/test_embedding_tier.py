@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from tests.embedding_marks import needs_embedding
 from tests.forking import passes_in_forked_child
 
 from socialdesk.core.db import unit_of_work
@@ -11,9 +11,7 @@ from socialdesk.core.models import Workspace
 from socialdesk.triage import embedding, service
 from socialdesk.triage.classifier import ModelSet, triage_batch
 
-pytestmark = pytest.mark.skipif(
-    not embedding.available(), reason=embedding.missing_reason() or "embedding tier missing"
-)
+pytestmark = needs_embedding
 
 
 def test_embeddings_are_unit_vectors_and_empty_text_is_zero() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from tests.embedding_marks import needs_embedding
 from typer.testing import CliRunner
 
 from socialdesk.cli import app
@@ -29,9 +30,7 @@ from socialdesk.triage.training import (
     train_linear,
 )
 
-pytestmark = pytest.mark.skipif(
-    not embedding.available(), reason=embedding.missing_reason() or "embedding tier missing"
-)
+pytestmark = needs_embedding
 
 NEGATIVE = [
     "my flight got cancelled and nobody at the gate could help",

@@ -7,13 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.embedding_marks import needs_embedding
 
-from socialdesk.triage import embedding
 from socialdesk.triage.row_quantization import quantize_rows, signed_weights_exact
 
-pytestmark = pytest.mark.skipif(
-    not embedding.available(), reason=embedding.missing_reason() or "embedding tier missing"
-)
+pytestmark = needs_embedding
 
 WIDTH, COLUMNS = 48, 24
 
